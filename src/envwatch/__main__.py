@@ -1,0 +1,3 @@
+from envwatch.cli import main
+
+main()

@@ -1,0 +1,21 @@
+"""The ``envwatch`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from envwatch.cli.hj212 import hj212_app
+from envwatch.cli.serve import serve
+
+app = typer.Typer(
+    name="envwatch",
+    help="envwatch: smart environmental supervision platform (智慧环境监管平台).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(hj212_app, name="hj212")
+app.command()(serve)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,29 @@
+"""The two kinds of error in envwatch, split by whose fault it is.
+
+``PeerError``: somebody outside sent bad data (a data logger, an API client, an
+import file). It carries a stable machine ``code`` that tests, logs and API
+clients rely on, and a message in English and Chinese that a person can act on.
+
+``UsageError``: our own code called something the wrong way. It is a bug, never
+the peer's fault, and is never sent back to a peer.
+"""
+
+from __future__ import annotations
+
+
+class PeerError(Exception):
+    """The peer sent bad data. Subclasses name the layer that noticed it."""
+
+    def __init__(self, code: str, message_en: str, message_zh: str) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.message_en = message_en
+        self.message_zh = message_zh
+
+    def message(self, language: str = "en") -> str:
+        """The message in ``language`` ("en" or "zh")."""
+        return self.message_zh if language.startswith("zh") else self.message_en
+
+
+class UsageError(Exception):
+    """envwatch's own code misused an API (a bug on our side, not the peer's)."""
