@@ -75,6 +75,8 @@ class FrameReader:
         while (item := self._next(final=False)) is not None:
             out.append(item)
         if self.buffered > self.options.max_buffer:
+            # Only an unfinished frame can be this long: garbage runs are
+            # reported as soon as they reach the cap.
             out.append(self._drop_oversized())
         del self._buf[: self._pos]
         self._pos = 0
@@ -111,6 +113,10 @@ class FrameReader:
         nxt = self._buf.find(HEADER, start + 1)
         return nxt if nxt >= 0 else len(self._buf)
 
+    def _header_end(self, start: int) -> int:
+        """Where a rejected header ends: what follows it is unframed until the next '##'."""
+        return min(start + _HEAD_LEN, self._resync_point(start))
+
     def _reject(self, code: ErrorCode, detail_en: str, detail_zh: str, end: int) -> ProtocolError:
         return ProtocolError(code, detail_en, detail_zh, raw=self._take(end))
 
@@ -132,7 +138,11 @@ class FrameReader:
         header_at = buf.find(HEADER, start)
         if header_at != start:
             if header_at < 0:
-                # A lone trailing '#' may be the first half of the next header.
+                # Garbage is reported in runs, not byte by byte: wait for the
+                # next header unless the run already fills the buffer. A lone
+                # trailing '#' may be the first half of that header.
+                if not final and size - start < self.options.max_buffer:
+                    return None
                 keep = 1 if buf[size - 1] == 0x23 and not final else 0
                 header_at = size - keep
             if header_at == start:
@@ -152,7 +162,7 @@ class FrameReader:
                 ErrorCode.BAD_HEADER,
                 f"length field {bytes(length_digits)!r} is not 4 digits",
                 f"长度字段{bytes(length_digits)!r}不是4位数字",
-                self._resync_point(start),
+                self._header_end(start),
             )
         declared = int(length_digits)
         options = self.options
@@ -162,7 +172,7 @@ class FrameReader:
                 ErrorCode.FRAME_TOO_LONG,
                 f"declared data segment of {declared} bytes exceeds {limit}",
                 f"声明的数据段长度{declared}超过{limit}字节",
-                self._resync_point(start),
+                self._header_end(start),
             )
         seg_end = start + _HEAD_LEN + declared
         frame_end = seg_end + _TAIL_LEN
@@ -232,10 +242,10 @@ class FrameReader:
         size = len(buf)
         inner = self._inner_frame_start(start, size)
         stop = inner if inner >= 0 else size
-        end = _LENIENT_END.search(buf, start + _HEAD_LEN, stop)
+        end = self._real_end(start, stop)
         if end is not None:
-            if end.group(2) == b"\r" and end.end() == size and not final:
-                return None  # the LF may be in the next chunk
+            if self._may_grow(end, final=final):
+                return None
             seg_end = end.start() + 2
             return self._accept_searched(start, declared, seg_end, end.end())
         if inner >= 0 or final:
@@ -286,34 +296,24 @@ class FrameReader:
             inner,
         )
 
-    def _tail_broken(self, start: int, seg_end: int) -> bool:
-        """Whether bytes already here prove the declared end wrong before it arrives."""
-        buf = self._buf
-        size = len(buf)
-        # CR and LF never occur inside a data segment.
-        if buf.find(b"\n", start + _HEAD_LEN, min(seg_end, size)) >= 0:
-            return True
-        for offset in range(min(_TAIL_LEN, max(0, size - seg_end))):
-            byte = buf[seg_end + offset]
-            if offset < 4 and byte not in _HEX:
-                return True
-            if offset >= 4 and byte != TERMINATOR[offset - 4]:
-                return True
-        return False
+    def _real_end(self, start: int, stop: int) -> re.Match[bytes] | None:
+        """The first ``&&`` + CRC + line end after ``start``, before ``stop``."""
+        return _LENIENT_END.search(self._buf, start + _HEAD_LEN, stop)
+
+    def _may_grow(self, end: re.Match[bytes], *, final: bool) -> bool:
+        """Whether ``end`` is a lone CR at the end of the buffer that may become CR LF."""
+        return not final and end.group(2) == b"\r" and end.end() == len(self._buf)
 
     def _strict_failure(self, start: int, seg_end: int, *, final: bool) -> ProtocolError | None:
-        buf = self._buf
-        size = len(buf)
+        size = len(self._buf)
         frame_end = seg_end + _TAIL_LEN
         inner = self._inner_frame_start(start, size)
-        if frame_end > size and not final and not self._tail_broken(start, seg_end):
-            # Still waiting for bytes, unless a complete frame already starts
-            # inside: then this one was cut short and waiting would stall it.
-            if inner >= 0 and self._complete_at(inner):
-                return self._truncated(inner)
+        end = self._real_end(start, inner if inner >= 0 else size)
+        if end is not None and self._may_grow(end, final=final):
             return None
-        stop = inner if inner >= 0 else size
-        end = _LENIENT_END.search(buf, start + _HEAD_LEN, stop)
+        next_frame = inner
+        if inner >= frame_end:
+            inner = -1  # the next frame starts after this one's declared end
         if end is not None:
             if end.start() + 2 == seg_end:
                 return self._reject(
@@ -322,27 +322,39 @@ class FrameReader:
                     f"CRC后为{end.group(2)!r}而非回车换行",
                     end.end(),
                 )
+            declared = seg_end - start - _HEAD_LEN
             actual = end.start() + 2 - start - _HEAD_LEN
             return self._reject(
                 ErrorCode.BAD_LENGTH,
-                f"declared length {seg_end - start - _HEAD_LEN}, actual {actual}",
-                f"声明长度{seg_end - start - _HEAD_LEN}，实际{actual}",
+                f"declared length {declared}, actual {actual}",
+                f"声明长度{declared}，实际{actual}",
                 end.end(),
             )
         if inner >= 0:
-            return self._truncated(inner)
+            # A frame starts inside this one. Once it is complete this one was
+            # cut short, and waiting for its declared end would stall the good one.
+            if final or self._complete_at(inner):
+                return self._truncated(inner)
+            return None
         if frame_end > size:
+            if not final:
+                return None
             return self._reject(
                 ErrorCode.TRUNCATED,
                 f"stream ended {frame_end - size} bytes before the frame's end",
                 f"流结束时距包尾还差{frame_end - size}字节",
                 size,
             )
+        # The declared end has arrived but is wrong. Until the real end, the
+        # next frame or the end of the stream shows up, it may still be a
+        # miscounted length rather than a broken trailer.
+        if not final and next_frame < 0:
+            return None
         return self._reject(
             ErrorCode.BAD_TRAILER,
             "no 4-digit hex CRC and CR LF after the data segment",
             "数据段后不是4位十六进制CRC加回车换行",
-            self._resync_point(start),
+            frame_end,
         )
 
     def _complete_at(self, start: int) -> bool:

@@ -156,17 +156,6 @@ class DataUpload:
     def kind(self) -> DataKind:
         return DATA_KIND_OF_COMMAND[self.cn]
 
-    def is_aligned(self) -> bool:
-        """Whether DataTime is the start of its period (minute, hour or day)."""
-        t = self.data_time
-        if self.kind is DataKind.MINUTE:
-            return t.second == 0
-        if self.kind is DataKind.HOUR:
-            return t.minute == 0 and t.second == 0
-        if self.kind is DataKind.DAY:
-            return (t.hour, t.minute, t.second) == (0, 0, 0)
-        return True
-
 
 @dataclass(frozen=True, slots=True)
 class FacilityRunState:

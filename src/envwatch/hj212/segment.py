@@ -11,7 +11,7 @@ tables extensible (unknown ST, CN, data flags, version bits).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -444,15 +444,19 @@ def _require(fields: Mapping[str, str], name: str, *, tolerable: bool, check: _C
 
 
 def _check_format(
-    fields: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str, check: _Checker
+    fields: Mapping[str, str],
+    name: str,
+    pattern: re.Pattern[str],
+    what: tuple[str, str],
+    check: _Checker,
 ) -> None:
     value = fields.get(name)
     if value is not None and not pattern.fullmatch(value):
         check.deviate(
             ErrorCode.BAD_FIELD,
             DeviationCode.BAD_HEADER_VALUE,
-            f"{name}={value!r} is not {what}",
-            f"{name}={value}不符合格式：{what}",
+            f"{name}={value!r} is not {what[0]}",
+            f"{name}={value}不是{what[1]}",
         )
 
 
@@ -485,7 +489,12 @@ def _build_packet(
             f"Flag={flag} has unknown version bits {version_bits(flag):06b}",
             f"Flag={flag}的版本位{version_bits(flag):06b}未知",
         )
-    version = options.version or claimed or ProtocolVersion.HJ212_2017
+    # A frame with a known Flag is formatted by the edition it claims; without
+    # a Flag (2005 style) or with unknown bits, by the registered edition.
+    if flag is not None and claimed is not None:
+        version = claimed
+    else:
+        version = options.version or claimed or ProtocolVersion.HJ212_2017
     if options.version is not None and flag is not None and claimed is not options.version:
         check.note(
             DeviationCode.VERSION_MISMATCH,
@@ -500,13 +509,13 @@ def _build_packet(
     if not is_2005:
         for name in ("QN", "Flag"):
             _require(fields, name, tolerable=True, check=check)
-    _check_format(fields, "QN", _QN, "17 digits", check)
-    _check_format(fields, "ST", _ST, "2 characters 0-9/A-Z", check)
-    _check_format(fields, "PW", _PW, "6 characters", check)
+    _check_format(fields, "QN", _QN, ("17 digits", "17位数字"), check)
+    _check_format(fields, "ST", _ST, ("2 characters 0-9/A-Z", "2位数字或大写字母"), check)
+    _check_format(fields, "PW", _PW, ("6 characters", "6位字符"), check)
     if is_2005:
-        _check_format(fields, "MN", _MN_2005, "14 letters or digits", check)
+        _check_format(fields, "MN", _MN_2005, ("14 letters or digits", "14位字母或数字"), check)
     else:
-        _check_format(fields, "MN", _MN_2017, "24 hex digits 0-9/A-F", check)
+        _check_format(fields, "MN", _MN_2017, ("24 hex digits 0-9/A-F", "24位十六进制数字"), check)
     if not _MN_SEEN.fullmatch(fields["MN"]):
         raise ProtocolError(
             ErrorCode.BAD_FIELD,
@@ -528,6 +537,7 @@ def _build_packet(
             f"CN={cn}不是已知命令编码",
         )
     _check_segments(fields, flag, check)
+    _check_period_start(cn, cp, check)
     return Packet(
         cn=cn,
         mn=fields["MN"],
@@ -571,4 +581,27 @@ def _check_segments(fields: Mapping[str, str], flag: int | None, check: _Checker
             DeviationCode.PNO_WITHOUT_FLAG,
             "PNUM/PNO present but Flag bit D is not set",
             "有PNUM/PNO但Flag的拆分位D未置位",
+        )
+
+
+# DataTime of minute, hourly and daily data is the start of the period.
+_PERIOD_START: Final[dict[str, tuple[str, str, Callable[[datetime], bool]]]] = {
+    "2051": ("minute", "分钟", lambda t: t.second == 0),
+    "2061": ("hour", "小时", lambda t: t.minute == 0 and t.second == 0),
+    "2031": ("day", "日", lambda t: t.hour == 0 and t.minute == 0 and t.second == 0),
+}
+
+
+def _check_period_start(cn: str, cp: tuple[CpGroup, ...], check: _Checker) -> None:
+    rule = _PERIOD_START.get(cn)
+    if rule is None:
+        return
+    data_time = next((value for group in cp for key, value in group if key == "DataTime"), None)
+    moment = parse_time(data_time) if data_time else None
+    period, period_zh, is_start = rule
+    if moment is not None and not is_start(moment):
+        check.note(
+            DeviationCode.UNALIGNED_DATA_TIME,
+            f"CN={cn} DataTime={data_time} is not the start of a {period}",
+            f"CN={cn}的DataTime={data_time}不是{period_zh}的起始时刻",
         )
