@@ -357,7 +357,8 @@ def _read_param(key: str, text: str) -> ParamValue:
 
 def _write_param(value: ParamValue) -> str:
     if isinstance(value, datetime):
-        return value.strftime("%Y%m%d%H%M%S")
+        text = value.strftime("%Y%m%d%H%M%S")
+        return text + f"{value.microsecond // 1000:03d}" if value.microsecond else text
     return str(value)
 
 
@@ -394,7 +395,7 @@ def _data_time(packet: Packet, *, required: bool = True) -> datetime | None:
                 f"CN={packet.cn}缺少DataTime",
             )
         return None
-    moment = parse_time(text)
+    moment = parse_time(text, with_millis=True)
     if moment is None:
         raise ProtocolError(
             ErrorCode.BAD_CP, f"DataTime={text!r} is not a time", f"DataTime={text}不是时间"

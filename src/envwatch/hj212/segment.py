@@ -46,6 +46,7 @@ TIME_SUFFIXES: Final = frozenset({"SampleTime"})
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _TIME = re.compile(r"[0-9]{14}")
+_TIME_MS = re.compile(r"[0-9]{17}")
 _QN = re.compile(r"[0-9]{17}")
 _ST = re.compile(r"[0-9A-Z]{2}")
 _CN = re.compile(r"[0-9]{4}")
@@ -413,14 +414,19 @@ def _check_value(key: str, value: str, check: _Checker) -> None:
         )
 
 
-def parse_time(text: str) -> datetime | None:
-    """An HJ 212 time ``YYYYMMDDhhmmss`` (China Standard Time, naive), or None."""
-    if not _TIME.fullmatch(text):
+def parse_time(text: str, *, with_millis: bool = False) -> datetime | None:
+    """An HJ 212 time ``YYYYMMDDhhmmss`` (China Standard Time, naive), or None.
+
+    ``with_millis`` also reads ``YYYYMMDDhhmmsszzz``, which some 2005-era
+    loggers send as DataTime.
+    """
+    if not _TIME.fullmatch(text) and not (with_millis and _TIME_MS.fullmatch(text)):
         return None
     try:
         return datetime(
             int(text[0:4]), int(text[4:6]), int(text[6:8]),
             int(text[8:10]), int(text[10:12]), int(text[12:14]),
+            int(text[14:17] or 0) * 1000,
         )  # fmt: skip
     except ValueError:
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from envwatch import __version__
 from envwatch.hj212 import DecodedFrame, DecodeOptions, Decoder
@@ -41,21 +41,25 @@ def create_app() -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.post("/api/v1/hj212/decode")
-    async def decode(request: Request, lenient: bool = False) -> dict[str, Any]:
+    @app.post("/api/v1/hj212/decode", response_model=None)
+    async def decode(request: Request, lenient: bool = False) -> dict[str, Any] | JSONResponse:
         """Decode the HJ 212 frames in the request body (raw bytes)."""
-        body = await request.body()
-        if len(body) > _MAX_DECODE_BYTES:
-            return {
-                "data": [],
-                "count": 0,
-                "error": {
-                    "code": "too_large",
-                    "message": f"body exceeds {_MAX_DECODE_BYTES} bytes",
-                },
-            }
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > _MAX_DECODE_BYTES:
+                return JSONResponse(
+                    status_code=413,
+                    content={
+                        "error": {
+                            "code": "too_large",
+                            "message": f"body exceeds {_MAX_DECODE_BYTES} bytes",
+                            "message_zh": f"请求体超过{_MAX_DECODE_BYTES}字节",
+                        }
+                    },
+                )
         decoder = Decoder(DecodeOptions(lenient=lenient))
-        items = decoder.feed(body) + decoder.close()
+        items = decoder.feed(bytes(body)) + decoder.close()
         data = [
             decoded_to_json(item) if isinstance(item, DecodedFrame) else error_to_json(item)
             for item in items
