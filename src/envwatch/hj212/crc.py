@@ -7,17 +7,17 @@ byte first; received CRCs are compared case-insensitively.
 
 ``crc16_reference`` is the algorithm exactly as the standard's C code states it.
 ``crc16`` computes the same value much faster, and property tests hold the two
-equal. The speed-up rests on two facts:
+equal. The speed-up rests on three facts:
 
 * the CRC table ``T`` of the reflected polynomial 0xA001 is linear over GF(2),
   so the per-byte step ``reg = T[(reg >> 8) ^ b]`` is linear in the bytes;
 * only the high byte of the register survives a step, so the whole message
-  reduces to one 8-bit value ``x`` and the result is ``T[x]``, where ``x`` is the
-  last byte XOR a fixed linear image of each earlier byte (fixed by its distance
-  from the end) XOR a constant that depends only on the length.
-
-Each of the 8 bits of ``x`` is therefore the parity of (message AND mask), a few
-big-integer operations done in C instead of a Python loop over every byte.
+  reduces to one 8-bit value ``x`` and the result is ``T[x]``, where ``x`` is
+  the XOR of ``H^d(b)`` over the bytes ``b`` at distance ``d`` from the end
+  (``H``: the high byte of ``T``) and a constant that depends on the length;
+* ``H`` applied 8 times is the identity, so bytes 8 apart contribute through
+  the same map: XOR-folding the message down to its last 8 bytes (big-integer
+  operations done in C) loses nothing, and 8 table look-ups finish the job.
 """
 
 from __future__ import annotations
@@ -53,43 +53,27 @@ def crc16_reference(data: bytes) -> int:
     return reg
 
 
-# Messages longer than this fall back to the table loop; frames are at most
-# 9999 bytes by their 4-digit length field.
-_MAX_FAST_LENGTH = 10_000
-# _HIGH applied 8 times is the identity, so every mask repeats every 8 bytes.
+# _HIGH applied 8 times is the identity (checked at import).
 _PERIOD = 8
 
 
-def _build_fast_tables() -> tuple[tuple[int, ...], tuple[int, ...]]:
-    # pattern[out_bit][d]: which bits of a byte at distance d (mod 8) from the
-    # end of the message flip bit out_bit of x. The last byte (d = 0) enters x
-    # as itself; each step back applies _HIGH once more.
-    image = list(range(256))
-    pattern = [[0] * _PERIOD for _ in range(8)]
-    for distance in range(_PERIOD):
-        for in_bit in range(8):
-            flipped = image[1 << in_bit]
-            for out_bit in range(8):
-                if flipped >> out_bit & 1:
-                    pattern[out_bit][distance] |= 1 << in_bit
-        image = [_HIGH[v] for v in image]
-    if image != list(range(256)):  # pragma: no cover - a property of the polynomial
+def _build_fast_tables() -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+    # by_distance[d][b] = _HIGH applied d times to b.
+    by_distance = []
+    image = tuple(range(256))
+    for _ in range(_PERIOD):
+        by_distance.append(image)
+        image = tuple(_HIGH[v] for v in image)
+    if image != tuple(range(256)):  # pragma: no cover - a property of the polynomial
         raise AssertionError("HJ 212 CRC step is expected to have period 8")
-    # The block's last byte is the one at distance 0.
-    blocks = [bytes(reversed(row)) for row in pattern]
-    repeats = -(-_MAX_FAST_LENGTH // _PERIOD)
-    mask_ints = tuple(int.from_bytes(block * repeats, "big") for block in blocks)
-    # constants[n]: contribution of the initial register 0xFFFF to x for a
-    # message of n >= 1 bytes; its high byte 0xFF enters at the first step.
-    constants = [0] * (_MAX_FAST_LENGTH + 1)
-    state = 0xFF
-    for length in range(1, _MAX_FAST_LENGTH + 1):
-        constants[length] = state
-        state = _HIGH[state]
-    return mask_ints, tuple(constants)
+    # constants[n mod 8]: contribution of the initial register 0xFFFF to x for
+    # a message of n >= 1 bytes; its high byte 0xFF enters at the first step.
+    constants = tuple(by_distance[(n - 1) % _PERIOD][0xFF] for n in range(_PERIOD))
+    return tuple(by_distance), constants
 
 
-_MASKS, _CONSTANTS = _build_fast_tables()
+_BY_DISTANCE, _CONSTANTS = _build_fast_tables()
+_H1, _H2, _H3, _H4, _H5, _H6, _H7 = _BY_DISTANCE[1:]
 
 
 def crc16(data: bytes) -> int:
@@ -97,24 +81,17 @@ def crc16(data: bytes) -> int:
     length = len(data)
     if length == 0:
         return 0xFFFF
-    if length > _MAX_FAST_LENGTH:
-        reg = 0xFFFF
-        for byte in data:
-            reg = _TABLE[(reg >> 8) ^ byte]
-        return reg
     message = int.from_bytes(data, "big")
-    m0, m1, m2, m3, m4, m5, m6, m7 = _MASKS
-    x = (
-        ((message & m0).bit_count() & 1)
-        | ((message & m1).bit_count() & 1) << 1
-        | ((message & m2).bit_count() & 1) << 2
-        | ((message & m3).bit_count() & 1) << 3
-        | ((message & m4).bit_count() & 1) << 4
-        | ((message & m5).bit_count() & 1) << 5
-        | ((message & m6).bit_count() & 1) << 6
-        | ((message & m7).bit_count() & 1) << 7
-    )
-    return _TABLE[x ^ _CONSTANTS[length]]
+    bits = length * 8
+    while bits > 64:
+        # Fold the upper part onto the lower one, keeping 64-bit alignment so
+        # every byte keeps its distance from the end modulo 8.
+        half = ((bits // 2 + 63) // 64) * 64
+        message = (message >> half) ^ (message & ((1 << half) - 1))
+        bits = half
+    b0, b1, b2, b3, b4, b5, b6, b7 = message.to_bytes(8, "big")
+    x = _H7[b0] ^ _H6[b1] ^ _H5[b2] ^ _H4[b3] ^ _H3[b4] ^ _H2[b5] ^ _H1[b6] ^ b7
+    return _TABLE[x ^ _CONSTANTS[length % _PERIOD]]
 
 
 def crc_text(data: bytes) -> str:

@@ -28,8 +28,7 @@ TERMINATOR = b"\r\n"
 _HEAD_LEN = 6  # "##" + 4 digits
 _TAIL_LEN = 6  # 4 hex + CR LF
 
-_HEX = frozenset(b"0123456789ABCDEFabcdef")
-_DIGITS = frozenset(b"0123456789")
+_TAIL = re.compile(rb"[0-9A-Fa-f]{4}\r\n")
 # The real end of a frame in lenient mode: closing "&&", the CRC, optional
 # blanks, a line end.
 _LENIENT_END = re.compile(rb"&&([0-9A-Fa-f]{4})[ \t]*(\r\n|\n|\r)")
@@ -72,11 +71,13 @@ class FrameReader:
         """Add received bytes; return every frame or error they complete."""
         self._buf += data
         out: list[RawFrame | ProtocolError] = []
-        while (item := self._next(final=False)) is not None:
-            out.append(item)
-        if self.buffered > self.options.max_buffer:
-            # Only an unfinished frame can be this long: garbage runs are
-            # reported as soon as they reach the cap.
+        while True:
+            while (item := self._next(final=False)) is not None:
+                out.append(item)
+            if self.buffered <= self.options.max_buffer:
+                break
+            # Only an unfinished frame can be this long (garbage runs are
+            # reported as soon as they reach the cap): drop it and go on.
             out.append(self._drop_oversized())
         del self._buf[: self._pos]
         self._pos = 0
@@ -157,7 +158,7 @@ class FrameReader:
         if size - start < _HEAD_LEN:
             return None
         length_digits = buf[start + 2 : start + _HEAD_LEN]
-        if not all(b in _DIGITS for b in length_digits):
+        if not length_digits.isdigit():
             return self._reject(
                 ErrorCode.BAD_HEADER,
                 f"length field {bytes(length_digits)!r} is not 4 digits",
@@ -166,7 +167,9 @@ class FrameReader:
             )
         declared = int(length_digits)
         options = self.options
-        limit = options.max_segment_length if options.lenient else STANDARD_MAX_SEGMENT
+        limit = options.max_segment_length
+        if not options.lenient:
+            limit = min(limit, STANDARD_MAX_SEGMENT)
         if declared > limit:
             return self._reject(
                 ErrorCode.FRAME_TOO_LONG,
@@ -176,10 +179,13 @@ class FrameReader:
             )
         seg_end = start + _HEAD_LEN + declared
         frame_end = seg_end + _TAIL_LEN
-        if frame_end <= size:
-            tail = buf[seg_end:frame_end]
-            if tail[4:] == TERMINATOR and all(b in _HEX for b in tail[:4]):
-                return self._accept(start, seg_end, frame_end, ())
+        if frame_end <= size and _TAIL.fullmatch(buf, seg_end, frame_end):
+            inner = buf.find(HEADER, start + 2, seg_end)
+            if inner >= 0 and self._complete_at(inner, verify_crc=True):
+                # A cut-off frame whose declared length happens to end right
+                # where the complete frame behind it ends.
+                return self._truncated(inner)
+            return self._accept(start, seg_end, frame_end, ())
         if options.lenient or not options.verify_length:
             return self._search_end(start, declared, final=final)
         return self._strict_failure(start, seg_end, final=final)
@@ -357,11 +363,15 @@ class FrameReader:
             frame_end,
         )
 
-    def _complete_at(self, start: int) -> bool:
+    def _complete_at(self, start: int, *, verify_crc: bool = False) -> bool:
+        """Whether a whole frame (by its declared length) starts at ``start``."""
         buf = self._buf
-        declared = int(buf[start + 2 : start + _HEAD_LEN])
-        frame_end = start + _HEAD_LEN + declared + _TAIL_LEN
-        if frame_end > len(buf):
+        if not _FRAME_START.match(buf, start):
             return False
-        tail = buf[frame_end - _TAIL_LEN : frame_end]
-        return tail[4:] == TERMINATOR and all(b in _HEX for b in tail[:4])
+        seg_end = start + _HEAD_LEN + int(buf[start + 2 : start + _HEAD_LEN])
+        if not _TAIL.fullmatch(buf, seg_end, seg_end + _TAIL_LEN):
+            return False
+        if not verify_crc:
+            return True
+        crc = buf[seg_end : seg_end + 4].decode("ascii").upper()
+        return crc_text(bytes(buf[start + _HEAD_LEN : seg_end])) == crc

@@ -362,6 +362,11 @@ def _write_param(value: ParamValue) -> str:
     return str(value)
 
 
+def _write_number(value: Decimal) -> str:
+    """A number as the standard writes it: positional, never ``1E-7``."""
+    return format(value, "f")
+
+
 def _number(text: str) -> Decimal | None:
     try:
         value = Decimal(text)
@@ -568,7 +573,7 @@ def _factor_group(code: str, values: FactorValues) -> CpGroup:
     for suffix, attribute in _NUMBER_FIELDS.items():
         number = getattr(values, attribute)
         if number is not None:
-            pairs.append((f"{sent}-{suffix}", str(number)))
+            pairs.append((f"{sent}-{suffix}", _write_number(number)))
     if values.flag is not None:
         pairs.append((f"{sent}-Flag", str(values.flag)))
     if values.eflag is not None:
@@ -592,7 +597,7 @@ def to_packet(message: Message) -> Packet:
             return _header("2021", envelope, groups)
         case FacilityRunTime():
             groups = _time_group(message.data_time) + tuple(
-                ((f"{code}-RT", str(hours)),) for code, hours in message.hours.items()
+                ((f"{code}-RT", _write_number(hours)),) for code, hours in message.hours.items()
             )
             return _header("2041", envelope, groups)
         case LoggerRestart():
