@@ -96,7 +96,7 @@ def realtime_packet() -> Packet:
         _factor("a34013", Rtd="2.316", Flag="N"),  # dust [mg/m³]
         _factor("a21005", Rtd="0.842", Flag="N"),  # CO [mg/m³]
     )
-    return Packet(cn="2011", cp=cp, **_HEADER)
+    return Packet.from_groups("2011", cp=cp, **_HEADER)
 
 
 def hourly_packet() -> Packet:
@@ -114,7 +114,7 @@ def hourly_packet() -> Packet:
         (("DataTime", "20240515100000"),),
         *(_factor(code, Cou=c, Min=lo, Avg=avg, Max=hi, Flag="N") for code, c, lo, avg, hi in rows),
     )
-    return Packet(cn="2061", cp=cp, **_HEADER)
+    return Packet.from_groups("2061", cp=cp, **_HEADER)
 
 
 # -- timing -------------------------------------------------------------------

@@ -17,7 +17,7 @@ from envwatch.glossary import (
     medium_for_system_code,
 )
 
-# The 2005→2017 mapping summary of /work/shared/domain/hj212.md §11.
+# The 2005→2017 mapping summary of shared/domain/hj212.md §11.
 MAPPING_SUMMARY = {
     "B02": "a00000",
     "S01": "a19001",

@@ -2,7 +2,7 @@
 
 Source: HJ 212-2017 Appendix B (Table B.1 water, Table B.2 air / flue gas, Table B.3
 noise), transcribed from the machine-readable copy ``srdgame/lua-HJ212:hj212.csv``
-and checked against the summary in ``/work/shared/domain/hj212.md`` section 11.
+and checked against section 11 of the team's protocol summary ``shared/domain/hj212.md``.
 The pollutant codes themselves are those of HJ 525-2009 (water, ``w…``) and
 HJ 524-2009 (air, ``a…``).
 

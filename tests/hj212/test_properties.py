@@ -141,8 +141,8 @@ def packets(draw: st.DrawFn, cns: Sequence[str] = DATA_UPLOAD_CNS + OTHER_CNS) -
         padded = draw(st.booleans())
         pnum = count_text(total, padded=padded)
         pno = count_text(number, padded=padded)
-    packet = Packet(
-        cn=cn,
+    packet = Packet.from_groups(
+        cn,
         mn=draw(fixed_text(UPPER_HEX, 24)),
         st=draw(st.sampled_from(SYSTEM_CODES)),
         pw=draw(fixed_text(ALNUM, 6)),
@@ -471,7 +471,7 @@ def test_single_byte_change_in_the_data_segment_is_never_accepted(
 
 # -- known bugs ----------------------------------------------------------------
 
-_A = Packet(
+_A = Packet.from_groups(
     cn="2011",
     mn="0" * 24,
     st="22",
@@ -514,7 +514,7 @@ def test_buffer_never_exceeds_max_buffer(options: DecodeOptions, data: bytes) ->
 
 @pytest.mark.parametrize("value", ["0.0000001", "0.0000000", "-0.00000012"])
 def test_to_packet_writes_small_numbers_as_plain_decimals(value: str) -> None:
-    packet = Packet(
+    packet = Packet.from_groups(
         cn="2011",
         mn="0" * 24,
         st="22",

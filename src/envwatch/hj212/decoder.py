@@ -31,15 +31,6 @@ class DecodedFrame:
         return self.packet.claimed_version
 
 
-def decode_raw_frame(frame: RawFrame, options: DecodeOptions) -> DecodedFrame:
-    """Parse the data segment of a frame the frame layer accepted."""
-    try:
-        packet, deviations = parse_segment(frame.segment, options)
-    except ProtocolError as error:
-        raise error.with_raw(frame.raw) from None
-    return DecodedFrame(frame, packet, frame.deviations + deviations)
-
-
 class Decoder:
     """Decodes the byte stream of one connection."""
 
@@ -61,18 +52,25 @@ class Decoder:
         return self._reader.buffered
 
     def feed(self, data: bytes) -> list[DecodedFrame | ProtocolError]:
-        return [self._decode(item) for item in self._reader.feed(data)]
+        return self._decode(self._reader.feed(data))
 
     def close(self) -> list[DecodedFrame | ProtocolError]:
-        return [self._decode(item) for item in self._reader.close()]
+        return self._decode(self._reader.close())
 
-    def _decode(self, item: RawFrame | ProtocolError) -> DecodedFrame | ProtocolError:
-        if isinstance(item, ProtocolError):
-            return item
-        try:
-            return decode_raw_frame(item, self.options)
-        except ProtocolError as error:
-            return error
+    def _decode(self, items: list[RawFrame | ProtocolError]) -> list[DecodedFrame | ProtocolError]:
+        options = self._reader.options
+        out: list[DecodedFrame | ProtocolError] = []
+        for item in items:
+            if isinstance(item, ProtocolError):
+                out.append(item)
+                continue
+            try:
+                packet, deviations = parse_segment(item.segment, options)
+            except ProtocolError as error:
+                out.append(error.with_raw(item.raw))
+                continue
+            out.append(DecodedFrame(item, packet, item.deviations + deviations))
+        return out
 
 
 def decode_frame(data: bytes, options: DecodeOptions | None = None) -> DecodedFrame:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from envwatch.hj212.crc import crc_text
+from envwatch.hj212.crc import crc16, crc_text
 from envwatch.hj212.errors import Deviation, DeviationCode, ErrorCode, ProtocolError
 from envwatch.hj212.options import DecodeOptions
 
@@ -61,6 +61,18 @@ class FrameReader:
         self.options = options or DecodeOptions()
         self._buf = bytearray()
         self._pos = 0
+
+    @property
+    def options(self) -> DecodeOptions:
+        return self._options
+
+    @options.setter
+    def options(self, options: DecodeOptions) -> None:
+        self._options = options
+        # The longest data segment accepted: the standard's 1024 in strict mode.
+        self._limit = options.max_segment_length
+        if not options.lenient:
+            self._limit = min(self._limit, STANDARD_MAX_SEGMENT)
 
     @property
     def buffered(self) -> int:
@@ -166,10 +178,7 @@ class FrameReader:
                 self._header_end(start),
             )
         declared = int(length_digits)
-        options = self.options
-        limit = options.max_segment_length
-        if not options.lenient:
-            limit = min(limit, STANDARD_MAX_SEGMENT)
+        limit = self._limit
         if declared > limit:
             return self._reject(
                 ErrorCode.FRAME_TOO_LONG,
@@ -186,27 +195,22 @@ class FrameReader:
                 # where the complete frame behind it ends.
                 return self._truncated(inner)
             return self._accept(start, seg_end, frame_end, ())
-        if options.lenient or not options.verify_length:
+        if self._options.lenient or not self._options.verify_length:
             return self._search_end(start, declared, final=final)
         return self._strict_failure(start, seg_end, final=final)
 
     def _accept(
         self, start: int, seg_end: int, frame_end: int, deviations: tuple[Deviation, ...]
     ) -> RawFrame | ProtocolError:
-        segment = bytes(self._buf[start + _HEAD_LEN : seg_end])
-        crc = self._buf[seg_end : seg_end + 4].decode("ascii")
         raw = self._take(frame_end)
-        size = len(segment)
-        if size > self.options.max_segment_length or (
-            size > STANDARD_MAX_SEGMENT and not self.options.lenient
-        ):
-            limit = self.options.max_segment_length
-            if not self.options.lenient:
-                limit = min(limit, STANDARD_MAX_SEGMENT)
+        size = seg_end - start - _HEAD_LEN
+        segment = raw[_HEAD_LEN : _HEAD_LEN + size]
+        crc = raw[_HEAD_LEN + size : _HEAD_LEN + size + 4].decode("ascii")
+        if size > self._limit:
             return ProtocolError(
                 ErrorCode.FRAME_TOO_LONG,
-                f"data segment of {size} bytes exceeds {limit}",
-                f"数据段长度{size}超过{limit}字节",
+                f"data segment of {size} bytes exceeds {self._limit}",
+                f"数据段长度{size}超过{self._limit}字节",
                 raw=raw,
             )
         if size > STANDARD_MAX_SEGMENT:
@@ -217,9 +221,9 @@ class FrameReader:
                     f"数据段{size}字节，超过标准规定的{STANDARD_MAX_SEGMENT}字节",
                 ),
             )
-        expected = crc_text(segment)
-        if crc.upper() != expected:
-            if self.options.verify_crc:
+        if int(crc, 16) != crc16(segment):
+            expected = crc_text(segment)
+            if self._options.verify_crc:
                 return ProtocolError(
                     ErrorCode.CRC_MISMATCH,
                     f"frame says {crc}, data segment gives {expected}",
@@ -234,7 +238,7 @@ class FrameReader:
                     f"CRC {crc}与计算值{expected}不符；该设备已关闭CRC校验，予以接收",
                 ),
             )
-        return RawFrame(raw=raw, segment=segment, crc=crc, deviations=deviations)
+        return RawFrame(raw, segment, crc, deviations)
 
     def _inner_frame_start(self, start: int, before: int) -> int:
         match = _FRAME_START.search(self._buf, start + 2, before)

@@ -117,8 +117,8 @@ def packet_from_json(obj: Mapping[str, Any]) -> Packet:
                 for suffix, value in items.items()
             )
         )
-    return Packet(
-        cn=cn,
+    return Packet.from_groups(
+        cn,
         mn=values["MN"],
         st=values["ST"],
         pw=values["PW"],
@@ -126,5 +126,5 @@ def packet_from_json(obj: Mapping[str, Any]) -> Packet:
         flag=values["Flag"],
         pnum=values["PNUM"],
         pno=values["PNO"],
-        cp=tuple(groups),
+        cp=groups,
     )

@@ -548,8 +548,8 @@ def _run_state(code: str, text: str) -> RunState | int:
 
 
 def _header(cn: str, envelope: Envelope, cp: tuple[CpGroup, ...]) -> Packet:
-    return Packet(
-        cn=cn,
+    return Packet.from_groups(
+        cn,
         mn=envelope.mn,
         st=envelope.st,
         pw=envelope.pw,

@@ -11,7 +11,7 @@ Sans-IO: the caller passes the current time (any monotonic clock, seconds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from envwatch.errors import UsageError
 from envwatch.hj212.codes import FLAG_D
@@ -110,9 +110,9 @@ class SegmentAssembler:
 
 def _merge(parts: list[Packet]) -> Reassembled:
     first = parts[0]
-    groups: list[CpGroup] = []
-    seen_fields: set[str] = set()
-    for part in parts:
+    groups: list[CpGroup] = list(first.cp)
+    seen_fields = {key for key, _ in first.items if "-" not in key}
+    for part in parts[1:]:
         for group in part.cp:
             # Every segment repeats DataTime (and maybe other plain fields).
             if all("-" not in key for key, _ in group):
@@ -122,12 +122,14 @@ def _merge(parts: list[Packet]) -> Reassembled:
             groups.append(group)
     flag = first.flag_value
     return Reassembled(
-        packet=replace(
-            first,
+        packet=Packet.from_groups(
+            first.cn,
+            mn=first.mn,
+            st=first.st,
+            pw=first.pw,
+            qn=first.qn,
             flag=None if flag is None else str(flag & ~FLAG_D),
-            pnum=None,
-            pno=None,
-            cp=tuple(groups),
+            cp=groups,
         ),
         segment_qns=tuple(part.qn for part in parts),
     )

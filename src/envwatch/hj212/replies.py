@@ -65,9 +65,11 @@ def _answer(
             inner += ((("QN", packet.qn),),)
         if cn == CN_DATA_ANSWER:
             inner += ((("CN", packet.cn),),)
-        return Packet(cn=cn, st=ST_REPLY, pw=packet.pw, mn=packet.mn, flag="0", cp=inner + cp)
-    return Packet(
-        cn=cn,
+        return Packet.from_groups(
+            cn, st=ST_REPLY, pw=packet.pw, mn=packet.mn, flag="0", cp=inner + cp
+        )
+    return Packet.from_groups(
+        cn,
         qn=packet.qn,
         st=ST_REPLY,
         pw=packet.pw,

@@ -11,7 +11,7 @@ tables extensible (unknown ST, CN, data flags, version bits).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -57,28 +57,51 @@ _PW = re.compile(r"[^;,=&\r\n]{6}")
 _COUNT = re.compile(r"[0-9]{1,4}")
 _DATA_FLAGS: Final = frozenset(f.value for f in DataFlag)
 
-# The header of a 2017/2025 frame exactly as the standard writes it.
-_STANDARD_HEADER = re.compile(
-    r"QN=(?P<QN>[0-9]{17});ST=(?P<ST>[0-9A-Z]{2});CN=(?P<CN>[0-9]{4});"
-    r"PW=(?P<PW>[^;,=&\r\n]{6});MN=(?P<MN>[0-9A-F]{24});Flag=(?P<Flag>[0-9]{1,3});"
-    r"(?:PNUM=(?P<PNUM>[0-9]{1,4});PNO=(?P<PNO>[0-9]{1,4});)?"
+# The standard form of a data segment, as a 2017/2025 logger following the
+# standard writes it: header fields in the standard's order and format, and a
+# CP data area of typed values (numbers where the suffix says number, known
+# data flags, valid calendar times), no blanks, no empty items, no log text.
+# Frames of this form take a fast path. The patterns may reject what the
+# field-by-field reading accepts (that only costs speed), never the other way
+# round: property tests hold both readings equal on what they accept.
+_HEADER_PATTERN = (
+    r"QN=([0-9]{17});ST=([0-9A-Z]{2});CN=([0-9]{4});PW=([^;,=&\r\n]{6});"
+    r"MN=([0-9A-F]{24});Flag=([0-9]{1,3});(?:PNUM=([0-9]{1,4});PNO=([0-9]{1,4});)?"
 )
-# A CP data area of plain key=value items: no blanks, no empty items, no log text.
-_CP_GRAMMAR = re.compile(r"[^;,=\s/]+=[^;,=\s/]*(?:[;,][^;,=\s/]+=[^;,=\s/]*)*")
-_VALUE_END = r"(?:[;,]|\Z)"
-# A value the item-by-item reading would report: a number, data flag or time
-# that is not one. Over-inclusive on purpose: a false alarm only costs speed.
-_SUSPECT_VALUE = re.compile(
-    r"-(?:" + "|".join(sorted(NUMERIC_SUFFIXES)) + r")="
-    r"(?![+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)" + _VALUE_END + r")"
-    r"|-Flag=(?![" + "".join(f.value for f in DataFlag) + r"]" + _VALUE_END + r")"
-    r"|(?:" + "|".join(sorted(TIME_KEYS)) + r"|-SampleTime)=(?![0-9]{14}" + _VALUE_END + r")"
-)
-_CP_TIME_VALUE = re.compile(
-    r"(?:" + "|".join(sorted(TIME_KEYS)) + r"|-SampleTime)=([0-9]{14})" + _VALUE_END
-)
-_CP_KEY = re.compile(r"(?:^|[;,])([^;,=]+)=")
-_CP_PAIR = re.compile(r"([^,=]+)=([^,]*)")
+
+
+def _cp_pattern() -> str:
+    number = r"[+-]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)"
+    leap_year = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+    month_day = (
+        r"(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])"
+        r"|(?:0[13-9]|1[0-2])(?:29|30)|(?:0[13578]|1[02])31)"
+    )
+    clock = r"(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]"
+    time = rf"(?!0000)(?:[0-9]{{4}}{month_day}|{leap_year}0229){clock}"
+    code = r"[^;,=\s/\-]++"
+    # Most frequent first: alternatives are tried in order (every factor has a Flag).
+    numeric = "|".join(sorted(NUMERIC_SUFFIXES, key=_SUFFIX_FREQUENCY.index))
+    flags = "".join(flag.value for flag in DataFlag)
+    time_keys = "|".join(sorted(TIME_KEYS))
+    value = r"[^;,=\s/&]*+"  # no "&": the segment pattern ends in "&&"
+    item = (
+        rf"(?>{code}-(?>Flag=[{flags}]|(?:{numeric})={number}|SampleTime={time}"
+        rf"|(?!(?:{numeric}|Flag|SampleTime)=){code}={value})"
+        rf"|(?:{time_keys})={time}"
+        rf"|(?!(?:{time_keys})=){code}={value})"
+    )
+    return rf"{item}(?:[;,]{item})*+"
+
+
+_SUFFIX_FREQUENCY: Final = (
+    "Rtd", "Avg", "Min", "Max", "Cou", "ZsRtd", "ZsAvg", "ZsMin", "ZsMax", "ZsCou",
+    "RS", "RT", "Data", "DayData", "NightData",
+)  # fmt: skip
+_STANDARD_CP = re.compile(_cp_pattern())
+_STANDARD_SEGMENT = re.compile(rf"{_HEADER_PATTERN}CP=&&({_cp_pattern()})?&&")
+_CP_PAIR = re.compile(r"([^;,=]+)=([^;,]*)")
+_ALL_BUT_SEPARATORS: Final = bytes(b for b in range(256) if b not in b";,")
 
 CpGroup = tuple[tuple[str, str], ...]
 
@@ -87,9 +110,11 @@ CpGroup = tuple[tuple[str, str], ...]
 class Packet:
     """One data segment, every value as the frame's own text.
 
-    ``cp`` keeps the CP data area's structure: groups (separated by ``;``) of
-    ``key=value`` pairs (separated by ``,``), in order, so a packet re-encodes
-    to the same bytes.
+    The CP data area is kept as its ``items`` (``key=value`` pairs, in order)
+    and its ``layout``: the separator before each item after the first, ``;``
+    where a new group starts and ``,`` where an item joins the group before
+    (as a pollutant's Rtd and Flag do). So a packet re-encodes to the same
+    bytes. ``from_groups`` builds one from groups; ``cp`` gives them back.
     """
 
     cn: str
@@ -100,7 +125,43 @@ class Packet:
     flag: str | None = None
     pnum: str | None = None
     pno: str | None = None
-    cp: tuple[CpGroup, ...] = ()
+    items: tuple[tuple[str, str], ...] = ()
+    layout: str = ""
+
+    @classmethod
+    def from_groups(
+        cls,
+        cn: str,
+        *,
+        cp: Iterable[CpGroup] = (),
+        mn: str | None = None,
+        st: str | None = None,
+        pw: str | None = None,
+        qn: str | None = None,
+        flag: str | None = None,
+        pnum: str | None = None,
+        pno: str | None = None,
+    ) -> Packet:
+        """A packet whose CP data area is ``cp``: groups of ``(key, value)`` pairs."""
+        for group in cp:
+            if not group:
+                raise UsageError("a CP group must hold at least one pair")
+        items, layout = _flatten(cp)
+        return cls(cn, mn, st, pw, qn, flag, pnum, pno, items, layout)
+
+    @property
+    def cp(self) -> tuple[CpGroup, ...]:
+        """The CP data area as groups of ``(key, value)`` pairs."""
+        if not self.items:
+            return ()
+        groups: list[CpGroup] = []
+        start = 0
+        for index, separator in enumerate(self.layout, start=1):
+            if separator == ";":
+                groups.append(self.items[start:index])
+                start = index
+        groups.append(self.items[start:])
+        return tuple(groups)
 
     @property
     def flag_value(self) -> int | None:
@@ -124,10 +185,9 @@ class Packet:
         """The edition the Flag claims; None for unknown version bits."""
         return version_from_flag(self.flag_value)
 
-    def cp_items(self) -> Iterator[tuple[str, str]]:
+    def cp_items(self) -> tuple[tuple[str, str], ...]:
         """Every ``key=value`` pair of the CP data area, in order."""
-        for group in self.cp:
-            yield from group
+        return self.items
 
     def cp_fields(self) -> dict[str, str]:
         """CP keys without a ``code-`` prefix (DataTime, RtdInterval, PolId, ...)."""
@@ -148,6 +208,19 @@ class Packet:
             if k == key:
                 return value
         return None
+
+
+CpArea = tuple[tuple[tuple[str, str], ...], str]
+
+
+def _flatten(groups: Iterable[CpGroup]) -> CpArea:
+    """The items and layout of a CP data area given as groups."""
+    items: list[tuple[str, str]] = []
+    layout: list[str] = []
+    for group in groups:
+        layout.append(";" + "," * (len(group) - 1))
+        items.extend(group)
+    return tuple(items), "".join(layout)[1:]
 
 
 def _header_fields(packet: Packet) -> Iterator[tuple[str, str]]:
@@ -171,19 +244,18 @@ def encode_segment(packet: Packet) -> bytes:
         if _FORBIDDEN_IN_VALUE.search(value):
             raise UsageError(f"header field {name}={value!r} holds a separator")
         parts.append(f"{name}={value}")
-    groups = []
-    for group in packet.cp:
-        if not group:
-            raise UsageError("a CP group must hold at least one pair")
-        pairs = []
-        for key, value in group:
-            if not key or _FORBIDDEN_IN_VALUE.search(key) or "&&" in key:
-                raise UsageError(f"CP key {key!r} is empty or holds a separator")
-            if _FORBIDDEN_IN_VALUE.search(value) and not _INFO_TEXT.fullmatch(value):
-                raise UsageError(f"CP value {key}={value!r} holds a separator")
-            pairs.append(f"{key}={value}")
-        groups.append(",".join(pairs))
-    parts.append("CP=&&" + ";".join(groups) + "&&")
+    if len(packet.layout) != max(0, len(packet.items) - 1) or packet.layout.strip(";,"):
+        raise UsageError("layout must hold one ';' or ',' between consecutive items")
+    area = []
+    for index, (key, value) in enumerate(packet.items):
+        if not key or _FORBIDDEN_IN_VALUE.search(key) or "&&" in key:
+            raise UsageError(f"CP key {key!r} is empty or holds a separator")
+        if _FORBIDDEN_IN_VALUE.search(value) and not _INFO_TEXT.fullmatch(value):
+            raise UsageError(f"CP value {key}={value!r} holds a separator")
+        if index:
+            area.append(packet.layout[index - 1])
+        area.append(f"{key}={value}")
+    parts.append("CP=&&" + "".join(area) + "&&")
     return ";".join(parts).encode("utf-8")
 
 
@@ -236,6 +308,14 @@ def parse_segment(
     options = options or DecodeOptions()
     check = _Checker(options.lenient, [])
     text = _decode_text(segment, check)
+    standard = _STANDARD_SEGMENT.fullmatch(text)
+    if standard is not None and (packet := _standard_packet(standard, options, check)):
+        return packet, tuple(check.deviations)
+    return _read_fields(text, options, check), tuple(check.deviations)
+
+
+def _read_fields(text: str, options: DecodeOptions, check: _Checker) -> Packet:
+    """Read a data segment field by field, naming each fault."""
     cp_at = text.find("CP=&&")
     if cp_at < 0:
         raise ProtocolError(
@@ -254,14 +334,52 @@ def parse_segment(
             f"“{header_text.rsplit(';', 1)[-1]}”与“CP”之间缺少分号",
         )
         header_text += ";"
-    standard = _STANDARD_HEADER.fullmatch(header_text)
-    if standard is not None:
-        header = {name: value for name, value in standard.groupdict().items() if value is not None}
-    else:
-        header = _parse_header(header_text[:-1], check) if header_text else {}
+    header = _parse_header(header_text[:-1], check) if header_text else {}
     cp = _parse_cp(text[cp_at + 5 : -2], check)
-    packet = _build_packet(header, cp, options, check, formats_checked=standard is not None)
-    return packet, tuple(check.deviations)
+    return _build_packet(header, cp, options, check)
+
+
+def _standard_items(text: str) -> CpArea | None:
+    """Items and layout of a CP data area that matched ``_STANDARD_CP``; None if a key repeats."""
+    items = _CP_PAIR.findall(text)
+    if len(dict(items)) != len(items):
+        return None
+    # No value holds a separator here, so the layout is the text's separators
+    # (deleting bytes in C; UTF-8 never hides a ';' or ',' in a multi-byte character).
+    layout = text.encode().translate(None, _ALL_BUT_SEPARATORS).decode("ascii")
+    return tuple(items), layout
+
+
+def _standard_packet(
+    match: re.Match[str], options: DecodeOptions, check: _Checker
+) -> Packet | None:
+    """The packet of a segment in the standard form, or None to read it field by field."""
+    qn, st, cn, pw, mn, flag_text, pnum, pno, cp_text = match.groups()
+    flag = int(flag_text)
+    if flag > 255 or flag < 4:
+        return None  # an error, or 2005 formats: the general path says which
+    if options.version is ProtocolVersion.HJT212_2005 and version_from_flag(flag) is None:
+        return None  # unknown version bits are read by the registered 2005 formats
+    items: tuple[tuple[str, str], ...] = ()
+    layout = ""
+    if cp_text:
+        standard = _standard_items(cp_text)
+        if standard is None:
+            return None
+        items, layout = standard
+    if (
+        st not in SYSTEM_CODES
+        or cn not in COMMANDS
+        or options.version is not None
+        or version_from_flag(flag) is None
+    ):
+        _note_codes(cn, st, flag, options, check)
+    if pnum is not None or flag & FLAG_D:
+        fields = {"PNUM": pnum, "PNO": pno} if pnum is not None else {}
+        _check_segments(fields, flag, check)
+    if cn in _PERIOD_START:
+        _check_period_start(cn, items, check)
+    return Packet(cn, mn, st, pw, qn, flag_text, pnum, pno, items, layout)
 
 
 def _parse_header(text: str, check: _Checker) -> dict[str, str]:
@@ -348,18 +466,19 @@ def _split_cp(text: str) -> list[list[str]]:
     return groups
 
 
-def _parse_cp(text: str, check: _Checker) -> tuple[CpGroup, ...]:
+def _parse_cp(text: str, check: _Checker) -> CpArea:
     if not text:
-        return ()
+        return (), ""
     # A CP data area in the standard's own form takes the fast path: one
-    # grammar match and one scan for suspicious values, pairs split in C.
-    # Everything else is read item by item below, which names each fault.
-    if _CP_GRAMMAR.fullmatch(text) and not _SUSPECT_VALUE.search(text):
-        keys = _CP_KEY.findall(text)
-        if len(set(keys)) == len(keys) and all(
-            parse_time(value) is not None for value in _CP_TIME_VALUE.findall(text)
-        ):
-            return tuple(tuple(_CP_PAIR.findall(group)) for group in text.split(";"))
+    # pattern match, pairs split in C. Everything else is read item by item
+    # below, which names each fault.
+    if _STANDARD_CP.fullmatch(text) and (standard := _standard_items(text)) is not None:
+        return standard
+    return _read_cp_items(text, check)
+
+
+def _read_cp_items(text: str, check: _Checker) -> CpArea:
+    """Read a CP data area item by item, naming each fault."""
     raw_groups = _split_cp(text)
     last = len(raw_groups) - 1
     groups: list[CpGroup] = []
@@ -405,7 +524,7 @@ def _parse_cp(text: str, check: _Checker) -> tuple[CpGroup, ...]:
             pairs.append((key, value))
         if pairs:
             groups.append(tuple(pairs))
-    return tuple(groups)
+    return _flatten(groups)
 
 
 def _check_value(key: str, value: str, check: _Checker) -> None:
@@ -502,19 +621,44 @@ def _check_format(
         )
 
 
-def _build_packet(
-    fields: dict[str, str],
-    cp: tuple[CpGroup, ...],
-    options: DecodeOptions,
-    check: _Checker,
-    *,
-    formats_checked: bool = False,
-) -> Packet:
-    """Check the header fields and build the packet.
+def _note_codes(
+    cn: str, st: str | None, flag: int | None, options: DecodeOptions, check: _Checker
+) -> None:
+    """Report codes the standard's extensible tables do not hold, and a
+    version that differs from the registered one. Never an error."""
+    claimed = version_from_flag(flag)
+    if claimed is None and flag is not None:
+        check.note(
+            DeviationCode.UNKNOWN_VERSION_BITS,
+            f"Flag={flag} has unknown version bits {version_bits(flag):06b}",
+            f"Flag={flag}的版本位{version_bits(flag):06b}未知",
+        )
+    if options.version is not None and flag is not None and claimed is not options.version:
+        check.note(
+            DeviationCode.VERSION_MISMATCH,
+            f"device is registered as {options.version.value}, frame claims "
+            f"{claimed.value if claimed else 'unknown version bits'}",
+            f"设备登记为{options.version.value}版，数据包声明为"
+            f"{claimed.value if claimed else '未知版本'}",
+        )
+    if st is not None and st not in SYSTEM_CODES:
+        check.note(
+            DeviationCode.UNKNOWN_SYSTEM_CODE,
+            f"ST={st} is not in the standard's table",
+            f"ST={st}不在标准的系统编码表中",
+        )
+    if cn not in COMMANDS:
+        check.note(
+            DeviationCode.UNKNOWN_COMMAND,
+            f"CN={cn} is not a known command",
+            f"CN={cn}不是已知命令编码",
+        )
 
-    ``formats_checked``: the header matched ``_STANDARD_HEADER``, so the field
-    formats of the 2017/2025 editions hold already.
-    """
+
+def _build_packet(
+    fields: dict[str, str], cp: CpArea, options: DecodeOptions, check: _Checker
+) -> Packet:
+    """Check the header fields read one by one and build the packet."""
     # CN and MN are needed to do anything with a frame, in any mode.
     _require(fields, "CN", tolerable=False, check=check)
     _require(fields, "MN", tolerable=False, check=check)
@@ -535,64 +679,33 @@ def _build_packet(
             )
         flag = int(flag_text)
     claimed = version_from_flag(flag)
-    if claimed is None and flag is not None:
-        check.note(
-            DeviationCode.UNKNOWN_VERSION_BITS,
-            f"Flag={flag} has unknown version bits {version_bits(flag):06b}",
-            f"Flag={flag}的版本位{version_bits(flag):06b}未知",
-        )
     # A frame with a known Flag is formatted by the edition it claims; without
     # a Flag (2005 style) or with unknown bits, by the registered edition.
     if flag is not None and claimed is not None:
         version = claimed
     else:
         version = options.version or claimed or ProtocolVersion.HJ212_2017
-    if options.version is not None and flag is not None and claimed is not options.version:
-        check.note(
-            DeviationCode.VERSION_MISMATCH,
-            f"device is registered as {options.version.value}, frame claims "
-            f"{claimed.value if claimed else 'unknown version bits'}",
-            f"设备登记为{options.version.value}版，数据包声明为"
-            f"{claimed.value if claimed else '未知版本'}",
-        )
     is_2005 = version is ProtocolVersion.HJT212_2005
-    for name in ("ST", "PW"):
+    for name in ("ST", "PW") if is_2005 else ("QN", "ST", "PW", "Flag"):
         _require(fields, name, tolerable=True, check=check)
-    if not is_2005:
-        for name in ("QN", "Flag"):
-            _require(fields, name, tolerable=True, check=check)
-    if not (formats_checked and not is_2005):
-        _check_format(fields, "QN", _QN, ("17 digits", "17位数字"), check)
-        _check_format(fields, "ST", _ST, ("2 characters 0-9/A-Z", "2位数字或大写字母"), check)
-        _check_format(fields, "PW", _PW, ("6 characters", "6位字符"), check)
-        if is_2005:
-            _check_format(fields, "MN", _MN_2005, ("14 letters or digits", "14位字母或数字"), check)
-        else:
-            _check_format(
-                fields, "MN", _MN_2017, ("24 hex digits 0-9/A-F", "24位十六进制数字"), check
-            )
+    _check_format(fields, "QN", _QN, ("17 digits", "17位数字"), check)
+    _check_format(fields, "ST", _ST, ("2 characters 0-9/A-Z", "2位数字或大写字母"), check)
+    _check_format(fields, "PW", _PW, ("6 characters", "6位字符"), check)
+    if is_2005:
+        _check_format(fields, "MN", _MN_2005, ("14 letters or digits", "14位字母或数字"), check)
+    else:
+        _check_format(fields, "MN", _MN_2017, ("24 hex digits 0-9/A-F", "24位十六进制数字"), check)
     if not _MN_SEEN.fullmatch(fields["MN"]):
         raise ProtocolError(
             ErrorCode.BAD_FIELD,
             f"MN={fields['MN']!r} is not 1-32 letters, digits, '_' or '-'",
             f"MN={fields['MN']}不是1～32位字母、数字、“_”或“-”",
         )
-    st = fields.get("ST")
-    if st is not None and st not in SYSTEM_CODES:
-        check.note(
-            DeviationCode.UNKNOWN_SYSTEM_CODE,
-            f"ST={st} is not in the standard's table",
-            f"ST={st}不在标准的系统编码表中",
-        )
     cn = fields["CN"]
-    if cn not in COMMANDS:
-        check.note(
-            DeviationCode.UNKNOWN_COMMAND,
-            f"CN={cn} is not a known command",
-            f"CN={cn}不是已知命令编码",
-        )
+    st = fields.get("ST")
+    _note_codes(cn, st, flag, options, check)
     _check_segments(fields, flag, check)
-    _check_period_start(cn, cp, check)
+    _check_period_start(cn, cp[0], check)
     return Packet(
         cn=cn,
         mn=fields["MN"],
@@ -602,7 +715,8 @@ def _build_packet(
         flag=flag_text,
         pnum=fields.get("PNUM"),
         pno=fields.get("PNO"),
-        cp=cp,
+        items=cp[0],
+        layout=cp[1],
     )
 
 
@@ -647,11 +761,11 @@ _PERIOD_START: Final[dict[str, tuple[str, str, Callable[[datetime], bool]]]] = {
 }
 
 
-def _check_period_start(cn: str, cp: tuple[CpGroup, ...], check: _Checker) -> None:
+def _check_period_start(cn: str, items: tuple[tuple[str, str], ...], check: _Checker) -> None:
     rule = _PERIOD_START.get(cn)
     if rule is None:
         return
-    data_time = next((value for group in cp for key, value in group if key == "DataTime"), None)
+    data_time = next((value for key, value in items if key == "DataTime"), None)
     moment = parse_time(data_time) if data_time else None
     period, period_zh, is_start = rule
     if moment is not None and not is_start(moment):
