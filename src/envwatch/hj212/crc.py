@@ -22,6 +22,8 @@ equal. The speed-up rests on three facts:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _POLY = 0xA001
 
 
@@ -76,6 +78,11 @@ _BY_DISTANCE, _CONSTANTS = _build_fast_tables()
 _H1, _H2, _H3, _H4, _H5, _H6, _H7 = _BY_DISTANCE[1:]
 
 
+@lru_cache(maxsize=256)
+def _low_bits(count: int) -> int:
+    return (1 << count) - 1
+
+
 def crc16(data: bytes) -> int:
     """The HJ 212 CRC of ``data`` (the data segment's bytes), as an int."""
     length = len(data)
@@ -87,7 +94,7 @@ def crc16(data: bytes) -> int:
         # Fold the upper part onto the lower one, keeping 64-bit alignment so
         # every byte keeps its distance from the end modulo 8.
         half = ((bits // 2 + 63) // 64) * 64
-        message = (message >> half) ^ (message & ((1 << half) - 1))
+        message = (message >> half) ^ (message & _low_bits(half))
         bits = half
     b0, b1, b2, b3, b4, b5, b6, b7 = message.to_bytes(8, "big")
     x = _H7[b0] ^ _H6[b1] ^ _H5[b2] ^ _H4[b3] ^ _H3[b4] ^ _H2[b5] ^ _H1[b6] ^ b7

@@ -11,7 +11,7 @@ tables extensible (unknown ST, CN, data flags, version bits).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -22,6 +22,7 @@ from envwatch.hj212.codes import (
     FLAG_A,
     FLAG_D,
     SYSTEM_CODES,
+    VERSION_BITS_OF,
     DataFlag,
     ProtocolVersion,
     version_bits,
@@ -31,6 +32,7 @@ from envwatch.hj212.errors import Deviation, DeviationCode, ErrorCode, ProtocolE
 from envwatch.hj212.options import DecodeOptions
 
 HEADER_FIELDS: Final = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
+_KNOWN_VERSION_BITS: Final = frozenset(VERSION_BITS_OF.values())
 _FIELD_BY_UPPER: Final = {name.upper(): name for name in HEADER_FIELDS}
 
 # Suffixes whose values are numbers (N… types of HJ 212-2017 Table 4).
@@ -100,7 +102,6 @@ _SUFFIX_FREQUENCY: Final = (
 )  # fmt: skip
 _STANDARD_CP = re.compile(_cp_pattern())
 _STANDARD_SEGMENT = re.compile(rf"{_HEADER_PATTERN}CP=&&({_cp_pattern()})?&&")
-_CP_PAIR = re.compile(r"([^;,=]+)=([^;,]*)")
 _ALL_BUT_SEPARATORS: Final = bytes(b for b in range(256) if b not in b";,")
 
 CpGroup = tuple[tuple[str, str], ...]
@@ -341,13 +342,16 @@ def _read_fields(text: str, options: DecodeOptions, check: _Checker) -> Packet:
 
 def _standard_items(text: str) -> CpArea | None:
     """Items and layout of a CP data area that matched ``_STANDARD_CP``; None if a key repeats."""
-    items = _CP_PAIR.findall(text)
+    # Each item holds exactly one '=' and no value holds a separator, so
+    # splitting at all three yields key, value, key, value, ... (all in C).
+    parts = iter(text.replace(";", "=").replace(",", "=").split("="))
+    items = tuple(zip(parts, parts, strict=True))
     if len(dict(items)) != len(items):
         return None
-    # No value holds a separator here, so the layout is the text's separators
-    # (deleting bytes in C; UTF-8 never hides a ';' or ',' in a multi-byte character).
+    # The layout is the text's separators (bytes deleted in C; UTF-8 never
+    # hides a ';' or ',' inside a multi-byte character).
     layout = text.encode().translate(None, _ALL_BUT_SEPARATORS).decode("ascii")
-    return tuple(items), layout
+    return items, layout
 
 
 def _standard_packet(
@@ -358,7 +362,7 @@ def _standard_packet(
     flag = int(flag_text)
     if flag > 255 or flag < 4:
         return None  # an error, or 2005 formats: the general path says which
-    if options.version is ProtocolVersion.HJT212_2005 and version_from_flag(flag) is None:
+    if options.version is ProtocolVersion.HJT212_2005 and flag >> 2 not in _KNOWN_VERSION_BITS:
         return None  # unknown version bits are read by the registered 2005 formats
     items: tuple[tuple[str, str], ...] = ()
     layout = ""
@@ -371,7 +375,7 @@ def _standard_packet(
         st not in SYSTEM_CODES
         or cn not in COMMANDS
         or options.version is not None
-        or version_from_flag(flag) is None
+        or flag >> 2 not in _KNOWN_VERSION_BITS
     ):
         _note_codes(cn, st, flag, options, check)
     if pnum is not None or flag & FLAG_D:
@@ -753,11 +757,12 @@ def _check_segments(fields: Mapping[str, str], flag: int | None, check: _Checker
         )
 
 
-# DataTime of minute, hourly and daily data is the start of the period.
-_PERIOD_START: Final[dict[str, tuple[str, str, Callable[[datetime], bool]]]] = {
-    "2051": ("minute", "分钟", lambda t: t.second == 0),
-    "2061": ("hour", "小时", lambda t: t.minute == 0 and t.second == 0),
-    "2031": ("day", "日", lambda t: t.hour == 0 and t.minute == 0 and t.second == 0),
+# DataTime of minute, hourly and daily data is the start of the period: the
+# trailing digits of YYYYMMDDhhmmss that must be zero, and the period's name.
+_PERIOD_START: Final[dict[str, tuple[int, str, str]]] = {
+    "2051": (2, "minute", "分钟"),
+    "2061": (4, "hour", "小时"),
+    "2031": (6, "day", "日"),
 }
 
 
@@ -766,9 +771,8 @@ def _check_period_start(cn: str, items: tuple[tuple[str, str], ...], check: _Che
     if rule is None:
         return
     data_time = next((value for key, value in items if key == "DataTime"), None)
-    moment = parse_time(data_time) if data_time else None
-    period, period_zh, is_start = rule
-    if moment is not None and not is_start(moment):
+    zeros, period, period_zh = rule
+    if data_time and _TIME.fullmatch(data_time) and not data_time.endswith("0" * zeros):
         check.note(
             DeviationCode.UNALIGNED_DATA_TIME,
             f"CN={cn} DataTime={data_time} is not the start of a {period}",
