@@ -165,3 +165,31 @@ def test_unknown_suffixes_and_unreadable_numbers_are_kept_as_text() -> None:
     assert so2.extra == (("Avg", "N/A"), ("ZsCou", "1.2"))
     assert so2.flag == "P"
     assert interpret(to_packet(message)) == message
+
+
+@pytest.mark.parametrize(
+    ("cn", "cp", "code", "detail"),
+    [
+        (b"1062", b"", "missing_field", "needs parameter RtdInterval"),
+        (b"1000", b"OverTime=5", "missing_field", "needs parameter ReCount"),
+        (b"2061", b"BeginTime=20160801080000", "missing_field", "needs parameter EndTime"),
+        (b"9011", b"", "missing_field", "needs parameter QnRtn"),
+        (b"1000", b"OverTime=5;ReCount=3;PolId=w01018", "bad_cp", "does not take parameter PolId"),
+        (b"3011", b"PolId=w01018;NewPW=123456", "bad_cp", "does not take parameter NewPW"),
+    ],
+)
+def test_each_command_takes_its_own_parameters(
+    cn: bytes, cp: bytes, code: str, detail: str
+) -> None:
+    packet = decode_frame(command(cn, cp)).packet
+    with pytest.raises(ProtocolError) as caught:
+        interpret(packet)
+    assert caught.value.code == code
+    assert detail in caught.value.message_en
+
+
+def test_both_directions_of_a_shared_command_are_read() -> None:
+    request = interpret(decode_frame(command(b"1061", b"")).packet)
+    answer = interpret(decode_frame(command(b"1061", b"RtdInterval=60")).packet)
+    assert isinstance(request, Command) and request.params == {}
+    assert isinstance(answer, Command) and answer.params == {"RtdInterval": 60}

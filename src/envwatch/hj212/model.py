@@ -311,6 +311,67 @@ PARAMETERS: Final = MappingProxyType(
         )
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CommandParameters:
+    """The CP parameters a command takes (HJ 212-2017 Appendix C)."""
+
+    required: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        return self.required | self.optional
+
+
+def _takes(required: str = "", optional: str = "") -> CommandParameters:
+    return CommandParameters(frozenset(required.split()), frozenset(optional.split()))
+
+
+# Where one CN serves both directions (a platform's request and the device's
+# answer, e.g. 1061 without and with RtdInterval), parameters of either are
+# optional. Commands missing here (vendor or not yet known) take any parameter
+# of PARAMETERS. 2005 answers carry the answered QN (and CN) inside CP.
+COMMAND_PARAMETERS: Final = MappingProxyType(
+    {
+        "1000": _takes("OverTime ReCount"),
+        "1011": _takes(optional="PolId SystemTime"),
+        "1012": _takes("SystemTime", "PolId"),
+        "1013": _takes(optional="PolId"),
+        "1014": _takes(optional="SKCreateTime NewSK"),
+        "1061": _takes(optional="RtdInterval"),
+        "1062": _takes("RtdInterval"),
+        "1063": _takes(optional="MinInterval"),
+        "1064": _takes("MinInterval"),
+        "1072": _takes("NewPW"),
+        "2011": _takes(),
+        "2012": _takes(),
+        "2021": _takes(),
+        "2022": _takes(),
+        "2031": _takes("BeginTime EndTime"),
+        "2041": _takes("BeginTime EndTime"),
+        "2051": _takes("BeginTime EndTime"),
+        "2061": _takes("BeginTime EndTime"),
+        "3011": _takes("PolId"),
+        "3012": _takes("PolId"),
+        "3013": _takes("PolId"),
+        "3014": _takes("PolId"),
+        "3015": _takes(optional="PolId DataTime VaseNo"),
+        "3016": _takes("CstartTime Ctime", "PolId"),
+        "3017": _takes(optional="PolId CstartTime Ctime"),
+        "3018": _takes(optional="PolId Stime"),
+        "3019": _takes(optional="PolId"),
+        "3020": _takes(optional="PolId InfoId BeginTime EndTime DataTime"),
+        "3021": _takes(optional="PolId"),
+        "9011": _takes("QnRtn", "QN"),
+        "9012": _takes("ExeRtn", "QN"),
+        "9013": _takes(optional="QN"),
+        "9014": _takes(optional="QN CN"),
+        "9015": _takes(optional="Data"),
+        "9021": _takes(optional="Data"),
+    }
+)
 # Tables C.31/C.32 print "CTime" where Table 4 says "Ctime"; both are read.
 _PARAM_ALIASES: Final = MappingProxyType({"CTime": "Ctime"})
 _CLOCK = re.compile(r"([01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]")
@@ -454,6 +515,7 @@ def interpret(packet: Packet, version: ProtocolVersion | None = None) -> Message
     cn = packet.cn
     fields = packet.cp_fields()
     if cn in ("9011", "9012", "9013", "9014"):
+        _check_parameters(cn, fields)
         return Reply(
             cn=cn,
             envelope=envelope,
@@ -463,6 +525,7 @@ def interpret(packet: Packet, version: ProtocolVersion | None = None) -> Message
             answered_cn=fields.get("CN"),
         )
     if cn in ("9015", "9021"):
+        _check_parameters(cn, fields)
         return Heartbeat(cn=cn, envelope=envelope, data=fields.get("Data"))
     is_history_request = "BeginTime" in fields and "DataTime" not in fields
     if cn in DATA_KIND_OF_COMMAND and not is_history_request and "DataTime" in fields:
@@ -497,18 +560,31 @@ def interpret(packet: Packet, version: ProtocolVersion | None = None) -> Message
     ):
         info = {code: items["Info"] for code, items in packet.factors().items() if "Info" in items}
         return DeviceInfo(envelope, _data_time(packet, required=False), fields.get("PolId"), info)
-    params: dict[str, ParamValue] = {}
-    for key, text in fields.items():
-        if _PARAM_ALIASES.get(key, key) in PARAMETERS:
-            params[key] = _read_param(key, text)
-        else:
-            raise ProtocolError(
-                ErrorCode.BAD_CP,
-                f"CN={cn} does not take parameter {key}",
-                f"CN={cn}不支持参数{key}",
-            )
+    _check_parameters(cn, fields)
+    params = {key: _read_param(key, text) for key, text in fields.items()}
     factor_params = {key: value for key, value in packet.cp_items() if "-" in key}
     return Command(cn=cn, envelope=envelope, params=params, factor_params=factor_params)
+
+
+def _check_parameters(cn: str, fields: Mapping[str, str]) -> None:
+    """Raise unless ``fields`` are the parameters command ``cn`` takes."""
+    keys = {_PARAM_ALIASES.get(key, key) for key in fields}
+    takes = COMMAND_PARAMETERS.get(cn)
+    allowed = takes.allowed if takes is not None else PARAMETERS.keys()
+    unexpected = sorted(keys - allowed)
+    if unexpected:
+        raise ProtocolError(
+            ErrorCode.BAD_CP,
+            f"CN={cn} does not take parameter {', '.join(unexpected)}",
+            f"CN={cn}不支持参数{'、'.join(unexpected)}",
+        )
+    missing = sorted(takes.required - keys) if takes is not None else []
+    if missing:
+        raise ProtocolError(
+            ErrorCode.MISSING_FIELD,
+            f"CN={cn} needs parameter {', '.join(missing)}",
+            f"CN={cn}缺少参数{'、'.join(missing)}",
+        )
 
 
 def _required_time(packet: Packet) -> datetime:
