@@ -49,6 +49,16 @@ def version_from_flag(flag: int | None) -> ProtocolVersion | None:
     return _VERSION_BITS.get(version_bits(flag))
 
 
+def asks_for_answer(flag: int | None) -> bool:
+    """Flag bit A: the sender wants an answer."""
+    return flag is not None and bool(flag & FLAG_A)
+
+
+def is_segmented(flag: int | None, pnum: object | None) -> bool:
+    """Flag bit D, or PNUM present (some loggers send it without a Flag)."""
+    return (flag is not None and bool(flag & FLAG_D)) or pnum is not None
+
+
 def make_flag(version: ProtocolVersion, *, ack: bool = False, segmented: bool = False) -> int:
     """The Flag value for ``version`` with the A and D bits as given."""
     return VERSION_BITS_OF[version] << 2 | (FLAG_D if segmented else 0) | (FLAG_A if ack else 0)

@@ -31,15 +31,15 @@ from typing import Final, TypeVar
 from envwatch.glossary import code_2017_from_2005, medium_for_system_code
 from envwatch.hj212.codes import (
     COMMANDS,
-    FLAG_A,
-    FLAG_D,
     CommandKind,
     DataFlag,
     ExeRtn,
     ProtocolVersion,
     QnRtn,
     RunState,
+    asks_for_answer,
     data_flag,
+    is_segmented,
 )
 from envwatch.hj212.errors import ErrorCode, ProtocolError
 from envwatch.hj212.segment import CpGroup, Packet, parse_time
@@ -60,11 +60,11 @@ class Envelope:
 
     @property
     def wants_answer(self) -> bool:
-        return self.flag is not None and bool(self.flag & FLAG_A)
+        return asks_for_answer(self.flag)
 
     @property
     def segmented(self) -> bool:
-        return (self.flag is not None and bool(self.flag & FLAG_D)) or self.pnum is not None
+        return is_segmented(self.flag, self.pnum)
 
 
 class DataKind(StrEnum):

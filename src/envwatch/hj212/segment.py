@@ -19,7 +19,6 @@ from typing import Final
 from envwatch.errors import UsageError
 from envwatch.hj212.codes import (
     COMMANDS,
-    FLAG_A,
     FLAG_D,
     SYSTEM_CODES,
     VERSION_BITS_OF,
@@ -172,14 +171,12 @@ class Packet:
     @property
     def wants_answer(self) -> bool:
         """Flag bit A: the sender asks for an answer."""
-        flag = self.flag_value
-        return flag is not None and bool(flag & FLAG_A)
+        return asks_for_answer(self.flag_value)
 
     @property
     def segmented(self) -> bool:
         """Flag bit D, or PNUM/PNO present (some loggers send them without a Flag)."""
-        flag = self.flag_value
-        return (flag is not None and bool(flag & FLAG_D)) or self.pnum is not None
+        return is_segmented(self.flag_value, self.pnum)
 
     @property
     def claimed_version(self) -> ProtocolVersion | None:
@@ -386,6 +383,30 @@ def _standard_packet(
     return Packet(cn, mn, st, pw, qn, flag_text, pnum, pno, items, layout)
 
 
+def _read_pair(
+    item: str, error: ErrorCode, what: tuple[str, str], check: _Checker
+) -> tuple[str, str] | None:
+    """``name=value`` of one header or CP item; None when it is not one (lenient)."""
+    name, eq, value = item.partition("=")
+    if not eq or not name.strip():
+        check.deviate(
+            error,
+            DeviationCode.STRAY_SEPARATOR,
+            f"{what[0]} {item!r} is not name=value",
+            f"{what[1]}“{item}”不是“名称=值”",
+        )
+        return None
+    if name != name.strip() or value != value.strip():
+        check.deviate(
+            error,
+            DeviationCode.WHITESPACE,
+            f"blanks around {what[0]} {item!r}",
+            f"{what[1]}“{item}”含多余空格",
+        )
+        return name.strip(), value.strip()
+    return name, value
+
+
 def _parse_header(text: str, check: _Checker) -> dict[str, str]:
     items = text.split(";")
     if "," in text:
@@ -399,23 +420,10 @@ def _parse_header(text: str, check: _Checker) -> dict[str, str]:
         items = [piece for item in items for piece in item.split(",")]
     fields: dict[str, str] = {}
     for item in items:
-        name, eq, value = item.partition("=")
-        if not item or not eq:
-            check.deviate(
-                ErrorCode.BAD_FIELD,
-                DeviationCode.STRAY_SEPARATOR,
-                f"header item {item!r} is not name=value",
-                f"包头项“{item}”不是“名称=值”",
-            )
+        pair = _read_pair(item, ErrorCode.BAD_FIELD, ("header item", "包头项"), check)
+        if pair is None:
             continue
-        if name != name.strip() or value != value.strip():
-            check.deviate(
-                ErrorCode.BAD_FIELD,
-                DeviationCode.WHITESPACE,
-                f"blanks around header item {item!r}",
-                f"包头项“{item}”含多余空格",
-            )
-            name, value = name.strip(), value.strip()
+        name, value = pair
         canonical = _FIELD_BY_UPPER.get(name.upper())
         if canonical is None:
             check.deviate(
@@ -490,7 +498,6 @@ def _read_cp_items(text: str, check: _Checker) -> CpArea:
     for index, raw_group in enumerate(raw_groups):
         pairs: list[tuple[str, str]] = []
         for item in raw_group:
-            key, eq, value = item.partition("=")
             if not item:
                 trailing = index == last and len(raw_group) == 1
                 check.deviate(
@@ -500,22 +507,10 @@ def _read_cp_items(text: str, check: _Checker) -> CpArea:
                     "“&&”前多余分隔符" if trailing else "分隔符之间为空",
                 )
                 continue
-            if not eq or not key.strip():
-                check.deviate(
-                    ErrorCode.BAD_CP,
-                    DeviationCode.STRAY_SEPARATOR,
-                    f"CP item {item!r} is not key=value",
-                    f"CP项“{item}”不是“键=值”",
-                )
+            pair = _read_pair(item, ErrorCode.BAD_CP, ("CP item", "CP项"), check)
+            if pair is None:
                 continue
-            if key != key.strip() or value != value.strip():
-                check.deviate(
-                    ErrorCode.BAD_CP,
-                    DeviationCode.WHITESPACE,
-                    f"blanks around CP item {item!r}",
-                    f"CP项“{item}”含多余空格",
-                )
-                key, value = key.strip(), value.strip()
+            key, value = pair
             if key in seen:
                 check.deviate(
                     ErrorCode.BAD_CP,
