@@ -24,6 +24,8 @@ from envwatch.hj212.codes import (
     VERSION_BITS_OF,
     DataFlag,
     ProtocolVersion,
+    asks_for_answer,
+    is_segmented,
     version_bits,
     version_from_flag,
 )
