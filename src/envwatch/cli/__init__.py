@@ -6,6 +6,7 @@ import typer
 
 from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.serve import serve
+from envwatch.cli.store import archive_app, db_app, gateway
 
 app = typer.Typer(
     name="envwatch",
@@ -14,7 +15,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(hj212_app, name="hj212")
+app.add_typer(db_app, name="db")
+app.add_typer(archive_app, name="archive")
 app.command()(serve)
+app.command()(gateway)
 
 
 def main() -> None:

@@ -1,0 +1,93 @@
+"""``envwatch db``, ``envwatch archive`` and ``envwatch gateway``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from envwatch.gateway.server import run_gateway
+from envwatch.settings import get_settings
+from envwatch.store.archive import verify
+from envwatch.store.db import make_engine, upgrade
+
+db_app = typer.Typer(help="Database: migrations.")
+archive_app = typer.Typer(help="Raw archive: integrity.")
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: ENVWATCH_DATABASE_URL).")
+]
+
+
+def _url(db: str | None) -> str:
+    return db or get_settings().database_url
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Create or migrate the database to the current schema."""
+    upgrade(_url(db))
+    typer.echo("database is at the current schema")
+
+
+@archive_app.command("verify")
+def archive_verify(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check every hash chain of the raw archive; name the first broken link of each.
+
+    Exit status 0 when every chain is intact, 1 otherwise.
+    """
+    report = verify(make_engine(_url(db)))
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "chains": report.chains,
+                    "links": report.links,
+                    "broken": [
+                        {"chain": b.chain, "seq": b.seq, "id": b.row_id, "reason": b.reason}
+                        for b in report.broken
+                    ],
+                }
+            )
+        )
+    else:
+        typer.echo(f"{report.chains} chains, {report.links} links checked")
+        for broken in report.broken:
+            typer.echo(
+                f"BROKEN chain {broken.chain}: link {broken.seq} (row {broken.row_id}): "
+                f"{broken.reason}"
+            )
+    if report.broken:
+        raise typer.Exit(1)
+
+
+def gateway(
+    db: DbOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+) -> None:
+    """Run the HJ 212 ingest gateway until SIGINT or SIGTERM."""
+    settings = get_settings()
+    updates: dict[str, object] = {"database_url": _url(db)}
+    if host is not None:
+        updates["gateway_host"] = host
+    if port is not None:
+        updates["gateway_port"] = port
+    settings = settings.model_copy(update=updates)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_gateway(settings, make_engine(settings.database_url), stop=stop)
+
+    asyncio.run(main())

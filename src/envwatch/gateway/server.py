@@ -1,0 +1,215 @@
+"""The asyncio TCP server: moves bytes, runs timers, hands frames to the store.
+
+Per connection: one ``Decoder``; every item it yields is admitted
+(``admission.admit``), archived through the ``GroupCommitter`` and, once the
+transaction holding it has committed, answered. Answers go out in the order
+the frames came in. A failing store means no answers (the loggers resend),
+never a crash. Bad input on one connection never touches another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from envwatch.gateway.admission import (
+    Admission,
+    Device,
+    admit,
+    connection_options,
+    reject,
+)
+from envwatch.gateway.committer import GroupCommitter, StoreUnavailableError
+from envwatch.hj212 import DecodeOptions, Decoder, ProtocolVersion, encode_packet
+from envwatch.settings import Settings
+from envwatch.store.archive import Archive
+from envwatch.store.schema import MonitoringPoint
+
+log = logging.getLogger(__name__)
+
+_READ_SIZE = 65536
+
+
+def load_devices(engine: Engine) -> dict[str, Device]:
+    """The active monitoring points of the registry, by MN."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(MonitoringPoint).where(MonitoringPoint.active.is_(True))
+        ).all()
+    devices = {}
+    for row in rows:
+        version = ProtocolVersion(row.protocol_version)
+        devices[row.mn] = Device(
+            mn=row.mn,
+            pw=row.pw,
+            version=version,
+            options=DecodeOptions(
+                lenient=row.lenient,
+                verify_crc=row.verify_crc,
+                verify_length=row.verify_length,
+                version=version,
+            ),
+        )
+    return devices
+
+
+@dataclass
+class _RateLimit:
+    """A token bucket per device."""
+
+    rate: float
+    burst: float
+    tokens: float
+    stamp: float = field(default_factory=time.monotonic)
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        committer: GroupCommitter,
+        devices: Mapping[str, Device],
+    ) -> None:
+        self.settings = settings
+        self.committer = committer
+        self.devices = devices
+        self.counts: Counter[str] = Counter()
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+        self._rates: dict[str, _RateLimit] = {}
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self, host: str | None = None, port: int | None = None) -> None:
+        self._server = await asyncio.start_server(
+            self._accept,
+            host if host is not None else self.settings.gateway_host,
+            port if port is not None else self.settings.gateway_port,
+            limit=_READ_SIZE,
+        )
+
+    async def stop(self) -> None:
+        """Stop accepting, let connections finish what they received, then close."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        if len(self._connections) >= self.settings.max_connections:
+            self.counts["refused_connections"] += 1
+            writer.close()
+            return
+        self._connections.add(task)
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self._connections.discard(task)
+            writer.close()
+
+    def _within_rate(self, mn: str) -> bool:
+        bucket = self._rates.get(mn)
+        if bucket is None:
+            burst = float(self.settings.device_rate_burst)
+            bucket = self._rates[mn] = _RateLimit(self.settings.device_rate_per_s, burst, burst)
+        return bucket.allow()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peername = writer.get_extra_info("peername")
+        peer = f"{peername[0]}:{peername[1]}" if peername else "?"
+        decoder = Decoder(connection_options())
+        connection_mn: str | None = None
+        settings = self.settings
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(_READ_SIZE), settings.idle_timeout_s)
+            except TimeoutError:
+                self.counts["idle_timeouts"] += 1
+                data = b""
+            except ConnectionError:
+                data = b""
+            items = decoder.feed(data) if data else decoder.close()
+            received_at = datetime.now(UTC)
+            waiting: list[tuple[asyncio.Future[int], Admission]] = []
+            for item in items:
+                admission = admit(
+                    item,
+                    self.devices,
+                    peer=peer,
+                    received_at=received_at,
+                    connection_mn=connection_mn,
+                )
+                if admission.device is not None:
+                    connection_mn = admission.device.mn
+                    if not self._within_rate(connection_mn):
+                        self.counts["rate_limited"] += 1
+                        admission = reject(
+                            admission.record.raw,
+                            "rate_limited",
+                            peer=peer,
+                            received_at=received_at,
+                            detail=f"more than {settings.device_rate_per_s:g} frames/s",
+                        )
+                self.counts[admission.record.verdict] += 1
+                if admission.record.error_code:
+                    self.counts[admission.record.error_code] += 1
+                waiting.append((self.committer.submit_nowait(admission.record), admission))
+            answers: list[bytes] = []
+            for future, admission in waiting:
+                try:
+                    await future
+                except StoreUnavailableError:
+                    self.counts["unacknowledged"] += 1
+                    continue
+                answers.extend(encode_packet(reply) for reply in admission.replies)
+            if answers and not writer.is_closing():
+                writer.write(b"".join(answers))
+                try:
+                    await asyncio.wait_for(writer.drain(), settings.write_timeout_s)
+                except (TimeoutError, ConnectionError):
+                    self.counts["slow_clients"] += 1
+                    return
+            if not data:
+                return
+
+
+async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set; then drain and commit what was received."""
+    archive = Archive(engine)
+    committer = GroupCommitter(
+        archive.write_batch,
+        max_batch=settings.commit_max_batch,
+        max_wait=settings.commit_max_wait_ms / 1000,
+    )
+    committer.start()
+    gateway = Gateway(settings, committer, load_devices(engine))
+    await gateway.start()
+    log.info("HJ 212 gateway listening on %s:%d", settings.gateway_host, gateway.port)
+    try:
+        await stop.wait()
+    finally:
+        await gateway.stop()
+        await committer.close()

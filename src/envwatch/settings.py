@@ -1,0 +1,38 @@
+"""Settings: a typed, documented catalogue read from ENVWATCH_* environment variables.
+
+Built by ``get_settings()`` when a command starts, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENVWATCH_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var') / 'envwatch.db'}",
+        description="SQLAlchemy URL: SQLite (default, a file under var/) or "
+        "postgresql+psycopg://user@host/db",
+    )
+    gateway_host: str = Field(default="127.0.0.1", description="HJ 212 gateway listen address")
+    gateway_port: int = Field(default=9212, description="HJ 212 gateway TCP port")
+    max_connections: int = Field(default=2000, description="Concurrent logger connections")
+    idle_timeout_s: float = Field(default=300.0, description="Close a silent connection after [s]")
+    write_timeout_s: float = Field(
+        default=30.0, description="Give up on a client that does not read its answers [s]"
+    )
+    device_rate_per_s: float = Field(default=50.0, description="Frames per second per device")
+    device_rate_burst: int = Field(default=500, description="Frames a device may send at once")
+    commit_max_batch: int = Field(default=500, description="Frames per group commit at most")
+    commit_max_wait_ms: float = Field(
+        default=5.0, description="Longest wait for more frames before a commit [ms]"
+    )
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: schema, migrations, the raw archive and the group-commit writer."""

@@ -1,0 +1,92 @@
+"""The hash chain that makes the raw archive tamper-evident (pure functions).
+
+Each archived frame is a link: ``hash = SHA-256(prev_hash || content)``, where
+content is an unambiguous encoding of the row's fields. The first link of a
+chain has ``prev_hash = GENESIS``. Editing any field, deleting or reordering
+rows breaks the chain at that point and ``first_broken_link`` names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The fields of an archived frame that its hash covers."""
+
+    chain: str
+    seq: int
+    received_at: datetime
+    peer: str
+    raw: bytes
+    verdict: str
+    error_code: str | None
+    warnings: str
+    mn: str | None
+    cn: str | None
+    qn: str | None
+
+
+def _field(value: str | bytes | None) -> bytes:
+    if value is None:
+        return b"\xff"  # distinct from any length-prefixed value
+    data = value.encode("utf-8") if isinstance(value, str) else value
+    return len(data).to_bytes(8, "big") + data
+
+
+def link_hash(prev_hash: str, link: Link) -> str:
+    """The hash of ``link`` chained after ``prev_hash``."""
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    for value in (
+        link.chain,
+        str(link.seq),
+        _canonical_time(link.received_at),
+        link.peer,
+        link.raw,
+        link.verdict,
+        link.error_code,
+        link.warnings,
+        link.mn,
+        link.cn,
+        link.qn,
+    ):
+        digest.update(_field(value))
+    return digest.hexdigest()
+
+
+def _canonical_time(moment: datetime) -> str:
+    # Every received_at is UTC: SQLite gives it back naive, PostgreSQL in the
+    # session's zone.
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenLink:
+    chain: str
+    seq: int
+    row_id: int
+    reason: str
+
+
+def first_broken_link(rows: Iterable[tuple[int, str, str, Link]]) -> BrokenLink | None:
+    """Walk one chain's rows ``(row id, prev_hash, hash, link)`` in ``seq`` order."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    for row_id, prev_hash, stored_hash, link in rows:
+        if link.seq != expected_seq:
+            return BrokenLink(link.chain, expected_seq, row_id, f"link {expected_seq} is missing")
+        if prev_hash != expected_prev:
+            return BrokenLink(link.chain, link.seq, row_id, "previous hash does not match")
+        if link_hash(prev_hash, link) != stored_hash:
+            return BrokenLink(link.chain, link.seq, row_id, "content does not match its hash")
+        expected_prev = stored_hash
+        expected_seq += 1
+    return None

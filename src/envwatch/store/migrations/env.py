@@ -1,0 +1,20 @@
+"""Alembic environment: runs migrations against the URL set by ``envwatch.store.db``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from envwatch.store.db import make_engine
+from envwatch.store.schema import Base
+
+config = context.config
+engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()

@@ -1,0 +1,118 @@
+"""The database schema (SQLAlchemy 2). Migrations in ``migrations/`` create it.
+
+Times of HJ 212 data (``data_time``) are China Standard Time as the logger
+states them, stored without zone; times envwatch takes itself
+(``received_at``) are UTC with zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments INTEGER PRIMARY KEY columns.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class County(Base):
+    """A county, district or development zone of the city (区县、开发区)."""
+
+    __tablename__ = "county"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="county")
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprise"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    industry_code: Mapped[str] = mapped_column(String(8), default="")
+
+
+class MonitoringPoint(Base):
+    """A data logger, identified by its MN and authenticated by its PW."""
+
+    __tablename__ = "monitoring_point"
+
+    mn: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pw: Mapped[str] = mapped_column(String(32))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    st: Mapped[str] = mapped_column(String(2), default="32")
+    protocol_version: Mapped[str] = mapped_column(String(4), default="2017")
+    lenient: Mapped[bool] = mapped_column(Boolean, default=True)
+    verify_crc: Mapped[bool] = mapped_column(Boolean, default=True)
+    verify_length: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ArchivedFrame(Base):
+    """Every received frame, accepted or rejected: append-only, hash-chained per chain.
+
+    ``chain`` is the device's MN, or ``-`` for input no device can be named for.
+    ``hash`` = SHA-256 over the previous link's hash and this row's content, so
+    editing or deleting a row breaks every later link of its chain.
+    """
+
+    __tablename__ = "archived_frame"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    peer: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    verdict: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    warnings: Mapped[str] = mapped_column(Text, default="")
+    mn: Mapped[str | None] = mapped_column(String(32))
+    cn: Mapped[str | None] = mapped_column(String(4))
+    qn: Mapped[str | None] = mapped_column(String(20))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Measurement(Base):
+    """One factor's values in one data upload, keyed so that resends are idempotent."""
+
+    __tablename__ = "measurement"
+    __table_args__ = (Index("ix_measurement_time", "data_time"),)
+
+    mn: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cn: Mapped[str] = mapped_column(String(4), primary_key=True)
+    data_time: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rtd: Mapped[float | None] = mapped_column(Float)
+    avg: Mapped[float | None] = mapped_column(Float)
+    min: Mapped[float | None] = mapped_column(Float)
+    max: Mapped[float | None] = mapped_column(Float)
+    cou: Mapped[float | None] = mapped_column(Float)
+    zs_rtd: Mapped[float | None] = mapped_column(Float)
+    zs_avg: Mapped[float | None] = mapped_column(Float)
+    flag: Mapped[str | None] = mapped_column(String(8))
+    eflag: Mapped[str | None] = mapped_column(String(8))
+    frame_id: Mapped[int] = mapped_column(ForeignKey("archived_frame.id"))

@@ -1,0 +1,99 @@
+"""The raw archive and measurements on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select, text
+
+from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame, verify
+from envwatch.store.schema import ArchivedFrame, Measurement
+
+NOW = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)
+HOUR = datetime(2026, 11, 29, 11, 0)
+
+
+def frame(qn: str, mn: str | None = "MN1", value: float | None = 1.5) -> ReceivedFrame:
+    measurements = (MeasurementRow(mn, "2061", HOUR, "a21026", avg=value, flag="N"),) if mn else ()
+    return ReceivedFrame(
+        received_at=NOW,
+        peer="127.0.0.1:5000",
+        raw=f"##frame {qn}".encode(),
+        verdict="accepted" if mn else "rejected",
+        error_code=None if mn else "garbage",
+        mn=mn,
+        cn="2061" if mn else None,
+        qn=qn,
+        measurements=measurements,
+    )
+
+
+def test_a_batch_commits_frames_and_measurements_together(engine: Engine) -> None:
+    ids = Archive(engine).write_batch([frame("1"), frame("2", mn=None), frame("3", mn="MN2")])
+    assert len(ids) == 3 and len(set(ids)) == 3
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ArchivedFrame.chain, ArchivedFrame.seq, ArchivedFrame.qn).order_by(
+                ArchivedFrame.id
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [("MN1", 1, "1"), ("-", 1, "2"), ("MN2", 1, "3")]
+        stored = connection.execute(select(Measurement)).all()
+        assert {(m.mn, m.pollutant, m.avg, m.frame_id) for m in stored} == {
+            ("MN1", "a21026", 1.5, ids[0]),
+            ("MN2", "a21026", 1.5, ids[2]),
+        }
+    assert verify(engine).broken == ()
+
+
+def test_a_resend_is_archived_but_measured_once(engine: Engine) -> None:
+    archive = Archive(engine)
+    archive.write_batch([frame("1")])
+    archive.write_batch([frame("1"), frame("1", value=9.9)])
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ArchivedFrame)).scalar() == 3
+        values = connection.execute(select(Measurement.avg)).scalars().all()
+    assert values == [1.5]
+
+
+def test_chains_continue_across_restarts(engine: Engine) -> None:
+    Archive(engine).write_batch([frame("1"), frame("2")])
+    Archive(engine).write_batch([frame("3")])  # a new process knows no heads
+    with engine.connect() as connection:
+        seqs = connection.execute(
+            select(ArchivedFrame.seq)
+            .where(ArchivedFrame.chain == "MN1")
+            .order_by(ArchivedFrame.seq)
+        ).scalars()
+        assert list(seqs) == [1, 2, 3]
+    report = verify(engine)
+    assert (report.chains, report.links, report.broken) == (1, 3, ())
+
+
+def test_verify_names_the_edited_row(engine: Engine, database_url: str) -> None:
+    ids = Archive(engine).write_batch([frame(str(n)) for n in range(1, 6)])
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE archived_frame SET qn = 'forged' WHERE id = :id"), {"id": ids[3]}
+        )
+    (broken,) = verify(engine).broken
+    assert (broken.chain, broken.seq, broken.row_id) == ("MN1", 4, ids[3])
+    result = subprocess.run(
+        [sys.executable, "-m", "envwatch", "archive", "verify", "--db", database_url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"BROKEN chain MN1: link 4 (row {ids[3]})" in result.stdout
+
+
+def test_verify_names_a_deleted_row(engine: Engine) -> None:
+    ids = Archive(engine).write_batch([frame(str(n), value=None) for n in range(1, 4)])
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM archived_frame WHERE id = :id"), {"id": ids[1]})
+    (broken,) = verify(engine).broken
+    assert (broken.seq, broken.reason) == (2, "link 2 is missing")

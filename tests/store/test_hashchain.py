@@ -1,0 +1,68 @@
+"""The archive's hash chain, as pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+from envwatch.store.hashchain import GENESIS, Link, first_broken_link, link_hash
+
+T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+
+
+def chain(count: int) -> list[tuple[int, str, str, Link]]:
+    rows = []
+    prev = GENESIS
+    for seq in range(1, count + 1):
+        link = Link(
+            "MN1", seq, T0 + timedelta(seconds=seq), "127.0.0.1:1", b"##frame%d" % seq,
+            "accepted", None, "", "MN1", "2011", f"QN{seq}",
+        )  # fmt: skip
+        digest = link_hash(prev, link)
+        rows.append((seq * 10, prev, digest, link))
+        prev = digest
+    return rows
+
+
+def test_an_intact_chain_verifies() -> None:
+    assert first_broken_link(chain(5)) is None
+    assert first_broken_link([]) is None
+
+
+def test_an_edited_field_is_found_at_its_link() -> None:
+    rows = chain(5)
+    row_id, prev, digest, link = rows[2]
+    rows[2] = (row_id, prev, digest, replace(link, raw=b"##forged"))
+    broken = first_broken_link(rows)
+    assert broken is not None
+    assert (broken.seq, broken.row_id, broken.reason) == (3, 30, "content does not match its hash")
+
+
+def test_a_deleted_link_is_found() -> None:
+    rows = chain(5)
+    del rows[1]
+    broken = first_broken_link(rows)
+    assert broken is not None
+    assert (broken.seq, broken.reason) == (2, "link 2 is missing")
+
+
+def test_a_rehashed_edit_still_breaks_the_next_link() -> None:
+    rows = chain(4)
+    row_id, prev, _, link = rows[1]
+    forged = replace(link, verdict="rejected")
+    rows[1] = (row_id, prev, link_hash(prev, forged), forged)
+    broken = first_broken_link(rows)
+    assert broken is not None
+    assert (broken.seq, broken.reason) == (3, "previous hash does not match")
+
+
+def test_none_and_empty_text_hash_differently() -> None:
+    link = chain(1)[0][3]
+    assert link_hash(GENESIS, link) != link_hash(GENESIS, replace(link, error_code=""))
+
+
+def test_the_same_instant_in_any_zone_hashes_the_same() -> None:
+    link = chain(1)[0][3]
+    shifted = replace(link, received_at=link.received_at.astimezone(timezone(timedelta(hours=8))))
+    naive = replace(link, received_at=link.received_at.replace(tzinfo=None))
+    assert link_hash(GENESIS, link) == link_hash(GENESIS, shifted) == link_hash(GENESIS, naive)
