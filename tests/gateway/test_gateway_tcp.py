@@ -1,0 +1,182 @@
+"""The gateway end to end over real TCP, on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from envwatch.gateway.committer import GroupCommitter
+from envwatch.gateway.server import Gateway, load_devices
+from envwatch.hj212 import DecodedFrame, Decoder
+from envwatch.settings import Settings
+from envwatch.store.archive import Archive
+from envwatch.store.schema import ArchivedFrame, Measurement
+from tests.gateway.helpers import register, upload
+
+MN1 = "010000A8900016F000169DC1"
+MN2 = "010000A8900016F000169DC2"
+
+
+def run(coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(asyncio.wait_for(coroutine(), timeout=60))
+
+
+class Running:
+    def __init__(self, engine: Engine, **settings: Any) -> None:
+        self.settings = Settings(database_url="unused", **settings)
+        self.committer = GroupCommitter(Archive(engine).write_batch)
+        self.gateway = Gateway(self.settings, self.committer, load_devices(engine))
+
+    async def __aenter__(self) -> Running:
+        self.committer.start()
+        await self.gateway.start("127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.gateway.stop()
+        await self.committer.close()
+
+    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection("127.0.0.1", self.gateway.port)
+
+
+async def answers(reader: asyncio.StreamReader, count: int) -> list[DecodedFrame]:
+    decoder = Decoder()
+    frames: list[DecodedFrame] = []
+    while len(frames) < count:
+        data = await asyncio.wait_for(reader.read(4096), 10)
+        assert data, "connection closed before the answers came"
+        for item in decoder.feed(data):
+            assert isinstance(item, DecodedFrame)
+            frames.append(item)
+    return frames
+
+
+def count(engine: Engine, table: type[Any], *where: Any) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        )
+
+
+def test_a_frame_is_acknowledged_after_it_is_stored(engine: Engine) -> None:
+    register(engine, (MN1, "123456"))
+
+    async def scenario() -> None:
+        async with Running(engine) as running:
+            reader, writer = await running.connect()
+            writer.write(upload(MN1, "20261129100000001"))
+            (answer,) = await answers(reader, 1)
+            # The answer is out: the frame and its measurements are committed.
+            assert count(engine, ArchivedFrame, ArchivedFrame.qn == "20261129100000001") == 1
+            assert count(engine, Measurement, Measurement.mn == MN1) == 2
+            packet = answer.packet
+            assert (packet.cn, packet.qn, packet.st, packet.flag) == (
+                "9014",
+                "20261129100000001",
+                "91",
+                "4",
+            )
+            writer.close()
+
+    run(scenario)
+
+
+def test_resends_are_idempotent(engine: Engine) -> None:
+    register(engine, (MN1, "123456"))
+
+    async def scenario() -> None:
+        async with Running(engine) as running:
+            reader, writer = await running.connect()
+            frame = upload(MN1, "20261129100000001")
+            writer.write(frame * 3)
+            assert len(await answers(reader, 3)) == 3
+            writer.close()
+        assert count(engine, ArchivedFrame) == 3
+        assert count(engine, Measurement) == 2
+
+    run(scenario)
+
+
+def test_bad_input_is_refused_archived_and_harms_no_one(engine: Engine) -> None:
+    register(engine, (MN1, "123456"), (MN2, "654321"))
+
+    async def scenario() -> None:
+        async with Running(engine) as running:
+            bad_reader, bad_writer = await running.connect()
+            good_reader, good_writer = await running.connect()
+            bad_crc = upload(MN2, "20261129100000009", pw="654321")[:-6] + b"0000\r\n"
+            bad_writer.write(
+                b"\x00garbage"
+                + upload("UNKNOWN00000000000000000", "20261129100000002")
+                + upload(MN2, "20261129100000003", pw="wrong!")
+                + bad_crc
+                + b"##9999" + b"x" * 100
+            )  # fmt: skip
+            await bad_writer.drain()
+            for hour in range(10):
+                good_writer.write(upload(MN1, f"2026112910000010{hour}", hour=hour))
+            assert len(await answers(good_reader, 10)) == 10
+            bad_writer.close()
+            await bad_writer.wait_closed()
+            # The bad connection got no answer at all.
+            assert await bad_reader.read() == b""
+            good_writer.close()
+        codes = {
+            row[0]
+            for row in _rows(
+                engine, select(ArchivedFrame.error_code).where(ArchivedFrame.verdict == "rejected")
+            )
+        }
+        assert codes >= {
+            "garbage",
+            "unknown_mn",
+            "wrong_password",
+            "crc_mismatch",
+            "frame_too_long",
+        }
+        assert count(engine, Measurement, Measurement.mn == MN1) == 20
+        assert count(engine, Measurement, Measurement.mn == MN2) == 0
+
+    run(scenario)
+
+
+def _rows(engine: Engine, query: Any) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.execute(query))
+
+
+def test_a_strict_device_is_read_strictly(engine: Engine) -> None:
+    register(engine, (MN1, "123456"), lenient=False)
+    lf_only = upload(MN1, "20261129100000001")[:-2] + b"\n"
+
+    async def scenario() -> None:
+        async with Running(engine) as running:
+            reader, writer = await running.connect()
+            writer.write(lf_only + upload(MN1, "20261129100000002", hour=11))
+            (answer,) = await answers(reader, 1)
+            assert answer.packet.qn == "20261129100000002"
+            writer.close()
+        (code,) = _rows(
+            engine, select(ArchivedFrame.error_code).where(ArchivedFrame.verdict == "rejected")
+        )
+        assert code[0] == "bad_trailer"
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_idle_connection_is_closed(engine: Engine) -> None:
+    async def scenario() -> None:
+        async with Running(engine, idle_timeout_s=0.2) as running:
+            reader, writer = await running.connect()
+            assert await asyncio.wait_for(reader.read(), 5) == b""
+            assert running.gateway.counts["idle_timeouts"] == 1
+            writer.close()
+            await writer.wait_closed()
+
+    run(scenario)
