@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
