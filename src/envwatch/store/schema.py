@@ -41,6 +41,10 @@ class County(Base):
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(128), default="")
     kind: Mapped[str] = mapped_column(String(16), default="county")
+    host_code: Mapped[str | None] = mapped_column(String(12), default=None)
+    """For a development zone: the district it lies in (zones have no map polygon)."""
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class Enterprise(Base):
@@ -51,6 +55,69 @@ class Enterprise(Base):
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
     industry_code: Mapped[str] = mapped_column(String(8), default="")
+    key_categories: Mapped[str] = mapped_column(String(128), default="")
+    """Comma-separated: air, water, chemical_park, acid, hazardous_waste, medical."""
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class Outlet(Base):
+    """A discharge outlet (排放口): air stack or wastewater outfall."""
+
+    __tablename__ = "outlet"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8))
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    height_m: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class PointFactor(Base):
+    """A factor a monitoring point measures, in its unit."""
+
+    __tablename__ = "point_factor"
+
+    mn: Mapped[str] = mapped_column(ForeignKey("monitoring_point.mn"), primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(16), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(16), default="")
+
+
+class PermitLimit(Base):
+    """A limit of a discharge permit (排污许可) for one pollutant at one outlet."""
+
+    __tablename__ = "permit_limit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlet.id"), default=None)
+    pollutant: Mapped[str] = mapped_column(String(16))
+    limit_value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    reference_o2: Mapped[float | None] = mapped_column(Float, default=None)
+    basis: Mapped[str] = mapped_column(String(64), default="")
+    annual_tonnes: Mapped[float | None] = mapped_column(Float, default=None)
+    valid_from: Mapped[datetime] = mapped_column(DateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class Meter(Base):
+    """An electricity meter (分表计电) on a production or treatment circuit."""
+
+    __tablename__ = "meter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    """production, treatment or total."""
+    rated_kw: Mapped[float | None] = mapped_column(Float, default=None)
+    mn: Mapped[str | None] = mapped_column(String(32), default=None)
+    """Set when the meter reports over HJ 212 as a monitoring point."""
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlet.id"), default=None)
 
 
 class MonitoringPoint(Base):
@@ -61,6 +128,7 @@ class MonitoringPoint(Base):
     mn: Mapped[str] = mapped_column(String(32), primary_key=True)
     pw: Mapped[str] = mapped_column(String(32))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlet.id"), default=None)
     st: Mapped[str] = mapped_column(String(2), default="32")
     protocol_version: Mapped[str] = mapped_column(String(4), default="2017")
     lenient: Mapped[bool] = mapped_column(Boolean, default=True)
