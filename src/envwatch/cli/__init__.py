@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.serve import serve
 from envwatch.cli.store import archive_app, db_app, gateway
@@ -17,8 +18,11 @@ app = typer.Typer(
 app.add_typer(hj212_app, name="hj212")
 app.add_typer(db_app, name="db")
 app.add_typer(archive_app, name="archive")
+app.add_typer(seed_app, name="seed")
 app.command()(serve)
 app.command()(gateway)
+app.command("simulate")(simulate_command)
+app.command("demo")(demo_command)
 
 
 def main() -> None:

@@ -91,7 +91,7 @@ class Gateway:
         self.devices = devices
         self.counts: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._rates: dict[str, _RateLimit] = {}
 
     @property
@@ -107,14 +107,20 @@ class Gateway:
             limit=_READ_SIZE,
         )
 
-    async def stop(self) -> None:
-        """Stop accepting, let connections finish what they received, then close."""
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop accepting; close every connection after what it received is stored."""
         if self._server is not None:
             self._server.close()
+        for writer in list(self._connections.values()):
+            # The pending read sees the end of the stream: the connection's
+            # last frames are stored (and answered if still possible) first.
+            writer.transport.abort()
+        if self._connections:
+            _, late = await asyncio.wait(list(self._connections), timeout=grace)
+            for task in late:
+                task.cancel()
+        if self._server is not None:
             await self._server.wait_closed()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -123,11 +129,13 @@ class Gateway:
             self.counts["refused_connections"] += 1
             writer.close()
             return
-        self._connections.add(task)
+        self._connections[task] = writer
         try:
             await self._serve(reader, writer)
+        except ConnectionError:
+            self.counts["connection_errors"] += 1
         finally:
-            self._connections.discard(task)
+            del self._connections[task]
             writer.close()
 
     def _within_rate(self, mn: str) -> bool:

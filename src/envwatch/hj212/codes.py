@@ -8,9 +8,18 @@ Every table is extensible in the standard, so lookups of unknown codes return
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
 from typing import Final
+
+# HJ 212 times (QN, DataTime, ...) are China Standard Time, which has no DST.
+CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
+
+
+def now_cst() -> datetime:
+    """The current China Standard Time, naive, as HJ 212 writes times."""
+    return datetime.now(CHINA_STANDARD_TIME).replace(tzinfo=None)
 
 
 class ProtocolVersion(StrEnum):

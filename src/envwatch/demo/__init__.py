@@ -1,0 +1,1 @@
+"""The demo city (Liaocheng, fictional enterprises) and its simulated loggers."""

@@ -1,0 +1,114 @@
+"""What a simulated logger measures: daily profiles and scripted faults (pure).
+
+``sample`` gives the values and data flags of a point's factors at a moment,
+from the industry's typical level and daily swing, with noise, and with the
+point's fault (if any) applied: the falsification and failure patterns the
+rules engine must catch.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+O2_CODE = "a19001"
+FLOW_CODES = frozenset({"a00000", "w00000"})
+PH_CODE = "w01001"
+
+
+class FaultKind(StrEnum):
+    EXCEEDANCE = "exceedance"  # pollutants at 1.3-1.8x their limit
+    CONSTANT = "constant"  # values frozen
+    ZEROS = "zeros"  # zeros while running
+    PINNED = "pinned"  # just under the limit (92-98 %), suspiciously stable
+    O2_DILUTION = "o2_dilution"  # air blown in: O2 near 19 %, raw concentrations low
+    FLAG_ABUSE = "flag_abuse"  # exceedance hidden under M/C/D flags
+    OFFLINE = "offline"  # no connection
+    RESEND = "resend"  # every frame sent twice
+    GARBAGE = "garbage"  # noise bytes between frames
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    kind: FaultKind
+    start: datetime
+    end: datetime | None = None
+
+    def active(self, when: datetime) -> bool:
+        return self.start <= when and (self.end is None or when < self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    value: float
+    flag: str = "N"
+
+
+def daily_level(mean: float, swing: float, when: datetime) -> float:
+    """The typical value at ``when``: lowest before dawn, highest in the afternoon."""
+    hours = when.hour + when.minute / 60
+    return mean * (1 + swing * math.sin(2 * math.pi * (hours - 9) / 24))
+
+
+def sample(
+    factors: dict[str, tuple[float, float]],
+    limits: dict[str, float],
+    when: datetime,
+    rng: random.Random,
+    *,
+    fault: Fault | None = None,
+    frozen: dict[str, Reading] | None = None,
+) -> dict[str, Reading]:
+    """The readings of ``factors`` (code -> (level, swing)) at ``when``.
+
+    ``limits`` are the permit limits by code; ``frozen`` is what a CONSTANT
+    fault keeps repeating (filled on first use).
+    """
+    kind = fault.kind if fault is not None and fault.active(when) else None
+    if kind is FaultKind.CONSTANT and frozen:
+        return dict(frozen)
+    readings: dict[str, Reading] = {}
+    for code, (mean, swing) in factors.items():
+        value = daily_level(mean, swing, when) * rng.uniform(0.95, 1.05)
+        if code == PH_CODE:
+            value = mean + rng.uniform(-0.15, 0.15)
+        readings[code] = Reading(round(value, 3))
+    if kind is None:
+        return readings
+    if kind is FaultKind.CONSTANT:
+        assert frozen is not None
+        frozen.update(readings)
+        return readings
+    polluting = [code for code in readings if code in limits]
+    if kind is FaultKind.EXCEEDANCE or kind is FaultKind.FLAG_ABUSE:
+        flag = rng.choice("MCD") if kind is FaultKind.FLAG_ABUSE else "N"
+        for code in polluting:
+            readings[code] = Reading(round(limits[code] * rng.uniform(1.3, 1.8), 3), flag)
+    elif kind is FaultKind.ZEROS:
+        for code in polluting:
+            readings[code] = Reading(0.0)
+    elif kind is FaultKind.PINNED:
+        for code in polluting:
+            readings[code] = Reading(round(limits[code] * rng.uniform(0.92, 0.98), 3))
+    elif kind is FaultKind.O2_DILUTION and O2_CODE in readings:
+        o2 = rng.uniform(18.5, 19.5)
+        dilution = (21 - o2) / (21 - readings[O2_CODE].value)
+        readings[O2_CODE] = Reading(round(o2, 2))
+        for code in polluting:
+            readings[code] = Reading(round(readings[code].value * dilution, 3))
+    return readings
+
+
+# Above this O2 [%] a simulated logger reports no corrected value, as the
+# correction factor explodes near 21 %. (The rules engine has its own setting.)
+_SIMULATED_O2_CEILING = 20.0
+
+
+def o2_corrected(value: float, o2: float, reference_o2: float) -> float | None:
+    """The concentration at the reference O2 [same unit]; None near 21 % O2."""
+    if o2 >= _SIMULATED_O2_CEILING:
+        return None
+    return value * (21 - reference_o2) / (21 - o2)

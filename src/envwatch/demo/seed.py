@@ -1,0 +1,212 @@
+"""``envwatch seed demo``: Liaocheng's counties and zones with about 120
+fictional enterprises, their outlets, monitoring points, permits and meters.
+
+Deterministic for a given seed. A few key enterprises are left without a
+monitor or meter on purpose, so the coverage view (应装尽装) has something to show.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from envwatch.demo.city import City, load_city
+from envwatch.glossary import factor
+from envwatch.store.schema import (
+    County,
+    Enterprise,
+    Meter,
+    MonitoringPoint,
+    Outlet,
+    PermitLimit,
+    PointFactor,
+)
+
+DEMO_PW_LENGTH = 6
+# Shares of the demo devices by protocol edition, and of strict ones.
+EDITION_SHARES = (("2017", 0.8), ("2005", 0.1), ("2025", 0.1))
+STRICT_SHARE = 0.2
+UNMONITORED_SHARE = 0.04  # key enterprises with no monitor registered yet
+UNMETERED_SHARE = 0.06
+
+
+def _short(name: str) -> str:
+    for suffix in ("区", "县", "市"):
+        if name.endswith(suffix) and len(name) > 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _edition(rng: random.Random) -> str:
+    draw = rng.random()
+    for edition, share in EDITION_SHARES:
+        if draw < share:
+            return edition
+        draw -= share
+    return EDITION_SHARES[0][0]
+
+
+def _mn(edition: str, county: str, enterprise_id: int, index: int) -> str:
+    if edition == "2005":
+        return f"{county}{enterprise_id:06d}{index:02d}"  # 14 characters
+    return f"3715{county[-2:]}{enterprise_id:010d}{index:02d}{0:06d}"  # 24 hex digits
+
+
+def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the demo registry, by table (pure)."""
+    rng = random.Random(seed)
+    rows: dict[str, list[dict[str, Any]]] = {
+        name: []
+        for name in (
+            "county", "enterprise", "outlet", "monitoring_point",
+            "point_factor", "permit_limit", "meter",
+        )
+    }  # fmt: skip
+    for county in city.counties:
+        rows["county"].append(
+            {
+                "code": county.code,
+                "name_zh": county.name_zh,
+                "name_en": county.name_en,
+                "kind": county.kind,
+                "host_code": county.host,
+                "longitude": county.centre[0],
+                "latitude": county.centre[1],
+            }
+        )
+    enterprise_id = outlet_id = limit_id = meter_id = 0
+    used_names: set[str] = set()
+    valid_from = datetime(2024, 1, 1)
+    for industry in city.industries:
+        for _ in range(industry.count):
+            enterprise_id += 1
+            county = rng.choice(city.counties)
+            name = ""
+            for attempt in range(1000):
+                # Stems first; numbered names only once they run out.
+                number = str(attempt) if attempt >= 50 else ""
+                stem = rng.choice(city.name_stems)
+                name = f"{_short(county.name_zh)}{stem}{number}示例{industry.name_zh}有限公司"
+                if name not in used_names:
+                    break
+            used_names.add(name)
+            longitude = county.centre[0] + rng.uniform(-0.12, 0.12)
+            latitude = county.centre[1] + rng.uniform(-0.10, 0.10)
+            rows["enterprise"].append(
+                {
+                    "id": enterprise_id,
+                    "name": name,
+                    "credit_code": f"913715{enterprise_id:011d}X",
+                    "county_code": county.code,
+                    "industry_code": industry.code,
+                    "key_categories": industry.key_categories,
+                    "longitude": round(longitude, 6),
+                    "latitude": round(latitude, 6),
+                }
+            )
+            monitored = rng.random() >= UNMONITORED_SHARE
+            for index, template in enumerate(industry.outlets, start=1):
+                outlet_id += 1
+                prefix = "DA" if template.kind == "air" else "DW"
+                rows["outlet"].append(
+                    {
+                        "id": outlet_id,
+                        "enterprise_id": enterprise_id,
+                        "code": f"{prefix}{index:03d}",
+                        "name": f"{'废气' if template.kind == 'air' else '废水'}排放口{index}",
+                        "kind": template.kind,
+                        "longitude": round(longitude + 0.001 * index, 6),
+                        "latitude": round(latitude, 6),
+                        "height_m": template.height_m,
+                    }
+                )
+                limit_set = city.limit_sets[template.limits]
+                for code, (value, unit) in limit_set.limits.items():
+                    limit_id += 1
+                    rows["permit_limit"].append(
+                        {
+                            "id": limit_id,
+                            "enterprise_id": enterprise_id,
+                            "outlet_id": outlet_id,
+                            "pollutant": code,
+                            "limit_value": value,
+                            "unit": unit,
+                            "reference_o2": limit_set.reference_o2,
+                            "basis": limit_set.basis,
+                            "annual_tonnes": round(rng.uniform(5, 200), 1),
+                            "valid_from": valid_from,
+                            "valid_to": None,
+                        }
+                    )
+                if not monitored:
+                    continue
+                edition = _edition(rng)
+                mn = _mn(edition, county.code, enterprise_id, index)
+                rows["monitoring_point"].append(
+                    {
+                        "mn": mn,
+                        "pw": f"{rng.randrange(10**DEMO_PW_LENGTH):06d}",
+                        "enterprise_id": enterprise_id,
+                        "outlet_id": outlet_id,
+                        "st": template.st,
+                        "protocol_version": edition,
+                        "lenient": rng.random() >= STRICT_SHARE,
+                        "verify_crc": True,
+                        "verify_length": True,
+                        "active": True,
+                    }
+                )
+                medium = "a" if template.kind == "air" else "w"
+                for code in industry.factors:
+                    if code.startswith(medium):
+                        known = factor(code)
+                        rows["point_factor"].append(
+                            {"mn": mn, "pollutant": code, "unit": known.unit if known else ""}
+                        )
+            if rng.random() < UNMETERED_SHARE:
+                continue
+            for position, meter_name in enumerate(industry.meters):
+                meter_id += 1
+                kind = (
+                    "total"
+                    if "总表" in meter_name
+                    else "production"
+                    if position == 0
+                    else "treatment"
+                )
+                rows["meter"].append(
+                    {
+                        "id": meter_id,
+                        "enterprise_id": enterprise_id,
+                        "name": meter_name,
+                        "kind": kind,
+                        "rated_kw": round(rng.uniform(50, 2000), 0),
+                        "mn": None,
+                        "outlet_id": None,
+                    }
+                )
+    return rows
+
+
+_TABLES = (County, Enterprise, Outlet, MonitoringPoint, PointFactor, PermitLimit, Meter)
+
+
+def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
+    """Insert the demo registry into an empty registry; the row count per table."""
+    with engine.connect() as connection:
+        if connection.execute(select(func.count()).select_from(County)).scalar_one():
+            raise DemoAlreadySeededError
+    rows = demo_rows(load_city(), seed)
+    with engine.begin() as connection:
+        for table in _TABLES:
+            name = table.__tablename__
+            if rows[name]:
+                connection.execute(table.__table__.insert(), rows[name])  # type: ignore[attr-defined]
+    return {name: len(table_rows) for name, table_rows in rows.items()}
+
+
+class DemoAlreadySeededError(Exception):
+    """The registry already holds counties: the demo is not seeded twice."""

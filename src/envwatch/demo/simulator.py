@@ -1,0 +1,341 @@
+"""``envwatch simulate``: virtual data loggers for the registry, over real TCP.
+
+Each monitoring point becomes a logger that sends real-time data (2011) every
+30 s, minute data (2051) every 10 min and hourly data (2061) every hour of
+*simulated* time (``scale`` simulated seconds per real second), in the
+edition it is registered for (2005 loggers send short codes and no QN/Flag).
+Like a real logger it waits for the 9014 and resends up to 3 times.
+Scripted faults (``profiles.FaultKind``) make some of them misbehave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from envwatch.demo.city import industry_by_code
+from envwatch.demo.profiles import (
+    FLOW_CODES,
+    O2_CODE,
+    Fault,
+    FaultKind,
+    Reading,
+    o2_corrected,
+    sample,
+)
+from envwatch.glossary import factor
+from envwatch.hj212 import DecodedFrame, Decoder, Packet, ProtocolVersion, encode_packet
+from envwatch.hj212.codes import make_flag, now_cst
+from envwatch.store.schema import Enterprise, MonitoringPoint, PermitLimit, PointFactor
+
+log = logging.getLogger(__name__)
+
+RTD_INTERVAL = timedelta(seconds=30)
+MINUTE_INTERVAL = timedelta(minutes=10)
+HOUR = timedelta(hours=1)
+ACK_TIMEOUT_S = 5.0
+RESENDS = 3
+
+
+@dataclass
+class SimPoint:
+    mn: str
+    pw: str
+    st: str
+    edition: ProtocolVersion
+    factors: dict[str, tuple[float, float]]
+    limits: dict[str, float]
+    reference_o2: float | None
+
+
+def load_points(engine: Engine) -> list[SimPoint]:
+    """The registry's active points with their industry profiles and permit limits."""
+    with engine.connect() as connection:
+        points = connection.execute(
+            select(
+                MonitoringPoint.mn,
+                MonitoringPoint.pw,
+                MonitoringPoint.st,
+                MonitoringPoint.protocol_version,
+                MonitoringPoint.outlet_id,
+                Enterprise.industry_code,
+            )
+            .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+            .where(MonitoringPoint.active.is_(True))
+            .order_by(MonitoringPoint.mn)
+        ).all()
+        factors: dict[str, list[str]] = {}
+        for mn, code in connection.execute(select(PointFactor.mn, PointFactor.pollutant)):
+            factors.setdefault(mn, []).append(code)
+        limits: dict[int, list[tuple[str, float, float | None]]] = {}
+        for outlet_id, code, value, o2 in connection.execute(
+            select(
+                PermitLimit.outlet_id,
+                PermitLimit.pollutant,
+                PermitLimit.limit_value,
+                PermitLimit.reference_o2,
+            )
+        ):
+            if outlet_id is not None:
+                limits.setdefault(outlet_id, []).append((code, value, o2))
+    out = []
+    for point in points:
+        industry = industry_by_code(point.industry_code)
+        if industry is None:
+            continue
+        codes = factors.get(point.mn, [])
+        outlet_limits = limits.get(point.outlet_id or -1, [])
+        out.append(
+            SimPoint(
+                mn=point.mn,
+                pw=point.pw,
+                st=point.st,
+                edition=ProtocolVersion(point.protocol_version),
+                factors={
+                    code: industry.factors[code] for code in codes if code in industry.factors
+                },
+                limits={code: value for code, value, _ in outlet_limits},
+                reference_o2=next((o2 for _, _, o2 in outlet_limits if o2 is not None), None),
+            )
+        )
+    return out
+
+
+class SimClock:
+    """Simulated China Standard Time running ``scale`` times faster than real time."""
+
+    def __init__(self, start: datetime, scale: float) -> None:
+        self.start = start
+        self.scale = scale
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.scale)
+
+    async def sleep_until(self, moment: datetime) -> None:
+        delay = (moment - self.now()).total_seconds() / self.scale
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def _number(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.1f}"
+
+
+def build_frame(
+    point: SimPoint, cn: str, when: datetime, readings: dict[str, Reading], qn: str
+) -> bytes:
+    """The frame a logger of ``point``'s edition sends for ``readings``."""
+    legacy = point.edition is ProtocolVersion.HJT212_2005
+    o2 = readings.get(O2_CODE)
+    groups: list[tuple[tuple[str, str], ...]] = [(("DataTime", when.strftime("%Y%m%d%H%M%S")),)]
+    seconds = {"2051": 600, "2061": 3600}.get(cn)
+    for code, reading in readings.items():
+        known = factor(code)
+        sent = known.code_2005 if legacy and known and known.code_2005 else code
+        value = _number(reading.value)
+        if seconds is None:
+            items = [(f"{sent}-Rtd", value)]
+            if o2 is not None and code in point.limits and point.reference_o2 is not None:
+                corrected = o2_corrected(reading.value, o2.value, point.reference_o2)
+                if corrected is not None:
+                    items.append((f"{sent}-ZsRtd", _number(round(corrected, 3))))
+        else:
+            low, high = reading.value * 0.9, reading.value * 1.1
+            items = [
+                (f"{sent}-Min", _number(round(low, 3))),
+                (f"{sent}-Avg", value),
+                (f"{sent}-Max", _number(round(high, 3))),
+            ]
+            if code in FLOW_CODES:
+                litres = code == "w00000"  # water flow in L/s, amount in m³
+                amount = reading.value * seconds / (1000 if litres else 1)
+                items.insert(0, (f"{sent}-Cou", _number(round(amount, 3))))
+        items.append((f"{sent}-Flag", reading.flag))
+        groups.append(tuple(items))
+    packet = Packet.from_groups(
+        cn,
+        qn=None if legacy else qn,
+        st=point.st,
+        pw=point.pw,
+        mn=point.mn,
+        flag=None if legacy else str(make_flag(point.edition, ack=True)),
+        cp=groups,
+    )
+    return encode_packet(packet)
+
+
+@dataclass
+class SimStats:
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class SimLogger:
+    def __init__(
+        self, point: SimPoint, clock: SimClock, fault: Fault | None, seed: int, stats: SimStats
+    ) -> None:
+        self.point = point
+        self.clock = clock
+        self.fault = fault
+        self.rng = random.Random(seed)
+        self.stats = stats
+        self.frozen: dict[str, Reading] = {}
+        self._qn = 0
+
+    def _next_qn(self, when: datetime) -> str:
+        self._qn = (self._qn + 1) % 1000
+        return when.strftime("%Y%m%d%H%M%S") + f"{self._qn:03d}"
+
+    def _schedule(self, start: datetime) -> list[tuple[datetime, str, timedelta]]:
+        def aligned(step: timedelta) -> datetime:
+            midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+            periods = (start - midnight) // step + 1
+            return midnight + periods * step
+
+        return [
+            (aligned(RTD_INTERVAL), "2011", RTD_INTERVAL),
+            (aligned(MINUTE_INTERVAL), "2051", MINUTE_INTERVAL),
+            (aligned(HOUR), "2061", HOUR),
+        ]
+
+    async def run(self, host: str, port: int, stop: asyncio.Event) -> None:
+        schedule = self._schedule(self.clock.now())
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        decoder = Decoder()
+        try:
+            while not stop.is_set():
+                schedule.sort()
+                due, cn, step = schedule[0]
+                schedule[0] = (due + step, cn, step)
+                sleeper = asyncio.ensure_future(self.clock.sleep_until(due))
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                sleeper.cancel()
+                stopper.cancel()
+                if stop.is_set():
+                    break
+                fault = self.fault if self.fault and self.fault.active(due) else None
+                if fault is not None and fault.kind is FaultKind.OFFLINE:
+                    if connection is not None:
+                        connection[1].close()
+                        connection = None
+                    self.stats.counts["offline"] += 1
+                    continue
+                # Data periods start at DataTime: the hour just ended, etc.
+                data_time = due if cn == "2011" else due - step
+                readings = sample(
+                    self.point.factors,
+                    self.point.limits,
+                    data_time,
+                    self.rng,
+                    fault=fault,
+                    frozen=self.frozen,
+                )
+                qn = self._next_qn(due)
+                frame = build_frame(self.point, cn, data_time, readings, qn)
+                if connection is None:
+                    connection = await self._connect(host, port)
+                    decoder = Decoder()
+                    if connection is None:
+                        continue
+                connection = await self._send(connection, decoder, frame, qn, fault)
+        finally:
+            if connection is not None:
+                connection[1].close()
+
+    async def _connect(
+        self, host: str, port: int
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        try:
+            return await asyncio.open_connection(host, port)
+        except OSError:
+            self.stats.counts["connect_failed"] += 1
+            return None
+
+    async def _send(
+        self,
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        decoder: Decoder,
+        frame: bytes,
+        qn: str,
+        fault: Fault | None,
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        reader, writer = connection
+        payload = frame
+        if fault is not None and fault.kind is FaultKind.RESEND:
+            payload = frame * 2
+        if fault is not None and fault.kind is FaultKind.GARBAGE:
+            payload = bytes(self.rng.randrange(256) for _ in range(24)).replace(b"#", b"") + frame
+        expects_answer = self.point.edition is not ProtocolVersion.HJT212_2005
+        try:
+            for _attempt in range(1 + RESENDS):
+                writer.write(payload)
+                await writer.drain()
+                self.stats.counts["sent"] += 1
+                if not expects_answer or await self._answered(reader, decoder, qn):
+                    self.stats.counts["acknowledged" if expects_answer else "unanswered_2005"] += 1
+                    return connection
+                self.stats.counts["resent"] += 1
+        except (OSError, asyncio.IncompleteReadError):
+            self.stats.counts["disconnected"] += 1
+            writer.close()
+            return None
+        self.stats.counts["gave_up"] += 1
+        return connection
+
+    async def _answered(self, reader: asyncio.StreamReader, decoder: Decoder, qn: str) -> bool:
+        deadline = time.monotonic() + ACK_TIMEOUT_S
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                data = await asyncio.wait_for(reader.read(4096), remaining)
+            except TimeoutError:
+                return False
+            if not data:
+                raise asyncio.IncompleteReadError(b"", None)
+            for item in decoder.feed(data):
+                if isinstance(item, DecodedFrame) and item.packet.qn == qn:
+                    return True
+        return False
+
+
+def choose_faults(
+    points: list[SimPoint], start: datetime, seed: int, share: float = 0.12
+) -> dict[str, Fault]:
+    """Give about ``share`` of the points a fault, each kind in turn, from the second hour."""
+    rng = random.Random(seed)
+    chosen = [p for p in points if rng.random() < share]
+    kinds = list(FaultKind)
+    return {
+        point.mn: Fault(kinds[index % len(kinds)], start + timedelta(hours=1))
+        for index, point in enumerate(chosen)
+    }
+
+
+async def simulate(
+    points: list[SimPoint],
+    host: str,
+    port: int,
+    *,
+    scale: float = 60.0,
+    stop: asyncio.Event,
+    faults: dict[str, Fault] | None = None,
+    start: datetime | None = None,
+    seed: int = 7,
+) -> SimStats:
+    """Run a logger per point until ``stop`` is set."""
+    stats = SimStats()
+    clock = SimClock(start or now_cst(), scale)
+    faults = faults or {}
+    loggers = [
+        SimLogger(point, clock, faults.get(point.mn), seed + index, stats)
+        for index, point in enumerate(points)
+    ]
+    await asyncio.gather(*(logger.run(host, port, stop) for logger in loggers))
+    return stats

@@ -1,0 +1,167 @@
+"""The demo city, its profiles and faults, and the simulated loggers end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from envwatch.demo.city import load_city
+from envwatch.demo.profiles import Fault, FaultKind, daily_level, sample
+from envwatch.demo.seed import DemoAlreadySeededError, demo_rows, seed_demo
+from envwatch.demo.simulator import build_frame, load_points, simulate
+from envwatch.gateway.committer import GroupCommitter
+from envwatch.gateway.server import Gateway, load_devices
+from envwatch.hj212 import DecodeOptions, ProtocolVersion, decode_frame, interpret
+from envwatch.hj212.model import DataUpload
+from envwatch.settings import Settings
+from envwatch.store.archive import Archive, verify
+from envwatch.store.schema import ArchivedFrame, Enterprise, Measurement, MonitoringPoint
+
+COUNTY_CODES = {"371502", "371503", "371521", "371522", "371524", "371525", "371526", "371581"}
+
+
+def test_the_demo_city_has_liaocheng_and_fictional_enterprises() -> None:
+    rows = demo_rows(load_city())
+    counties = {row["code"]: row for row in rows["county"]}
+    assert set(counties) >= COUNTY_CODES
+    zones = [row for row in rows["county"] if row["kind"] == "zone"]
+    assert len(zones) == 3 and all(zone["host_code"] in COUNTY_CODES for zone in zones)
+    enterprises = rows["enterprise"]
+    assert 110 <= len(enterprises) <= 130
+    assert all("示例" in row["name"] for row in enterprises)
+    assert len({row["name"] for row in enterprises}) == len(enterprises)
+    assert len({row["credit_code"] for row in enterprises}) == len(enterprises)
+    industries = Counter(row["industry_code"] for row in enterprises)
+    assert set(industries) == {"4411", "2614", "2221", "1713", "3120", "2710", "4620"}
+
+
+def test_demo_points_are_valid_for_their_edition() -> None:
+    points = demo_rows(load_city())["monitoring_point"]
+    assert len({p["mn"] for p in points}) == len(points)
+    editions = Counter(p["protocol_version"] for p in points)
+    assert set(editions) == {"2005", "2017", "2025"}
+    for point in points:
+        assert len(point["mn"]) == (14 if point["protocol_version"] == "2005" else 24)
+        assert len(point["pw"]) == 6
+
+
+def test_some_key_enterprises_lack_a_monitor_or_a_meter() -> None:
+    rows = demo_rows(load_city())
+    monitored = {p["enterprise_id"] for p in rows["monitoring_point"]}
+    metered = {m["enterprise_id"] for m in rows["meter"]}
+    ids = {e["id"] for e in rows["enterprise"]}
+    assert 0 < len(ids - monitored) < 15
+    assert 0 < len(ids - metered) < 20
+
+
+def test_seeding_twice_is_refused(engine: Engine) -> None:
+    counts = seed_demo(engine)
+    assert counts["enterprise"] == 120
+    with pytest.raises(DemoAlreadySeededError):
+        seed_demo(engine)
+
+
+NOON = datetime(2026, 11, 29, 15, 0)
+DAWN = datetime(2026, 11, 29, 3, 0)
+FACTORS = {"a21026": (18.0, 0.3), "a21002": (32.0, 0.25), "a19001": (6.5, 0.1)}
+LIMITS = {"a21026": 35.0, "a21002": 50.0}
+
+
+def test_daily_profile_peaks_in_the_afternoon() -> None:
+    assert daily_level(10.0, 0.3, NOON) > 12.5
+    assert daily_level(10.0, 0.3, DAWN) < 7.5
+
+
+@pytest.mark.parametrize(
+    ("kind", "check"),
+    [
+        (FaultKind.EXCEEDANCE, lambda r: r["a21026"].value > 35 and r["a21026"].flag == "N"),
+        (FaultKind.FLAG_ABUSE, lambda r: r["a21026"].value > 35 and r["a21026"].flag in "MCD"),
+        (FaultKind.ZEROS, lambda r: r["a21026"].value == 0 and r["a19001"].value > 0),
+        (FaultKind.PINNED, lambda r: 0.9 * 35 < r["a21026"].value < 35),
+        (FaultKind.O2_DILUTION, lambda r: r["a19001"].value > 18 and r["a21026"].value < 18),
+    ],
+)
+def test_faults_shape_the_readings(kind: FaultKind, check: object) -> None:
+    fault = Fault(kind, DAWN)
+    readings = sample(FACTORS, LIMITS, NOON, random.Random(1), fault=fault)
+    assert callable(check) and check(readings)
+    before = sample(FACTORS, LIMITS, DAWN - timedelta(hours=1), random.Random(1), fault=fault)
+    assert all(r.flag == "N" for r in before.values()) and before["a21026"].value < 35
+
+
+def test_constant_fault_repeats_itself() -> None:
+    fault, frozen = Fault(FaultKind.CONSTANT, DAWN), {}
+    first = sample(FACTORS, LIMITS, NOON, random.Random(1), fault=fault, frozen=frozen)
+    later = sample(
+        FACTORS, LIMITS, NOON + timedelta(hours=2), random.Random(2), fault=fault, frozen=frozen
+    )
+    assert first == later
+
+
+def test_every_edition_builds_frames_the_codec_accepts(engine: Engine) -> None:
+    seed_demo(engine)
+    points = load_points(engine)
+    editions = {point.edition: point for point in points}
+    assert set(editions) == set(ProtocolVersion)
+    for edition, point in editions.items():
+        readings = sample(point.factors, point.limits, NOON, random.Random(3))
+        for cn in ("2011", "2051", "2061"):
+            frame = build_frame(point, cn, NOON, readings, "20261129150000001")
+            decoded = decode_frame(frame, DecodeOptions(version=edition))
+            assert decoded.warnings == ()
+            message = interpret(decoded.packet, edition)
+            assert isinstance(message, DataUpload)
+            # 2005 short codes come back as the 2017 codes of the registry.
+            assert set(message.values) == set(readings)
+
+
+def test_simulated_loggers_feed_the_gateway(engine: Engine) -> None:
+    seed_demo(engine)
+    points = load_points(engine)[:40]
+
+    async def scenario() -> Counter[str]:
+        committer = GroupCommitter(Archive(engine).write_batch)
+        committer.start()
+        gateway = Gateway(Settings(database_url="unused"), committer, load_devices(engine))
+        await gateway.start("127.0.0.1", 0)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(3.0, stop.set)
+        stats = await simulate(
+            points,
+            "127.0.0.1",
+            gateway.port,
+            scale=600.0,
+            stop=stop,
+            start=DAWN - timedelta(minutes=5),
+        )
+        await gateway.stop()
+        await committer.close()
+        return stats.counts
+
+    counts = asyncio.run(scenario())
+    assert counts["acknowledged"] > 100
+    assert counts["gave_up"] == 0
+    with engine.connect() as connection:
+        archived = connection.execute(select(func.count()).select_from(ArchivedFrame)).scalar()
+        rejected = connection.execute(
+            select(func.count())
+            .select_from(ArchivedFrame)
+            .where(ArchivedFrame.verdict != "accepted")
+        ).scalar()
+        cns = set(connection.execute(select(Measurement.cn).distinct()).scalars())
+        enterprises = connection.execute(
+            select(func.count(Enterprise.id.distinct()))
+            .join(MonitoringPoint, MonitoringPoint.enterprise_id == Enterprise.id)
+            .join(ArchivedFrame, ArchivedFrame.mn == MonitoringPoint.mn)
+        ).scalar()
+    assert archived and archived >= counts["acknowledged"]
+    assert rejected == 0
+    assert cns == {"2011", "2051", "2061"}
+    assert enterprises and enterprises > 20
+    assert verify(engine).broken == ()
