@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from envwatch.demo.city import load_city
-from envwatch.demo.profiles import Fault, FaultKind, daily_level, sample
+from envwatch.demo.profiles import Fault, FaultKind, Reading, daily_level, sample
 from envwatch.demo.seed import DemoAlreadySeededError, demo_rows, seed_demo
 from envwatch.demo.simulator import build_frame, load_points, simulate
 from envwatch.gateway.committer import GroupCommitter
@@ -96,7 +96,8 @@ def test_faults_shape_the_readings(kind: FaultKind, check: object) -> None:
 
 
 def test_constant_fault_repeats_itself() -> None:
-    fault, frozen = Fault(FaultKind.CONSTANT, DAWN), {}
+    fault = Fault(FaultKind.CONSTANT, DAWN)
+    frozen: dict[str, Reading] = {}
     first = sample(FACTORS, LIMITS, NOON, random.Random(1), fault=fault, frozen=frozen)
     later = sample(
         FACTORS, LIMITS, NOON + timedelta(hours=2), random.Random(2), fault=fault, frozen=frozen
