@@ -8,10 +8,12 @@ measurements it yields, and the answers to send once it is stored.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
+from types import MappingProxyType
+from typing import Final
 
 from envwatch.hj212 import (
     DecodedFrame,
@@ -20,11 +22,11 @@ from envwatch.hj212 import (
     ProtocolError,
     ProtocolVersion,
     decode_frame,
-    interpret,
     platform_replies,
 )
 from envwatch.hj212.errors import Deviation
-from envwatch.hj212.model import DataUpload
+from envwatch.hj212.model import DATA_KIND_OF_COMMAND, code_2017
+from envwatch.hj212.segment import parse_time
 from envwatch.store.archive import MeasurementRow, ReceivedFrame
 
 ACCEPTED = "accepted"
@@ -91,8 +93,14 @@ def admit(
     peer: str,
     received_at: datetime,
     connection_mn: str | None = None,
+    decoded_with: DecodeOptions | None = None,
 ) -> Admission:
-    """The verdict on one item a connection's decoder produced."""
+    """The verdict on one item a connection's decoder produced.
+
+    ``decoded_with``: the options the item was decoded with (the connection's
+    default until it knows its device); a frame is decoded again when its
+    device is registered to be read otherwise.
+    """
     if isinstance(item, ProtocolError):
         admission = reject(
             item.raw, item.code, peer=peer, received_at=received_at, detail=item.message_en
@@ -122,7 +130,7 @@ def admit(
             detail=f"wrong PW for MN={packet.mn}",
         )
     decoded = item
-    if device.options != _CONNECTION_OPTIONS:
+    if device.options != (decoded_with or _CONNECTION_OPTIONS):
         # Read the frame the way this device is registered to be read.
         try:
             decoded = decode_frame(item.frame.raw, device.options)
@@ -160,34 +168,58 @@ def connection_options() -> DecodeOptions:
     return _CONNECTION_OPTIONS
 
 
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+# Suffix -> MeasurementRow field, for the values stored.
+_STORED_SUFFIXES: Final = MappingProxyType(
+    {
+        "Rtd": "rtd",
+        "Avg": "avg",
+        "Min": "min",
+        "Max": "max",
+        "Cou": "cou",
+        "ZsRtd": "zs_rtd",
+        "ZsAvg": "zs_avg",
+    }
+)
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None  # kept as text in the archive; lenient mode let it through
+    return value if math.isfinite(value) else None
 
 
 def measurements_of(packet: Packet, version: ProtocolVersion) -> tuple[MeasurementRow, ...]:
-    """The measurement rows of a data upload; none for other commands."""
-    try:
-        message = interpret(packet, version)
-    except ProtocolError:
-        return ()  # archived as received; its content cannot be read as data
-    if not isinstance(message, DataUpload):
+    """The measurement rows of a data upload; none for other commands.
+
+    Reads the packet's text directly (floats, not the typed model's decimals):
+    this runs for every stored frame.
+    """
+    if packet.cn not in DATA_KIND_OF_COMMAND or packet.mn is None:
         return ()
-    mn = message.envelope.mn
-    return tuple(
-        MeasurementRow(
-            mn=mn,
-            cn=message.cn,
-            data_time=message.data_time,
-            pollutant=code,
-            rtd=_float(values.rtd),
-            avg=_float(values.avg),
-            min=_float(values.min),
-            max=_float(values.max),
-            cou=_float(values.cou),
-            zs_rtd=_float(values.zs_rtd),
-            zs_avg=_float(values.zs_avg),
-            flag=None if values.flag is None else str(values.flag),
-            eflag=values.eflag,
+    fields = packet.cp_fields()
+    if "DataTime" not in fields or "BeginTime" in fields:
+        return ()
+    data_time = parse_time(fields["DataTime"], with_millis=True)
+    if data_time is None:
+        return ()
+    rows = []
+    for code, items in packet.factors().items():
+        values = {
+            field: _float(items[suffix])
+            for suffix, field in _STORED_SUFFIXES.items()
+            if suffix in items
+        }
+        rows.append(
+            MeasurementRow(
+                mn=packet.mn,
+                cn=packet.cn,
+                data_time=data_time,
+                pollutant=code_2017(code, packet.st, version),
+                flag=items.get("Flag"),
+                eflag=items.get("EFlag"),
+                **values,
+            )
         )
-        for code, values in message.values.items()
-    )
+    return tuple(rows)

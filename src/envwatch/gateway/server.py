@@ -153,12 +153,14 @@ class Gateway:
         settings = self.settings
         while True:
             try:
-                data = await asyncio.wait_for(reader.read(_READ_SIZE), settings.idle_timeout_s)
+                async with asyncio.timeout(settings.idle_timeout_s):
+                    data = await reader.read(_READ_SIZE)
             except TimeoutError:
                 self.counts["idle_timeouts"] += 1
                 data = b""
             except ConnectionError:
                 data = b""
+            decoded_with = decoder.options
             items = decoder.feed(data) if data else decoder.close()
             received_at = datetime.now(UTC)
             waiting: list[tuple[asyncio.Future[int], Admission]] = []
@@ -169,8 +171,12 @@ class Gateway:
                     peer=peer,
                     received_at=received_at,
                     connection_mn=connection_mn,
+                    decoded_with=decoded_with,
                 )
                 if admission.device is not None:
+                    if connection_mn is None:
+                        # Read the rest of the stream the way this device is registered.
+                        decoder.options = admission.device.options
                     connection_mn = admission.device.mn
                     if not self._within_rate(connection_mn):
                         self.counts["rate_limited"] += 1

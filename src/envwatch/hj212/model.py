@@ -497,10 +497,11 @@ def _factor_values(items: Mapping[str, str], sent_code: str | None) -> FactorVal
     )
 
 
-def _code_2017(code: str, packet: Packet, version: ProtocolVersion) -> str:
+def code_2017(code: str, st: str | None, version: ProtocolVersion) -> str:
+    """The HJ 212-2017 code of a factor code sent by a device of ``version`` under ``st``."""
     if version is not ProtocolVersion.HJT212_2005:
         return code
-    medium = medium_for_system_code(packet.st) if packet.st else None
+    medium = medium_for_system_code(st) if st else None
     return code_2017_from_2005(code, medium) or code
 
 
@@ -531,8 +532,8 @@ def interpret(packet: Packet, version: ProtocolVersion | None = None) -> Message
     if cn in DATA_KIND_OF_COMMAND and not is_history_request and "DataTime" in fields:
         values: dict[str, FactorValues] = {}
         for code, items in packet.factors().items():
-            code_2017 = _code_2017(code, packet, version)
-            values[code_2017] = _factor_values(items, code if code_2017 != code else None)
+            code_new = code_2017(code, packet.st, version)
+            values[code_new] = _factor_values(items, code if code_new != code else None)
         data_time = _data_time(packet)
         assert data_time is not None
         return DataUpload(cn=cn, envelope=envelope, data_time=data_time, values=values)
