@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 from envwatch.store.archive import ReceivedFrame
@@ -39,6 +40,8 @@ class GroupCommitter:
         )
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
+        self.frames = 0
+        self.commit_seconds = 0.0
         self.failures = 0
 
     def start(self) -> None:
@@ -91,6 +94,7 @@ class GroupCommitter:
 
     async def _commit(self, batch: list[tuple[ReceivedFrame, asyncio.Future[int]]]) -> None:
         frames = [frame for frame, _ in batch]
+        started = time.perf_counter()
         try:
             ids = await asyncio.to_thread(self._write_batch, frames)
         except Exception as error:
@@ -101,6 +105,8 @@ class GroupCommitter:
                     future.set_exception(StoreUnavailableError(str(error)))
             return
         self.batches += 1
+        self.frames += len(frames)
+        self.commit_seconds += time.perf_counter() - started
         for (_, future), frame_id in zip(batch, ids, strict=True):
             if not future.done():
                 future.set_result(frame_id)

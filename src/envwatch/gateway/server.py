@@ -227,3 +227,10 @@ async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event
     finally:
         await gateway.stop()
         await committer.close()
+        log.info(
+            "gateway stopped: %d frames in %d commits (%.1f ms each on average); %s",
+            committer.frames,
+            committer.batches,
+            1000 * committer.commit_seconds / max(1, committer.batches),
+            dict(gateway.counts),
+        )
