@@ -9,14 +9,13 @@ received again) but adds no second measurement.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Insert, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from envwatch.store.hashchain import GENESIS, BrokenLink, Link, first_broken_link, link_hash
@@ -64,12 +63,24 @@ class ReceivedFrame:
         return self.mn or UNATTRIBUTED_CHAIN
 
 
-def _insert_ignoring_duplicates(engine: Engine) -> Insert:
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(Measurement).on_conflict_do_nothing()
-    if engine.dialect.name == "sqlite":
-        return sqlite.insert(Measurement).on_conflict_do_nothing()
-    raise NotImplementedError(engine.dialect.name)  # pragma: no cover
+_MEASUREMENT_COLUMNS = (
+    "mn", "cn", "data_time", "pollutant", "rtd", "avg", "min", "max",
+    "cou", "zs_rtd", "zs_avg", "flag", "eflag", "frame_id",
+)  # fmt: skip
+
+
+def _measurement_insert(engine: Engine) -> tuple[str, Callable[[datetime], Any]]:
+    """Driver-level SQL that inserts a measurement unless its key exists, and how
+    DataTime is bound (exactly as SQLAlchemy binds it, so keys always match)."""
+    marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO measurement ({', '.join(_MEASUREMENT_COLUMNS)}) "
+        f"VALUES ({', '.join([marker] * len(_MEASUREMENT_COLUMNS))}) "
+        "ON CONFLICT DO NOTHING"
+    )
+    column_type = Measurement.__table__.c.data_time.type
+    bind = column_type.bind_processor(engine.dialect)
+    return sql, bind if bind is not None else (lambda moment: moment)
 
 
 class Archive:
@@ -78,7 +89,7 @@ class Archive:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._heads: dict[str, tuple[int, str]] = {}
-        self._insert_measurements = _insert_ignoring_duplicates(engine)
+        self._insert_measurements, self._data_time_to_db = _measurement_insert(engine)
 
     def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:
         """Archive ``frames`` in one transaction; their row ids, in order."""
@@ -135,13 +146,30 @@ class Archive:
                 rows,
             )
             ids = [row[0] for row in result]
+            to_db = self._data_time_to_db
             measurements = [
-                {**_measurement_values(m), "frame_id": frame_id}
+                (
+                    m.mn,
+                    m.cn,
+                    to_db(m.data_time),
+                    m.pollutant,
+                    m.rtd,
+                    m.avg,
+                    m.min,
+                    m.max,
+                    m.cou,
+                    m.zs_rtd,
+                    m.zs_avg,
+                    m.flag,
+                    m.eflag,
+                    frame_id,
+                )
                 for frame, frame_id in zip(frames, ids, strict=True)
                 for m in frame.measurements
             ]
             if measurements:
-                connection.execute(self._insert_measurements, measurements)
+                # Straight to the driver: this is the bulk of every batch.
+                connection.exec_driver_sql(self._insert_measurements, measurements)
         self._heads.update(heads)
         return ids
 
@@ -156,24 +184,6 @@ class Archive:
             .limit(1)
         ).first()
         return (0, GENESIS) if row is None else (row[0], row[1])
-
-
-def _measurement_values(row: MeasurementRow) -> dict[str, Any]:
-    return {
-        "mn": row.mn,
-        "cn": row.cn,
-        "data_time": row.data_time,
-        "pollutant": row.pollutant,
-        "rtd": row.rtd,
-        "avg": row.avg,
-        "min": row.min,
-        "max": row.max,
-        "cou": row.cou,
-        "zs_rtd": row.zs_rtd,
-        "zs_avg": row.zs_avg,
-        "flag": row.flag,
-        "eflag": row.eflag,
-    }
 
 
 def _links(engine: Engine, chain: str) -> Generator[tuple[int, str, str, Link]]:
