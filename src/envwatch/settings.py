@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     )
     device_rate_per_s: float = Field(default=50.0, description="Frames per second per device")
     device_rate_burst: int = Field(default=500, description="Frames a device may send at once")
+    offline_after_s: float = Field(
+        default=300.0,
+        description="A point with no accepted frame for this long is offline [s] "
+        "(default: 10 real-time intervals of 30 s)",
+    )
     commit_max_batch: int = Field(default=500, description="Frames per group commit at most")
     commit_max_wait_ms: float = Field(
         default=5.0, description="Longest wait for more frames before a commit [ms]"

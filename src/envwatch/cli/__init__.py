@@ -7,7 +7,7 @@ import typer
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.serve import serve
-from envwatch.cli.store import archive_app, db_app, gateway
+from envwatch.cli.store import archive_app, coverage_command, db_app, gateway
 
 app = typer.Typer(
     name="envwatch",
@@ -23,6 +23,7 @@ app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
+app.command("coverage")(coverage_command)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import signal
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ import typer
 from envwatch.gateway.server import run_gateway
 from envwatch.settings import get_settings
 from envwatch.store.archive import verify
+from envwatch.store.coverage import coverage
 from envwatch.store.db import make_engine, upgrade
 
 db_app = typer.Typer(help="Database: migrations.")
@@ -91,3 +93,44 @@ def gateway(
         await run_gateway(settings, make_engine(settings.database_url), stop=stop)
 
     asyncio.run(main())
+
+
+def coverage_command(
+    db: DbOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON lines, one per county.")
+    ] = False,
+) -> None:
+    """Coverage per county (应装尽装、应联尽联): key enterprises without a monitor or
+    meter, points never connected or offline now, and the connection rate."""
+    settings = get_settings()
+    report = coverage(
+        make_engine(_url(db)), datetime.now(UTC), timedelta(seconds=settings.offline_after_s)
+    )
+    for county in report:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "county": county.code,
+                        "name": county.name_zh,
+                        "key_enterprises": county.key_enterprises,
+                        "without_monitor": county.without_monitor,
+                        "without_meter": county.without_meter,
+                        "points": county.points,
+                        "online": county.online,
+                        "offline": county.offline,
+                        "never_connected": county.never_connected,
+                        "connection_rate": county.connection_rate,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+            continue
+        rate = "-" if county.connection_rate is None else f"{county.connection_rate:.0%}"
+        typer.echo(
+            f"{county.name_zh} ({county.code}): 重点企业 {county.key_enterprises}, "
+            f"未装监测 {len(county.without_monitor)}, 未装电表 {len(county.without_meter)}; "
+            f"点位 {county.points}, 在线 {county.online}, 离线 {len(county.offline)}, "
+            f"从未联网 {len(county.never_connected)}, 联网率 {rate}"
+        )
