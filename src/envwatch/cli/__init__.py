@@ -6,6 +6,7 @@ import typer
 
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.hj212 import hj212_app
+from envwatch.cli.registry import registry_app
 from envwatch.cli.serve import serve
 from envwatch.cli.store import archive_app, coverage_command, db_app, gateway
 
@@ -19,6 +20,7 @@ app.add_typer(hj212_app, name="hj212")
 app.add_typer(db_app, name="db")
 app.add_typer(archive_app, name="archive")
 app.add_typer(seed_app, name="seed")
+app.add_typer(registry_app, name="registry")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

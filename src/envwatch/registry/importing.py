@@ -1,0 +1,345 @@
+"""Import of registry rows from CSV or XLSX, all or nothing.
+
+``read_table`` turns a file into header-keyed rows (CSV in UTF-8, with or
+without BOM, or GBK as Chinese Excel writes it; XLSX, first sheet). Headers
+may be the English field names or the Chinese column names below.
+``validate`` checks every row against its kind's schema and against the
+registry and the file itself (unknown county, duplicate MN, ...), and
+reports every problem as (row, column, reason). ``import_file`` writes only
+when there is no problem at all, in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from openpyxl import load_workbook
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Engine, select
+
+from envwatch.errors import PeerError
+from envwatch.glossary import factor
+from envwatch.hj212 import ProtocolVersion
+from envwatch.store.schema import County, Enterprise, Meter, MonitoringPoint, Outlet, PermitLimit
+
+MAX_ROWS = 100_000
+
+
+class ImportKind(StrEnum):
+    ENTERPRISES = "enterprises"
+    OUTLETS = "outlets"
+    POINTS = "points"
+    LIMITS = "limits"
+    METERS = "meters"
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True, str_strip_whitespace=True, extra="forbid", frozen=True
+    )
+
+
+class EnterpriseRow(_Row):
+    name: str = Field(alias="企业名称", min_length=2, max_length=200)
+    credit_code: str = Field(alias="统一社会信用代码", pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+    county_code: str = Field(alias="区县代码", pattern=r"^\d{6}$")
+    industry_code: str = Field(default="", alias="行业代码", pattern=r"^(\d{2,4})?$")
+    key_categories: str = Field(default="", alias="重点类别")
+    longitude: float | None = Field(default=None, alias="经度", ge=73, le=136)
+    latitude: float | None = Field(default=None, alias="纬度", ge=3, le=54)
+
+    @field_validator("key_categories")
+    @classmethod
+    def _known_categories(cls, value: str) -> str:
+        known = {"air", "water", "chemical_park", "acid", "hazardous_waste", "medical"}
+        parts = [p.strip() for p in value.replace("，", ",").split(",") if p.strip()]
+        unknown = sorted(set(parts) - known)
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}; known: {sorted(known)}")
+        return ",".join(parts)
+
+
+class OutletRow(_Row):
+    credit_code: str = Field(alias="统一社会信用代码")
+    code: str = Field(alias="排放口编号", pattern=r"^D[AW]\d{3}$")
+    name: str = Field(alias="排放口名称", min_length=1, max_length=100)
+    kind: Literal["air", "water"] = Field(alias="类型")
+    height_m: float | None = Field(default=None, alias="高度", gt=0, le=400)
+
+
+class PointRow(_Row):
+    mn: str = Field(alias="MN", pattern=r"^[0-9A-Za-z_\-]{1,32}$")
+    pw: str = Field(alias="PW", min_length=1, max_length=32)
+    credit_code: str = Field(alias="统一社会信用代码")
+    outlet_code: str = Field(alias="排放口编号")
+    st: str = Field(default="32", alias="ST", pattern=r"^[0-9A-Z]{2}$")
+    protocol_version: ProtocolVersion = Field(default=ProtocolVersion.HJ212_2017, alias="协议版本")
+    lenient: bool = Field(default=True, alias="宽松解析")
+
+    @field_validator("lenient", mode="before")
+    @classmethod
+    def _chinese_yes_no(cls, value: object) -> object:
+        return {"是": True, "否": False}.get(value, value) if isinstance(value, str) else value
+
+
+class LimitRow(_Row):
+    credit_code: str = Field(alias="统一社会信用代码")
+    outlet_code: str = Field(alias="排放口编号")
+    pollutant: str = Field(alias="污染物编码")
+    limit_value: float = Field(alias="限值", gt=0)
+    unit: str = Field(alias="单位", min_length=1)
+    reference_o2: float | None = Field(default=None, alias="基准氧含量", ge=0, lt=21)
+    basis: str = Field(default="", alias="依据")
+    annual_tonnes: float | None = Field(default=None, alias="年许可排放量", ge=0)
+    valid_from: date = Field(alias="生效日期")
+    valid_to: date | None = Field(default=None, alias="失效日期")
+
+    @field_validator("pollutant")
+    @classmethod
+    def _known_pollutant(cls, value: str) -> str:
+        if factor(value) is None:
+            raise ValueError(f"{value} is not an HJ 212-2017 factor code")
+        return value
+
+
+class MeterRow(_Row):
+    credit_code: str = Field(alias="统一社会信用代码")
+    name: str = Field(alias="电表名称", min_length=1, max_length=100)
+    kind: Literal["production", "treatment", "total"] = Field(alias="类型")
+    rated_kw: float | None = Field(default=None, alias="额定功率", gt=0)
+    mn: str | None = Field(default=None, alias="MN")
+
+
+SCHEMAS: Mapping[ImportKind, type[_Row]] = {
+    ImportKind.ENTERPRISES: EnterpriseRow,
+    ImportKind.OUTLETS: OutletRow,
+    ImportKind.POINTS: PointRow,
+    ImportKind.LIMITS: LimitRow,
+    ImportKind.METERS: MeterRow,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A problem with one cell (or a whole row: ``column`` empty). Rows count
+    from 2, as a spreadsheet shows them under the header row."""
+
+    row: int
+    column: str
+    reason: str
+
+
+class ImportFileError(PeerError):
+    """The file cannot be read as a table at all."""
+
+    def __init__(self, detail_en: str, detail_zh: str) -> None:
+        super().__init__("bad_import_file", detail_en, detail_zh)
+
+
+def read_table(name: str, content: bytes) -> list[dict[str, str]]:
+    """The rows of a CSV or XLSX file, keyed by the header row."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx":
+        return _read_xlsx(content)
+    if suffix == ".csv":
+        return _read_csv(content)
+    raise ImportFileError(
+        f"{name}: only .csv and .xlsx files", f"{name}：只支持 .csv 和 .xlsx 文件"
+    )
+
+
+def _read_csv(content: bytes) -> list[dict[str, str]]:
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError("the CSV is neither UTF-8 nor GBK", "CSV文件既不是UTF-8也不是GBK编码")
+    reader = csv.reader(io.StringIO(text))
+    return _rows(list(reader))
+
+
+def _read_xlsx(content: bytes) -> list[dict[str, str]]:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as error:
+        raise ImportFileError(
+            f"not a readable XLSX file ({type(error).__name__})", "无法读取的XLSX文件"
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        table = [
+            ["" if cell is None else _cell_text(cell) for cell in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+    finally:
+        workbook.close()
+    return _rows(table)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _rows(table: list[list[str]]) -> list[dict[str, str]]:
+    while table and not any(cell.strip() for cell in table[-1]):
+        table.pop()
+    if not table:
+        raise ImportFileError("the file has no header row", "文件没有表头行")
+    if len(table) - 1 > MAX_ROWS:
+        raise ImportFileError(f"more than {MAX_ROWS} rows", f"超过{MAX_ROWS}行")
+    header = [cell.strip() for cell in table[0]]
+    if len(set(header)) != len(header):
+        raise ImportFileError("the header repeats a column", "表头有重复的列")
+    return [
+        {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header) if name}
+        for row in table[1:]
+    ]
+
+
+def _parse(kind: ImportKind, rows: list[dict[str, str]]) -> tuple[list[_Row], list[RowError]]:
+    schema = SCHEMAS[kind]
+    parsed: list[_Row] = []
+    errors: list[RowError] = []
+    for number, raw in enumerate(rows, start=2):
+        values = {key: value for key, value in raw.items() if value != ""}
+        try:
+            parsed.append(schema.model_validate(values))
+        except ValidationError as error:
+            for problem in error.errors():
+                column = ".".join(str(part) for part in problem["loc"])
+                errors.append(RowError(number, column, problem["msg"]))
+    return parsed, errors
+
+
+def validate(
+    engine: Engine, kind: ImportKind, rows: list[dict[str, str]]
+) -> tuple[list[_Row], list[RowError]]:
+    """Every problem of ``rows`` as ``kind``: formats, then references and duplicates."""
+    parsed, errors = _parse(kind, rows)
+    if errors:
+        return parsed, errors
+    with engine.connect() as connection:
+        counties = set(connection.execute(select(County.code)).scalars())
+        enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).all())
+        outlets = {
+            (credit, code): outlet_id
+            for credit, code, outlet_id in connection.execute(
+                select(Enterprise.credit_code, Outlet.code, Outlet.id).join(
+                    Enterprise, Outlet.enterprise_id == Enterprise.id
+                )
+            )
+        }
+        mns = set(connection.execute(select(MonitoringPoint.mn)).scalars())
+    seen: set[Any] = set()
+    for number, row in enumerate(parsed, start=2):
+        key: Any = None
+        if isinstance(row, EnterpriseRow):
+            if row.county_code not in counties:
+                errors.append(RowError(number, "county_code", f"unknown county {row.county_code}"))
+            if row.credit_code in enterprises:
+                errors.append(RowError(number, "credit_code", "enterprise already registered"))
+            key = row.credit_code
+        elif isinstance(row, OutletRow | PointRow | LimitRow | MeterRow):
+            if row.credit_code not in enterprises:
+                errors.append(
+                    RowError(number, "credit_code", f"unknown enterprise {row.credit_code}")
+                )
+            known_outlet = (row.credit_code, getattr(row, "outlet_code", None)) in outlets
+            if (
+                isinstance(row, PointRow | LimitRow)
+                and row.credit_code in enterprises
+                and (not known_outlet)
+            ):
+                errors.append(
+                    RowError(
+                        number, "outlet_code", f"no outlet {row.outlet_code} at this enterprise"
+                    )
+                )
+            if isinstance(row, OutletRow):
+                key = (row.credit_code, row.code)
+                if key in outlets:
+                    errors.append(RowError(number, "code", "outlet already registered"))
+            if isinstance(row, PointRow):
+                key = row.mn
+                if row.mn in mns:
+                    errors.append(RowError(number, "mn", f"MN {row.mn} already registered"))
+        if key is not None:
+            if key in seen:
+                errors.append(RowError(number, "", "repeats an earlier row of this file"))
+            seen.add(key)
+    return parsed, errors
+
+
+def _records(
+    kind: ImportKind,
+    rows: Iterable[_Row],
+    enterprises: Mapping[str, int],
+    outlets: Mapping[Any, int],
+) -> tuple[type[Any], list[dict[str, Any]]]:
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        values = row.model_dump()
+        credit = values.pop("credit_code", None)
+        if kind is ImportKind.ENTERPRISES:
+            out.append({**values, "credit_code": credit})
+            continue
+        values["enterprise_id"] = enterprises[credit]
+        if "outlet_code" in values:
+            values["outlet_id"] = outlets[(credit, values.pop("outlet_code"))]
+        if kind is ImportKind.POINTS:
+            values["protocol_version"] = values["protocol_version"].value
+        if kind is ImportKind.LIMITS:
+            for name in ("valid_from", "valid_to"):
+                if values[name] is not None:
+                    values[name] = datetime.combine(values[name], datetime.min.time())
+        out.append(values)
+    table = {
+        ImportKind.ENTERPRISES: Enterprise,
+        ImportKind.OUTLETS: Outlet,
+        ImportKind.POINTS: MonitoringPoint,
+        ImportKind.LIMITS: PermitLimit,
+        ImportKind.METERS: Meter,
+    }[kind]
+    return table, out
+
+
+def import_rows(engine: Engine, kind: ImportKind, rows: list[dict[str, str]]) -> list[RowError]:
+    """Validate ``rows``; write them in one transaction only if there is no error."""
+    parsed, errors = validate(engine, kind, rows)
+    if errors:
+        return errors
+    with engine.begin() as connection:
+        enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).all())
+        outlets = {
+            (credit, code): outlet_id
+            for credit, code, outlet_id in connection.execute(
+                select(Enterprise.credit_code, Outlet.code, Outlet.id).join(
+                    Enterprise, Outlet.enterprise_id == Enterprise.id
+                )
+            )
+        }
+        table, records = _records(kind, parsed, enterprises, outlets)
+        if records:
+            connection.execute(table.__table__.insert(), records)
+    return []
+
+
+def import_file(engine: Engine, kind: ImportKind, name: str, content: bytes) -> list[RowError]:
+    """Read and import a CSV/XLSX file; raises ``ImportFileError`` if it is not a table."""
+    return import_rows(engine, kind, read_table(name, content))
