@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         description="A point with no accepted frame for this long is offline [s] "
         "(default: 10 real-time intervals of 30 s)",
     )
+    initialise_devices: bool = Field(
+        default=False,
+        description="Send the §6.7 initialisation commands (clock, intervals, uploads) "
+        "to each logger on its first frame of a connection",
+    )
+    init_rtd_interval_s: int = Field(default=30, description="Real-time interval to set [s]")
+    init_min_interval_min: int = Field(default=10, description="Minute-data interval to set [min]")
     commit_max_batch: int = Field(default=500, description="Frames per group commit at most")
     commit_max_wait_ms: float = Field(
         default=5.0, description="Longest wait for more frames before a commit [ms]"

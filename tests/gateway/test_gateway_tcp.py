@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from envwatch.gateway.committer import GroupCommitter
 from envwatch.gateway.server import Gateway, load_devices
-from envwatch.hj212 import DecodedFrame, Decoder
+from envwatch.hj212 import DecodedFrame, Decoder, device_replies, encode_packet
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive
 from envwatch.store.schema import ArchivedFrame, Measurement
@@ -178,5 +178,28 @@ def test_an_idle_connection_is_closed(engine: Engine) -> None:
             assert running.gateway.counts["idle_timeouts"] == 1
             writer.close()
             await writer.wait_closed()
+
+    run(scenario)
+
+
+def test_new_connections_are_initialised_when_configured(engine: Engine) -> None:
+    register(engine, (MN1, "123456"))
+
+    async def scenario() -> None:
+        async with Running(engine, initialise_devices=True) as running:
+            reader, writer = await running.connect()
+            writer.write(upload(MN1, "20261129100000001"))
+            frames = await answers(reader, 7)
+            assert [f.packet.cn for f in frames] == [
+                "9014", "1012", "1000", "1062", "1064", "2011", "2021",
+            ]  # fmt: skip
+            # The logger answers the first request; its 9011 is archived, not answered.
+            answer = device_replies(frames[1].packet)[0]
+            writer.write(encode_packet(answer))
+            writer.write(upload(MN1, "20261129110000001", hour=11))
+            (ack,) = await answers(reader, 1)
+            assert ack.packet.qn == "20261129110000001"
+            writer.close()
+        assert count(engine, ArchivedFrame, ArchivedFrame.cn == "9011") == 1
 
     run(scenario)

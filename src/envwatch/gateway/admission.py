@@ -41,6 +41,7 @@ class Device:
     pw: str
     version: ProtocolVersion
     options: DecodeOptions
+    st: str = "32"
 
 
 @dataclass(frozen=True, slots=True)

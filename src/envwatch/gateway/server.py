@@ -27,7 +27,9 @@ from envwatch.gateway.admission import (
     reject,
 )
 from envwatch.gateway.committer import GroupCommitter, StoreUnavailableError
-from envwatch.hj212 import DecodeOptions, Decoder, ProtocolVersion, encode_packet
+from envwatch.hj212 import DecodeOptions, Decoder, Packet, ProtocolVersion, encode_packet
+from envwatch.hj212.codes import now_cst
+from envwatch.hj212.initialisation import InitialisationPlan, initialisation_commands
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive
 from envwatch.store.schema import MonitoringPoint
@@ -49,6 +51,7 @@ def load_devices(engine: Engine) -> dict[str, Device]:
         devices[row.mn] = Device(
             mn=row.mn,
             pw=row.pw,
+            st=row.st,
             version=version,
             options=DecodeOptions(
                 lenient=row.lenient,
@@ -138,6 +141,21 @@ class Gateway:
             del self._connections[task]
             writer.close()
 
+    def _initialisation(self, device: Device) -> list[Packet]:
+        settings = self.settings
+        plan = InitialisationPlan(
+            rtd_interval_s=settings.init_rtd_interval_s,
+            min_interval_min=settings.init_min_interval_min,
+        )
+        return initialisation_commands(
+            mn=device.mn,
+            pw=device.pw,
+            st=device.st,
+            version=device.version,
+            plan=plan,
+            now=now_cst(),
+        )
+
     def _within_rate(self, mn: str) -> bool:
         bucket = self._rates.get(mn)
         if bucket is None:
@@ -161,6 +179,7 @@ class Gateway:
             except ConnectionError:
                 data = b""
             decoded_with = decoder.options
+            initialise: Device | None = None
             items = decoder.feed(data) if data else decoder.close()
             received_at = datetime.now(UTC)
             waiting: list[tuple[asyncio.Future[int], Admission]] = []
@@ -177,6 +196,8 @@ class Gateway:
                     if connection_mn is None:
                         # Read the rest of the stream the way this device is registered.
                         decoder.options = admission.device.options
+                        if settings.initialise_devices:
+                            initialise = admission.device
                     connection_mn = admission.device.mn
                     if not self._within_rate(connection_mn):
                         self.counts["rate_limited"] += 1
@@ -199,6 +220,10 @@ class Gateway:
                     self.counts["unacknowledged"] += 1
                     continue
                 answers.extend(encode_packet(reply) for reply in admission.replies)
+            if initialise is not None:
+                answers.extend(
+                    encode_packet(command) for command in self._initialisation(initialise)
+                )
             if answers and not writer.is_closing():
                 writer.write(b"".join(answers))
                 try:
