@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
+from envwatch.cli.electricity import electricity_app
 from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.registry import registry_app
 from envwatch.cli.serve import serve
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(archive_app, name="archive")
 app.add_typer(seed_app, name="seed")
 app.add_typer(registry_app, name="registry")
+app.add_typer(electricity_app, name="electricity")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

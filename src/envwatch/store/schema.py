@@ -184,3 +184,18 @@ class Measurement(Base):
     flag: Mapped[str | None] = mapped_column(String(8))
     eflag: Mapped[str | None] = mapped_column(String(8))
     frame_id: Mapped[int] = mapped_column(ForeignKey("archived_frame.id"))
+
+
+class ElectricityReading(Base):
+    """One reading of an electricity meter, keyed so that resends are idempotent."""
+
+    __tablename__ = "electricity_reading"
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    time: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    """China Standard Time, as the meter or its collector states it."""
+    power_kw: Mapped[float | None] = mapped_column(Float)
+    energy_kwh: Mapped[float | None] = mapped_column(Float)
+    current_a: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    """batch (HTTP or file) or hj212."""

@@ -1,0 +1,1 @@
+"""Electricity data of production and treatment circuits (分表计电)."""
