@@ -13,12 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
-from envwatch.registry.importing import ImportFileError, RowError
+from envwatch.registry.importing import ImportFileError, RowError, validate_rows
 from envwatch.store.schema import ElectricityReading, Meter
 
 MAX_READINGS = 200_000
@@ -90,17 +90,7 @@ def parse_batch(name: str, content: bytes) -> tuple[list[ReadingRow], list[RowEr
     if len(records) > MAX_READINGS:
         raise ImportFileError(f"more than {MAX_READINGS} readings", f"超过{MAX_READINGS}条读数")
     first = 2 if name.lower().endswith(".csv") else 1
-    rows: list[ReadingRow] = []
-    errors: list[RowError] = []
-    for number, record in enumerate(records, start=first):
-        values = {key: value for key, value in record.items() if value not in ("", None)}
-        try:
-            rows.append(ReadingRow.model_validate(values))
-        except ValidationError as error:
-            for problem in error.errors():
-                column = ".".join(str(part) for part in problem["loc"])
-                errors.append(RowError(number, column, problem["msg"]))
-    return rows, errors
+    return validate_rows(ReadingRow, records, first_row=first)
 
 
 def store_batch(engine: Engine, name: str, content: bytes, source: str = "batch") -> BatchResult:

@@ -25,7 +25,7 @@ from envwatch.hj212 import (
     platform_replies,
 )
 from envwatch.hj212.errors import Deviation
-from envwatch.hj212.model import DATA_KIND_OF_COMMAND, code_2017
+from envwatch.hj212.model import DATA_KIND_OF_COMMAND, NUMBER_FIELDS, code_2017
 from envwatch.hj212.segment import parse_time
 from envwatch.store.archive import MeasurementRow, ReceivedFrame
 
@@ -169,16 +169,12 @@ def connection_options() -> DecodeOptions:
     return _CONNECTION_OPTIONS
 
 
-# Suffix -> MeasurementRow field, for the values stored.
+# Suffix -> MeasurementRow field: the model's number suffixes the store keeps.
 _STORED_SUFFIXES: Final = MappingProxyType(
     {
-        "Rtd": "rtd",
-        "Avg": "avg",
-        "Min": "min",
-        "Max": "max",
-        "Cou": "cou",
-        "ZsRtd": "zs_rtd",
-        "ZsAvg": "zs_avg",
+        suffix: name
+        for suffix, name in NUMBER_FIELDS.items()
+        if name in MeasurementRow.__dataclass_fields__
     }
 )
 

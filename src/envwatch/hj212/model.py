@@ -95,7 +95,7 @@ DATA_KIND_OF_COMMAND: Final = MappingProxyType(
 _COMMAND_OF_DATA_KIND: Final = {kind: cn for cn, kind in DATA_KIND_OF_COMMAND.items()}
 
 # Suffix -> FactorValues attribute, for the number-valued suffixes.
-_NUMBER_FIELDS: Final = MappingProxyType(
+NUMBER_FIELDS: Final = MappingProxyType(
     {
         "Rtd": "rtd",
         "Avg": "avg",
@@ -476,7 +476,7 @@ def _factor_values(items: Mapping[str, str], sent_code: str | None) -> FactorVal
     eflag = None
     sample_time = None
     for suffix, text in items.items():
-        attribute = _NUMBER_FIELDS.get(suffix)
+        attribute = NUMBER_FIELDS.get(suffix)
         if attribute is not None and (value := _number(text)) is not None:
             numbers[attribute] = value
         elif suffix == "Flag":
@@ -647,7 +647,7 @@ def _factor_group(code: str, values: FactorValues) -> CpGroup:
     pairs: list[tuple[str, str]] = []
     if values.sample_time is not None:
         pairs.append((f"{sent}-SampleTime", _write_param(values.sample_time)))
-    for suffix, attribute in _NUMBER_FIELDS.items():
+    for suffix, attribute in NUMBER_FIELDS.items():
         number = getattr(values, attribute)
         if number is not None:
             pairs.append((f"{sent}-{suffix}", _write_number(number)))

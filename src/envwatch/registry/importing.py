@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from openpyxl import load_workbook
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from envwatch.errors import PeerError
 from envwatch.glossary import factor
@@ -212,12 +212,17 @@ def _rows(table: list[list[str]]) -> list[dict[str, str]]:
     ]
 
 
-def _parse(kind: ImportKind, rows: list[dict[str, str]]) -> tuple[list[_Row], list[RowError]]:
-    schema = SCHEMAS[kind]
-    parsed: list[_Row] = []
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def validate_rows(
+    schema: type[_Model], records: Iterable[Mapping[str, Any]], first_row: int
+) -> tuple[list[_Model], list[RowError]]:
+    """Each record as ``schema``, empty cells left out; every problem as a ``RowError``."""
+    parsed: list[_Model] = []
     errors: list[RowError] = []
-    for number, raw in enumerate(rows, start=2):
-        values = {key: value for key, value in raw.items() if value != ""}
+    for number, record in enumerate(records, start=first_row):
+        values = {key: value for key, value in record.items() if value not in ("", None)}
         try:
             parsed.append(schema.model_validate(values))
         except ValidationError as error:
@@ -225,6 +230,25 @@ def _parse(kind: ImportKind, rows: list[dict[str, str]]) -> tuple[list[_Row], li
                 column = ".".join(str(part) for part in problem["loc"])
                 errors.append(RowError(number, column, problem["msg"]))
     return parsed, errors
+
+
+def _parse(kind: ImportKind, rows: list[dict[str, str]]) -> tuple[list[_Row], list[RowError]]:
+    # Rows count from 2: the header is row 1.
+    return validate_rows(SCHEMAS[kind], rows, first_row=2)
+
+
+def _registered(connection: Connection) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Enterprise ids by credit code, outlet ids by (credit code, outlet code)."""
+    enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).tuples())
+    outlets = {
+        (credit, code): outlet_id
+        for credit, code, outlet_id in connection.execute(
+            select(Enterprise.credit_code, Outlet.code, Outlet.id).join(
+                Enterprise, Outlet.enterprise_id == Enterprise.id
+            )
+        )
+    }
+    return enterprises, outlets
 
 
 def validate(
@@ -236,15 +260,7 @@ def validate(
         return parsed, errors
     with engine.connect() as connection:
         counties = set(connection.execute(select(County.code)).scalars())
-        enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).all())
-        outlets = {
-            (credit, code): outlet_id
-            for credit, code, outlet_id in connection.execute(
-                select(Enterprise.credit_code, Outlet.code, Outlet.id).join(
-                    Enterprise, Outlet.enterprise_id == Enterprise.id
-                )
-            )
-        }
+        enterprises, outlets = _registered(connection)
         mns = set(connection.execute(select(MonitoringPoint.mn)).scalars())
     seen: set[Any] = set()
     for number, row in enumerate(parsed, start=2):
@@ -325,15 +341,7 @@ def import_rows(engine: Engine, kind: ImportKind, rows: list[dict[str, str]]) ->
     if errors:
         return errors
     with engine.begin() as connection:
-        enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).all())
-        outlets = {
-            (credit, code): outlet_id
-            for credit, code, outlet_id in connection.execute(
-                select(Enterprise.credit_code, Outlet.code, Outlet.id).join(
-                    Enterprise, Outlet.enterprise_id == Enterprise.id
-                )
-            )
-        }
+        enterprises, outlets = _registered(connection)
         table, records = _records(kind, parsed, enterprises, outlets)
         if records:
             connection.execute(table.__table__.insert(), records)
