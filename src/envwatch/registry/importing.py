@@ -239,7 +239,9 @@ def _parse(kind: ImportKind, rows: list[dict[str, str]]) -> tuple[list[_Row], li
 
 def _registered(connection: Connection) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
     """Enterprise ids by credit code, outlet ids by (credit code, outlet code)."""
-    enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).tuples())
+    enterprises: dict[str, int] = {}
+    for credit, enterprise_id in connection.execute(select(Enterprise.credit_code, Enterprise.id)):
+        enterprises[credit] = enterprise_id
     outlets = {
         (credit, code): outlet_id
         for credit, code, outlet_id in connection.execute(
