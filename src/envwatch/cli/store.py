@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 
 from envwatch.gateway.server import run_gateway
+from envwatch.registry.coverage import coverage
 from envwatch.settings import get_settings
 from envwatch.store.archive import verify
-from envwatch.store.coverage import coverage
 from envwatch.store.db import make_engine, upgrade
 
 db_app = typer.Typer(help="Database: migrations.")

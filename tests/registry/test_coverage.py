@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 
 from envwatch.demo.seed import seed_demo
+from envwatch.registry.coverage import PointStatus, coverage, point_status
 from envwatch.store.archive import Archive, ReceivedFrame
-from envwatch.store.coverage import PointStatus, coverage, point_status
 from envwatch.store.schema import Enterprise, MonitoringPoint
 
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
