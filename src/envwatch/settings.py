@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     write_timeout_s: float = Field(
         default=30.0, description="Give up on a client that does not read its answers [s]"
     )
+    send_buffer_bytes: int | None = Field(
+        default=None,
+        description="Kernel send buffer per connection [bytes] (None: the OS default); "
+        "bounds what a logger that does not read its answers can hold",
+    )
     device_rate_per_s: float = Field(default=50.0, description="Frames per second per device")
     device_rate_burst: int = Field(default=500, description="Frames a device may send at once")
     offline_after_s: float = Field(

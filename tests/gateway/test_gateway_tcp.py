@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -201,5 +202,68 @@ def test_new_connections_are_initialised_when_configured(engine: Engine) -> None
             assert ack.packet.qn == "20261129110000001"
             writer.close()
         assert count(engine, ArchivedFrame, ArchivedFrame.cn == "9011") == 1
+
+    run(scenario)
+
+
+def test_a_client_that_never_reads_is_dropped_and_harms_no_one(engine: Engine) -> None:
+    register(engine, (MN1, "123456"), (MN2, "654321"))
+
+    async def scenario() -> None:
+        async with Running(
+            engine,
+            write_timeout_s=0.5,
+            send_buffer_bytes=4096,
+            device_rate_per_s=100_000,
+            device_rate_burst=100_000,
+        ) as running:
+            # This logger floods frames asking for answers and never reads them.
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", running.gateway.port))
+            _slow_reader, slow_writer = await asyncio.open_connection(sock=sock)
+            flood = b"".join(
+                upload(
+                    MN2,
+                    f"2026112910{n:07d}",
+                    pw="654321",
+                    data_time=f"2026{n % 12 + 1:02d}01000000",
+                )
+                for n in range(3000)
+            )
+            slow_writer.write(flood)
+            good_reader, good_writer = await running.connect()
+            for hour in range(5):
+                good_writer.write(upload(MN1, f"2026112910000020{hour}", hour=hour))
+            assert len(await answers(good_reader, 5)) == 5
+            deadline = asyncio.get_running_loop().time() + 20
+            while running.gateway.counts["slow_clients"] == 0:
+                assert asyncio.get_running_loop().time() < deadline, (
+                    f"the slow client was not dropped: {dict(running.gateway.counts)}"
+                )
+                await asyncio.sleep(0.1)
+            good_writer.write(upload(MN1, "20261129100000299", hour=9))
+            assert len(await answers(good_reader, 1)) == 1
+            good_writer.close()
+            slow_writer.close()
+
+    run(scenario)
+
+
+def test_a_device_over_its_rate_is_refused_beyond_its_burst(engine: Engine) -> None:
+    register(engine, (MN1, "123456"))
+
+    async def scenario() -> None:
+        async with Running(engine, device_rate_per_s=0.01, device_rate_burst=5) as running:
+            reader, writer = await running.connect()
+            writer.write(
+                b"".join(upload(MN1, f"202611291000000{n:02d}", hour=n) for n in range(10))
+            )
+            assert len(await answers(reader, 5)) == 5
+            with pytest.raises(TimeoutError):  # no sixth answer
+                await asyncio.wait_for(reader.read(4096), 1.0)
+            writer.close()
+            assert running.gateway.counts["rate_limited"] == 5
+        assert count(engine, ArchivedFrame, ArchivedFrame.error_code == "rate_limited") == 5
 
     run(scenario)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -133,6 +134,12 @@ class Gateway:
             writer.close()
             return
         self._connections[task] = writer
+        if self.settings.send_buffer_bytes:
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_SNDBUF, self.settings.send_buffer_bytes
+                )
         try:
             await self._serve(reader, writer)
         except ConnectionError:
@@ -200,7 +207,6 @@ class Gateway:
                             initialise = admission.device
                     connection_mn = admission.device.mn
                     if not self._within_rate(connection_mn):
-                        self.counts["rate_limited"] += 1
                         admission = reject(
                             admission.record.raw,
                             "rate_limited",
