@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     init_rtd_interval_s: int = Field(default=30, description="Real-time interval to set [s]")
     init_min_interval_min: int = Field(default=10, description="Minute-data interval to set [min]")
-    commit_max_batch: int = Field(default=500, description="Frames per group commit at most")
+    commit_max_batch: int = Field(default=100, description="Frames per group commit at most")
     commit_max_wait_ms: float = Field(
         default=5.0, description="Longest wait for more frames before a commit [ms]"
     )

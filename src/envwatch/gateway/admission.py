@@ -171,11 +171,7 @@ def connection_options() -> DecodeOptions:
 
 # Suffix -> MeasurementRow field: the model's number suffixes the store keeps.
 _STORED_SUFFIXES: Final = MappingProxyType(
-    {
-        suffix: name
-        for suffix, name in NUMBER_FIELDS.items()
-        if name in MeasurementRow.__dataclass_fields__
-    }
+    {suffix: name for suffix, name in NUMBER_FIELDS.items() if name in MeasurementRow._fields}
 )
 
 

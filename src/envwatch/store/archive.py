@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +24,9 @@ from envwatch.store.schema import ArchivedFrame, Measurement
 UNATTRIBUTED_CHAIN = "-"
 
 
-@dataclass(frozen=True, slots=True)
-class MeasurementRow:
-    """The values of one factor in one data upload."""
+class MeasurementRow(NamedTuple):
+    """The values of one factor in one data upload, in the measurement table's
+    column order (a tuple: one is built per factor of every stored frame)."""
 
     mn: str
     cn: str
@@ -63,10 +63,7 @@ class ReceivedFrame:
         return self.mn or UNATTRIBUTED_CHAIN
 
 
-_MEASUREMENT_COLUMNS = (
-    "mn", "cn", "data_time", "pollutant", "rtd", "avg", "min", "max",
-    "cou", "zs_rtd", "zs_avg", "flag", "eflag", "frame_id",
-)  # fmt: skip
+_MEASUREMENT_COLUMNS = (*MeasurementRow._fields, "frame_id")
 
 
 def _measurement_insert(engine: Engine) -> tuple[str, Callable[[datetime], Any]]:
@@ -148,22 +145,7 @@ class Archive:
             ids = [row[0] for row in result]
             to_db = self._data_time_to_db
             measurements = [
-                (
-                    m.mn,
-                    m.cn,
-                    to_db(m.data_time),
-                    m.pollutant,
-                    m.rtd,
-                    m.avg,
-                    m.min,
-                    m.max,
-                    m.cou,
-                    m.zs_rtd,
-                    m.zs_avg,
-                    m.flag,
-                    m.eflag,
-                    frame_id,
-                )
+                (m.mn, m.cn, to_db(m.data_time), *m[3:], frame_id)
                 for frame, frame_id in zip(frames, ids, strict=True)
                 for m in frame.measurements
             ]
