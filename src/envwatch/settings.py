@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         description="Kernel send buffer per connection [bytes] (None: the OS default); "
         "bounds what a logger that does not read its answers can hold",
     )
+    registry_refresh_s: float = Field(
+        default=60.0, description="How often the gateway re-reads the registered devices [s]"
+    )
     device_rate_per_s: float = Field(default=50.0, description="Frames per second per device")
     device_rate_burst: int = Field(default=500, description="Frames a device may send at once")
     offline_after_s: float = Field(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from envwatch.gateway.committer import GroupCommitter
-from envwatch.gateway.server import Gateway, load_devices
+from envwatch.gateway.server import Gateway, load_devices, run_gateway
 from envwatch.hj212 import DecodedFrame, Decoder, device_replies, encode_packet
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive
@@ -265,5 +265,33 @@ def test_a_device_over_its_rate_is_refused_beyond_its_burst(engine: Engine) -> N
             writer.close()
             assert running.gateway.counts["rate_limited"] == 5
         assert count(engine, ArchivedFrame, ArchivedFrame.error_code == "rate_limited") == 5
+
+    run(scenario)
+
+
+def test_devices_registered_while_running_are_served(database_url: str, engine: Engine) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def scenario() -> None:
+        settings = Settings(
+            database_url=database_url,
+            gateway_host="127.0.0.1",
+            gateway_port=port,
+            registry_refresh_s=0.2,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_gateway(settings, engine, stop=stop))
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(register, engine, (MN1, "123456"))
+        await asyncio.sleep(0.5)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(upload(MN1, "20261129100000001"))
+        (answer,) = await answers(reader, 1)
+        assert answer.packet.cn == "9014"
+        writer.close()
+        stop.set()
+        await task
 
     run(scenario)

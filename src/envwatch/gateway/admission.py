@@ -87,6 +87,20 @@ def reject(
     )
 
 
+def over_rate(admission: Admission, rate_per_s: float) -> Admission:
+    """The same frame refused for exceeding its device's rate (still archived, on its chain)."""
+    detail = json.dumps([{"code": "rate_limited", "message": f"more than {rate_per_s:g} frames/s"}])
+    return Admission(
+        replace(
+            admission.record,
+            verdict=REJECTED,
+            error_code="rate_limited",
+            warnings=detail,
+            measurements=(),
+        )
+    )
+
+
 def admit(
     item: DecodedFrame | ProtocolError,
     devices: Mapping[str, Device],

@@ -25,7 +25,7 @@ from envwatch.gateway.admission import (
     Device,
     admit,
     connection_options,
-    reject,
+    over_rate,
 )
 from envwatch.gateway.committer import GroupCommitter, StoreUnavailableError
 from envwatch.hj212 import DecodeOptions, Decoder, Packet, ProtocolVersion, encode_packet
@@ -207,13 +207,7 @@ class Gateway:
                             initialise = admission.device
                     connection_mn = admission.device.mn
                     if not self._within_rate(connection_mn):
-                        admission = reject(
-                            admission.record.raw,
-                            "rate_limited",
-                            peer=peer,
-                            received_at=received_at,
-                            detail=f"more than {settings.device_rate_per_s:g} frames/s",
-                        )
+                        admission = over_rate(admission, settings.device_rate_per_s)
                 self.counts[admission.record.verdict] += 1
                 if admission.record.error_code:
                     self.counts[admission.record.error_code] += 1
@@ -253,9 +247,21 @@ async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event
     gateway = Gateway(settings, committer, load_devices(engine))
     await gateway.start()
     log.info("HJ 212 gateway listening on %s:%d", settings.gateway_host, gateway.port)
+
+    async def refresh_registry() -> None:
+        # Devices registered (or deactivated) since start-up, without a restart.
+        while True:
+            await asyncio.sleep(settings.registry_refresh_s)
+            try:
+                gateway.devices = await asyncio.to_thread(load_devices, engine)
+            except Exception as error:  # the store may be down; keep the old view
+                log.warning("registry refresh failed: %s", error)
+
+    refresher = asyncio.create_task(refresh_registry())
     try:
         await stop.wait()
     finally:
+        refresher.cancel()
         await gateway.stop()
         await committer.close()
         log.info(
