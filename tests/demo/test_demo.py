@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from envwatch.demo.city import load_city
 from envwatch.demo.profiles import Fault, FaultKind, Reading, daily_level, sample
 from envwatch.demo.seed import DemoAlreadySeededError, demo_rows, seed_demo
-from envwatch.demo.simulator import build_frame, load_points, simulate
+from envwatch.demo.simulator import build_frame, load_points, never_connecting, simulate
 from envwatch.gateway.committer import GroupCommitter
 from envwatch.gateway.server import Gateway, load_devices
 from envwatch.hj212 import DecodeOptions, ProtocolVersion, decode_frame, interpret
@@ -166,3 +166,11 @@ def test_simulated_loggers_feed_the_gateway(engine: Engine) -> None:
     assert cns == {"2011", "2051", "2061"}
     assert enterprises and enterprises > 20
     assert verify(engine).broken == ()
+
+
+def test_a_few_registered_points_never_connect_in_the_demo(engine: Engine) -> None:
+    seed_demo(engine)
+    points = load_points(engine)
+    silent = never_connecting(points, seed=7)
+    assert 0 < len(silent) < len(points) // 10
+    assert silent == never_connecting(points, seed=7)  # the same every run

@@ -12,7 +12,7 @@ import typer
 import uvicorn
 
 from envwatch.demo.seed import DemoAlreadySeededError, seed_demo
-from envwatch.demo.simulator import choose_faults, load_points, simulate
+from envwatch.demo.simulator import choose_faults, load_points, never_connecting, simulate
 from envwatch.gateway.server import run_gateway
 from envwatch.hj212.codes import now_cst
 from envwatch.settings import get_settings
@@ -110,10 +110,12 @@ def demo_command(
         web_task = asyncio.create_task(web.serve())
         _stop_on_signals(stop)
         await asyncio.sleep(0.5)  # the gateway is listening by now
-        points = load_points(engine)
+        silent = never_connecting(load_points(engine), seed=7)
+        points = [point for point in load_points(engine) if point.mn not in silent]
         start = now_cst()
         typer.echo(
-            f"{len(points)} simulated loggers -> {settings.gateway_host}:{settings.gateway_port}; "
+            f"{len(points)} simulated loggers ({len(silent)} registered points stay silent) -> "
+            f"{settings.gateway_host}:{settings.gateway_port}; "
             f"web on http://{settings.gateway_host}:{web_port}/ (Ctrl-C stops)"
         )
         await simulate(

@@ -305,6 +305,13 @@ class SimLogger:
         return False
 
 
+def never_connecting(points: list[SimPoint], seed: int, share: float = 0.03) -> set[str]:
+    """About ``share`` of the points, whose loggers stay silent: registered but
+    never connected, as the coverage view (应联尽联) must show."""
+    rng = random.Random(seed * 31 + 1)
+    return {point.mn for point in points if rng.random() < share}
+
+
 def choose_faults(
     points: list[SimPoint], start: datetime, seed: int, share: float = 0.12
 ) -> dict[str, Fault]:
