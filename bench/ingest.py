@@ -23,17 +23,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from envwatch.hj212 import Packet, encode_packet, frame_segment
-from envwatch.store.db import make_engine, upgrade
+from envwatch.store.db import (
+    create_scratch_database,
+    drop_scratch_database,
+    make_engine,
+    upgrade,
+)
 from envwatch.store.schema import County, Enterprise, MonitoringPoint
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -206,30 +209,6 @@ def measure(url: str | None, loggers: int, seconds: float) -> dict[str, Any]:
         process.wait(timeout=30)
 
 
-def postgres_database() -> tuple[str, str] | None:
-    admin = create_engine(
-        POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    name = f"envwatch_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:
-        return None
-    finally:
-        admin.dispose()
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-        hide_password=False
-    ), name
-
-
-def drop_postgres(name: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -253,15 +232,15 @@ def main() -> None:
     result["floor"] = measure(None, loggers, seconds)
     with tempfile.TemporaryDirectory() as folder:
         result["sqlite"] = measure(f"sqlite:///{Path(folder) / 'bench.db'}", loggers, seconds)
-    database = postgres_database()
-    if database is None:
+    try:
+        url = create_scratch_database(POSTGRES_ADMIN_URL, "envwatch_bench")
+    except OperationalError:
         result["postgresql"] = {"skipped": f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}"}
     else:
-        url, name = database
         try:
             result["postgresql"] = measure(url, loggers, seconds)
         finally:
-            drop_postgres(name)
+            drop_scratch_database(POSTGRES_ADMIN_URL, url)
     floor = result["floor"]["frames_per_second"]
     for backend in ("sqlite", "postgresql"):
         figures = result[backend]

@@ -7,14 +7,18 @@ ENVWATCH_REQUIRE_SERVICES=1 (as .ci/run sets) such a skip is a failure.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
-from envwatch.store.db import make_engine, upgrade
+from envwatch.store.db import (
+    create_scratch_database,
+    drop_scratch_database,
+    make_engine,
+    upgrade,
+)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "ENVWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -31,24 +35,15 @@ def service_missing(reason: str) -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A new, migrated PostgreSQL database for one test, dropped afterwards."""
-    admin = create_engine(
-        POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    name = f"envwatch_test_{uuid.uuid4().hex[:12]}"
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        admin.dispose()
+        url = create_scratch_database(POSTGRES_ADMIN_URL, "envwatch_test")
+    except OperationalError as error:
         service_missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}")
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
         yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_scratch_database(POSTGRES_ADMIN_URL, url)
 
 
 @pytest.fixture
