@@ -97,3 +97,16 @@ def test_verify_names_a_deleted_row(engine: Engine) -> None:
         connection.execute(text("DELETE FROM archived_frame WHERE id = :id"), {"id": ids[1]})
     (broken,) = verify(engine).broken
     assert (broken.seq, broken.reason) == (2, "link 2 is missing")
+
+
+def test_verify_finds_the_newest_links_cut_off(engine: Engine) -> None:
+    ids = Archive(engine).write_batch([frame(str(n), value=None) for n in range(1, 5)])
+    assert verify(engine).broken == ()
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM archived_frame WHERE id >= :id"), {"id": ids[2]})
+    (broken,) = verify(engine).broken
+    assert (broken.chain, broken.seq, broken.reason) == (
+        "MN1",
+        3,
+        "links 3 to 4 are missing (cut off)",
+    )

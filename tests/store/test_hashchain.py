@@ -24,34 +24,42 @@ def chain(count: int) -> list[tuple[int, str, str, Link]]:
     return rows
 
 
+def head_of(rows: list[tuple[int, str, str, Link]]) -> tuple[int, str]:
+    return rows[-1][3].seq, rows[-1][2]
+
+
 def test_an_intact_chain_verifies() -> None:
-    assert first_broken_link(chain(5)) is None
-    assert first_broken_link([]) is None
+    rows = chain(5)
+    assert first_broken_link("MN1", rows, head_of(rows)) is None
+    assert first_broken_link("MN1", []) is None
 
 
 def test_an_edited_field_is_found_at_its_link() -> None:
     rows = chain(5)
+    head = head_of(rows)
     row_id, prev, digest, link = rows[2]
     rows[2] = (row_id, prev, digest, replace(link, raw=b"##forged"))
-    broken = first_broken_link(rows)
+    broken = first_broken_link("MN1", rows, head)
     assert broken is not None
     assert (broken.seq, broken.row_id, broken.reason) == (3, 30, "content does not match its hash")
 
 
 def test_a_deleted_link_is_found() -> None:
     rows = chain(5)
+    head = head_of(rows)
     del rows[1]
-    broken = first_broken_link(rows)
+    broken = first_broken_link("MN1", rows, head)
     assert broken is not None
     assert (broken.seq, broken.reason) == (2, "link 2 is missing")
 
 
 def test_a_rehashed_edit_still_breaks_the_next_link() -> None:
     rows = chain(4)
+    head = head_of(rows)
     row_id, prev, _, link = rows[1]
     forged = replace(link, verdict="rejected")
     rows[1] = (row_id, prev, link_hash(prev, forged), forged)
-    broken = first_broken_link(rows)
+    broken = first_broken_link("MN1", rows, head)
     assert broken is not None
     assert (broken.seq, broken.reason) == (3, "previous hash does not match")
 
@@ -66,3 +74,24 @@ def test_the_same_instant_in_any_zone_hashes_the_same() -> None:
     shifted = replace(link, received_at=link.received_at.astimezone(timezone(timedelta(hours=8))))
     naive = replace(link, received_at=link.received_at.replace(tzinfo=None))
     assert link_hash(GENESIS, link) == link_hash(GENESIS, shifted) == link_hash(GENESIS, naive)
+
+
+def test_links_cut_off_the_end_are_found_against_the_head() -> None:
+    rows = chain(5)
+    head = head_of(rows)
+    broken = first_broken_link("MN1", rows[:3], head)
+    assert broken is not None
+    assert (broken.seq, broken.row_id, broken.reason) == (
+        4,
+        None,
+        "links 4 to 5 are missing (cut off)",
+    )
+    gone = first_broken_link("MN1", [], head)
+    assert gone is not None and gone.reason == "links 1 to 5 are missing (cut off)"
+
+
+def test_a_chain_must_match_its_head() -> None:
+    rows = chain(3)
+    assert first_broken_link("MN1", rows, (3, "0" * 64)) is not None
+    missing = first_broken_link("MN1", rows, None)
+    assert missing is not None and missing.reason == "the chain's head record is missing"

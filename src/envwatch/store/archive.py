@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from envwatch.store.hashchain import GENESIS, BrokenLink, Link, first_broken_link, link_hash
-from envwatch.store.schema import ArchivedFrame, Measurement
+from envwatch.store.schema import ArchivedFrame, ChainHead, Measurement
 
 UNATTRIBUTED_CHAIN = "-"
 
@@ -87,6 +88,7 @@ class Archive:
         self.engine = engine
         self._heads: dict[str, tuple[int, str]] = {}
         self._insert_measurements, self._data_time_to_db = _measurement_insert(engine)
+        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
 
     def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:
         """Archive ``frames`` in one transaction; their row ids, in order."""
@@ -152,6 +154,17 @@ class Archive:
             if measurements:
                 # Straight to the driver: this is the bulk of every batch.
                 connection.exec_driver_sql(self._insert_measurements, measurements)
+            upsert = self._dialect.insert(ChainHead)
+            connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[ChainHead.chain],
+                    set_={"seq": upsert.excluded.seq, "hash": upsert.excluded.hash},
+                ),
+                [
+                    {"chain": chain, "seq": seq, "hash": digest}
+                    for chain, (seq, digest) in heads.items()
+                ],
+            )
         self._heads.update(heads)
         return ids
 
@@ -160,10 +173,7 @@ class Archive:
         if cached is not None:
             return cached
         row = connection.execute(
-            select(ArchivedFrame.seq, ArchivedFrame.hash)
-            .where(ArchivedFrame.chain == chain)
-            .order_by(ArchivedFrame.seq.desc())
-            .limit(1)
+            select(ChainHead.seq, ChainHead.hash).where(ChainHead.chain == chain)
         ).first()
         return (0, GENESIS) if row is None else (row[0], row[1])
 
@@ -209,15 +219,22 @@ class VerifyReport:
 
 
 def verify(engine: Engine) -> VerifyReport:
-    """Check every chain of the archive; the first broken link of each broken chain."""
+    """Check every chain of the archive against its links and its recorded head;
+    the first broken link of each broken chain."""
     with engine.connect() as connection:
-        chains = [row[0] for row in connection.execute(select(ArchivedFrame.chain).distinct())]
+        chains = set(connection.execute(select(ArchivedFrame.chain).distinct()).scalars())
         links = connection.execute(select(func.count()).select_from(ArchivedFrame)).scalar_one()
+        heads = {
+            chain: (seq, digest)
+            for chain, seq, digest in connection.execute(
+                select(ChainHead.chain, ChainHead.seq, ChainHead.hash)
+            )
+        }
     broken = []
-    for chain in sorted(chains):
+    for chain in sorted(chains | set(heads)):
         # closing(): a chain broken early must still release its server-side cursor.
         with closing(_links(engine, chain)) as links_of_chain:
-            found = first_broken_link(links_of_chain)
+            found = first_broken_link(chain, links_of_chain, heads.get(chain))
         if found is not None:
             broken.append(found)
-    return VerifyReport(chains=len(chains), links=links, broken=tuple(broken))
+    return VerifyReport(chains=len(chains | set(heads)), links=links, broken=tuple(broken))

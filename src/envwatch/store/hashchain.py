@@ -72,21 +72,42 @@ def _canonical_time(moment: datetime) -> str:
 class BrokenLink:
     chain: str
     seq: int
-    row_id: int
+    row_id: int | None
+    """The archive row where the chain breaks; None when the rows are gone."""
     reason: str
 
 
-def first_broken_link(rows: Iterable[tuple[int, str, str, Link]]) -> BrokenLink | None:
-    """Walk one chain's rows ``(row id, prev_hash, hash, link)`` in ``seq`` order."""
+def first_broken_link(
+    chain: str,
+    rows: Iterable[tuple[int, str, str, Link]],
+    head: tuple[int, str] | None = None,
+) -> BrokenLink | None:
+    """Walk one chain's rows ``(row id, prev_hash, hash, link)`` in ``seq`` order.
+
+    ``head`` is the chain's recorded newest link ``(seq, hash)``: rows cut off
+    the end of the chain are found against it.
+    """
     expected_prev = GENESIS
     expected_seq = 1
     for row_id, prev_hash, stored_hash, link in rows:
         if link.seq != expected_seq:
-            return BrokenLink(link.chain, expected_seq, row_id, f"link {expected_seq} is missing")
+            return BrokenLink(chain, expected_seq, row_id, f"link {expected_seq} is missing")
         if prev_hash != expected_prev:
-            return BrokenLink(link.chain, link.seq, row_id, "previous hash does not match")
+            return BrokenLink(chain, link.seq, row_id, "previous hash does not match")
         if link_hash(prev_hash, link) != stored_hash:
-            return BrokenLink(link.chain, link.seq, row_id, "content does not match its hash")
+            return BrokenLink(chain, link.seq, row_id, "content does not match its hash")
         expected_prev = stored_hash
         expected_seq += 1
+    last_seq = expected_seq - 1
+    if head is None:
+        if last_seq:
+            return BrokenLink(chain, last_seq, None, "the chain's head record is missing")
+        return None
+    head_seq, head_hash = head
+    if last_seq < head_seq:
+        return BrokenLink(
+            chain, expected_seq, None, f"links {expected_seq} to {head_seq} are missing (cut off)"
+        )
+    if last_seq > head_seq or expected_prev != head_hash:
+        return BrokenLink(chain, last_seq, None, "the newest link does not match the chain head")
     return None

@@ -199,3 +199,14 @@ class ElectricityReading(Base):
     current_a: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16))
     """batch (HTTP or file) or hj212."""
+
+
+class ChainHead(Base):
+    """The newest link of each archive chain, written in the same transaction as
+    the link: without it, cutting a chain's newest links off would leave no trace."""
+
+    __tablename__ = "chain_head"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
