@@ -62,9 +62,9 @@ def archive_verify(
     else:
         typer.echo(f"{report.chains} chains, {report.links} links checked")
         for broken in report.broken:
+            row = "-" if broken.row_id is None else broken.row_id
             typer.echo(
-                f"BROKEN chain {broken.chain}: link {broken.seq} (row {broken.row_id}): "
-                f"{broken.reason}"
+                f"BROKEN chain {broken.chain}: link {broken.seq} (row {row}): {broken.reason}"
             )
     if report.broken:
         raise typer.Exit(1)
