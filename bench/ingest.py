@@ -35,13 +35,12 @@ from envwatch.store.db import (
     create_scratch_database,
     drop_scratch_database,
     make_engine,
+    scratch_server_url,
     upgrade,
 )
 from envwatch.store.schema import County, Enterprise, MonitoringPoint
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ENVWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = scratch_server_url()
 FLOOR_REPLY = encode_packet(
     Packet(cn="9014", qn="20261129000000000", st="91", pw="123456", mn="0" * 24, flag="4")
 )

@@ -17,12 +17,11 @@ from envwatch.store.db import (
     create_scratch_database,
     drop_scratch_database,
     make_engine,
+    scratch_server_url,
     upgrade,
 )
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ENVWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = scratch_server_url()
 
 
 def service_missing(reason: str) -> None:

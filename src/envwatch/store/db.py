@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,14 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (creating it if it is a new SQLite file)."""
     make_engine(url).dispose()  # creates the folder of a SQLite file
     command.upgrade(alembic_config(url), revision)
+
+
+def scratch_server_url() -> str:
+    """The PostgreSQL server tests and benchmarks make scratch databases on
+    (``ENVWATCH_TEST_POSTGRES_URL``, by default the local server as ``postgres``)."""
+    return os.environ.get(
+        "ENVWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
 
 
 def create_scratch_database(admin_url: str, prefix: str) -> str:
