@@ -13,7 +13,7 @@ import typer
 
 from envwatch.errors import PeerError, UsageError
 from envwatch.hj212 import DecodedFrame, DecodeOptions, Decoder, ProtocolVersion, encode_packet
-from envwatch.hj212.jsonform import JsonShapeError, decoded_to_json, error_to_json, packet_from_json
+from envwatch.hj212.jsonform import JsonShapeError, item_to_json, packet_from_json
 
 hj212_app = typer.Typer(
     help="HJ 212 codec: decode frames to JSON lines, encode JSON lines to frames."
@@ -30,12 +30,8 @@ def decode_stream(source: BinaryIO, sink: TextIO, options: DecodeOptions) -> boo
     def emit(items: list[DecodedFrame | PeerError]) -> None:
         nonlocal all_ok
         for item in items:
-            if isinstance(item, DecodedFrame):
-                obj = decoded_to_json(item)
-            else:
-                all_ok = False
-                obj = error_to_json(item)
-            sink.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            all_ok = all_ok and isinstance(item, DecodedFrame)
+            sink.write(json.dumps(item_to_json(item), ensure_ascii=False) + "\n")
 
     read = getattr(source, "read1", source.read)
     while chunk := read(_CHUNK):

@@ -61,6 +61,12 @@ def _warnings_text(warnings: tuple[Deviation, ...]) -> str:
     return json.dumps([w.as_json() for w in warnings], ensure_ascii=False)
 
 
+def _rejection_text(code: str, detail: str) -> str:
+    if not detail:
+        return ""
+    return json.dumps([{"code": code, "message": detail}], ensure_ascii=False)
+
+
 def reject(
     raw: bytes,
     code: str,
@@ -77,9 +83,7 @@ def reject(
             raw=raw,
             verdict=REJECTED,
             error_code=code,
-            warnings=json.dumps([{"code": code, "message": detail}], ensure_ascii=False)
-            if detail
-            else "",
+            warnings=_rejection_text(code, detail),
             mn=packet.mn if packet else None,
             cn=packet.cn if packet else None,
             qn=packet.qn if packet else None,
@@ -89,13 +93,12 @@ def reject(
 
 def over_rate(admission: Admission, rate_per_s: float) -> Admission:
     """The same frame refused for exceeding its device's rate (still archived, on its chain)."""
-    detail = json.dumps([{"code": "rate_limited", "message": f"more than {rate_per_s:g} frames/s"}])
     return Admission(
         replace(
             admission.record,
             verdict=REJECTED,
             error_code="rate_limited",
-            warnings=detail,
+            warnings=_rejection_text("rate_limited", f"more than {rate_per_s:g} frames/s"),
             measurements=(),
         )
     )

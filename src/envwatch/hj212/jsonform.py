@@ -64,6 +64,11 @@ def cp_to_json(packet: Packet) -> JsonObject:
     return cp
 
 
+def item_to_json(item: DecodedFrame | PeerError) -> JsonObject:
+    """One item a ``Decoder`` yields, in the decode contract's shape."""
+    return decoded_to_json(item) if isinstance(item, DecodedFrame) else error_to_json(item)
+
+
 class JsonShapeError(PeerError):
     """A JSON object handed to the encoder does not have the decoder's shape."""
 

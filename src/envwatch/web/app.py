@@ -12,8 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from envwatch import __version__
-from envwatch.hj212 import DecodedFrame, DecodeOptions, Decoder
-from envwatch.hj212.jsonform import decoded_to_json, error_to_json
+from envwatch.hj212 import DecodeOptions, Decoder
+from envwatch.hj212.jsonform import item_to_json
 
 _MAX_DECODE_BYTES = 1 << 20
 
@@ -60,10 +60,7 @@ def create_app() -> FastAPI:
                 )
         decoder = Decoder(DecodeOptions(lenient=lenient))
         items = decoder.feed(bytes(body)) + decoder.close()
-        data = [
-            decoded_to_json(item) if isinstance(item, DecodedFrame) else error_to_json(item)
-            for item in items
-        ]
+        data = [item_to_json(item) for item in items]
         return {"data": data, "count": len(data)}
 
     return app
