@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+
 from envwatch.gateway.admission import Device, admit, connection_options, measurements_of
-from envwatch.hj212 import DecodeOptions, Decoder, ProtocolVersion, frame_segment
+from envwatch.hj212 import DecodeOptions, Decoder, Packet, ProtocolVersion, frame_segment
+from envwatch.hj212.model import DataUpload, interpret
 from tests.gateway.helpers import upload
+from tests.hj212.test_properties import DATA_UPLOAD_CNS, packets
 
 NOW = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 MN = "010000A8900016F000169DC1"
@@ -82,3 +86,24 @@ def test_history_requests_and_commands_yield_no_measurements() -> None:
     )  # fmt: skip
     (item,) = decode(request)
     assert measurements_of(item.packet, V2017) == ()  # type: ignore[attr-defined]
+
+
+@settings(max_examples=300)
+@given(packets(cns=DATA_UPLOAD_CNS))
+def test_measurements_of_agrees_with_the_typed_model(packet: Packet) -> None:
+    # The gateway reads uploads with its own fast pass; the typed model is
+    # the reference reading of the same text.
+    message = interpret(packet, V2017)
+    assert isinstance(message, DataUpload)
+    rows = measurements_of(packet, V2017)
+    assert {row.pollutant for row in rows} == set(message.values)
+    for row in rows:
+        assert row.mn == packet.mn
+        assert row.cn == packet.cn
+        assert row.data_time == message.data_time
+        values = message.values[row.pollutant]
+        for name in ("rtd", "avg", "min", "max", "cou", "zs_rtd", "zs_avg"):
+            typed = getattr(values, name)
+            assert getattr(row, name) == (None if typed is None else float(typed))
+        assert row.flag == (None if values.flag is None else str(values.flag))
+        assert row.eflag == values.eflag

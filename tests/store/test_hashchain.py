@@ -95,3 +95,24 @@ def test_a_chain_must_match_its_head() -> None:
     assert first_broken_link("MN1", rows, (3, "0" * 64)) is not None
     missing = first_broken_link("MN1", rows, None)
     assert missing is not None and missing.reason == "the chain's head record is missing"
+
+
+def test_the_link_encoding_is_stable() -> None:
+    # Archives written by any release must verify under every later one: this
+    # digest pins the encoding of a link.
+    link = Link(
+        chain="MN1",
+        seq=7,
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        peer="1.2.3.4:5",
+        raw=b"##abc\r\n",
+        verdict="accepted",
+        error_code=None,
+        warnings="",
+        mn="MN1",
+        cn="2011",
+        qn=None,
+    )
+    assert link_hash(GENESIS, link) == (
+        "bbc604b7a5d1f1423c412eca48c5cc476d840cb98e7abd0fc01369e1c492997c"
+    )

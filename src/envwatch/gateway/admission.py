@@ -186,10 +186,18 @@ def connection_options() -> DecodeOptions:
     return _CONNECTION_OPTIONS
 
 
-# Suffix -> MeasurementRow field: the model's number suffixes the store keeps.
-_STORED_SUFFIXES: Final = MappingProxyType(
-    {suffix: name for suffix, name in NUMBER_FIELDS.items() if name in MeasurementRow._fields}
+# Suffix -> position in a MeasurementRow, of the model's suffixes the store keeps.
+_NUMBER_SLOTS: Final = MappingProxyType(
+    {
+        suffix: MeasurementRow._fields.index(name)
+        for suffix, name in NUMBER_FIELDS.items()
+        if name in MeasurementRow._fields
+    }
 )
+_TEXT_SLOTS: Final = MappingProxyType(
+    {"Flag": MeasurementRow._fields.index("flag"), "EFlag": MeasurementRow._fields.index("eflag")}
+)
+_FIRST_VALUE_SLOT: Final = MeasurementRow._fields.index("pollutant") + 1
 
 
 def _float(text: str) -> float | None:
@@ -203,33 +211,37 @@ def _float(text: str) -> float | None:
 def measurements_of(packet: Packet, version: ProtocolVersion) -> tuple[MeasurementRow, ...]:
     """The measurement rows of a data upload; none for other commands.
 
-    Reads the packet's text directly (floats, not the typed model's decimals):
-    this runs for every stored frame.
+    Reads the packet's text in one pass (floats, not the typed model's
+    decimals): this runs for every stored frame. As in ``Packet.factors``, a
+    repeated key's last value counts.
     """
     if packet.cn not in DATA_KIND_OF_COMMAND or packet.mn is None:
         return ()
-    fields = packet.cp_fields()
-    if "DataTime" not in fields or "BeginTime" in fields:
+    data_time_text: str | None = None
+    values_of: dict[str, list[float | str | None]] = {}
+    for key, value in packet.items:
+        code, dash, suffix = key.partition("-")
+        if not dash:
+            if key == "DataTime":
+                data_time_text = value
+            elif key == "BeginTime":
+                return ()  # a history request's answer range, not an upload
+            continue
+        values = values_of.get(code)
+        if values is None:
+            values = values_of[code] = [None] * (len(MeasurementRow._fields) - _FIRST_VALUE_SLOT)
+        slot = _NUMBER_SLOTS.get(suffix)
+        if slot is not None:
+            values[slot - _FIRST_VALUE_SLOT] = _float(value)
+        elif (slot := _TEXT_SLOTS.get(suffix)) is not None:
+            values[slot - _FIRST_VALUE_SLOT] = value
+    if data_time_text is None:
         return ()
-    data_time = parse_time(fields["DataTime"], with_millis=True)
+    data_time = parse_time(data_time_text, with_millis=True)
     if data_time is None:
         return ()
-    rows = []
-    for code, items in packet.factors().items():
-        values = {
-            field: _float(items[suffix])
-            for suffix, field in _STORED_SUFFIXES.items()
-            if suffix in items
-        }
-        rows.append(
-            MeasurementRow(
-                mn=packet.mn,
-                cn=packet.cn,
-                data_time=data_time,
-                pollutant=code_2017(code, packet.st, version),
-                flag=items.get("Flag"),
-                eflag=items.get("EFlag"),
-                **values,
-            )
-        )
-    return tuple(rows)
+    mn, cn, st = packet.mn, packet.cn, packet.st
+    return tuple(
+        MeasurementRow._make((mn, cn, data_time, code_2017(code, st, version), *values))
+        for code, values in values_of.items()
+    )

@@ -1,11 +1,12 @@
 """Group commit: many frames, one transaction, one fsync.
 
-Connections ``submit`` what they received and wait; a single task gathers
-what is queued (up to ``max_batch`` frames, waiting at most ``max_wait`` for
-more) and writes it in one transaction on a worker thread. Each waiter learns
-its row id once the transaction has committed, and only then may the frame be
-acknowledged. When the store fails, every waiter of that batch gets
-``StoreUnavailableError``: nothing is acknowledged, the loggers resend.
+Connections ``submit`` the frames of one read as a group and wait; a single
+task gathers what is queued (about ``max_batch`` frames, waiting at most
+``max_wait`` for more) and writes it in one transaction on a worker thread.
+Each group learns its row ids once the transaction has committed, and only
+then may its frames be acknowledged. When the store fails, every group of that
+batch gets ``StoreUnavailableError``: nothing is acknowledged, the loggers
+resend. A group is never split across transactions.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from envwatch.store.archive import ReceivedFrame
 
@@ -22,6 +24,13 @@ log = logging.getLogger(__name__)
 
 class StoreUnavailableError(Exception):
     """The batch holding this frame could not be committed."""
+
+
+class _Group(NamedTuple):
+    """The frames of one read of one connection: committed and answered together."""
+
+    frames: Sequence[ReceivedFrame]
+    future: asyncio.Future[list[int]]
 
 
 class GroupCommitter:
@@ -35,9 +44,7 @@ class GroupCommitter:
         self._write_batch = write_batch
         self.max_batch = max_batch
         self.max_wait = max_wait
-        self._queue: asyncio.Queue[tuple[ReceivedFrame, asyncio.Future[int]] | None] = (
-            asyncio.Queue()
-        )
+        self._queue: asyncio.Queue[_Group | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.frames = 0
@@ -47,15 +54,10 @@ class GroupCommitter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
 
-    async def submit(self, frame: ReceivedFrame) -> int:
-        """Queue ``frame``; its archive row id once committed."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((frame, future))
-        return await future
-
-    def submit_nowait(self, frame: ReceivedFrame) -> asyncio.Future[int]:
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((frame, future))
+    def submit(self, frames: Sequence[ReceivedFrame]) -> asyncio.Future[list[int]]:
+        """Queue ``frames``; resolves to their archive row ids once committed."""
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Group(frames, future))
         return future
 
     async def close(self) -> None:
@@ -70,12 +72,13 @@ class GroupCommitter:
         loop = asyncio.get_running_loop()
         stopping = False
         while not stopping:
-            item = await self._queue.get()
-            if item is None:
+            group = await self._queue.get()
+            if group is None:
                 break
-            batch = [item]
+            batch = [group]
+            size = len(group.frames)
             deadline = loop.time() + self.max_wait
-            while len(batch) < self.max_batch:
+            while size < self.max_batch:
                 try:
                     more = self._queue.get_nowait()
                 except asyncio.QueueEmpty:
@@ -90,23 +93,27 @@ class GroupCommitter:
                     stopping = True
                     break
                 batch.append(more)
+                size += len(more.frames)
             await self._commit(batch)
 
-    async def _commit(self, batch: list[tuple[ReceivedFrame, asyncio.Future[int]]]) -> None:
-        frames = [frame for frame, _ in batch]
+    async def _commit(self, batch: list[_Group]) -> None:
+        frames = [frame for group in batch for frame in group.frames]
         started = time.perf_counter()
         try:
             ids = await asyncio.to_thread(self._write_batch, frames)
         except Exception as error:
             self.failures += 1
             log.warning("commit of %d frames failed: %s", len(frames), error)
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(StoreUnavailableError(str(error)))
+            for group in batch:
+                if not group.future.done():
+                    group.future.set_exception(StoreUnavailableError(str(error)))
             return
         self.batches += 1
         self.frames += len(frames)
         self.commit_seconds += time.perf_counter() - started
-        for (_, future), frame_id in zip(batch, ids, strict=True):
-            if not future.done():
-                future.set_result(frame_id)
+        offset = 0
+        for group in batch:
+            count = len(group.frames)
+            if not group.future.done():
+                group.future.set_result(ids[offset : offset + count])
+            offset += count

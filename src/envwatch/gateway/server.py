@@ -64,6 +64,14 @@ def load_devices(engine: Engine) -> dict[str, Device]:
     return devices
 
 
+@dataclass(slots=True)
+class _Connection:
+    writer: asyncio.StreamWriter
+    last_read: float
+    """Event-loop time of the connection's latest read."""
+    timed_out: bool = False
+
+
 @dataclass
 class _RateLimit:
     """A token bucket per device."""
@@ -95,8 +103,9 @@ class Gateway:
         self.devices = devices
         self.counts: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
-        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._connections: dict[asyncio.Task[None], _Connection] = {}
         self._rates: dict[str, _RateLimit] = {}
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -110,15 +119,34 @@ class Gateway:
             port if port is not None else self.settings.gateway_port,
             limit=_READ_SIZE,
         )
+        self._sweeper = asyncio.create_task(self._close_idle(), name="idle-sweeper")
+
+    async def _close_idle(self) -> None:
+        # One timer for all connections instead of one per read: a read is the
+        # gateway's hottest path.
+        idle = self.settings.idle_timeout_s
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(idle / 4, 1.0))
+            now = loop.time()
+            for connection in list(self._connections.values()):
+                if now - connection.last_read > idle and not connection.timed_out:
+                    connection.timed_out = True
+                    self.counts["idle_timeouts"] += 1
+                    # The pending read sees the end of the stream: what the
+                    # connection sent is stored before it closes.
+                    connection.writer.transport.abort()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop accepting; close every connection after what it received is stored."""
         if self._server is not None:
             self._server.close()
-        for writer in list(self._connections.values()):
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for connection in list(self._connections.values()):
             # The pending read sees the end of the stream: the connection's
             # last frames are stored (and answered if still possible) first.
-            writer.transport.abort()
+            connection.writer.transport.abort()
         if self._connections:
             _, late = await asyncio.wait(list(self._connections), timeout=grace)
             for task in late:
@@ -133,7 +161,9 @@ class Gateway:
             self.counts["refused_connections"] += 1
             writer.close()
             return
-        self._connections[task] = writer
+        connection = self._connections[task] = _Connection(
+            writer, asyncio.get_running_loop().time()
+        )
         if self.settings.send_buffer_bytes:
             sock = writer.get_extra_info("socket")
             if sock is not None:
@@ -141,7 +171,7 @@ class Gateway:
                     socket.SOL_SOCKET, socket.SO_SNDBUF, self.settings.send_buffer_bytes
                 )
         try:
-            await self._serve(reader, writer)
+            await self._serve(reader, connection)
         except ConnectionError:
             self.counts["connection_errors"] += 1
         finally:
@@ -170,26 +200,25 @@ class Gateway:
             bucket = self._rates[mn] = _RateLimit(self.settings.device_rate_per_s, burst, burst)
         return bucket.allow()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, connection: _Connection) -> None:
+        writer = connection.writer
         peername = writer.get_extra_info("peername")
         peer = f"{peername[0]}:{peername[1]}" if peername else "?"
         decoder = Decoder(connection_options())
         connection_mn: str | None = None
         settings = self.settings
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                async with asyncio.timeout(settings.idle_timeout_s):
-                    data = await reader.read(_READ_SIZE)
-            except TimeoutError:
-                self.counts["idle_timeouts"] += 1
-                data = b""
+                data = await reader.read(_READ_SIZE)
             except ConnectionError:
                 data = b""
+            connection.last_read = loop.time()
             decoded_with = decoder.options
             initialise: Device | None = None
             items = decoder.feed(data) if data else decoder.close()
             received_at = datetime.now(UTC)
-            waiting: list[tuple[asyncio.Future[int], Admission]] = []
+            admissions: list[Admission] = []
             for item in items:
                 admission = admit(
                     item,
@@ -211,26 +240,32 @@ class Gateway:
                 self.counts[admission.record.verdict] += 1
                 if admission.record.error_code:
                     self.counts[admission.record.error_code] += 1
-                waiting.append((self.committer.submit_nowait(admission.record), admission))
+                admissions.append(admission)
             answers: list[bytes] = []
-            for future, admission in waiting:
+            if admissions:
                 try:
-                    await future
+                    await self.committer.submit([admission.record for admission in admissions])
                 except StoreUnavailableError:
-                    self.counts["unacknowledged"] += 1
-                    continue
-                answers.extend(encode_packet(reply) for reply in admission.replies)
+                    self.counts["unacknowledged"] += len(admissions)
+                else:
+                    answers.extend(
+                        encode_packet(reply)
+                        for admission in admissions
+                        for reply in admission.replies
+                    )
             if initialise is not None:
                 answers.extend(
                     encode_packet(command) for command in self._initialisation(initialise)
                 )
             if answers and not writer.is_closing():
                 writer.write(b"".join(answers))
-                try:
-                    await asyncio.wait_for(writer.drain(), settings.write_timeout_s)
-                except (TimeoutError, ConnectionError):
-                    self.counts["slow_clients"] += 1
-                    return
+                # Wait only when the kernel did not take it all: usually it does.
+                if writer.transport.get_write_buffer_size():
+                    try:
+                        await asyncio.wait_for(writer.drain(), settings.write_timeout_s)
+                    except (TimeoutError, ConnectionError):
+                        self.counts["slow_clients"] += 1
+                        return
             if not data:
                 return
 

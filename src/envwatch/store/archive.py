@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from envwatch.store.hashchain import GENESIS, BrokenLink, Link, first_broken_link, link_hash
@@ -65,20 +64,112 @@ class ReceivedFrame:
 
 
 _MEASUREMENT_COLUMNS = (*MeasurementRow._fields, "frame_id")
+_FRAME_COLUMNS = (
+    "chain", "seq", "received_at", "peer", "raw", "verdict", "error_code", "warnings",
+    "mn", "cn", "qn", "prev_hash", "hash",
+)  # fmt: skip
+# PostgreSQL array types of the columns, for inserts that unnest one array per column.
+_FRAME_ARRAYS = (
+    "text[]", "int8[]", "timestamptz[]", "text[]", "bytea[]", "text[]", "text[]", "text[]",
+    "text[]", "text[]", "text[]", "text[]", "text[]",
+)  # fmt: skip
+_MEASUREMENT_ARRAYS = (
+    "text[]", "text[]", "timestamp[]", "text[]", *["float8[]"] * 7, "text[]", "text[]", "int8[]",
+)  # fmt: skip
+_HEADS_INSERT = "INSERT INTO chain_head (chain, seq, hash)"
+_HEADS_UPSERT = "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+# Rows per multi-row INSERT of frames on SQLite: 13 parameters each, well under
+# its limit of 32,766.
+_FRAMES_PER_INSERT = 500
 
 
-def _measurement_insert(engine: Engine) -> tuple[str, Callable[[datetime], Any]]:
-    """Driver-level SQL that inserts a measurement unless its key exists, and how
-    DataTime is bound (exactly as SQLAlchemy binds it, so keys always match)."""
-    marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO measurement ({', '.join(_MEASUREMENT_COLUMNS)}) "
-        f"VALUES ({', '.join([marker] * len(_MEASUREMENT_COLUMNS))}) "
-        "ON CONFLICT DO NOTHING"
-    )
-    column_type = Measurement.__table__.c.data_time.type
-    bind = column_type.bind_processor(engine.dialect)
-    return sql, bind if bind is not None else (lambda moment: moment)
+def _binder(engine: Engine, column: Any) -> Callable[[Any], Any]:
+    """How SQLAlchemy binds a value of ``column`` on this engine: driver-level
+    statements bind exactly the same way, so keys and times always match."""
+    bind = column.type.bind_processor(engine.dialect)
+    return bind if bind is not None else (lambda value: value)
+
+
+Row = tuple[Any, ...]
+
+
+class _SqliteBulk:
+    """Bulk inserts for SQLite: multi-row VALUES for frames, executemany for
+    measurements (each row a C-level step, no round trips to pay for)."""
+
+    def __init__(self) -> None:
+        self._frames_sql: dict[int, str] = {}
+        self._measurements_sql = (
+            f"INSERT INTO measurement ({', '.join(_MEASUREMENT_COLUMNS)}) "
+            f"VALUES ({', '.join(['?'] * len(_MEASUREMENT_COLUMNS))}) ON CONFLICT DO NOTHING"
+        )
+
+    def frames(self, connection: Any, rows: list[Row]) -> list[Row]:
+        returned: list[Row] = []
+        for start in range(0, len(rows), _FRAMES_PER_INSERT):
+            chunk = rows[start : start + _FRAMES_PER_INSERT]
+            sql = self._frames_sql.get(len(chunk))
+            if sql is None:
+                one = f"({', '.join(['?'] * len(_FRAME_COLUMNS))})"
+                sql = self._frames_sql[len(chunk)] = (
+                    f"INSERT INTO archived_frame ({', '.join(_FRAME_COLUMNS)}) "
+                    f"VALUES {', '.join([one] * len(chunk))} RETURNING id, chain, seq"
+                )
+            parameters = tuple(value for row in chunk for value in row)
+            returned.extend(connection.exec_driver_sql(sql, parameters))
+        return returned
+
+    def measurements(self, connection: Any, rows: list[Row]) -> None:
+        connection.exec_driver_sql(self._measurements_sql, rows)
+
+    def heads(self, connection: Any, rows: list[Row]) -> None:
+        connection.exec_driver_sql(f"{_HEADS_INSERT} VALUES (?, ?, ?) {_HEADS_UPSERT}", rows)
+
+
+class _PostgresBulk:
+    """Bulk inserts for PostgreSQL: one statement per table that unnests one
+    array per column, so a batch costs one round trip and one parse, not one per row."""
+
+    def __init__(self) -> None:
+        self._frames_sql = self._unnest("archived_frame", _FRAME_COLUMNS, _FRAME_ARRAYS) + (
+            " RETURNING id, chain, seq"
+        )
+        self._measurements_sql = (
+            self._unnest("measurement", _MEASUREMENT_COLUMNS, _MEASUREMENT_ARRAYS)
+            + " ON CONFLICT DO NOTHING"
+        )
+        self._heads_sql = (
+            f"{_HEADS_INSERT} SELECT * FROM unnest(%b::text[], %b::int8[], %b::text[]) "
+            f"{_HEADS_UPSERT}"
+        )
+
+    @staticmethod
+    def _unnest(table: str, columns: Sequence[str], arrays: Sequence[str]) -> str:
+        casts = ", ".join(f"%b::{array}" for array in arrays)
+        return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({casts})"
+
+    def frames(self, connection: Any, rows: list[Row]) -> list[Row]:
+        with self._cursor(connection) as cursor:
+            cursor.execute(self._frames_sql, self._columns(rows))
+            return list(cursor.fetchall())
+
+    def measurements(self, connection: Any, rows: list[Row]) -> None:
+        with self._cursor(connection) as cursor:
+            cursor.execute(self._measurements_sql, self._columns(rows))
+
+    def heads(self, connection: Any, rows: list[Row]) -> None:
+        with self._cursor(connection) as cursor:
+            cursor.execute(self._heads_sql, self._columns(rows))
+
+    @staticmethod
+    def _cursor(connection: Any) -> Any:
+        # Binary parameters: arrays are dumped without quoting and escaping
+        # every element. Same connection, so the same transaction.
+        return connection.connection.driver_connection.cursor(binary=True)
+
+    @staticmethod
+    def _columns(rows: list[Row]) -> tuple[list[Any], ...]:
+        return tuple(list(column) for column in zip(*rows, strict=True))
 
 
 class Archive:
@@ -87,8 +178,10 @@ class Archive:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._heads: dict[str, tuple[int, str]] = {}
-        self._insert_measurements, self._data_time_to_db = _measurement_insert(engine)
-        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._data_time_to_db = _binder(engine, Measurement.__table__.c.data_time)
+        self._received_at_to_db = _binder(engine, ArchivedFrame.__table__.c.received_at)
+        postgres = engine.dialect.name == "postgresql"
+        self._bulk: _SqliteBulk | _PostgresBulk = _PostgresBulk() if postgres else _SqliteBulk()
 
     def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:
         """Archive ``frames`` in one transaction; their row ids, in order."""
@@ -101,7 +194,8 @@ class Archive:
 
     def _write(self, frames: Sequence[ReceivedFrame]) -> list[int]:
         heads: dict[str, tuple[int, str]] = {}
-        rows: list[dict[str, Any]] = []
+        rows: list[Row] = []
+        received_at_to_db = self._received_at_to_db
         with self.engine.begin() as connection:
             for frame in frames:
                 chain = frame.chain
@@ -122,29 +216,28 @@ class Archive:
                 digest = link_hash(prev_hash, link)
                 heads[chain] = (seq + 1, digest)
                 rows.append(
-                    {
-                        "chain": chain,
-                        "seq": seq + 1,
-                        "received_at": frame.received_at,
-                        "peer": frame.peer,
-                        "raw": frame.raw,
-                        "verdict": frame.verdict,
-                        "error_code": frame.error_code,
-                        "warnings": frame.warnings,
-                        "mn": frame.mn,
-                        "cn": frame.cn,
-                        "qn": frame.qn,
-                        "prev_hash": prev_hash,
-                        "hash": digest,
-                    }
+                    (
+                        chain,
+                        seq + 1,
+                        received_at_to_db(frame.received_at),
+                        frame.peer,
+                        frame.raw,
+                        frame.verdict,
+                        frame.error_code,
+                        frame.warnings,
+                        frame.mn,
+                        frame.cn,
+                        frame.qn,
+                        prev_hash,
+                        digest,
+                    )
                 )
-            result = connection.execute(
-                ArchivedFrame.__table__.insert().returning(  # type: ignore[attr-defined]
-                    ArchivedFrame.id, sort_by_parameter_order=True
-                ),
-                rows,
-            )
-            ids = [row[0] for row in result]
+            # RETURNING promises no row order: ids are matched by (chain, seq).
+            id_of = {
+                (chain, seq): frame_id
+                for frame_id, chain, seq in self._bulk.frames(connection, rows)
+            }
+            ids = [id_of[row[0], row[1]] for row in rows]
             to_db = self._data_time_to_db
             measurements = [
                 (m.mn, m.cn, to_db(m.data_time), *m[3:], frame_id)
@@ -152,18 +245,9 @@ class Archive:
                 for m in frame.measurements
             ]
             if measurements:
-                # Straight to the driver: this is the bulk of every batch.
-                connection.exec_driver_sql(self._insert_measurements, measurements)
-            upsert = self._dialect.insert(ChainHead)
-            connection.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[ChainHead.chain],
-                    set_={"seq": upsert.excluded.seq, "hash": upsert.excluded.hash},
-                ),
-                [
-                    {"chain": chain, "seq": seq, "hash": digest}
-                    for chain, (seq, digest) in heads.items()
-                ],
+                self._bulk.measurements(connection, measurements)
+            self._bulk.heads(
+                connection, [(chain, seq, digest) for chain, (seq, digest) in heads.items()]
             )
         self._heads.update(heads)
         return ids

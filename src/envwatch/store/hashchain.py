@@ -42,22 +42,23 @@ def _field(value: str | bytes | None) -> bytes:
 
 def link_hash(prev_hash: str, link: Link) -> str:
     """The hash of ``link`` chained after ``prev_hash``."""
-    digest = hashlib.sha256(prev_hash.encode("ascii"))
-    for value in (
-        link.chain,
-        str(link.seq),
-        _canonical_time(link.received_at),
-        link.peer,
-        link.raw,
-        link.verdict,
-        link.error_code,
-        link.warnings,
-        link.mn,
-        link.cn,
-        link.qn,
-    ):
-        digest.update(_field(value))
-    return digest.hexdigest()
+    content = b"".join(
+        [
+            prev_hash.encode("ascii"),
+            _field(link.chain),
+            _field(str(link.seq)),
+            _field(_canonical_time(link.received_at)),
+            _field(link.peer),
+            _field(link.raw),
+            _field(link.verdict),
+            _field(link.error_code),
+            _field(link.warnings),
+            _field(link.mn),
+            _field(link.cn),
+            _field(link.qn),
+        ]
+    )
+    return hashlib.sha256(content).hexdigest()
 
 
 def _canonical_time(moment: datetime) -> str:
