@@ -110,3 +110,30 @@ def test_verify_finds_the_newest_links_cut_off(engine: Engine) -> None:
         3,
         "links 3 to 4 are missing (cut off)",
     )
+
+
+def test_times_written_in_bulk_match_queries_through_the_orm(engine: Engine) -> None:
+    # Bulk writes bypass SQLAlchemy: the stored times must still compare equal
+    # (and in order) with the times SQLAlchemy binds, or time-window queries miss rows.
+    Archive(engine).write_batch([frame("1")])
+    with engine.connect() as connection:
+        assert (
+            connection.execute(
+                select(func.count()).select_from(Measurement).where(Measurement.data_time == HOUR)
+            ).scalar()
+            == 1
+        )
+        assert (
+            connection.execute(
+                select(func.count()).select_from(Measurement).where(Measurement.data_time >= HOUR)
+            ).scalar()
+            == 1
+        )
+        assert (
+            connection.execute(
+                select(func.count())
+                .select_from(ArchivedFrame)
+                .where(ArchivedFrame.received_at >= NOW, ArchivedFrame.received_at <= NOW)
+            ).scalar()
+            == 1
+        )

@@ -86,7 +86,7 @@ _FRAMES_PER_INSERT = 500
 def _binder(engine: Engine, column: Any) -> Callable[[Any], Any]:
     """How SQLAlchemy binds a value of ``column`` on this engine: driver-level
     statements bind exactly the same way, so keys and times always match."""
-    bind = column.type.bind_processor(engine.dialect)
+    bind = column.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
     return bind if bind is not None else (lambda value: value)
 
 
