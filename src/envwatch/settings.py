@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     )
     init_rtd_interval_s: int = Field(default=30, description="Real-time interval to set [s]")
     init_min_interval_min: int = Field(default=10, description="Minute-data interval to set [min]")
+    archive_writer_process: bool = Field(
+        default=True,
+        description="Store frames from a child process, so storing and serving use two "
+        "cores (off: a thread of the gateway process; always off for in-memory SQLite)",
+    )
     commit_max_batch: int = Field(default=100, description="Frames per group commit at most")
     commit_max_wait_ms: float = Field(
         default=5.0, description="Longest wait for more frames before a commit [ms]"

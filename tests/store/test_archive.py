@@ -137,3 +137,16 @@ def test_times_written_in_bulk_match_queries_through_the_orm(engine: Engine) -> 
             ).scalar()
             == 1
         )
+
+
+def test_two_writers_of_one_chain_both_store_and_the_chain_stays_whole(engine: Engine) -> None:
+    # A device that reconnects to another gateway process: that writer's view
+    # of the chain head is stale, its first write collides and is retried.
+    first, second = Archive(engine), Archive(engine)
+    first.write_batch([frame("1")])
+    second.write_batch([frame("2")])
+    first.write_batch([frame("3")])
+    with engine.connect() as connection:
+        rows = connection.execute(select(ArchivedFrame.seq, ArchivedFrame.qn).order_by("seq"))
+        assert [tuple(row) for row in rows] == [(1, "1"), (2, "2"), (3, "3")]
+    assert verify(engine).broken == ()

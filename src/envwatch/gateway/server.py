@@ -28,6 +28,7 @@ from envwatch.gateway.admission import (
     over_rate,
 )
 from envwatch.gateway.committer import GroupCommitter, StoreUnavailableError
+from envwatch.gateway.writer_process import ArchiveProcess
 from envwatch.hj212 import DecodeOptions, Decoder, Packet, ProtocolVersion, encode_packet
 from envwatch.hj212.codes import now_cst
 from envwatch.hj212.initialisation import InitialisationPlan, initialisation_commands
@@ -272,9 +273,13 @@ class Gateway:
 
 async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set; then drain and commit what was received."""
-    archive = Archive(engine)
+    writer: ArchiveProcess | None = None
+    write_batch = Archive(engine).write_batch
+    if settings.archive_writer_process and engine.url.database not in (None, "", ":memory:"):
+        writer = ArchiveProcess(engine.url.render_as_string(hide_password=False))
+        write_batch = writer.write_batch
     committer = GroupCommitter(
-        archive.write_batch,
+        write_batch,
         max_batch=settings.commit_max_batch,
         max_wait=settings.commit_max_wait_ms / 1000,
     )
@@ -299,6 +304,8 @@ async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event
         refresher.cancel()
         await gateway.stop()
         await committer.close()
+        if writer is not None:
+            await asyncio.to_thread(writer.close)
         log.info(
             "gateway stopped: %d frames in %d commits (%.1f ms each on average); %s",
             committer.frames,

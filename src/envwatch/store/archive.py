@@ -180,6 +180,9 @@ class Archive:
         self._heads: dict[str, tuple[int, str]] = {}
         self._data_time_to_db = _binder(engine, Measurement.__table__.c.data_time)
         self._received_at_to_db = _binder(engine, ArchivedFrame.__table__.c.received_at)
+        # Bulk statements on PostgreSQL run on the driver's own cursor, whose
+        # errors SQLAlchemy does not wrap.
+        self._driver_integrity_error: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
         postgres = engine.dialect.name == "postgresql"
         self._bulk: _SqliteBulk | _PostgresBulk = _PostgresBulk() if postgres else _SqliteBulk()
 
@@ -187,7 +190,7 @@ class Archive:
         """Archive ``frames`` in one transaction; their row ids, in order."""
         try:
             return self._write(frames)
-        except IntegrityError:
+        except (IntegrityError, self._driver_integrity_error):
             # Another writer extended a chain: re-read the heads and retry once.
             self._heads.clear()
             return self._write(frames)
@@ -238,12 +241,7 @@ class Archive:
                 for frame_id, chain, seq in self._bulk.frames(connection, rows)
             }
             ids = [id_of[row[0], row[1]] for row in rows]
-            to_db = self._data_time_to_db
-            measurements = [
-                (m.mn, m.cn, to_db(m.data_time), *m[3:], frame_id)
-                for frame, frame_id in zip(frames, ids, strict=True)
-                for m in frame.measurements
-            ]
+            measurements = self._measurement_rows(frames, ids)
             if measurements:
                 self._bulk.measurements(connection, measurements)
             self._bulk.heads(
@@ -251,6 +249,18 @@ class Archive:
             )
         self._heads.update(heads)
         return ids
+
+    def _measurement_rows(self, frames: Sequence[ReceivedFrame], ids: list[int]) -> list[Row]:
+        rows: list[Row] = []
+        data_time: datetime | None = None
+        bound: Any = None
+        for frame, frame_id in zip(frames, ids, strict=True):
+            for m in frame.measurements:
+                if m.data_time is not data_time:
+                    # The rows of one upload share their DataTime: bind it once.
+                    data_time, bound = m.data_time, self._data_time_to_db(m.data_time)
+                rows.append((m.mn, m.cn, bound, *m[3:], frame_id))
+        return rows
 
     def _head(self, connection: Any, chain: str) -> tuple[int, str]:
         cached = self._heads.get(chain)

@@ -1,0 +1,99 @@
+"""The archive writer process: same results as the in-process archive, and a
+lost or failing child never gets a batch acknowledged."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from envwatch.gateway.writer_process import ArchiveProcess, WriterFailedError
+from envwatch.store.archive import MeasurementRow, ReceivedFrame, verify
+from envwatch.store.schema import ArchivedFrame, Measurement
+
+NOW = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)
+HOUR = datetime(2026, 11, 29, 11, 0)
+
+
+def frame(qn: str, mn: str | None = "MN1") -> ReceivedFrame:
+    return ReceivedFrame(
+        received_at=NOW,
+        peer="127.0.0.1:5000",
+        raw=f"##frame {qn}".encode(),
+        verdict="accepted" if mn else "rejected",
+        error_code=None if mn else "garbage",
+        warnings="W1 a warning",
+        mn=mn,
+        cn="2061" if mn else None,
+        qn=qn,
+        measurements=(
+            (MeasurementRow(mn, "2061", HOUR, "a21026", avg=float(qn), flag="N"),) if mn else ()
+        ),
+    )
+
+
+@pytest.fixture
+def writer(database_url: str, engine: Engine) -> Iterator[ArchiveProcess]:
+    process = ArchiveProcess(database_url)
+    yield process
+    process.close()
+
+
+def test_the_child_stores_what_the_archive_would(writer: ArchiveProcess, engine: Engine) -> None:
+    ids = writer.write_batch([frame("1"), frame("2", mn=None), frame("3", mn="MN2")])
+    assert len(set(ids)) == 3
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(ArchivedFrame.id, ArchivedFrame.chain, ArchivedFrame.warnings).order_by(
+                ArchivedFrame.id
+            )
+        ).all()
+        assert [tuple(row) for row in stored] == [
+            (ids[0], "MN1", "W1 a warning"),
+            (ids[1], "-", "W1 a warning"),
+            (ids[2], "MN2", "W1 a warning"),
+        ]
+        measured = connection.execute(select(Measurement.mn, Measurement.avg, Measurement.frame_id))
+        assert {tuple(row) for row in measured} == {("MN1", 1.0, ids[0]), ("MN2", 3.0, ids[2])}
+    assert verify(engine).broken == ()
+
+
+def test_a_killed_child_fails_its_batch_and_the_next_batch_restarts_it(
+    writer: ArchiveProcess, engine: Engine
+) -> None:
+    writer.write_batch([frame("1")])
+    assert writer.pid is not None
+    os.kill(writer.pid, signal.SIGKILL)
+    with pytest.raises(WriterFailedError, match="lost"):
+        writer.write_batch([frame("2")])
+    writer.write_batch([frame("3")])
+    assert writer.starts == 2
+    with engine.connect() as connection:
+        qns = connection.execute(select(ArchivedFrame.qn).order_by(ArchivedFrame.seq)).scalars()
+        assert list(qns) == ["1", "3"]
+    # The new child read the chain head back: the chain is unbroken.
+    assert verify(engine).broken == ()
+
+
+def test_a_store_error_in_the_child_is_raised_not_acknowledged(
+    writer: ArchiveProcess, engine: Engine
+) -> None:
+    without_verdict = ReceivedFrame(
+        received_at=NOW,
+        peer="p",
+        raw=b"x",
+        verdict=None,  # type: ignore[arg-type]
+        mn="MN1",
+        cn="2011",
+    )
+    with pytest.raises(WriterFailedError, match=r"IntegrityError|NotNullViolation"):
+        writer.write_batch([without_verdict])
+    # The child survives its failed batch and stores the next one.
+    writer.write_batch([frame("1")])
+    assert writer.starts == 1
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ArchivedFrame)).scalar() == 1
