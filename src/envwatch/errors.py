@@ -4,6 +4,9 @@
 import file). It carries a stable machine ``code`` that tests, logs and API
 clients rely on, and a message in English and Chinese that a person can act on.
 
+``ConfigError``: a configuration file an operator wrote is wrong (a peer
+error too: the fix is in the file, named with its key).
+
 ``UsageError``: our own code called something the wrong way. It is a bug, never
 the peer's fault, and is never sent back to a peer.
 """
@@ -27,3 +30,10 @@ class PeerError(Exception):
 
 class UsageError(Exception):
     """envwatch's own code misused an API (a bug on our side, not the peer's)."""
+
+
+class ConfigError(PeerError):
+    """A configuration file (versioned data such as code tables) failed its checks."""
+
+    def __init__(self, path: object, problem_en: str, problem_zh: str) -> None:
+        super().__init__("bad_config", f"{path}: {problem_en}", f"{path}：{problem_zh}")

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     )
     init_rtd_interval_s: int = Field(default=30, description="Real-time interval to set [s]")
     init_min_interval_min: int = Field(default=10, description="Minute-data interval to set [min]")
+    electricity_codes_file: Path | None = Field(
+        default=None,
+        description="Factor codes of meters reporting over HJ 212 (a TOML file like "
+        "envwatch/electricity/hj212_codes.toml; None: envwatch's defaults)",
+    )
     archive_writer_process: bool = Field(
         default=True,
         description="Store frames from a child process, so storing and serving use two "

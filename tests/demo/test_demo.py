@@ -11,16 +11,38 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from envwatch.demo.city import load_city
-from envwatch.demo.profiles import Fault, FaultKind, Reading, daily_level, sample
+from envwatch.demo.profiles import (
+    LOGGER_FAULTS,
+    Fault,
+    FaultKind,
+    MeterProfile,
+    Reading,
+    daily_level,
+    line_current,
+    meter_power,
+    sample,
+)
 from envwatch.demo.seed import DemoAlreadySeededError, demo_rows, seed_demo
-from envwatch.demo.simulator import build_frame, load_points, never_connecting, simulate
+from envwatch.demo.simulator import (
+    build_frame,
+    choose_faults,
+    load_points,
+    never_connecting,
+    simulate,
+)
 from envwatch.gateway.committer import GroupCommitter
 from envwatch.gateway.server import Gateway, load_devices
 from envwatch.hj212 import DecodeOptions, ProtocolVersion, decode_frame, interpret
 from envwatch.hj212.model import DataUpload
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive, verify
-from envwatch.store.schema import ArchivedFrame, Enterprise, Measurement, MonitoringPoint
+from envwatch.store.schema import (
+    ArchivedFrame,
+    ElectricityReading,
+    Enterprise,
+    Measurement,
+    MonitoringPoint,
+)
 
 COUNTY_CODES = {"371502", "371503", "371521", "371522", "371524", "371525", "371526", "371581"}
 
@@ -52,7 +74,8 @@ def test_demo_points_are_valid_for_their_edition() -> None:
 
 def test_some_key_enterprises_lack_a_monitor_or_a_meter() -> None:
     rows = demo_rows(load_city())
-    monitored = {p["enterprise_id"] for p in rows["monitoring_point"]}
+    meter_mns = {m["mn"] for m in rows["meter"]}
+    monitored = {p["enterprise_id"] for p in rows["monitoring_point"] if p["mn"] not in meter_mns}
     metered = {m["enterprise_id"] for m in rows["meter"]}
     ids = {e["id"] for e in rows["enterprise"]}
     assert 0 < len(ids - monitored) < 15
@@ -124,7 +147,9 @@ def test_every_edition_builds_frames_the_codec_accepts(engine: Engine) -> None:
 
 def test_simulated_loggers_feed_the_gateway(engine: Engine) -> None:
     seed_demo(engine)
-    points = load_points(engine)[:40]
+    # Every 6th device: pollutant loggers and meters of many enterprises.
+    points = load_points(engine)[::6]
+    assert any(point.meter for point in points) and any(not point.meter for point in points)
 
     async def scenario() -> Counter[str]:
         committer = GroupCommitter(Archive(engine).write_batch)
@@ -156,6 +181,11 @@ def test_simulated_loggers_feed_the_gateway(engine: Engine) -> None:
             .where(ArchivedFrame.verdict != "accepted")
         ).scalar()
         cns = set(connection.execute(select(Measurement.cn).distinct()).scalars())
+        readings = connection.execute(
+            select(func.count(ElectricityReading.meter_id.distinct())).where(
+                ElectricityReading.source == "hj212", ElectricityReading.power_kw > 0
+            )
+        ).scalar()
         enterprises = connection.execute(
             select(func.count(Enterprise.id.distinct()))
             .join(MonitoringPoint, MonitoringPoint.enterprise_id == Enterprise.id)
@@ -165,6 +195,7 @@ def test_simulated_loggers_feed_the_gateway(engine: Engine) -> None:
     assert rejected == 0
     assert cns == {"2011", "2051", "2061"}
     assert enterprises and enterprises > 20
+    assert readings == sum(1 for point in points if point.meter)
     assert verify(engine).broken == ()
 
 
@@ -174,3 +205,33 @@ def test_a_few_registered_points_never_connect_in_the_demo(engine: Engine) -> No
     silent = never_connecting(points, seed=7)
     assert 0 < len(silent) < len(points) // 10
     assert silent == never_connecting(points, seed=7)  # the same every run
+
+
+def test_a_treatment_meter_switched_off_draws_almost_nothing_while_production_runs() -> None:
+    rng = random.Random(1)
+    shift = (8, 20)
+    production = MeterProfile("production", 1000.0, shift)
+    treatment = MeterProfile("treatment", 400.0, shift)
+    off = Fault(FaultKind.TREATMENT_OFF, NOON - timedelta(hours=1))
+    assert meter_power(production, NOON, rng) >= 650.0
+    assert meter_power(treatment, NOON, rng) >= 0.55 * 400
+    assert meter_power(treatment, NOON, rng, off) <= 0.01 * 400
+    # Outside the shift both stand still, fault or not: nothing to catch there.
+    assert meter_power(production, DAWN, rng) <= 0.05 * 1000
+    assert meter_power(treatment, DAWN, rng, off) >= 0.02 * 400
+    assert line_current(100.0) == pytest.approx(168.8, abs=0.1)
+
+
+def test_faults_go_to_loggers_and_treatment_off_only_to_treatment_meters(engine: Engine) -> None:
+    seed_demo(engine)
+    points = load_points(engine)
+    faults = choose_faults(points, NOON, seed=7)
+    by_mn = {point.mn: point for point in points}
+    off = [mn for mn, fault in faults.items() if fault.kind is FaultKind.TREATMENT_OFF]
+    assert off
+    for mn in off:
+        meter = by_mn[mn].meter
+        assert meter is not None and meter.kind == "treatment"
+    others = [mn for mn, fault in faults.items() if fault.kind is not FaultKind.TREATMENT_OFF]
+    assert {faults[mn].kind for mn in others} == set(LOGGER_FAULTS)
+    assert all(by_mn[mn].meter is None for mn in others)

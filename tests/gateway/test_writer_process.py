@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from envwatch.gateway.writer_process import ArchiveProcess, WriterFailedError
-from envwatch.store.archive import MeasurementRow, ReceivedFrame, verify
+from envwatch.gateway.writer_process import ArchiveProcess, WriterFailedError, _from_wire, _to_wire
+from envwatch.store.archive import MeasurementRow, MeterReading, ReceivedFrame, verify
 from envwatch.store.schema import ArchivedFrame, Measurement
 
 NOW = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)
@@ -97,3 +98,10 @@ def test_a_store_error_in_the_child_is_raised_not_acknowledged(
     assert writer.starts == 1
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(ArchivedFrame)).scalar() == 1
+
+
+def test_a_frame_crosses_to_the_child_unchanged() -> None:
+    sent = replace(
+        frame("1"), electricity=(MeterReading(5, HOUR, 412.5, None, 620.0),), error_code="x"
+    )
+    assert _from_wire(_to_wire(sent)) == sent

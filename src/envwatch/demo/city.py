@@ -47,6 +47,8 @@ class Industry:
     factors: dict[str, tuple[float, float]]
     """Factor code -> (typical level in its unit, relative daily swing)."""
     meters: tuple[str, ...]
+    shift: tuple[int, int] = (0, 24)
+    """Production hours [first, end) of each day; (0, 24) round the clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ def load_city(path: Path = CITY_FILE) -> City:
             ),
             factors={code: (float(v[0]), float(v[1])) for code, v in entry["factors"].items()},
             meters=tuple(entry["meters"]),
+            shift=(int(entry["shift"][0]), int(entry["shift"][1])),
         )
         for key, entry in data["industry"].items()
     )

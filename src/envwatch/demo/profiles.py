@@ -29,6 +29,11 @@ class FaultKind(StrEnum):
     OFFLINE = "offline"  # no connection
     RESEND = "resend"  # every frame sent twice
     GARBAGE = "garbage"  # noise bytes between frames
+    TREATMENT_OFF = "treatment_off"  # a treatment circuit idles while production runs
+
+
+# Faults of pollutant loggers; TREATMENT_OFF belongs to treatment meters.
+LOGGER_FAULTS = tuple(kind for kind in FaultKind if kind is not FaultKind.TREATMENT_OFF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +117,52 @@ def o2_corrected(value: float, o2: float, reference_o2: float) -> float | None:
     if o2 >= _SIMULATED_O2_CEILING:
         return None
     return value * (21 - reference_o2) / (21 - o2)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterProfile:
+    """An electricity meter as the simulator drives it."""
+
+    kind: str  # production, treatment or total
+    rated_kw: float
+    shift: tuple[int, int]
+    """The enterprise's production hours [first, end) of each day."""
+
+
+def producing(shift: tuple[int, int], when: datetime) -> bool:
+    first, end = shift
+    return first <= when.hour < end
+
+
+# Share of rated power drawn by a simulated circuit: while production runs,
+# when it stands still, and by a treatment circuit switched off (or idling).
+_RUNNING_LOAD = {"production": (0.65, 0.85), "treatment": (0.55, 0.75), "total": (0.6, 0.8)}
+_STANDSTILL_LOAD = (0.02, 0.05)
+_TREATMENT_OFF_LOAD = (0.0, 0.01)
+# A three-phase 380 V circuit at power factor 0.9: I = P / (sqrt(3) * U * cos phi).
+_LINE_VOLTAGE_KV = 0.38
+_POWER_FACTOR = 0.9
+
+
+def meter_power(
+    meter: MeterProfile, when: datetime, rng: random.Random, fault: Fault | None = None
+) -> float:
+    """The power [kW] a circuit draws at ``when``."""
+    running = producing(meter.shift, when)
+    low, high = (
+        _RUNNING_LOAD.get(meter.kind, _RUNNING_LOAD["total"]) if running else (_STANDSTILL_LOAD)
+    )
+    if (
+        running
+        and meter.kind == "treatment"
+        and fault is not None
+        and fault.kind is FaultKind.TREATMENT_OFF
+        and fault.active(when)
+    ):
+        low, high = _TREATMENT_OFF_LOAD
+    return round(meter.rated_kw * rng.uniform(low, high), 2)
+
+
+def line_current(power_kw: float) -> float:
+    """The current [A] of a three-phase circuit drawing ``power_kw``."""
+    return round(power_kw / (math.sqrt(3) * _LINE_VOLTAGE_KV * _POWER_FACTOR), 2)

@@ -31,6 +31,9 @@ EDITION_SHARES = (("2017", 0.8), ("2005", 0.1), ("2025", 0.1))
 STRICT_SHARE = 0.2
 UNMONITORED_SHARE = 0.04  # key enterprises with no monitor registered yet
 UNMETERED_SHARE = 0.06
+# HJ 212-2017 has no system code for electricity monitoring: the demo's meters
+# say air pollution source, as collectors in the field often do.
+METER_ST = "31"
 
 
 def _short(name: str) -> str:
@@ -53,6 +56,10 @@ def _mn(edition: str, county: str, enterprise_id: int, index: int) -> str:
     if edition == "2005":
         return f"{county}{enterprise_id:06d}{index:02d}"  # 14 characters
     return f"3715{county[-2:]}{enterprise_id:010d}{index:02d}{0:06d}"  # 24 hex digits
+
+
+def _meter_mn(county: str, enterprise_id: int, position: int) -> str:
+    return f"3715{county[-2:]}{enterprise_id:010d}{position + 1:02d}E{0:05d}"  # 24 hex digits
 
 
 def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
@@ -170,6 +177,21 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                 continue
             for position, meter_name in enumerate(industry.meters):
                 meter_id += 1
+                meter_mn = _meter_mn(county.code, enterprise_id, position)
+                rows["monitoring_point"].append(
+                    {
+                        "mn": meter_mn,
+                        "pw": f"{rng.randrange(10**DEMO_PW_LENGTH):06d}",
+                        "enterprise_id": enterprise_id,
+                        "outlet_id": None,
+                        "st": METER_ST,
+                        "protocol_version": "2017",
+                        "lenient": True,
+                        "verify_crc": True,
+                        "verify_length": True,
+                        "active": True,
+                    }
+                )
                 kind = (
                     "total"
                     if "总表" in meter_name
@@ -184,7 +206,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                         "name": meter_name,
                         "kind": kind,
                         "rated_kw": round(rng.uniform(50, 2000), 0),
-                        "mn": None,
+                        "mn": meter_mn,
                         "outlet_id": None,
                     }
                 )

@@ -5,6 +5,8 @@ Each monitoring point becomes a logger that sends real-time data (2011) every
 *simulated* time (``scale`` simulated seconds per real second), in the
 edition it is registered for (2005 loggers send short codes and no QN/Flag).
 Like a real logger it waits for the 9014 and resends up to 3 times.
+Electricity meters registered with an MN send a 2011 reading (power, energy
+register, current) every 30 s, drawing power by their enterprise's shift.
 Scripted faults (``profiles.FaultKind``) make some of them misbehave.
 """
 
@@ -23,17 +25,22 @@ from sqlalchemy import Engine, select
 from envwatch.demo.city import industry_by_code
 from envwatch.demo.profiles import (
     FLOW_CODES,
+    LOGGER_FAULTS,
     O2_CODE,
     Fault,
     FaultKind,
+    MeterProfile,
     Reading,
+    line_current,
+    meter_power,
     o2_corrected,
     sample,
 )
+from envwatch.electricity.hj212 import default_codes
 from envwatch.glossary import factor
 from envwatch.hj212 import DecodedFrame, Decoder, Packet, ProtocolVersion, encode_packet
 from envwatch.hj212.codes import make_flag, now_cst
-from envwatch.store.schema import Enterprise, MonitoringPoint, PermitLimit, PointFactor
+from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PermitLimit, PointFactor
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,7 @@ MINUTE_INTERVAL = timedelta(minutes=10)
 HOUR = timedelta(hours=1)
 ACK_TIMEOUT_S = 5.0
 RESENDS = 3
+DEFAULT_RATED_KW = 500.0  # a meter registered without its rated power
 
 
 @dataclass
@@ -53,6 +61,8 @@ class SimPoint:
     factors: dict[str, tuple[float, float]]
     limits: dict[str, float]
     reference_o2: float | None
+    meter: MeterProfile | None = None
+    """Set when the point is an electricity meter's device (it sends 2011 readings only)."""
 
 
 def load_points(engine: Engine) -> list[SimPoint]:
@@ -85,6 +95,12 @@ def load_points(engine: Engine) -> list[SimPoint]:
         ):
             if outlet_id is not None:
                 limits.setdefault(outlet_id, []).append((code, value, o2))
+        meters = {
+            mn: (kind, rated_kw)
+            for mn, kind, rated_kw in connection.execute(
+                select(Meter.mn, Meter.kind, Meter.rated_kw).where(Meter.mn.is_not(None))
+            )
+        }
     out = []
     for point in points:
         industry = industry_by_code(point.industry_code)
@@ -92,6 +108,7 @@ def load_points(engine: Engine) -> list[SimPoint]:
             continue
         codes = factors.get(point.mn, [])
         outlet_limits = limits.get(point.outlet_id or -1, [])
+        meter = meters.get(point.mn)
         out.append(
             SimPoint(
                 mn=point.mn,
@@ -103,6 +120,9 @@ def load_points(engine: Engine) -> list[SimPoint]:
                 },
                 limits={code: value for code, value, _ in outlet_limits},
                 reference_o2=next((o2 for _, _, o2 in outlet_limits if o2 is not None), None),
+                meter=None
+                if meter is None
+                else MeterProfile(meter[0], meter[1] or DEFAULT_RATED_KW, industry.shift),
             )
         )
     return out
@@ -172,6 +192,28 @@ def build_frame(
     return encode_packet(packet)
 
 
+def build_meter_frame(
+    point: SimPoint, when: datetime, power_kw: float, energy_kwh: float, qn: str
+) -> bytes:
+    """The 2011 upload of a meter's reading (codes of ``hj212_codes.toml``)."""
+    codes = default_codes()
+    packet = Packet.from_groups(
+        "2011",
+        qn=qn,
+        st=point.st,
+        pw=point.pw,
+        mn=point.mn,
+        flag=str(make_flag(point.edition, ack=True)),
+        cp=(
+            (("DataTime", when.strftime("%Y%m%d%H%M%S")),),
+            ((f"{codes.power_kw}-Rtd", _number(power_kw)), (f"{codes.power_kw}-Flag", "N")),
+            ((f"{codes.energy_kwh}-Rtd", _number(round(energy_kwh, 2))),),
+            ((f"{codes.current_a}-Rtd", _number(line_current(power_kw))),),
+        ),
+    )
+    return encode_packet(packet)
+
+
 @dataclass
 class SimStats:
     counts: Counter[str] = field(default_factory=Counter)
@@ -188,6 +230,8 @@ class SimLogger:
         self.stats = stats
         self.frozen: dict[str, Reading] = {}
         self._qn = 0
+        # A meter's energy register [kWh], from an arbitrary reading at start.
+        self.energy_kwh = float(self.rng.randrange(10_000, 900_000))
 
     def _next_qn(self, when: datetime) -> str:
         self._qn = (self._qn + 1) % 1000
@@ -199,11 +243,35 @@ class SimLogger:
             periods = (start - midnight) // step + 1
             return midnight + periods * step
 
+        if self.point.meter is not None:
+            return [(aligned(RTD_INTERVAL), "2011", RTD_INTERVAL)]
         return [
             (aligned(RTD_INTERVAL), "2011", RTD_INTERVAL),
             (aligned(MINUTE_INTERVAL), "2051", MINUTE_INTERVAL),
             (aligned(HOUR), "2061", HOUR),
         ]
+
+    def _frame(
+        self, cn: str, due: datetime, step: timedelta, fault: Fault | None
+    ) -> tuple[bytes, str]:
+        """The frame due at ``due`` and its QN."""
+        qn = self._next_qn(due)
+        # Data periods start at DataTime: the hour just ended, etc.
+        data_time = due if cn == "2011" else due - step
+        meter = self.point.meter
+        if meter is not None:
+            power = meter_power(meter, data_time, self.rng, fault)
+            self.energy_kwh += power * step.total_seconds() / 3600
+            return build_meter_frame(self.point, data_time, power, self.energy_kwh, qn), qn
+        readings = sample(
+            self.point.factors,
+            self.point.limits,
+            data_time,
+            self.rng,
+            fault=fault,
+            frozen=self.frozen,
+        )
+        return build_frame(self.point, cn, data_time, readings, qn), qn
 
     async def run(self, host: str, port: int, stop: asyncio.Event) -> None:
         schedule = self._schedule(self.clock.now())
@@ -228,18 +296,7 @@ class SimLogger:
                         connection = None
                     self.stats.counts["offline"] += 1
                     continue
-                # Data periods start at DataTime: the hour just ended, etc.
-                data_time = due if cn == "2011" else due - step
-                readings = sample(
-                    self.point.factors,
-                    self.point.limits,
-                    data_time,
-                    self.rng,
-                    fault=fault,
-                    frozen=self.frozen,
-                )
-                qn = self._next_qn(due)
-                frame = build_frame(self.point, cn, data_time, readings, qn)
+                frame, qn = self._frame(cn, due, step, fault)
                 if connection is None:
                     connection = await self._connect(host, port)
                     decoder = Decoder()
@@ -315,14 +372,19 @@ def never_connecting(points: list[SimPoint], seed: int, share: float = 0.03) -> 
 def choose_faults(
     points: list[SimPoint], start: datetime, seed: int, share: float = 0.12
 ) -> dict[str, Fault]:
-    """Give about ``share`` of the points a fault, each kind in turn, from the second hour."""
+    """Give about ``share`` of the loggers a fault, each kind in turn, and as many
+    treatment meters TREATMENT_OFF, all from the second hour."""
     rng = random.Random(seed)
-    chosen = [p for p in points if rng.random() < share]
-    kinds = list(FaultKind)
-    return {
-        point.mn: Fault(kinds[index % len(kinds)], start + timedelta(hours=1))
-        for index, point in enumerate(chosen)
+    begins = start + timedelta(hours=1)
+    loggers = [p for p in points if p.meter is None and rng.random() < share]
+    faults = {
+        point.mn: Fault(LOGGER_FAULTS[index % len(LOGGER_FAULTS)], begins)
+        for index, point in enumerate(loggers)
     }
+    for point in points:
+        if point.meter is not None and point.meter.kind == "treatment" and rng.random() < share:
+            faults[point.mn] = Fault(FaultKind.TREATMENT_OFF, begins)
+    return faults
 
 
 async def simulate(

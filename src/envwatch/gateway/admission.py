@@ -15,6 +15,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
+from envwatch.electricity.hj212 import ElectricityCodes, default_codes, reading_of
 from envwatch.hj212 import (
     DecodedFrame,
     DecodeOptions,
@@ -27,7 +28,7 @@ from envwatch.hj212 import (
 from envwatch.hj212.errors import Deviation
 from envwatch.hj212.model import DATA_KIND_OF_COMMAND, NUMBER_FIELDS, code_2017
 from envwatch.hj212.segment import parse_time
-from envwatch.store.archive import MeasurementRow, ReceivedFrame
+from envwatch.store.archive import MeasurementRow, MeterReading, ReceivedFrame
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -42,6 +43,8 @@ class Device:
     version: ProtocolVersion
     options: DecodeOptions
     st: str = "32"
+    meter_id: int | None = None
+    """Set when the device is an electricity meter: its uploads are also readings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +115,14 @@ def admit(
     received_at: datetime,
     connection_mn: str | None = None,
     decoded_with: DecodeOptions | None = None,
+    electricity_codes: ElectricityCodes | None = None,
 ) -> Admission:
     """The verdict on one item a connection's decoder produced.
 
     ``decoded_with``: the options the item was decoded with (the connection's
     default until it knows its device); a frame is decoded again when its
-    device is registered to be read otherwise.
+    device is registered to be read otherwise. ``electricity_codes``: the
+    factor codes of meters (envwatch's defaults when not given).
     """
     if isinstance(item, ProtocolError):
         admission = reject(
@@ -161,6 +166,13 @@ def admit(
                 packet=packet,
                 detail=error.message_en,
             )
+    measurements = measurements_of(decoded.packet, device.version)
+    electricity: tuple[MeterReading, ...] = ()
+    if device.meter_id is not None and measurements:
+        reading = reading_of(
+            device.meter_id, packet.cn or "", measurements, electricity_codes or default_codes()
+        )
+        electricity = () if reading is None else (reading,)
     return Admission(
         ReceivedFrame(
             received_at=received_at,
@@ -171,7 +183,8 @@ def admit(
             mn=packet.mn,
             cn=packet.cn,
             qn=packet.qn,
-            measurements=measurements_of(decoded.packet, device.version),
+            measurements=measurements,
+            electricity=electricity,
         ),
         replies=tuple(platform_replies(decoded.packet, device.version)),
         device=device,

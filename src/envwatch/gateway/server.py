@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from envwatch.electricity.hj212 import load_codes
 from envwatch.gateway.admission import (
     Admission,
     Device,
@@ -34,7 +35,7 @@ from envwatch.hj212.codes import now_cst
 from envwatch.hj212.initialisation import InitialisationPlan, initialisation_commands
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive
-from envwatch.store.schema import MonitoringPoint
+from envwatch.store.schema import Meter, MonitoringPoint
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,23 @@ _READ_SIZE = 65536
 
 
 def load_devices(engine: Engine) -> dict[str, Device]:
-    """The active monitoring points of the registry, by MN."""
+    """The active monitoring points of the registry, by MN (with their meter, if
+    the point is an electricity meter reporting over HJ 212)."""
     with engine.connect() as connection:
         rows = connection.execute(
             select(MonitoringPoint).where(MonitoringPoint.active.is_(True))
         ).all()
+        meters: dict[str, int] = {}
+        for meter_id, mn in connection.execute(
+            select(Meter.id, Meter.mn).where(Meter.mn.is_not(None)).order_by(Meter.id)
+        ):
+            if mn is None:
+                continue
+            if mn in meters:
+                log.warning("meters %d and %d share MN %s: readings go to %d",
+                            meters[mn], meter_id, mn, meters[mn])  # fmt: skip
+                continue
+            meters[mn] = meter_id
     devices = {}
     for row in rows:
         version = ProtocolVersion(row.protocol_version)
@@ -61,6 +74,7 @@ def load_devices(engine: Engine) -> dict[str, Device]:
                 verify_length=row.verify_length,
                 version=version,
             ),
+            meter_id=meters.get(row.mn),
         )
     return devices
 
@@ -103,6 +117,7 @@ class Gateway:
         self.committer = committer
         self.devices = devices
         self.counts: Counter[str] = Counter()
+        self.electricity_codes = load_codes(settings.electricity_codes_file)
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], _Connection] = {}
         self._rates: dict[str, _RateLimit] = {}
@@ -228,6 +243,7 @@ class Gateway:
                     received_at=received_at,
                     connection_mn=connection_mn,
                     decoded_with=decoded_with,
+                    electricity_codes=self.electricity_codes,
                 )
                 if admission.device is not None:
                     if connection_mn is None:

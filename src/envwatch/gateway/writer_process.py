@@ -23,7 +23,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
+from envwatch.store.archive import Archive, MeasurementRow, MeterReading, ReceivedFrame
 from envwatch.store.db import make_engine
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # A frame as plain tuples: pickled in C, several times faster than the dataclass.
 _WireFrame = tuple[
     datetime, str, bytes, str, str | None, str, str | None, str | None, str | None,
-    tuple[tuple[Any, ...], ...],
+    tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...],
 ]  # fmt: skip
 
 
@@ -44,11 +44,12 @@ def _to_wire(frame: ReceivedFrame) -> _WireFrame:
         frame.received_at, frame.peer, frame.raw, frame.verdict, frame.error_code,
         frame.warnings, frame.mn, frame.cn, frame.qn,
         tuple(tuple(row) for row in frame.measurements),
+        tuple(tuple(reading) for reading in frame.electricity),
     )  # fmt: skip
 
 
 def _from_wire(wire: _WireFrame) -> ReceivedFrame:
-    received_at, peer, raw, verdict, error_code, warnings, mn, cn, qn, rows = wire
+    received_at, peer, raw, verdict, error_code, warnings, mn, cn, qn, rows, readings = wire
     return ReceivedFrame(
         received_at=received_at,
         peer=peer,
@@ -60,6 +61,7 @@ def _from_wire(wire: _WireFrame) -> ReceivedFrame:
         cn=cn,
         qn=qn,
         measurements=tuple(MeasurementRow._make(row) for row in rows),
+        electricity=tuple(MeterReading._make(reading) for reading in readings),
     )
 
 

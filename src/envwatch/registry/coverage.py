@@ -64,8 +64,14 @@ def coverage(engine: Engine, now: datetime, offline_after: timedelta) -> list[Co
                 Enterprise.id, Enterprise.name, Enterprise.county_code, Enterprise.key_categories
             )
         ).all()
+        meter_mns = select(Meter.mn).where(Meter.mn.is_not(None))
+        # A meter's HJ 212 device is a point too (it must be connected), but no monitor.
         monitored = set(
-            connection.execute(select(MonitoringPoint.enterprise_id).distinct()).scalars()
+            connection.execute(
+                select(MonitoringPoint.enterprise_id)
+                .where(MonitoringPoint.mn.not_in(meter_mns))
+                .distinct()
+            ).scalars()
         )
         metered = set(connection.execute(select(Meter.enterprise_id).distinct()).scalars())
         points = connection.execute(

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from envwatch.store.hashchain import GENESIS, BrokenLink, Link, first_broken_link, link_hash
-from envwatch.store.schema import ArchivedFrame, ChainHead, Measurement
+from envwatch.store.schema import ArchivedFrame, ChainHead, ElectricityReading, Measurement
 
 UNATTRIBUTED_CHAIN = "-"
 
@@ -43,6 +43,17 @@ class MeasurementRow(NamedTuple):
     eflag: str | None = None
 
 
+class MeterReading(NamedTuple):
+    """One reading of an electricity meter that reports over HJ 212
+    (``electricity_reading`` with source hj212), in its column order."""
+
+    meter_id: int
+    time: datetime
+    power_kw: float | None
+    energy_kwh: float | None
+    current_a: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class ReceivedFrame:
     """A frame (or rejected byte run) as received, with the gateway's verdict."""
@@ -57,6 +68,7 @@ class ReceivedFrame:
     cn: str | None = None
     qn: str | None = None
     measurements: tuple[MeasurementRow, ...] = field(default=())
+    electricity: tuple[MeterReading, ...] = field(default=())
 
     @property
     def chain(self) -> str:
@@ -76,6 +88,8 @@ _FRAME_ARRAYS = (
 _MEASUREMENT_ARRAYS = (
     "text[]", "text[]", "timestamp[]", "text[]", *["float8[]"] * 7, "text[]", "text[]", "int8[]",
 )  # fmt: skip
+_READING_COLUMNS = (*MeterReading._fields, "source")
+_READING_ARRAYS = ("int8[]", "timestamp[]", "float8[]", "float8[]", "float8[]", "text[]")
 _HEADS_INSERT = "INSERT INTO chain_head (chain, seq, hash)"
 _HEADS_UPSERT = "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
 # Rows per multi-row INSERT of frames on SQLite: 13 parameters each, well under
@@ -103,6 +117,10 @@ class _SqliteBulk:
             f"INSERT INTO measurement ({', '.join(_MEASUREMENT_COLUMNS)}) "
             f"VALUES ({', '.join(['?'] * len(_MEASUREMENT_COLUMNS))}) ON CONFLICT DO NOTHING"
         )
+        self._readings_sql = (
+            f"INSERT INTO electricity_reading ({', '.join(_READING_COLUMNS)}) "
+            f"VALUES ({', '.join(['?'] * len(_READING_COLUMNS))}) ON CONFLICT DO NOTHING"
+        )
 
     def frames(self, connection: Any, rows: list[Row]) -> list[Row]:
         returned: list[Row] = []
@@ -122,6 +140,9 @@ class _SqliteBulk:
     def measurements(self, connection: Any, rows: list[Row]) -> None:
         connection.exec_driver_sql(self._measurements_sql, rows)
 
+    def readings(self, connection: Any, rows: list[Row]) -> None:
+        connection.exec_driver_sql(self._readings_sql, rows)
+
     def heads(self, connection: Any, rows: list[Row]) -> None:
         connection.exec_driver_sql(f"{_HEADS_INSERT} VALUES (?, ?, ?) {_HEADS_UPSERT}", rows)
 
@@ -136,6 +157,10 @@ class _PostgresBulk:
         )
         self._measurements_sql = (
             self._unnest("measurement", _MEASUREMENT_COLUMNS, _MEASUREMENT_ARRAYS)
+            + " ON CONFLICT DO NOTHING"
+        )
+        self._readings_sql = (
+            self._unnest("electricity_reading", _READING_COLUMNS, _READING_ARRAYS)
             + " ON CONFLICT DO NOTHING"
         )
         self._heads_sql = (
@@ -156,6 +181,10 @@ class _PostgresBulk:
     def measurements(self, connection: Any, rows: list[Row]) -> None:
         with self._cursor(connection) as cursor:
             cursor.execute(self._measurements_sql, self._columns(rows))
+
+    def readings(self, connection: Any, rows: list[Row]) -> None:
+        with self._cursor(connection) as cursor:
+            cursor.execute(self._readings_sql, self._columns(rows))
 
     def heads(self, connection: Any, rows: list[Row]) -> None:
         with self._cursor(connection) as cursor:
@@ -180,6 +209,7 @@ class Archive:
         self._heads: dict[str, tuple[int, str]] = {}
         self._data_time_to_db = _binder(engine, Measurement.__table__.c.data_time)
         self._received_at_to_db = _binder(engine, ArchivedFrame.__table__.c.received_at)
+        self._reading_time_to_db = _binder(engine, ElectricityReading.__table__.c.time)
         # Bulk statements on PostgreSQL run on the driver's own cursor, whose
         # errors SQLAlchemy does not wrap.
         self._driver_integrity_error: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
@@ -244,6 +274,13 @@ class Archive:
             measurements = self._measurement_rows(frames, ids)
             if measurements:
                 self._bulk.measurements(connection, measurements)
+            readings = [
+                (*reading[:1], self._reading_time_to_db(reading.time), *reading[2:], "hj212")
+                for frame in frames
+                for reading in frame.electricity
+            ]
+            if readings:
+                self._bulk.readings(connection, readings)
             self._bulk.heads(
                 connection, [(chain, seq, digest) for chain, (seq, digest) in heads.items()]
             )
