@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from envwatch.cli.data import data_app
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.electricity import electricity_app
 from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.registry import registry_app
 from envwatch.cli.serve import serve
 from envwatch.cli.store import archive_app, coverage_command, db_app, gateway
+from envwatch.cli.tokens import token_app
 
 app = typer.Typer(
     name="envwatch",
@@ -23,6 +25,8 @@ app.add_typer(archive_app, name="archive")
 app.add_typer(seed_app, name="seed")
 app.add_typer(registry_app, name="registry")
 app.add_typer(electricity_app, name="electricity")
+app.add_typer(data_app, name="data")
+app.add_typer(token_app, name="token")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

@@ -1,4 +1,5 @@
-"""``envwatch registry import``: load registry rows from CSV or XLSX, all or nothing."""
+"""``envwatch registry import``: load registry rows from CSV or XLSX, all or nothing;
+``envwatch registry export``: the registry as JSON."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from envwatch.hj212.codes import now_cst
+from envwatch.registry.export import export_registry
 from envwatch.registry.importing import ImportFileError, ImportKind, import_file
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
@@ -46,3 +49,14 @@ def import_command(
         typer.echo(f"{len(errors)} problems: nothing imported", err=True)
         raise typer.Exit(1)
     typer.echo("imported")
+
+
+@registry_app.command("export")
+def export_command(
+    db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+) -> None:
+    """Print the registry as JSON: {"points": [{mn, pw, st, version, enterprise, county,
+    pollutants: [{code, unit, limit}]}], "meters": [...]} (limits in force now)."""
+    engine = make_engine(db or get_settings().database_url)
+    document = export_registry(engine, now_cst().replace(tzinfo=None))
+    typer.echo(json.dumps(document, ensure_ascii=False))

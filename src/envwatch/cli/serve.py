@@ -1,20 +1,121 @@
-"""``envwatch serve``: run the web application."""
+"""``envwatch serve``: the HJ 212 gateway and the web together in one process,
+optionally with the simulated loggers of the registry (as ``envwatch demo`` does)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
+
+from envwatch.settings import Settings, get_settings
+from envwatch.store.db import make_engine, upgrade
+
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: ENVWATCH_DATABASE_URL).")
+]
+
+
+def host_port(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (an IPv6 host in brackets) as a pair."""
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise typer.BadParameter(f"{text!r} is not HOST:PORT")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+
+async def run_platform(
+    settings: Settings,
+    engine: Engine,
+    http: tuple[str, int],
+    *,
+    stop: asyncio.Event,
+    simulate_scale: float | None = None,
+) -> None:
+    """Gateway and web until ``stop``; with ``simulate_scale``, the registry's
+    simulated loggers too (faults scripted on some, a few left silent)."""
+    # Imported here so that the codec commands start without the web stack.
+    import uvicorn  # noqa: PLC0415
+
+    from envwatch.demo.simulator import (  # noqa: PLC0415
+        choose_faults,
+        load_points,
+        never_connecting,
+        simulate,
+    )
+    from envwatch.gateway.server import run_gateway  # noqa: PLC0415
+    from envwatch.hj212.codes import now_cst  # noqa: PLC0415
+    from envwatch.web.app import create_app  # noqa: PLC0415
+
+    gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
+    web = uvicorn.Server(
+        uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")
+    )
+    web_task = asyncio.create_task(web.serve())
+    await asyncio.sleep(0.5)  # the gateway is listening by now
+    typer.echo(
+        f"HJ 212 gateway on {settings.gateway_host}:{settings.gateway_port}; "
+        f"web on http://{http[0]}:{http[1]}/ (Ctrl-C stops)"
+    )
+    if simulate_scale is not None:
+        every = load_points(engine)
+        silent = never_connecting(every, seed=7)
+        points = [point for point in every if point.mn not in silent]
+        start = now_cst()
+        typer.echo(
+            f"{len(points)} simulated loggers and meters "
+            f"({len(silent)} registered devices stay silent), {simulate_scale:g}x real time"
+        )
+        await simulate(
+            points,
+            settings.gateway_host,
+            settings.gateway_port,
+            scale=simulate_scale,
+            stop=stop,
+            faults=choose_faults(points, start, seed=7),
+            start=start,
+        )
+    await stop.wait()
+    web.should_exit = True
+    await asyncio.gather(gateway, web_task)
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    db: DbOption = None,
+    hj212: Annotated[
+        str, typer.Option(help="HJ 212 gateway address, HOST:PORT.")
+    ] = "127.0.0.1:9212",
+    http: Annotated[str, typer.Option(help="Web address, HOST:PORT.")] = "127.0.0.1:8000",
+    simulate: Annotated[
+        bool, typer.Option(help="Also run a simulated logger for every registered device.")
+    ] = False,
+    scale: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
 ) -> None:
-    """Start the envwatch web server (首页、健康检查、HJ 212 在线解析)."""
-    # Imported here so that the codec commands start without loading the web stack.
-    import uvicorn  # noqa: PLC0415
+    """Run the platform: HJ 212 gateway, processing and web (平台服务)."""
+    settings = get_settings()
+    url = db or settings.database_url
+    gateway_host, gateway_port = host_port(hj212)
+    web = host_port(http)
+    upgrade(url)
+    settings = settings.model_copy(
+        update={"database_url": url, "gateway_host": gateway_host, "gateway_port": gateway_port}
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
-    from envwatch.web.app import create_app  # noqa: PLC0415
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await run_platform(
+            settings, make_engine(url), web, stop=stop, simulate_scale=scale if simulate else None
+        )
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    asyncio.run(main())

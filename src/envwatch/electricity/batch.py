@@ -93,12 +93,26 @@ def parse_batch(name: str, content: bytes) -> tuple[list[ReadingRow], list[RowEr
     return validate_rows(ReadingRow, records, first_row=first)
 
 
-def store_batch(engine: Engine, name: str, content: bytes, source: str = "batch") -> BatchResult:
-    """Parse, check the meters, and store every reading, or none."""
+def store_batch(
+    engine: Engine,
+    name: str,
+    content: bytes,
+    source: str = "batch",
+    *,
+    enterprise_id: int | None = None,
+) -> BatchResult:
+    """Parse, check the meters, and store every reading, or none.
+
+    With ``enterprise_id``, only that enterprise's meters are known: another
+    enterprise's meter is reported as unknown, so a client learns nothing of it.
+    """
     rows, errors = parse_batch(name, content)
     if not errors:
+        query = select(Meter.id)
+        if enterprise_id is not None:
+            query = query.where(Meter.enterprise_id == enterprise_id)
         with engine.connect() as connection:
-            meters = set(connection.execute(select(Meter.id)).scalars())
+            meters = set(connection.execute(query).scalars())
         first = 2 if name.lower().endswith(".csv") else 1
         errors = [
             RowError(number, "meter", f"unknown meter {row.meter}")

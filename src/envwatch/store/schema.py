@@ -210,3 +210,22 @@ class ChainHead(Base):
     chain: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A bearer token of a machine client (a meter collector, a vendor's platform).
+
+    Only the token's SHA-256 is stored: the token itself is shown once, when
+    it is made. ``enterprise_id`` limits the client to that enterprise's data.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200))
+    """Space-separated, e.g. ``electricity:write``."""
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

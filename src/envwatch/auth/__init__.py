@@ -1,0 +1,1 @@
+"""Who may do what: machine clients' bearer tokens (users and roles come later)."""
