@@ -105,3 +105,14 @@ def test_a_frame_crosses_to_the_child_unchanged() -> None:
         frame("1"), electricity=(MeterReading(5, HOUR, 412.5, None, 620.0),), error_code="x"
     )
     assert _from_wire(_to_wire(sent)) == sent
+
+
+def test_ctrl_c_to_the_process_group_does_not_kill_the_child_mid_batch(
+    writer: ArchiveProcess, engine: Engine
+) -> None:
+    writer.write_batch([frame("1")])
+    assert writer.pid is not None
+    os.kill(writer.pid, signal.SIGINT)
+    os.kill(writer.pid, signal.SIGTERM)
+    writer.write_batch([frame("2")])
+    assert writer.starts == 1

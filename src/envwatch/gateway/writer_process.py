@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import signal
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -67,6 +68,10 @@ def _from_wire(wire: _WireFrame) -> ReceivedFrame:
 
 def _serve_writes(pipe: Connection, database_url: str) -> None:
     """The child: store each batch it receives, answer ``("ok", ids)`` or ``("error", text)``."""
+    # Ctrl-C and a service manager's SIGTERM reach the whole process group: the
+    # child must finish its batch and leave when the gateway says so (or dies).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     engine = make_engine(database_url)
     archive = Archive(engine)
     try:
