@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -63,20 +64,41 @@ def test_the_child_stores_what_the_archive_would(writer: ArchiveProcess, engine:
     assert verify(engine).broken == ()
 
 
-def test_a_killed_child_fails_its_batch_and_the_next_batch_restarts_it(
+def test_a_child_killed_mid_batch_fails_it_and_the_next_batch_restarts_it(
     writer: ArchiveProcess, engine: Engine
 ) -> None:
     writer.write_batch([frame("1")])
     assert writer.pid is not None
-    os.kill(writer.pid, signal.SIGKILL)
-    with pytest.raises(WriterFailedError, match="lost"):
-        writer.write_batch([frame("2")])
+    # Hold the archive locked, so the next batch is in the child's hands when it dies.
+    with engine.connect() as blocker:
+        if engine.dialect.name == "sqlite":
+            blocker.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            blocker.begin()
+            blocker.exec_driver_sql("LOCK TABLE archived_frame IN EXCLUSIVE MODE")
+        in_flight = writer.submit([frame("2")])
+        time.sleep(0.5)
+        assert not in_flight.done()
+        os.kill(writer.pid, signal.SIGKILL)
+        with pytest.raises(WriterFailedError, match="lost"):
+            in_flight.result(timeout=30)
+        blocker.rollback()
     writer.write_batch([frame("3")])
     assert writer.starts == 2
     with engine.connect() as connection:
         qns = connection.execute(select(ArchivedFrame.qn).order_by(ArchivedFrame.seq)).scalars()
         assert list(qns) == ["1", "3"]
     # The new child read the chain head back: the chain is unbroken.
+    assert verify(engine).broken == ()
+
+
+def test_batches_sent_together_are_stored_in_order(writer: ArchiveProcess, engine: Engine) -> None:
+    futures = [writer.submit([frame(str(n))]) for n in range(1, 21)]
+    ids = [future.result(timeout=60)[0] for future in futures]
+    assert ids == sorted(ids)
+    with engine.connect() as connection:
+        qns = connection.execute(select(ArchivedFrame.qn).order_by(ArchivedFrame.seq)).scalars()
+        assert list(qns) == [str(n) for n in range(1, 21)]
     assert verify(engine).broken == ()
 
 

@@ -40,10 +40,17 @@ class GroupCommitter:
         *,
         max_batch: int = 500,
         max_wait: float = 0.005,
+        depth: int = 1,
     ) -> None:
+        """``depth``: batches in flight at once. More than 1 only for a
+        ``write_batch`` that is safe to call from several threads and stores
+        batches one after another (``ArchiveProcess``): the next batch is then
+        gathered and sent while the previous one commits."""
         self._write_batch = write_batch
         self.max_batch = max_batch
         self.max_wait = max_wait
+        self._slots = asyncio.Semaphore(depth)
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._queue: asyncio.Queue[_Group | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
@@ -94,9 +101,20 @@ class GroupCommitter:
                     break
                 batch.append(more)
                 size += len(more.frames)
-            await self._commit(batch)
+            await self._slots.acquire()
+            task = asyncio.create_task(self._commit(batch))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        if self._in_flight:
+            await asyncio.wait(self._in_flight)
 
     async def _commit(self, batch: list[_Group]) -> None:
+        try:
+            await self._store(batch)
+        finally:
+            self._slots.release()
+
+    async def _store(self, batch: list[_Group]) -> None:
         frames = [frame for group in batch for frame in group.frames]
         started = time.perf_counter()
         try:

@@ -298,6 +298,7 @@ async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event
         write_batch,
         max_batch=settings.commit_max_batch,
         max_wait=settings.commit_max_wait_ms / 1000,
+        depth=1 if writer is None else 2,
     )
     committer.start()
     gateway = Gateway(settings, committer, load_devices(engine))

@@ -19,7 +19,10 @@ import logging
 import multiprocessing
 import signal
 import threading
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -92,70 +95,126 @@ def _serve_writes(pipe: Connection, database_url: str) -> None:
         engine.dispose()
 
 
+@dataclass
+class _Child:
+    """One writer process, its pipe, and the batches sent to it awaiting answers."""
+
+    process: multiprocessing.process.BaseProcess
+    pipe: Connection
+    pending: deque[Future[list[int]]] = field(default_factory=deque)
+    reader: threading.Thread | None = None
+
+
 class ArchiveProcess:
-    """``Archive.write_batch`` served by a child process; one batch at a time."""
+    """``Archive.write_batch`` served by a child process.
+
+    Thread-safe and pipelined: a second batch may be sent while the child
+    still stores the first, so it never waits for the gateway between
+    batches. The child stores batches in the order sent; a reader thread
+    matches its answers to the batches in that order.
+    """
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._context = multiprocessing.get_context("spawn")
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._pipe: Connection | None = None
+        self._child: _Child | None = None
         self._lock = threading.Lock()
+        self._closed = False
         self.starts = 0
 
-    def _ensure_started(self) -> Connection:
-        if self._process is not None and self._process.is_alive() and self._pipe is not None:
-            return self._pipe
+    def _ensure_started(self) -> _Child:
+        child = self._child
+        if child is not None and child.process.is_alive():
+            return child
         self._discard()
-        parent, child = self._context.Pipe()
+        parent_end, child_end = self._context.Pipe()
         process = self._context.Process(
             target=_serve_writes,
-            args=(child, self.database_url),
+            args=(child_end, self.database_url),
             name="envwatch-archive-writer",
             daemon=True,
         )
         process.start()
-        child.close()
+        child_end.close()
         self.starts += 1
         if self.starts > 1:
             log.warning("archive writer process started again (%d starts)", self.starts)
-        self._process, self._pipe = process, parent
-        return parent
+        child = _Child(process, parent_end)
+        child.reader = threading.Thread(
+            target=self._read_answers, args=(child,), name="archive-writer-answers", daemon=True
+        )
+        child.reader.start()
+        self._child = child
+        return child
 
-    def _discard(self) -> None:
-        if self._pipe is not None:
-            self._pipe.close()
-        if self._process is not None:
-            self._process.kill()
-            self._process.join(timeout=5)
-        self._process = self._pipe = None
-
-    def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:
-        """Store ``frames`` in one transaction (in the child); their row ids, in order."""
-        with self._lock:
-            pipe = self._ensure_started()
+    def _read_answers(self, child: _Child) -> None:
+        while True:
             try:
-                pipe.send([_to_wire(frame) for frame in frames])
-                status, answer = pipe.recv()
+                status, answer = child.pipe.recv()
             except (EOFError, OSError) as error:
                 # Dead or killed mid-batch: whether it committed is unknown, so
                 # nothing is acknowledged; the loggers' resends are idempotent.
-                self._discard()
+                with self._lock:
+                    while child.pending:
+                        child.pending.popleft().set_exception(
+                            WriterFailedError(f"archive writer process lost: {error!r}")
+                        )
+                # This thread alone closes the pipe: closing it under a blocked
+                # read could hand its descriptor number to another file.
+                child.pipe.close()
+                return
+            with self._lock:
+                future = child.pending.popleft()
+            if status == "ok":
+                future.set_result(answer)
+            else:
+                future.set_exception(WriterFailedError(answer))
+
+    def _discard(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        # Its end of the pipe closes with it: the reader thread sees the end,
+        # fails what is still pending and closes ours.
+        child.process.kill()
+        child.process.join(timeout=5)
+
+    def submit(self, frames: Sequence[ReceivedFrame]) -> Future[list[int]]:
+        """Send ``frames`` to be stored in one transaction; resolves to their row ids."""
+        wire = [_to_wire(frame) for frame in frames]
+        future: Future[list[int]] = Future()
+        with self._lock:
+            if self._closed:
+                raise WriterFailedError("archive writer closed")
+            child = self._ensure_started()
+            child.pending.append(future)
+            try:
+                child.pipe.send(wire)
+            except OSError as error:
+                child.pending.remove(future)
                 raise WriterFailedError(f"archive writer process lost: {error!r}") from error
-            if status != "ok":
-                raise WriterFailedError(answer)
-            ids: list[int] = answer
-            return ids
+        return future
+
+    def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:
+        """Store ``frames`` in one transaction (in the child); their row ids, in order."""
+        return self.submit(frames).result()
 
     @property
     def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
+        return None if self._child is None else self._child.process.pid
 
     def close(self) -> None:
-        """Let the child finish and exit."""
+        """Let the child finish what it was sent, then exit; no batch is taken after."""
         with self._lock:
-            if self._pipe is not None and self._process is not None:
+            self._closed = True
+            child = self._child
+            if child is not None:
                 with contextlib.suppress(OSError):  # already gone: nothing to finish
-                    self._pipe.send(None)
-                self._process.join(timeout=30)
+                    child.pipe.send(None)
+        if child is not None:
+            # Without the lock: the reader thread takes it to hand out the answers.
+            child.process.join(timeout=30)
+            if child.reader is not None:
+                child.reader.join(timeout=30)
+        with self._lock:
             self._discard()
