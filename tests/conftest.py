@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -22,6 +23,11 @@ from envwatch.store.db import (
 )
 
 POSTGRES_ADMIN_URL = scratch_server_url()
+
+# Property tests assert behaviour, not speed: on a loaded 2-core machine (CI,
+# benchmarks beside) slow input generation must not fail them.
+settings.register_profile("envwatch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("envwatch")
 
 
 def service_missing(reason: str) -> None:
