@@ -1,0 +1,746 @@
+"""The rules: each a registered class with an id, a version, declared
+parameters (``Params``) and a pure ``on_upload`` over its own state.
+
+A rule keeps what it needs of the past in the state object the engine hands
+it (one per rule and ``scope``: a device, or an enterprise for the
+electricity rule), so each finding is emitted by the upload that completes
+its evidence. Rules that watch a condition over a run of uploads emit once per
+run and re-arm when the condition clears.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from envwatch.glossary import factor
+from envwatch.rules.model import (
+    FLUE_GAS_FLOW_CODE,
+    O2_CODE,
+    WATER_FLOW_CODE,
+    Finding,
+    Limit,
+    PointContext,
+    Severity,
+    Upload,
+    Values,
+)
+from envwatch.rules.o2 import o2_corrected
+from envwatch.rules.parameters import Params, RuleSet
+
+REALTIME = "2011"
+HOURLY = "2061"
+NON_POLLUTANTS = frozenset(
+    {
+        O2_CODE,
+        FLUE_GAS_FLOW_CODE,
+        WATER_FLOW_CODE,
+        "a01011",
+        "a01012",
+        "a01013",
+        "a01014",
+        "w01010",
+        "w01001",
+    }
+)
+
+
+def name_of(code: str) -> str:
+    known = factor(code)
+    return known.name_zh if known else code
+
+
+def _time(moment: datetime) -> str:
+    return moment.isoformat(sep=" ")
+
+
+@dataclass
+class Run:
+    """A run of consecutive uploads meeting a condition."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    count: int = 0
+    values: list[float] = field(default_factory=list)
+    frames: list[int] = field(default_factory=list)
+    reported: bool = False
+    anchor: float | None = None
+
+    def extend(self, upload: Upload, value: float, keep: int = 60) -> None:
+        if self.start is None:
+            self.start = upload.data_time
+            self.anchor = value
+        self.end = upload.data_time
+        self.count += 1
+        self.values = [*self.values[-(keep - 1) :], value]
+        if upload.frame_id is not None:
+            self.frames = [*self.frames[-(keep - 1) :], upload.frame_id]
+
+    def clear(self) -> None:
+        self.start = self.end = self.anchor = None
+        self.count = 0
+        self.values, self.frames = [], []
+        self.reported = False
+
+
+class Rule:
+    id: ClassVar[str]
+    version: ClassVar[int]
+    params_model: ClassVar[type[Params]]
+    severity: ClassVar[Severity]
+    title_zh: ClassVar[str]
+
+    def scope(self, context: PointContext) -> str:
+        """Whose state this rule keeps: a device by default."""
+        return context.mn
+
+    def new_state(self) -> Any:
+        return {}
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        return []
+
+    watches_clock: ClassVar[bool] = False
+
+    def on_clock(
+        self, state: Any, clock: datetime, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        """Findings of silence: called as the city's data clock advances."""
+        return []
+
+    def params_for(self, rules: RuleSet, context: PointContext, pollutant: str | None) -> Any:
+        return rules.for_point(
+            self.id,
+            industry=context.industry,
+            outlet_kind=context.outlet_kind,
+            pollutant=pollutant,
+        )
+
+    def finding(  # noqa: PLR0917 (mirrors Finding's fields)
+        self,
+        upload: Upload,
+        pollutant: str | None,
+        start: datetime,
+        end: datetime,
+        explanation: str,
+        evidence: Mapping[str, Any],
+        params: Params,
+        severity: Severity | None = None,
+    ) -> Finding:
+        return Finding(
+            mn=upload.mn,
+            pollutant=pollutant,
+            rule=self.id,
+            rule_version=self.version,
+            window_start=start,
+            window_end=end,
+            severity=severity or self.severity,
+            explanation=explanation,
+            evidence={**evidence, "parameters": params.model_dump(mode="json")},
+        )
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    RULES[cls.id] = cls()
+    return cls
+
+
+def running(upload: Upload) -> bool:
+    """Whether the source runs, as far as the upload tells: flow above zero,
+    or no flow measured at all."""
+    for code in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE):
+        values = upload.values.get(code)
+        if values is not None and values.level is not None:
+            return values.level > 0
+    return True
+
+
+def compliance_value(
+    upload: Upload, code: str, values: Values, limit: Limit, rules: RuleSet
+) -> tuple[float | None, dict[str, Any]]:
+    """The value judged against ``limit``: O2-corrected when the limit has a
+    reference O2 and the upload carries O2; None when O2 is too high to correct."""
+    level = values.level
+    if level is None:
+        return None, {}
+    if limit.reference_o2 is None:
+        return level, {"measured": level}
+    o2 = upload.values.get(O2_CODE)
+    o2_level = o2.level if o2 is not None else None
+    if o2_level is None:
+        return level, {"measured": level, "o2": None}
+    corrected = o2_corrected(level, o2_level, limit.reference_o2, rules.validity.o2_ceiling_percent)
+    evidence = {"measured": level, "o2": o2_level, "reference_o2": limit.reference_o2}
+    if corrected is None:
+        return None, evidence
+    return corrected, {**evidence, "corrected": round(corrected, 4)}
+
+
+def limit_evidence(context: PointContext, code: str) -> dict[str, Any]:
+    limits = context.limits.get(code, ())
+    return {
+        "limit": limits[0].value if limits else None,
+        "unit": limits[0].unit if limits else None,
+        "basis": limits[0].basis if limits else None,
+        "other_limits": [{"value": lim.value, "basis": lim.basis} for lim in limits[1:]],
+    }
+
+
+# -- exceedance and early warning (rules.md §1.3) ------------------------------
+
+
+class ExceedanceParams(Params):
+    data: str = Field(default=HOURLY, pattern=r"^20[156]1$")
+
+
+@register
+class Exceedance(Rule):
+    """A valid hourly mean (O2-corrected for flue gas) above the strictest limit."""
+
+    id = "exceedance"
+    version = 1
+    params_model = ExceedanceParams
+    severity = Severity.ALARM
+    title_zh = "超标"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        findings = []
+        for code, values in upload.values.items():
+            limit = context.limit(code)
+            if limit is None:
+                continue
+            params = self.params_for(rules, context, code)
+            if upload.cn != params.data:
+                continue
+            if (values.flag or "N") not in rules.validity.valid_flags:
+                continue  # an invalid or marked hour is not judged (rule flag_abuse looks)
+            value, used = compliance_value(upload, code, values, limit, rules)
+            if value is None or value <= limit.value:
+                continue
+            water = context.outlet_kind == "water"
+            hour_end = upload.data_time + timedelta(hours=1)
+            kind = "超限预警（日均值判定前）" if water else "超标"
+            findings.append(
+                self.finding(
+                    upload,
+                    code,
+                    upload.data_time,
+                    hour_end,
+                    f"{name_of(code)}{_time(upload.data_time)}时段小时均值"
+                    f"{'折算浓度' if 'corrected' in used else ''}{value:.2f}{limit.unit}，"
+                    f"超过{limit.basis}限值{limit.value:g}{limit.unit}（{kind}）",
+                    {
+                        **used,
+                        "value": round(value, 4),
+                        "flag": values.flag,
+                        **limit_evidence(context, code),
+                        "frames": [upload.frame_id],
+                    },
+                    params,
+                    Severity.WARNING if water else Severity.ALARM,
+                )
+            )
+        return findings
+
+
+class EarlyWarningParams(Params):
+    share_of_limit: float = Field(gt=0, le=1)
+    consecutive: int = Field(ge=1)
+
+
+@register
+class EarlyWarning(Rule):
+    """Real-time values approaching their limit (a share of it), several in a row."""
+
+    id = "early_warning"
+    version = 1
+    params_model = EarlyWarningParams
+    severity = Severity.NOTICE
+    title_zh = "临限预警"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        if upload.cn != REALTIME:
+            return []
+        findings = []
+        for code, values in upload.values.items():
+            limit = context.limit(code)
+            if limit is None:
+                continue
+            params = self.params_for(rules, context, code)
+            run: Run = state.setdefault(code, Run())
+            value, used = compliance_value(upload, code, values, limit, rules)
+            if value is None or value < params.share_of_limit * limit.value:
+                run.clear()
+                continue
+            run.extend(upload, round(value, 4))
+            if run.count >= params.consecutive and not run.reported:
+                run.reported = True
+                assert run.start is not None
+                findings.append(
+                    self.finding(
+                        upload,
+                        code,
+                        run.start,
+                        upload.data_time,
+                        f"{name_of(code)}实时浓度连续{run.count}次达到限值的"
+                        f"{params.share_of_limit:.0%}以上（最新{value:.2f}{limit.unit}，"
+                        f"限值{limit.value:g}{limit.unit}）",
+                        {
+                            "values": run.values,
+                            **used,
+                            **limit_evidence(context, code),
+                            "frames": run.frames,
+                        },
+                        params,
+                    )
+                )
+        return findings
+
+
+# -- falsification and abnormal data (rules.md §2.3) ---------------------------
+
+
+class RunParams(Params):
+    consecutive: int = Field(ge=2)
+
+
+class ConstantParams(RunParams):
+    epsilon: float = Field(ge=0)
+
+
+class _RunRule(Rule):
+    """A condition on each real-time value of a pollutant, held ``consecutive`` times."""
+
+    condition_zh: ClassVar[str]
+
+    def holds(self, value: float, run: Run, params: Any) -> bool:
+        raise NotImplementedError
+
+    def applies(self, upload: Upload, context: PointContext, code: str) -> bool:
+        return code not in NON_POLLUTANTS and running(upload)
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        if upload.cn != REALTIME:
+            return []
+        findings = []
+        for code, values in upload.values.items():
+            level = values.level
+            run: Run = state.setdefault(code, Run())
+            if level is None or not self.applies(upload, context, code):
+                run.clear()
+                continue
+            params = self.params_for(rules, context, code)
+            if not self.holds(level, run, params):
+                run.clear()
+                if not self.holds(level, run, params):
+                    continue
+            run.extend(upload, level)
+            if run.count >= params.consecutive and not run.reported:
+                run.reported = True
+                assert run.start is not None
+                findings.append(
+                    self.finding(
+                        upload,
+                        code,
+                        run.start,
+                        upload.data_time,
+                        f"{name_of(code)}自{_time(run.start)}起连续{run.count}个实时值"
+                        f"{self.condition_zh}（{level:g}），而排放仍在进行",
+                        {
+                            "values": run.values,
+                            "frames": run.frames,
+                            **limit_evidence(context, code),
+                        },
+                        params,
+                    )
+                )
+        return findings
+
+
+@register
+class Constant(_RunRule):
+    """B1 恒值: real-time values frozen (within epsilon) while the source runs."""
+
+    id = "constant"
+    version = 1
+    params_model = ConstantParams
+    severity = Severity.WARNING
+    title_zh = "恒值异常"
+    condition_zh = "保持不变"
+
+    def holds(self, value: float, run: Run, params: Any) -> bool:
+        return run.anchor is None or abs(value - run.anchor) <= params.epsilon
+
+
+@register
+class Zero(_RunRule):
+    """B2 零值: zeros while the source runs (flow above zero)."""
+
+    id = "zero"
+    version = 1
+    params_model = RunParams
+    severity = Severity.WARNING
+    title_zh = "零值异常"
+    condition_zh = "为零"
+
+    def holds(self, value: float, run: Run, params: Any) -> bool:
+        return value == 0
+
+
+class NegativeParams(Params):
+    pass
+
+
+@register
+class Negative(Rule):
+    """B3 负值: a negative concentration."""
+
+    id = "negative"
+    version = 1
+    params_model = NegativeParams
+    severity = Severity.WARNING
+    title_zh = "负值异常"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        findings = []
+        for code, values in upload.values.items():
+            level = values.level
+            was_negative = state.get(code, False)
+            state[code] = level is not None and level < 0 and code not in NON_POLLUTANTS
+            if state[code] and not was_negative:
+                assert level is not None
+                findings.append(
+                    self.finding(
+                        upload,
+                        code,
+                        upload.data_time,
+                        upload.data_time,
+                        f"{name_of(code)}出现负值（{level:g}）",
+                        {"value": level, "cn": upload.cn, "frames": [upload.frame_id]},
+                        self.params_for(rules, context, code),
+                    )
+                )
+        return findings
+
+
+class PinnedParams(Params):
+    window: int = Field(ge=2)
+    band_low: float = Field(gt=0, lt=1)
+    min_share: float = Field(gt=0, le=1)
+    max_cv: float = Field(gt=0)
+    min_hours: int = Field(ge=2)
+
+
+@register
+class Pinned(Rule):
+    """B5 贴限: most valid hours just under the limit, with little variation."""
+
+    id = "pinned"
+    version = 1
+    params_model = PinnedParams
+    severity = Severity.WARNING
+    title_zh = "贴限排放"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        if upload.cn != HOURLY:
+            return []
+        findings = []
+        for code, values in upload.values.items():
+            limit = context.limit(code)
+            if limit is None or (values.flag or "N") not in rules.validity.valid_flags:
+                continue
+            value, _ = compliance_value(upload, code, values, limit, rules)
+            if value is None:
+                continue
+            params = self.params_for(rules, context, code)
+            hours: deque[tuple[datetime, float, int | None]] = state.setdefault(
+                code, deque(maxlen=params.window)
+            )
+            hours.append((upload.data_time, value, upload.frame_id))
+            reported_key = f"{code}:reported"
+            if len(hours) < params.min_hours:
+                continue
+            levels = [v for _, v, _ in hours]
+            in_band = [v for v in levels if params.band_low * limit.value <= v < limit.value]
+            share = len(in_band) / len(levels)
+            mean = statistics.fmean(levels)
+            cv = statistics.pstdev(levels) / mean if mean > 0 else 0.0
+            pinned = share >= params.min_share and cv < params.max_cv
+            if not pinned:
+                state[reported_key] = False
+                continue
+            if state.get(reported_key):
+                continue
+            state[reported_key] = True
+            findings.append(
+                self.finding(
+                    upload,
+                    code,
+                    hours[0][0],
+                    upload.data_time + timedelta(hours=1),
+                    f"{name_of(code)}近{len(levels)}个有效小时中{share:.0%}落在限值"
+                    f"{limit.value:g}{limit.unit}的{params.band_low:.0%}至100%之间，"
+                    f"变异系数仅{cv:.1%}，疑似贴限排放",
+                    {
+                        "hourly_values": [round(v, 4) for v in levels],
+                        "share": round(share, 4),
+                        "cv": round(cv, 5),
+                        **limit_evidence(context, code),
+                        "frames": [f for _, _, f in hours],
+                    },
+                    params,
+                )
+            )
+        return findings
+
+
+class O2DilutionParams(RunParams):
+    o2_percent: float = Field(gt=0, lt=21)
+
+
+@register
+class O2Dilution(Rule):
+    """B6 稀释: O2 at or above a threshold while flue gas flows."""
+
+    id = "o2_dilution"
+    version = 1
+    params_model = O2DilutionParams
+    severity = Severity.ALARM
+    title_zh = "氧含量异常（疑似稀释）"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        o2 = upload.values.get(O2_CODE)
+        if upload.cn != REALTIME or o2 is None or o2.level is None:
+            return []
+        params = self.params_for(rules, context, O2_CODE)
+        run: Run = state.setdefault(O2_CODE, Run())
+        if o2.level < params.o2_percent or not running(upload):
+            run.clear()
+            return []
+        run.extend(upload, o2.level)
+        if run.count < params.consecutive or run.reported:
+            return []
+        run.reported = True
+        assert run.start is not None
+        return [
+            self.finding(
+                upload,
+                O2_CODE,
+                run.start,
+                upload.data_time,
+                f"烟气含氧量自{_time(run.start)}起连续{run.count}个实时值不低于"
+                f"{params.o2_percent:g}%（最新{o2.level:g}%），烟气仍在排放，疑似稀释排放",
+                {"o2_values": run.values, "frames": run.frames},
+                params,
+            )
+        ]
+
+
+class FlagAbuseParams(Params):
+    flags: frozenset[str] = Field(min_length=1)
+
+
+@register
+class FlagAbuse(Rule):
+    """B10a 标记滥用: values marked M/C/D whose unmarked value exceeds the limit."""
+
+    id = "flag_abuse"
+    version = 1
+    params_model = FlagAbuseParams
+    severity = Severity.ALARM
+    title_zh = "标记滥用"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        findings = []
+        for code, values in upload.values.items():
+            limit = context.limit(code)
+            if limit is None:
+                continue
+            params = self.params_for(rules, context, code)
+            run: Run = state.setdefault(code, Run())
+            value, used = compliance_value(upload, code, values, limit, rules)
+            if values.flag not in params.flags or value is None or value <= limit.value:
+                run.clear()
+                continue
+            run.extend(upload, round(value, 4))
+            if run.reported:
+                continue
+            run.reported = True
+            findings.append(
+                self.finding(
+                    upload,
+                    code,
+                    upload.data_time,
+                    upload.data_time,
+                    f"{name_of(code)}数据被标记为“{values.flag}”，而其数值"
+                    f"{value:.2f}{limit.unit}超过限值{limit.value:g}{limit.unit}，疑似以标记掩盖超标",
+                    {
+                        **used,
+                        "value": round(value, 4),
+                        "flag": values.flag,
+                        "cn": upload.cn,
+                        **limit_evidence(context, code),
+                        "frames": [upload.frame_id],
+                    },
+                    params,
+                )
+            )
+        return findings
+
+
+# -- missing data (B9) ---------------------------------------------------------
+
+
+class OfflineParams(Params):
+    after_minutes: float = Field(gt=0)
+
+
+@register
+class Offline(Rule):
+    """B9 离线: no upload for a while, by the city's data clock (the newest data
+    time of any device), so replay and accelerated simulation judge alike."""
+
+    id = "offline"
+    version = 1
+    params_model = OfflineParams
+    severity = Severity.WARNING
+    title_zh = "离线/数据缺失"
+    watches_clock = True
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        state["last"] = max(state.get("last", upload.data_time), upload.data_time)
+        state["last_frame"] = upload.frame_id
+        state["reported"] = False
+        return []
+
+    def on_clock(
+        self, state: Any, clock: datetime, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        last: datetime | None = state.get("last")
+        if last is None or state.get("reported"):
+            return []
+        params = self.params_for(rules, context, None)
+        silent = clock - last
+        if silent < timedelta(minutes=params.after_minutes):
+            return []
+        state["reported"] = True
+        probe = Upload(mn=context.mn, cn="", data_time=clock, values={})
+        return [
+            self.finding(
+                probe,
+                None,
+                last,
+                clock,
+                f"自{_time(last)}起已{silent.total_seconds() / 60:.0f}分钟未收到数据（离线）",
+                {"last_data_time": last.isoformat(), "frames": [state.get("last_frame")]},
+                params,
+            )
+        ]
+
+
+# -- electricity (rules.md §3) -------------------------------------------------
+
+
+class TreatmentOffParams(Params):
+    production_on_share: float = Field(gt=0, lt=1)
+    treatment_idle_share: float = Field(gt=0, lt=1)
+    minutes: float = Field(gt=0)
+
+
+POWER = "power_kw"
+
+
+@register
+class TreatmentOff(Rule):
+    """B13 产治不同步: a treatment circuit off or idling while production of the
+    same enterprise runs, for a while."""
+
+    id = "treatment_off"
+    version = 1
+    params_model = TreatmentOffParams
+    severity = Severity.ALARM
+    title_zh = "治污设施未同步运行"
+
+    def scope(self, context: PointContext) -> str:
+        return f"enterprise:{context.enterprise_id}"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        reading = upload.values.get(POWER)
+        if context.meter_id is None or reading is None or reading.level is None:
+            return []
+        params = self.params_for(rules, context, None)
+        rated = context.rated_kw or 0.0
+        production: dict[int, tuple[datetime, bool]] = state.setdefault("production", {})
+        if context.meter_kind == "production":
+            on = rated > 0 and reading.level > params.production_on_share * rated
+            production[context.meter_id] = (upload.data_time, on)
+            return []
+        if context.meter_kind != "treatment":
+            return []
+        fresh = timedelta(minutes=params.minutes)
+        producing = any(on and upload.data_time - seen <= fresh for seen, on in production.values())
+        runs: dict[int, Run] = state.setdefault("treatment", {})
+        run = runs.setdefault(context.meter_id, Run())
+        idle = rated > 0 and reading.level < params.treatment_idle_share * rated
+        if not (producing and idle):
+            run.clear()
+            return []
+        run.extend(upload, reading.level)
+        assert run.start is not None
+        lasted = upload.data_time - run.start
+        if lasted < fresh or run.reported:
+            return []
+        run.reported = True
+        return [
+            self.finding(
+                upload,
+                None,
+                run.start,
+                upload.data_time,
+                f"生产设施运行期间，治污设施用电自{_time(run.start)}起持续"
+                f"{lasted.total_seconds() / 60:.0f}分钟低于额定功率的"
+                f"{params.treatment_idle_share:.0%}（最新{reading.level:g} kW，额定{rated:g} kW），"
+                "疑似治污设施未开启或空转",
+                {
+                    "power_kw": run.values,
+                    "rated_kw": rated,
+                    "meter_id": context.meter_id,
+                    "frames": run.frames,
+                },
+                params,
+            )
+        ]
+
+
+PARAM_MODELS: dict[str, type[Params]] = {
+    rule_id: rule.params_model for rule_id, rule in RULES.items()
+}

@@ -1,0 +1,92 @@
+"""What the rules read and what they find (pure data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+O2_CODE = "a19001"
+FLUE_GAS_FLOW_CODE = "a00000"
+WATER_FLOW_CODE = "w00000"
+PH_CODE = "w01001"
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """One factor's values in one upload (HJ 212 suffixes; None where absent)."""
+
+    rtd: float | None = None
+    avg: float | None = None
+    min: float | None = None
+    max: float | None = None
+    cou: float | None = None
+    flag: str | None = None
+
+    @property
+    def level(self) -> float | None:
+        """The upload's value: Rtd for real-time data, Avg for period data."""
+        return self.rtd if self.rtd is not None else self.avg
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A stored data upload of a monitoring point (or a meter's reading)."""
+
+    mn: str
+    cn: str
+    data_time: datetime  # China Standard Time, naive, as the logger states it
+    values: Mapping[str, Values]
+    frame_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    value: float
+    unit: str
+    basis: str
+    reference_o2: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PointContext:
+    """What the registry says about a monitoring point."""
+
+    mn: str
+    enterprise_id: int | None
+    industry: str | None
+    outlet_kind: str | None  # air / water
+    limits: Mapping[str, tuple[Limit, ...]] = field(default_factory=dict)
+    """Limits in force by pollutant, strictest first."""
+    meter_id: int | None = None
+    meter_kind: str | None = None  # production / treatment / total
+    rated_kw: float | None = None
+
+    def limit(self, pollutant: str) -> Limit | None:
+        limits = self.limits.get(pollutant)
+        return limits[0] if limits else None
+
+
+class Severity(StrEnum):
+    NOTICE = "notice"  # 提示
+    WARNING = "warning"  # 预警
+    ALARM = "alarm"  # 报警
+    SEVERE = "severe"  # 严重
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule found, with the evidence an enforcement officer needs."""
+
+    mn: str
+    pollutant: str | None
+    rule: str
+    rule_version: int
+    window_start: datetime
+    window_end: datetime
+    severity: Severity
+    explanation: str  # plain Chinese
+    evidence: Mapping[str, Any]
+    """Values and times used, the limit, the parameters, flags, frame ids."""
