@@ -118,9 +118,15 @@ def test_pinned_just_under_the_limit() -> None:
     (found,) = run(hours, "pinned")
     assert found.evidence["share"] == 1.0 and found.evidence["cv"] < 0.05
     assert run(hours[:23], "pinned") == []
-    # varied hours near the limit are not "pinned"
-    varied = [air(T0 + timedelta(hours=i), 20.0 + 14.0 * (i % 2), cn="2061") for i in range(48)]
+    # hours in the band that vary are not "pinned"; nor are too few in the band
+    varied = [air(T0 + timedelta(hours=i), 30.0 + 4.5 * (i % 2), cn="2061") for i in range(48)]
     assert run(varied, "pinned") == []
+    rare = [air(T0 + timedelta(hours=i), 33.0 if i % 3 == 0 else 15.0, cn="2061")
+            for i in range(48)]  # fmt: skip
+    assert run(rare, "pinned") == []
+    # one odd hour does not hide a flat top
+    odd = [air(T0, 12.0, cn="2061"), *hours]
+    assert len(run(odd, "pinned")) == 1
 
 
 def test_o2_dilution_while_flue_gas_flows() -> None:

@@ -9,6 +9,7 @@ from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.electricity import electricity_app
 from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.registry import registry_app
+from envwatch.cli.rules import findings_app, rules_app
 from envwatch.cli.serve import serve
 from envwatch.cli.store import archive_app, coverage_command, db_app, gateway
 from envwatch.cli.tokens import token_app
@@ -27,6 +28,8 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(electricity_app, name="electricity")
 app.add_typer(data_app, name="data")
 app.add_typer(token_app, name="token")
+app.add_typer(findings_app, name="findings")
+app.add_typer(rules_app, name="rules")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

@@ -41,8 +41,8 @@ async def run_platform(
     stop: asyncio.Event,
     simulate_scale: float | None = None,
 ) -> None:
-    """Gateway and web until ``stop``; with ``simulate_scale``, the registry's
-    simulated loggers too (faults scripted on some, a few left silent)."""
+    """Gateway, rules processing and web until ``stop``; with ``simulate_scale``,
+    the registry's simulated loggers too (faults scripted on some, a few left silent)."""
     # Imported here so that the codec commands start without the web stack.
     import uvicorn  # noqa: PLC0415
 
@@ -54,9 +54,11 @@ async def run_platform(
     )
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
     from envwatch.hj212.codes import now_cst  # noqa: PLC0415
+    from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
     from envwatch.web.app import create_app  # noqa: PLC0415
 
     gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
+    processing = asyncio.create_task(follow_archive(Processor.create(engine), stop))
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")
     )
@@ -86,7 +88,7 @@ async def run_platform(
         )
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task)
+    await asyncio.gather(gateway, web_task, processing)
 
 
 def serve(

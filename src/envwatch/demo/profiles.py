@@ -66,11 +66,13 @@ def sample(
     *,
     fault: Fault | None = None,
     frozen: dict[str, Reading] | None = None,
+    reference_o2: float | None = None,
 ) -> dict[str, Reading]:
     """The readings of ``factors`` (code -> (level, swing)) at ``when``.
 
-    ``limits`` are the permit limits by code; ``frozen`` is what a CONSTANT
-    fault keeps repeating (filled on first use).
+    ``limits`` are the permit limits by code (at ``reference_o2``, if given:
+    faults aim at the O2-corrected value, as a falsifier would); ``frozen`` is
+    what a CONSTANT fault keeps repeating (filled on first use).
     """
     kind = fault.kind if fault is not None and fault.active(when) else None
     if kind is FaultKind.CONSTANT and frozen:
@@ -88,20 +90,29 @@ def sample(
         frozen.update(readings)
         return readings
     polluting = [code for code in readings if code in limits]
+    o2 = readings.get(O2_CODE)
+    # Measured value per corrected value: the falsifier aims at what is judged.
+    to_measured = (
+        (21 - o2.value) / (21 - reference_o2)
+        if reference_o2 is not None and o2 is not None and o2.value < _SIMULATED_O2_CEILING
+        else 1.0
+    )
     if kind is FaultKind.EXCEEDANCE or kind is FaultKind.FLAG_ABUSE:
         flag = rng.choice("MCD") if kind is FaultKind.FLAG_ABUSE else "N"
         for code in polluting:
-            readings[code] = Reading(round(limits[code] * rng.uniform(1.3, 1.8), 3), flag)
+            value = limits[code] * rng.uniform(1.3, 1.8) * to_measured
+            readings[code] = Reading(round(value, 3), flag)
     elif kind is FaultKind.ZEROS:
         for code in polluting:
             readings[code] = Reading(0.0)
     elif kind is FaultKind.PINNED:
         for code in polluting:
-            readings[code] = Reading(round(limits[code] * rng.uniform(0.92, 0.98), 3))
+            value = limits[code] * rng.uniform(0.92, 0.98) * to_measured
+            readings[code] = Reading(round(value, 3))
     elif kind is FaultKind.O2_DILUTION and O2_CODE in readings:
-        o2 = rng.uniform(18.5, 19.5)
-        dilution = (21 - o2) / (21 - readings[O2_CODE].value)
-        readings[O2_CODE] = Reading(round(o2, 2))
+        diluted_o2 = rng.uniform(18.5, 19.5)
+        dilution = (21 - diluted_o2) / (21 - readings[O2_CODE].value)
+        readings[O2_CODE] = Reading(round(diluted_o2, 2))
         for code in polluting:
             readings[code] = Reading(round(readings[code].value * dilution, 3))
     return readings

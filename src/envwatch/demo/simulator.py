@@ -270,6 +270,7 @@ class SimLogger:
             self.rng,
             fault=fault,
             frozen=self.frozen,
+            reference_o2=self.point.reference_o2,
         )
         return build_frame(self.point, cn, data_time, readings, qn), qn
 

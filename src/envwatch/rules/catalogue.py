@@ -386,7 +386,8 @@ class Constant(_RunRule):
     condition_zh = "保持不变"
 
     def holds(self, value: float, run: Run, params: Any) -> bool:
-        return run.anchor is None or abs(value - run.anchor) <= params.epsilon
+        # Runs of zeros are the zero rule's: one fault, one finding.
+        return value != 0 and (run.anchor is None or abs(value - run.anchor) <= params.epsilon)
 
 
 @register
@@ -484,8 +485,8 @@ class Pinned(Rule):
             levels = [v for _, v, _ in hours]
             in_band = [v for v in levels if params.band_low * limit.value <= v < limit.value]
             share = len(in_band) / len(levels)
-            mean = statistics.fmean(levels)
-            cv = statistics.pstdev(levels) / mean if mean > 0 else 0.0
+            # How flat the top is: the variation of the hours in the band.
+            cv = statistics.pstdev(in_band) / statistics.fmean(in_band) if in_band else 1.0
             pinned = share >= params.min_share and cv < params.max_cv
             if not pinned:
                 state[reported_key] = False
@@ -501,7 +502,7 @@ class Pinned(Rule):
                     upload.data_time + timedelta(hours=1),
                     f"{name_of(code)}近{len(levels)}个有效小时中{share:.0%}落在限值"
                     f"{limit.value:g}{limit.unit}的{params.band_low:.0%}至100%之间，"
-                    f"变异系数仅{cv:.1%}，疑似贴限排放",
+                    f"且这些小时的变异系数仅{cv:.1%}，疑似贴限排放",
                     {
                         "hourly_values": [round(v, 4) for v in levels],
                         "share": round(share, 4),

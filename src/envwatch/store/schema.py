@@ -8,8 +8,10 @@ states them, stored without zone; times envwatch takes itself
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -229,3 +231,38 @@ class ApiToken(Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class FindingRecord(Base):
+    """A rule's finding, with its evidence. One per (rule, MN, pollutant, window
+    start): streaming and replay store the same finding once."""
+
+    __tablename__ = "finding"
+    __table_args__ = (
+        UniqueConstraint("rule", "mn", "pollutant", "window_start"),
+        Index("ix_finding_window", "window_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    mn: Mapped[str] = mapped_column(String(32))
+    pollutant: Mapped[str] = mapped_column(String(16))
+    """The factor code, or "" for a device-wide finding (offline, electricity)."""
+    rule: Mapped[str] = mapped_column(String(32))
+    rule_version: Mapped[int] = mapped_column(Integer)
+    rule_set_version: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    """China Standard Time, naive, like the data times it is about."""
+    window_end: Mapped[datetime] = mapped_column(DateTime)
+    severity: Mapped[str] = mapped_column(String(16))
+    explanation: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessingCursor(Base):
+    """How far a processing worker got through the archive (by frame id)."""
+
+    __tablename__ = "processing_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_frame_id: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,94 @@
+"""``envwatch findings list`` and ``envwatch rules replay``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import select
+
+from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.processing.worker import replay
+from envwatch.settings import get_settings
+from envwatch.store.db import make_engine
+from envwatch.store.schema import FindingRecord
+
+findings_app = typer.Typer(help="Findings of the rules (去伪存真).")
+rules_app = typer.Typer(help="The rules engine.")
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL.")]
+
+
+def _cst(moment: datetime) -> str:
+    return moment.replace(tzinfo=CHINA_STANDARD_TIME).isoformat()
+
+
+def _time(text: str) -> datetime:
+    """A China Standard Time moment: ISO 8601 (with or without zone) or YYYYMMDDhhmmss."""
+    try:
+        if text.isdigit() and len(text) == 14:
+            return datetime.strptime(text, "%Y%m%d%H%M%S")
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a time (ISO 8601 or YYYYMMDDhhmmss)") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+    return moment
+
+
+def finding_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "mn": row.mn,
+        "pollutant": row.pollutant or None,
+        "rule": row.rule,
+        "rule_version": row.rule_version,
+        "window_start": _cst(row.window_start),
+        "window_end": _cst(row.window_end),
+        "severity": row.severity,
+        "explanation": row.explanation,
+        "evidence": row.evidence,
+    }
+
+
+@findings_app.command("list")
+def list_command(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+    mn: Annotated[str | None, typer.Option("--mn", help="Only this device.")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help="Only this rule.")] = None,
+) -> None:
+    """The findings, oldest first: as JSON lines {"id", "mn", "pollutant", "rule",
+    "rule_version", "window_start", "window_end", "severity", "explanation", "evidence"}."""
+    query = select(FindingRecord).order_by(FindingRecord.window_start, FindingRecord.id)
+    if mn is not None:
+        query = query.where(FindingRecord.mn == mn)
+    if rule is not None:
+        query = query.where(FindingRecord.rule == rule)
+    engine = make_engine(db or get_settings().database_url)
+    with engine.connect() as connection:
+        for row in connection.execute(query.execution_options(yield_per=1000)):
+            if as_json:
+                typer.echo(json.dumps(finding_json(row), ensure_ascii=False))
+            else:
+                typer.echo(
+                    f"{row.window_start:%Y-%m-%d %H:%M} {row.severity:7} {row.rule:14} "
+                    f"{row.mn} {row.pollutant or '-'}: {row.explanation}"
+                )
+
+
+@rules_app.command("replay")
+def replay_command(
+    since: Annotated[str, typer.Option("--since", help="From (China Standard Time).")],
+    until: Annotated[str, typer.Option("--until", help="Until, exclusive.")],
+    db: DbOption = None,
+) -> None:
+    """Recompute the findings of the stored uploads with DataTime in [since, until):
+    the window's findings are replaced by what the current rules find."""
+    start, end = _time(since), _time(until)
+    if end <= start:
+        raise typer.BadParameter("--until must be after --since")
+    count = replay(make_engine(db or get_settings().database_url), start, end)
+    typer.echo(json.dumps({"since": _cst(start), "until": _cst(end), "findings": count}))

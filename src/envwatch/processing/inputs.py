@@ -1,0 +1,125 @@
+"""What the rules engine reads from the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from envwatch.electricity.hj212 import ElectricityCodes
+from envwatch.rules.catalogue import POWER
+from envwatch.rules.model import Limit, PointContext, Upload, Values
+from envwatch.store.schema import (
+    Enterprise,
+    Measurement,
+    Meter,
+    MonitoringPoint,
+    Outlet,
+    PermitLimit,
+)
+
+
+def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
+    """Every registered device as the rules see it; limits in force at ``now``
+    (China Standard Time, naive), strictest first."""
+    with engine.connect() as connection:
+        points = connection.execute(
+            select(
+                MonitoringPoint.mn,
+                MonitoringPoint.enterprise_id,
+                MonitoringPoint.outlet_id,
+                Enterprise.industry_code,
+                Outlet.kind,
+            )
+            .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+            .outerjoin(Outlet, MonitoringPoint.outlet_id == Outlet.id)
+        ).all()
+        limits: dict[int, dict[str, list[Limit]]] = {}
+        for row in connection.execute(
+            select(PermitLimit).where(
+                PermitLimit.outlet_id.is_not(None), PermitLimit.valid_from <= now
+            )
+        ):
+            if row.valid_to is not None and row.valid_to <= now:
+                continue
+            limits.setdefault(row.outlet_id, {}).setdefault(row.pollutant, []).append(
+                Limit(row.limit_value, row.unit, row.basis, row.reference_o2)
+            )
+        meters = {
+            row.mn: row
+            for row in connection.execute(
+                select(Meter.id, Meter.mn, Meter.kind, Meter.rated_kw).where(Meter.mn.is_not(None))
+            )
+        }
+    contexts = {}
+    for point in points:
+        meter = meters.get(point.mn)
+        by_pollutant = limits.get(point.outlet_id or -1, {})
+        contexts[point.mn] = PointContext(
+            mn=point.mn,
+            enterprise_id=point.enterprise_id,
+            industry=point.industry_code,
+            outlet_kind=point.kind,
+            limits={
+                code: tuple(sorted(found, key=lambda limit: limit.value))
+                for code, found in by_pollutant.items()
+            },
+            meter_id=None if meter is None else meter.id,
+            meter_kind=None if meter is None else meter.kind,
+            rated_kw=None if meter is None else meter.rated_kw,
+        )
+    return contexts
+
+
+def _values(row: Any) -> Values:
+    return Values(rtd=row.rtd, avg=row.avg, min=row.min, max=row.max, cou=row.cou, flag=row.flag)
+
+
+def uploads_after(
+    connection: Connection,
+    last_frame_id: int,
+    codes: ElectricityCodes,
+    *,
+    limit_frames: int = 2000,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[Upload]:
+    """Stored uploads of frames after ``last_frame_id``, in arrival order
+    (optionally only those with DataTime in [since, until)). A meter's power
+    factor is given to the rules as ``power_kw``."""
+    conditions = [Measurement.frame_id > last_frame_id]
+    if since is not None:
+        conditions.append(Measurement.data_time >= since)
+    if until is not None:
+        conditions.append(Measurement.data_time < until)
+    frames = (
+        select(Measurement.frame_id)
+        .where(*conditions)
+        .distinct()
+        .order_by(Measurement.frame_id)
+        .limit(limit_frames)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(Measurement)
+        .where(Measurement.frame_id.in_(select(frames.c.frame_id)))
+        .order_by(Measurement.frame_id, Measurement.pollutant)
+    ).all()
+    current: list[Any] = []
+    for row in rows:
+        if current and current[0].frame_id != row.frame_id:
+            yield _upload(current, codes)
+            current = []
+        current.append(row)
+    if current:
+        yield _upload(current, codes)
+
+
+def _upload(rows: list[Any], codes: ElectricityCodes) -> Upload:
+    first = rows[0]
+    values = {row.pollutant: _values(row) for row in rows}
+    if codes.power_kw in values:
+        values[POWER] = values[codes.power_kw]
+    return Upload(first.mn, first.cn, first.data_time, values, first.frame_id)

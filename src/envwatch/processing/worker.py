@@ -1,0 +1,175 @@
+"""The rules engine over the store: following the archive as frames commit
+(``Processor``), or over stored history (``replay``); findings stored once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from envwatch.electricity.hj212 import ElectricityCodes, default_codes
+from envwatch.hj212.codes import now_cst
+from envwatch.processing.inputs import load_contexts, uploads_after
+from envwatch.rules.engine import RuleEngine, default_rule_set
+from envwatch.rules.model import Finding
+from envwatch.rules.parameters import RuleSet
+from envwatch.store.schema import FindingRecord, ProcessingCursor
+
+log = logging.getLogger(__name__)
+
+STREAM_CURSOR = "rules"
+
+
+def _finding_row(finding: Finding, rule_set_version: str) -> dict[str, Any]:
+    return {
+        "mn": finding.mn,
+        "pollutant": finding.pollutant or "",
+        "rule": finding.rule,
+        "rule_version": finding.rule_version,
+        "rule_set_version": rule_set_version,
+        "window_start": finding.window_start,
+        "window_end": finding.window_end,
+        "severity": str(finding.severity),
+        "explanation": finding.explanation,
+        "evidence": dict(finding.evidence),
+        "found_at": datetime.now(UTC),
+    }
+
+
+def store_findings(
+    connection: Connection, findings: Iterable[Finding], rule_set_version: str
+) -> int:
+    """Insert ``findings`` unless already stored (same rule, MN, pollutant and
+    window start); how many were offered."""
+    rows = [_finding_row(finding, rule_set_version) for finding in findings]
+    if rows:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        connection.execute(dialect.insert(FindingRecord).on_conflict_do_nothing(), rows)
+    return len(rows)
+
+
+@dataclass
+class Processor:
+    """Follows the archive: each pass feeds the uploads committed since the last
+    pass to the engine and stores the findings and the cursor in one transaction."""
+
+    engine: Engine
+    rule_set: RuleSet
+    codes: ElectricityCodes
+    rules: RuleEngine | None = None
+    last_frame_id: int | None = None
+    findings: int = 0
+
+    @classmethod
+    def create(cls, engine: Engine, rule_set: RuleSet | None = None) -> Processor:
+        return cls(engine, rule_set or default_rule_set(), default_codes())
+
+    def refresh_registry(self) -> None:
+        contexts = load_contexts(self.engine, now_cst().replace(tzinfo=None))
+        if self.rules is None:
+            self.rules = RuleEngine(self.rule_set, contexts)
+        else:
+            self.rules.contexts = contexts
+
+    def run_once(self) -> int:
+        """One pass; the number of uploads processed."""
+        if self.rules is None:
+            self.refresh_registry()
+        assert self.rules is not None
+        with self.engine.begin() as connection:
+            if self.last_frame_id is None:
+                self.last_frame_id = (
+                    connection.execute(
+                        select(ProcessingCursor.last_frame_id).where(
+                            ProcessingCursor.name == STREAM_CURSOR
+                        )
+                    ).scalar()
+                    or 0
+                )
+            uploads = list(uploads_after(connection, self.last_frame_id, self.codes))
+            if not uploads:
+                return 0
+            found: list[Finding] = []
+            for upload in uploads:
+                found += self.rules.feed(upload)
+            found += self.rules.advance_clock()
+            self.findings += store_findings(connection, found, self.rule_set.version)
+            last = max(upload.frame_id or 0 for upload in uploads)
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            upsert = dialect.insert(ProcessingCursor).values(name=STREAM_CURSOR, last_frame_id=last)
+            connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[ProcessingCursor.name], set_={"last_frame_id": last}
+                )
+            )
+        self.last_frame_id = last
+        return len(uploads)
+
+
+async def follow_archive(
+    processor: Processor,
+    stop: asyncio.Event,
+    *,
+    interval_s: float = 0.2,
+    registry_refresh_s: float = 60.0,
+) -> None:
+    """Run passes until ``stop``: at once while there is a backlog, else every ``interval_s``."""
+    loop = asyncio.get_running_loop()
+    refreshed = loop.time()
+    while not stop.is_set():
+        try:
+            if loop.time() - refreshed > registry_refresh_s:
+                await asyncio.to_thread(processor.refresh_registry)
+                refreshed = loop.time()
+            processed = await asyncio.to_thread(processor.run_once)
+        except Exception as error:  # the store may be down: try again later
+            log.warning("rules pass failed: %s", error)
+            processed = 0
+        if not processed:
+            with contextlib.suppress(TimeoutError):  # no backlog: wait a little
+                await asyncio.wait_for(stop.wait(), interval_s)
+
+
+def replay(
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    rule_set: RuleSet | None = None,
+) -> int:
+    """Recompute the findings of uploads with DataTime in [since, until) (China
+    Standard Time, naive): the window's findings are replaced by what the
+    current rules find. The number of findings."""
+    rule_set = rule_set or default_rule_set()
+    rules = RuleEngine(rule_set, load_contexts(engine, now_cst().replace(tzinfo=None)))
+    codes = default_codes()
+    found: list[Finding] = []
+    with engine.begin() as connection:
+        for upload in _all_uploads(connection, codes, since, until):
+            found += rules.feed(upload)
+            found += rules.advance_clock()
+        connection.execute(
+            delete(FindingRecord).where(
+                FindingRecord.window_start >= since, FindingRecord.window_start < until
+            )
+        )
+        store_findings(connection, found, rule_set.version)
+    return len(found)
+
+
+def _all_uploads(
+    connection: Connection, codes: ElectricityCodes, since: datetime, until: datetime
+) -> Iterator[Any]:
+    last = 0
+    while True:
+        batch = list(uploads_after(connection, last, codes, since=since, until=until))
+        if not batch:
+            return
+        yield from batch
+        last = max(upload.frame_id or 0 for upload in batch)
