@@ -19,7 +19,7 @@ from envwatch.demo.seed import seed_demo
 from envwatch.demo.simulator import SimPoint, load_points, simulate
 from envwatch.gateway.committer import GroupCommitter
 from envwatch.gateway.server import Gateway, load_devices
-from envwatch.processing.worker import Processor, follow_archive
+from envwatch.processing.worker import Processor, follow_archive, replay
 from envwatch.rules.catalogue import PARAM_MODELS
 from envwatch.rules.parameters import DEFAULT_RULES_FILE, load_rule_set
 from envwatch.settings import Settings
@@ -124,3 +124,38 @@ def test_simulated_faults_become_findings(
     assert set(lines[0]) == {"id", "mn", "pollutant", "rule", "rule_version", "window_start",
                              "window_end", "severity", "explanation", "evidence"}  # fmt: skip
     assert lines[0]["window_start"].endswith("+08:00")
+
+
+def test_replay_finds_what_streaming_found(engine: Engine, tmp_path: Path) -> None:
+    seed_demo(engine)
+    points, faults, _ = pick(load_points(engine))
+
+    async def scenario() -> None:
+        committer = GroupCommitter(Archive(engine).write_batch)
+        committer.start()
+        gateway = Gateway(Settings(database_url="unused"), committer, load_devices(engine))
+        await gateway.start("127.0.0.1", 0)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(4.0, stop.set)
+        await simulate(points, "127.0.0.1", gateway.port, scale=3600.0, stop=stop,
+                       faults=faults, start=NOON - timedelta(minutes=1))  # fmt: skip
+        await gateway.stop()
+        await committer.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 120))
+    processor = Processor.create(engine)
+    while processor.run_once():
+        pass
+
+    def stored() -> set[tuple[str, str, str, datetime]]:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(FindingRecord.rule, FindingRecord.mn, FindingRecord.pollutant,
+                       FindingRecord.window_start)
+            ).all()  # fmt: skip
+        return {(r.rule, r.mn, r.pollutant, r.window_start) for r in rows}
+
+    streamed = stored()
+    assert {rule for rule, *_ in streamed} >= {"constant", "zero", "o2_dilution", "exceedance"}
+    replay(engine, NOON - timedelta(days=1), NOON + timedelta(days=2))
+    assert stored() == streamed
