@@ -217,3 +217,18 @@ def test_errors_name_file_line_and_key(
     path.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
     with pytest.raises(ConfigError, match=expected):
         load_rule_set(PARAM_MODELS, path)
+
+
+def test_a_spike_against_the_recent_median() -> None:
+    base = [air(t, 20.0 + (i % 5) * 0.3) for i, t in enumerate(every(30, 40))]
+    spike = air(T0 + timedelta(minutes=30), 80.0)
+    back = air(T0 + timedelta(minutes=31), 20.3)
+    (found,) = run([*base, spike, back], "spike")
+    assert found.evidence["value"] == 80.0 and found.evidence["median"] == pytest.approx(20.6)
+    assert found.window_start == spike.data_time
+    # a moderate rise, too little history, or a lasting shift is no spike
+    assert run([*base, air(T0 + timedelta(minutes=30), 25.0), back], "spike") == []
+    assert run([*base[:10], spike, back], "spike") == []
+    shift = [air(T0 + timedelta(minutes=30 + i), -2.0) for i in range(5)]
+    assert run([*base, *shift], "spike") == []
+    assert run([*base, *shift, air(T0 + timedelta(minutes=40), 20.3)], "spike") == []

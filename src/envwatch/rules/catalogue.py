@@ -614,6 +614,81 @@ class FlagAbuse(Rule):
         return findings
 
 
+class SpikeParams(Params):
+    window: int = Field(ge=5)
+    threshold: float = Field(gt=0)
+    min_relative: float = Field(ge=0)
+
+
+@register
+class Spike(Rule):
+    """突变 spike: one real-time value far from the recent median, by a robust
+    z-score (median absolute deviation) and by a share of the median, with the
+    next value back at the baseline."""
+
+    id = "spike"
+    version = 1
+    params_model = SpikeParams
+    severity = Severity.NOTICE
+    title_zh = "数据突变"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        if upload.cn != REALTIME or not running(upload):
+            return []
+        findings = []
+        for code, values in upload.values.items():
+            level = values.level
+            if level is None or code in NON_POLLUTANTS:
+                continue
+            params = self.params_for(rules, context, code)
+            recent: deque[float] = state.setdefault(code, deque(maxlen=params.window))
+            pending_key = f"{code}:pending"
+            # A candidate is a spike only if the next value is back at the
+            # baseline: a lasting shift (zeros, a stop) is other rules' business.
+            pending: tuple[Upload, float, float, float] | None = state.pop(pending_key, None)
+            shift_key = f"{code}:shift"
+            if pending is not None:
+                candidate, value, median, spread = pending
+                state[shift_key] = abs(level - median) > params.threshold * spread
+                if not state[shift_key]:
+                    findings.append(
+                        self.finding(
+                            candidate,
+                            code,
+                            candidate.data_time,
+                            upload.data_time,
+                            f"{name_of(code)}实时值{value:g}偏离近{params.window}个值的中位数"
+                            f"{median:g}达{abs(value - median) / spread:.1f}倍稳健标准差，"
+                            "随即恢复，数据突变",
+                            {
+                                "value": value,
+                                "median": median,
+                                "robust_sd": round(spread, 6),
+                                "next_value": level,
+                                "frames": [candidate.frame_id, upload.frame_id],
+                            },
+                            params,
+                        )
+                    )
+            elif len(recent) == params.window:
+                median = statistics.median(recent)
+                spread = 1.4826 * statistics.median(abs(v - median) for v in recent)
+                deviation = abs(level - median)
+                outlier = (
+                    spread > 0
+                    and deviation > params.threshold * spread
+                    and deviation > params.min_relative * abs(median)
+                )
+                if outlier and not state.get(shift_key):
+                    state[pending_key] = (upload, level, median, spread)
+                elif not outlier:
+                    state[shift_key] = False
+            recent.append(level)
+        return findings
+
+
 # -- missing data (B9) ---------------------------------------------------------
 
 

@@ -1,0 +1,262 @@
+"""Rules benchmark: detection and throughput on a labelled synthetic fleet,
+ours beside SaQC's.
+
+The fleet (``rules_fleet.py``): N devices × M minutes of one pollutant, most
+with one fault at a known place (constant run, zeros, negatives, a gap, a
+spike). envwatch's engine streams the minutes as they would arrive, all
+devices interleaved; per pattern it prints recall (devices whose fault was
+found by the matching rule) and precision (findings of that rule that lie on
+such a fault), and the points checked per second. Replay: the same rules over
+a stored subset, read back from SQLite. SaQC (saqc from PyPI, in its own venv
+``.venv-saqc``, made on first use from ``requirements-saqc.txt``; or the
+Python in ENVWATCH_SAQC_PYTHON) runs its tests for the same patterns on the
+same fleet.
+
+Prints one JSON object. ``--quick`` for a short smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+sys.path.insert(0, str(Path(__file__).parent))
+from envwatch.processing.worker import replay
+from envwatch.rules.engine import RuleEngine, default_rule_set
+from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
+from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
+from envwatch.store.db import make_engine, upgrade
+from envwatch.store.schema import (
+    County,
+    Enterprise,
+    MonitoringPoint,
+    Outlet,
+    PermitLimit,
+)
+from rules_fleet import PATTERNS, Device, fleet
+
+HERE = Path(__file__).parent
+START = datetime(2026, 1, 5)
+POLLUTANT = "a21026"
+FLOW = "a00000"
+RULE_OF = {"constant": "constant", "zeros": "zero", "negative": "negative",
+           "gap": "offline", "spike": "spike"}  # fmt: skip
+LIMIT = Limit(200.0, "mg/m³", "基准测试限值", None)
+
+
+def context(device: Device) -> PointContext:
+    return PointContext(device.mn, 1, "4411", "air", {POLLUTANT: (LIMIT,)})
+
+
+def upload(device: Device, minute: int, value: float) -> Upload:
+    values = {POLLUTANT: Values(rtd=value, flag="N"), FLOW: Values(rtd=100.0, flag="N")}
+    return Upload(device.mn, "2011", START + timedelta(minutes=minute), values, None)
+
+
+def stream(devices: list[Device], minutes: int) -> tuple[list[Finding], float, int]:
+    engine = RuleEngine(default_rule_set(), {d.mn: context(d) for d in devices})
+    found: list[Finding] = []
+    points = 0
+    started = time.perf_counter()
+    for minute in range(minutes):
+        for device in devices:
+            value = device.values[minute]
+            if value is None:
+                continue
+            found += engine.feed(upload(device, minute, value))
+            points += 1
+        found += engine.advance_clock(START + timedelta(minutes=minute))
+    return found, time.perf_counter() - started, points
+
+
+def score(devices: list[Device], found: list[Finding]) -> dict[str, Any]:
+    by_mn = {device.mn: device for device in devices}
+    injected: dict[str, int] = defaultdict(int)
+    for device in devices:
+        if device.fault is not None:
+            injected[device.fault.pattern] += 1
+    detected: dict[str, set[str]] = defaultdict(set)
+    true: dict[str, int] = defaultdict(int)
+    total: dict[str, int] = defaultdict(int)
+    for finding in found:
+        total[finding.rule] += 1
+        fault = by_mn[finding.mn].fault
+        if fault is None or RULE_OF[fault.pattern] != finding.rule:
+            continue
+        start = START + timedelta(minutes=fault.start - 1)
+        end = START + timedelta(minutes=fault.start + fault.length + 1)
+        if finding.window_start <= end and finding.window_end >= start:
+            true[finding.rule] += 1
+            detected[fault.pattern].add(finding.mn)
+    return {
+        pattern: {
+            "rule": RULE_OF[pattern],
+            "injected": injected[pattern],
+            "recall": round(len(detected[pattern]) / injected[pattern], 4)
+            if injected[pattern]
+            else None,
+            "precision": round(true[RULE_OF[pattern]] / total[RULE_OF[pattern]], 4)
+            if total[RULE_OF[pattern]]
+            else None,
+        }
+        for pattern in PATTERNS
+    }
+
+
+def register(engine: Engine, devices: list[Device]) -> None:
+    """A county, an enterprise with one flue-gas outlet and its limit, and the devices."""
+    enterprise = {"id": 1, "name": "基准测试企业", "credit_code": "X", "county_code": "371502",
+                  "industry_code": "4411"}  # fmt: skip
+    outlet = {"id": 1, "enterprise_id": 1, "code": "DA001", "name": "排放口", "kind": "air"}
+    limit = {
+        "enterprise_id": 1,
+        "outlet_id": 1,
+        "pollutant": POLLUTANT,
+        "unit": LIMIT.unit,
+        "limit_value": LIMIT.value,
+        "basis": LIMIT.basis,
+        "valid_from": datetime(2020, 1, 1),
+    }
+    points = [{"mn": d.mn, "pw": "123456", "enterprise_id": 1, "outlet_id": 1, "st": "31"}
+              for d in devices]  # fmt: skip
+    with engine.begin() as connection:
+        for table, rows in (
+            (County, [{"code": "371502", "name_zh": "东昌府区"}]),
+            (Enterprise, [enterprise]),
+            (Outlet, [outlet]),
+            (PermitLimit, [limit]),
+            (MonitoringPoint, points),
+        ):
+            connection.execute(table.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+def measure_replay(devices: list[Device], minutes: int) -> dict[str, Any]:
+    """Store the devices' uploads, then time ``replay`` over them."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'replay.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        register(engine, devices)
+        archive = Archive(engine)
+        now = datetime.now(UTC)
+        batch: list[ReceivedFrame] = []
+        for minute in range(minutes):
+            for device in devices:
+                value = device.values[minute]
+                if value is None:
+                    continue
+                moment = START + timedelta(minutes=minute)
+                rows = (
+                    MeasurementRow(device.mn, "2011", moment, POLLUTANT, rtd=value, flag="N"),
+                    MeasurementRow(device.mn, "2011", moment, FLOW, rtd=100.0, flag="N"),
+                )
+                batch.append(
+                    ReceivedFrame(
+                        now, "bench", b"##", "accepted", mn=device.mn, cn="2011", measurements=rows
+                    )
+                )
+                if len(batch) >= 2000:
+                    archive.write_batch(batch)
+                    batch = []
+        if batch:
+            archive.write_batch(batch)
+        points = sum(1 for d in devices for v in d.values[:minutes] if v is not None)
+        started = time.perf_counter()
+        findings = replay(engine, START - timedelta(days=1), START + timedelta(minutes=minutes + 1))
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    return {"devices": len(devices), "minutes": minutes, "points": points, "findings": findings,
+            "seconds": round(seconds, 3), "points_per_second": round(points / seconds)}  # fmt: skip
+
+
+def saqc_python() -> Path | None:
+    configured = os.environ.get("ENVWATCH_SAQC_PYTHON")
+    if configured:
+        return Path(configured)
+    venv = HERE.parent / ".venv-saqc"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        made = subprocess.run([sys.executable, "-m", "venv", str(venv)], check=False)
+        if made.returncode != 0:
+            return None
+        requirements = HERE / "requirements-saqc.txt"
+        installed = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)], check=False
+        )
+        if installed.returncode != 0:
+            return None
+    return python
+
+
+def run_saqc(devices: int, minutes: int) -> dict[str, Any]:
+    python = saqc_python()
+    if python is None:
+        return {"skipped": "could not install saqc (bench/requirements-saqc.txt)"}
+    done = subprocess.run(
+        [str(python), str(HERE / "rules_saqc.py"), str(devices), str(minutes)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return {"skipped": f"saqc run failed: {done.stderr.strip()[-500:]}"}
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--minutes", type=int, default=7 * 24 * 60)
+    parser.add_argument("--replay-devices", type=int, default=50)
+    parser.add_argument("--no-saqc", action="store_true", help="leave SaQC out")
+    args = parser.parse_args()
+    devices_n = 25 if args.quick else args.devices
+    minutes = 24 * 60 if args.quick else args.minutes
+    devices = fleet(devices_n, minutes)
+    found, seconds, points = stream(devices, minutes)
+    result: dict[str, Any] = {
+        "benchmark": "envwatch rules (labelled synthetic fleet)",
+        "quick": args.quick,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "devices": devices_n,
+        "minutes": minutes,
+        "targets": {"recall": 0.95, "precision": 0.9, "points_per_second_vs_saqc": 10},
+        "envwatch": {
+            "streaming": {
+                "points": points,
+                "seconds": round(seconds, 3),
+                "points_per_second": round(points / seconds),
+                "findings": len(found),
+            },
+            "per_pattern": score(devices, found),
+            "replay": measure_replay(devices[: args.replay_devices], min(minutes, 24 * 60)),
+        },
+    }  # fmt: skip
+    if not args.no_saqc:
+        saqc = run_saqc(devices_n, minutes)
+        result["saqc"] = saqc
+        if "points_per_second" in saqc:
+            # SaQC runs one test per pattern over every point; envwatch runs every rule.
+            per_test = saqc["points_per_second"] / len(PATTERNS)
+            result["envwatch_vs_saqc_points_per_second"] = round(
+                result["envwatch"]["streaming"]["points_per_second"] / per_test, 3
+            )
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Smoke test of ``bench/rules.py --quick --no-saqc``: it runs, scores every
+injected pattern and measures streaming and replay. No timing thresholds:
+timing goals live in the benchmark's own output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "rules.py"
+
+
+def test_the_rules_benchmark_runs_and_scores_every_pattern() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--no-saqc"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    report = json.loads(done.stdout)
+    ours = report["envwatch"]
+    assert set(ours["per_pattern"]) == {"constant", "zeros", "negative", "gap", "spike"}
+    for pattern, figures in ours["per_pattern"].items():
+        assert figures["injected"] > 0, pattern
+        assert 0 <= figures["recall"] <= 1 and 0 <= figures["precision"] <= 1, pattern
+    assert ours["streaming"]["points"] > 30_000
+    assert ours["replay"]["points"] > 0 and ours["replay"]["findings"] > 0
+    assert "saqc" not in report
