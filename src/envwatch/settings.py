@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         description="Factor codes of meters reporting over HJ 212 (a TOML file like "
         "envwatch/electricity/hj212_codes.toml; None: envwatch's defaults)",
     )
+    rules_file: Path | None = Field(
+        default=None,
+        description="The rules' thresholds (a TOML file like envwatch/rules/rules.toml; "
+        "None: envwatch's defaults)",
+    )
     archive_writer_process: bool = Field(
         default=True,
         description="Store frames from a child process, so storing and serving use two "

@@ -3,6 +3,7 @@ lost or failing child never gets a batch acknowledged."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -138,3 +139,21 @@ def test_ctrl_c_to_the_process_group_does_not_kill_the_child_mid_batch(
     os.kill(writer.pid, signal.SIGTERM)
     writer.write_batch([frame("2")])
     assert writer.starts == 1
+
+
+def test_a_child_killed_while_idle_is_replaced_for_the_next_batch(
+    writer: ArchiveProcess, engine: Engine
+) -> None:
+    writer.write_batch([frame("1")])
+    assert writer.pid is not None
+    os.kill(writer.pid, signal.SIGKILL)
+    # Sent before the death shows: that batch fails unacknowledged (its fate is
+    # unknown); sent after: it goes to a new child. Either way the next one is stored.
+    with contextlib.suppress(WriterFailedError):
+        writer.write_batch([frame("2")])
+    writer.write_batch([frame("3")])
+    assert writer.starts == 2
+    with engine.connect() as connection:
+        qns = set(connection.execute(select(ArchivedFrame.qn)).scalars())
+    assert {"1", "3"} <= qns
+    assert verify(engine).broken == ()

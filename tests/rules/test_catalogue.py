@@ -232,3 +232,43 @@ def test_a_spike_against_the_recent_median() -> None:
     shift = [air(T0 + timedelta(minutes=30 + i), -2.0) for i in range(5)]
     assert run([*base, *shift], "spike") == []
     assert run([*base, *shift, air(T0 + timedelta(minutes=40), 20.3)], "spike") == []
+
+
+def minute_data(start: datetime, values: list[float]) -> list[Upload]:
+    return [
+        Upload(MN, "2051", start + timedelta(minutes=10 * i), {"a21026": Values(avg=v, flag="N")})
+        for i, v in enumerate(values)
+    ]
+
+
+def test_an_hourly_upload_must_agree_with_its_own_minute_data() -> None:
+    minutes = minute_data(T0, [10.0, 12.0, 11.0, 13.0, 12.0, 14.0])  # mean 12.0
+    hourly = Upload(MN, "2061", T0, {"a21026": Values(avg=15.0, flag="N")})
+    (found,) = run([*minutes, hourly], "hourly_mismatch")
+    assert found.evidence["minute_mean"] == 12.0 and found.window_start == T0
+    agreeing = Upload(MN, "2061", T0, {"a21026": Values(avg=12.5, flag="N")})
+    assert run([*minutes, agreeing], "hourly_mismatch") == []
+    # four 10-minute records are 40 minutes: too few to say what the hour was
+    assert run([*minutes[:4], hourly], "hourly_mismatch") == []
+
+
+def water_hour(when: datetime, cod: float, volume: float) -> Upload:
+    values = {"w01018": Values(avg=cod, flag="N"), "w00000": Values(avg=1.0, cou=volume, flag="N")}
+    return Upload("W1", "2061", when, values)
+
+
+def test_a_wastewater_day_is_judged_on_its_flow_weighted_mean() -> None:
+    # 12 hours of 40 mg/L at 100 m³ and 12 of 60 at 300: flow-weighted 55 > 50
+    # (the arithmetic mean, 50, would pass).
+    day = [water_hour(T0.replace(hour=h), 40.0 if h < 12 else 60.0, 100.0 if h < 12 else 300.0)
+           for h in range(24)]  # fmt: skip
+    next_day = water_hour(T0.replace(hour=0) + timedelta(days=1), 30.0, 100.0)
+    found = run([*day, next_day], "daily_exceedance")
+    assert [f.evidence["daily_mean"] for f in found] == [55.0]
+    assert found[0].evidence["flow_weighted"] is True
+    assert found[0].window_end - found[0].window_start == timedelta(days=1)
+    assert run(day, "daily_exceedance") == []  # not judged before the day is over
+    even = [water_hour(T0.replace(hour=h), 40.0 if h < 12 else 60.0, 100.0) for h in range(24)]
+    assert run([*even, next_day], "daily_exceedance") == []
+    short = day[:19]
+    assert run([*short, next_day], "daily_exceedance") == []

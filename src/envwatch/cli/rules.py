@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.processing.worker import replay
+from envwatch.rules.engine import default_rule_set
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.store.schema import FindingRecord
@@ -90,5 +91,11 @@ def replay_command(
     start, end = _time(since), _time(until)
     if end <= start:
         raise typer.BadParameter("--until must be after --since")
-    count = replay(make_engine(db or get_settings().database_url), start, end)
+    settings = get_settings()
+    count = replay(
+        make_engine(db or settings.database_url),
+        start,
+        end,
+        default_rule_set(settings.rules_file),
+    )
     typer.echo(json.dumps({"since": _cst(start), "until": _cst(end), "findings": count}))

@@ -55,10 +55,12 @@ async def run_platform(
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
     from envwatch.hj212.codes import now_cst  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
+    from envwatch.rules.engine import default_rule_set  # noqa: PLC0415
     from envwatch.web.app import create_app  # noqa: PLC0415
 
     gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
-    processing = asyncio.create_task(follow_archive(Processor.create(engine), stop))
+    processor = Processor.create(engine, default_rule_set(settings.rules_file))
+    processing = asyncio.create_task(follow_archive(processor, stop))
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")
     )

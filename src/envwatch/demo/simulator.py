@@ -150,9 +150,16 @@ def _number(value: float) -> str:
 
 
 def build_frame(
-    point: SimPoint, cn: str, when: datetime, readings: dict[str, Reading], qn: str
+    point: SimPoint,
+    cn: str,
+    when: datetime,
+    readings: dict[str, Reading],
+    qn: str,
+    *,
+    spans: dict[str, tuple[float, float]] | None = None,
 ) -> bytes:
-    """The frame a logger of ``point``'s edition sends for ``readings``."""
+    """The frame a logger of ``point``'s edition sends for ``readings``;
+    ``spans``: the Min and Max of period data (default: the value ±10 %)."""
     legacy = point.edition is ProtocolVersion.HJT212_2005
     o2 = readings.get(O2_CODE)
     groups: list[tuple[tuple[str, str], ...]] = [(("DataTime", when.strftime("%Y%m%d%H%M%S")),)]
@@ -168,7 +175,7 @@ def build_frame(
                 if corrected is not None:
                     items.append((f"{sent}-ZsRtd", _number(round(corrected, 3))))
         else:
-            low, high = reading.value * 0.9, reading.value * 1.1
+            low, high = (spans or {}).get(code, (reading.value * 0.9, reading.value * 1.1))
             items = [
                 (f"{sent}-Min", _number(round(low, 3))),
                 (f"{sent}-Avg", value),
@@ -214,6 +221,22 @@ def build_meter_frame(
     return encode_packet(packet)
 
 
+def aggregate(
+    minutes: list[dict[str, Reading]],
+) -> tuple[dict[str, Reading], dict[str, tuple[float, float]]]:
+    """An hour's readings from its minute data: the mean (Min and Max the
+    extremes), flagged with the first mark other than N, if any."""
+    readings: dict[str, Reading] = {}
+    spans: dict[str, tuple[float, float]] = {}
+    for code in minutes[0]:
+        values = [record[code].value for record in minutes if code in record]
+        flags = [record[code].flag for record in minutes if code in record]
+        flag = next((f for f in flags if f != "N"), "N")
+        readings[code] = Reading(round(sum(values) / len(values), 3), flag)
+        spans[code] = (min(values), max(values))
+    return readings, spans
+
+
 @dataclass
 class SimStats:
     counts: Counter[str] = field(default_factory=Counter)
@@ -230,6 +253,8 @@ class SimLogger:
         self.stats = stats
         self.frozen: dict[str, Reading] = {}
         self._qn = 0
+        self.minute_data: dict[datetime, list[dict[str, Reading]]] = {}
+        """The 2051 readings sent, by hour, until that hour's 2061 is built from them."""
         # A meter's energy register [kWh], from an arbitrary reading at start.
         self.energy_kwh = float(self.rng.randrange(10_000, 900_000))
 
@@ -263,6 +288,11 @@ class SimLogger:
             power = meter_power(meter, data_time, self.rng, fault)
             self.energy_kwh += power * step.total_seconds() / 3600
             return build_meter_frame(self.point, data_time, power, self.energy_kwh, qn), qn
+        minutes = self.minute_data.pop(data_time, []) if cn == "2061" else []
+        if minutes:
+            # An hour as a logger computes it: from its own minute data.
+            readings, spans = aggregate(minutes)
+            return build_frame(self.point, cn, data_time, readings, qn, spans=spans), qn
         readings = sample(
             self.point.factors,
             self.point.limits,
@@ -272,6 +302,11 @@ class SimLogger:
             frozen=self.frozen,
             reference_o2=self.point.reference_o2,
         )
+        if cn == "2051":
+            hour = data_time.replace(minute=0, second=0, microsecond=0)
+            self.minute_data.setdefault(hour, []).append(readings)
+            for old in [h for h in self.minute_data if h < hour - HOUR]:
+                del self.minute_data[old]  # an hour whose upload was skipped (offline)
         return build_frame(self.point, cn, data_time, readings, qn), qn
 
     async def run(self, host: str, port: int, stop: asyncio.Event) -> None:

@@ -103,6 +103,8 @@ class _Child:
     pipe: Connection
     pending: deque[Future[list[int]]] = field(default_factory=deque)
     reader: threading.Thread | None = None
+    lost: bool = False
+    """Its pipe ended: it died, though the OS may not report it dead yet."""
 
 
 class ArchiveProcess:
@@ -124,7 +126,7 @@ class ArchiveProcess:
 
     def _ensure_started(self) -> _Child:
         child = self._child
-        if child is not None and child.process.is_alive():
+        if child is not None and not child.lost and child.process.is_alive():
             return child
         self._discard()
         parent_end, child_end = self._context.Pipe()
@@ -159,6 +161,7 @@ class ArchiveProcess:
                         child.pending.popleft().set_exception(
                             WriterFailedError(f"archive writer process lost: {error!r}")
                         )
+                    child.lost = True
                 # This thread alone closes the pipe: closing it under a blocked
                 # read could hand its descriptor number to another file.
                 child.pipe.close()
@@ -186,13 +189,21 @@ class ArchiveProcess:
         with self._lock:
             if self._closed:
                 raise WriterFailedError("archive writer closed")
-            child = self._ensure_started()
-            child.pending.append(future)
-            try:
-                child.pipe.send(wire)
-            except OSError as error:
-                child.pending.remove(future)
-                raise WriterFailedError(f"archive writer process lost: {error!r}") from error
+            for attempt in range(2):
+                child = self._ensure_started()
+                child.pending.append(future)
+                try:
+                    child.pipe.send(wire)
+                except OSError as error:
+                    # Not sent, so safe to send again, once, to a new child.
+                    child.pending.remove(future)
+                    child.lost = True
+                    if attempt:
+                        raise WriterFailedError(
+                            f"archive writer process lost: {error!r}"
+                        ) from error
+                else:
+                    break
         return future
 
     def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:

@@ -33,6 +33,7 @@ from envwatch.rules.model import (
 )
 from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import Params, RuleSet
+from envwatch.rules.validity import daily_mean
 
 REALTIME = "2011"
 HOURLY = "2061"
@@ -251,6 +252,155 @@ class Exceedance(Rule):
                     },
                     params,
                     Severity.WARNING if water else Severity.ALARM,
+                )
+            )
+        return findings
+
+
+class HourlyMismatchParams(Params):
+    relative_tolerance: float = Field(ge=0)
+    absolute_tolerance: float = Field(ge=0)
+    minute_interval: float = Field(gt=0, le=60)
+
+
+MINUTE_DATA = "2051"
+
+
+@register
+class HourlyMismatch(Rule):
+    """An uploaded hourly mean (2061) that disagrees with the device's own
+    minute data (2051) of that hour, when those are enough for a valid hour."""
+
+    id = "hourly_mismatch"
+    version = 1
+    params_model = HourlyMismatchParams
+    severity = Severity.WARNING
+    title_zh = "小时数据与分钟数据不符"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
+        minutes: dict[tuple[str, datetime], list[tuple[float, int | None]]] = state.setdefault(
+            "minutes", {}
+        )
+        if upload.cn == MINUTE_DATA:
+            for code, values in upload.values.items():
+                if values.avg is not None and (values.flag or "N") in rules.validity.valid_flags:
+                    minutes.setdefault((code, hour), []).append((values.avg, upload.frame_id))
+            return []
+        if upload.cn != HOURLY:
+            return []
+        findings = []
+        for code, values in upload.values.items():
+            own = minutes.pop((code, hour), None)
+            if values.avg is None or not own:
+                continue
+            params = self.params_for(rules, context, code)
+            if len(own) * params.minute_interval < rules.validity.min_valid_minutes:
+                continue  # too few valid minute records to say what the hour was
+            expected = statistics.fmean(value for value, _ in own)
+            tolerance = params.absolute_tolerance + params.relative_tolerance * abs(expected)
+            if abs(values.avg - expected) <= tolerance:
+                continue
+            findings.append(
+                self.finding(
+                    upload,
+                    code,
+                    hour,
+                    hour + timedelta(hours=1),
+                    f"{name_of(code)}{_time(hour)}时段上传的小时均值{values.avg:g}与本设备"
+                    f"{len(own)}条分钟数据的均值{expected:.3f}不符",
+                    {
+                        "hourly_avg": values.avg,
+                        "minute_mean": round(expected, 6),
+                        "minute_values": [value for value, _ in own],
+                        "frames": [upload.frame_id, *(frame for _, frame in own)],
+                    },
+                    params,
+                )
+            )
+        # Minute records of hours whose hourly upload never came are kept a day.
+        for key in [key for key in minutes if key[1] < hour - timedelta(days=1)]:
+            del minutes[key]
+        return findings
+
+
+class DailyExceedanceParams(Params):
+    min_valid_hours: int = Field(ge=1, le=24)
+
+
+@register
+class DailyExceedance(Rule):
+    """Wastewater (rules.md §1.3, §1.4): the day's effective mean, flow-weighted
+    when flow is measured (HJ 356), above the limit; judged when the day is over."""
+
+    id = "daily_exceedance"
+    version = 1
+    params_model = DailyExceedanceParams
+    severity = Severity.ALARM
+    title_zh = "日均值超标"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        if context.outlet_kind != "water" or upload.cn != HOURLY:
+            return []
+        day = upload.data_time.replace(hour=0, minute=0, second=0, microsecond=0)
+        findings: list[Finding] = []
+        current = state.get("day")
+        if current is not None and day > current:
+            findings = self._judge(state, upload, context, rules)
+        if current is None or day > current:
+            state["day"], state["hours"] = day, {}
+        if day < state["day"]:
+            return findings  # a late hour of a day already judged
+        flow = upload.values.get(WATER_FLOW_CODE)
+        volume = flow.cou if flow is not None else None
+        hours: dict[str, list[tuple[float, float | None, int | None]]] = state["hours"]
+        for code, values in upload.values.items():
+            if context.limit(code) is None or values.avg is None:
+                continue
+            if (values.flag or "N") in rules.validity.valid_flags:
+                hours.setdefault(code, []).append((values.avg, volume, upload.frame_id))
+        return findings
+
+    def _judge(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        day: datetime = state["day"]
+        findings = []
+        for code, hours in state["hours"].items():
+            params = self.params_for(rules, context, code)
+            limit = context.limit(code)
+            if limit is None or len(hours) < params.min_valid_hours:
+                continue
+            volumes = [volume for _, volume, _ in hours]
+            weighted = all(volume is not None for volume in volumes)
+            mean = daily_mean(
+                [value for value, _, _ in hours],
+                [v for v in volumes if v is not None] if weighted else None,
+            )
+            if mean <= limit.value:
+                continue
+            findings.append(
+                self.finding(
+                    upload,
+                    code,
+                    day,
+                    day + timedelta(days=1),
+                    f"{name_of(code)}{day:%Y-%m-%d}日均值{mean:.2f}{limit.unit}"
+                    f"（{'流量加权' if weighted else '算术平均'}，{len(hours)}个有效小时），"
+                    f"超过{limit.basis}限值{limit.value:g}{limit.unit}",
+                    {
+                        "daily_mean": round(mean, 4),
+                        "flow_weighted": weighted,
+                        "hourly_values": [value for value, _, _ in hours],
+                        "volumes": volumes,
+                        **limit_evidence(context, code),
+                        "frames": [frame for _, _, frame in hours],
+                    },
+                    params,
                 )
             )
         return findings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from envwatch.rules.catalogue import PARAM_MODELS, RULES, Rule
@@ -17,8 +18,9 @@ from envwatch.rules.model import Finding, PointContext, Upload
 from envwatch.rules.parameters import RuleSet, load_rule_set
 
 
-def default_rule_set() -> RuleSet:
-    return load_rule_set(PARAM_MODELS)
+def default_rule_set(path: Path | None = None) -> RuleSet:
+    """The rule set in ``path``, or envwatch's own, for every rule of the catalogue."""
+    return load_rule_set(PARAM_MODELS, path)
 
 
 class RuleEngine:

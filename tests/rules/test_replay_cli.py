@@ -1,0 +1,73 @@
+"""``envwatch rules replay`` recomputes stored findings with the rules in
+force (ENVWATCH_RULES_FILE), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from envwatch.rules.parameters import DEFAULT_RULES_FILE
+from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
+from envwatch.store.schema import FindingRecord
+from tests.gateway.helpers import register
+
+MN = "010000A8900016F000169DC1"
+T0 = datetime(2026, 11, 29, 8, 0)
+
+
+def store_zeros(engine: Engine) -> None:
+    register(engine, (MN, "123456"))
+    frames = []
+    for i in range(15):
+        moment = T0 + timedelta(seconds=30 * i)
+        rows = (
+            MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
+            MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"),
+        )
+        frames.append(ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=MN, cn="2011",
+                                    measurements=rows))  # fmt: skip
+    Archive(engine).write_batch(frames)
+
+
+def replay(database_url: str, rules_file: Path | None = None) -> dict[str, object]:
+    environment = dict(os.environ)
+    if rules_file is not None:
+        environment["ENVWATCH_RULES_FILE"] = str(rules_file)
+    done = subprocess.run(
+        [sys.executable, "-m", "envwatch", "rules", "replay", "--db", database_url,
+         "--since", "2026-11-29T00:00:00+08:00", "--until", "20261130000000"],
+        capture_output=True, text=True, check=False, timeout=60, env=environment,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def rules_of(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(connection.execute(select(FindingRecord.rule)).scalars())
+
+
+def test_replay_uses_the_rules_in_force(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    store_zeros(engine)
+    result = replay(database_url)
+    assert result["since"] == "2026-11-29T00:00:00+08:00"
+    assert rules_of(engine) == ["zero"]
+    assert replay(database_url)["findings"] == 1  # again: the same, stored once
+    assert rules_of(engine) == ["zero"]
+    stricter = tmp_path / "rules.toml"
+    text = DEFAULT_RULES_FILE.read_text(encoding="utf-8")
+    stricter.write_text(
+        text.replace("[rules.zero]", "[rules.zero]\n# needs more").replace(
+            "consecutive = 10", "consecutive = 50"
+        ),
+        encoding="utf-8",
+    )
+    assert replay(database_url, stricter)["findings"] == 0
+    assert rules_of(engine) == []
