@@ -272,3 +272,57 @@ def test_a_wastewater_day_is_judged_on_its_flow_weighted_mean() -> None:
     assert run([*even, next_day], "daily_exceedance") == []
     short = day[:19]
     assert run([*short, next_day], "daily_exceedance") == []
+
+
+def test_declared_stopped_while_flue_gas_flows() -> None:
+    stopped = [air(t, 0.5, flag="F") for t in every(30, 10)]
+    (found,) = run(stopped, "declared_stopped")
+    assert found.evidence["marked"] == ["a21026"] and found.pollutant is None
+    assert run([air(t, 0.5, flag="F", flow=0.0) for t in every(30, 20)], "declared_stopped") == []
+    assert run(stopped[:9], "declared_stopped") == []
+
+
+def water_rtd(when: datetime, cod: float, flow: float) -> Upload:
+    values = {"w01018": Values(rtd=cod, flag="N"), "w00000": Values(rtd=flow, flag="N")}
+    return Upload("W1", "2011", when, values)
+
+
+def test_concentrations_changing_while_the_flow_is_zero() -> None:
+    made_up = [water_rtd(t, 30.0 + (i % 4), 0.0) for i, t in enumerate(every(60, 12))]
+    (found,) = run(made_up, "concentration_without_flow")
+    assert found.pollutant == "w00000"
+    # no flow and frozen values: the plant stands still; flow and changes: normal
+    assert run([water_rtd(t, 30.0, 0.0) for t in every(60, 30)], "concentration_without_flow") == []
+    normal = [water_rtd(t, 30.0 + (i % 4), 5.0) for i, t in enumerate(every(60, 30))]
+    assert run(normal, "concentration_without_flow") == []
+
+
+def test_a_meter_reading_frozen_for_hours() -> None:
+    frozen = [meter(TREATMENT, t, 123.4) for t in every(60, 130)]
+    (found,) = run(frozen, "meter_frozen")
+    assert found.mn == "T1" and found.evidence["power_kw"] == 123.4
+    assert run(frozen[:110], "meter_frozen") == []
+    alive = [meter(TREATMENT, t, 123.4 + (i % 2)) for i, t in enumerate(every(60, 200))]
+    assert run(alive, "meter_frozen") == []
+
+
+def shifts(days: int, night_kw: float, day_kw: float) -> list[Upload]:
+    start = T0.replace(hour=0)
+    return [
+        meter(PRODUCTION, t, night_kw if t.hour >= 22 or t.hour < 6 else day_kw)
+        for t in every(600, days * 144 + 1, start)
+    ]
+
+
+def test_production_by_night_more_than_by_day() -> None:
+    (found,) = run(shifts(7, night_kw=900.0, day_kw=300.0), "night_production")
+    assert found.evidence["night_kw"] == pytest.approx(900.0)
+    assert found.evidence["day_kw"] == pytest.approx(300.0, rel=0.01)
+    assert run(shifts(7, night_kw=400.0, day_kw=300.0), "night_production") == []
+    assert run(shifts(5, night_kw=900.0, day_kw=300.0), "night_production") == []
+
+
+def test_meters_are_not_judged_as_pollutants() -> None:
+    idle = [meter(TREATMENT, t, 0.0) for t in every(60, 40)]
+    for rule in ("zero", "constant", "spike", "negative"):
+        assert run(idle, rule) == [], rule

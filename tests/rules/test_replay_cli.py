@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from envwatch.processing.worker import Processor
 from envwatch.rules.parameters import DEFAULT_RULES_FILE
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from envwatch.store.schema import FindingRecord
@@ -71,3 +72,32 @@ def test_replay_uses_the_rules_in_force(engine: Engine, database_url: str, tmp_p
     )
     assert replay(database_url, stricter)["findings"] == 0
     assert rules_of(engine) == []
+
+
+def test_a_restarted_processor_picks_up_runs_that_span_the_restart(engine: Engine) -> None:
+    register(engine, (MN, "123456"))
+    archive = Archive(engine)
+
+    def zeros(first: int, count: int) -> list[ReceivedFrame]:
+        frames = []
+        for i in range(first, first + count):
+            moment = T0 + timedelta(seconds=30 * i)
+            rows = (
+                MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
+                MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"),
+            )
+            frames.append(ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=MN,
+                                        cn="2011", measurements=rows))  # fmt: skip
+        return frames
+
+    archive.write_batch(zeros(0, 6))
+    before = Processor.create(engine)
+    assert before.run_once() == 6
+    assert rules_of(engine) == []
+    archive.write_batch(zeros(6, 6))
+    after = Processor.create(engine)  # a restart: its state is rebuilt from the store
+    assert after.run_once() == 6
+    assert rules_of(engine) == ["zero"]
+    with engine.connect() as connection:
+        start = connection.execute(select(FindingRecord.window_start)).scalar_one()
+    assert start == T0

@@ -85,15 +85,19 @@ def uploads_after(
     limit_frames: int = 2000,
     since: datetime | None = None,
     until: datetime | None = None,
+    through_frame_id: int | None = None,
 ) -> Iterator[Upload]:
     """Stored uploads of frames after ``last_frame_id``, in arrival order
-    (optionally only those with DataTime in [since, until)). A meter's power
+    (optionally only those with DataTime in [since, until), and frames up to
+    ``through_frame_id``). A meter's power
     factor is given to the rules as ``power_kw``."""
     conditions = [Measurement.frame_id > last_frame_id]
     if since is not None:
         conditions.append(Measurement.data_time >= since)
     if until is not None:
         conditions.append(Measurement.data_time < until)
+    if through_frame_id is not None:
+        conditions.append(Measurement.frame_id <= through_frame_id)
     frames = (
         select(Measurement.frame_id)
         .where(*conditions)

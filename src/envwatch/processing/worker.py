@@ -8,10 +8,10 @@ import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from envwatch.electricity.hj212 import ElectricityCodes, default_codes
@@ -20,7 +20,7 @@ from envwatch.processing.inputs import load_contexts, uploads_after
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding
 from envwatch.rules.parameters import RuleSet
-from envwatch.store.schema import FindingRecord, ProcessingCursor
+from envwatch.store.schema import FindingRecord, Measurement, ProcessingCursor
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class Processor:
     rules: RuleEngine | None = None
     last_frame_id: int | None = None
     findings: int = 0
+    warm_up: timedelta = timedelta(hours=24)
 
     @classmethod
     def create(cls, engine: Engine, rule_set: RuleSet | None = None) -> Processor:
@@ -77,6 +78,32 @@ class Processor:
             self.rules = RuleEngine(self.rule_set, contexts)
         else:
             self.rules.contexts = contexts
+
+    def _warm_up(self, connection: Connection, cursor: int) -> None:
+        """Rebuild the rules' state from the uploads of the ``warm_up`` before the
+        cursor, whose findings are stored already: a run of values that spans a
+        restart is then neither missed nor found twice."""
+        assert self.rules is not None
+        newest_frame = connection.execute(
+            select(func.max(Measurement.frame_id)).where(Measurement.frame_id <= cursor)
+        ).scalar()
+        if newest_frame is None:
+            return
+        newest = connection.execute(
+            select(Measurement.data_time).where(Measurement.frame_id == newest_frame).limit(1)
+        ).scalar_one()
+        last = 0
+        while True:
+            batch = list(
+                uploads_after(connection, last, self.codes, since=newest - self.warm_up,
+                              through_frame_id=cursor)
+            )  # fmt: skip
+            if not batch:
+                break
+            for upload in batch:
+                self.rules.feed(upload)
+            self.rules.advance_clock()
+            last = max(upload.frame_id or 0 for upload in batch)
 
     def run_once(self) -> int:
         """One pass; the number of uploads processed."""
@@ -93,6 +120,8 @@ class Processor:
                     ).scalar()
                     or 0
                 )
+                if self.last_frame_id:
+                    self._warm_up(connection, self.last_frame_id)
             uploads = list(uploads_after(connection, self.last_frame_id, self.codes))
             if not uploads:
                 return 0

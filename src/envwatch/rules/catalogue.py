@@ -482,7 +482,8 @@ class _RunRule(Rule):
         raise NotImplementedError
 
     def applies(self, upload: Upload, context: PointContext, code: str) -> bool:
-        return code not in NON_POLLUTANTS and running(upload)
+        # A meter's readings have rules of their own (an idle circuit reads zero).
+        return context.meter_id is None and code not in NON_POLLUTANTS and running(upload)
 
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
@@ -785,7 +786,7 @@ class Spike(Rule):
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
-        if upload.cn != REALTIME or not running(upload):
+        if upload.cn != REALTIME or context.meter_id is not None or not running(upload):
             return []
         findings = []
         for code, values in upload.values.items():
@@ -837,6 +838,111 @@ class Spike(Rule):
                     state[shift_key] = False
             recent.append(level)
         return findings
+
+
+class DeclaredStoppedParams(RunParams):
+    flags: frozenset[str] = Field(min_length=1)
+    min_flow: float = Field(ge=0)
+
+
+@register
+class DeclaredStopped(Rule):
+    """B12 标停未停: data marked stopped (F) while the flow says the source runs."""
+
+    id = "declared_stopped"
+    version = 1
+    params_model = DeclaredStoppedParams
+    severity = Severity.ALARM
+    title_zh = "标停未停"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        if upload.cn != REALTIME:
+            return []
+        params = self.params_for(rules, context, None)
+        flow = next(
+            (upload.values[c].level for c in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE)
+             if c in upload.values and upload.values[c].level is not None),
+            None,
+        )  # fmt: skip
+        marked = [code for code, v in upload.values.items()
+                  if code not in NON_POLLUTANTS and v.flag in params.flags]  # fmt: skip
+        run: Run = state.setdefault("run", Run())
+        if not marked or flow is None or flow <= params.min_flow:
+            run.clear()
+            return []
+        run.extend(upload, flow)
+        if run.count < params.consecutive or run.reported:
+            return []
+        run.reported = True
+        assert run.start is not None
+        return [
+            self.finding(
+                upload,
+                None,
+                run.start,
+                upload.data_time,
+                f"自{_time(run.start)}起{run.count}个实时数据标记为停运（{','.join(sorted(marked))}），"
+                f"而烟气或废水流量仍为{flow:g}，疑似标停未停",
+                {"flows": run.values, "marked": sorted(marked), "frames": run.frames},
+                params,
+            )
+        ]
+
+
+class StillFlowParams(RunParams):
+    min_change: float = Field(ge=0)
+
+
+@register
+class ConcentrationWithoutFlow(Rule):
+    """B7 流量浓度不匹配: wastewater concentrations keep changing while the
+    flow stays at zero (the Shanghai 2023 case: the sampler idle, numbers made up)."""
+
+    id = "concentration_without_flow"
+    version = 1
+    params_model = StillFlowParams
+    severity = Severity.WARNING
+    title_zh = "流量与浓度不匹配"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        flow = upload.values.get(WATER_FLOW_CODE)
+        if upload.cn != REALTIME or flow is None or flow.level is None:
+            return []
+        params = self.params_for(rules, context, WATER_FLOW_CODE)
+        run: Run = state.setdefault("run", Run())
+        previous: dict[str, float] = state.get("previous", {})
+        current = {code: v.level for code, v in upload.values.items()
+                   if code not in NON_POLLUTANTS and v.level is not None}  # fmt: skip
+        state["previous"] = current
+        changed = any(
+            abs(value - previous[code]) > params.min_change
+            for code, value in current.items()
+            if code in previous
+        )
+        if flow.level > 0 or not changed:
+            run.clear()
+            return []
+        run.extend(upload, 0.0)
+        if run.count < params.consecutive or run.reported:
+            return []
+        run.reported = True
+        assert run.start is not None
+        return [
+            self.finding(
+                upload,
+                WATER_FLOW_CODE,
+                run.start,
+                upload.data_time,
+                f"自{_time(run.start)}起废水流量为零，而浓度数据仍连续{run.count}次变化，"
+                "疑似采样或分析设备未运行而数据造假",
+                {"concentrations": current, "frames": run.frames},
+                params,
+            )
+        ]
 
 
 # -- missing data (B9) ---------------------------------------------------------
@@ -961,6 +1067,139 @@ class TreatmentOff(Rule):
                     "rated_kw": rated,
                     "meter_id": context.meter_id,
                     "frames": run.frames,
+                },
+                params,
+            )
+        ]
+
+
+class MeterFrozenParams(Params):
+    minutes: float = Field(gt=0)
+
+
+@register
+class MeterFrozen(Rule):
+    """B1 on a meter (rules.md §3.3): its power reading exactly constant for hours."""
+
+    id = "meter_frozen"
+    version = 1
+    params_model = MeterFrozenParams
+    severity = Severity.WARNING
+    title_zh = "电表数据恒值"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        reading = upload.values.get(POWER)
+        if context.meter_id is None or reading is None or reading.level is None:
+            return []
+        params = self.params_for(rules, context, None)
+        run: Run = state.setdefault("run", Run())
+        if run.anchor is not None and reading.level != run.anchor:
+            run.clear()
+        run.extend(upload, reading.level)
+        assert run.start is not None
+        lasted = upload.data_time - run.start
+        if lasted < timedelta(minutes=params.minutes) or run.reported:
+            return []
+        run.reported = True
+        return [
+            self.finding(
+                upload,
+                None,
+                run.start,
+                upload.data_time,
+                f"电表功率读数自{_time(run.start)}起{lasted.total_seconds() / 3600:.1f}小时"
+                f"保持{reading.level:g} kW不变，疑似电表或采集故障",
+                {
+                    "power_kw": reading.level,
+                    "readings": run.count,
+                    "meter_id": context.meter_id,
+                    "frames": run.frames,
+                },
+                params,
+            )
+        ]
+
+
+class NightProductionParams(Params):
+    night_from_hour: int = Field(ge=0, le=23)
+    night_until_hour: int = Field(ge=0, le=23)
+    ratio: float = Field(gt=1)
+    days: int = Field(ge=1)
+    max_gap_minutes: float = Field(gt=0)
+
+
+@register
+class NightProduction(Rule):
+    """夜间生产 (rules.md §3.3): a production circuit drawing more at night than by
+    day, on average over several days; judged as each day ends."""
+
+    id = "night_production"
+    version = 1
+    params_model = NightProductionParams
+    severity = Severity.NOTICE
+    title_zh = "夜间生产异常"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        reading = upload.values.get(POWER)
+        if context.meter_kind != "production" or reading is None or reading.level is None:
+            return []
+        params = self.params_for(rules, context, None)
+        day = upload.data_time.replace(hour=0, minute=0, second=0, microsecond=0)
+        days: dict[datetime, list[float]] = state.setdefault("days", {})
+        findings: list[Finding] = []
+        if days and day > max(days):
+            findings = self._judge(days, upload, context, params)
+        previous: tuple[datetime, float] | None = state.get("previous")
+        state["previous"] = (upload.data_time, reading.level)
+        if previous is None:
+            return findings
+        seconds = (upload.data_time - previous[0]).total_seconds()
+        if not 0 < seconds <= params.max_gap_minutes * 60:
+            return findings
+        hour = previous[0].hour
+        start, end = params.night_from_hour, params.night_until_hour
+        night = hour >= start or hour < end if start > end else start <= hour < end
+        # [night energy, night seconds, day energy, day seconds] per day
+        totals = days.setdefault(previous[0].replace(hour=0, minute=0, second=0), [0.0] * 4)
+        offset = 0 if night else 2
+        totals[offset] += previous[1] * seconds
+        totals[offset + 1] += seconds
+        for old in [d for d in days if d < day - timedelta(days=params.days)]:
+            del days[old]
+        return findings
+
+    def _judge(
+        self,
+        days: dict[datetime, list[float]],
+        upload: Upload,
+        context: PointContext,
+        params: NightProductionParams,
+    ) -> list[Finding]:
+        last = max(days)
+        window = [d for d in days if d > last - timedelta(days=params.days)]
+        if len(window) < params.days:
+            return []
+        night = sum(days[d][0] for d in window) / max(1.0, sum(days[d][1] for d in window))
+        daytime = sum(days[d][2] for d in window) / max(1.0, sum(days[d][3] for d in window))
+        if daytime <= 0 or night <= params.ratio * daytime:
+            return []
+        return [
+            self.finding(
+                upload,
+                None,
+                min(window),
+                last + timedelta(days=1),
+                f"近{len(window)}天生产用电夜间平均功率{night:.1f} kW，为白天{daytime:.1f} kW的"
+                f"{night / daytime:.1f}倍，疑似夜间偷排或错峰生产",
+                {
+                    "night_kw": round(night, 3),
+                    "day_kw": round(daytime, 3),
+                    "meter_id": context.meter_id,
+                    "frames": [upload.frame_id],
                 },
                 params,
             )

@@ -170,7 +170,11 @@ class Measurement(Base):
     """One factor's values in one data upload, keyed so that resends are idempotent."""
 
     __tablename__ = "measurement"
-    __table_args__ = (Index("ix_measurement_time", "data_time"),)
+    __table_args__ = (
+        Index("ix_measurement_time", "data_time"),
+        # The rules follow the archive by frame id: without it each pass scans.
+        Index("ix_measurement_frame", "frame_id"),
+    )
 
     mn: Mapped[str] = mapped_column(String(32), primary_key=True)
     cn: Mapped[str] = mapped_column(String(4), primary_key=True)
