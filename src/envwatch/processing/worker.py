@@ -67,6 +67,7 @@ class Processor:
     last_frame_id: int | None = None
     findings: int = 0
     warm_up: timedelta = timedelta(hours=24)
+    warm_up_frames: int = 500_000
 
     @classmethod
     def create(cls, engine: Engine, rule_set: RuleSet | None = None) -> Processor:
@@ -81,8 +82,9 @@ class Processor:
 
     def _warm_up(self, connection: Connection, cursor: int) -> None:
         """Rebuild the rules' state from the uploads of the ``warm_up`` before the
-        cursor, whose findings are stored already: a run of values that spans a
-        restart is then neither missed nor found twice."""
+        cursor (at most ``warm_up_frames`` frames back), whose findings are stored
+        already: a run of values that spans a restart is then neither missed nor
+        found twice."""
         assert self.rules is not None
         newest_frame = connection.execute(
             select(func.max(Measurement.frame_id)).where(Measurement.frame_id <= cursor)
@@ -92,7 +94,7 @@ class Processor:
         newest = connection.execute(
             select(Measurement.data_time).where(Measurement.frame_id == newest_frame).limit(1)
         ).scalar_one()
-        last = 0
+        last = max(0, cursor - self.warm_up_frames)
         while True:
             batch = list(
                 uploads_after(connection, last, self.codes, since=newest - self.warm_up,

@@ -170,11 +170,10 @@ class Measurement(Base):
     """One factor's values in one data upload, keyed so that resends are idempotent."""
 
     __tablename__ = "measurement"
-    __table_args__ = (
-        Index("ix_measurement_time", "data_time"),
-        # The rules follow the archive by frame id: without it each pass scans.
-        Index("ix_measurement_frame", "frame_id"),
-    )
+    # The rules follow the archive by frame id: without this index each pass
+    # would scan. A device's time ranges use the primary key; an index on time
+    # alone would cost every insert for the rare city-wide replay.
+    __table_args__ = (Index("ix_measurement_frame", "frame_id"),)
 
     mn: Mapped[str] = mapped_column(String(32), primary_key=True)
     cn: Mapped[str] = mapped_column(String(4), primary_key=True)

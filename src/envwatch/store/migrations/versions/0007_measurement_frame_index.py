@@ -1,4 +1,4 @@
-"""index measurements by frame, for the rules following the archive
+"""index measurements by frame (the rules follow the archive), not by time alone
 
 Revision ID: 0007
 Revises: 0006
@@ -17,7 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_measurement_frame", "measurement", ["frame_id"])
+    op.drop_index("ix_measurement_time", table_name="measurement")
 
 
 def downgrade() -> None:
+    op.create_index("ix_measurement_time", "measurement", ["data_time"])
     op.drop_index("ix_measurement_frame", table_name="measurement")
