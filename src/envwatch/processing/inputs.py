@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, tuple_
 
 from envwatch.electricity.hj212 import ElectricityCodes
 from envwatch.rules.catalogue import POWER
 from envwatch.rules.model import Limit, PointContext, Upload, Values
 from envwatch.store.schema import (
+    ArchivedFrame,
     Enterprise,
     Measurement,
     Meter,
@@ -89,36 +90,45 @@ def uploads_after(
 ) -> Iterator[Upload]:
     """Stored uploads of frames after ``last_frame_id``, in arrival order
     (optionally only those with DataTime in [since, until), and frames up to
-    ``through_frame_id``). A meter's power
-    factor is given to the rules as ``power_kw``."""
-    conditions = [Measurement.frame_id > last_frame_id]
+    ``through_frame_id``). A resent frame stored no measurements of its own,
+    so each upload comes once. A meter's power factor is given to the rules
+    as ``power_kw``."""
+    conditions = [
+        ArchivedFrame.id > last_frame_id,
+        ArchivedFrame.verdict == "accepted",
+        ArchivedFrame.data_time.is_not(None),
+    ]
     if since is not None:
-        conditions.append(Measurement.data_time >= since)
+        conditions.append(ArchivedFrame.data_time >= since)
     if until is not None:
-        conditions.append(Measurement.data_time < until)
+        conditions.append(ArchivedFrame.data_time < until)
     if through_frame_id is not None:
-        conditions.append(Measurement.frame_id <= through_frame_id)
-    frames = (
-        select(Measurement.frame_id)
+        conditions.append(ArchivedFrame.id <= through_frame_id)
+    frames = connection.execute(
+        select(ArchivedFrame.id, ArchivedFrame.mn, ArchivedFrame.cn, ArchivedFrame.data_time)
         .where(*conditions)
-        .distinct()
-        .order_by(Measurement.frame_id)
+        .order_by(ArchivedFrame.id)
         .limit(limit_frames)
-        .subquery()
-    )
-    rows = connection.execute(
-        select(Measurement)
-        .where(Measurement.frame_id.in_(select(frames.c.frame_id)))
-        .order_by(Measurement.frame_id, Measurement.pollutant)
     ).all()
-    current: list[Any] = []
-    for row in rows:
-        if current and current[0].frame_id != row.frame_id:
-            yield _upload(current, codes)
-            current = []
-        current.append(row)
-    if current:
-        yield _upload(current, codes)
+    if not frames:
+        return
+    keys = {(frame.mn, frame.cn, frame.data_time) for frame in frames}
+    by_frame: dict[int, list[Any]] = {}
+    # Through the measurement key (MN, CN, DataTime, pollutant), in chunks.
+    ordered = sorted(keys, key=lambda key: (key[0] or "", key[1] or "", key[2]))
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        for row in connection.execute(
+            select(Measurement).where(
+                tuple_(Measurement.mn, Measurement.cn, Measurement.data_time).in_(chunk)
+            )
+        ):
+            by_frame.setdefault(row.frame_id, []).append(row)
+    for frame in frames:
+        rows = by_frame.get(frame.id)
+        if rows:
+            rows.sort(key=lambda row: row.pollutant)
+            yield _upload(rows, codes)
 
 
 def _upload(rows: list[Any], codes: ElectricityCodes) -> Upload:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from envwatch.electricity.hj212 import ElectricityCodes, default_codes
@@ -20,7 +20,7 @@ from envwatch.processing.inputs import load_contexts, uploads_after
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding
 from envwatch.rules.parameters import RuleSet
-from envwatch.store.schema import FindingRecord, Measurement, ProcessingCursor
+from envwatch.store.schema import ArchivedFrame, FindingRecord, ProcessingCursor
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,14 @@ class Processor:
         already: a run of values that spans a restart is then neither missed nor
         found twice."""
         assert self.rules is not None
-        newest_frame = connection.execute(
-            select(func.max(Measurement.frame_id)).where(Measurement.frame_id <= cursor)
-        ).scalar()
-        if newest_frame is None:
-            return
         newest = connection.execute(
-            select(Measurement.data_time).where(Measurement.frame_id == newest_frame).limit(1)
-        ).scalar_one()
+            select(ArchivedFrame.data_time)
+            .where(ArchivedFrame.id <= cursor, ArchivedFrame.data_time.is_not(None))
+            .order_by(ArchivedFrame.id.desc())
+            .limit(1)
+        ).scalar()
+        if newest is None:
+            return
         last = max(0, cursor - self.warm_up_frames)
         while True:
             batch = list(

@@ -78,12 +78,12 @@ class ReceivedFrame:
 _MEASUREMENT_COLUMNS = (*MeasurementRow._fields, "frame_id")
 _FRAME_COLUMNS = (
     "chain", "seq", "received_at", "peer", "raw", "verdict", "error_code", "warnings",
-    "mn", "cn", "qn", "prev_hash", "hash",
+    "mn", "cn", "qn", "prev_hash", "hash", "data_time",
 )  # fmt: skip
 # PostgreSQL array types of the columns, for inserts that unnest one array per column.
 _FRAME_ARRAYS = (
     "text[]", "int8[]", "timestamptz[]", "text[]", "bytea[]", "text[]", "text[]", "text[]",
-    "text[]", "text[]", "text[]", "text[]", "text[]",
+    "text[]", "text[]", "text[]", "text[]", "text[]", "timestamp[]",
 )  # fmt: skip
 _MEASUREMENT_ARRAYS = (
     "text[]", "text[]", "timestamp[]", "text[]", *["float8[]"] * 7, "text[]", "text[]", "int8[]",
@@ -263,6 +263,10 @@ class Archive:
                         frame.qn,
                         prev_hash,
                         digest,
+                        # Not hashed: it is read from the raw frame, which is.
+                        self._data_time_to_db(frame.measurements[0].data_time)
+                        if frame.measurements
+                        else None,
                     )
                 )
             # RETURNING promises no row order: ids are matched by (chain, seq).

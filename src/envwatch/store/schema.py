@@ -164,16 +164,18 @@ class ArchivedFrame(Base):
     qn: Mapped[str | None] = mapped_column(String(20))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    data_time: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    """The DataTime of the upload whose measurements this frame stored (not
+    hashed: it is read from ``raw``, which is); how the rules find them."""
 
 
 class Measurement(Base):
     """One factor's values in one data upload, keyed so that resends are idempotent."""
 
     __tablename__ = "measurement"
-    # The rules follow the archive by frame id: without this index each pass
-    # would scan. A device's time ranges use the primary key; an index on time
-    # alone would cost every insert for the rare city-wide replay.
-    __table_args__ = (Index("ix_measurement_frame", "frame_id"),)
+    # No index but the key: a device's time ranges use it, the rules reach an
+    # upload's rows through its frame's (MN, CN, DataTime); another index would
+    # cost every insert.
 
     mn: Mapped[str] = mapped_column(String(32), primary_key=True)
     cn: Mapped[str] = mapped_column(String(4), primary_key=True)
