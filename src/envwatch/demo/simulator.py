@@ -40,7 +40,8 @@ from envwatch.electricity.hj212 import default_codes
 from envwatch.glossary import factor
 from envwatch.hj212 import DecodedFrame, Decoder, Packet, ProtocolVersion, encode_packet
 from envwatch.hj212.codes import make_flag, now_cst
-from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PermitLimit, PointFactor
+from envwatch.registry.limits import limits_in_force
+from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PointFactor
 
 log = logging.getLogger(__name__)
 
@@ -84,17 +85,7 @@ def load_points(engine: Engine) -> list[SimPoint]:
         factors: dict[str, list[str]] = {}
         for mn, code in connection.execute(select(PointFactor.mn, PointFactor.pollutant)):
             factors.setdefault(mn, []).append(code)
-        limits: dict[int, list[tuple[str, float, float | None]]] = {}
-        for outlet_id, code, value, o2 in connection.execute(
-            select(
-                PermitLimit.outlet_id,
-                PermitLimit.pollutant,
-                PermitLimit.limit_value,
-                PermitLimit.reference_o2,
-            )
-        ):
-            if outlet_id is not None:
-                limits.setdefault(outlet_id, []).append((code, value, o2))
+        limits = limits_in_force(connection, now_cst().replace(tzinfo=None))
         meters = {
             mn: (kind, rated_kw)
             for mn, kind, rated_kw in connection.execute(
@@ -107,7 +98,7 @@ def load_points(engine: Engine) -> list[SimPoint]:
         if industry is None:
             continue
         codes = factors.get(point.mn, [])
-        outlet_limits = limits.get(point.outlet_id or -1, [])
+        outlet_limits = limits.get(point.outlet_id or -1, {})
         meter = meters.get(point.mn)
         out.append(
             SimPoint(
@@ -118,8 +109,15 @@ def load_points(engine: Engine) -> list[SimPoint]:
                 factors={
                     code: industry.factors[code] for code in codes if code in industry.factors
                 },
-                limits={code: value for code, value, _ in outlet_limits},
-                reference_o2=next((o2 for _, _, o2 in outlet_limits if o2 is not None), None),
+                limits={code: in_force[0].value for code, in_force in outlet_limits.items()},
+                reference_o2=next(
+                    (
+                        in_force[0].reference_o2
+                        for in_force in outlet_limits.values()
+                        if in_force[0].reference_o2 is not None
+                    ),
+                    None,
+                ),
                 meter=None
                 if meter is None
                 else MeterProfile(meter[0], meter[1] or DEFAULT_RATED_KW, industry.shift),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, tuple_
 
 from envwatch.electricity.hj212 import ElectricityCodes
+from envwatch.registry.limits import limits_in_force
 from envwatch.rules.catalogue import POWER
 from envwatch.rules.model import Limit, PointContext, Upload, Values
 from envwatch.store.schema import (
@@ -18,7 +19,6 @@ from envwatch.store.schema import (
     Meter,
     MonitoringPoint,
     Outlet,
-    PermitLimit,
 )
 
 
@@ -37,17 +37,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
             .outerjoin(Outlet, MonitoringPoint.outlet_id == Outlet.id)
         ).all()
-        limits: dict[int, dict[str, list[Limit]]] = {}
-        for row in connection.execute(
-            select(PermitLimit).where(
-                PermitLimit.outlet_id.is_not(None), PermitLimit.valid_from <= now
-            )
-        ):
-            if row.valid_to is not None and row.valid_to <= now:
-                continue
-            limits.setdefault(row.outlet_id, {}).setdefault(row.pollutant, []).append(
-                Limit(row.limit_value, row.unit, row.basis, row.reference_o2)
-            )
+        limits = limits_in_force(connection, now)
         meters = {
             row.mn: row
             for row in connection.execute(
@@ -64,8 +54,11 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             industry=point.industry_code,
             outlet_kind=point.kind,
             limits={
-                code: tuple(sorted(found, key=lambda limit: limit.value))
-                for code, found in by_pollutant.items()
+                code: tuple(
+                    Limit(limit.value, limit.unit, limit.basis, limit.reference_o2)
+                    for limit in in_force
+                )
+                for code, in_force in by_pollutant.items()
             },
             meter_id=None if meter is None else meter.id,
             meter_kind=None if meter is None else meter.kind,

@@ -3,25 +3,23 @@ device with what a logger needs to talk to the gateway, and every meter."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 
-from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PermitLimit, PointFactor
+from envwatch.registry.limits import LimitInForce, limits_in_force
+from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PointFactor
 
 
-def applicable_limit(
-    limits: list[tuple[float, datetime, datetime | None]], now: datetime
+def strictest(
+    limits: Mapping[int, Mapping[str, tuple[LimitInForce, ...]]],
+    outlet_id: int | None,
+    code: str,
 ) -> float | None:
-    """The strictest limit in force at ``now`` (several may apply, e.g. a national
-    standard and a stricter local one), or None."""
-    in_force = [
-        value
-        for value, valid_from, valid_to in limits
-        if valid_from <= now and (valid_to is None or now < valid_to)
-    ]
-    return min(in_force) if in_force else None
+    in_force = limits.get(outlet_id, {}).get(code, ()) if outlet_id is not None else ()
+    return in_force[0].value if in_force else None
 
 
 def export_registry(engine: Engine, now: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -49,17 +47,7 @@ def export_registry(engine: Engine, now: datetime) -> dict[str, list[dict[str, A
             )
         ):
             factors.setdefault(mn, []).append((code, unit))
-        limits: dict[tuple[int | None, str], list[tuple[float, datetime, datetime | None]]] = {}
-        for outlet_id, code, value, valid_from, valid_to in connection.execute(
-            select(
-                PermitLimit.outlet_id,
-                PermitLimit.pollutant,
-                PermitLimit.limit_value,
-                PermitLimit.valid_from,
-                PermitLimit.valid_to,
-            ).where(PermitLimit.outlet_id.is_not(None))
-        ):
-            limits.setdefault((outlet_id, code), []).append((value, valid_from, valid_to))
+        limits = limits_in_force(connection, now)
         meters = connection.execute(
             select(
                 Meter.id,
@@ -87,9 +75,7 @@ def export_registry(engine: Engine, now: datetime) -> dict[str, list[dict[str, A
                     {
                         "code": code,
                         "unit": unit,
-                        "limit": applicable_limit(limits.get((point.outlet_id, code), []), now)
-                        if point.outlet_id is not None
-                        else None,
+                        "limit": strictest(limits, point.outlet_id, code),
                     }
                     for code, unit in factors.get(point.mn, [])
                 ],
