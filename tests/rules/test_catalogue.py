@@ -326,3 +326,26 @@ def test_meters_are_not_judged_as_pollutants() -> None:
     idle = [meter(TREATMENT, t, 0.0) for t in every(60, 40)]
     for rule in ("zero", "constant", "spike", "negative"):
         assert run(idle, rule) == [], rule
+
+
+def minutes_with_o2(start: datetime, so2: list[float], o2: float = 9.0) -> list[Upload]:
+    return [
+        Upload(MN, "2051", start + timedelta(minutes=10 * i),
+               {"a21026": Values(avg=v, flag="N"), "a19001": Values(avg=o2, flag="N")})
+        for i, v in enumerate(so2)
+    ]  # fmt: skip
+
+
+def test_an_hour_without_an_hourly_upload_is_judged_from_its_minute_data() -> None:
+    hour = minutes_with_o2(T0, [30.0, 31.0, 32.0, 31.0, 30.0, 32.0])  # mean 31 at 9 % O2
+    next_hour = minutes_with_o2(T0 + timedelta(hours=1), [20.0])
+    (found,) = run([*hour, *next_hour], "exceedance")
+    assert found.evidence["corrected"] == pytest.approx(38.75)
+    assert found.evidence["valid_minutes"] == 60 and "分钟数据" in found.explanation
+    assert (found.window_start, found.window_end) == (T0, T0 + timedelta(hours=1))
+    # the hour is not over yet; too few valid minutes; or the device sent its own hour
+    assert run(hour, "exceedance") == []
+    assert run([*hour[:4], *next_hour], "exceedance") == []
+    own = Upload(MN, "2061", T0, {"a21026": Values(avg=20.0, flag="N"),
+                                  "a19001": Values(avg=6.0, flag="N")})  # fmt: skip
+    assert run([*hour, own, *next_hour], "exceedance") == []

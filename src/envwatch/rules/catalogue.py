@@ -33,9 +33,10 @@ from envwatch.rules.model import (
 )
 from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import Params, RuleSet
-from envwatch.rules.validity import daily_mean
+from envwatch.rules.validity import Sample, Validity, daily_mean, period_mean
 
 REALTIME = "2011"
+MINUTE_DATA = "2051"
 HOURLY = "2061"
 NON_POLLUTANTS = frozenset(
     {
@@ -203,6 +204,8 @@ def limit_evidence(context: PointContext, code: str) -> dict[str, Any]:
 
 class ExceedanceParams(Params):
     data: str = Field(default=HOURLY, pattern=r"^20[156]1$")
+    minute_interval: float = Field(default=10.0, gt=0, le=60)
+    """Minutes a 2051 record covers, for hours computed from minute data."""
 
 
 @register
@@ -218,7 +221,11 @@ class Exceedance(Rule):
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
+        if upload.cn == MINUTE_DATA:
+            return self._minute_data(state, upload, context, rules)
         findings = []
+        if upload.cn == HOURLY:
+            state.setdefault("uploaded", set()).add(upload.data_time)
         for code, values in upload.values.items():
             limit = context.limit(code)
             if limit is None:
@@ -229,31 +236,96 @@ class Exceedance(Rule):
             if (values.flag or "N") not in rules.validity.valid_flags:
                 continue  # an invalid or marked hour is not judged (rule flag_abuse looks)
             value, used = compliance_value(upload, code, values, limit, rules)
+            if value is not None and value > limit.value:
+                used = {**used, "flag": values.flag, "frames": [upload.frame_id]}
+                findings.append(
+                    self._hour(upload, code, value, used, context=context, params=params)
+                )
+        return findings
+
+    def _hour(
+        self,
+        upload: Upload,
+        code: str,
+        value: float,
+        used: Mapping[str, Any],
+        *,
+        context: PointContext,
+        params: Params,
+    ) -> Finding:
+        limit = context.limit(code)
+        assert limit is not None
+        hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
+        water = context.outlet_kind == "water"
+        kind = "超限预警（日均值判定前）" if water else "超标"
+        source = "（由分钟数据计算）" if "minute_values" in used else ""
+        return self.finding(
+            upload,
+            code,
+            hour,
+            hour + timedelta(hours=1),
+            f"{name_of(code)}{_time(hour)}时段小时均值{source}"
+            f"{'折算浓度' if 'corrected' in used else ''}{value:.2f}{limit.unit}，"
+            f"超过{limit.basis}限值{limit.value:g}{limit.unit}（{kind}）",
+            {**used, "value": round(value, 4), **limit_evidence(context, code)},
+            params,
+            Severity.WARNING if water else Severity.ALARM,
+        )
+
+    def _minute_data(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        """Keep a device's minute data; when an hour is over and the device sent no
+        hourly upload for it, judge the hour computed from them (HJ 75 valid hour)."""
+        hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
+        minutes: dict[datetime, list[Upload]] = state.setdefault("minutes", {})
+        findings: list[Finding] = []
+        uploaded: set[datetime] = state.setdefault("uploaded", set())
+        for done in sorted(h for h in minutes if h < hour):
+            records = minutes.pop(done)
+            if done not in uploaded:
+                findings += self._judge_minutes(records, context, rules)
+            uploaded.discard(done)
+        minutes.setdefault(hour, []).append(upload)
+        return findings
+
+    def _judge_minutes(
+        self, records: list[Upload], context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        findings = []
+        last = records[-1]
+        for code in {code for record in records for code in record.values}:
+            limit = context.limit(code)
+            if limit is None:
+                continue
+            params = self.params_for(rules, context, code)
+            interval = params.minute_interval
+            hour_mean = period_mean(
+                [Sample(r.data_time, r.values[code].avg, r.values[code].flag, interval)
+                 for r in records if code in r.values],
+                min_valid_minutes=rules.validity.min_valid_minutes,
+                valid_flags=rules.validity.valid_flags,
+            )  # fmt: skip
+            if hour_mean.validity is not Validity.VALID or hour_mean.mean is None:
+                continue
+            o2_values = [r.values[O2_CODE].avg for r in records if O2_CODE in r.values]
+            o2 = [v for v in o2_values if v is not None]
+            derived = Upload(
+                last.mn,
+                HOURLY,
+                last.data_time.replace(minute=0, second=0, microsecond=0),
+                {code: Values(avg=hour_mean.mean),
+                 **({O2_CODE: Values(avg=statistics.fmean(o2))} if o2 else {})},
+                last.frame_id,
+            )  # fmt: skip
+            value, used = compliance_value(derived, code, derived.values[code], limit, rules)
             if value is None or value <= limit.value:
                 continue
-            water = context.outlet_kind == "water"
-            hour_end = upload.data_time + timedelta(hours=1)
-            kind = "超限预警（日均值判定前）" if water else "超标"
-            findings.append(
-                self.finding(
-                    upload,
-                    code,
-                    upload.data_time,
-                    hour_end,
-                    f"{name_of(code)}{_time(upload.data_time)}时段小时均值"
-                    f"{'折算浓度' if 'corrected' in used else ''}{value:.2f}{limit.unit}，"
-                    f"超过{limit.basis}限值{limit.value:g}{limit.unit}（{kind}）",
-                    {
-                        **used,
-                        "value": round(value, 4),
-                        "flag": values.flag,
-                        **limit_evidence(context, code),
-                        "frames": [upload.frame_id],
-                    },
-                    params,
-                    Severity.WARNING if water else Severity.ALARM,
-                )
-            )
+            used = {**used, "minute_values": [r.values[code].avg for r in records
+                                              if code in r.values],
+                    "valid_minutes": hour_mean.valid_minutes,
+                    "frames": [r.frame_id for r in records]}  # fmt: skip
+            findings.append(self._hour(derived, code, value, used, context=context, params=params))
         return findings
 
 
@@ -261,9 +333,6 @@ class HourlyMismatchParams(Params):
     relative_tolerance: float = Field(ge=0)
     absolute_tolerance: float = Field(ge=0)
     minute_interval: float = Field(gt=0, le=60)
-
-
-MINUTE_DATA = "2051"
 
 
 @register
