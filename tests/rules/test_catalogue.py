@@ -349,3 +349,22 @@ def test_an_hour_without_an_hourly_upload_is_judged_from_its_minute_data() -> No
     own = Upload(MN, "2061", T0, {"a21026": Values(avg=20.0, flag="N"),
                                   "a19001": Values(avg=6.0, flag="N")})  # fmt: skip
     assert run([*hour, own, *next_hour], "exceedance") == []
+
+
+def test_a_logger_with_its_clock_in_the_future_does_not_silence_the_city() -> None:
+    contexts = {f"D{i:02d}": PointContext(f"D{i:02d}", 1, "4411", "air") for i in range(20)}
+    engine = RuleEngine(default_rule_set(), contexts)
+
+    def reading(mn: str, when: datetime) -> Upload:
+        return Upload(mn, "2011", when, {"a21026": Values(rtd=10.0)})
+
+    found: list[Finding] = []
+    for minute in range(0, 41):
+        when = T0 + timedelta(minutes=minute)
+        for i in range(1, 19):
+            found += engine.feed(reading(f"D{i:02d}", when))
+        found += engine.feed(reading("D19", when + timedelta(days=1)))  # its clock is wrong
+        if minute == 0:
+            found += engine.feed(reading("D00", when))  # then it falls silent
+        found += engine.advance_clock()
+    assert {f.mn for f in found if f.rule == "offline"} == {"D00"}

@@ -60,6 +60,7 @@ async def run_platform(
 
     gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
     processor = Processor.create(engine, default_rule_set(settings.rules_file))
+    processor.live_clock = True
     processing = asyncio.create_task(follow_archive(processor, stop))
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")

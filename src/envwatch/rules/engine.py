@@ -8,6 +8,7 @@ finds the same.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,10 @@ def default_rule_set(path: Path | None = None) -> RuleSet:
     return load_rule_set(PARAM_MODELS, path)
 
 
+# The share of devices whose newest data the data clock may not pass.
+CLOCK_QUANTILE = 0.9
+
+
 class RuleEngine:
     def __init__(
         self,
@@ -34,8 +39,11 @@ class RuleEngine:
         self.contexts = dict(contexts)
         self.rules = tuple(rules if rules is not None else RULES.values())
         self._states: dict[tuple[str, str], Any] = {}
+        self._latest: dict[str, datetime] = {}
         self.clock: datetime | None = None
-        """The city's data clock: the newest data time of any upload seen."""
+        """The city's data clock: a high quantile of the devices' newest data
+        times (so one logger with its clock in the future cannot declare every
+        other device offline), never running backwards."""
 
     def _state(self, rule: Rule, context: PointContext) -> Any:
         key = (rule.id, rule.scope(context))
@@ -52,14 +60,23 @@ class RuleEngine:
         findings: list[Finding] = []
         for rule in self.rules:
             findings += rule.on_upload(self._state(rule, context), upload, context, self.rule_set)
-        if self.clock is None or upload.data_time > self.clock:
-            self.clock = upload.data_time
+        latest = self._latest.get(upload.mn)
+        if latest is None or upload.data_time > latest:
+            self._latest[upload.mn] = upload.data_time
         return findings
 
+    def _data_clock(self) -> datetime | None:
+        if not self._latest:
+            return None
+        times = sorted(self._latest.values())
+        return times[max(0, math.ceil(CLOCK_QUANTILE * len(times)) - 1)]
+
     def advance_clock(self, clock: datetime | None = None) -> list[Finding]:
-        """Move the data clock to ``clock`` (if later) and run the silence rules."""
-        if clock is not None and (self.clock is None or clock > self.clock):
-            self.clock = clock
+        """Move the data clock on (to ``clock``, a wall clock, if that is later)
+        and run the silence rules."""
+        for candidate in (self._data_clock(), clock):
+            if candidate is not None and (self.clock is None or candidate > self.clock):
+                self.clock = candidate
         if self.clock is None:
             return []
         findings: list[Finding] = []
