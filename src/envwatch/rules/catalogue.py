@@ -202,6 +202,10 @@ def limit_evidence(context: PointContext, code: str) -> dict[str, Any]:
 # -- exceedance and early warning (rules.md §1.3) ------------------------------
 
 
+# Hours whose hourly upload came, kept until their minute data are judged.
+UPLOADED_HOURS_KEPT = 48
+
+
 class ExceedanceParams(Params):
     data: str = Field(default=HOURLY, pattern=r"^20[156]1$")
     minute_interval: float = Field(default=10.0, gt=0, le=60)
@@ -225,7 +229,10 @@ class Exceedance(Rule):
             return self._minute_data(state, upload, context, rules)
         findings = []
         if upload.cn == HOURLY:
-            state.setdefault("uploaded", set()).add(upload.data_time)
+            uploaded: set[datetime] = state.setdefault("uploaded", set())
+            uploaded.add(upload.data_time)
+            if len(uploaded) > UPLOADED_HOURS_KEPT:  # a device that sends no minute data
+                uploaded.discard(min(uploaded))
         for code, values in upload.values.items():
             limit = context.limit(code)
             if limit is None:
