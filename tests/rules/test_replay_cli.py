@@ -101,3 +101,28 @@ def test_a_restarted_processor_picks_up_runs_that_span_the_restart(engine: Engin
     with engine.connect() as connection:
         start = connection.execute(select(FindingRecord.window_start)).scalar_one()
     assert start == T0
+
+
+def test_a_page_of_resends_does_not_stall_the_processor(engine: Engine) -> None:
+    # Resent frames store no measurements of their own: a pass that reads only
+    # such frames must still move the cursor past them.
+    register(engine, (MN, "123456"))
+    archive = Archive(engine)
+
+    def upload(i: int) -> ReceivedFrame:
+        moment = T0 + timedelta(seconds=30 * i)
+        rows = (MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
+                MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"))  # fmt: skip
+        return ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=MN, cn="2011",
+                             measurements=rows)  # fmt: skip
+
+    archive.write_batch([upload(0)])
+    archive.write_batch([upload(0) for _ in range(5)])  # five resends
+    archive.write_batch([upload(i) for i in range(1, 12)])
+    processor = Processor.create(engine)
+    processor.batch_frames = 3
+    passes = 0
+    while processor.run_once():
+        passes += 1
+        assert passes < 20
+    assert rules_of(engine) == ["zero"]

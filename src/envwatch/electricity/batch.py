@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.registry.importing import ImportFileError, RowError, validate_rows
+from envwatch.store.db import dialect_insert
 from envwatch.store.schema import ElectricityReading, Meter
 
 MAX_READINGS = 200_000
@@ -133,7 +133,8 @@ def store_batch(
         for row in rows
     ]
     if values:
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         with engine.begin() as connection:
-            connection.execute(dialect.insert(ElectricityReading).on_conflict_do_nothing(), values)
+            connection.execute(
+                dialect_insert(connection, ElectricityReading).on_conflict_do_nothing(), values
+            )
     return BatchResult(len(rows), ())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -71,7 +72,14 @@ def _values(row: Any) -> Values:
     return Values(rtd=row.rtd, avg=row.avg, min=row.min, max=row.max, cou=row.cou, flag=row.flag)
 
 
-def uploads_after(
+@dataclass(frozen=True, slots=True)
+class UploadPage:
+    uploads: list[Upload]
+    last_frame_id: int | None
+    """The last frame read, uploads or not (a resend stores none); None: no frame."""
+
+
+def upload_page(
     connection: Connection,
     last_frame_id: int,
     codes: ElectricityCodes,
@@ -80,12 +88,12 @@ def uploads_after(
     since: datetime | None = None,
     until: datetime | None = None,
     through_frame_id: int | None = None,
-) -> Iterator[Upload]:
-    """Stored uploads of frames after ``last_frame_id``, in arrival order
-    (optionally only those with DataTime in [since, until), and frames up to
-    ``through_frame_id``). A resent frame stored no measurements of its own,
-    so each upload comes once. A meter's power factor is given to the rules
-    as ``power_kw``."""
+) -> UploadPage:
+    """The stored uploads of up to ``limit_frames`` frames after ``last_frame_id``,
+    in arrival order (optionally only those with DataTime in [since, until),
+    and frames up to ``through_frame_id``). A resent frame stored no
+    measurements of its own, so each upload comes once. A meter's power factor
+    is given to the rules as ``power_kw``."""
     conditions = [
         ArchivedFrame.id > last_frame_id,
         ArchivedFrame.verdict == "accepted",
@@ -104,7 +112,7 @@ def uploads_after(
         .limit(limit_frames)
     ).all()
     if not frames:
-        return
+        return UploadPage([], None)
     keys = {(frame.mn, frame.cn, frame.data_time) for frame in frames}
     by_frame: dict[int, list[Any]] = {}
     # Through the measurement key (MN, CN, DataTime, pollutant), in chunks.
@@ -117,11 +125,33 @@ def uploads_after(
             )
         ):
             by_frame.setdefault(row.frame_id, []).append(row)
+    uploads = []
     for frame in frames:
         rows = by_frame.get(frame.id)
         if rows:
             rows.sort(key=lambda row: row.pollutant)
-            yield _upload(rows, codes)
+            uploads.append(_upload(rows, codes))
+    return UploadPage(uploads, frames[-1].id)
+
+
+def pages_after(
+    connection: Connection,
+    last_frame_id: int,
+    codes: ElectricityCodes,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    through_frame_id: int | None = None,
+) -> Iterator[list[Upload]]:
+    """The uploads of every frame after ``last_frame_id``, a page at a time (as
+    the streaming processor sees them; filters as ``upload_page``)."""
+    while True:
+        page = upload_page(connection, last_frame_id, codes, since=since, until=until,
+                           through_frame_id=through_frame_id)  # fmt: skip
+        if page.last_frame_id is None:
+            return
+        yield page.uploads
+        last_frame_id = page.last_frame_id
 
 
 def _upload(rows: list[Any], codes: ElectricityCodes) -> Upload:

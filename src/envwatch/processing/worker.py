@@ -6,20 +6,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from envwatch.electricity.hj212 import ElectricityCodes, default_codes
 from envwatch.hj212.codes import now_cst
-from envwatch.processing.inputs import load_contexts, uploads_after
+from envwatch.processing.inputs import load_contexts, pages_after, upload_page
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding
 from envwatch.rules.parameters import RuleSet
+from envwatch.store.db import dialect_insert
 from envwatch.store.schema import ArchivedFrame, FindingRecord, ProcessingCursor
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ def store_findings(
     window start); how many were offered."""
     rows = [_finding_row(finding, rule_set_version) for finding in findings]
     if rows:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        connection.execute(dialect.insert(FindingRecord).on_conflict_do_nothing(), rows)
+        connection.execute(dialect_insert(connection, FindingRecord).on_conflict_do_nothing(), rows)
     return len(rows)
 
 
@@ -71,6 +70,8 @@ class Processor:
     """Also let the wall clock (China Standard Time) move the data clock, so
     silence shows even when every device falls silent; for live data only."""
     warm_up_frames: int = 500_000
+    batch_frames: int = 2000
+    """Frames read per pass at most."""
 
     @classmethod
     def create(cls, engine: Engine, rule_set: RuleSet | None = None) -> Processor:
@@ -97,21 +98,18 @@ class Processor:
         ).scalar()
         if newest is None:
             return
-        last = max(0, cursor - self.warm_up_frames)
-        while True:
-            batch = list(
-                uploads_after(connection, last, self.codes, since=newest - self.warm_up,
-                              through_frame_id=cursor)
-            )  # fmt: skip
-            if not batch:
-                break
-            for upload in batch:
+        start = max(0, cursor - self.warm_up_frames)
+        since = newest - self.warm_up
+        for page in pages_after(
+            connection, start, self.codes, since=since, through_frame_id=cursor
+        ):
+            for upload in page:
                 self.rules.feed(upload)
             self.rules.advance_clock()
-            last = max(upload.frame_id or 0 for upload in batch)
 
     def run_once(self) -> int:
-        """One pass; the number of uploads processed."""
+        """One pass; 0 when there was nothing new, else the uploads processed
+        (at least 1, since frames without uploads were read past)."""
         if self.rules is None:
             self.refresh_registry()
         assert self.rules is not None
@@ -127,9 +125,12 @@ class Processor:
                 )
                 if self.last_frame_id:
                     self._warm_up(connection, self.last_frame_id)
-            uploads = list(uploads_after(connection, self.last_frame_id, self.codes))
-            if not uploads:
+            page = upload_page(
+                connection, self.last_frame_id, self.codes, limit_frames=self.batch_frames
+            )
+            if page.last_frame_id is None:
                 return 0
+            uploads = page.uploads
             found: list[Finding] = []
             for upload in uploads:
                 found += self.rules.feed(upload)
@@ -137,16 +138,18 @@ class Processor:
                 now_cst().replace(tzinfo=None) if self.live_clock else None
             )
             self.findings += store_findings(connection, found, self.rule_set.version)
-            last = max(upload.frame_id or 0 for upload in uploads)
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-            upsert = dialect.insert(ProcessingCursor).values(name=STREAM_CURSOR, last_frame_id=last)
+            # Past every frame read, also those with no uploads (resends).
+            last = page.last_frame_id
+            upsert = dialect_insert(connection, ProcessingCursor).values(
+                name=STREAM_CURSOR, last_frame_id=last
+            )
             connection.execute(
                 upsert.on_conflict_do_update(
                     index_elements=[ProcessingCursor.name], set_={"last_frame_id": last}
                 )
             )
         self.last_frame_id = last
-        return len(uploads)
+        return max(1, len(uploads))
 
 
 async def follow_archive(
@@ -187,8 +190,10 @@ def replay(
     codes = default_codes()
     found: list[Finding] = []
     with engine.begin() as connection:
-        for upload in _all_uploads(connection, codes, since, until):
-            found += rules.feed(upload)
+        # A page at a time, with the clock moved after each, as streaming does.
+        for page in pages_after(connection, 0, codes, since=since, until=until):
+            for upload in page:
+                found += rules.feed(upload)
             found += rules.advance_clock()
         connection.execute(
             delete(FindingRecord).where(
@@ -197,15 +202,3 @@ def replay(
         )
         store_findings(connection, found, rule_set.version)
     return len(found)
-
-
-def _all_uploads(
-    connection: Connection, codes: ElectricityCodes, since: datetime, until: datetime
-) -> Iterator[Any]:
-    last = 0
-    while True:
-        batch = list(uploads_after(connection, last, codes, since=since, until=until))
-        if not batch:
-            return
-        yield from batch
-        last = max(upload.frame_id or 0 for upload in batch)

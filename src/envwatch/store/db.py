@@ -9,7 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,6 +38,13 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
         cursor.close()
 
     return engine
+
+
+def dialect_insert(bind: Connection | Engine, table: Any) -> Any:
+    """The INSERT of ``bind``'s dialect, which knows ON CONFLICT (SQLite and
+    PostgreSQL spell it alike)."""
+    module = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
 
 
 def alembic_config(url: str) -> Config:
