@@ -12,7 +12,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from envwatch.demo.profiles import Fault, FaultKind
 from envwatch.demo.seed import seed_demo
@@ -61,13 +61,53 @@ def pick(points: list[SimPoint]) -> tuple[list[SimPoint], dict[str, Fault], list
     return [*chosen, *clean, *mill], faults, clean_mns
 
 
+def sending(points: list[SimPoint], faults: dict[str, Fault]) -> list[str]:
+    """The devices that keep sending (not those simulating an outage)."""
+    return [p.mn for p in points if faults.get(p.mn, Fault(FaultKind.CONSTANT, NOON)).kind
+            is not FaultKind.OFFLINE]  # fmt: skip
+
+
+async def stop_when_simulated(
+    engine: Engine, mns: list[str], until: datetime, stop: asyncio.Event, limit_s: float = 90.0
+) -> None:
+    """Set ``stop`` once every device's stored data reaches ``until`` (simulated
+    time, so a slow machine simulates as much as a fast one), or after ``limit_s``."""
+
+    def reached() -> bool:
+        with engine.connect() as connection:
+            newest = (
+                connection.execute(
+                    select(func.max(ArchivedFrame.data_time))
+                    .where(ArchivedFrame.mn.in_(mns))
+                    .group_by(ArchivedFrame.mn)
+                )
+                .scalars()
+                .all()
+            )
+        times = [t for t in newest if t is not None]
+        return len(times) == len(mns) and min(times) >= until
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while loop.time() < deadline and not await asyncio.to_thread(reached):
+        await asyncio.sleep(0.2)
+    stop.set()
+
+
 def test_simulated_faults_become_findings(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     seed_demo(engine)
     points, faults, clean = pick(load_points(engine))
-    # Short windows, so a simulated day passes in seconds.
-    text = DEFAULT_RULES_FILE.read_text(encoding="utf-8").replace("min_hours = 24", "min_hours = 3")
+    # Short windows, so a simulated day passes in seconds; a logger the loaded
+    # machine holds back for half a second is 30 simulated minutes late, so
+    # offline waits for 2 hours.
+    text = (
+        DEFAULT_RULES_FILE.read_text(encoding="utf-8")
+        .replace("min_hours = 24", "min_hours = 3")
+        .replace("after_minutes = 30.0", "after_minutes = 120.0")
+    )
+    assert "min_hours = 3" in text and "after_minutes = 120.0" in text
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text(text, encoding="utf-8")
     rule_set = load_rule_set(PARAM_MODELS, rules_file)
@@ -136,9 +176,12 @@ def test_replay_finds_what_streaming_found(engine: Engine, tmp_path: Path) -> No
         gateway = Gateway(Settings(database_url="unused"), committer, load_devices(engine))
         await gateway.start("127.0.0.1", 0)
         stop = asyncio.Event()
-        asyncio.get_running_loop().call_later(4.0, stop.set)
+        watching = asyncio.create_task(
+            stop_when_simulated(engine, sending(points, faults), NOON + timedelta(hours=3), stop)
+        )
         await simulate(points, "127.0.0.1", gateway.port, scale=3600.0, stop=stop,
                        faults=faults, start=NOON - timedelta(minutes=1))  # fmt: skip
+        await watching
         await gateway.stop()
         await committer.close()
 

@@ -1,0 +1,187 @@
+"""What every rule shares: the ``Rule`` base, the registry, runs of uploads
+and the helpers that read an upload against its limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from envwatch.glossary import factor
+from envwatch.rules.model import (
+    FLUE_GAS_FLOW_CODE,
+    O2_CODE,
+    WATER_FLOW_CODE,
+    Finding,
+    Limit,
+    PointContext,
+    Severity,
+    Upload,
+    Values,
+)
+from envwatch.rules.o2 import o2_corrected
+from envwatch.rules.parameters import Params, RuleSet
+
+REALTIME = "2011"
+MINUTE_DATA = "2051"
+HOURLY = "2061"
+NON_POLLUTANTS = frozenset(
+    {
+        O2_CODE,
+        FLUE_GAS_FLOW_CODE,
+        WATER_FLOW_CODE,
+        "a01011",
+        "a01012",
+        "a01013",
+        "a01014",
+        "w01010",
+        "w01001",
+    }
+)
+
+
+def name_of(code: str) -> str:
+    known = factor(code)
+    return known.name_zh if known else code
+
+
+def clock_text(moment: datetime) -> str:
+    return moment.isoformat(sep=" ")
+
+
+@dataclass
+class Run:
+    """A run of consecutive uploads meeting a condition."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    count: int = 0
+    values: list[float] = field(default_factory=list)
+    frames: list[int] = field(default_factory=list)
+    reported: bool = False
+    anchor: float | None = None
+
+    def extend(self, upload: Upload, value: float, keep: int = 60) -> None:
+        if self.start is None:
+            self.start = upload.data_time
+            self.anchor = value
+        self.end = upload.data_time
+        self.count += 1
+        self.values = [*self.values[-(keep - 1) :], value]
+        if upload.frame_id is not None:
+            self.frames = [*self.frames[-(keep - 1) :], upload.frame_id]
+
+    def clear(self) -> None:
+        self.start = self.end = self.anchor = None
+        self.count = 0
+        self.values, self.frames = [], []
+        self.reported = False
+
+
+class Rule:
+    id: ClassVar[str]
+    version: ClassVar[int]
+    params_model: ClassVar[type[Params]]
+    severity: ClassVar[Severity]
+    title_zh: ClassVar[str]
+
+    def scope(self, context: PointContext) -> str:
+        """Whose state this rule keeps: a device by default."""
+        return context.mn
+
+    def new_state(self) -> Any:
+        return {}
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        return []
+
+    watches_clock: ClassVar[bool] = False
+
+    def on_clock(
+        self, state: Any, clock: datetime, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        """Findings of silence: called as the city's data clock advances."""
+        return []
+
+    def params_for(self, rules: RuleSet, context: PointContext, pollutant: str | None) -> Any:
+        return rules.for_point(
+            self.id,
+            industry=context.industry,
+            outlet_kind=context.outlet_kind,
+            pollutant=pollutant,
+        )
+
+    def finding(  # noqa: PLR0917 (mirrors Finding's fields)
+        self,
+        upload: Upload,
+        pollutant: str | None,
+        start: datetime,
+        end: datetime,
+        explanation: str,
+        evidence: Mapping[str, Any],
+        params: Params,
+        severity: Severity | None = None,
+    ) -> Finding:
+        return Finding(
+            mn=upload.mn,
+            pollutant=pollutant,
+            rule=self.id,
+            rule_version=self.version,
+            window_start=start,
+            window_end=end,
+            severity=severity or self.severity,
+            explanation=explanation,
+            evidence={**evidence, "parameters": params.model_dump(mode="json")},
+        )
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    RULES[cls.id] = cls()
+    return cls
+
+
+def running(upload: Upload) -> bool:
+    """Whether the source runs, as far as the upload tells: flow above zero,
+    or no flow measured at all."""
+    for code in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE):
+        values = upload.values.get(code)
+        if values is not None and values.level is not None:
+            return values.level > 0
+    return True
+
+
+def compliance_value(
+    upload: Upload, code: str, values: Values, limit: Limit, rules: RuleSet
+) -> tuple[float | None, dict[str, Any]]:
+    """The value judged against ``limit``: O2-corrected when the limit has a
+    reference O2 and the upload carries O2; None when O2 is too high to correct."""
+    level = values.level
+    if level is None:
+        return None, {}
+    if limit.reference_o2 is None:
+        return level, {"measured": level}
+    o2 = upload.values.get(O2_CODE)
+    o2_level = o2.level if o2 is not None else None
+    if o2_level is None:
+        return level, {"measured": level, "o2": None}
+    corrected = o2_corrected(level, o2_level, limit.reference_o2, rules.validity.o2_ceiling_percent)
+    evidence = {"measured": level, "o2": o2_level, "reference_o2": limit.reference_o2}
+    if corrected is None:
+        return None, evidence
+    return corrected, {**evidence, "corrected": round(corrected, 4)}
+
+
+def limit_evidence(context: PointContext, code: str) -> dict[str, Any]:
+    limits = context.limits.get(code, ())
+    return {
+        "limit": limits[0].value if limits else None,
+        "unit": limits[0].unit if limits else None,
+        "basis": limits[0].basis if limits else None,
+        "other_limits": [{"value": lim.value, "basis": lim.basis} for lim in limits[1:]],
+    }
