@@ -7,7 +7,9 @@ import typer
 from envwatch.cli.data import data_app
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.electricity import electricity_app
+from envwatch.cli.emergency import emergency_app
 from envwatch.cli.hj212 import hj212_app
+from envwatch.cli.maintenance import maintenance_app
 from envwatch.cli.registry import registry_app
 from envwatch.cli.rules import findings_app, rules_app
 from envwatch.cli.serve import serve
@@ -30,6 +32,8 @@ app.add_typer(data_app, name="data")
 app.add_typer(token_app, name="token")
 app.add_typer(findings_app, name="findings")
 app.add_typer(rules_app, name="rules")
+app.add_typer(maintenance_app, name="maintenance")
+app.add_typer(emergency_app, name="emergency")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.cli.common import DbOption, cst_iso, cst_time, database_url
 from envwatch.processing.worker import replay
 from envwatch.rules.engine import default_rule_set
 from envwatch.settings import get_settings
@@ -19,25 +18,6 @@ from envwatch.store.schema import FindingRecord
 findings_app = typer.Typer(help="Findings of the rules (去伪存真).")
 rules_app = typer.Typer(help="The rules engine.")
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL.")]
-
-
-def _cst(moment: datetime) -> str:
-    return moment.replace(tzinfo=CHINA_STANDARD_TIME).isoformat()
-
-
-def _time(text: str) -> datetime:
-    """A China Standard Time moment: ISO 8601 (with or without zone) or YYYYMMDDhhmmss."""
-    try:
-        if text.isdigit() and len(text) == 14:
-            return datetime.strptime(text, "%Y%m%d%H%M%S")
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a time (ISO 8601 or YYYYMMDDhhmmss)") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
-    return moment
-
 
 def finding_json(row: Any) -> dict[str, Any]:
     return {
@@ -46,8 +26,8 @@ def finding_json(row: Any) -> dict[str, Any]:
         "pollutant": row.pollutant or None,
         "rule": row.rule,
         "rule_version": row.rule_version,
-        "window_start": _cst(row.window_start),
-        "window_end": _cst(row.window_end),
+        "window_start": cst_iso(row.window_start),
+        "window_end": cst_iso(row.window_end),
         "severity": row.severity,
         "explanation": row.explanation,
         "evidence": row.evidence,
@@ -68,7 +48,7 @@ def list_command(
         query = query.where(FindingRecord.mn == mn)
     if rule is not None:
         query = query.where(FindingRecord.rule == rule)
-    engine = make_engine(db or get_settings().database_url)
+    engine = make_engine(database_url(db))
     with engine.connect() as connection:
         for row in connection.execute(query.execution_options(yield_per=1000)):
             if as_json:
@@ -88,7 +68,7 @@ def replay_command(
 ) -> None:
     """Recompute the findings of the stored uploads with DataTime in [since, until):
     the window's findings are replaced by what the current rules find."""
-    start, end = _time(since), _time(until)
+    start, end = cst_time(since), cst_time(until)
     if end <= start:
         raise typer.BadParameter("--until must be after --since")
     settings = get_settings()
@@ -98,4 +78,4 @@ def replay_command(
         end,
         default_rule_set(settings.rules_file),
     )
-    typer.echo(json.dumps({"since": _cst(start), "until": _cst(end), "findings": count}))
+    typer.echo(json.dumps({"since": cst_iso(start), "until": cst_iso(end), "findings": count}))

@@ -8,12 +8,10 @@ from typing import Annotated
 import typer
 
 from envwatch.auth.tokens import SCOPES, UnknownScopeError, create_token, list_tokens, revoke_token
-from envwatch.settings import get_settings
-from envwatch.store.db import make_engine, upgrade
+from envwatch.cli.common import DbOption, database_url, migrated_engine
+from envwatch.store.db import make_engine
 
 token_app = typer.Typer(help="Access tokens of machine clients (API).")
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL.")]
 
 
 @token_app.command("create")
@@ -28,10 +26,9 @@ def create_command(
     db: DbOption = None,
 ) -> None:
     """Make a token and print it: it is shown only this once."""
-    url = db or get_settings().database_url
-    upgrade(url)
+    engine = migrated_engine(db)
     try:
-        token_id, token = create_token(make_engine(url), name, scope, enterprise)
+        token_id, token = create_token(engine, name, scope, enterprise)
     except UnknownScopeError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
@@ -41,7 +38,7 @@ def create_command(
 @token_app.command("list")
 def list_command(db: DbOption = None) -> None:
     """The tokens as JSON lines (never the tokens themselves: only their hash is kept)."""
-    for record in list_tokens(make_engine(db or get_settings().database_url)):
+    for record in list_tokens(make_engine(database_url(db))):
         typer.echo(json.dumps(record, ensure_ascii=False, default=str))
 
 
@@ -50,7 +47,7 @@ def revoke_command(
     token_id: Annotated[int, typer.Argument(help="The token's id.")], db: DbOption = None
 ) -> None:
     """Revoke a token at once."""
-    if not revoke_token(make_engine(db or get_settings().database_url), token_id):
+    if not revoke_token(make_engine(database_url(db)), token_id):
         typer.echo(f"no live token {token_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"token {token_id} revoked")

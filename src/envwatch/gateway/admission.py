@@ -25,8 +25,14 @@ from envwatch.hj212 import (
     decode_frame,
     platform_replies,
 )
+from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.hj212.errors import Deviation
-from envwatch.hj212.model import DATA_KIND_OF_COMMAND, NUMBER_FIELDS, code_2017
+from envwatch.hj212.model import (
+    DATA_KIND_OF_COMMAND,
+    DEVICE_INFO_COMMAND,
+    NUMBER_FIELDS,
+    code_2017,
+)
 from envwatch.hj212.segment import parse_time
 from envwatch.store.archive import MeasurementRow, MeterReading, ReceivedFrame
 
@@ -185,10 +191,23 @@ def admit(
             qn=packet.qn,
             measurements=measurements,
             electricity=electricity,
+            data_time=device_info_time(decoded.packet, received_at),
         ),
         replies=tuple(platform_replies(decoded.packet, device.version)),
         device=device,
     )
+
+
+def device_info_time(packet: Packet, received_at: datetime) -> datetime | None:
+    """A 3020 upload's DataTime (or, when the logger left it out, the time it
+    arrived, China Standard Time), by which the rules read its device
+    information in order with the data; None for other commands."""
+    if packet.cn != DEVICE_INFO_COMMAND:
+        return None
+    for key, value in packet.items:
+        if key == "DataTime" and (moment := parse_time(value, with_millis=True)) is not None:
+            return moment
+    return received_at.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
 
 
 # How a connection reads frames before it knows which device it talks to.

@@ -184,6 +184,10 @@ class LoggerRestart:
     restart_time: datetime
 
 
+DEVICE_INFO_COMMAND = "3020"
+"""The command of field-device information uploads (logs, states, parameters)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceInfo:
     """3020 upload: field-device information ``i…-Info`` (logs, states, parameters)."""

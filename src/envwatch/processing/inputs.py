@@ -10,22 +10,32 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, tuple_
 
 from envwatch.electricity.hj212 import ElectricityCodes
+from envwatch.hj212 import DecodeOptions, ProtocolError, decode_frame
+from envwatch.hj212.model import DEVICE_INFO_COMMAND, DeviceInfo, interpret
 from envwatch.registry.limits import limits_in_force
 from envwatch.rules.catalogue import POWER
-from envwatch.rules.model import Limit, PointContext, Upload, Values
+from envwatch.rules.model import Limit, Period, PointContext, PollutionWarning, Upload, Values
 from envwatch.store.schema import (
     ArchivedFrame,
+    County,
+    EmergencyPeriod,
     Enterprise,
+    MaintenanceWindow,
     Measurement,
     Meter,
     MonitoringPoint,
     Outlet,
 )
 
+# Stored frames passed the gateway's checks; read them as leniently again.
+INFO_OPTIONS = DecodeOptions(lenient=True)
+
 
 def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
     """Every registered device as the rules see it; limits in force at ``now``
-    (China Standard Time, naive), strictest first."""
+    (China Standard Time, naive), strictest first; its declared maintenance
+    windows and the heavy-pollution-weather warnings of its county or city (a
+    development zone's enterprises fall under its host district's warnings)."""
     with engine.connect() as connection:
         points = connection.execute(
             select(
@@ -33,6 +43,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
                 MonitoringPoint.enterprise_id,
                 MonitoringPoint.outlet_id,
                 Enterprise.industry_code,
+                Enterprise.county_code,
                 Outlet.kind,
             )
             .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
@@ -45,6 +56,19 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
                 select(Meter.id, Meter.mn, Meter.kind, Meter.rated_kw).where(Meter.mn.is_not(None))
             )
         }
+        maintenance: dict[str, list[Period]] = {}
+        for window in connection.execute(
+            select(
+                MaintenanceWindow.mn, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at
+            ).order_by(MaintenanceWindow.starts_at)
+        ):
+            maintenance.setdefault(window.mn, []).append(Period(window.starts_at, window.ends_at))
+        hosts: dict[str, str | None] = dict(
+            connection.execute(select(County.code, County.host_code)).all()
+        )
+        emergencies = connection.execute(
+            select(EmergencyPeriod).order_by(EmergencyPeriod.starts_at)
+        ).all()
     contexts = {}
     for point in points:
         meter = meters.get(point.mn)
@@ -64,6 +88,14 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             meter_id=None if meter is None else meter.id,
             meter_kind=None if meter is None else meter.kind,
             rated_kw=None if meter is None else meter.rated_kw,
+            county_code=point.county_code,
+            maintenance=tuple(maintenance.get(point.mn, ())),
+            emergencies=tuple(
+                PollutionWarning(e.level, Period(e.starts_at, e.ends_at), e.reference)
+                for e in emergencies
+                if e.county_code is None
+                or e.county_code in (point.county_code, hosts.get(point.county_code or ""))
+            ),
         )
     return contexts
 
@@ -125,13 +157,44 @@ def upload_page(
             )
         ):
             by_frame.setdefault(row.frame_id, []).append(row)
+    info = _device_info(connection, [f.id for f in frames if f.cn == DEVICE_INFO_COMMAND])
     uploads = []
     for frame in frames:
         rows = by_frame.get(frame.id)
         if rows:
             rows.sort(key=lambda row: row.pollutant)
             uploads.append(_upload(rows, codes))
+        elif frame.id in info:
+            uploads.append(info[frame.id])
     return UploadPage(uploads, frames[-1].id)
+
+
+def _device_info(connection: Connection, frame_ids: list[int]) -> dict[int, Upload]:
+    """The field-device information (3020) of these frames, read from their raw
+    bytes (the archive keeps no rows for it), by frame id."""
+    if not frame_ids:
+        return {}
+    uploads = {}
+    for frame in connection.execute(
+        select(ArchivedFrame.id, ArchivedFrame.raw, ArchivedFrame.data_time).where(
+            ArchivedFrame.id.in_(frame_ids)
+        )
+    ):
+        try:
+            message = interpret(decode_frame(frame.raw, INFO_OPTIONS).packet)
+        except (ProtocolError, ValueError):
+            continue  # accepted when stored, so only a codec change gets here
+        if isinstance(message, DeviceInfo) and message.envelope.mn:
+            uploads[frame.id] = Upload(
+                message.envelope.mn,
+                DEVICE_INFO_COMMAND,
+                message.data_time or frame.data_time,
+                {},
+                frame.id,
+                info={code: message.text(code) or "" for code in message.info},
+                pol_id=message.pol_id,
+            )
+    return uploads
 
 
 def pages_after(

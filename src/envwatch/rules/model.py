@@ -33,13 +33,16 @@ class Values:
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """A stored data upload of a monitoring point (or a meter's reading)."""
+    """A stored data upload of a monitoring point (or a meter's reading), or a
+    field device's information (3020: ``info`` by ``i…`` code, for ``pol_id``)."""
 
     mn: str
     cn: str
     data_time: datetime  # China Standard Time, naive, as the logger states it
     values: Mapping[str, Values]
     frame_id: int | None = None
+    info: Mapping[str, str] = field(default_factory=dict)
+    pol_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,26 @@ class Limit:
     unit: str
     basis: str
     reference_o2: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """[start, end), China Standard Time, naive."""
+
+    start: datetime
+    end: datetime
+
+    def covers(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class PollutionWarning:
+    """A heavy-pollution-weather warning in force where a device is."""
+
+    level: str  # blue / yellow / orange / red
+    period: Period
+    reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +86,17 @@ class PointContext:
     meter_id: int | None = None
     meter_kind: str | None = None  # production / treatment / total
     rated_kw: float | None = None
+    county_code: str | None = None
+    maintenance: tuple[Period, ...] = ()
+    """Maintenance windows declared for the device (运维时段)."""
+    emergencies: tuple[PollutionWarning, ...] = ()
+    """Heavy-pollution-weather warnings declared for the device's county or city."""
+
+    def in_maintenance(self, moment: datetime) -> Period | None:
+        return next((window for window in self.maintenance if window.covers(moment)), None)
+
+    def emergency_at(self, moment: datetime) -> PollutionWarning | None:
+        return next((e for e in self.emergencies if e.period.covers(moment)), None)
 
     def limit(self, pollutant: str) -> Limit | None:
         limits = self.limits.get(pollutant)

@@ -69,6 +69,8 @@ class ReceivedFrame:
     qn: str | None = None
     measurements: tuple[MeasurementRow, ...] = field(default=())
     electricity: tuple[MeterReading, ...] = field(default=())
+    data_time: datetime | None = None
+    """DataTime of a frame that carries no measurements (3020 device information)."""
 
     @property
     def chain(self) -> str:
@@ -266,7 +268,9 @@ class Archive:
                         # Not hashed: it is read from the raw frame, which is.
                         self._data_time_to_db(frame.measurements[0].data_time)
                         if frame.measurements
-                        else None,
+                        else None
+                        if frame.data_time is None
+                        else self._data_time_to_db(frame.data_time),
                     )
                 )
             # RETURNING promises no row order: ids are matched by (chain, seq).

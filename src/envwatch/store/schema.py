@@ -271,3 +271,39 @@ class ProcessingCursor(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_frame_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class MaintenanceWindow(Base):
+    """A maintenance window an operation contractor declared for a device in
+    advance (运维时段): data inside it are excluded from validity, and M/C
+    marks inside it are explained. It never explains an exceedance away."""
+
+    __tablename__ = "maintenance_window"
+    __table_args__ = (Index("ix_maintenance_window_mn", "mn", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mn: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    """China Standard Time, naive, like the data times it covers."""
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EmergencyPeriod(Base):
+    """A heavy-pollution-weather warning in force (重污染天气预警): the city's,
+    or one county's when ``county_code`` is set."""
+
+    __tablename__ = "emergency_period"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    """A level of the rules file's emergency table (blue, yellow, orange, red)."""
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    county_code: Mapped[str | None] = mapped_column(String(12), default=None)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    """The notice that declared it (文号)."""
+    declared_by: Mapped[str] = mapped_column(String(64))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,7 +8,14 @@ its evidence. Rules that watch a condition over a run of uploads emit once per
 run and re-arm when the condition clears.
 """
 
-from envwatch.rules.catalogue import compliance, electricity, falsification, transmission
+from envwatch.rules.catalogue import (
+    compliance,
+    cross_checks,
+    electricity,
+    falsification,
+    marks,
+    transmission,
+)
 from envwatch.rules.catalogue.base import RULES, Rule
 from envwatch.rules.catalogue.electricity import POWER
 from envwatch.rules.parameters import Params
@@ -23,7 +30,9 @@ __all__ = [
     "RULES",
     "Rule",
     "compliance",
+    "cross_checks",
     "electricity",
     "falsification",
+    "marks",
     "transmission",
 ]

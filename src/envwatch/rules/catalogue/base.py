@@ -124,9 +124,13 @@ class Rule:
         evidence: Mapping[str, Any],
         params: Params,
         severity: Severity | None = None,
+        *,
+        mn: str | None = None,
     ) -> Finding:
+        """A finding about ``upload``'s device (or ``mn``'s, when the upload that
+        completes the evidence is another device's)."""
         return Finding(
-            mn=upload.mn,
+            mn=mn or upload.mn,
             pollutant=pollutant,
             rule=self.id,
             rule_version=self.version,
@@ -185,3 +189,23 @@ def limit_evidence(context: PointContext, code: str) -> dict[str, Any]:
         "basis": limits[0].basis if limits else None,
         "other_limits": [{"value": lim.value, "basis": lim.basis} for lim in limits[1:]],
     }
+
+
+def valid_hourly_values(
+    upload: Upload, context: PointContext, rules: RuleSet
+) -> list[tuple[str, float]]:
+    """The pollutants' valid hourly means of an hourly upload while the source
+    runs (measured, not O2-corrected), by factor code."""
+    if upload.cn != HOURLY or context.meter_id is not None or not running(upload):
+        return []
+    return [
+        (code, values.level)
+        for code, values in upload.values.items()
+        if values.level is not None
+        and code not in NON_POLLUTANTS
+        and (values.flag or "N") in rules.validity.valid_flags
+    ]
+
+
+def day_of(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

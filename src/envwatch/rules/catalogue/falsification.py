@@ -17,21 +17,21 @@ from envwatch.rules.catalogue.base import (
     Run,
     clock_text,
     compliance_value,
+    day_of,
     limit_evidence,
     name_of,
     register,
     running,
+    valid_hourly_values,
 )
 from envwatch.rules.model import (
-    FLUE_GAS_FLOW_CODE,
-    O2_CODE,
-    WATER_FLOW_CODE,
     Finding,
     PointContext,
     Severity,
     Upload,
 )
 from envwatch.rules.parameters import Params, RuleSet
+from envwatch.rules.statistics import interquartile_range, ks_two_sample
 
 
 class RunParams(Params):
@@ -236,104 +236,6 @@ class Pinned(Rule):
         return findings
 
 
-class O2DilutionParams(RunParams):
-    o2_percent: float = Field(gt=0, lt=21)
-
-
-@register
-class O2Dilution(Rule):
-    """B6 稀释: O2 at or above a threshold while flue gas flows."""
-
-    id = "o2_dilution"
-    version = 1
-    params_model = O2DilutionParams
-    severity = Severity.ALARM
-    title_zh = "氧含量异常（疑似稀释）"
-
-    def on_upload(
-        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
-    ) -> list[Finding]:
-        o2 = upload.values.get(O2_CODE)
-        if upload.cn != REALTIME or o2 is None or o2.level is None:
-            return []
-        params = self.params_for(rules, context, O2_CODE)
-        run: Run = state.setdefault(O2_CODE, Run())
-        if o2.level < params.o2_percent or not running(upload):
-            run.clear()
-            return []
-        run.extend(upload, o2.level)
-        if run.count < params.consecutive or run.reported:
-            return []
-        run.reported = True
-        assert run.start is not None
-        return [
-            self.finding(
-                upload,
-                O2_CODE,
-                run.start,
-                upload.data_time,
-                f"烟气含氧量自{clock_text(run.start)}起连续{run.count}个实时值不低于"
-                f"{params.o2_percent:g}%（最新{o2.level:g}%），烟气仍在排放，疑似稀释排放",
-                {"o2_values": run.values, "frames": run.frames},
-                params,
-            )
-        ]
-
-
-class FlagAbuseParams(Params):
-    flags: frozenset[str] = Field(min_length=1)
-
-
-@register
-class FlagAbuse(Rule):
-    """B10a 标记滥用: values marked M/C/D whose unmarked value exceeds the limit."""
-
-    id = "flag_abuse"
-    version = 1
-    params_model = FlagAbuseParams
-    severity = Severity.ALARM
-    title_zh = "标记滥用"
-
-    def on_upload(
-        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
-    ) -> list[Finding]:
-        findings = []
-        for code, values in upload.values.items():
-            limit = context.limit(code)
-            if limit is None:
-                continue
-            params = self.params_for(rules, context, code)
-            run: Run = state.setdefault(code, Run())
-            value, used = compliance_value(upload, code, values, limit, rules)
-            if values.flag not in params.flags or value is None or value <= limit.value:
-                run.clear()
-                continue
-            run.extend(upload, round(value, 4))
-            if run.reported:
-                continue
-            run.reported = True
-            findings.append(
-                self.finding(
-                    upload,
-                    code,
-                    upload.data_time,
-                    upload.data_time,
-                    f"{name_of(code)}数据被标记为“{values.flag}”，而其数值"
-                    f"{value:.2f}{limit.unit}超过限值{limit.value:g}{limit.unit}，疑似以标记掩盖超标",
-                    {
-                        **used,
-                        "value": round(value, 4),
-                        "flag": values.flag,
-                        "cn": upload.cn,
-                        **limit_evidence(context, code),
-                        "frames": [upload.frame_id],
-                    },
-                    params,
-                )
-            )
-        return findings
-
-
 class SpikeParams(Params):
     window: int = Field(ge=5)
     threshold: float = Field(gt=0)
@@ -409,106 +311,224 @@ class Spike(Rule):
         return findings
 
 
-class DeclaredStoppedParams(RunParams):
-    flags: frozenset[str] = Field(min_length=1)
-    min_flow: float = Field(ge=0)
+class NearDetectionLimitParams(Params):
+    detection_limits: dict[str, float] = Field(default_factory=dict)
+    """By factor code: the analyser's detection limit (LOD), in the data's unit."""
+    multiple: float = Field(gt=0)
+    share: float = Field(gt=0, le=1)
+    window_hours: int = Field(ge=24)
+    min_hours: int = Field(ge=1)
 
 
 @register
-class DeclaredStopped(Rule):
-    """B12 标停未停: data marked stopped (F) while the flow says the source runs."""
+class NearDetectionLimit(Rule):
+    """B4 检出限附近: most valid hours of a week within [0, 2 × LOD] while the
+    source runs: an analyser that reads almost nothing."""
 
-    id = "declared_stopped"
+    id = "near_lod"
     version = 1
-    params_model = DeclaredStoppedParams
-    severity = Severity.ALARM
-    title_zh = "标停未停"
-
-    def on_upload(
-        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
-    ) -> list[Finding]:
-        if upload.cn != REALTIME:
-            return []
-        params = self.params_for(rules, context, None)
-        flow = next(
-            (upload.values[c].level for c in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE)
-             if c in upload.values and upload.values[c].level is not None),
-            None,
-        )  # fmt: skip
-        marked = [code for code, v in upload.values.items()
-                  if code not in NON_POLLUTANTS and v.flag in params.flags]  # fmt: skip
-        run: Run = state.setdefault("run", Run())
-        if not marked or flow is None or flow <= params.min_flow:
-            run.clear()
-            return []
-        run.extend(upload, flow)
-        if run.count < params.consecutive or run.reported:
-            return []
-        run.reported = True
-        assert run.start is not None
-        return [
-            self.finding(
-                upload,
-                None,
-                run.start,
-                upload.data_time,
-                f"自{clock_text(run.start)}起{run.count}个实时数据标记为停运（{','.join(sorted(marked))}），"
-                f"而烟气或废水流量仍为{flow:g}，疑似标停未停",
-                {"flows": run.values, "marked": sorted(marked), "frames": run.frames},
-                params,
-            )
-        ]
-
-
-class StillFlowParams(RunParams):
-    min_change: float = Field(ge=0)
-
-
-@register
-class ConcentrationWithoutFlow(Rule):
-    """B7 流量浓度不匹配: wastewater concentrations keep changing while the
-    flow stays at zero (the Shanghai 2023 case: the sampler idle, numbers made up)."""
-
-    id = "concentration_without_flow"
-    version = 1
-    params_model = StillFlowParams
+    params_model = NearDetectionLimitParams
     severity = Severity.WARNING
-    title_zh = "流量与浓度不匹配"
+    title_zh = "长期处于检出限附近"
 
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
-        flow = upload.values.get(WATER_FLOW_CODE)
-        if upload.cn != REALTIME or flow is None or flow.level is None:
+        findings = []
+        for code, level in valid_hourly_values(upload, context, rules):
+            params = self.params_for(rules, context, code)
+            lod = params.detection_limits.get(code)
+            if lod is None:
+                continue
+            hours: deque[tuple[datetime, float, int | None]] = state.setdefault(code, deque())
+            hours.append((upload.data_time, level, upload.frame_id))
+            oldest = upload.data_time - timedelta(hours=params.window_hours)
+            while hours and hours[0][0] <= oldest:
+                hours.popleft()
+            ceiling = params.multiple * lod
+            near = [value for _, value, _ in hours if 0 <= value <= ceiling]
+            share = len(near) / len(hours)
+            reported_key = f"{code}:reported"
+            if len(hours) < params.min_hours or share < params.share:
+                state[reported_key] = False
+                continue
+            if state.get(reported_key):
+                continue
+            state[reported_key] = True
+            findings.append(
+                self.finding(
+                    upload,
+                    code,
+                    hours[0][0],
+                    upload.data_time + timedelta(hours=1),
+                    f"{name_of(code)}近{len(hours)}个有效小时中{share:.0%}处于检出限"
+                    f"{lod:g}的{params.multiple:g}倍（{ceiling:g}）以内，而排放仍在进行，"
+                    "疑似仪器失灵或数据造假",
+                    {
+                        "hours": len(hours),
+                        "near_hours": len(near),
+                        "share": round(share, 4),
+                        "detection_limit": lod,
+                        "values": [value for _, value, _ in hours][-48:],
+                        "frames": [frame for *_, frame in hours][-48:],
+                    },
+                    params,
+                )
+            )
+        return findings
+
+
+class DistributionParams(Params):
+    recent_days: int = Field(ge=1)
+    reference_days: int = Field(ge=1)
+    min_recent_hours: int = Field(ge=10)
+    min_reference_hours: int = Field(ge=10)
+    p_value: float = Field(gt=0, lt=1)
+    narrowing: float = Field(gt=0, lt=1)
+    """Fires when the recent interquartile range is below this share of the reference's."""
+
+
+@register
+class Distribution(Rule):
+    """B16 分布异常: the last week's hourly values distributed unlike the weeks
+    before (two-sample Kolmogorov-Smirnov test) and much narrower: values
+    that stopped varying the way a real process does. Judged as each day ends."""
+
+    id = "distribution"
+    version = 1
+    params_model = DistributionParams
+    severity = Severity.NOTICE
+    title_zh = "数据分布异常"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        findings = []
+        for code, level in valid_hourly_values(upload, context, rules):
+            params = self.params_for(rules, context, code)
+            series: dict[str, Any] = state.setdefault(code, {"days": {}, "reported": False})
+            days: dict[datetime, list[float]] = series["days"]
+            today = day_of(upload.data_time)
+            if days and today > max(days):
+                findings += self._judge(series, code, upload, params)
+            days.setdefault(today, []).append(level)
+            keep = today - timedelta(days=params.recent_days + params.reference_days)
+            for old in [day for day in days if day < keep]:
+                del days[old]
+        return findings
+
+    def _judge(
+        self, series: dict[str, Any], code: str, upload: Upload, params: DistributionParams
+    ) -> list[Finding]:
+        days: dict[datetime, list[float]] = series["days"]
+        last = max(days)
+        split = last - timedelta(days=params.recent_days - 1)
+        recent = [v for day, values in days.items() if day >= split for v in values]
+        reference = [v for day, values in days.items() if day < split for v in values]
+        if len(recent) < params.min_recent_hours or len(reference) < params.min_reference_hours:
             return []
-        params = self.params_for(rules, context, WATER_FLOW_CODE)
-        run: Run = state.setdefault("run", Run())
-        previous: dict[str, float] = state.get("previous", {})
-        current = {code: v.level for code, v in upload.values.items()
-                   if code not in NON_POLLUTANTS and v.level is not None}  # fmt: skip
-        state["previous"] = current
-        changed = any(
-            abs(value - previous[code]) > params.min_change
-            for code, value in current.items()
-            if code in previous
-        )
-        if flow.level > 0 or not changed:
-            run.clear()
+        test = ks_two_sample(recent, reference)
+        recent_iqr, reference_iqr = interquartile_range(recent), interquartile_range(reference)
+        unusual = test.p_value < params.p_value and recent_iqr < params.narrowing * reference_iqr
+        if not unusual:
+            series["reported"] = False
             return []
-        run.extend(upload, 0.0)
-        if run.count < params.consecutive or run.reported:
+        if series["reported"]:
             return []
-        run.reported = True
-        assert run.start is not None
+        series["reported"] = True
         return [
             self.finding(
                 upload,
-                WATER_FLOW_CODE,
-                run.start,
-                upload.data_time,
-                f"自{clock_text(run.start)}起废水流量为零，而浓度数据仍连续{run.count}次变化，"
-                "疑似采样或分析设备未运行而数据造假",
-                {"concentrations": current, "frames": run.frames},
+                code,
+                split,
+                last + timedelta(days=1),
+                f"{name_of(code)}近{params.recent_days}天小时均值分布与此前"
+                f"{params.reference_days}天显著不同（K-S检验p={test.p_value:.2g}），"
+                f"四分位距由{reference_iqr:.3g}收窄至{recent_iqr:.3g}，疑似数据被人为控制",
+                {
+                    "ks_statistic": round(test.statistic, 4),
+                    "p_value": test.p_value,
+                    "recent_iqr": round(recent_iqr, 4),
+                    "reference_iqr": round(reference_iqr, 4),
+                    "recent_hours": len(recent),
+                    "reference_hours": len(reference),
+                    "frames": [upload.frame_id],
+                },
                 params,
             )
         ]
+
+
+class CopiedDayParams(Params):
+    days: int = Field(ge=1)
+    min_hours: int = Field(ge=2, le=24)
+    epsilon: float = Field(ge=0)
+
+
+@register
+class CopiedDay(Rule):
+    """复制数据: a day's hourly values repeating an earlier day's, hour by hour
+    (data copied instead of measured). Judged as each day ends; a day of
+    constant values is the constant rule's."""
+
+    id = "copied_day"
+    version = 1
+    params_model = CopiedDayParams
+    severity = Severity.ALARM
+    title_zh = "疑似复制历史数据"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        findings = []
+        for code, level in valid_hourly_values(upload, context, rules):
+            params = self.params_for(rules, context, code)
+            days: dict[datetime, dict[int, tuple[float, int | None]]] = state.setdefault(code, {})
+            today = day_of(upload.data_time)
+            if days and today > max(days):
+                findings += self._judge(days, code, upload, params)
+            days.setdefault(today, {})[upload.data_time.hour] = (level, upload.frame_id)
+            for old in [day for day in days if day < today - timedelta(days=params.days)]:
+                del days[old]
+        return findings
+
+    def _judge(
+        self,
+        days: dict[datetime, dict[int, tuple[float, int | None]]],
+        code: str,
+        upload: Upload,
+        params: CopiedDayParams,
+    ) -> list[Finding]:
+        last = max(days)
+        hours = days[last]
+        values = [value for value, _ in hours.values()]
+        if len(hours) < params.min_hours or max(values) - min(values) <= params.epsilon:
+            return []
+        for earlier in sorted((day for day in days if day < last), reverse=True):
+            same = [
+                hour
+                for hour, (value, _) in hours.items()
+                if hour in days[earlier] and abs(days[earlier][hour][0] - value) <= params.epsilon
+            ]
+            if len(same) < params.min_hours:
+                continue
+            return [
+                self.finding(
+                    upload,
+                    code,
+                    last,
+                    last + timedelta(days=1),
+                    f"{name_of(code)}{last:%Y-%m-%d}有{len(same)}个小时均值与{earlier:%Y-%m-%d}"
+                    "同一时刻的数值完全相同，疑似复制历史数据",
+                    {
+                        "day": last.date().isoformat(),
+                        "copied_from": earlier.date().isoformat(),
+                        "hours": sorted(same),
+                        "values": [hours[hour][0] for hour in sorted(same)],
+                        "frames": [hours[hour][1] for hour in sorted(same)]
+                        + [days[earlier][hour][1] for hour in sorted(same)],
+                    },
+                    params,
+                )
+            ]
+        return []

@@ -1,0 +1,109 @@
+"""``envwatch emergency declare`` and ``envwatch emergency list``: heavy-pollution-
+weather warning periods (重污染天气预警), of the city or of one county."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, refuse
+from envwatch.errors import PeerError
+from envwatch.registry.maintenance import (
+    EMERGENCY_LEVELS,
+    Emergency,
+    declare_emergency,
+    list_emergencies,
+)
+
+emergency_app = typer.Typer(help="Heavy-pollution-weather warning periods (重污染天气预警).")
+
+
+def emergency_json(period: Emergency) -> dict[str, Any]:
+    return {
+        "id": period.id,
+        "level": period.level,
+        "starts_at": cst_iso(period.starts_at),
+        "ends_at": cst_iso(period.ends_at),
+        "county_code": period.county_code,
+        "reference": period.reference,
+        "declared_by": period.declared_by,
+        "declared_at": period.declared_at.isoformat(),
+    }
+
+
+@emergency_app.command("declare")
+def declare_command(
+    level: Annotated[
+        str, typer.Option("--level", help=f"Warning level: {', '.join(EMERGENCY_LEVELS)}.")
+    ],
+    since: Annotated[str, typer.Option("--from", help="Start (China Standard Time).")],
+    until: Annotated[str, typer.Option("--until", help="End, exclusive.")],
+    by: Annotated[str, typer.Option("--by", help="Who declares it.")],
+    county: Annotated[
+        str | None, typer.Option("--county", help="Only this county (code); else the city.")
+    ] = None,
+    reference: Annotated[
+        str, typer.Option("--reference", help="The notice that declared it (文号).")
+    ] = "",
+    db: DbOption = None,
+) -> None:
+    """Declare a warning period (times: ISO 8601 or YYYYMMDDhhmmss, China Standard Time).
+
+    Exit status 0 when stored, 1 when it was refused (nothing stored).
+    """
+    starts_at, ends_at = cst_time(since), cst_time(until)
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            period_id = declare_emergency(
+                connection,
+                level=level,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                county_code=county,
+                reference=reference,
+                declared_by=by,
+            )
+    except PeerError as error:
+        raise refuse(error) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"已登记预警时段 {period_id} / warning period {period_id} declared")
+
+
+@emergency_app.command("list")
+def list_command(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+) -> None:
+    """The warning periods, earliest first: a table, or JSON lines {"id", "level",
+    "starts_at", "ends_at", "county_code", "reference", "declared_by", "declared_at"}."""
+    engine = migrated_engine(db)
+    try:
+        with engine.connect() as connection:
+            periods = list_emergencies(connection)
+    finally:
+        engine.dispose()
+    if as_json:
+        for period in periods:
+            typer.echo(json.dumps(emergency_json(period), ensure_ascii=False))
+        return
+    table = Table()
+    for header in ("编号", "级别", "开始", "结束", "区县", "文号", "登记人", "登记时间"):
+        table.add_column(header, overflow="fold")  # a reference must show whole
+    for period in periods:
+        table.add_row(
+            str(period.id),
+            period.level,
+            f"{period.starts_at:%Y-%m-%d %H:%M}",
+            f"{period.ends_at:%Y-%m-%d %H:%M}",
+            period.county_code or "全市",
+            period.reference,
+            period.declared_by,
+            f"{period.declared_at:%Y-%m-%d %H:%M}",
+        )
+    Console().print(table)

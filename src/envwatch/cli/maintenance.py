@@ -1,0 +1,106 @@
+"""``envwatch maintenance add`` and ``envwatch maintenance list``: maintenance
+windows operation contractors declare for a device in advance (运维时段)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, refuse
+from envwatch.errors import PeerError
+from envwatch.registry.maintenance import (
+    MAX_MAINTENANCE_WINDOW,
+    Maintenance,
+    declare_maintenance,
+    list_maintenance,
+)
+
+maintenance_app = typer.Typer(help="Maintenance windows of devices (运维时段).")
+
+
+def maintenance_json(window: Maintenance) -> dict[str, Any]:
+    return {
+        "id": window.id,
+        "mn": window.mn,
+        "starts_at": cst_iso(window.starts_at),
+        "ends_at": cst_iso(window.ends_at),
+        "reason": window.reason,
+        "reported_by": window.reported_by,
+        "reported_at": window.reported_at.isoformat(),
+    }
+
+
+@maintenance_app.command("add")
+def add_command(
+    mn: Annotated[str, typer.Option("--mn", help="The device's MN.")],
+    since: Annotated[str, typer.Option("--from", help="Start (China Standard Time).")],
+    until: Annotated[
+        str,
+        typer.Option(
+            "--until", help=f"End, exclusive; at most {MAX_MAINTENANCE_WINDOW.days} days on."
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="What is done (运维内容).")],
+    by: Annotated[str, typer.Option("--by", help="Who declares it.")],
+    db: DbOption = None,
+) -> None:
+    """Declare a maintenance window of one device (times: ISO 8601 or
+    YYYYMMDDhhmmss, China Standard Time).
+
+    Exit status 0 when stored, 1 when it was refused (nothing stored).
+    """
+    starts_at, ends_at = cst_time(since), cst_time(until)
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            window_id = declare_maintenance(
+                connection,
+                mn=mn,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=reason,
+                reported_by=by,
+            )
+    except PeerError as error:
+        raise refuse(error) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"已登记运维时段 {window_id} / maintenance window {window_id} declared")
+
+
+@maintenance_app.command("list")
+def list_command(
+    db: DbOption = None,
+    mn: Annotated[str | None, typer.Option("--mn", help="Only this device.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+) -> None:
+    """The maintenance windows, earliest first: a table, or JSON lines {"id", "mn",
+    "starts_at", "ends_at", "reason", "reported_by", "reported_at"}."""
+    engine = migrated_engine(db)
+    try:
+        with engine.connect() as connection:
+            windows = list_maintenance(connection, mn=mn)
+    finally:
+        engine.dispose()
+    if as_json:
+        for window in windows:
+            typer.echo(json.dumps(maintenance_json(window), ensure_ascii=False))
+        return
+    table = Table()
+    for header in ("编号", "设备编码(MN)", "开始", "结束", "原因", "登记人", "登记时间"):
+        table.add_column(header, overflow="fold")  # an MN must show whole
+    for window in windows:
+        table.add_row(
+            str(window.id),
+            window.mn,
+            f"{window.starts_at:%Y-%m-%d %H:%M}",
+            f"{window.ends_at:%Y-%m-%d %H:%M}",
+            window.reason,
+            window.reported_by,
+            f"{window.reported_at:%Y-%m-%d %H:%M}",
+        )
+    Console().print(table)

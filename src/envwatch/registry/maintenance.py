@@ -1,0 +1,245 @@
+"""Declared maintenance windows (运维时段) and heavy-pollution-weather warning
+periods (重污染天气预警), checked and stored.
+
+Start and end are data times: China Standard Time, naive, like the data they
+cover. ``reported_at`` and ``declared_at`` are stored as UTC (as every
+timezone-aware column of envwatch) and given back as China Standard Time.
+
+Every problem a person can fix raises ``PeerError`` with a stable code and a
+message in Chinese and English that names it; a caller in a transaction
+(``engine.begin()``) then stores nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import Connection, select
+
+from envwatch.errors import PeerError, UsageError
+from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.store.schema import County, EmergencyPeriod, MaintenanceWindow, MonitoringPoint
+
+MAX_MAINTENANCE_WINDOW: Final = timedelta(days=30)
+"""The longest maintenance window one declaration may cover."""
+EMERGENCY_LEVELS: Final = ("blue", "yellow", "orange", "red")
+"""Warning levels, mildest first (蓝色、黄色、橙色、红色预警)."""
+MAX_USER_LENGTH: Final = 64  # reported_by, declared_by
+MAX_REFERENCE_LENGTH: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    """A stored maintenance window."""
+
+    id: int
+    mn: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    reported_by: str
+    reported_at: datetime
+    """Timezone-aware, China Standard Time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emergency:
+    """A stored warning period; ``county_code`` None for the whole city."""
+
+    id: int
+    level: str
+    starts_at: datetime
+    ends_at: datetime
+    county_code: str | None
+    reference: str
+    declared_by: str
+    declared_at: datetime
+    """Timezone-aware, China Standard Time."""
+
+
+def declare_maintenance(
+    connection: Connection,
+    *,
+    mn: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    reported_by: str,
+) -> int:
+    """Store a maintenance window of device ``mn`` over [starts_at, ends_at); its id."""
+    _check_period(starts_at, ends_at)
+    if ends_at - starts_at > MAX_MAINTENANCE_WINDOW:
+        days = MAX_MAINTENANCE_WINDOW.days
+        start, end = f"{starts_at:%Y-%m-%d %H:%M:%S}", f"{ends_at:%Y-%m-%d %H:%M:%S}"
+        raise PeerError(
+            "window_too_long",
+            f"a maintenance window may last at most {days} days; {start} to {end} is longer: "
+            "declare it in parts",
+            f"运维时段最长{days}天，{start} 至 {end} 超过了{days}天：请分段登记",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise PeerError(
+            "empty_reason", "the reason of the maintenance is empty", "运维原因不能为空"
+        )
+    reported_by = _check_user(reported_by)
+    if connection.scalar(select(MonitoringPoint.mn).where(MonitoringPoint.mn == mn)) is None:
+        raise PeerError(
+            "unknown_mn",
+            f"no monitoring point with MN {mn!r} in the registry",
+            f"登记库中没有设备编码（MN）为 {mn!r} 的监测点",
+        )
+    table = MaintenanceWindow.__table__
+    new_id = connection.execute(
+        table.insert().returning(table.c.id),  # type: ignore[attr-defined]
+        {
+            "mn": mn,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "reason": reason,
+            "reported_by": reported_by,
+            "reported_at": datetime.now(UTC),
+        },
+    ).scalar_one()
+    return int(new_id)
+
+
+def declare_emergency(
+    connection: Connection,
+    *,
+    level: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    county_code: str | None = None,
+    reference: str = "",
+    declared_by: str,
+) -> int:
+    """Store a warning period of ``level`` over [starts_at, ends_at), for the
+    whole city or for county ``county_code``; its id."""
+    if level not in EMERGENCY_LEVELS:
+        raise PeerError(
+            "unknown_level",
+            f"unknown warning level {level!r}: one of {', '.join(EMERGENCY_LEVELS)}",
+            f"预警级别 {level!r} 无效，应为 {', '.join(EMERGENCY_LEVELS)} 之一"
+            "（蓝色、黄色、橙色、红色）",
+        )
+    _check_period(starts_at, ends_at)
+    declared_by = _check_user(declared_by)
+    reference = reference.strip()
+    if len(reference) > MAX_REFERENCE_LENGTH:
+        raise PeerError(
+            "reference_too_long",
+            f"the reference may have at most {MAX_REFERENCE_LENGTH} characters",
+            f"文号最多{MAX_REFERENCE_LENGTH}个字符",
+        )
+    if (
+        county_code is not None
+        and connection.scalar(select(County.code).where(County.code == county_code)) is None
+    ):
+        raise PeerError(
+            "unknown_county",
+            f"no county with code {county_code!r} in the registry",
+            f"登记库中没有区县代码为 {county_code!r} 的区县",
+        )
+    table = EmergencyPeriod.__table__
+    new_id = connection.execute(
+        table.insert().returning(table.c.id),  # type: ignore[attr-defined]
+        {
+            "level": level,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "county_code": county_code,
+            "reference": reference,
+            "declared_by": declared_by,
+            "declared_at": datetime.now(UTC),
+        },
+    ).scalar_one()
+    return int(new_id)
+
+
+def list_maintenance(connection: Connection, *, mn: str | None = None) -> list[Maintenance]:
+    """The maintenance windows (of device ``mn`` only, when given), earliest first."""
+    query = select(
+        MaintenanceWindow.id,
+        MaintenanceWindow.mn,
+        MaintenanceWindow.starts_at,
+        MaintenanceWindow.ends_at,
+        MaintenanceWindow.reason,
+        MaintenanceWindow.reported_by,
+        MaintenanceWindow.reported_at,
+    ).order_by(MaintenanceWindow.starts_at, MaintenanceWindow.id)
+    if mn is not None:
+        query = query.where(MaintenanceWindow.mn == mn)
+    return [
+        Maintenance(
+            id=row.id,
+            mn=row.mn,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            reason=row.reason,
+            reported_by=row.reported_by,
+            reported_at=_stored_moment(row.reported_at),
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def list_emergencies(connection: Connection) -> list[Emergency]:
+    """The warning periods, earliest first."""
+    query = select(
+        EmergencyPeriod.id,
+        EmergencyPeriod.level,
+        EmergencyPeriod.starts_at,
+        EmergencyPeriod.ends_at,
+        EmergencyPeriod.county_code,
+        EmergencyPeriod.reference,
+        EmergencyPeriod.declared_by,
+        EmergencyPeriod.declared_at,
+    ).order_by(EmergencyPeriod.starts_at, EmergencyPeriod.id)
+    return [
+        Emergency(
+            id=row.id,
+            level=row.level,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            county_code=row.county_code,
+            reference=row.reference,
+            declared_by=row.declared_by,
+            declared_at=_stored_moment(row.declared_at),
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def _check_period(starts_at: datetime, ends_at: datetime) -> None:
+    if starts_at.tzinfo is not None or ends_at.tzinfo is not None:
+        raise UsageError("data times are naive China Standard Time")
+    if ends_at <= starts_at:
+        raise PeerError(
+            "bad_period",
+            f"the end {ends_at:%Y-%m-%d %H:%M:%S} is not after "
+            f"the start {starts_at:%Y-%m-%d %H:%M:%S}",
+            f"结束时间 {ends_at:%Y-%m-%d %H:%M:%S} 必须晚于开始时间 {starts_at:%Y-%m-%d %H:%M:%S}",
+        )
+
+
+def _check_user(user: str) -> str:
+    user = user.strip()
+    if not user:
+        raise PeerError("empty_user", "who declares it is not given", "登记人不能为空")
+    if len(user) > MAX_USER_LENGTH:
+        raise PeerError(
+            "user_too_long",
+            f"the declaring user's name may have at most {MAX_USER_LENGTH} characters",
+            f"登记人最多{MAX_USER_LENGTH}个字符",
+        )
+    return user
+
+
+def _stored_moment(moment: datetime) -> datetime:
+    # Stored as UTC: SQLite gives it back naive, PostgreSQL in the session's zone.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA_STANDARD_TIME)
