@@ -12,6 +12,10 @@ import random
 from dataclasses import dataclass
 
 PATTERNS = ("constant", "zeros", "negative", "gap", "spike")
+# Patterns only envwatch's cross-channel rules cover (a fleet of their own, so
+# SaQC's fleet stays the five single-channel patterns).
+CROSS_PATTERNS = ("marks", "drop")
+LIMIT = 200.0
 CLEAN_SHARE = 0.2
 
 
@@ -28,18 +32,27 @@ class Device:
     mn: str
     values: list[float | None]  # None: no upload that minute (a gap)
     fault: Fault | None
+    flags: dict[int, str]  # by minute, where not "N"
 
 
-def fault_for(index: int, rng: random.Random, minutes: int) -> Fault | None:
+LENGTHS = {"constant": 90, "zeros": 45, "negative": 5, "gap": 90, "spike": 1, "marks": 30,
+           "drop": 15}  # fmt: skip
+
+
+def fault_for(
+    index: int, rng: random.Random, minutes: int, patterns: tuple[str, ...]
+) -> Fault | None:
     if rng.random() < CLEAN_SHARE:
         return None
-    pattern = PATTERNS[index % len(PATTERNS)]
-    length = {"constant": 90, "zeros": 45, "negative": 5, "gap": 90, "spike": 1}[pattern]
+    pattern = patterns[index % len(patterns)]
+    length = LENGTHS[pattern]
     start = rng.randrange(minutes // 4, minutes - 2 * length - 60)
     return Fault(pattern, start, length)
 
 
-def device(index: int, minutes: int, seed: int = 20261129) -> Device:
+def device(
+    index: int, minutes: int, seed: int = 20261129, patterns: tuple[str, ...] = PATTERNS
+) -> Device:
     rng = random.Random(seed * 100_003 + index)
     level = rng.uniform(10.0, 60.0)
     swing = rng.uniform(0.1, 0.3)
@@ -49,7 +62,8 @@ def device(index: int, minutes: int, seed: int = 20261129) -> Device:
               * (1 + rng.gauss(0, 0.03)), 3)
         for m in range(minutes)
     ]  # fmt: skip
-    fault = fault_for(index, rng, minutes)
+    fault = fault_for(index, rng, minutes, patterns)
+    flags: dict[int, str] = {}
     if fault is not None:
         span = range(fault.start, fault.start + fault.length)
         if fault.pattern == "constant":
@@ -69,8 +83,14 @@ def device(index: int, minutes: int, seed: int = 20261129) -> Device:
             base = values[fault.start]
             assert base is not None
             values[fault.start] = round(base * rng.uniform(4.0, 6.0), 3)
-    return Device(index, f"BENCH{index:019d}", values, fault)
+        elif fault.pattern == "marks":  # calibration marks nobody declared
+            for m in span:
+                flags[m] = "C"
+        elif fault.pattern == "drop":  # near the limit for 5 minutes, then back at once
+            for m in range(fault.start, fault.start + 5):
+                values[m] = round(LIMIT * rng.uniform(0.85, 0.95), 3)
+    return Device(index, f"BENCH{index:019d}", values, fault, flags)
 
 
-def fleet(devices: int, minutes: int) -> list[Device]:
-    return [device(index, minutes) for index in range(devices)]
+def fleet(devices: int, minutes: int, patterns: tuple[str, ...] = PATTERNS) -> list[Device]:
+    return [device(index, minutes, patterns=patterns) for index in range(devices)]

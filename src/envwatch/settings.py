@@ -67,6 +67,24 @@ class Settings(BaseSettings):
     commit_max_wait_ms: float = Field(
         default=5.0, description="Longest wait for more frames before a commit [ms]"
     )
+    alert_policy_file: Path | None = Field(
+        default=None,
+        description="Alert levels, deadlines and escalation (a TOML file like "
+        "envwatch/alerts/policy.toml; None: envwatch's defaults)",
+    )
+    alert_workflow_file: Path | None = Field(
+        default=None,
+        description="The alert workflow's transition table (like envwatch/alerts/workflow.toml)",
+    )
+    smtp_host: str | None = Field(default=None, description="Mail server for alert e-mail")
+    smtp_port: int = Field(default=25, description="Mail server port")
+    smtp_sender: str = Field(
+        default="envwatch@localhost", description="The From address of alert e-mail"
+    )
+    notify_timeout_s: float = Field(default=10.0, description="Webhook and SMTP timeout [s]")
+    notify_max_attempts: int = Field(
+        default=8, description="Delivery attempts of a notification before it is failed"
+    )
 
 
 def get_settings() -> Settings:

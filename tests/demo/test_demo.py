@@ -17,6 +17,7 @@ from envwatch.demo.profiles import (
     FaultKind,
     MeterProfile,
     Reading,
+    analyser_slope,
     daily_level,
     line_current,
     meter_power,
@@ -100,6 +101,16 @@ def test_daily_profile_peaks_in_the_afternoon() -> None:
     assert daily_level(10.0, 0.3, DAWN) < 7.5
 
 
+def test_a_tampered_slope_scales_the_pollutants_down() -> None:
+    fault = Fault(FaultKind.PARAMETER_CHANGE, DAWN)
+    clean = sample(FACTORS, LIMITS, NOON, random.Random(1))
+    tampered = sample(FACTORS, LIMITS, NOON, random.Random(1), fault=fault)
+    assert tampered["a21026"].value == pytest.approx(clean["a21026"].value * 0.8, rel=1e-3)
+    assert tampered["a19001"] == clean["a19001"]
+    assert analyser_slope(NOON, fault) == 0.8
+    assert analyser_slope(DAWN - timedelta(hours=1), fault) == 1.0
+
+
 @pytest.mark.parametrize(
     ("kind", "check"),
     [
@@ -108,6 +119,7 @@ def test_daily_profile_peaks_in_the_afternoon() -> None:
         (FaultKind.ZEROS, lambda r: r["a21026"].value == 0 and r["a19001"].value > 0),
         (FaultKind.PINNED, lambda r: 0.9 * 35 < r["a21026"].value < 35),
         (FaultKind.O2_DILUTION, lambda r: r["a19001"].value > 18 and r["a21026"].value < 18),
+        (FaultKind.UNDECLARED_MARKS, lambda r: {x.flag for x in r.values()} == {"C"}),
     ],
 )
 def test_faults_shape_the_readings(kind: FaultKind, check: object) -> None:
@@ -235,3 +247,25 @@ def test_faults_go_to_loggers_and_treatment_off_only_to_treatment_meters(engine:
     others = [mn for mn, fault in faults.items() if fault.kind is not FaultKind.TREATMENT_OFF]
     assert {faults[mn].kind for mn in others} == set(LOGGER_FAULTS)
     assert all(by_mn[mn].meter is None for mn in others)
+
+
+def test_clean_demo_loggers_stay_below_the_early_warning_share(engine: Engine) -> None:
+    """Without a fault, no point's daily peak (noise and O2 correction at their
+    worst) reaches the share of its limit that early warnings fire at: the
+    demo's alerts are its faults'."""
+    from envwatch.rules.engine import default_rule_set  # noqa: PLC0415
+
+    share = default_rule_set().params["early_warning"].share_of_limit  # type: ignore[attr-defined]
+    seed_demo(engine)
+    worst = 0.0
+    for point in load_points(engine):
+        o2 = point.factors.get("a19001")
+        factor = 1.0
+        if o2 is not None and point.reference_o2 is not None:
+            highest_o2 = o2[0] * (1 + o2[1]) * 1.05
+            factor = (21 - point.reference_o2) / (21 - highest_o2)
+        for code, limit in point.limits.items():
+            if code in point.factors:
+                mean, swing = point.factors[code]
+                worst = max(worst, mean * (1 + swing) * 1.05 * factor / limit)
+    assert 0.3 < worst < share

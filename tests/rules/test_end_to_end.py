@@ -36,6 +36,8 @@ EXPECTED = {
     FaultKind.O2_DILUTION: "o2_dilution",
     FaultKind.FLAG_ABUSE: "flag_abuse",
     FaultKind.OFFLINE: "offline",
+    FaultKind.UNDECLARED_MARKS: "undeclared_maintenance",
+    FaultKind.PARAMETER_CHANGE: "parameter_change",
     FaultKind.TREATMENT_OFF: "treatment_off",
 }
 

@@ -46,6 +46,11 @@ async def run_platform(
     # Imported here so that the codec commands start without the web stack.
     import uvicorn  # noqa: PLC0415
 
+    from envwatch.alerts.desk import AlertDesk  # noqa: PLC0415
+    from envwatch.alerts.notify import Mail, Notifier  # noqa: PLC0415
+    from envwatch.alerts.policy import load_policy  # noqa: PLC0415
+    from envwatch.alerts.service import run_alert_loop  # noqa: PLC0415
+    from envwatch.alerts.workflow import load_workflow  # noqa: PLC0415
     from envwatch.demo.simulator import (  # noqa: PLC0415
         choose_faults,
         load_points,
@@ -62,6 +67,16 @@ async def run_platform(
     processor = Processor.create(engine, default_rule_set(settings.rules_file))
     processor.live_clock = True
     processing = asyncio.create_task(follow_archive(processor, stop))
+    desk = AlertDesk(
+        engine, load_policy(settings.alert_policy_file), load_workflow(settings.alert_workflow_file)
+    )
+    notifier = Notifier(
+        engine,
+        Mail(settings.smtp_host, settings.smtp_port, settings.smtp_sender),
+        settings.notify_timeout_s,
+        settings.notify_max_attempts,
+    )
+    alerting = asyncio.create_task(run_alert_loop(desk, notifier, stop))
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")
     )
@@ -91,7 +106,7 @@ async def run_platform(
         )
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task, processing)
+    await asyncio.gather(gateway, web_task, processing, alerting)
 
 
 def serve(

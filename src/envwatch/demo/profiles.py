@@ -29,6 +29,8 @@ class FaultKind(StrEnum):
     OFFLINE = "offline"  # no connection
     RESEND = "resend"  # every frame sent twice
     GARBAGE = "garbage"  # noise bytes between frames
+    UNDECLARED_MARKS = "undeclared_marks"  # calibration marks with no maintenance declared
+    PARAMETER_CHANGE = "parameter_change"  # the analysers' slope turned down in secret
     TREATMENT_OFF = "treatment_off"  # a treatment circuit idles while production runs
 
 
@@ -102,6 +104,12 @@ def sample(
         for code in polluting:
             value = limits[code] * rng.uniform(1.3, 1.8) * to_measured
             readings[code] = Reading(round(value, 3), flag)
+    elif kind is FaultKind.UNDECLARED_MARKS:
+        for code, reading in readings.items():
+            readings[code] = Reading(reading.value, "C")
+    elif kind is FaultKind.PARAMETER_CHANGE:
+        for code in polluting:
+            readings[code] = Reading(round(readings[code].value * TAMPERED_SLOPE, 3))
     elif kind is FaultKind.ZEROS:
         for code in polluting:
             readings[code] = Reading(0.0)
@@ -116,6 +124,17 @@ def sample(
         for code in polluting:
             readings[code] = Reading(round(readings[code].value * dilution, 3))
     return readings
+
+
+# An analyser's slope (HJ 212 i13008) as installed, and as a PARAMETER_CHANGE
+# fault turns it down: every reading falls by the same share.
+INSTALLED_SLOPE = 1.0
+TAMPERED_SLOPE = 0.8
+
+
+def analyser_slope(when: datetime, fault: Fault | None) -> float:
+    tampered = fault is not None and fault.kind is FaultKind.PARAMETER_CHANGE and fault.active(when)
+    return TAMPERED_SLOPE if tampered else INSTALLED_SLOPE
 
 
 # Above this O2 [%] a simulated logger reports no corrected value, as the

@@ -11,11 +11,12 @@ import random
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from envwatch.demo.city import City, load_city
 from envwatch.glossary import factor
 from envwatch.store.schema import (
+    AppUser,
     County,
     Enterprise,
     Meter,
@@ -34,6 +35,10 @@ UNMETERED_SHARE = 0.06
 # HJ 212-2017 has no system code for electricity monitoring: the demo's meters
 # say air pollution source, as collectors in the field often do.
 METER_ST = "31"
+
+
+# Every this many demo enterprises is on the enforcement positive list (正面清单).
+POSITIVE_LIST_EVERY = 5
 
 
 def _short(name: str) -> str:
@@ -69,7 +74,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
         name: []
         for name in (
             "county", "enterprise", "outlet", "monitoring_point",
-            "point_factor", "permit_limit", "meter",
+            "point_factor", "permit_limit", "meter", "app_user",
         )
     }  # fmt: skip
     for county in city.counties:
@@ -112,6 +117,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                     "key_categories": industry.key_categories,
                     "longitude": round(longitude, 6),
                     "latitude": round(latitude, 6),
+                    "positive_list": enterprise_id % POSITIVE_LIST_EVERY == 0,
                 }
             )
             monitored = rng.random() >= UNMONITORED_SHARE
@@ -210,10 +216,33 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                         "outlet_id": None,
                     }
                 )
+    rows["app_user"] = demo_users(city)
     return rows
 
 
-_TABLES = (County, Enterprise, Outlet, MonitoringPoint, PointFactor, PermitLimit, Meter)
+def demo_users(city: City) -> list[dict[str, Any]]:
+    """One demo user per role (a county officer per county; the enterprise user
+    and the contractor of enterprise 1): the logins the README prints."""
+    users = [
+        ("admin", "演示市局管理员", "city_admin", "", None),
+        ("supervisor", "演示市局监管人员", "city_supervisor", "", None),
+        ("enforcer", "演示执法人员", "enforcement_officer", "", None),
+        ("viewer", "演示只读用户", "viewer", "", None),
+        ("enterprise-1", "演示企业用户", "enterprise_user", "", 1),
+        ("contractor-1", "演示运维单位", "contractor", "", 1),
+    ]
+    users += [
+        (f"county-{county.code}", f"{county.name_zh}监管人员", "county_officer", county.code, None)
+        for county in city.counties
+    ]
+    return [
+        {"username": username, "display_name": name, "role": role, "county_codes": counties,
+         "enterprise_id": enterprise, "email": None, "active": True}
+        for username, name, role, counties, enterprise in users
+    ]  # fmt: skip
+
+
+_TABLES = (County, Enterprise, Outlet, MonitoringPoint, PointFactor, PermitLimit, Meter, AppUser)
 
 
 def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
@@ -227,6 +256,18 @@ def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
             name = table.__tablename__
             if rows[name]:
                 connection.execute(table.__table__.insert(), rows[name])  # type: ignore[attr-defined]
+        if connection.dialect.name == "postgresql":
+            # The rows carry their ids: move each id sequence past them, so rows
+            # added later (a meter, a user) get fresh ids.
+            for table in _TABLES:
+                name = table.__tablename__
+                if "id" in table.__table__.c and rows[name]:
+                    connection.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                            f"(SELECT max(id) FROM {name}))"
+                        )
+                    )
     return {name: len(table_rows) for name, table_rows in rows.items()}
 
 

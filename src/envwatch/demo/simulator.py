@@ -31,6 +31,7 @@ from envwatch.demo.profiles import (
     FaultKind,
     MeterProfile,
     Reading,
+    analyser_slope,
     line_current,
     meter_power,
     o2_corrected,
@@ -40,6 +41,7 @@ from envwatch.electricity.hj212 import default_codes
 from envwatch.glossary import factor
 from envwatch.hj212 import DecodedFrame, Decoder, Packet, ProtocolVersion, encode_packet
 from envwatch.hj212.codes import make_flag, now_cst
+from envwatch.hj212.model import DEVICE_INFO_COMMAND
 from envwatch.registry.limits import limits_in_force
 from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PointFactor
 
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 RTD_INTERVAL = timedelta(seconds=30)
 MINUTE_INTERVAL = timedelta(minutes=10)
 HOUR = timedelta(hours=1)
+# The measuring range [mg/m³ or mg/L] simulated analysers report (i13001).
+ANALYSER_RANGE = 500.0
 ACK_TIMEOUT_S = 5.0
 RESENDS = 3
 DEFAULT_RATED_KW = 500.0  # a meter registered without its rated power
@@ -219,6 +223,25 @@ def build_meter_frame(
     return encode_packet(packet)
 
 
+def build_settings_frame(point: SimPoint, when: datetime, slope: float, qn: str) -> bytes:
+    """A 3020 upload of the settings of ``point``'s first limited analyser: range
+    (i13001) and slope (i13008), HJ 212-2017 §11.4."""
+    pollutant = sorted(point.limits)[0]
+    packet = Packet.from_groups(
+        DEVICE_INFO_COMMAND,
+        qn=qn,
+        st=point.st,
+        pw=point.pw,
+        mn=point.mn,
+        flag=str(make_flag(point.edition, ack=True)),
+        cp=(
+            (("DataTime", when.strftime("%Y%m%d%H%M%S")), ("PolId", pollutant)),
+            (("i13001-Info", _number(ANALYSER_RANGE)), ("i13008-Info", f"{slope:.2f}")),
+        ),
+    )
+    return encode_packet(packet)
+
+
 def aggregate(
     minutes: list[dict[str, Reading]],
 ) -> tuple[dict[str, Reading], dict[str, tuple[float, float]]]:
@@ -268,11 +291,15 @@ class SimLogger:
 
         if self.point.meter is not None:
             return [(aligned(RTD_INTERVAL), "2011", RTD_INTERVAL)]
-        return [
+        schedule = [
             (aligned(RTD_INTERVAL), "2011", RTD_INTERVAL),
             (aligned(MINUTE_INTERVAL), "2051", MINUTE_INTERVAL),
             (aligned(HOUR), "2061", HOUR),
         ]
+        if self.point.edition is not ProtocolVersion.HJT212_2005 and self.point.limits:
+            # The analysers' settings at connection, then hourly (3020, HJ 212-2017 only).
+            schedule.append((start, DEVICE_INFO_COMMAND, HOUR))
+        return schedule
 
     def _frame(
         self, cn: str, due: datetime, step: timedelta, fault: Fault | None
@@ -286,6 +313,9 @@ class SimLogger:
             power = meter_power(meter, data_time, self.rng, fault)
             self.energy_kwh += power * step.total_seconds() / 3600
             return build_meter_frame(self.point, data_time, power, self.energy_kwh, qn), qn
+        if cn == DEVICE_INFO_COMMAND:
+            slope = analyser_slope(due, fault)
+            return build_settings_frame(self.point, due, slope, qn), qn
         minutes = self.minute_data.pop(data_time, []) if cn == "2061" else []
         if minutes:
             # An hour as a logger computes it: from its own minute data.

@@ -9,17 +9,17 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.registry.importing import ImportFileError, RowError, validate_rows
 from envwatch.store.db import dialect_insert
-from envwatch.store.schema import ElectricityReading, Meter
+from envwatch.store.schema import ElectricityBatch, ElectricityReading, Meter
 
 MAX_READINGS = 200_000
 
@@ -121,20 +121,37 @@ def store_batch(
         ]
     if errors:
         return BatchResult(len(rows), tuple(errors))
-    values = [
-        {
-            "meter_id": row.meter,
-            "time": row.time,
-            "power_kw": row.power_kw,
-            "energy_kwh": row.energy_kwh,
-            "current_a": row.current_a,
-            "source": source,
-        }
-        for row in rows
-    ]
-    if values:
+    if rows:
         with engine.begin() as connection:
+            batch_id = open_batch(connection, name, source, len(rows))
+            values = [
+                {
+                    "meter_id": row.meter,
+                    "time": row.time,
+                    "power_kw": row.power_kw,
+                    "energy_kwh": row.energy_kwh,
+                    "current_a": row.current_a,
+                    "source": source,
+                    "batch_id": batch_id,
+                }
+                for row in rows
+            ]
+            # A reading sent again keeps its first batch: the rules saw it then.
             connection.execute(
                 dialect_insert(connection, ElectricityReading).on_conflict_do_nothing(), values
             )
     return BatchResult(len(rows), ())
+
+
+def open_batch(connection: Connection, name: str, source: str, readings: int) -> int:
+    """Record a batch in the open transaction; its id. On PostgreSQL the table is
+    locked until the commit, so batches commit in id order and the rules,
+    following ids, never pass one that is still to commit."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("LOCK TABLE electricity_batch IN EXCLUSIVE MODE"))
+    batch_id = connection.execute(
+        insert(ElectricityBatch)
+        .values(received_at=datetime.now(UTC), source=source, name=name[:200], readings=readings)
+        .returning(ElectricityBatch.id)
+    ).scalar_one()
+    return int(batch_id)

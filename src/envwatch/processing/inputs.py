@@ -7,17 +7,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Engine, select, tuple_
 
 from envwatch.electricity.hj212 import ElectricityCodes
 from envwatch.hj212 import DecodeOptions, ProtocolError, decode_frame
 from envwatch.hj212.model import DEVICE_INFO_COMMAND, DeviceInfo, interpret
 from envwatch.registry.limits import limits_in_force
 from envwatch.rules.catalogue import POWER
-from envwatch.rules.model import Limit, Period, PointContext, PollutionWarning, Upload, Values
+from envwatch.rules.model import (
+    Limit,
+    Period,
+    PointContext,
+    PollutionWarning,
+    Upload,
+    Values,
+    batch_meter_key,
+)
 from envwatch.store.schema import (
     ArchivedFrame,
     County,
+    ElectricityBatch,
+    ElectricityReading,
     EmergencyPeriod,
     Enterprise,
     MaintenanceWindow,
@@ -27,6 +37,8 @@ from envwatch.store.schema import (
     Outlet,
 )
 
+# The command a batch reading is given to the rules as: a real-time value.
+BATCH_READING = "2011"
 # Stored frames passed the gateway's checks; read them as leniently again.
 INFO_OPTIONS = DecodeOptions(lenient=True)
 
@@ -69,7 +81,40 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
         emergencies = connection.execute(
             select(EmergencyPeriod).order_by(EmergencyPeriod.starts_at)
         ).all()
+        batch_meters = connection.execute(
+            select(
+                Meter.id,
+                Meter.enterprise_id,
+                Meter.kind,
+                Meter.rated_kw,
+                Enterprise.industry_code,
+                Enterprise.county_code,
+            )
+            .join(Enterprise, Meter.enterprise_id == Enterprise.id)
+            .where(Meter.mn.is_(None))
+        ).all()
+
+    def warnings_for(county_code: str | None) -> tuple[PollutionWarning, ...]:
+        return tuple(
+            PollutionWarning(e.level, Period(e.starts_at, e.ends_at), e.reference)
+            for e in emergencies
+            if e.county_code is None or e.county_code in (county_code, hosts.get(county_code or ""))
+        )
+
     contexts = {}
+    for batch_meter in batch_meters:
+        contexts[batch_meter_key(batch_meter.id)] = PointContext(
+            mn=batch_meter_key(batch_meter.id),
+            enterprise_id=batch_meter.enterprise_id,
+            industry=batch_meter.industry_code,
+            outlet_kind=None,
+            meter_id=batch_meter.id,
+            meter_kind=batch_meter.kind,
+            rated_kw=batch_meter.rated_kw,
+            county_code=batch_meter.county_code,
+            streams=False,
+            emergencies=warnings_for(batch_meter.county_code),
+        )
     for point in points:
         meter = meters.get(point.mn)
         by_pollutant = limits.get(point.outlet_id or -1, {})
@@ -90,12 +135,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             rated_kw=None if meter is None else meter.rated_kw,
             county_code=point.county_code,
             maintenance=tuple(maintenance.get(point.mn, ())),
-            emergencies=tuple(
-                PollutionWarning(e.level, Period(e.starts_at, e.ends_at), e.reference)
-                for e in emergencies
-                if e.county_code is None
-                or e.county_code in (point.county_code, hosts.get(point.county_code or ""))
-            ),
+            emergencies=warnings_for(point.county_code),
         )
     return contexts
 
@@ -223,3 +263,60 @@ def _upload(rows: list[Any], codes: ElectricityCodes) -> Upload:
     if codes.power_kw in values:
         values[POWER] = values[codes.power_kw]
     return Upload(first.mn, first.cn, first.data_time, values, first.frame_id)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPage:
+    uploads: list[Upload]
+    last_batch_id: int | None
+    """The last batch read; None: no new batch."""
+
+
+def batch_page(
+    connection: Connection,
+    last_batch_id: int,
+    *,
+    limit_batches: int = 20,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> BatchPage:
+    """The readings of the electricity batches after ``last_batch_id`` (optionally
+    only those timed in [since, until)), batch by batch and in time order within
+    a batch, as uploads of their meter (its MN, or ``meter:<id>`` without one)."""
+    batches = (
+        connection.execute(
+            select(ElectricityBatch.id)
+            .where(ElectricityBatch.id > last_batch_id)
+            .order_by(ElectricityBatch.id)
+            .limit(limit_batches)
+        )
+        .scalars()
+        .all()
+    )
+    if not batches:
+        return BatchPage([], None)
+    conditions: list[ColumnElement[bool]] = [
+        ElectricityReading.batch_id.in_(batches),
+        ElectricityReading.power_kw.is_not(None),
+    ]
+    if since is not None:
+        conditions.append(ElectricityReading.time >= since)
+    if until is not None:
+        conditions.append(ElectricityReading.time < until)
+    readings = connection.execute(
+        select(ElectricityReading.meter_id, ElectricityReading.time, ElectricityReading.power_kw,
+               Meter.mn)
+        .join(Meter, ElectricityReading.meter_id == Meter.id)
+        .where(*conditions)
+        .order_by(ElectricityReading.batch_id, ElectricityReading.time)
+    ).all()  # fmt: skip
+    uploads = [
+        Upload(
+            reading.mn or batch_meter_key(reading.meter_id),
+            BATCH_READING,
+            reading.time,
+            {POWER: Values(rtd=reading.power_kw)},
+        )
+        for reading in readings
+    ]
+    return BatchPage(uploads, batches[-1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,9 +16,9 @@ from sqlalchemy import Connection, Engine, delete, select
 
 from envwatch.electricity.hj212 import ElectricityCodes, default_codes
 from envwatch.hj212.codes import now_cst
-from envwatch.processing.inputs import load_contexts, pages_after, upload_page
+from envwatch.processing.inputs import batch_page, load_contexts, pages_after, upload_page
 from envwatch.rules.engine import RuleEngine, default_rule_set
-from envwatch.rules.model import Finding
+from envwatch.rules.model import Finding, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import ArchivedFrame, FindingRecord, ProcessingCursor
@@ -25,6 +26,8 @@ from envwatch.store.schema import ArchivedFrame, FindingRecord, ProcessingCursor
 log = logging.getLogger(__name__)
 
 STREAM_CURSOR = "rules"
+BATCH_CURSOR = "rules:electricity_batches"
+"""The last electricity batch processed (kept in ``last_frame_id``: a batch id)."""
 
 
 def _finding_row(finding: Finding, rule_set_version: str) -> dict[str, Any]:
@@ -64,6 +67,8 @@ class Processor:
     codes: ElectricityCodes
     rules: RuleEngine | None = None
     last_frame_id: int | None = None
+    last_batch_id: int | None = None
+    """How far it got through the electricity batches (their readings)."""
     findings: int = 0
     warm_up: timedelta = timedelta(hours=24)
     live_clock: bool = False
@@ -125,12 +130,22 @@ class Processor:
                 )
                 if self.last_frame_id:
                     self._warm_up(connection, self.last_frame_id)
+            if self.last_batch_id is None:
+                self.last_batch_id = (
+                    connection.execute(
+                        select(ProcessingCursor.last_frame_id).where(
+                            ProcessingCursor.name == BATCH_CURSOR
+                        )
+                    ).scalar()
+                    or 0
+                )
             page = upload_page(
                 connection, self.last_frame_id, self.codes, limit_frames=self.batch_frames
             )
-            if page.last_frame_id is None:
+            batches = batch_page(connection, self.last_batch_id)
+            if page.last_frame_id is None and batches.last_batch_id is None:
                 return 0
-            uploads = page.uploads
+            uploads = [*batches.uploads, *page.uploads]
             found: list[Finding] = []
             for upload in uploads:
                 found += self.rules.feed(upload)
@@ -139,16 +154,18 @@ class Processor:
             )
             self.findings += store_findings(connection, found, self.rule_set.version)
             # Past every frame read, also those with no uploads (resends).
-            last = page.last_frame_id
-            upsert = dialect_insert(connection, ProcessingCursor).values(
-                name=STREAM_CURSOR, last_frame_id=last
-            )
-            connection.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[ProcessingCursor.name], set_={"last_frame_id": last}
+            last_frame = page.last_frame_id or self.last_frame_id
+            last_batch = batches.last_batch_id or self.last_batch_id
+            for name, last in ((STREAM_CURSOR, last_frame), (BATCH_CURSOR, last_batch)):
+                upsert = dialect_insert(connection, ProcessingCursor).values(
+                    name=name, last_frame_id=last
                 )
-            )
-        self.last_frame_id = last
+                connection.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=[ProcessingCursor.name], set_={"last_frame_id": last}
+                    )
+                )
+        self.last_frame_id, self.last_batch_id = last_frame, last_batch
         return max(1, len(uploads))
 
 
@@ -176,6 +193,16 @@ async def follow_archive(
                 await asyncio.wait_for(stop.wait(), interval_s)
 
 
+def batch_uploads(connection: Connection, since: datetime, until: datetime) -> list[Upload]:
+    """Every batch reading timed in [since, until), in time order."""
+    uploads: list[Upload] = []
+    last = 0
+    while (page := batch_page(connection, last, since=since, until=until)).last_batch_id:
+        uploads += page.uploads
+        last = page.last_batch_id
+    return sorted(uploads, key=lambda upload: upload.data_time)
+
+
 def replay(
     engine: Engine,
     since: datetime,
@@ -190,11 +217,20 @@ def replay(
     codes = default_codes()
     found: list[Finding] = []
     with engine.begin() as connection:
+        # Readings that came in batches go in with the archive's pages, those
+        # no later than the page's newest data first.
+        batched = deque(batch_uploads(connection, since, until))
         # A page at a time, with the clock moved after each, as streaming does.
         for page in pages_after(connection, 0, codes, since=since, until=until):
+            newest = max((upload.data_time for upload in page), default=None)
+            while batched and newest is not None and batched[0].data_time <= newest:
+                found += rules.feed(batched.popleft())
             for upload in page:
                 found += rules.feed(upload)
             found += rules.advance_clock()
+        for upload in batched:
+            found += rules.feed(upload)
+        found += rules.advance_clock()
         connection.execute(
             delete(FindingRecord).where(
                 FindingRecord.window_start >= since, FindingRecord.window_start < until

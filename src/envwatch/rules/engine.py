@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from envwatch.rules.catalogue import PARAM_MODELS, RULES, Rule
+from envwatch.rules.catalogue.base import watches
 from envwatch.rules.model import Finding, PointContext, Upload
 from envwatch.rules.parameters import RuleSet, load_rule_set
 
@@ -36,14 +37,38 @@ class RuleEngine:
         rules: Iterable[Rule] | None = None,
     ) -> None:
         self.rule_set = rule_set
-        self.contexts = dict(contexts)
         self.rules = tuple(rules if rules is not None else RULES.values())
         self._states: dict[tuple[str, str], Any] = {}
+        self._bound: dict[tuple[str, str], tuple[tuple[Rule, Any], ...]] = {}
+        """By (MN, CN): the rules that read such uploads, with their states."""
+        self.contexts = contexts
         self._latest: dict[str, datetime] = {}
         self.clock: datetime | None = None
         """The city's data clock: a high quantile of the devices' newest data
         times (so one logger with its clock in the future cannot declare every
         other device offline), never running backwards."""
+
+    @property
+    def contexts(self) -> dict[str, PointContext]:
+        return self._contexts
+
+    @contexts.setter
+    def contexts(self, contexts: Mapping[str, PointContext]) -> None:
+        """A new view of the registry; rules keep their state (an enterprise's
+        rules bind anew, should a device have moved)."""
+        self._contexts = dict(contexts)
+        self._bound.clear()
+
+    def _rules_for(self, context: PointContext, cn: str) -> tuple[tuple[Rule, Any], ...]:
+        key = (context.mn, cn)
+        bound = self._bound.get(key)
+        if bound is None:
+            bound = self._bound[key] = tuple(
+                (rule, self._state(rule, context))
+                for rule in self.rules
+                if watches(rule, context, cn)
+            )
+        return bound
 
     def _state(self, rule: Rule, context: PointContext) -> Any:
         key = (rule.id, rule.scope(context))
@@ -58,10 +83,11 @@ class RuleEngine:
         if context is None:
             return []  # a device the registry does not know (any more)
         findings: list[Finding] = []
-        for rule in self.rules:
-            findings += rule.on_upload(self._state(rule, context), upload, context, self.rule_set)
+        rule_set = self.rule_set
+        for rule, state in self._rules_for(context, upload.cn):
+            findings += rule.on_upload(state, upload, context, rule_set)
         latest = self._latest.get(upload.mn)
-        if latest is None or upload.data_time > latest:
+        if context.streams and (latest is None or upload.data_time > latest):
             self._latest[upload.mn] = upload.data_time
         return findings
 

@@ -73,9 +73,14 @@ class PollutionWarning:
     reference: str = ""
 
 
+def batch_meter_key(meter_id: int) -> str:
+    """How the rules name a meter that has no MN (its readings come in batches)."""
+    return f"meter:{meter_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class PointContext:
-    """What the registry says about a monitoring point."""
+    """What the registry says about a monitoring point (or a meter)."""
 
     mn: str
     enterprise_id: int | None
@@ -87,6 +92,9 @@ class PointContext:
     meter_kind: str | None = None  # production / treatment / total
     rated_kw: float | None = None
     county_code: str | None = None
+    streams: bool = True
+    """Whether it reports as it measures (HJ 212); a meter known only from
+    batches of readings does not, and its silence is no outage."""
     maintenance: tuple[Period, ...] = ()
     """Maintenance windows declared for the device (运维时段)."""
     emergencies: tuple[PollutionWarning, ...] = ()

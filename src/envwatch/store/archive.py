@@ -18,7 +18,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
-from envwatch.store.hashchain import GENESIS, BrokenLink, Link, first_broken_link, link_hash
+from envwatch.store.hashchain import (
+    AUDIT_CHAIN,
+    GENESIS,
+    BrokenLink,
+    Link,
+    first_broken_link,
+    link_hash,
+)
 from envwatch.store.schema import ArchivedFrame, ChainHead, ElectricityReading, Measurement
 
 UNATTRIBUTED_CHAIN = "-"
@@ -366,7 +373,9 @@ def verify(engine: Engine) -> VerifyReport:
         heads = {
             chain: (seq, digest)
             for chain, seq, digest in connection.execute(
-                select(ChainHead.chain, ChainHead.seq, ChainHead.hash)
+                select(ChainHead.chain, ChainHead.seq, ChainHead.hash).where(
+                    ChainHead.chain != AUDIT_CHAIN
+                )
             )
         }
     broken = []

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 GENESIS = "0" * 64
+AUDIT_CHAIN = "audit"
+"""The audit log's chain (its head sits in ``chain_head`` beside the archive's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +42,36 @@ def _field(value: str | bytes | None) -> bytes:
     return len(data).to_bytes(8, "big") + data
 
 
-def link_hash(prev_hash: str, link: Link) -> str:
-    """The hash of ``link`` chained after ``prev_hash``."""
-    content = b"".join(
-        [
-            prev_hash.encode("ascii"),
-            _field(link.chain),
-            _field(str(link.seq)),
-            _field(_canonical_time(link.received_at)),
-            _field(link.peer),
-            _field(link.raw),
-            _field(link.verdict),
-            _field(link.error_code),
-            _field(link.warnings),
-            _field(link.mn),
-            _field(link.cn),
-            _field(link.qn),
-        ]
-    )
+def chained_hash(prev_hash: str, fields: Iterable[str | bytes | None]) -> str:
+    """SHA-256 of ``prev_hash`` and the fields, each length-prefixed (None
+    distinct from every value): the link encoding of every chain envwatch keeps."""
+    content = b"".join([prev_hash.encode("ascii"), *(_field(value) for value in fields)])
     return hashlib.sha256(content).hexdigest()
 
 
-def _canonical_time(moment: datetime) -> str:
-    # Every received_at is UTC: SQLite gives it back naive, PostgreSQL in the
-    # session's zone.
+def link_hash(prev_hash: str, link: Link) -> str:
+    """The hash of ``link`` chained after ``prev_hash``."""
+    return chained_hash(
+        prev_hash,
+        (
+            link.chain,
+            str(link.seq),
+            canonical_time(link.received_at),
+            link.peer,
+            link.raw,
+            link.verdict,
+            link.error_code,
+            link.warnings,
+            link.mn,
+            link.cn,
+            link.qn,
+        ),
+    )
+
+
+def canonical_time(moment: datetime) -> str:
+    """A stored UTC moment as text: SQLite gives it back naive, PostgreSQL in
+    the session's zone."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds")

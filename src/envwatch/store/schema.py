@@ -61,6 +61,8 @@ class Enterprise(Base):
     """Comma-separated: air, water, chemical_park, acid, hazardous_waste, medical."""
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    positive_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    """On the enforcement positive list (监督执法正面清单): checked off-site first."""
 
 
 class Outlet(Base):
@@ -197,6 +199,7 @@ class ElectricityReading(Base):
     """One reading of an electricity meter, keyed so that resends are idempotent."""
 
     __tablename__ = "electricity_reading"
+    __table_args__ = (Index("ix_electricity_reading_batch", "batch_id"),)
 
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
     time: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
@@ -206,6 +209,21 @@ class ElectricityReading(Base):
     current_a: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16))
     """batch (HTTP or file) or hj212."""
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """The batch that brought it (None for HJ 212 readings, which the archive holds)."""
+
+
+class ElectricityBatch(Base):
+    """A batch of meter readings as stored: the rules follow batches in id order,
+    and a batch's id is taken under a table lock, so ids commit in order."""
+
+    __tablename__ = "electricity_batch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    readings: Mapped[int] = mapped_column(Integer)
 
 
 class ChainHead(Base):
@@ -307,3 +325,160 @@ class EmergencyPeriod(Base):
     """The notice that declared it (文号)."""
     declared_by: Mapped[str] = mapped_column(String(64))
     declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AppUser(Base):
+    """A person using envwatch, with one role; county officers are scoped to
+    their counties, enterprise users to their enterprise."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    county_codes: Mapped[str] = mapped_column(String(200), default="")
+    """Comma-separated county codes a county officer covers."""
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    email: Mapped[str | None] = mapped_column(String(200), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Alert(Base):
+    """One (device, pollutant, rule) episode of findings as a piece of work."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_episode", "mn", "pollutant", "rule", "last_finding_at"),
+        Index("ix_alert_county_state", "county_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mn: Mapped[str] = mapped_column(String(32))
+    pollutant: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(32))
+    enterprise_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    county_code: Mapped[str | None] = mapped_column(String(12), default=None)
+    level: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    explanation: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    finding_count: Mapped[int] = mapped_column(Integer)
+    first_finding_at: Mapped[datetime] = mapped_column(DateTime)
+    """Data time (China Standard Time, naive) the episode's first finding starts."""
+    last_finding_at: Mapped[datetime] = mapped_column(DateTime)
+    frame_received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the frame that completed the first finding arrived (SLA: frame to alert)."""
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledge_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handle_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    close_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation: Mapped[int] = mapped_column(Integer, default=0)
+    """Steps up the escalation chain so far (0: the county officer)."""
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    merged_into: Mapped[int | None] = mapped_column(Integer, default=None)
+    case_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class AlertFinding(Base):
+    __tablename__ = "alert_finding"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), primary_key=True)
+    finding_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
+class AlertEvent(Base):
+    """An alert's history: each action, who took it, from where, and why."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (Index("ix_alert_event_alert", "alert_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class EnforcementCase(Base):
+    """An inspection opened from alerts (现场检查 or 非现场检查) and its outcome."""
+
+    __tablename__ = "enforcement_case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # onsite / offsite
+    state: Mapped[str] = mapped_column(String(16))  # open / closed
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    findings: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    penalty_reference: Mapped[str] = mapped_column(String(200), default="")
+    """The penalty decision's reference (处罚决定书文号)."""
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationTarget(Base):
+    """Who hears of alerts: a webhook or a mailbox, per county (None: the city) and role."""
+
+    __tablename__ = "notification_target"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str | None] = mapped_column(String(12), default=None)
+    role: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))  # webhook / email
+    address: Mapped[str] = mapped_column(String(400))
+    secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The HMAC key webhook deliveries are signed with."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Notification(Base):
+    """A message to a target about an alert, and how its delivery went (the outbox)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("notification_target.id"))
+    event: Mapped[str] = mapped_column(String(32))  # opened / escalated / ...
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))  # pending / sent / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """The audit log: every action with who, when, from where and what changed,
+    hash-chained like the raw archive (its head in ``chain_head`` as "audit")."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    peer: Mapped[str] = mapped_column(String(100))
+    """From where: an IP address, or "cli@host"."""
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[str] = mapped_column(Text)
+    """Canonical JSON of what changed, before and after."""
+    after: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

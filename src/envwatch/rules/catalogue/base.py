@@ -50,6 +50,20 @@ def clock_text(moment: datetime) -> str:
     return moment.isoformat(sep=" ")
 
 
+ANY_DEVICE = "any"
+POINTS = "points"  # monitoring points (analysers)
+METERS = "meters"  # electricity meters
+
+
+def watches(rule: Rule, context: PointContext, cn: str) -> bool:
+    """Whether ``rule`` reads an upload of command ``cn`` from this device."""
+    if rule.reads is not None and cn not in rule.reads:
+        return False
+    if rule.devices == ANY_DEVICE:
+        return True
+    return (rule.devices == METERS) == (context.meter_id is not None)
+
+
 @dataclass
 class Run:
     """A run of consecutive uploads meeting a condition."""
@@ -85,6 +99,10 @@ class Rule:
     params_model: ClassVar[type[Params]]
     severity: ClassVar[Severity]
     title_zh: ClassVar[str]
+    reads: ClassVar[frozenset[str] | None] = None
+    """The commands (CN) whose uploads the rule reads; None: every upload."""
+    devices: ClassVar[str] = ANY_DEVICE
+    """Which devices it watches: monitoring points, meters or any."""
 
     def scope(self, context: PointContext) -> str:
         """Whose state this rule keeps: a device by default."""

@@ -48,6 +48,7 @@ class Exceedance(Rule):
     """A valid hourly mean (O2-corrected for flue gas) above the strictest limit."""
 
     id = "exceedance"
+    reads = frozenset({REALTIME, MINUTE_DATA, HOURLY})
     version = 1
     params_model = ExceedanceParams
     severity = Severity.ALARM
@@ -179,6 +180,7 @@ class HourlyMismatch(Rule):
     minute data (2051) of that hour, when those are enough for a valid hour."""
 
     id = "hourly_mismatch"
+    reads = frozenset({MINUTE_DATA, HOURLY})
     version = 1
     params_model = HourlyMismatchParams
     severity = Severity.WARNING
@@ -243,6 +245,7 @@ class DailyExceedance(Rule):
     when flow is measured (HJ 356), above the limit; judged when the day is over."""
 
     id = "daily_exceedance"
+    reads = frozenset({HOURLY})
     version = 1
     params_model = DailyExceedanceParams
     severity = Severity.ALARM
@@ -323,6 +326,7 @@ class EarlyWarning(Rule):
     """Real-time values approaching their limit (a share of it), several in a row."""
 
     id = "early_warning"
+    reads = frozenset({REALTIME})
     version = 1
     params_model = EarlyWarningParams
     severity = Severity.NOTICE

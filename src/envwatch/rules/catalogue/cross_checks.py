@@ -12,6 +12,7 @@ from pydantic import Field
 from envwatch.rules.catalogue.base import (
     HOURLY,
     NON_POLLUTANTS,
+    POINTS,
     REALTIME,
     Rule,
     Run,
@@ -44,6 +45,7 @@ class O2Dilution(Rule):
     """B6 稀释: O2 at or above a threshold while flue gas flows."""
 
     id = "o2_dilution"
+    reads = frozenset({REALTIME})
     version = 1
     params_model = O2DilutionParams
     severity = Severity.ALARM
@@ -89,6 +91,7 @@ class DeclaredStopped(Rule):
     """B12 标停未停: data marked stopped (F) while the flow says the source runs."""
 
     id = "declared_stopped"
+    reads = frozenset({REALTIME})
     version = 1
     params_model = DeclaredStoppedParams
     severity = Severity.ALARM
@@ -140,6 +143,7 @@ class ConcentrationWithoutFlow(Rule):
     flow stays at zero (the Shanghai 2023 case: the sampler idle, numbers made up)."""
 
     id = "concentration_without_flow"
+    reads = frozenset({REALTIME})
     version = 1
     params_model = StillFlowParams
     severity = Severity.WARNING
@@ -198,6 +202,7 @@ class DropAfterWarning(Rule):
     not fall with it: the process did not change, the figures did."""
 
     id = "drop_after_warning"
+    reads = frozenset({REALTIME})
     version = 1
     params_model = DropAfterWarningParams
     severity = Severity.WARNING
@@ -289,6 +294,8 @@ class WetDesulfurisationTemperature(Rule):
     desulfuriser, and the analyser does not show it."""
 
     id = "wet_fgd_temperature"
+    reads = frozenset({HOURLY})
+    devices = POINTS
     version = 1
     params_model = WetDesulfurisationParams
     severity = Severity.WARNING

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from envwatch.rules.catalogue.base import (
+    METERS,
     Rule,
     Run,
     clock_text,
@@ -39,6 +40,7 @@ class TreatmentOff(Rule):
     same enterprise runs, for a while."""
 
     id = "treatment_off"
+    devices = METERS
     version = 1
     params_model = TreatmentOffParams
     severity = Severity.ALARM
@@ -106,6 +108,7 @@ class MeterFrozen(Rule):
     """B1 on a meter (rules.md §3.3): its power reading exactly constant for hours."""
 
     id = "meter_frozen"
+    devices = METERS
     version = 1
     params_model = MeterFrozenParams
     severity = Severity.WARNING
@@ -160,6 +163,7 @@ class NightProduction(Rule):
     day, on average over several days; judged as each day ends."""
 
     id = "night_production"
+    devices = METERS
     version = 1
     params_model = NightProductionParams
     severity = Severity.NOTICE
@@ -243,6 +247,7 @@ class StartStopSync(Rule):
     after production starts, and must not stop before production stops."""
 
     id = "start_stop_sync"
+    devices = METERS
     version = 1
     params_model = StartStopSyncParams
     severity = Severity.WARNING
@@ -402,6 +407,7 @@ class EmergencyConsumption(Rule):
     each hour of the warning ends; once per warning and meter."""
 
     id = "emergency_consumption"
+    devices = METERS
     version = 1
     params_model = EmergencyConsumptionParams
     severity = Severity.ALARM

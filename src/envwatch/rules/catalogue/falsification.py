@@ -12,6 +12,7 @@ from pydantic import Field
 from envwatch.rules.catalogue.base import (
     HOURLY,
     NON_POLLUTANTS,
+    POINTS,
     REALTIME,
     Rule,
     Run,
@@ -44,6 +45,9 @@ class ConstantParams(RunParams):
 
 class _RunRule(Rule):
     """A condition on each real-time value of a pollutant, held ``consecutive`` times."""
+
+    reads = frozenset({REALTIME})
+    devices = POINTS
 
     condition_zh: ClassVar[str]
 
@@ -176,6 +180,7 @@ class Pinned(Rule):
     """B5 贴限: most valid hours just under the limit, with little variation."""
 
     id = "pinned"
+    reads = frozenset({HOURLY})
     version = 1
     params_model = PinnedParams
     severity = Severity.WARNING
@@ -249,6 +254,8 @@ class Spike(Rule):
     next value back at the baseline."""
 
     id = "spike"
+    reads = frozenset({REALTIME})
+    devices = POINTS
     version = 1
     params_model = SpikeParams
     severity = Severity.NOTICE
@@ -296,13 +303,13 @@ class Spike(Rule):
                     )
             elif len(recent) == params.window:
                 median = statistics.median(recent)
-                spread = 1.4826 * statistics.median(abs(v - median) for v in recent)
                 deviation = abs(level - median)
-                outlier = (
-                    spread > 0
-                    and deviation > params.threshold * spread
-                    and deviation > params.min_relative * abs(median)
-                )
+                outlier = False
+                spread = 0.0
+                # The median absolute deviation only where the cheap test passes.
+                if deviation > params.min_relative * abs(median):
+                    spread = 1.4826 * statistics.median(abs(v - median) for v in recent)
+                    outlier = spread > 0 and deviation > params.threshold * spread
                 if outlier and not state.get(shift_key):
                     state[pending_key] = (upload, level, median, spread)
                 elif not outlier:
@@ -326,6 +333,8 @@ class NearDetectionLimit(Rule):
     source runs: an analyser that reads almost nothing."""
 
     id = "near_lod"
+    reads = frozenset({HOURLY})
+    devices = POINTS
     version = 1
     params_model = NearDetectionLimitParams
     severity = Severity.WARNING
@@ -395,6 +404,8 @@ class Distribution(Rule):
     that stopped varying the way a real process does. Judged as each day ends."""
 
     id = "distribution"
+    reads = frozenset({HOURLY})
+    devices = POINTS
     version = 1
     params_model = DistributionParams
     severity = Severity.NOTICE
@@ -472,6 +483,8 @@ class CopiedDay(Rule):
     constant values is the constant rule's."""
 
     id = "copied_day"
+    reads = frozenset({HOURLY})
+    devices = POINTS
     version = 1
     params_model = CopiedDayParams
     severity = Severity.ALARM

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from envwatch.hj212.model import DEVICE_INFO_COMMAND
 from envwatch.rules.catalogue.base import (
+    POINTS,
     REALTIME,
     Rule,
     Run,
@@ -104,6 +105,7 @@ class MarkAfterWarning(Rule):
     marks that switch off the judgement just when it would bite."""
 
     id = "mark_after_warning"
+    reads = frozenset({REALTIME})
     version = 1
     params_model = MarkAfterWarningParams
     severity = Severity.ALARM
@@ -170,6 +172,8 @@ class UndeclaredMaintenance(Rule):
     window the operation contractor declared (no work order behind them)."""
 
     id = "undeclared_maintenance"
+    reads = frozenset({REALTIME})
+    devices = POINTS
     version = 1
     params_model = UndeclaredMaintenanceParams
     severity = Severity.NOTICE
@@ -220,6 +224,7 @@ class ParameterChange(Rule):
     maintenance window. The first value a device reports is its baseline."""
 
     id = "parameter_change"
+    reads = frozenset({DEVICE_INFO_COMMAND})
     version = 1
     params_model = ParameterChangeParams
     severity = Severity.ALARM

@@ -40,6 +40,8 @@ class Offline(Rule):
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
+        if not context.streams:
+            return []  # readings in batches: silence between batches is no outage
         state["last"] = max(state.get("last", upload.data_time), upload.data_time)
         state["last_frame"] = upload.frame_id
         state["reported"] = False

@@ -1,0 +1,403 @@
+"""The alert desk (the store's edge of the alert loop): follows the stored
+findings and opens or updates one alert per (device, pollutant, rule)
+episode, dispatched at once to the device's county; takes people's actions
+through the workflow, with their scope checked; escalates missed deadlines;
+queues notifications. Every change is an alert event and an audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from envwatch.alerts.policy import OPEN_STATES, Deadlines, Policy, load_policy
+from envwatch.alerts.workflow import Workflow, load_workflow
+from envwatch.audit.log import SYSTEM, Actor, record
+from envwatch.errors import PeerError
+from envwatch.store.db import dialect_insert
+from envwatch.store.schema import (
+    Alert,
+    AlertEvent,
+    AlertFinding,
+    AppUser,
+    ArchivedFrame,
+    Enterprise,
+    FindingRecord,
+    Meter,
+    MonitoringPoint,
+    Notification,
+    NotificationTarget,
+    ProcessingCursor,
+)
+
+ALERT_CURSOR = "alerts"
+"""The last finding the desk read (kept in ``last_frame_id``: a finding id)."""
+
+
+class AlertError(PeerError):
+    """An alert action refused: unknown alert or user, or out of the user's scope."""
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    enterprise_id: int | None
+    county_code: str | None
+
+
+@dataclass
+class AlertDesk:
+    engine: Engine
+    policy: Policy = field(default_factory=load_policy)
+    workflow: Workflow = field(default_factory=load_workflow)
+    batch: int = 500
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Read the findings stored since the last pass; how many."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as connection:
+            last = (
+                connection.execute(
+                    select(ProcessingCursor.last_frame_id).where(
+                        ProcessingCursor.name == ALERT_CURSOR
+                    )
+                ).scalar()
+                or 0
+            )
+            findings = connection.execute(
+                select(FindingRecord)
+                .where(FindingRecord.id > last)
+                .order_by(FindingRecord.id)
+                .limit(self.batch)
+            ).all()
+            if not findings:
+                return 0
+            owners: dict[str, Owner] = {}
+            for finding in findings:
+                if finding.mn not in owners:
+                    owners[finding.mn] = owner_of(connection, finding.mn)
+                self._take(connection, finding, owners[finding.mn], now)
+            newest = findings[-1].id
+            upsert = dialect_insert(connection, ProcessingCursor).values(
+                name=ALERT_CURSOR, last_frame_id=newest
+            )
+            connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[ProcessingCursor.name], set_={"last_frame_id": newest}
+                )
+            )
+        return len(findings)
+
+    def _take(self, connection: Connection, finding: Any, owner: Owner, now: datetime) -> None:
+        quiet = timedelta(hours=self.policy.episode.quiet_hours)
+        episode = connection.execute(
+            select(Alert)
+            .where(
+                Alert.mn == finding.mn,
+                Alert.pollutant == finding.pollutant,
+                Alert.rule == finding.rule,
+                Alert.state.in_(OPEN_STATES),
+                Alert.last_finding_at >= finding.window_start - quiet,
+            )
+            .order_by(Alert.id.desc())
+            .limit(1)
+        ).first()
+        if episode is None:
+            self._open(connection, finding, owner, now)
+            return
+        connection.execute(insert(AlertFinding).values(alert_id=episode.id, finding_id=finding.id))
+        if finding.window_start <= episode.last_finding_at:
+            return  # a finding replay stored again: already counted
+        count = episode.finding_count + 1
+        level = self.policy.level_for(finding.severity, count)
+        changes: dict[str, Any] = {
+            "finding_count": count,
+            "last_finding_at": finding.window_start,
+            "evidence": {**finding.evidence, "finding_id": finding.id},
+            "explanation": finding.explanation,
+        }
+        if level != episode.level:
+            deadlines = self.policy.deadlines(level, _aware(episode.opened_at) or now)
+            changes |= {
+                "level": level,
+                "acknowledge_by": _earlier(episode.acknowledge_by, deadlines.acknowledge_by),
+                "handle_by": _earlier(episode.handle_by, deadlines.handle_by),
+                "close_by": _earlier(episode.close_by, deadlines.close_by),
+            }
+            record(connection, SYSTEM, "alert.upgrade", "alert", episode.id,
+                   before={"level": episode.level}, after={"level": level}, at=now)  # fmt: skip
+        connection.execute(update(Alert).where(Alert.id == episode.id).values(**changes))
+
+    def _open(self, connection: Connection, finding: Any, owner: Owner, now: datetime) -> int:
+        level = self.policy.level_for(finding.severity, 1)
+        deadlines = self.policy.deadlines(level, now)
+        values = {
+            "mn": finding.mn,
+            "pollutant": finding.pollutant,
+            "rule": finding.rule,
+            "enterprise_id": owner.enterprise_id,
+            "county_code": owner.county_code,
+            "level": level,
+            "state": "new",
+            "explanation": finding.explanation,
+            "evidence": {**finding.evidence, "finding_id": finding.id},
+            "finding_count": 1,
+            "first_finding_at": finding.window_start,
+            "last_finding_at": finding.window_start,
+            "frame_received_at": frame_received_at(connection, finding.evidence),
+            "opened_at": now,
+            "acknowledge_by": deadlines.acknowledge_by,
+            "handle_by": deadlines.handle_by,
+            "close_by": deadlines.close_by,
+            "escalation": 0,
+        }
+        alert_id = int(
+            connection.execute(insert(Alert).values(**values).returning(Alert.id)).scalar_one()
+        )
+        connection.execute(insert(AlertFinding).values(alert_id=alert_id, finding_id=finding.id))
+        record(connection, SYSTEM, "alert.open", "alert", alert_id, after=values, at=now)
+        # Dispatched at once to the county the device belongs to.
+        self._change(connection, alert_id, "dispatch", SYSTEM, now=now,
+                     note=f"派发至{owner.county_code or '市局'}")  # fmt: skip
+        queue(connection, alert_id, owner.county_code, self.policy.escalation.chain[0],
+              event="opened", now=now)  # fmt: skip
+        return alert_id
+
+    def act(
+        self,
+        alert_id: int,
+        action: str,
+        username: str,
+        *,
+        peer: str,
+        note: str = "",
+        outcome: str | None = None,
+        into: int | None = None,
+        attachments: Sequence[str] = (),
+        now: datetime | None = None,
+    ) -> str:
+        """``username`` takes ``action`` on the alert; the new state."""
+        now = now or datetime.now(UTC)
+        with self.engine.begin() as connection:
+            user = connection.execute(
+                select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
+            ).first()
+            if user is None:
+                raise AlertError("unknown_user", f"no active user {username!r}",
+                                 f"没有有效用户“{username}”")  # fmt: skip
+            alert = connection.execute(select(Alert).where(Alert.id == alert_id)).first()
+            if alert is None or not in_scope(user, alert):
+                # Out of scope reads as unknown: a user learns nothing of others' alerts.
+                raise AlertError("unknown_alert", f"no alert {alert_id}",
+                                 f"没有编号为{alert_id}的预警")  # fmt: skip
+            if into is not None:
+                target = connection.execute(select(Alert).where(Alert.id == into)).first()
+                if target is None or target.id == alert_id or not in_scope(user, target):
+                    raise AlertError("unknown_alert", f"no alert {into} to merge into",
+                                     f"没有可合并到的预警{into}")  # fmt: skip
+            actor = Actor(user.username, user.role, peer)
+            return self._change(connection, alert_id, action, actor, now=now, note=note,
+                                outcome=outcome, into=into, attachments=attachments)  # fmt: skip
+
+    def _change(
+        self,
+        connection: Connection,
+        alert_id: int,
+        action: str,
+        actor: Actor,
+        *,
+        now: datetime,
+        note: str = "",
+        outcome: str | None = None,
+        into: int | None = None,
+        attachments: Sequence[str] = (),
+    ) -> str:
+        alert = connection.execute(select(Alert).where(Alert.id == alert_id)).one()
+        state = self.workflow.apply(alert.state, action, actor.role, outcome=outcome, target=into)
+        changes: dict[str, Any] = {"state": state}
+        stamp = {"acknowledged": "acknowledged_at", "handled": "handled_at", "closed": "closed_at"}
+        if state != alert.state and state in stamp:
+            changes[stamp[state]] = now
+        if outcome is not None and action == "handle":
+            changes["outcome"] = outcome
+        if into is not None:
+            changes["merged_into"] = into
+        if action == "reopen":
+            changes |= {"closed_at": None, "escalation": 0}
+        before = {key: getattr(alert, key) for key in changes}
+        connection.execute(update(Alert).where(Alert.id == alert_id).values(**changes))
+        connection.execute(
+            insert(AlertEvent).values(
+                alert_id=alert_id, at=now, actor=actor.name, role=actor.role, action=action,
+                from_state=alert.state, to_state=state, note=note, outcome=outcome,
+                attachments=list(attachments),
+            )
+        )  # fmt: skip
+        after = {**changes, "note": note, "attachments": list(attachments)}
+        record(connection, actor, f"alert.{action}", "alert", alert_id, before=before,
+               after=after, at=now)  # fmt: skip
+        return state
+
+    def sweep(self, now: datetime | None = None) -> int:
+        """Escalate every open alert whose deadline passed (督办); how many."""
+        now = now or datetime.now(UTC)
+        escalated = 0
+        with self.engine.begin() as connection:
+            alerts = connection.execute(
+                select(Alert).where(Alert.state.in_(OPEN_STATES)).order_by(Alert.id)
+            ).all()
+            for alert in alerts:
+                due = self.policy.escalation_due(alert.state, deadlines_of(alert),
+                                                 alert.escalation, now)  # fmt: skip
+                if due is None:
+                    continue
+                connection.execute(
+                    update(Alert).where(Alert.id == alert.id).values(escalation=due.step)
+                )
+                note = f"逾期未{MISSED_ZH[due.missed]}，督办至{due.to_zh}"
+                connection.execute(
+                    insert(AlertEvent).values(
+                        alert_id=alert.id, at=now, actor=SYSTEM.name, role=SYSTEM.role,
+                        action="escalate", from_state=alert.state, to_state=alert.state,
+                        note=note, attachments=[],
+                    )
+                )  # fmt: skip
+                record(connection, SYSTEM, "alert.escalate", "alert", alert.id,
+                       before={"escalation": alert.escalation},
+                       after={"escalation": due.step, "to": due.to, "missed": due.missed},
+                       at=now)  # fmt: skip
+                county = (
+                    None
+                    if due.step == len(self.policy.escalation.chain) - 1
+                    else (alert.county_code)
+                )
+                queue(connection, alert.id, county, due.to, event="escalated", now=now)
+                escalated += 1
+        return escalated
+
+
+MISSED_ZH = {"acknowledge": "响应", "handle": "处置", "close": "办结"}
+
+
+def deadlines_of(alert: Any) -> Deadlines:
+    return Deadlines(_aware(alert.acknowledge_by), _aware(alert.handle_by), _aware(alert.close_by))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives stored UTC moments back naive."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _earlier(current: datetime | None, new: datetime | None) -> datetime | None:
+    if current is None or new is None:
+        return new if current is None else _aware(current)
+    aware = _aware(current)
+    return new if aware is None else min(aware, new)
+
+
+def in_scope(user: Any, alert: Any) -> bool:
+    """Whether ``user`` may see and act on ``alert``: city roles everywhere,
+    county officers in their counties, enterprise users and contractors on
+    their enterprise's alerts."""
+    if user.role in {"city_admin", "city_supervisor", "enforcement_officer", "viewer"}:
+        return True
+    if user.role == "county_officer":
+        return alert.county_code in counties_of(user)
+    if user.role in {"enterprise_user", "contractor"}:
+        return user.enterprise_id is not None and alert.enterprise_id == user.enterprise_id
+    return False
+
+
+def counties_of(user: Any) -> set[str]:
+    return {code.strip() for code in (user.county_codes or "").split(",") if code.strip()}
+
+
+def owner_of(connection: Connection, mn: str) -> Owner:
+    """The enterprise and county of a device (an MN, or ``meter:<id>``)."""
+    if mn.startswith("meter:") and mn[6:].isdigit():
+        row = connection.execute(
+            select(Enterprise.id, Enterprise.county_code)
+            .join(Meter, Meter.enterprise_id == Enterprise.id)
+            .where(Meter.id == int(mn[6:]))
+        ).first()
+    else:
+        row = connection.execute(
+            select(Enterprise.id, Enterprise.county_code)
+            .join(MonitoringPoint, MonitoringPoint.enterprise_id == Enterprise.id)
+            .where(MonitoringPoint.mn == mn)
+        ).first()
+    return Owner(None, None) if row is None else Owner(row.id, row.county_code)
+
+
+def frame_received_at(connection: Connection, evidence: Mapping[str, Any]) -> datetime | None:
+    frames = [f for f in evidence.get("frames", []) if isinstance(f, int)]
+    if not frames:
+        return None
+    received = connection.execute(
+        select(ArchivedFrame.received_at).where(ArchivedFrame.id == max(frames))
+    ).scalar()
+    return _aware(received) if isinstance(received, datetime) else None
+
+
+def queue(
+    connection: Connection,
+    alert_id: int,
+    county_code: str | None,
+    role: str,
+    *,
+    event: str,
+    now: datetime,
+) -> int:
+    """Queue a notification of the alert to every active target of ``role``
+    for the county (or, with no county, the city's); how many."""
+    targets = connection.execute(
+        select(NotificationTarget).where(
+            NotificationTarget.active.is_(True),
+            NotificationTarget.role == role,
+            NotificationTarget.county_code.is_(None)
+            if county_code is None
+            else NotificationTarget.county_code == county_code,
+        )
+    ).all()
+    if not targets:
+        return 0
+    alert = connection.execute(select(Alert).where(Alert.id == alert_id)).one()
+    payload = alert_payload(alert, event)
+    connection.execute(
+        insert(Notification),
+        [
+            {"alert_id": alert_id, "target_id": target.id, "event": event, "payload": payload,
+             "state": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
+             "created_at": now}
+            for target in targets
+        ],
+    )  # fmt: skip
+    return len(targets)
+
+
+def alert_payload(alert: Any, event: str) -> dict[str, Any]:
+    return {
+        "event": event,
+        "alert": {
+            "id": alert.id,
+            "mn": alert.mn,
+            "enterprise_id": alert.enterprise_id,
+            "county": alert.county_code,
+            "pollutant": alert.pollutant or None,
+            "rule": alert.rule,
+            "level": alert.level,
+            "state": alert.state,
+            "explanation": alert.explanation,
+            "escalation": alert.escalation,
+        },
+    }
+
+
+def link_findings(connection: Connection, alert_id: int, finding_ids: Iterable[int]) -> None:
+    connection.execute(
+        insert(AlertFinding), [{"alert_id": alert_id, "finding_id": f} for f in finding_ids]
+    )

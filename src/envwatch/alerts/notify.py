@@ -1,0 +1,123 @@
+"""Delivering queued notifications (the outbox): webhooks as signed JSON,
+e-mail over SMTP; a failed delivery is retried with growing waits, then
+marked failed. Each attempt's result stays in the notification log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, select, update
+
+from envwatch.store.schema import Notification, NotificationTarget
+
+SIGNATURE_HEADER = "X-Envwatch-Signature"
+FIRST_RETRY = timedelta(seconds=10)
+LONGEST_WAIT = timedelta(hours=1)
+
+LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
+
+
+def signature(secret: str, body: bytes) -> str:
+    """``sha256=`` and the hex HMAC-SHA256 of the body: receivers check it."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: 10 s, 20 s, 40 s, … at most an hour."""
+    wait: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
+    return min(wait, LONGEST_WAIT)
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    host: str | None
+    port: int
+    sender: str
+
+
+@dataclass
+class Notifier:
+    engine: Engine
+    mail: Mail
+    timeout_s: float = 10.0
+    max_attempts: int = 8
+
+    def deliver_due(self, now: datetime | None = None) -> int:
+        """Try every pending notification that is due; how many were sent."""
+        now = now or datetime.now(UTC)
+        with self.engine.connect() as connection:
+            due = connection.execute(
+                select(Notification, NotificationTarget.channel, NotificationTarget.address,
+                       NotificationTarget.secret)
+                .join(NotificationTarget, Notification.target_id == NotificationTarget.id)
+                .where(Notification.state == "pending", Notification.next_attempt_at <= now)
+                .order_by(Notification.id)
+                .limit(100)
+            ).all()  # fmt: skip
+        sent = 0
+        for row in due:
+            error = self._send(row)
+            attempts = row.attempts + 1
+            if error is None:
+                changes: dict[str, Any] = {"state": "sent", "sent_at": now, "last_error": ""}
+                sent += 1
+            elif attempts >= self.max_attempts:
+                changes = {"state": "failed", "last_error": error}
+            else:
+                changes = {"last_error": error, "next_attempt_at": now + backoff(attempts)}
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(Notification)
+                    .where(Notification.id == row.id)
+                    .values(attempts=attempts, **changes)
+                )
+        return sent
+
+    def _send(self, row: Any) -> str | None:
+        """None when delivered, else what went wrong."""
+        try:
+            if row.channel == "webhook":
+                return self._post(row)
+            if row.channel == "email":
+                return self._mail(row)
+            return f"unknown channel {row.channel!r}"
+        except (httpx.HTTPError, OSError, smtplib.SMTPException) as error:
+            return f"{type(error).__name__}: {error}"[:500]
+
+    def _post(self, row: Any) -> str | None:
+        body = json.dumps(
+            {**row.payload, "notification_id": row.id}, ensure_ascii=False, sort_keys=True
+        ).encode()
+        headers = {"content-type": "application/json", "X-Envwatch-Delivery": str(row.id)}
+        if row.secret:
+            headers[SIGNATURE_HEADER] = signature(row.secret, body)
+        response = httpx.post(row.address, content=body, headers=headers, timeout=self.timeout_s)
+        if response.is_success:
+            return None
+        return f"HTTP {response.status_code}"
+
+    def _mail(self, row: Any) -> str | None:
+        if self.mail.host is None:
+            return "no mail server configured (ENVWATCH_SMTP_HOST)"
+        alert = row.payload["alert"]
+        message = EmailMessage()
+        message["From"] = self.mail.sender
+        message["To"] = row.address
+        level = LEVELS_ZH.get(alert["level"], alert["level"])
+        event = "督办" if row.payload["event"] == "escalated" else "新预警"
+        message["Subject"] = f"【envwatch {event}】{level} #{alert['id']} {alert['mn']}"
+        message.set_content(
+            f"{alert['explanation']}\n\n预警编号：{alert['id']}\n监测点：{alert['mn']}\n"
+            f"规则：{alert['rule']}\n级别：{level}\n状态：{alert['state']}\n"
+        )
+        with smtplib.SMTP(self.mail.host, self.mail.port, timeout=self.timeout_s) as smtp:
+            smtp.send_message(message)
+        return None

@@ -1,0 +1,330 @@
+"""``envwatch alerts``, ``users``, ``notify``, ``cases`` and ``audit``: the
+alert loop from the command line (the web pages come in the UI issue)."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy import Engine, insert, select
+
+from envwatch.alerts.desk import AlertDesk, deadlines_of
+from envwatch.alerts.notify import Mail, Notifier
+from envwatch.alerts.policy import load_policy
+from envwatch.alerts.sla import AlertTimes, sla_figures
+from envwatch.alerts.workflow import load_workflow
+from envwatch.audit.log import Actor, record, verify
+from envwatch.auth.users import ROLES, NewUser, actor_of, add_user
+from envwatch.cli.common import DbOption, migrated_engine, refuse
+from envwatch.enforcement.cases import enterprise_history, open_case, update_case
+from envwatch.errors import PeerError
+from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.settings import get_settings
+from envwatch.store.schema import Alert, AppUser, AuditEntry, Enterprise, NotificationTarget
+
+alerts_app = typer.Typer(help="Alerts: list, act, escalate, SLA (预警闭环).")
+users_app = typer.Typer(help="Users and their roles.")
+notify_app = typer.Typer(help="Who hears of alerts, and delivering what is queued.")
+cases_app = typer.Typer(help="Enforcement cases opened from alerts (执法联动).")
+audit_app = typer.Typer(help="The hash-chained audit log.")
+
+UserOption = Annotated[str, typer.Option("--user", help="Who acts (a user of envwatch).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines.")]
+
+
+def peer() -> str:
+    return f"cli:{getpass.getuser()}@{socket.gethostname()}"
+
+
+def desk(engine: Engine) -> AlertDesk:
+    settings = get_settings()
+    return AlertDesk(
+        engine, load_policy(settings.alert_policy_file), load_workflow(settings.alert_workflow_file)
+    )
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A stored UTC moment in China Standard Time, ISO 8601."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(CHINA_STANDARD_TIME).isoformat()
+
+
+def alert_json(row: Any, enterprise: str | None) -> dict[str, Any]:
+    deadline = deadlines_of(row).next_after(row.state)
+    return {
+        "id": row.id,
+        "mn": row.mn,
+        "enterprise": enterprise,
+        "county": row.county_code,
+        "pollutant": row.pollutant or None,
+        "rule": row.rule,
+        "level": row.level,
+        "state": row.state,
+        "opened_at": iso(row.opened_at),
+        "deadline": iso(deadline),
+        "evidence": row.evidence,
+    }
+
+
+@alerts_app.command("list")
+def list_command(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    state: Annotated[str | None, typer.Option("--state", help="Only in this state.")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="Only this county.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue ones.")] = False,
+) -> None:
+    """The alerts, oldest first: JSON lines {"id", "mn", "enterprise", "county",
+    "pollutant", "rule", "level", "state", "opened_at", "deadline", "evidence"}."""
+    engine = migrated_engine(db)
+    query = select(Alert, Enterprise.name.label("enterprise_name")).outerjoin(
+        Enterprise, Alert.enterprise_id == Enterprise.id
+    )
+    if state is not None:
+        query = query.where(Alert.state == state)
+    if county is not None:
+        query = query.where(Alert.county_code == county)
+    now = datetime.now(UTC)
+    with engine.connect() as connection:
+        for row in connection.execute(query.order_by(Alert.id)):
+            deadline = deadlines_of(row).next_after(row.state)
+            late = deadline is not None and now > deadline
+            if overdue and not late:
+                continue
+            if as_json:
+                typer.echo(json.dumps(alert_json(row, row.enterprise_name), ensure_ascii=False))
+            else:
+                mark = " 【逾期】" if late else ""
+                typer.echo(
+                    f"#{row.id} {row.level:7} {row.state:12} {row.county_code or '-'} "
+                    f"{row.enterprise_name or row.mn}: {row.explanation}{mark}"
+                )
+
+
+@alerts_app.command("act")
+def act_command(
+    alert_id: Annotated[int, typer.Argument(help="The alert's id.")],
+    action: Annotated[str, typer.Argument(help="dispatch, acknowledge, handle, review, ...")],
+    user: UserOption,
+    note: Annotated[str, typer.Option("--note", help="Why, what was found.")] = "",
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="How it was handled (for handle).")
+    ] = None,
+    into: Annotated[int | None, typer.Option("--into", help="The alert to merge into.")] = None,
+    attach: Annotated[
+        list[Path] | None, typer.Option("--attach", help="A file backing the action.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Take an action on an alert as ``--user``; prints {"id", "state"}."""
+    attachments = []
+    for path in attach or []:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            raise typer.BadParameter(f"cannot read {path}: {error}") from None
+        attachments.append(f"{path.name} sha256:{digest}")
+    engine = migrated_engine(db)
+    try:
+        state = desk(engine).act(alert_id, action, user, peer=peer(), note=note, outcome=outcome,
+                                 into=into, attachments=attachments)  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps({"id": alert_id, "state": state}))
+
+
+@alerts_app.command("process")
+def process_command(db: DbOption = None) -> None:
+    """Turn the findings stored since the last pass into alerts (``serve`` does this live)."""
+    engine = migrated_engine(db)
+    alert_desk = desk(engine)
+    total = 0
+    while taken := alert_desk.run_once():
+        total += taken
+    typer.echo(json.dumps({"findings": total}))
+
+
+@alerts_app.command("sweep")
+def sweep_command(db: DbOption = None) -> None:
+    """Escalate every alert past a deadline now (``serve`` does this every minute)."""
+    typer.echo(json.dumps({"escalated": desk(migrated_engine(db)).sweep()}))
+
+
+@alerts_app.command("sla")
+def sla_command(db: DbOption = None) -> None:
+    """SLA figures per county and level, as JSON lines."""
+    engine = migrated_engine(db)
+    with engine.connect() as connection:
+        rows = connection.execute(select(Alert)).all()
+    times = [
+        AlertTimes(row.county_code, row.level, row.frame_received_at or row.opened_at,
+                   row.opened_at, row.acknowledged_at, row.handled_at, row.closed_at)
+        for row in rows
+    ]  # fmt: skip
+    for figure in sla_figures(times):
+        typer.echo(json.dumps(figure, ensure_ascii=False))
+
+
+@users_app.command("add")
+def add_user_command(
+    username: Annotated[str, typer.Option("--username")],
+    role: Annotated[str, typer.Option("--role", help=f"One of {', '.join(ROLES)}.")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
+    county: Annotated[list[str] | None, typer.Option("--county", help="A county covered.")] = None,
+    enterprise: Annotated[int | None, typer.Option("--enterprise")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a user; prints {"id"}."""
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            user_id = add_user(
+                connection,
+                NewUser(username, name, role, tuple(county or ()), enterprise, email),
+                Actor(getpass.getuser(), "city_admin", peer()),
+            )
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps({"id": user_id}))
+
+
+@users_app.command("list")
+def list_users_command(db: DbOption = None) -> None:
+    """The users as JSON lines."""
+    with migrated_engine(db).connect() as connection:
+        for row in connection.execute(select(AppUser).order_by(AppUser.id)):
+            typer.echo(json.dumps({"id": row.id, "username": row.username, "role": row.role,
+                                   "name": row.display_name,
+                                   "counties": [c for c in row.county_codes.split(",") if c],
+                                   "enterprise": row.enterprise_id, "email": row.email,
+                                   "active": row.active}, ensure_ascii=False))  # fmt: skip
+
+
+@notify_app.command("add-target")
+def add_target_command(
+    role: Annotated[str, typer.Option("--role", help="county_officer, county_head, city_bureau")],
+    channel: Annotated[str, typer.Option("--channel", help="webhook or email")],
+    address: Annotated[str, typer.Option("--address", help="URL or e-mail address")],
+    county: Annotated[str | None, typer.Option("--county", help="None: the city")] = None,
+    secret: Annotated[str | None, typer.Option("--secret", help="HMAC key of webhooks")] = None,
+    db: DbOption = None,
+) -> None:
+    """Register who hears of alerts of a county (or the city) and role; prints {"id"}."""
+    if channel not in {"webhook", "email"}:
+        raise typer.BadParameter("--channel must be webhook or email")
+    if channel == "webhook" and not address.startswith(("http://", "https://")):
+        raise typer.BadParameter("a webhook address is an http(s) URL")
+    engine = migrated_engine(db)
+    values = {"county_code": county, "role": role, "channel": channel, "address": address,
+              "secret": secret, "active": True}  # fmt: skip
+    with engine.begin() as connection:
+        target_id = connection.execute(
+            insert(NotificationTarget).values(**values).returning(NotificationTarget.id)
+        ).scalar_one()
+        shown = {**values, "secret": "***" if secret else None}
+        record(connection, Actor(getpass.getuser(), "city_admin", peer()), "notify.add_target",
+               "notification_target", target_id, after=shown)  # fmt: skip
+    typer.echo(json.dumps({"id": target_id}))
+
+
+@notify_app.command("deliver")
+def deliver_command(db: DbOption = None) -> None:
+    """Deliver the notifications that are due now (``serve`` does this continuously)."""
+    settings = get_settings()
+    notifier = Notifier(
+        migrated_engine(db),
+        Mail(settings.smtp_host, settings.smtp_port, settings.smtp_sender),
+        settings.notify_timeout_s,
+        settings.notify_max_attempts,
+    )
+    typer.echo(json.dumps({"sent": notifier.deliver_due()}))
+
+
+@cases_app.command("open")
+def open_case_command(
+    alert: Annotated[list[int], typer.Option("--alert", help="An alert of the case.")],
+    user: UserOption,
+    kind: Annotated[str | None, typer.Option("--kind", help="onsite or offsite")] = None,
+    db: DbOption = None,
+) -> None:
+    """Open an enforcement case from alerts; prints {"id", "kind"}."""
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            case_id, chosen = open_case(connection, alert, actor_of(connection, user, peer()),
+                                        kind=kind)  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps({"id": case_id, "kind": chosen}))
+
+
+@cases_app.command("record")
+def record_case_command(
+    case_id: Annotated[int, typer.Argument(help="The case's id.")],
+    user: UserOption,
+    findings: Annotated[str | None, typer.Option("--findings")] = None,
+    legal_basis: Annotated[str | None, typer.Option("--legal-basis")] = None,
+    penalty: Annotated[str | None, typer.Option("--penalty", help="处罚决定书文号")] = None,
+    close: Annotated[bool, typer.Option("--close", help="Close the case.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Record a case's findings, legal basis and penalty reference; close it."""
+    changes = {key: value for key, value in (("findings", findings), ("legal_basis", legal_basis),
+               ("penalty_reference", penalty)) if value is not None}  # fmt: skip
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            update_case(connection, case_id, actor_of(connection, user, peer()),
+                        changes=changes, close=close)  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps({"id": case_id, "closed": close}))
+
+
+@cases_app.command("history")
+def history_command(
+    enterprise: Annotated[int, typer.Option("--enterprise", help="The enterprise's id.")],
+    db: DbOption = None,
+) -> None:
+    """An enterprise's alerts, cases and outcomes together, as JSON."""
+    try:
+        with migrated_engine(db).connect() as connection:
+            history = enterprise_history(connection, enterprise)
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps(history, ensure_ascii=False, default=iso))
+
+
+@audit_app.command("verify")
+def audit_verify_command(db: DbOption = None) -> None:
+    """Check the audit log's hash chain; exit status 1 where it is broken."""
+    with migrated_engine(db).connect() as connection:
+        broken = verify(connection)
+        entries = connection.execute(select(AuditEntry.id)).all()
+    if broken is None:
+        typer.echo(json.dumps({"entries": len(entries), "intact": True}))
+        return
+    typer.echo(json.dumps({"entries": len(entries), "intact": False, "seq": broken.seq,
+                           "entry_id": broken.entry_id, "reason": broken.reason}))  # fmt: skip
+    raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list_command(db: DbOption = None) -> None:
+    """The audit log as JSON lines, oldest first."""
+    with migrated_engine(db).connect() as connection:
+        for row in connection.execute(select(AuditEntry).order_by(AuditEntry.seq)):
+            typer.echo(json.dumps({"seq": row.seq, "at": iso(row.at), "actor": row.actor,
+                                   "role": row.role, "peer": row.peer, "action": row.action,
+                                   "entity": row.entity, "entity_id": row.entity_id,
+                                   "before": row.before, "after": row.after},
+                                  ensure_ascii=False))  # fmt: skip
