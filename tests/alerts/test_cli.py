@@ -31,7 +31,15 @@ def test_demo_alerts_are_worked_through_to_closing_from_the_command_line(
     mn, county, enterprise = a_point(engine)
     store_finding(engine, mn, DATA_T0, evidence={"frames": [], "value": 80.0})
     db = ("--db", database_url)
+    run("notify", "add-target", *db, "--role", "county_officer", "--channel", "email",
+        "--address", "officer@county.example", "--county", county)  # fmt: skip
     assert run("alerts", "process", *db) == [{"findings": 1}]
+    # No mail server configured: the delivery waits, and the log says why.
+    assert run("notify", "deliver", *db) == [{"sent": 0}]
+    (note,) = run("notify", "list", *db)
+    assert (note["event"], note["to"], note["state"]) == ("opened", "officer@county.example",
+                                                          "pending")  # fmt: skip
+    assert "ENVWATCH_SMTP_HOST" in note["last_error"]
     (listed,) = run("alerts", "list", *db, "--json")
     assert set(listed) == KEYS
     assert (listed["mn"], listed["county"], listed["state"]) == (mn, county, "dispatched")

@@ -24,7 +24,13 @@ from envwatch.registry.maintenance import (
     list_emergencies,
     list_maintenance,
 )
-from envwatch.store.schema import County, EmergencyPeriod, MaintenanceWindow, MonitoringPoint
+from envwatch.store.schema import (
+    AuditEntry,
+    County,
+    EmergencyPeriod,
+    MaintenanceWindow,
+    MonitoringPoint,
+)
 
 START = datetime(2026, 12, 1, 8, 0)
 END = datetime(2026, 12, 1, 12, 0)
@@ -206,12 +212,12 @@ def test_cli_adds_and_lists_maintenance(
     first, second, _ = registry
     done = envwatch(
         "maintenance", "add", "--db", database_url, "--mn", first, "--from", "20261201080000",
-        "--until", "2026-12-01T12:30:00+08:00", "--reason", "更换SO2分析仪探头", "--by", "张三",
+        "--until", "2026-12-01T12:30:00+08:00", "--reason", "更换SO2分析仪探头", "--by", "admin",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     done = envwatch(
         "maintenance", "add", "--db", database_url, "--mn", second, "--from", "2026-12-02T08:00",
-        "--until", "2026-12-02T09:00", "--reason", "校准", "--by", "李四",
+        "--until", "2026-12-02T09:00", "--reason", "校准", "--by", "supervisor",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     listed = envwatch("maintenance", "list", "--db", database_url, "--mn", first, "--json")
@@ -224,7 +230,7 @@ def test_cli_adds_and_lists_maintenance(
         "starts_at": "2026-12-01T08:00:00+08:00",
         "ends_at": "2026-12-01T12:30:00+08:00",
         "reason": "更换SO2分析仪探头",
-        "reported_by": "张三",
+        "reported_by": "admin",
     }
     assert lines[0]["reported_at"].endswith("+08:00")
     listed = envwatch("maintenance", "list", "--db", database_url, "--json")
@@ -240,19 +246,19 @@ def test_cli_refuses_with_a_message_and_an_exit_status(
 ) -> None:
     done = envwatch(
         "maintenance", "add", "--db", database_url, "--mn", "NO-SUCH-MN", "--from",
-        "20261201080000", "--until", "20261201120000", "--reason", "校准", "--by", "张三",
+        "20261201080000", "--until", "20261201120000", "--reason", "校准", "--by", "admin",
     )  # fmt: skip
     assert done.returncode == 1
     assert "unknown_mn: 登记库中没有" in done.stderr and "no monitoring point" in done.stderr
     done = envwatch(
         "maintenance", "add", "--db", database_url, "--mn", registry[0], "--from", "yesterday",
-        "--until", "20261201120000", "--reason", "校准", "--by", "张三",
+        "--until", "20261201120000", "--reason", "校准", "--by", "admin",
     )  # fmt: skip
     assert done.returncode == 2
     assert "yesterday" in done.stderr
     done = envwatch(
         "emergency", "declare", "--db", database_url, "--level", "purple", "--from",
-        "20261201080000", "--until", "20261201120000", "--by", "指挥部",
+        "20261201080000", "--until", "20261201120000", "--by", "supervisor",
     )  # fmt: skip
     assert done.returncode == 1
     assert "unknown_level: 预警级别" in done.stderr
@@ -265,13 +271,14 @@ def test_cli_declares_and_lists_emergencies(
     county = registry[2]
     done = envwatch(
         "emergency", "declare", "--db", database_url, "--level", "orange", "--from",
-        "20261201000000", "--until", "20261204000000", "--by", "指挥部",
+        "20261201000000", "--until", "20261204000000", "--by", "supervisor",
         "--reference", "聊环委字〔2026〕12号",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     done = envwatch(
         "emergency", "declare", "--db", database_url, "--level", "yellow", "--from",
-        "2026-12-05T00:00", "--until", "2026-12-06T00:00", "--county", county, "--by", "区应急办",
+        "2026-12-05T00:00", "--until", "2026-12-06T00:00", "--county", county,
+        "--by", f"county-{county}",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     listed = envwatch("emergency", "list", "--db", database_url, "--json")
@@ -291,9 +298,50 @@ def test_cli_declares_and_lists_emergencies(
     assert (local["level"], local["county_code"], local["declared_by"]) == (
         "yellow",
         county,
-        "区应急办",
+        f"county-{county}",
     )
     assert local["declared_at"].endswith("+08:00")
     table = envwatch("emergency", "list", "--db", database_url)
     assert table.returncode == 0, table.stderr
     assert "级别" in table.stdout and "全市" in table.stdout
+
+
+def test_cli_declarations_need_a_user_whose_role_and_scope_allow_them(
+    database_url: str, engine: Engine, registry: tuple[str, str, str]
+) -> None:
+    first, _, county = registry
+    with engine.connect() as connection:
+        owner = connection.execute(
+            select(MonitoringPoint.enterprise_id).where(MonitoringPoint.mn == first)
+        ).scalar_one()
+        other_county = (
+            connection.execute(
+                select(County.code).where(County.code != county).order_by(County.code)
+            )
+            .scalars()
+            .first()
+        )
+    window = ("--from", "20261201080000", "--until", "20261201120000", "--reason", "校准")
+    refused = [
+        ("maintenance", "add", "--mn", first, *window, "--by", "nobody"),
+        ("maintenance", "add", "--mn", first, *window, "--by", "viewer"),
+        ("emergency", "declare", "--level", "red", *window[:4], "--by", "enterprise-1"),
+        ("emergency", "declare", "--level", "red", *window[:4], "--by", f"county-{other_county}",
+         "--county", county),
+    ]  # fmt: skip
+    if owner != 1:  # the demo contractor serves enterprise 1 only
+        refused.append(("maintenance", "add", "--mn", first, *window, "--by", "contractor-1"))
+    for args in refused:
+        done = envwatch(*args[:2], "--db", database_url, *args[2:])
+        assert done.returncode == 1, args
+        assert "unknown_user" in done.stderr or "not_allowed" in done.stderr, done.stderr
+    assert count(engine, MaintenanceWindow) == count(engine, EmergencyPeriod) == 0
+    allowed = envwatch("emergency", "declare", "--db", database_url, "--level", "red",
+                       *window[:4], "--by", f"county-{county}", "--county", county)  # fmt: skip
+    assert allowed.returncode == 0, allowed.stderr
+    with engine.connect() as connection:
+        (entry,) = connection.execute(
+            select(AuditEntry).where(AuditEntry.action == "emergency.declare")
+        ).all()
+    assert (entry.actor, entry.role) == (f"county-{county}", "county_officer")
+    assert entry.peer.startswith("cli:")

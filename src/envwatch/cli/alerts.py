@@ -6,7 +6,6 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,12 +20,19 @@ from envwatch.alerts.sla import AlertTimes, sla_figures
 from envwatch.alerts.workflow import load_workflow
 from envwatch.audit.log import Actor, record, verify
 from envwatch.auth.users import ROLES, NewUser, actor_of, add_user
-from envwatch.cli.common import DbOption, migrated_engine, refuse
+from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.enforcement.cases import enterprise_history, open_case, update_case
 from envwatch.errors import PeerError
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.settings import get_settings
-from envwatch.store.schema import Alert, AppUser, AuditEntry, Enterprise, NotificationTarget
+from envwatch.store.schema import (
+    Alert,
+    AppUser,
+    AuditEntry,
+    Enterprise,
+    Notification,
+    NotificationTarget,
+)
 
 alerts_app = typer.Typer(help="Alerts: list, act, escalate, SLA (预警闭环).")
 users_app = typer.Typer(help="Users and their roles.")
@@ -36,10 +42,6 @@ audit_app = typer.Typer(help="The hash-chained audit log.")
 
 UserOption = Annotated[str, typer.Option("--user", help="Who acts (a user of envwatch).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines.")]
-
-
-def peer() -> str:
-    return f"cli:{getpass.getuser()}@{socket.gethostname()}"
 
 
 def desk(engine: Engine) -> AlertDesk:
@@ -247,6 +249,24 @@ def deliver_command(db: DbOption = None) -> None:
         settings.notify_max_attempts,
     )
     typer.echo(json.dumps({"sent": notifier.deliver_due()}))
+
+
+@notify_app.command("list")
+def notifications_command(db: DbOption = None) -> None:
+    """The notification log as JSON lines: what went to whom, and how delivery went."""
+    with migrated_engine(db).connect() as connection:
+        rows = connection.execute(
+            select(Notification, NotificationTarget.channel, NotificationTarget.address,
+                   NotificationTarget.role)
+            .join(NotificationTarget, Notification.target_id == NotificationTarget.id)
+            .order_by(Notification.id)
+        ).all()  # fmt: skip
+    for row in rows:
+        typer.echo(json.dumps({"id": row.id, "alert": row.alert_id, "event": row.event,
+                               "role": row.role, "channel": row.channel, "to": row.address,
+                               "state": row.state, "attempts": row.attempts,
+                               "last_error": row.last_error, "created_at": iso(row.created_at),
+                               "sent_at": iso(row.sent_at)}, ensure_ascii=False))  # fmt: skip
 
 
 @cases_app.command("open")

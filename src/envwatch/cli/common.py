@@ -3,6 +3,8 @@ them (China Standard Time), and refusals printed the same way."""
 
 from __future__ import annotations
 
+import getpass
+import socket
 from datetime import datetime
 from typing import Annotated
 
@@ -52,3 +54,8 @@ def refuse(error: PeerError) -> typer.Exit:
     """Print ``error`` (Chinese, then English) to stderr; the exit to raise."""
     typer.echo(f"{error.code}: {error.message_zh} / {error.message_en}", err=True)
     return typer.Exit(1)
+
+
+def peer() -> str:
+    """Where a command-line action comes from, for the audit log."""
+    return f"cli:{getpass.getuser()}@{socket.gethostname()}"

@@ -10,12 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, refuse
+from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
 from envwatch.registry.maintenance import (
     EMERGENCY_LEVELS,
     Emergency,
     declare_emergency,
+    declarer,
     list_emergencies,
 )
 
@@ -42,7 +43,7 @@ def declare_command(
     ],
     since: Annotated[str, typer.Option("--from", help="Start (China Standard Time).")],
     until: Annotated[str, typer.Option("--until", help="End, exclusive.")],
-    by: Annotated[str, typer.Option("--by", help="Who declares it.")],
+    by: Annotated[str, typer.Option("--by", help="Who declares it (a user of envwatch).")],
     county: Annotated[
         str | None, typer.Option("--county", help="Only this county (code); else the city.")
     ] = None,
@@ -59,6 +60,7 @@ def declare_command(
     engine = migrated_engine(db)
     try:
         with engine.begin() as connection:
+            actor = declarer(connection, by, peer(), county_code=county)
             period_id = declare_emergency(
                 connection,
                 level=level,
@@ -66,7 +68,8 @@ def declare_command(
                 ends_at=ends_at,
                 county_code=county,
                 reference=reference,
-                declared_by=by,
+                declared_by=actor.name,
+                actor=actor,
             )
     except PeerError as error:
         raise refuse(error) from None

@@ -10,12 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, refuse
+from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
 from envwatch.registry.maintenance import (
     MAX_MAINTENANCE_WINDOW,
     Maintenance,
     declare_maintenance,
+    declarer,
     list_maintenance,
 )
 
@@ -45,7 +46,7 @@ def add_command(
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="What is done (运维内容).")],
-    by: Annotated[str, typer.Option("--by", help="Who declares it.")],
+    by: Annotated[str, typer.Option("--by", help="Who declares it (a user of envwatch).")],
     db: DbOption = None,
 ) -> None:
     """Declare a maintenance window of one device (times: ISO 8601 or
@@ -57,13 +58,15 @@ def add_command(
     engine = migrated_engine(db)
     try:
         with engine.begin() as connection:
+            actor = declarer(connection, by, peer(), mn=mn)
             window_id = declare_maintenance(
                 connection,
                 mn=mn,
                 starts_at=starts_at,
                 ends_at=ends_at,
                 reason=reason,
-                reported_by=by,
+                reported_by=actor.name,
+                actor=actor,
             )
     except PeerError as error:
         raise refuse(error) from None

@@ -320,3 +320,27 @@ def batch_page(
         for reading in readings
     ]
     return BatchPage(uploads, batches[-1])
+
+
+def device_uploads(
+    connection: Connection, mn: str, cns: tuple[str, ...], since: datetime, until: datetime
+) -> list[Upload]:
+    """A device's stored uploads of commands ``cns`` with DataTime in [since,
+    until), oldest first (through the measurement key)."""
+    rows = connection.execute(
+        select(Measurement)
+        .where(
+            Measurement.mn == mn,
+            Measurement.cn.in_(cns),
+            Measurement.data_time >= since,
+            Measurement.data_time < until,
+        )
+        .order_by(Measurement.data_time, Measurement.cn, Measurement.pollutant)
+    ).all()
+    by_upload: dict[tuple[str, datetime], list[Any]] = {}
+    for row in rows:
+        by_upload.setdefault((row.cn, row.data_time), []).append(row)
+    return [
+        Upload(mn, cn, data_time, {row.pollutant: _values(row) for row in group})
+        for (cn, data_time), group in by_upload.items()
+    ]

@@ -18,9 +18,17 @@ from typing import Final
 
 from sqlalchemy import Connection, select
 
+from envwatch.audit.log import Actor, record
 from envwatch.errors import PeerError, UsageError
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
-from envwatch.store.schema import County, EmergencyPeriod, MaintenanceWindow, MonitoringPoint
+from envwatch.store.schema import (
+    AppUser,
+    County,
+    EmergencyPeriod,
+    Enterprise,
+    MaintenanceWindow,
+    MonitoringPoint,
+)
 
 MAX_MAINTENANCE_WINDOW: Final = timedelta(days=30)
 """The longest maintenance window one declaration may cover."""
@@ -67,8 +75,10 @@ def declare_maintenance(
     ends_at: datetime,
     reason: str,
     reported_by: str,
+    actor: Actor | None = None,
 ) -> int:
-    """Store a maintenance window of device ``mn`` over [starts_at, ends_at); its id."""
+    """Store a maintenance window of device ``mn`` over [starts_at, ends_at); its
+    id. With ``actor``, the declaration goes to the audit log."""
     _check_period(starts_at, ends_at)
     if ends_at - starts_at > MAX_MAINTENANCE_WINDOW:
         days = MAX_MAINTENANCE_WINDOW.days
@@ -103,6 +113,10 @@ def declare_maintenance(
             "reported_at": datetime.now(UTC),
         },
     ).scalar_one()
+    if actor is not None:
+        declared = {"mn": mn, "starts_at": starts_at, "ends_at": ends_at, "reason": reason}
+        record(connection, actor, "maintenance.declare", "maintenance_window", new_id,
+               after=declared)  # fmt: skip
     return int(new_id)
 
 
@@ -115,6 +129,7 @@ def declare_emergency(
     county_code: str | None = None,
     reference: str = "",
     declared_by: str,
+    actor: Actor | None = None,
 ) -> int:
     """Store a warning period of ``level`` over [starts_at, ends_at), for the
     whole city or for county ``county_code``; its id."""
@@ -156,7 +171,60 @@ def declare_emergency(
             "declared_at": datetime.now(UTC),
         },
     ).scalar_one()
+    if actor is not None:
+        record(connection, actor, "emergency.declare", "emergency_period", new_id,
+               after={"level": level, "starts_at": starts_at, "ends_at": ends_at,
+                      "county_code": county_code, "reference": reference})  # fmt: skip
     return int(new_id)
+
+
+# Who may declare what: contractors and enterprises their own devices' windows,
+# county officers those of their counties; warnings the city (or a county
+# officer for the county). [I]
+MAINTENANCE_ROLES = frozenset(
+    {"contractor", "enterprise_user", "county_officer", "city_supervisor", "city_admin"}
+)
+EMERGENCY_ROLES = frozenset({"county_officer", "city_supervisor", "city_admin"})
+
+
+def declarer(
+    connection: Connection,
+    username: str,
+    peer: str,
+    *,
+    mn: str | None = None,
+    county_code: str | None = None,
+) -> Actor:
+    """The registered user ``username`` as the declaring actor, if their role and
+    scope allow declaring a window for ``mn`` (or a warning for ``county_code``,
+    None: the city); else PeerError."""
+    user = connection.execute(
+        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
+    ).first()
+    if user is None:
+        raise PeerError("unknown_user", f"no active user {username!r}",
+                        f"没有有效用户“{username}”")  # fmt: skip
+    roles = MAINTENANCE_ROLES if mn is not None else EMERGENCY_ROLES
+    allowed = user.role in roles
+    counties = {c for c in user.county_codes.split(",") if c}
+    if allowed and mn is not None and user.role != "city_admin":
+        owner = connection.execute(
+            select(Enterprise.id, Enterprise.county_code)
+            .join(MonitoringPoint, MonitoringPoint.enterprise_id == Enterprise.id)
+            .where(MonitoringPoint.mn == mn)
+        ).first()
+        if owner is not None and user.role in {"contractor", "enterprise_user"}:
+            allowed = owner.id == user.enterprise_id
+        elif owner is not None and user.role == "county_officer":
+            allowed = owner.county_code in counties
+    if allowed and mn is None and user.role == "county_officer":
+        allowed = county_code is not None and county_code in counties
+    if not allowed:
+        what = f"a maintenance window of {mn}" if mn else "a heavy-pollution-weather warning"
+        what_zh = f"{mn}的运维时段" if mn else "重污染天气预警"
+        raise PeerError("not_allowed", f"user {username!r} ({user.role}) may not declare {what}",
+                        f"用户“{username}”无权登记{what_zh}")  # fmt: skip
+    return Actor(user.username, user.role, peer)
 
 
 def list_maintenance(connection: Connection, *, mn: str | None = None) -> list[Maintenance]:

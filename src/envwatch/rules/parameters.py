@@ -41,9 +41,11 @@ class SubstitutionParams(Params):
     short_window: int = Field(gt=0)
     long_window: int = Field(gt=0)
     low_rate_window: int = Field(gt=0)
+    pollutants: frozenset[str] = Field(min_length=1)
+    """Factors whose invalid hours' emissions are substituted."""
 
     def table(self) -> SubstitutionTable:
-        return SubstitutionTable(**self.model_dump())
+        return SubstitutionTable(**self.model_dump(exclude={"pollutants"}))
 
 
 class Override(Params):
