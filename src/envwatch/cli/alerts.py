@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from envwatch.alerts.desk import AlertDesk, deadlines_of
 from envwatch.alerts.notify import Mail, Notifier
@@ -19,6 +19,7 @@ from envwatch.alerts.policy import load_policy
 from envwatch.alerts.sla import AlertTimes, sla_figures
 from envwatch.alerts.workflow import load_workflow
 from envwatch.audit.log import Actor, record, verify
+from envwatch.auth.passwords import MIN_LENGTH, hash_password
 from envwatch.auth.users import ROLES, NewUser, actor_of, add_user
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.enforcement.cases import enterprise_history, open_case, update_case
@@ -197,6 +198,33 @@ def add_user_command(
     except PeerError as error:
         raise refuse(error) from None
     typer.echo(json.dumps({"id": user_id}))
+
+
+@users_app.command("passwd")
+def passwd_command(
+    username: Annotated[str, typer.Option("--username")],
+    password: Annotated[
+        str, typer.Option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    ],
+    db: DbOption = None,
+) -> None:
+    """Set a user's password (scrypt; at least 8 characters) and unlock the account."""
+    if len(password) < MIN_LENGTH:
+        raise typer.BadParameter(f"a password has at least {MIN_LENGTH} characters")
+    engine = migrated_engine(db)
+    with engine.begin() as connection:
+        user_id = connection.execute(
+            update(AppUser).where(AppUser.username == username)
+            .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
+            .returning(AppUser.id)
+        ).scalar()  # fmt: skip
+        if user_id is None:
+            raise refuse(
+                PeerError("unknown_user", f"no user {username!r}", f"没有用户“{username}”")
+            )
+        record(connection, Actor(getpass.getuser(), "city_admin", peer()), "user.password",
+               "user", user_id)  # fmt: skip
+    typer.echo(json.dumps({"id": user_id, "password_set": True}))
 
 
 @users_app.command("list")

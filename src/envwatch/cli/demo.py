@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from envwatch.cli.serve import DbOption, serve, stop_on_signals
-from envwatch.demo.seed import DemoAlreadySeededError, seed_demo
+from envwatch.demo.seed import DEMO_PASSWORD, DemoAlreadySeededError, seed_demo
 from envwatch.demo.simulator import choose_faults, load_points, simulate
 from envwatch.hj212.codes import now_cst
 from envwatch.settings import get_settings
@@ -83,4 +83,8 @@ def demo_command(
         typer.echo(f"demo city loaded: {counts}")
     except DemoAlreadySeededError:
         typer.echo("demo city already loaded")
+    typer.echo(
+        f"demo logins (password {DEMO_PASSWORD}): admin, supervisor, enforcer, viewer, "
+        "county-371502 (东昌府区; county-<code> for each county), enterprise-1, contractor-1"
+    )
     serve(db=url, hj212=hj212, http=http, simulate=True, scale=scale)

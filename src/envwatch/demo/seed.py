@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
+from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
 from envwatch.glossary import factor
 from envwatch.store.schema import (
@@ -37,6 +39,8 @@ UNMETERED_SHARE = 0.06
 METER_ST = "31"
 
 
+# The demo users' password: printed by ``envwatch demo``; never for real accounts.
+DEMO_PASSWORD = "envwatch-demo"
 # Every this many demo enterprises is on the enforcement positive list (正面清单).
 POSITIVE_LIST_EVERY = 5
 
@@ -235,11 +239,19 @@ def demo_users(city: City) -> list[dict[str, Any]]:
         (f"county-{county.code}", f"{county.name_zh}监管人员", "county_officer", county.code, None)
         for county in city.counties
     ]
+    password_hash = demo_password_hash()
     return [
         {"username": username, "display_name": name, "role": role, "county_codes": counties,
-         "enterprise_id": enterprise, "email": None, "active": True}
+         "enterprise_id": enterprise, "email": None, "active": True,
+         "password_hash": password_hash, "failed_logins": 0}
         for username, name, role, counties, enterprise in users
     ]  # fmt: skip
+
+
+@cache
+def demo_password_hash() -> str:
+    """One hash of the demo password for every demo user (scrypt is slow on purpose)."""
+    return hash_password(DEMO_PASSWORD)
 
 
 _TABLES = (County, Enterprise, Outlet, MonitoringPoint, PointFactor, PermitLimit, Meter, AppUser)

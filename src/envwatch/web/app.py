@@ -1,21 +1,27 @@
 """The web application factory.
 
-Until the platform's pages arrive, it serves a start page, a health check, an
-HJ 212 decoding endpoint for operators checking a logger's output, and the
-batch endpoint where machine clients (bearer tokens) upload meter readings.
+The pages (``pages.py``) and the alert API (``api_alerts.py``) for people
+logged in; a health check; an HJ 212 decoding endpoint for operators checking
+a logger's output; and the batch endpoint where machine clients (bearer
+tokens) upload meter readings. Every asset is served from ``static/``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from envwatch import __version__
+from envwatch.alerts.desk import AlertDesk
+from envwatch.alerts.policy import load_policy
+from envwatch.alerts.workflow import load_workflow
 from envwatch.auth.tokens import Client, authenticate
 from envwatch.electricity.batch import store_batch
 from envwatch.hj212 import DecodeOptions, Decoder
@@ -23,6 +29,9 @@ from envwatch.hj212.jsonform import item_to_json
 from envwatch.registry.importing import ImportFileError
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
+from envwatch.web.api_alerts import router as alerts_api_router
+from envwatch.web.errors import ApiError
+from envwatch.web.pages import router as pages_router
 
 _MAX_DECODE_BYTES = 1 << 20
 _MAX_BATCH_BYTES = 16 << 20
@@ -33,16 +42,6 @@ _BATCH_TYPES = {
     "application/jsonl": ".jsonl",
     "application/json-lines": ".jsonl",
 }
-
-
-class ApiError(Exception):
-    """An error answered as ``{"error": {"code", "message", "message_zh", ...}}``."""
-
-    def __init__(self, status: int, code: str, message: str, message_zh: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = {"code": code, "message": message, "message_zh": message_zh, **extra}
-        self.headers: dict[str, str] = {}
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -76,19 +75,6 @@ async def machine_client(
     return client
 
 
-_START_PAGE = """<!doctype html>
-<html lang="zh-CN">
-<head><meta charset="utf-8"><title>envwatch 智慧环境监管平台</title></head>
-<body>
-<h1>envwatch 智慧环境监管平台</h1>
-<p>平台正在建设中。当前可用：HJ 212 数据包在线解析接口 <code>POST /api/v1/hj212/decode</code>。</p>
-<p lang="en">Smart environmental supervision platform. Available now: HJ 212 frame decoding at
-<code>POST /api/v1/hj212/decode</code>.</p>
-</body>
-</html>
-"""
-
-
 def create_app(engine: Engine | None = None) -> FastAPI:
     """The application; ``engine`` by default from ENVWATCH_DATABASE_URL, made on first use."""
     app = FastAPI(title="envwatch", version=__version__)
@@ -105,9 +91,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             status_code=error.status, content={"error": error.body}, headers=error.headers
         )
 
-    @app.get("/", response_class=HTMLResponse)
-    def start_page() -> str:
-        return _START_PAGE
+    @cache
+    def alert_desk() -> AlertDesk:
+        settings = get_settings()
+        return AlertDesk(
+            database(),
+            load_policy(settings.alert_policy_file),
+            load_workflow(settings.alert_workflow_file),
+        )
+
+    app.state.alert_desk = alert_desk
+    app.state.stream_interval_s = 2.0
+    app.include_router(pages_router)
+    app.include_router(alerts_api_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/healthz")
     def health() -> dict[str, str]:

@@ -1,0 +1,96 @@
+"""Alerts as a user may see them: the scope filter in SQL (city roles see
+everything, county officers their counties, enterprise users and
+contractors their enterprise), lists with counts and paging, one alert with
+its history, and the open alerts per county for the map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Connection, false, func, select, true
+
+from envwatch.alerts.policy import OPEN_STATES
+from envwatch.store.schema import Alert, AlertEvent, Enterprise
+
+CITY_ROLES = frozenset({"city_admin", "city_supervisor", "enforcement_officer", "viewer"})
+
+
+class Viewer(Protocol):
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def enterprise_id(self) -> int | None: ...
+
+    @property
+    def counties(self) -> set[str]: ...
+
+
+def scope(user: Viewer) -> ColumnElement[bool]:
+    if user.role in CITY_ROLES:
+        return true()
+    if user.role == "county_officer":
+        return Alert.county_code.in_(sorted(user.counties)) if user.counties else false()
+    if user.role in {"enterprise_user", "contractor"} and user.enterprise_id is not None:
+        return Alert.enterprise_id == user.enterprise_id
+    return false()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Any]
+    total: int
+
+
+def visible_alerts(
+    connection: Connection,
+    user: Viewer,
+    *,
+    state: str | None = None,
+    county: str | None = None,
+    open_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    conditions = [scope(user)]
+    if state is not None:
+        conditions.append(Alert.state == state)
+    if county is not None:
+        conditions.append(Alert.county_code == county)
+    if open_only:
+        conditions.append(Alert.state.in_(OPEN_STATES))
+    total = connection.execute(select(func.count()).select_from(Alert).where(*conditions))
+    rows = connection.execute(
+        select(Alert, Enterprise.name.label("enterprise_name"))
+        .outerjoin(Enterprise, Alert.enterprise_id == Enterprise.id)
+        .where(*conditions)
+        .order_by(Alert.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(list(rows), int(total.scalar_one()))
+
+
+def visible_alert(connection: Connection, user: Viewer, alert_id: int) -> tuple[Any, list[Any]]:
+    """The alert and its events, or (None, []) when it is not the user's to see."""
+    row = connection.execute(
+        select(Alert, Enterprise.name.label("enterprise_name"))
+        .outerjoin(Enterprise, Alert.enterprise_id == Enterprise.id)
+        .where(Alert.id == alert_id, scope(user))
+    ).first()
+    if row is None:
+        return None, []
+    events = connection.execute(
+        select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)
+    ).all()
+    return row, list(events)
+
+
+def open_alerts_by_county(connection: Connection, user: Viewer) -> dict[str, int]:
+    rows = connection.execute(
+        select(Alert.county_code, func.count())
+        .where(Alert.state.in_(OPEN_STATES), scope(user))
+        .group_by(Alert.county_code)
+    ).all()
+    return {code or "": int(count) for code, count in rows}

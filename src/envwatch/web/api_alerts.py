@@ -1,0 +1,165 @@
+"""The alert API for people logged in (session cookie; changes need the
+session's CSRF token in ``X-CSRF-Token``): list with counts and paging, one
+alert with its history and the actions allowed, and taking an action."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from envwatch.alerts.desk import AlertDesk, AlertError, deadlines_of
+from envwatch.alerts.queries import visible_alert, visible_alerts
+from envwatch.alerts.workflow import TransitionError
+from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
+from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.web.errors import ApiError
+from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE, csrf_ok, current_user, peer_of
+
+router = APIRouter()
+
+
+async def api_user(request: Request) -> SessionUser:
+    user = await current_user(request)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "log in first (POST /api/v1/session)", "请先登录")
+    return user
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(CHINA_STANDARD_TIME).isoformat()
+
+
+def alert_item(row: Any) -> dict[str, Any]:
+    deadline = deadlines_of(row).next_after(row.state)
+    return {
+        "id": row.id, "mn": row.mn, "enterprise": row.enterprise_name,
+        "enterprise_id": row.enterprise_id, "county": row.county_code,
+        "pollutant": row.pollutant or None, "rule": row.rule, "level": row.level,
+        "state": row.state, "opened_at": iso(row.opened_at), "deadline": iso(deadline),
+        "overdue": deadline is not None and datetime.now(UTC) > deadline,
+        "escalation": row.escalation, "explanation": row.explanation, "evidence": row.evidence,
+    }  # fmt: skip
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class ActionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(min_length=1, max_length=32)
+    note: str = Field(default="", max_length=4000)
+    outcome: str | None = Field(default=None, max_length=32)
+    into: int | None = None
+
+
+@router.post("/api/v1/session")
+async def open_session(request: Request, credentials: Credentials) -> Any:
+    from fastapi.responses import JSONResponse  # noqa: PLC0415
+
+    try:
+        token, csrf = await asyncio.to_thread(
+            attempt_login, request.app.state.database(), credentials.username,
+            credentials.password, peer_of(request),
+        )  # fmt: skip
+    except LoginError as error:
+        raise ApiError(423 if error.code == "locked" else 401, error.code, error.message_en,
+                         error.message_zh) from None  # fmt: skip
+    response = JSONResponse({"username": credentials.username, "csrf": csrf})
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax")
+    return response
+
+
+@router.delete("/api/v1/session")
+async def close_session(request: Request, user: Annotated[SessionUser, Depends(api_user)]) -> Any:
+    if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
+        raise ApiError(
+            403, "csrf_failed", "X-CSRF-Token is missing or wrong", "缺少或错误的CSRF令牌"
+        )
+    token = request.cookies.get(SESSION_COOKIE, "")
+
+    def end() -> None:
+        with request.app.state.database().begin() as connection:
+            logout(connection, token)
+
+    await asyncio.to_thread(end)
+    return {"logged_out": True}
+
+
+@router.get("/api/v1/alerts")
+async def list_alerts(
+    request: Request,
+    *,
+    user: Annotated[SessionUser, Depends(api_user)],
+    state: str | None = None,
+    county: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The alerts the user may see, newest first: ``{"items", "total", "limit", "offset"}``."""
+
+    def read() -> dict[str, Any]:
+        with request.app.state.database().connect() as connection:
+            page = visible_alerts(connection, user, state=state, county=county, limit=limit,
+                                  offset=offset)  # fmt: skip
+        return {"items": [alert_item(row) for row in page.rows], "total": page.total,
+                "limit": limit, "offset": offset}  # fmt: skip
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/alerts/{alert_id}")
+async def get_alert(
+    request: Request, alert_id: int, user: Annotated[SessionUser, Depends(api_user)]
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        with request.app.state.database().connect() as connection:
+            row, events = visible_alert(connection, user, alert_id)
+        if row is None:
+            raise ApiError(
+                404, "unknown_alert", f"no alert {alert_id}", f"没有编号为{alert_id}的预警"
+            )
+        desk: AlertDesk = request.app.state.alert_desk()
+        return {
+            **alert_item(row),
+            "allowed_actions": desk.workflow.allowed(row.state, user.role),
+            "events": [{"at": iso(e.at), "actor": e.actor, "role": e.role, "action": e.action,
+                        "from": e.from_state, "to": e.to_state, "note": e.note,
+                        "outcome": e.outcome} for e in events],
+        }  # fmt: skip
+
+    return await asyncio.to_thread(read)
+
+
+@router.post("/api/v1/alerts/{alert_id}/actions")
+async def act(
+    request: Request,
+    alert_id: int,
+    body: ActionRequest,
+    user: Annotated[SessionUser, Depends(api_user)],
+) -> dict[str, Any]:
+    if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
+        raise ApiError(
+            403, "csrf_failed", "X-CSRF-Token is missing or wrong", "缺少或错误的CSRF令牌"
+        )
+    desk: AlertDesk = request.app.state.alert_desk()
+    try:
+        state = await asyncio.to_thread(
+            desk.act, alert_id, body.action, user.username, peer=peer_of(request),
+            note=body.note, outcome=body.outcome, into=body.into,
+        )  # fmt: skip
+    except AlertError as error:
+        status = 404 if error.code == "unknown_alert" else 403
+        raise ApiError(status, error.code, error.message_en, error.message_zh) from None
+    except TransitionError as error:
+        raise ApiError(409, error.code, error.message_en, error.message_zh) from None
+    return {"id": alert_id, "state": state}

@@ -1,0 +1,270 @@
+"""The server-rendered pages (Chinese first, ``?lang=en`` for English): login,
+the overview map, the alert inbox, an alert with the actions the user's role
+allows, and an enterprise's history. Every change is a POST carrying the
+session's CSRF token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+
+from envwatch.alerts.desk import AlertDesk, AlertError
+from envwatch.alerts.queries import (
+    CITY_ROLES,
+    open_alerts_by_county,
+    visible_alert,
+    visible_alerts,
+)
+from envwatch.alerts.workflow import TransitionError
+from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
+from envwatch.enforcement.cases import CaseError, enterprise_history
+from envwatch.store.schema import County, Enterprise
+from envwatch.web.api_alerts import alert_item
+from envwatch.web.i18n import language, translator
+from envwatch.web.mapsvg import county_map
+from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
+
+router = APIRouter()
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=select_autoescape(["html"]),
+)
+LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
+LEVELS_EN = {"notice": "notice", "warning": "warning", "alarm": "alarm", "severe": "severe"}
+MAX_FORM_BYTES = 64 << 10
+
+
+def render(
+    request: Request, template: str, user: SessionUser | None, status: int = 200, **values: Any
+) -> HTMLResponse:
+    lang = language(request)
+    desk: AlertDesk = request.app.state.alert_desk()
+    workflow = desk.workflow
+    english = lang == "en"
+    context = {
+        "lang": lang,
+        "t": translator(lang),
+        "user": user,
+        "levels": LEVELS_EN if english else LEVELS_ZH,
+        "states": {s: s for s in workflow.states} if english else workflow.states,
+        "actions": {a: a for a in workflow.actions} if english else workflow.actions,
+        "outcomes": workflow.outcomes,
+        **values,
+    }
+    response = HTMLResponse(TEMPLATES.get_template(template).render(context), status_code=status)
+    if request.query_params.get("lang") in {"zh", "en"}:
+        response.set_cookie("lang", lang, samesite="lax")
+    return response
+
+
+async def form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    return {key: values[-1] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def _database(request: Request) -> Any:
+    return request.app.state.database()
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", None)
+
+
+@router.post("/login", response_model=None)
+async def login_submit(request: Request) -> Response:
+    fields = await form(request)
+
+    try:
+        token, _ = await asyncio.to_thread(
+            attempt_login, _database(request), fields.get("username", ""),
+            fields.get("password", ""), peer_of(request),
+        )  # fmt: skip
+    except LoginError as error:
+        words = translator(language(request))
+        message = words["locked"] if error.code == "locked" else words["bad_login"]
+        return render(request, "login.html", None, status=401, error=message)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax")
+    return response
+
+
+@router.post("/logout", response_model=None)
+async def logout_submit(request: Request) -> Response:
+    user = await current_user(request)
+    fields = await form(request)
+    if user is not None and csrf_ok(user, fields.get("csrf")):
+        token = request.cookies.get(SESSION_COOKIE, "")
+
+        def end() -> None:
+            with _database(request).begin() as connection:
+                logout(connection, token)
+
+        await asyncio.to_thread(end)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(request: Request) -> HTMLResponse:
+    user = await current_user(request)
+    if user is None:
+        return render(request, "login.html", None)
+
+    def read() -> dict[str, Any]:
+        with _database(request).connect() as connection:
+            counts = open_alerts_by_county(connection, user)
+            hosts = dict(connection.execute(select(County.code, County.host_code)).all())
+            newest = visible_alerts(connection, user, open_only=True, limit=15).rows
+        # A development zone's alerts count in its host district on the map.
+        on_map: dict[str, int] = {}
+        for code, count in counts.items():
+            area = hosts.get(code) or code
+            on_map[area] = on_map.get(area, 0) + count
+        return {"counts": on_map, "newest": newest}
+
+    data = await asyncio.to_thread(read)
+    areas, height = county_map()
+    heat = {a.code: min(3, (data["counts"].get(a.code, 0) + 1) // 2) for a in areas}
+    return render(request, "dashboard.html", user, areas=areas, height=height, heat=heat, **data)
+
+
+@router.get("/alerts", response_class=HTMLResponse, response_model=None)
+async def inbox(request: Request, state: str | None = None, county: str | None = None) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+
+    def read() -> dict[str, Any]:
+        with _database(request).connect() as connection:
+            page = visible_alerts(connection, user, state=state, county=county, limit=200)
+            names = dict(connection.execute(select(County.code, County.name_zh)).all())
+        return {"alerts": [alert_item(row) for row in page.rows], "total": page.total,
+                "counties": names}  # fmt: skip
+
+    return render(request, "alerts.html", user, **await asyncio.to_thread(read))
+
+
+async def _alert_page(
+    request: Request, user: SessionUser, alert_id: int, status: int = 200, error: str = ""
+) -> HTMLResponse:
+    def read() -> tuple[Any, list[Any]]:
+        with _database(request).connect() as connection:
+            return visible_alert(connection, user, alert_id)
+
+    row, events = await asyncio.to_thread(read)
+    if row is None:
+        words = translator(language(request))
+        return render(request, "error.html", user, status=404, message=words["not_found"])
+    desk: AlertDesk = request.app.state.alert_desk()
+    item = alert_item(row)
+    return render(
+        request, "alert.html", user, status=status, alert=item, error=error,
+        allowed=desk.workflow.allowed(row.state, user.role),
+        evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
+        events=[{"at": _iso(e.at), "actor": e.actor, "action": e.action, "from": e.from_state,
+                 "to": e.to_state, "note": e.note} for e in events],
+    )  # fmt: skip
+
+
+def _iso(moment: datetime) -> str:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.isoformat()
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse, response_model=None)
+async def alert_page(request: Request, alert_id: int) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return await _alert_page(request, user, alert_id)
+
+
+@router.post("/alerts/{alert_id}/act", response_model=None)
+async def alert_act(request: Request, alert_id: int) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    fields = await form(request)
+    if not csrf_ok(user, fields.get("csrf")):
+        return await _alert_page(request, user, alert_id, 403, "CSRF")
+    desk: AlertDesk = request.app.state.alert_desk()
+    try:
+        await asyncio.to_thread(
+            desk.act, alert_id, fields.get("action", ""), user.username, peer=peer_of(request),
+            note=fields.get("note", ""), outcome=fields.get("outcome") or None,
+        )  # fmt: skip
+    except (AlertError, TransitionError) as error:
+        return await _alert_page(request, user, alert_id, 409, error.message(language(request)))
+    return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+
+
+@router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse, response_model=None)
+async def enterprise_page(request: Request, enterprise_id: int) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+
+    def read() -> dict[str, Any] | None:
+        with _database(request).connect() as connection:
+            county = connection.execute(
+                select(Enterprise.county_code).where(Enterprise.id == enterprise_id)
+            ).scalar()
+            if county is None or not _may_see_enterprise(user, enterprise_id, county):
+                return None
+            try:
+                return enterprise_history(connection, enterprise_id)
+            except CaseError:
+                return None
+
+    history = await asyncio.to_thread(read)
+    if history is None:
+        words = translator(language(request))
+        return render(request, "error.html", user, status=404, message=words["not_found"])
+    return render(request, "enterprise.html", user, history=history)
+
+
+def _may_see_enterprise(user: SessionUser, enterprise_id: int, county: str) -> bool:
+    if user.role in {"enterprise_user", "contractor"}:
+        return user.enterprise_id == enterprise_id
+    if user.role == "county_officer":
+        return county in user.counties
+    return user.role in CITY_ROLES
+
+
+@router.get("/api/v1/alerts/stream")
+async def alert_stream(request: Request) -> Response:
+    """Server-sent events: the newest visible alert's id, whenever it changes."""
+    from fastapi.responses import StreamingResponse  # noqa: PLC0415
+
+    user = await current_user(request)
+    if user is None:
+        return Response(status_code=401)
+
+    def newest() -> int | None:
+        with _database(request).connect() as connection:
+            rows = visible_alerts(connection, user, limit=1).rows
+        return rows[0].id if rows else None
+
+    async def events() -> Any:
+        last: int | None = None
+        while not await request.is_disconnected():
+            current = await asyncio.to_thread(newest)
+            if current != last:
+                last = current
+                yield f"data: {json.dumps({'newest': current})}\n\n"
+            await asyncio.sleep(request.app.state.stream_interval_s)
+
+    return StreamingResponse(events(), media_type="text/event-stream")

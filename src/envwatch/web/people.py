@@ -1,0 +1,33 @@
+"""Who is asking: the login session behind a request (cookie), for pages and
+for the API; CSRF checks on every change."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import Request
+
+from envwatch.auth.sessions import SessionUser, check_csrf, session_user
+
+SESSION_COOKIE = "envwatch_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def peer_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def current_user(request: Request) -> SessionUser | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+
+    def look_up() -> SessionUser | None:
+        with request.app.state.database().connect() as connection:
+            return session_user(connection, token)
+
+    return await asyncio.to_thread(look_up)
+
+
+def csrf_ok(user: SessionUser, sent: str | None) -> bool:
+    return check_csrf(user, sent)
