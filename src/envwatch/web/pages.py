@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,7 +27,7 @@ from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
 from envwatch.enforcement.cases import CaseError, enterprise_history
 from envwatch.store.schema import County, Enterprise
-from envwatch.web.api_alerts import alert_item
+from envwatch.web.api_alerts import alert_item, iso
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
@@ -174,14 +173,9 @@ async def _alert_page(
         request, "alert.html", user, status=status, alert=item, error=error,
         allowed=desk.workflow.allowed(row.state, user.role),
         evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
-        events=[{"at": _iso(e.at), "actor": e.actor, "action": e.action, "from": e.from_state,
+        events=[{"at": iso(e.at) or "", "actor": e.actor, "action": e.action, "from": e.from_state,
                  "to": e.to_state, "note": e.note} for e in events],
     )  # fmt: skip
-
-
-def _iso(moment: datetime) -> str:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.isoformat()
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse, response_model=None)
