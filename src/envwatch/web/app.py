@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -30,6 +31,7 @@ from envwatch.registry.importing import ImportFileError
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.web.api_alerts import router as alerts_api_router
+from envwatch.web.api_data import router as data_api_router
 from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
 
@@ -77,13 +79,25 @@ async def machine_client(
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """The application; ``engine`` by default from ENVWATCH_DATABASE_URL, made on first use."""
-    app = FastAPI(title="envwatch", version=__version__)
+    # FastAPI's /docs and /redoc pages load their scripts from a CDN: off, as
+    # envwatch serves every asset itself; the schema stays at /openapi.json.
+    app = FastAPI(title="envwatch", version=__version__, docs_url=None, redoc_url=None)
 
     @cache
     def database() -> Engine:
         return engine if engine is not None else make_engine(get_settings().database_url)
 
     app.state.database = database
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": ".".join(str(part) for part in problem["loc"]), "reason": problem["msg"]}
+            for problem in error.errors()
+        ]
+        body = {"code": "invalid_request", "message": "the request has invalid fields",
+                "message_zh": "请求中有无效字段", "fields": fields}  # fmt: skip
+        return JSONResponse(status_code=422, content={"error": body})
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
@@ -104,6 +118,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.stream_interval_s = 2.0
     app.include_router(pages_router)
     app.include_router(alerts_api_router)
+    app.include_router(data_api_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/healthz")

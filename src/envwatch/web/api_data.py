@@ -1,0 +1,216 @@
+"""Read APIs for people logged in, each scoped like the alerts: findings, a
+monitoring point's hours (HJ 75 validity, O2-corrected, substitutes beside
+the originals), coverage per county, SLA figures, and the audit log (city
+administrators only). Lists are ``{"items", "total", "limit", "offset"}``."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import ColumnElement, false, func, select, true
+
+from envwatch.alerts.desk import owner_of
+from envwatch.alerts.queries import CITY_ROLES, scope
+from envwatch.alerts.sla import AlertTimes, sla_figures
+from envwatch.auth.sessions import SessionUser
+from envwatch.hj212.codes import CHINA_STANDARD_TIME, now_cst
+from envwatch.processing.inputs import device_uploads, load_contexts
+from envwatch.registry.coverage import coverage
+from envwatch.rules.engine import default_rule_set
+from envwatch.rules.hours import hours_of, with_substitutes
+from envwatch.settings import get_settings
+from envwatch.store.schema import Alert, AuditEntry, Enterprise, FindingRecord, MonitoringPoint
+from envwatch.web.api_alerts import api_user, iso
+from envwatch.web.errors import ApiError
+
+router = APIRouter()
+MAX_HOURS_WINDOW = timedelta(days=31)
+
+
+def _enterprise_scope(user: SessionUser) -> ColumnElement[bool]:
+    if user.role in CITY_ROLES:
+        return true()
+    if user.role == "county_officer":
+        return Enterprise.county_code.in_(sorted(user.counties)) if user.counties else false()
+    if user.role in {"enterprise_user", "contractor"} and user.enterprise_id is not None:
+        return Enterprise.id == user.enterprise_id
+    return false()
+
+
+def _sees_device(request: Request, user: SessionUser, mn: str) -> bool:
+    if user.role in CITY_ROLES:
+        return True
+    with request.app.state.database().connect() as connection:
+        owner = owner_of(connection, mn)
+    if user.role == "county_officer":
+        return owner.county_code in user.counties
+    return owner.enterprise_id is not None and owner.enterprise_id == user.enterprise_id
+
+
+@router.get("/api/v1/findings")
+async def list_findings(
+    request: Request,
+    *,
+    user: Annotated[SessionUser, Depends(api_user)],
+    rule: str | None = None,
+    mn: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The findings of the devices the user may see, newest first."""
+
+    def read() -> dict[str, Any]:
+        conditions = [_enterprise_scope(user)]
+        if rule is not None:
+            conditions.append(FindingRecord.rule == rule)
+        if mn is not None:
+            conditions.append(FindingRecord.mn == mn)
+        joined = (
+            select(FindingRecord)
+            .join(MonitoringPoint, MonitoringPoint.mn == FindingRecord.mn)
+            .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+            .where(*conditions)
+        )
+        with request.app.state.database().connect() as connection:
+            total = connection.execute(select(func.count()).select_from(joined.subquery()))
+            rows = connection.execute(
+                joined.order_by(FindingRecord.id.desc()).limit(limit).offset(offset)
+            ).all()
+            count = int(total.scalar_one())
+        items = [
+            {"id": r.id, "mn": r.mn, "pollutant": r.pollutant or None, "rule": r.rule,
+             "rule_version": r.rule_version, "window_start": iso(r.window_start),
+             "window_end": iso(r.window_end), "severity": r.severity,
+             "explanation": r.explanation, "evidence": r.evidence}
+            for r in rows
+        ]  # fmt: skip
+        return {"items": items, "total": count, "limit": limit, "offset": offset}
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/points/{mn}/hours")
+async def point_hours(
+    request: Request,
+    mn: str,
+    *,
+    user: Annotated[SessionUser, Depends(api_user)],
+    pollutant: Annotated[str, Query(min_length=1, max_length=16)],
+    since: datetime,
+    until: datetime,
+) -> dict[str, Any]:
+    """A point's hours of one pollutant (China Standard Time, naive or +08:00)."""
+    start, end = (_cst(since), _cst(until))
+    if not timedelta(0) < end - start <= MAX_HOURS_WINDOW:
+        raise ApiError(422, "bad_window", "until must follow since, by at most 31 days",
+                       "结束时间须晚于开始时间，且跨度不超过31天")  # fmt: skip
+
+    def read() -> dict[str, Any]:
+        if not _sees_device(request, user, mn):
+            raise ApiError(404, "unknown_point", f"no point {mn}", f"没有监测点{mn}")
+        engine = request.app.state.database()
+        rules = default_rule_set(get_settings().rules_file)
+        context = load_contexts(engine, now_cst()).get(mn)
+        if context is None:
+            raise ApiError(404, "unknown_point", f"no point {mn}", f"没有监测点{mn}")
+        limit = context.limit(pollutant)
+        with engine.connect() as connection:
+            uploads = device_uploads(connection, mn, ("2051", "2061"), start, end)
+        hours = with_substitutes(
+            hours_of(uploads, pollutant, rules,
+                     reference_o2=limit.reference_o2 if limit else None),
+            pollutant, rules,
+        )  # fmt: skip
+        return {
+            "mn": mn, "pollutant": pollutant,
+            "limit": None if limit is None else {"value": limit.value, "unit": limit.unit,
+                                                  "basis": limit.basis},
+            "items": [{"hour": iso_cst(h.start), "source": h.source,
+                       "validity": h.validity.value, "mean": h.mean, "o2": h.o2,
+                       "corrected": h.corrected, "volume_m3": h.volume_m3,
+                       "emission_kg": h.emission_kg, "substituted_kg": h.substituted_kg,
+                       "substitution": h.substitution} for h in hours],
+        }  # fmt: skip
+
+    return await asyncio.to_thread(read)
+
+
+def _cst(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+
+
+def iso_cst(moment: datetime) -> str:
+    return moment.replace(tzinfo=CHINA_STANDARD_TIME).isoformat()
+
+
+@router.get("/api/v1/coverage")
+async def coverage_per_county(
+    request: Request, user: Annotated[SessionUser, Depends(api_user)]
+) -> dict[str, Any]:
+    """Per county: key enterprises without monitor or meter, points online,
+    offline and never connected, connection rate (应装尽装、应联尽联)."""
+    if user.role in {"enterprise_user", "contractor"}:
+        raise ApiError(403, "forbidden", "coverage is for supervisors", "仅监管人员可查看")
+
+    def read() -> dict[str, Any]:
+        rows = coverage(request.app.state.database(), datetime.now(UTC),
+                        timedelta(seconds=get_settings().offline_after_s))  # fmt: skip
+        visible = [r for r in rows if user.role in CITY_ROLES or r.code in user.counties]
+        items = [{"county": r.code, "name": r.name_zh, "key_enterprises": r.key_enterprises,
+                  "without_monitor": r.without_monitor, "without_meter": r.without_meter,
+                  "points": r.points, "online": r.online, "offline": r.offline,
+                  "never_connected": r.never_connected, "connection_rate": r.connection_rate}
+                 for r in visible]  # fmt: skip
+        return {"items": items, "total": len(items)}
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/sla")
+async def sla(request: Request, user: Annotated[SessionUser, Depends(api_user)]) -> dict[str, Any]:
+    """SLA figures per county and level, of the alerts the user may see."""
+
+    def read() -> dict[str, Any]:
+        with request.app.state.database().connect() as connection:
+            rows = connection.execute(select(Alert).where(scope(user))).all()
+        figures = sla_figures(
+            AlertTimes(r.county_code, r.level, r.frame_received_at or r.opened_at, r.opened_at,
+                       r.acknowledged_at, r.handled_at, r.closed_at)
+            for r in rows
+        )  # fmt: skip
+        return {"items": figures, "total": len(figures)}
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/audit")
+async def audit_log(
+    request: Request,
+    *,
+    user: Annotated[SessionUser, Depends(api_user)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The audit log, newest first (city administrators only)."""
+    if user.role != "city_admin":
+        raise ApiError(403, "forbidden", "the audit log is for city administrators",
+                       "仅市局管理员可查看审计日志")  # fmt: skip
+
+    def read() -> dict[str, Any]:
+        with request.app.state.database().connect() as connection:
+            total = connection.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+            rows = connection.execute(
+                select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)
+            ).all()
+        items = [{"seq": r.seq, "at": iso(r.at), "actor": r.actor, "role": r.role,
+                  "peer": r.peer, "action": r.action, "entity": r.entity,
+                  "entity_id": r.entity_id, "before": r.before, "after": r.after}
+                 for r in rows]  # fmt: skip
+        return {"items": items, "total": int(total), "limit": limit, "offset": offset}
+
+    return await asyncio.to_thread(read)

@@ -1,0 +1,98 @@
+"""The read APIs over real HTTP on SQLite and PostgreSQL, each role against
+each resource, in and out of its scope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
+from tests.electricity.test_http_batch import base_url
+from tests.rules.test_hours import series
+from tests.web.test_pages_and_api import alerts, session
+
+__all__ = ["alerts", "base_url"]
+
+
+def get(client: httpx.Client, path: str) -> tuple[int, Any]:
+    response = client.get(path)
+    return response.status_code, response.json()
+
+
+def test_findings_coverage_sla_and_audit_by_role(
+    base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    mine, theirs = alerts
+    assert httpx.get(f"{base_url}/api/v1/findings").status_code == 401
+    officer, _ = session(base_url, f"county-{mine['county']}")
+    owner, _ = session(base_url, "enterprise-1")
+    boss, _ = session(base_url, "supervisor")
+    admin, _ = session(base_url, "admin")
+    people = (("officer", officer), ("owner", owner), ("boss", boss))
+    seen = {name: {f["mn"] for f in get(client, "/api/v1/findings")[1]["items"]}
+            for name, client in people}  # fmt: skip
+    assert seen == {"officer": {mine["mn"]}, "owner": {mine["mn"]},
+                    "boss": {mine["mn"], theirs["mn"]}}  # fmt: skip
+    status, body = get(officer, "/api/v1/coverage")
+    assert status == 200 and [c["county"] for c in body["items"]] == [mine["county"]]
+    assert get(owner, "/api/v1/coverage")[0] == 403
+    assert len(get(boss, "/api/v1/coverage")[1]["items"]) == 11  # 8 counties, 3 zones
+    counties = {row["county"] for row in get(boss, "/api/v1/sla")[1]["items"]}
+    assert counties == {mine["county"], theirs["county"]}
+    assert {row["county"] for row in get(officer, "/api/v1/sla")[1]["items"]} == {mine["county"]}
+    assert get(boss, "/api/v1/audit")[0] == 403
+    status, body = get(admin, "/api/v1/audit")
+    assert status == 200 and body["total"] >= 4
+    assert {"alert.open", "auth.login"} <= {entry["action"] for entry in body["items"]}
+    for client in (officer, owner, boss, admin):
+        client.close()
+
+
+def test_a_points_hours_within_scope(
+    base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    mine, theirs = alerts
+    frames = [
+        ReceivedFrame(datetime.now(UTC), "test", b"##", "accepted", mn=mine["mn"], cn=u.cn,
+                      measurements=tuple(MeasurementRow(mine["mn"], u.cn, u.data_time, code,
+                                                        avg=v.avg, cou=v.cou, flag=v.flag)
+                                         for code, v in u.values.items()))
+        for u in series()
+    ]  # fmt: skip
+    Archive(engine).write_batch(frames)
+    window = "pollutant=a21026&since=2026-11-29T00:00:00&until=2026-11-30T00:00:00"
+    officer, _ = session(base_url, f"county-{mine['county']}")
+    elsewhere, _ = session(base_url, f"county-{theirs['county']}")
+    status, body = get(officer, f"/api/v1/points/{mine['mn']}/hours?{window}")
+    assert status == 200 and len(body["items"]) == 23
+    assert body["items"][20]["validity"] == "invalid"
+    assert body["items"][20]["substituted_kg"] == pytest.approx(10.44)
+    assert body["limit"]["value"] > 0
+    assert get(elsewhere, f"/api/v1/points/{mine['mn']}/hours?{window}")[0] == 404
+    too_long = "pollutant=a21026&since=2026-10-01T00:00:00&until=2026-11-30T00:00:00"
+    status, body = get(officer, f"/api/v1/points/{mine['mn']}/hours?{too_long}")
+    assert status == 422 and body["error"]["code"] == "bad_window"
+    invalid = officer.get(f"/api/v1/points/{mine['mn']}/hours?since=x")
+    assert invalid.status_code == 422
+    error = invalid.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert {f["field"] for f in error["fields"]} >= {
+        "query.since",
+        "query.until",
+        "query.pollutant",
+    }
+    officer.close()
+    elsewhere.close()
+
+
+def test_the_openapi_schema_is_served_and_no_page_loads_from_a_cdn(base_url: str) -> None:
+    schema = httpx.get(f"{base_url}/openapi.json").json()
+    assert {"/api/v1/alerts", "/api/v1/findings", "/api/v1/points/{mn}/hours"} <= set(
+        schema["paths"]
+    )
+    for page in ("/docs", "/redoc"):
+        assert httpx.get(f"{base_url}{page}").status_code == 404
