@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Connection, false, func, select, true
+from sqlalchemy.orm import QueryableAttribute
 
 from envwatch.alerts.policy import OPEN_STATES
 from envwatch.store.schema import Alert, AlertEvent, Enterprise
@@ -27,14 +28,22 @@ class Viewer(Protocol):
     def counties(self) -> set[str]: ...
 
 
-def scope(user: Viewer) -> ColumnElement[bool]:
+def scope_by(
+    user: Viewer, county: QueryableAttribute[Any], enterprise: QueryableAttribute[Any]
+) -> ColumnElement[bool]:
+    """What ``user`` may see, on rows whose county and enterprise are these columns."""
     if user.role in CITY_ROLES:
         return true()
     if user.role == "county_officer":
-        return Alert.county_code.in_(sorted(user.counties)) if user.counties else false()
+        return county.in_(sorted(user.counties)) if user.counties else false()
     if user.role in {"enterprise_user", "contractor"} and user.enterprise_id is not None:
-        return Alert.enterprise_id == user.enterprise_id
+        return enterprise == user.enterprise_id
     return false()
+
+
+def scope(user: Viewer) -> ColumnElement[bool]:
+    """The alerts ``user`` may see."""
+    return scope_by(user, Alert.county_code, Alert.enterprise_id)
 
 
 @dataclass(frozen=True, slots=True)

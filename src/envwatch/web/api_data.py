@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import func, select
 
 from envwatch.alerts.desk import owner_of
-from envwatch.alerts.queries import CITY_ROLES, scope
+from envwatch.alerts.queries import CITY_ROLES, scope, scope_by
 from envwatch.alerts.sla import AlertTimes, sla_figures
 from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import CHINA_STANDARD_TIME, now_cst
@@ -28,16 +28,6 @@ from envwatch.web.errors import ApiError
 
 router = APIRouter()
 MAX_HOURS_WINDOW = timedelta(days=31)
-
-
-def _enterprise_scope(user: SessionUser) -> ColumnElement[bool]:
-    if user.role in CITY_ROLES:
-        return true()
-    if user.role == "county_officer":
-        return Enterprise.county_code.in_(sorted(user.counties)) if user.counties else false()
-    if user.role in {"enterprise_user", "contractor"} and user.enterprise_id is not None:
-        return Enterprise.id == user.enterprise_id
-    return false()
 
 
 def _sees_device(request: Request, user: SessionUser, mn: str) -> bool:
@@ -63,7 +53,7 @@ async def list_findings(
     """The findings of the devices the user may see, newest first."""
 
     def read() -> dict[str, Any]:
-        conditions = [_enterprise_scope(user)]
+        conditions = [scope_by(user, Enterprise.county_code, Enterprise.id)]
         if rule is not None:
             conditions.append(FindingRecord.rule == rule)
         if mn is not None:
