@@ -32,6 +32,7 @@ from envwatch.store.schema import (
     NotificationTarget,
     ProcessingCursor,
 )
+from envwatch.times import as_utc
 
 ALERT_CURSOR = "alerts"
 """The last finding the desk read (kept in ``last_frame_id``: a finding id)."""
@@ -119,7 +120,7 @@ class AlertDesk:
             "explanation": finding.explanation,
         }
         if level != episode.level:
-            deadlines = self.policy.deadlines(level, _aware(episode.opened_at) or now)
+            deadlines = self.policy.deadlines(level, as_utc(episode.opened_at) or now)
             changes |= {
                 "level": level,
                 "acknowledge_by": _earlier(episode.acknowledge_by, deadlines.acknowledge_by),
@@ -282,21 +283,13 @@ MISSED_ZH = {"acknowledge": "响应", "handle": "处置", "close": "办结"}
 
 
 def deadlines_of(alert: Any) -> Deadlines:
-    return Deadlines(_aware(alert.acknowledge_by), _aware(alert.handle_by), _aware(alert.close_by))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives stored UTC moments back naive."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    return Deadlines(as_utc(alert.acknowledge_by), as_utc(alert.handle_by), as_utc(alert.close_by))
 
 
 def _earlier(current: datetime | None, new: datetime | None) -> datetime | None:
     if current is None or new is None:
-        return new if current is None else _aware(current)
-    aware = _aware(current)
-    return new if aware is None else min(aware, new)
+        return new if current is None else as_utc(current)
+    return min(as_utc(current), new)
 
 
 def in_scope(user: Any, alert: Any) -> bool:
@@ -340,7 +333,7 @@ def frame_received_at(connection: Connection, evidence: Mapping[str, Any]) -> da
     received = connection.execute(
         select(ArchivedFrame.received_at).where(ArchivedFrame.id == max(frames))
     ).scalar()
-    return _aware(received) if isinstance(received, datetime) else None
+    return as_utc(received) if isinstance(received, datetime) else None
 
 
 def queue(

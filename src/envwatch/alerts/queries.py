@@ -6,13 +6,16 @@ its history, and the open alerts per county for the map."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Connection, false, func, select, true
 from sqlalchemy.orm import QueryableAttribute
 
+from envwatch.alerts.desk import deadlines_of
 from envwatch.alerts.policy import OPEN_STATES
 from envwatch.store.schema import Alert, AlertEvent, Enterprise
+from envwatch.times import utc_as_cst_text
 
 CITY_ROLES = frozenset({"city_admin", "city_supervisor", "enforcement_officer", "viewer"})
 
@@ -103,3 +106,25 @@ def open_alerts_by_county(connection: Connection, user: Viewer) -> dict[str, int
         .group_by(Alert.county_code)
     ).all()
     return {code or "": int(count) for code, count in rows}
+
+
+def alert_view(row: Any) -> dict[str, Any]:
+    """An alert row (with its ``enterprise_name``) as the API and the CLI show it."""
+    deadline = deadlines_of(row).next_after(row.state)
+    return {
+        "id": row.id,
+        "mn": row.mn,
+        "enterprise": row.enterprise_name,
+        "enterprise_id": row.enterprise_id,
+        "county": row.county_code,
+        "pollutant": row.pollutant or None,
+        "rule": row.rule,
+        "level": row.level,
+        "state": row.state,
+        "opened_at": utc_as_cst_text(row.opened_at),
+        "deadline": utc_as_cst_text(deadline),
+        "overdue": deadline is not None and datetime.now(UTC) > deadline,
+        "escalation": row.escalation,
+        "explanation": row.explanation,
+        "evidence": row.evidence,
+    }

@@ -8,8 +8,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from envwatch.times import as_utc
 
 STAGES = ("alerted", "acknowledged", "handled", "closed")
 
@@ -25,14 +27,24 @@ class AlertTimes:
     closed_at: datetime | None
 
 
+def alert_times(alert: Any) -> AlertTimes:
+    """The times of a stored alert; triggered by its frame's arrival, or by its
+    opening where no frame proves it (offline)."""
+    return AlertTimes(
+        alert.county_code,
+        alert.level,
+        alert.frame_received_at or alert.opened_at,
+        alert.opened_at,
+        alert.acknowledged_at,
+        alert.handled_at,
+        alert.closed_at,
+    )
+
+
 def _seconds(start: datetime, end: datetime | None) -> float | None:
     if end is None:
         return None
-    return max(0.0, (_utc(end) - _utc(start)).total_seconds())
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return max(0.0, (as_utc(end) - as_utc(start)).total_seconds())
 
 
 def stage_end(alert: AlertTimes, stage: str) -> datetime | None:

@@ -15,6 +15,7 @@ from envwatch.audit.log import Actor, record
 from envwatch.auth.passwords import verify_password
 from envwatch.errors import PeerError
 from envwatch.store.schema import AppUser, WebSession
+from envwatch.times import as_utc
 
 # [I] defaults: 5 failures lock an account for 15 minutes; a session lasts 8 hours.
 MAX_FAILURES = 5
@@ -45,12 +46,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def login(
     connection: Connection, username: str, password: str, peer: str, now: datetime | None = None
 ) -> tuple[str, str]:
@@ -59,7 +54,7 @@ def login(
     user = connection.execute(
         select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
     ).first()
-    locked_until = _aware(user.locked_until) if user is not None else None
+    locked_until = as_utc(user.locked_until) if user is not None else None
     if user is not None and locked_until is not None and locked_until > now:
         record(connection, Actor(username, user.role, peer), "auth.login_locked", "user", user.id)
         raise LoginError("locked", f"too many failed logins: locked until {locked_until:%H:%M} UTC",
@@ -97,7 +92,7 @@ def session_user(
         .join(WebSession, WebSession.user_id == AppUser.id)
         .where(WebSession.token_hash == _digest(token), AppUser.active.is_(True))
     ).first()
-    expires = _aware(row.expires_at) if row is not None else None
+    expires = as_utc(row.expires_at) if row is not None else None
     if row is None or expires is None or expires <= now:
         return None
     return SessionUser(row.id, row.username, row.display_name, row.role, row.county_codes,

@@ -16,7 +16,8 @@ from sqlalchemy import Engine, insert, select, update
 from envwatch.alerts.desk import AlertDesk, deadlines_of
 from envwatch.alerts.notify import Mail, Notifier
 from envwatch.alerts.policy import load_policy
-from envwatch.alerts.sla import AlertTimes, sla_figures
+from envwatch.alerts.queries import alert_view
+from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.alerts.workflow import load_workflow
 from envwatch.audit.log import Actor, record, verify
 from envwatch.auth.passwords import MIN_LENGTH, hash_password
@@ -24,7 +25,6 @@ from envwatch.auth.users import ROLES, NewUser, actor_of, add_user
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.enforcement.cases import enterprise_history, open_case, update_case
 from envwatch.errors import PeerError
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.settings import get_settings
 from envwatch.store.schema import (
     Alert,
@@ -34,6 +34,7 @@ from envwatch.store.schema import (
     Notification,
     NotificationTarget,
 )
+from envwatch.times import utc_as_cst_text
 
 alerts_app = typer.Typer(help="Alerts: list, act, escalate, SLA (预警闭环).")
 users_app = typer.Typer(help="Users and their roles.")
@@ -52,29 +53,14 @@ def desk(engine: Engine) -> AlertDesk:
     )
 
 
-def iso(moment: datetime | None) -> str | None:
-    """A stored UTC moment in China Standard Time, ISO 8601."""
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA_STANDARD_TIME).isoformat()
+# The keys of ``alerts list --json``, a contract other tools rely on.
+ALERT_JSON_KEYS = ("id", "mn", "enterprise", "county", "pollutant", "rule", "level", "state",
+                   "opened_at", "deadline", "evidence")  # fmt: skip
 
 
-def alert_json(row: Any, enterprise: str | None) -> dict[str, Any]:
-    deadline = deadlines_of(row).next_after(row.state)
-    return {
-        "id": row.id,
-        "mn": row.mn,
-        "enterprise": enterprise,
-        "county": row.county_code,
-        "pollutant": row.pollutant or None,
-        "rule": row.rule,
-        "level": row.level,
-        "state": row.state,
-        "opened_at": iso(row.opened_at),
-        "deadline": iso(deadline),
-        "evidence": row.evidence,
-    }
+def alert_json(row: Any) -> dict[str, Any]:
+    view = alert_view(row)
+    return {key: view[key] for key in ALERT_JSON_KEYS}
 
 
 @alerts_app.command("list")
@@ -103,7 +89,7 @@ def list_command(
             if overdue and not late:
                 continue
             if as_json:
-                typer.echo(json.dumps(alert_json(row, row.enterprise_name), ensure_ascii=False))
+                typer.echo(json.dumps(alert_json(row), ensure_ascii=False))
             else:
                 mark = " 【逾期】" if late else ""
                 typer.echo(
@@ -167,12 +153,7 @@ def sla_command(db: DbOption = None) -> None:
     engine = migrated_engine(db)
     with engine.connect() as connection:
         rows = connection.execute(select(Alert)).all()
-    times = [
-        AlertTimes(row.county_code, row.level, row.frame_received_at or row.opened_at,
-                   row.opened_at, row.acknowledged_at, row.handled_at, row.closed_at)
-        for row in rows
-    ]  # fmt: skip
-    for figure in sla_figures(times):
+    for figure in sla_figures(alert_times(row) for row in rows):
         typer.echo(json.dumps(figure, ensure_ascii=False))
 
 
@@ -290,11 +271,24 @@ def notifications_command(db: DbOption = None) -> None:
             .order_by(Notification.id)
         ).all()  # fmt: skip
     for row in rows:
-        typer.echo(json.dumps({"id": row.id, "alert": row.alert_id, "event": row.event,
-                               "role": row.role, "channel": row.channel, "to": row.address,
-                               "state": row.state, "attempts": row.attempts,
-                               "last_error": row.last_error, "created_at": iso(row.created_at),
-                               "sent_at": iso(row.sent_at)}, ensure_ascii=False))  # fmt: skip
+        typer.echo(
+            json.dumps(
+                {
+                    "id": row.id,
+                    "alert": row.alert_id,
+                    "event": row.event,
+                    "role": row.role,
+                    "channel": row.channel,
+                    "to": row.address,
+                    "state": row.state,
+                    "attempts": row.attempts,
+                    "last_error": row.last_error,
+                    "created_at": utc_as_cst_text(row.created_at),
+                    "sent_at": utc_as_cst_text(row.sent_at),
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 @cases_app.command("open")
@@ -349,7 +343,7 @@ def history_command(
             history = enterprise_history(connection, enterprise)
     except PeerError as error:
         raise refuse(error) from None
-    typer.echo(json.dumps(history, ensure_ascii=False, default=iso))
+    typer.echo(json.dumps(history, ensure_ascii=False, default=utc_as_cst_text))
 
 
 @audit_app.command("verify")
@@ -371,8 +365,20 @@ def audit_list_command(db: DbOption = None) -> None:
     """The audit log as JSON lines, oldest first."""
     with migrated_engine(db).connect() as connection:
         for row in connection.execute(select(AuditEntry).order_by(AuditEntry.seq)):
-            typer.echo(json.dumps({"seq": row.seq, "at": iso(row.at), "actor": row.actor,
-                                   "role": row.role, "peer": row.peer, "action": row.action,
-                                   "entity": row.entity, "entity_id": row.entity_id,
-                                   "before": row.before, "after": row.after},
-                                  ensure_ascii=False))  # fmt: skip
+            typer.echo(
+                json.dumps(
+                    {
+                        "seq": row.seq,
+                        "at": utc_as_cst_text(row.at),
+                        "actor": row.actor,
+                        "role": row.role,
+                        "peer": row.peer,
+                        "action": row.action,
+                        "entity": row.entity,
+                        "entity_id": row.entity_id,
+                        "before": row.before,
+                        "after": row.after,
+                    },
+                    ensure_ascii=False,
+                )
+            )

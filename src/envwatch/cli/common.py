@@ -12,9 +12,9 @@ import typer
 from sqlalchemy import Engine
 
 from envwatch.errors import PeerError
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine, upgrade
+from envwatch.times import as_data_time
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: ENVWATCH_DATABASE_URL).")
@@ -32,11 +32,6 @@ def migrated_engine(db: str | None) -> Engine:
     return make_engine(url)
 
 
-def cst_iso(moment: datetime) -> str:
-    """A naive China Standard Time moment (as data times are) in ISO 8601 with +08:00."""
-    return moment.replace(tzinfo=CHINA_STANDARD_TIME).isoformat()
-
-
 def cst_time(text: str) -> datetime:
     """A China Standard Time moment: ISO 8601 (with or without zone) or YYYYMMDDhhmmss."""
     try:
@@ -45,9 +40,7 @@ def cst_time(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a time (ISO 8601 or YYYYMMDDhhmmss)") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
-    return moment
+    return as_data_time(moment)
 
 
 def refuse(error: PeerError) -> typer.Exit:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from envwatch.cli.common import DbOption, cst_iso, cst_time, database_url
+from envwatch.cli.common import DbOption, cst_time, database_url
 from envwatch.hj212.codes import now_cst
 from envwatch.processing.inputs import device_uploads, load_contexts
 from envwatch.rules.engine import default_rule_set
@@ -16,6 +16,7 @@ from envwatch.rules.hours import hours_of, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.store.uploads import iter_uploads
+from envwatch.times import cst_text
 
 data_app = typer.Typer(help="Stored monitoring data.")
 
@@ -69,7 +70,7 @@ def hours_command(
     )  # fmt: skip
     for hour in hours:
         typer.echo(json.dumps({
-            "hour": cst_iso(hour.start), "source": hour.source, "validity": hour.validity.value,
+            "hour": cst_text(hour.start), "source": hour.source, "validity": hour.validity.value,
             "mean": hour.mean, "o2": hour.o2, "corrected": _round(hour.corrected),
             "volume_m3": _round(hour.volume_m3), "emission_kg": _round(hour.emission_kg),
             "substituted_kg": _round(hour.substituted_kg), "substitution": hour.substitution,

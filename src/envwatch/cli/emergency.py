@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, peer, refuse
+from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
 from envwatch.registry.maintenance import (
     EMERGENCY_LEVELS,
@@ -19,6 +19,7 @@ from envwatch.registry.maintenance import (
     declarer,
     list_emergencies,
 )
+from envwatch.times import cst_text
 
 emergency_app = typer.Typer(help="Heavy-pollution-weather warning periods (重污染天气预警).")
 
@@ -27,8 +28,8 @@ def emergency_json(period: Emergency) -> dict[str, Any]:
     return {
         "id": period.id,
         "level": period.level,
-        "starts_at": cst_iso(period.starts_at),
-        "ends_at": cst_iso(period.ends_at),
+        "starts_at": cst_text(period.starts_at),
+        "ends_at": cst_text(period.ends_at),
         "county_code": period.county_code,
         "reference": period.reference,
         "declared_by": period.declared_by,

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from envwatch.cli.common import DbOption, cst_iso, cst_time, migrated_engine, peer, refuse
+from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
 from envwatch.registry.maintenance import (
     MAX_MAINTENANCE_WINDOW,
@@ -19,6 +19,7 @@ from envwatch.registry.maintenance import (
     declarer,
     list_maintenance,
 )
+from envwatch.times import cst_text
 
 maintenance_app = typer.Typer(help="Maintenance windows of devices (运维时段).")
 
@@ -27,8 +28,8 @@ def maintenance_json(window: Maintenance) -> dict[str, Any]:
     return {
         "id": window.id,
         "mn": window.mn,
-        "starts_at": cst_iso(window.starts_at),
-        "ends_at": cst_iso(window.ends_at),
+        "starts_at": cst_text(window.starts_at),
+        "ends_at": cst_text(window.ends_at),
         "reason": window.reason,
         "reported_by": window.reported_by,
         "reported_at": window.reported_at.isoformat(),

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from envwatch.cli.common import DbOption, cst_iso, cst_time, database_url
+from envwatch.cli.common import DbOption, cst_time, database_url
 from envwatch.processing.worker import replay
 from envwatch.rules.engine import default_rule_set
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.store.schema import FindingRecord
+from envwatch.times import cst_text
 
 findings_app = typer.Typer(help="Findings of the rules (去伪存真).")
 rules_app = typer.Typer(help="The rules engine.")
@@ -26,8 +27,8 @@ def finding_json(row: Any) -> dict[str, Any]:
         "pollutant": row.pollutant or None,
         "rule": row.rule,
         "rule_version": row.rule_version,
-        "window_start": cst_iso(row.window_start),
-        "window_end": cst_iso(row.window_end),
+        "window_start": cst_text(row.window_start),
+        "window_end": cst_text(row.window_end),
         "severity": row.severity,
         "explanation": row.explanation,
         "evidence": row.evidence,
@@ -78,4 +79,4 @@ def replay_command(
         end,
         default_rule_set(settings.rules_file),
     )
-    typer.echo(json.dumps({"since": cst_iso(start), "until": cst_iso(end), "findings": count}))
+    typer.echo(json.dumps({"since": cst_text(start), "until": cst_text(end), "findings": count}))

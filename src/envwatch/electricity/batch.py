@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine, insert, select, text
 
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.registry.importing import ImportFileError, RowError, validate_rows
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import ElectricityBatch, ElectricityReading, Meter
+from envwatch.times import as_data_time
 
 MAX_READINGS = 200_000
 
@@ -45,9 +45,7 @@ class ReadingRow(BaseModel):
     @classmethod
     def _naive(cls, value: datetime) -> datetime:
         # Stored as China Standard Time without zone, like HJ 212 data times.
-        if value.tzinfo is None:
-            return value
-        return value.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+        return as_data_time(value)
 
 
 @dataclass(frozen=True, slots=True)

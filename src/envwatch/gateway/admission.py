@@ -25,7 +25,6 @@ from envwatch.hj212 import (
     decode_frame,
     platform_replies,
 )
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.hj212.errors import Deviation
 from envwatch.hj212.model import (
     DATA_KIND_OF_COMMAND,
@@ -35,6 +34,7 @@ from envwatch.hj212.model import (
 )
 from envwatch.hj212.segment import parse_time
 from envwatch.store.archive import MeasurementRow, MeterReading, ReceivedFrame
+from envwatch.times import as_data_time
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -207,7 +207,7 @@ def device_info_time(packet: Packet, received_at: datetime) -> datetime | None:
     for key, value in packet.items:
         if key == "DataTime" and (moment := parse_time(value, with_millis=True)) is not None:
             return moment
-    return received_at.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+    return as_data_time(received_at)
 
 
 # How a connection reads frames before it knows which device it talks to.

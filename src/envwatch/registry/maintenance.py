@@ -29,6 +29,7 @@ from envwatch.store.schema import (
     MaintenanceWindow,
     MonitoringPoint,
 )
+from envwatch.times import as_utc
 
 MAX_MAINTENANCE_WINDOW: Final = timedelta(days=30)
 """The longest maintenance window one declaration may cover."""
@@ -307,7 +308,4 @@ def _check_user(user: str) -> str:
 
 
 def _stored_moment(moment: datetime) -> datetime:
-    # Stored as UTC: SQLite gives it back naive, PostgreSQL in the session's zone.
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CHINA_STANDARD_TIME)
+    return as_utc(moment).astimezone(CHINA_STANDARD_TIME)

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.store.schema import Measurement
+from envwatch.times import cst_text
 
 # Column -> the HJ 212 suffix it came from.
 SUFFIX_OF_COLUMN = {
@@ -38,7 +38,7 @@ def iter_uploads(engine: Engine, mn: str, cn: str | None = None) -> Iterator[dic
         result = connection.execute(query.execution_options(yield_per=5000))
         try:
             for row in result:
-                data_time = row.data_time.replace(tzinfo=CHINA_STANDARD_TIME).isoformat()
+                data_time = cst_text(row.data_time)
                 if current is None or (current["cn"], current["data_time"]) != (
                     row.cn,
                     data_time,

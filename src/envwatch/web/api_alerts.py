@@ -5,17 +5,16 @@ alert with its history and the actions allowed, and taking an action."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from envwatch.alerts.desk import AlertDesk, AlertError, deadlines_of
-from envwatch.alerts.queries import visible_alert, visible_alerts
+from envwatch.alerts.desk import AlertDesk, AlertError
+from envwatch.alerts.queries import alert_view, visible_alert, visible_alerts
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.times import utc_as_cst_text
 from envwatch.web.errors import ApiError
 from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE, csrf_ok, current_user, peer_of
 
@@ -27,25 +26,6 @@ async def api_user(request: Request) -> SessionUser:
     if user is None:
         raise ApiError(401, "unauthenticated", "log in first (POST /api/v1/session)", "请先登录")
     return user
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA_STANDARD_TIME).isoformat()
-
-
-def alert_item(row: Any) -> dict[str, Any]:
-    deadline = deadlines_of(row).next_after(row.state)
-    return {
-        "id": row.id, "mn": row.mn, "enterprise": row.enterprise_name,
-        "enterprise_id": row.enterprise_id, "county": row.county_code,
-        "pollutant": row.pollutant or None, "rule": row.rule, "level": row.level,
-        "state": row.state, "opened_at": iso(row.opened_at), "deadline": iso(deadline),
-        "overdue": deadline is not None and datetime.now(UTC) > deadline,
-        "escalation": row.escalation, "explanation": row.explanation, "evidence": row.evidence,
-    }  # fmt: skip
 
 
 class Credentials(BaseModel):
@@ -111,7 +91,7 @@ async def list_alerts(
         with request.app.state.database().connect() as connection:
             page = visible_alerts(connection, user, state=state, county=county, limit=limit,
                                   offset=offset)  # fmt: skip
-        return {"items": [alert_item(row) for row in page.rows], "total": page.total,
+        return {"items": [alert_view(row) for row in page.rows], "total": page.total,
                 "limit": limit, "offset": offset}  # fmt: skip
 
     return await asyncio.to_thread(read)
@@ -130,12 +110,22 @@ async def get_alert(
             )
         desk: AlertDesk = request.app.state.alert_desk()
         return {
-            **alert_item(row),
+            **alert_view(row),
             "allowed_actions": desk.workflow.allowed(row.state, user.role),
-            "events": [{"at": iso(e.at), "actor": e.actor, "role": e.role, "action": e.action,
-                        "from": e.from_state, "to": e.to_state, "note": e.note,
-                        "outcome": e.outcome} for e in events],
-        }  # fmt: skip
+            "events": [
+                {
+                    "at": utc_as_cst_text(e.at),
+                    "actor": e.actor,
+                    "role": e.role,
+                    "action": e.action,
+                    "from": e.from_state,
+                    "to": e.to_state,
+                    "note": e.note,
+                    "outcome": e.outcome,
+                }
+                for e in events
+            ],
+        }
 
     return await asyncio.to_thread(read)
 

@@ -14,16 +14,17 @@ from sqlalchemy import func, select
 
 from envwatch.alerts.desk import owner_of
 from envwatch.alerts.queries import CITY_ROLES, scope, scope_by
-from envwatch.alerts.sla import AlertTimes, sla_figures
+from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.auth.sessions import SessionUser
-from envwatch.hj212.codes import CHINA_STANDARD_TIME, now_cst
+from envwatch.hj212.codes import now_cst
 from envwatch.processing.inputs import device_uploads, load_contexts
 from envwatch.registry.coverage import coverage
 from envwatch.rules.engine import default_rule_set
 from envwatch.rules.hours import hours_of, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.schema import Alert, AuditEntry, Enterprise, FindingRecord, MonitoringPoint
-from envwatch.web.api_alerts import api_user, iso
+from envwatch.times import as_data_time, cst_text, utc_as_cst_text
+from envwatch.web.api_alerts import api_user
 from envwatch.web.errors import ApiError
 
 router = APIRouter()
@@ -72,8 +73,8 @@ async def list_findings(
             count = int(total.scalar_one())
         items = [
             {"id": r.id, "mn": r.mn, "pollutant": r.pollutant or None, "rule": r.rule,
-             "rule_version": r.rule_version, "window_start": iso(r.window_start),
-             "window_end": iso(r.window_end), "severity": r.severity,
+             "rule_version": r.rule_version, "window_start": utc_as_cst_text(r.window_start),
+             "window_end": utc_as_cst_text(r.window_end), "severity": r.severity,
              "explanation": r.explanation, "evidence": r.evidence}
             for r in rows
         ]  # fmt: skip
@@ -93,7 +94,7 @@ async def point_hours(
     until: datetime,
 ) -> dict[str, Any]:
     """A point's hours of one pollutant (China Standard Time, naive or +08:00)."""
-    start, end = (_cst(since), _cst(until))
+    start, end = as_data_time(since), as_data_time(until)
     if not timedelta(0) < end - start <= MAX_HOURS_WINDOW:
         raise ApiError(422, "bad_window", "until must follow since, by at most 31 days",
                        "结束时间须晚于开始时间，且跨度不超过31天")  # fmt: skip
@@ -118,7 +119,7 @@ async def point_hours(
             "mn": mn, "pollutant": pollutant,
             "limit": None if limit is None else {"value": limit.value, "unit": limit.unit,
                                                   "basis": limit.basis},
-            "items": [{"hour": iso_cst(h.start), "source": h.source,
+            "items": [{"hour": cst_text(h.start), "source": h.source,
                        "validity": h.validity.value, "mean": h.mean, "o2": h.o2,
                        "corrected": h.corrected, "volume_m3": h.volume_m3,
                        "emission_kg": h.emission_kg, "substituted_kg": h.substituted_kg,
@@ -126,16 +127,6 @@ async def point_hours(
         }  # fmt: skip
 
     return await asyncio.to_thread(read)
-
-
-def _cst(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
-
-
-def iso_cst(moment: datetime) -> str:
-    return moment.replace(tzinfo=CHINA_STANDARD_TIME).isoformat()
 
 
 @router.get("/api/v1/coverage")
@@ -168,11 +159,7 @@ async def sla(request: Request, user: Annotated[SessionUser, Depends(api_user)])
     def read() -> dict[str, Any]:
         with request.app.state.database().connect() as connection:
             rows = connection.execute(select(Alert).where(scope(user))).all()
-        figures = sla_figures(
-            AlertTimes(r.county_code, r.level, r.frame_received_at or r.opened_at, r.opened_at,
-                       r.acknowledged_at, r.handled_at, r.closed_at)
-            for r in rows
-        )  # fmt: skip
+        figures = sla_figures(alert_times(row) for row in rows)
         return {"items": figures, "total": len(figures)}
 
     return await asyncio.to_thread(read)
@@ -197,7 +184,7 @@ async def audit_log(
             rows = connection.execute(
                 select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)
             ).all()
-        items = [{"seq": r.seq, "at": iso(r.at), "actor": r.actor, "role": r.role,
+        items = [{"seq": r.seq, "at": utc_as_cst_text(r.at), "actor": r.actor, "role": r.role,
                   "peer": r.peer, "action": r.action, "entity": r.entity,
                   "entity_id": r.entity_id, "before": r.before, "after": r.after}
                  for r in rows]  # fmt: skip

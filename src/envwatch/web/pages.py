@@ -19,6 +19,7 @@ from sqlalchemy import select
 from envwatch.alerts.desk import AlertDesk, AlertError
 from envwatch.alerts.queries import (
     CITY_ROLES,
+    alert_view,
     open_alerts_by_county,
     visible_alert,
     visible_alerts,
@@ -27,7 +28,7 @@ from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
 from envwatch.enforcement.cases import CaseError, enterprise_history
 from envwatch.store.schema import County, Enterprise
-from envwatch.web.api_alerts import alert_item, iso
+from envwatch.times import utc_as_cst_text
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
@@ -150,7 +151,7 @@ async def inbox(request: Request, state: str | None = None, county: str | None =
         with _database(request).connect() as connection:
             page = visible_alerts(connection, user, state=state, county=county, limit=200)
             names = dict(connection.execute(select(County.code, County.name_zh)).all())
-        return {"alerts": [alert_item(row) for row in page.rows], "total": page.total,
+        return {"alerts": [alert_view(row) for row in page.rows], "total": page.total,
                 "counties": names}  # fmt: skip
 
     return render(request, "alerts.html", user, **await asyncio.to_thread(read))
@@ -168,14 +169,28 @@ async def _alert_page(
         words = translator(language(request))
         return render(request, "error.html", user, status=404, message=words["not_found"])
     desk: AlertDesk = request.app.state.alert_desk()
-    item = alert_item(row)
+    item = alert_view(row)
     return render(
-        request, "alert.html", user, status=status, alert=item, error=error,
+        request,
+        "alert.html",
+        user,
+        status=status,
+        alert=item,
+        error=error,
         allowed=desk.workflow.allowed(row.state, user.role),
         evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
-        events=[{"at": iso(e.at) or "", "actor": e.actor, "action": e.action, "from": e.from_state,
-                 "to": e.to_state, "note": e.note} for e in events],
-    )  # fmt: skip
+        events=[
+            {
+                "at": utc_as_cst_text(e.at) or "",
+                "actor": e.actor,
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
+                "note": e.note,
+            }
+            for e in events
+        ],
+    )
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse, response_model=None)
