@@ -16,16 +16,9 @@ from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
 from envwatch.times import utc_as_cst_text
 from envwatch.web.errors import ApiError
-from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE, csrf_ok, current_user, peer_of
+from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE, api_user, csrf_ok, peer_of
 
 router = APIRouter()
-
-
-async def api_user(request: Request) -> SessionUser:
-    user = await current_user(request)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "log in first (POST /api/v1/session)", "请先登录")
-    return user
 
 
 class Credentials(BaseModel):

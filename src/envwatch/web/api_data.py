@@ -24,8 +24,8 @@ from envwatch.rules.hours import hours_of, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.schema import Alert, AuditEntry, Enterprise, FindingRecord, MonitoringPoint
 from envwatch.times import as_data_time, cst_text, utc_as_cst_text
-from envwatch.web.api_alerts import api_user
 from envwatch.web.errors import ApiError
+from envwatch.web.people import api_user
 
 router = APIRouter()
 MAX_HOURS_WINDOW = timedelta(days=31)

@@ -31,9 +31,15 @@ from envwatch.registry.importing import ImportFileError
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.web.api_alerts import router as alerts_api_router
+from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
+from envwatch.web.api_measurements import router as measurements_api_router
+from envwatch.web.api_registry import router as registry_api_router
 from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
+from envwatch.web.pages_cases import router as cases_pages_router
+from envwatch.web.pages_points import router as points_pages_router
+from envwatch.web.pages_registry import router as registry_pages_router
 
 _MAX_DECODE_BYTES = 1 << 20
 _MAX_BATCH_BYTES = 16 << 20
@@ -119,6 +125,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(pages_router)
     app.include_router(alerts_api_router)
     app.include_router(data_api_router)
+    app.include_router(measurements_api_router)
+    app.include_router(registry_api_router)
+    app.include_router(cases_api_router)
+    app.include_router(points_pages_router)
+    app.include_router(registry_pages_router)
+    app.include_router(cases_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/healthz")

@@ -39,6 +39,13 @@ TEXT: dict[str, dict[str, str]] = {
     "cases": {"zh": "执法案件", "en": "Enforcement cases"},
     "positive_list": {"zh": "监督执法正面清单企业（优先非现场检查）",
                       "en": "On the enforcement positive list (off-site checks first)"},
+    "enterprises": {"zh": "企业与点位", "en": "Enterprises"},
+    "coverage": {"zh": "应装尽装", "en": "Coverage"},
+    "registry": {"zh": "基础名录", "en": "Registry"},
+    # -- words of the dashboard and the alert pages (pages.py) --
+    # -- words of the enterprise and monitoring-point pages (pages_points.py) --
+    # -- words of the registry and coverage pages (pages_registry.py) --
+    # -- words of the case pages (pages_cases.py) --
 }  # fmt: skip
 
 

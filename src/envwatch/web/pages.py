@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
 from envwatch.alerts.desk import AlertDesk, AlertError
 from envwatch.alerts.queries import (
-    CITY_ROLES,
     alert_view,
     open_alerts_by_county,
     visible_alert,
@@ -26,55 +22,14 @@ from envwatch.alerts.queries import (
 )
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
-from envwatch.enforcement.cases import CaseError, enterprise_history
-from envwatch.store.schema import County, Enterprise
+from envwatch.store.schema import County
 from envwatch.times import utc_as_cst_text
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
+from envwatch.web.rendering import database, form, not_found, render
 
 router = APIRouter()
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).with_name("templates")),
-    autoescape=select_autoescape(["html"]),
-)
-LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
-LEVELS_EN = {"notice": "notice", "warning": "warning", "alarm": "alarm", "severe": "severe"}
-MAX_FORM_BYTES = 64 << 10
-
-
-def render(
-    request: Request, template: str, user: SessionUser | None, status: int = 200, **values: Any
-) -> HTMLResponse:
-    lang = language(request)
-    desk: AlertDesk = request.app.state.alert_desk()
-    workflow = desk.workflow
-    english = lang == "en"
-    context = {
-        "lang": lang,
-        "t": translator(lang),
-        "user": user,
-        "levels": LEVELS_EN if english else LEVELS_ZH,
-        "states": {s: s for s in workflow.states} if english else workflow.states,
-        "actions": {a: a for a in workflow.actions} if english else workflow.actions,
-        "outcomes": workflow.outcomes,
-        **values,
-    }
-    response = HTMLResponse(TEMPLATES.get_template(template).render(context), status_code=status)
-    if request.query_params.get("lang") in {"zh", "en"}:
-        response.set_cookie("lang", lang, samesite="lax")
-    return response
-
-
-async def form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
-    return {key: values[-1] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
-
-
-def _database(request: Request) -> Any:
-    return request.app.state.database()
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -88,7 +43,7 @@ async def login_submit(request: Request) -> Response:
 
     try:
         token, _ = await asyncio.to_thread(
-            attempt_login, _database(request), fields.get("username", ""),
+            attempt_login, database(request), fields.get("username", ""),
             fields.get("password", ""), peer_of(request),
         )  # fmt: skip
     except LoginError as error:
@@ -108,7 +63,7 @@ async def logout_submit(request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE, "")
 
         def end() -> None:
-            with _database(request).begin() as connection:
+            with database(request).begin() as connection:
                 logout(connection, token)
 
         await asyncio.to_thread(end)
@@ -124,7 +79,7 @@ async def dashboard(request: Request) -> HTMLResponse:
         return render(request, "login.html", None)
 
     def read() -> dict[str, Any]:
-        with _database(request).connect() as connection:
+        with database(request).connect() as connection:
             counts = open_alerts_by_county(connection, user)
             hosts = dict(connection.execute(select(County.code, County.host_code)).all())
             newest = visible_alerts(connection, user, open_only=True, limit=15).rows
@@ -148,7 +103,7 @@ async def inbox(request: Request, state: str | None = None, county: str | None =
         return RedirectResponse("/login", status_code=303)
 
     def read() -> dict[str, Any]:
-        with _database(request).connect() as connection:
+        with database(request).connect() as connection:
             page = visible_alerts(connection, user, state=state, county=county, limit=200)
             names = dict(connection.execute(select(County.code, County.name_zh)).all())
         return {"alerts": [alert_view(row) for row in page.rows], "total": page.total,
@@ -161,13 +116,12 @@ async def _alert_page(
     request: Request, user: SessionUser, alert_id: int, status: int = 200, error: str = ""
 ) -> HTMLResponse:
     def read() -> tuple[Any, list[Any]]:
-        with _database(request).connect() as connection:
+        with database(request).connect() as connection:
             return visible_alert(connection, user, alert_id)
 
     row, events = await asyncio.to_thread(read)
     if row is None:
-        words = translator(language(request))
-        return render(request, "error.html", user, status=404, message=words["not_found"])
+        return not_found(request, user)
     desk: AlertDesk = request.app.state.alert_desk()
     item = alert_view(row)
     return render(
@@ -220,39 +174,6 @@ async def alert_act(request: Request, alert_id: int) -> Response:
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
 
 
-@router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse, response_model=None)
-async def enterprise_page(request: Request, enterprise_id: int) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-
-    def read() -> dict[str, Any] | None:
-        with _database(request).connect() as connection:
-            county = connection.execute(
-                select(Enterprise.county_code).where(Enterprise.id == enterprise_id)
-            ).scalar()
-            if county is None or not _may_see_enterprise(user, enterprise_id, county):
-                return None
-            try:
-                return enterprise_history(connection, enterprise_id)
-            except CaseError:
-                return None
-
-    history = await asyncio.to_thread(read)
-    if history is None:
-        words = translator(language(request))
-        return render(request, "error.html", user, status=404, message=words["not_found"])
-    return render(request, "enterprise.html", user, history=history)
-
-
-def _may_see_enterprise(user: SessionUser, enterprise_id: int, county: str) -> bool:
-    if user.role in {"enterprise_user", "contractor"}:
-        return user.enterprise_id == enterprise_id
-    if user.role == "county_officer":
-        return county in user.counties
-    return user.role in CITY_ROLES
-
-
 @router.get("/api/v1/alerts/stream")
 async def alert_stream(request: Request) -> Response:
     """Server-sent events: the newest visible alert's id, whenever it changes."""
@@ -263,7 +184,7 @@ async def alert_stream(request: Request) -> Response:
         return Response(status_code=401)
 
     def newest() -> int | None:
-        with _database(request).connect() as connection:
+        with database(request).connect() as connection:
             rows = visible_alerts(connection, user, limit=1).rows
         return rows[0].id if rows else None
 

@@ -8,6 +8,7 @@ import asyncio
 from fastapi import Request
 
 from envwatch.auth.sessions import SessionUser, check_csrf, session_user
+from envwatch.web.errors import ApiError
 
 SESSION_COOKIE = "envwatch_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -31,3 +32,11 @@ async def current_user(request: Request) -> SessionUser | None:
 
 def csrf_ok(user: SessionUser, sent: str | None) -> bool:
     return check_csrf(user, sent)
+
+
+async def api_user(request: Request) -> SessionUser:
+    """The logged-in user of an API request (401 without a live session)."""
+    user = await current_user(request)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "log in first (POST /api/v1/session)", "请先登录")
+    return user

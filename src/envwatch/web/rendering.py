@@ -1,0 +1,67 @@
+"""What every page shares: the templates, rendering a page in the user's
+language, reading a posted form (bounded), and the not-found page that also
+answers for what is out of the user's scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+
+from envwatch.alerts.desk import AlertDesk
+from envwatch.auth.sessions import SessionUser
+from envwatch.web.i18n import language, translator
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    autoescape=select_autoescape(["html"]),
+)
+LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
+LEVELS_EN = {"notice": "notice", "warning": "warning", "alarm": "alarm", "severe": "severe"}
+MAX_FORM_BYTES = 64 << 10
+
+
+def render(
+    request: Request, template: str, user: SessionUser | None, status: int = 200, **values: Any
+) -> HTMLResponse:
+    lang = language(request)
+    desk: AlertDesk = request.app.state.alert_desk()
+    workflow = desk.workflow
+    english = lang == "en"
+    context = {
+        "lang": lang,
+        "t": translator(lang),
+        "user": user,
+        "levels": LEVELS_EN if english else LEVELS_ZH,
+        "states": {s: s for s in workflow.states} if english else workflow.states,
+        "actions": {a: a for a in workflow.actions} if english else workflow.actions,
+        "outcomes": workflow.outcomes,
+        **values,
+    }
+    response = HTMLResponse(TEMPLATES.get_template(template).render(context), status_code=status)
+    if request.query_params.get("lang") in {"zh", "en"}:
+        response.set_cookie("lang", lang, samesite="lax")
+    return response
+
+
+def not_found(request: Request, user: SessionUser | None) -> HTMLResponse:
+    """404 for what does not exist and for what is not the user's to see alike."""
+    words = translator(language(request))
+    return render(request, "error.html", user, status=404, message=words["not_found"])
+
+
+async def form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    return {key: values[-1] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def database(request: Request) -> Engine:
+    engine: Engine = request.app.state.database()
+    return engine
