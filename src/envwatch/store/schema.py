@@ -124,6 +124,17 @@ class Meter(Base):
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlet.id"), default=None)
 
 
+class Contractor(Base):
+    """An operation contractor (运维单位): runs the monitoring devices it is
+    contracted for, across enterprises; its users see those devices only."""
+
+    __tablename__ = "contractor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+
+
 class MonitoringPoint(Base):
     """A data logger, identified by its MN and authenticated by its PW."""
 
@@ -139,6 +150,8 @@ class MonitoringPoint(Base):
     verify_crc: Mapped[bool] = mapped_column(Boolean, default=True)
     verify_length: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractor.id"), default=None)
+    """The operation contractor that runs this device, if any."""
 
 
 class ArchivedFrame(Base):
@@ -340,6 +353,8 @@ class AppUser(Base):
     county_codes: Mapped[str] = mapped_column(String(200), default="")
     """Comma-separated county codes a county officer covers."""
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractor.id"), default=None)
+    """The operation contractor a contractor user works for."""
     email: Mapped[str | None] = mapped_column(String(200), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
