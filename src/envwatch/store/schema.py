@@ -515,3 +515,40 @@ class AuditEntry(Base):
     after: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RegistryJob(Base):
+    """A registry import or export run as a job (名录导入导出任务): its state,
+    progress and result survive a restart; a job a crashed process left
+    queued or running is reported failed when next read."""
+
+    __tablename__ = "registry_job"
+    __table_args__ = (Index("ix_registry_job_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    """import or export."""
+    kind: Mapped[str] = mapped_column(String(16))
+    """What is imported (enterprises, outlets, points, limits, meters) or exported (all or one)."""
+    file_format: Mapped[str] = mapped_column(String(8))
+    """csv, xlsx or json."""
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    """queued, running, done or failed."""
+    owner: Mapped[str] = mapped_column(String(64))
+    runner: Mapped[str] = mapped_column(String(64))
+    """The process that runs it: a job of a process that no longer beats is failed."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Counts of what was imported or exported."""
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Row and column errors of an import: ``{"row", "column", "reason"}``."""
+    error_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    error_message_zh: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """An export's file (uploads are not kept: they hold device passwords)."""
