@@ -7,13 +7,19 @@ may be the English field names or the Chinese column names below.
 registry and the file itself (unknown county, duplicate MN, ...), and
 reports every problem as (row, column, reason). ``import_file`` writes only
 when there is no problem at all, in one transaction.
+
+A long import reports its progress (rows checked so far) through a
+``progress`` callback, and a caller may add its own writes (an audit entry)
+to the import's transaction with ``before_commit``. An XLSX file with a sheet
+named after the kind (``points`` or ``监测点位``) is read from that sheet, so
+one exported workbook can be imported kind by kind.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -27,9 +33,22 @@ from sqlalchemy import Connection, Engine, select
 from envwatch.errors import PeerError
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
-from envwatch.store.schema import County, Enterprise, Meter, MonitoringPoint, Outlet, PermitLimit
+from envwatch.store.schema import (
+    County,
+    Enterprise,
+    Meter,
+    MonitoringPoint,
+    Outlet,
+    PermitLimit,
+    PointFactor,
+)
 
 MAX_ROWS = 100_000
+KEY_CATEGORIES = frozenset({"air", "water", "chemical_park", "acid", "hazardous_waste", "medical"})
+"""Key-enterprise categories (重点排污单位类别)."""
+
+Progress = Callable[[int, int], None]
+"""Called with (rows done, rows in all) while a file is checked."""
 
 
 class ImportKind(StrEnum):
@@ -38,6 +57,10 @@ class ImportKind(StrEnum):
     POINTS = "points"
     LIMITS = "limits"
     METERS = "meters"
+
+
+def _yes_no(value: object) -> object:
+    return {"是": True, "否": False}.get(value, value) if isinstance(value, str) else value
 
 
 class _Row(BaseModel):
@@ -54,16 +77,18 @@ class EnterpriseRow(_Row):
     key_categories: str = Field(default="", alias="重点类别")
     longitude: float | None = Field(default=None, alias="经度", ge=73, le=136)
     latitude: float | None = Field(default=None, alias="纬度", ge=3, le=54)
+    positive_list: bool = Field(default=False, alias="正面清单")
 
     @field_validator("key_categories")
     @classmethod
     def _known_categories(cls, value: str) -> str:
-        known = {"air", "water", "chemical_park", "acid", "hazardous_waste", "medical"}
         parts = [p.strip() for p in value.replace("，", ",").split(",") if p.strip()]
-        unknown = sorted(set(parts) - known)
+        unknown = sorted(set(parts) - KEY_CATEGORIES)
         if unknown:
-            raise ValueError(f"unknown categories {unknown}; known: {sorted(known)}")
+            raise ValueError(f"unknown categories {unknown}; known: {sorted(KEY_CATEGORIES)}")
         return ",".join(parts)
+
+    positive_yes_no = field_validator("positive_list", mode="before")(_yes_no)
 
 
 class OutletRow(_Row):
@@ -72,21 +97,34 @@ class OutletRow(_Row):
     name: str = Field(alias="排放口名称", min_length=1, max_length=100)
     kind: Literal["air", "water"] = Field(alias="类型")
     height_m: float | None = Field(default=None, alias="高度", gt=0, le=400)
+    longitude: float | None = Field(default=None, alias="经度", ge=73, le=136)
+    latitude: float | None = Field(default=None, alias="纬度", ge=3, le=54)
 
 
 class PointRow(_Row):
     mn: str = Field(alias="MN", pattern=r"^[0-9A-Za-z_\-]{1,32}$")
     pw: str = Field(alias="PW", min_length=1, max_length=32)
     credit_code: str = Field(alias="统一社会信用代码")
-    outlet_code: str = Field(alias="排放口编号")
+    outlet_code: str = Field(default="", alias="排放口编号")
+    """Empty for the HJ 212 device of an electricity meter, which has no outlet."""
     st: str = Field(default="32", alias="ST", pattern=r"^[0-9A-Z]{2}$")
     protocol_version: ProtocolVersion = Field(default=ProtocolVersion.HJ212_2017, alias="协议版本")
     lenient: bool = Field(default=True, alias="宽松解析")
+    factors: str = Field(default="", alias="监测因子")
+    """Comma-separated HJ 212-2017 codes; each in its glossary unit."""
 
-    @field_validator("lenient", mode="before")
+    lenient_yes_no = field_validator("lenient", mode="before")(_yes_no)
+
+    @field_validator("factors")
     @classmethod
-    def _chinese_yes_no(cls, value: object) -> object:
-        return {"是": True, "否": False}.get(value, value) if isinstance(value, str) else value
+    def _known_factors(cls, value: str) -> str:
+        parts = [p.strip() for p in value.replace("，", ",").split(",") if p.strip()]
+        unknown = [code for code in parts if factor(code) is None]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not HJ 212-2017 factor codes")
+        if len(set(parts)) != len(parts):
+            raise ValueError("a factor is listed twice")
+        return ",".join(parts)
 
 
 class LimitRow(_Row):
@@ -143,11 +181,27 @@ class ImportFileError(PeerError):
         super().__init__("bad_import_file", detail_en, detail_zh)
 
 
-def read_table(name: str, content: bytes) -> list[dict[str, str]]:
-    """The rows of a CSV or XLSX file, keyed by the header row."""
+SHEET_NAMES: Mapping[ImportKind, str] = {
+    ImportKind.ENTERPRISES: "企业",
+    ImportKind.OUTLETS: "排放口",
+    ImportKind.POINTS: "监测点位",
+    ImportKind.LIMITS: "许可限值",
+    ImportKind.METERS: "电表",
+}
+"""The Chinese sheet name of each kind in a workbook (the English one is the kind's value)."""
+
+
+def columns(kind: ImportKind) -> list[str]:
+    """The file's column names of ``kind``, Chinese, in the schema's order."""
+    return [str(info.alias) for info in SCHEMAS[kind].model_fields.values()]
+
+
+def read_table(name: str, content: bytes, kind: ImportKind | None = None) -> list[dict[str, str]]:
+    """The rows of a CSV or XLSX file, keyed by the header row. In a workbook,
+    the sheet named after ``kind`` if there is one, else the first."""
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
-        return _read_xlsx(content)
+        return _read_xlsx(content, kind)
     if suffix == ".csv":
         return _read_csv(content)
     raise ImportFileError(
@@ -168,7 +222,7 @@ def _read_csv(content: bytes) -> list[dict[str, str]]:
     return _rows(list(reader))
 
 
-def _read_xlsx(content: bytes) -> list[dict[str, str]]:
+def _read_xlsx(content: bytes, kind: ImportKind | None = None) -> list[dict[str, str]]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:
@@ -176,7 +230,9 @@ def _read_xlsx(content: bytes) -> list[dict[str, str]]:
             f"not a readable XLSX file ({type(error).__name__})", "无法读取的XLSX文件"
         ) from None
     try:
-        sheet = workbook.worksheets[0]
+        named = {sheet.title: sheet for sheet in workbook.worksheets}
+        wanted = (kind.value, SHEET_NAMES[kind]) if kind is not None else ()
+        sheet = next((named[title] for title in wanted if title in named), workbook.worksheets[0])
         table = [
             ["" if cell is None else _cell_text(cell) for cell in row]
             for row in sheet.iter_rows(values_only=True)
@@ -216,12 +272,18 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 def validate_rows(
-    schema: type[_Model], records: Iterable[Mapping[str, Any]], first_row: int
+    schema: type[_Model],
+    records: Iterable[Mapping[str, Any]],
+    first_row: int,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[_Model], list[RowError]]:
-    """Each record as ``schema``, empty cells left out; every problem as a ``RowError``."""
+    """Each record as ``schema``, empty cells left out; every problem as a
+    ``RowError``. ``progress`` hears the count of records checked so far."""
     parsed: list[_Model] = []
     errors: list[RowError] = []
-    for number, record in enumerate(records, start=first_row):
+    for done, (number, record) in enumerate(enumerate(records, start=first_row), start=1):
+        if progress is not None:
+            progress(done)
         values = {key: value for key, value in record.items() if value not in ("", None)}
         try:
             parsed.append(schema.model_validate(values))
@@ -232,9 +294,17 @@ def validate_rows(
     return parsed, errors
 
 
-def _parse(kind: ImportKind, rows: list[dict[str, str]]) -> tuple[list[_Row], list[RowError]]:
+def _parse(
+    kind: ImportKind, rows: list[dict[str, str]], progress: Progress | None = None
+) -> tuple[list[_Row], list[RowError]]:
+    total = len(rows)
+
+    def checked(done: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
     # Rows count from 2: the header is row 1.
-    return validate_rows(SCHEMAS[kind], rows, first_row=2)
+    return validate_rows(SCHEMAS[kind], rows, first_row=2, progress=checked)
 
 
 def _registered(connection: Connection) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
@@ -254,10 +324,10 @@ def _registered(connection: Connection) -> tuple[dict[str, int], dict[tuple[str,
 
 
 def validate(
-    engine: Engine, kind: ImportKind, rows: list[dict[str, str]]
+    engine: Engine, kind: ImportKind, rows: list[dict[str, str]], progress: Progress | None = None
 ) -> tuple[list[_Row], list[RowError]]:
     """Every problem of ``rows`` as ``kind``: formats, then references and duplicates."""
-    parsed, errors = _parse(kind, rows)
+    parsed, errors = _parse(kind, rows, progress)
     if errors:
         return parsed, errors
     with engine.connect() as connection:
@@ -283,6 +353,7 @@ def validate(
                 isinstance(row, PointRow | LimitRow)
                 and row.credit_code in enterprises
                 and (not known_outlet)
+                and (row.outlet_code or isinstance(row, LimitRow))
             ):
                 errors.append(
                     RowError(
@@ -319,9 +390,11 @@ def _records(
             continue
         values["enterprise_id"] = enterprises[credit]
         if "outlet_code" in values:
-            values["outlet_id"] = outlets[(credit, values.pop("outlet_code"))]
+            code = values.pop("outlet_code")
+            values["outlet_id"] = outlets[(credit, code)] if code else None
         if kind is ImportKind.POINTS:
             values["protocol_version"] = values["protocol_version"].value
+            values.pop("factors")
         if kind is ImportKind.LIMITS:
             for name in ("valid_from", "valid_to"):
                 if values[name] is not None:
@@ -337,9 +410,30 @@ def _records(
     return table, out
 
 
-def import_rows(engine: Engine, kind: ImportKind, rows: list[dict[str, str]]) -> list[RowError]:
+def _factor_records(rows: Iterable[_Row]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for row in rows:
+        if isinstance(row, PointRow):
+            for code in filter(None, row.factors.split(",")):
+                known = factor(code)
+                out.append({"mn": row.mn, "pollutant": code, "unit": known.unit if known else ""})
+    return out
+
+
+BeforeCommit = Callable[[Connection, int], None]
+"""Called inside the import's transaction with the count of rows written."""
+
+
+def import_rows(
+    engine: Engine,
+    kind: ImportKind,
+    rows: list[dict[str, str]],
+    *,
+    progress: Progress | None = None,
+    before_commit: BeforeCommit | None = None,
+) -> list[RowError]:
     """Validate ``rows``; write them in one transaction only if there is no error."""
-    parsed, errors = validate(engine, kind, rows)
+    parsed, errors = validate(engine, kind, rows, progress)
     if errors:
         return errors
     with engine.begin() as connection:
@@ -347,9 +441,28 @@ def import_rows(engine: Engine, kind: ImportKind, rows: list[dict[str, str]]) ->
         table, records = _records(kind, parsed, enterprises, outlets)
         if records:
             connection.execute(table.__table__.insert(), records)
+        factors = _factor_records(parsed)
+        if factors:
+            connection.execute(PointFactor.__table__.insert(), factors)  # type: ignore[attr-defined]
+        if before_commit is not None:
+            before_commit(connection, len(records))
     return []
 
 
-def import_file(engine: Engine, kind: ImportKind, name: str, content: bytes) -> list[RowError]:
+def import_file(
+    engine: Engine,
+    kind: ImportKind,
+    name: str,
+    content: bytes,
+    *,
+    progress: Progress | None = None,
+    before_commit: BeforeCommit | None = None,
+) -> list[RowError]:
     """Read and import a CSV/XLSX file; raises ``ImportFileError`` if it is not a table."""
-    return import_rows(engine, kind, read_table(name, content))
+    return import_rows(
+        engine,
+        kind,
+        read_table(name, content, kind),
+        progress=progress,
+        before_commit=before_commit,
+    )
