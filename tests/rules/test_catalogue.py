@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from envwatch.errors import ConfigError
-from envwatch.rules.catalogue import PARAM_MODELS
+from envwatch.rules.catalogue import PARAM_MODELS, RULES
+from envwatch.rules.catalogue.base import RULE_KINDS
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
 from envwatch.rules.parameters import load_rule_set
@@ -368,3 +369,11 @@ def test_a_logger_with_its_clock_in_the_future_does_not_silence_the_city() -> No
             found += engine.feed(reading("D00", when))  # then it falls silent
         found += engine.advance_clock()
     assert {f.mn for f in found if f.rule == "offline"} == {"D00"}
+
+
+def test_every_rule_says_what_kind_of_finding_it_makes() -> None:
+    kinds = {rule_id: rule.kind for rule_id, rule in RULES.items()}
+    assert set(kinds.values()) <= set(RULE_KINDS)
+    assert kinds["exceedance"] == kinds["daily_exceedance"] == "exceedance"
+    assert kinds["constant"] == kinds["o2_dilution"] == kinds["flag_abuse"] == "falsification"
+    assert kinds["treatment_off"] == "electricity" and kinds["offline"] == "transmission"

@@ -25,6 +25,7 @@ from envwatch.settings import get_settings
 from envwatch.store.schema import Alert, AuditEntry, Enterprise, FindingRecord, MonitoringPoint
 from envwatch.times import as_data_time, cst_text, utc_as_cst_text
 from envwatch.web.errors import ApiError
+from envwatch.web.overview import overview
 from envwatch.web.people import api_user
 
 router = APIRouter()
@@ -73,8 +74,8 @@ async def list_findings(
             count = int(total.scalar_one())
         items = [
             {"id": r.id, "mn": r.mn, "pollutant": r.pollutant or None, "rule": r.rule,
-             "rule_version": r.rule_version, "window_start": utc_as_cst_text(r.window_start),
-             "window_end": utc_as_cst_text(r.window_end), "severity": r.severity,
+             "rule_version": r.rule_version, "window_start": cst_text(r.window_start),
+             "window_end": cst_text(r.window_end), "severity": r.severity,
              "explanation": r.explanation, "evidence": r.evidence}
             for r in rows
         ]  # fmt: skip
@@ -125,6 +126,23 @@ async def point_hours(
                        "emission_kg": h.emission_kg, "substituted_kg": h.substituted_kg,
                        "substitution": h.substitution} for h in hours],
         }  # fmt: skip
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/overview")
+async def city_overview(
+    request: Request, user: Annotated[SessionUser, Depends(api_user)]
+) -> dict[str, Any]:
+    """The city at a glance as the user may see it: open alerts per map area,
+    points online and offline and the connection rate per county (city and
+    county roles only), today's findings by kind and the newest exceedances
+    and suspected falsifications."""
+
+    def read() -> dict[str, Any]:
+        offline_after = timedelta(seconds=get_settings().offline_after_s)
+        summary = overview(request.app.state.database(), user, datetime.now(UTC), offline_after)
+        return summary.as_json()
 
     return await asyncio.to_thread(read)
 

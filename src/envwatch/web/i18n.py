@@ -43,6 +43,29 @@ TEXT: dict[str, dict[str, str]] = {
     "coverage": {"zh": "应装尽装", "en": "Coverage"},
     "registry": {"zh": "基础名录", "en": "Registry"},
     # -- words of the dashboard and the alert pages (pages.py) --
+    "kind_exceedance": {"zh": "今日超标", "en": "exceedances today"},
+    "kind_early_warning": {"zh": "今日超标预警", "en": "early warnings today"},
+    "kind_falsification": {"zh": "今日疑似造假", "en": "suspected falsification today"},
+    "kind_electricity": {"zh": "今日用电异常", "en": "electricity anomalies today"},
+    "kind_transmission": {"zh": "今日传输异常", "en": "transmission faults today"},
+    "findings_today_hint": {"zh": "按数据时间统计今日（北京时间）发现的问题，包括已处置的。",
+                            "en": "Findings whose data time is today (China Standard Time), "
+                                  "handled or not."},
+    "connection": {"zh": "联网情况", "en": "Connection"},
+    "points": {"zh": "监测点", "en": "Points"},
+    "online": {"zh": "在线", "en": "Online"},
+    "offline": {"zh": "离线", "en": "Offline"},
+    "never_connected": {"zh": "从未联网", "en": "Never connected"},
+    "connection_rate": {"zh": "联网率", "en": "Connection rate"},
+    "total": {"zh": "合计", "en": "Total"},
+    "newest_findings": {"zh": "今日最新超标与疑似造假",
+                        "en": "Today's newest exceedances and suspected falsification"},
+    "no_findings_today": {"zh": "今日暂无超标或疑似造假。规则引擎在数据到达后几秒内判断。",
+                          "en": "No exceedance or suspected falsification today. The rules "
+                                "judge data within seconds of its arrival."},
+    "newest_alerts": {"zh": "最新未办结预警", "en": "Newest open alerts"},
+    "data_time": {"zh": "数据时间", "en": "Data time"},
+    "pollutant": {"zh": "监测因子", "en": "Factor"},
     # -- words of the enterprise and monitoring-point pages (pages_points.py) --
     # -- words of the registry and coverage pages (pages_registry.py) --
     # -- words of the case pages (pages_cases.py) --

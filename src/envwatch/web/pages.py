@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,16 +17,18 @@ from sqlalchemy import select
 from envwatch.alerts.desk import AlertDesk, AlertError
 from envwatch.alerts.queries import (
     alert_view,
-    open_alerts_by_county,
     visible_alert,
     visible_alerts,
 )
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
+from envwatch.rules.catalogue.base import RULE_KINDS
+from envwatch.settings import get_settings
 from envwatch.store.schema import County
 from envwatch.times import utc_as_cst_text
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
+from envwatch.web.overview import overview
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
 
@@ -79,21 +82,18 @@ async def dashboard(request: Request) -> HTMLResponse:
         return render(request, "login.html", None)
 
     def read() -> dict[str, Any]:
+        offline_after = timedelta(seconds=get_settings().offline_after_s)
+        summary = overview(database(request), user, datetime.now(UTC), offline_after)
         with database(request).connect() as connection:
-            counts = open_alerts_by_county(connection, user)
-            hosts = dict(connection.execute(select(County.code, County.host_code)).all())
             newest = visible_alerts(connection, user, open_only=True, limit=15).rows
-        # A development zone's alerts count in its host district on the map.
-        on_map: dict[str, int] = {}
-        for code, count in counts.items():
-            area = hosts.get(code) or code
-            on_map[area] = on_map.get(area, 0) + count
-        return {"counts": on_map, "newest": newest}
+        return {"summary": summary, "newest": [alert_view(row) for row in newest]}
 
     data = await asyncio.to_thread(read)
     areas, height = county_map()
-    heat = {a.code: min(3, (data["counts"].get(a.code, 0) + 1) // 2) for a in areas}
-    return render(request, "dashboard.html", user, areas=areas, height=height, heat=heat, **data)
+    counts = data["summary"].open_alerts
+    heat = {a.code: min(3, (counts.get(a.code, 0) + 1) // 2) for a in areas}
+    return render(request, "dashboard.html", user, areas=areas, height=height, heat=heat,
+                  counts=counts, kinds=RULE_KINDS, **data)  # fmt: skip
 
 
 @router.get("/alerts", response_class=HTMLResponse, response_model=None)

@@ -93,12 +93,19 @@ class Run:
         self.reported = False
 
 
+RULE_KINDS = ("exceedance", "early_warning", "falsification", "electricity", "transmission")
+
+
 class Rule:
     id: ClassVar[str]
     version: ClassVar[int]
     params_model: ClassVar[type[Params]]
     severity: ClassVar[Severity]
     title_zh: ClassVar[str]
+    kind: ClassVar[str]
+    """What the finding tells a supervisor: an ``exceedance`` of a limit, an
+    ``early_warning`` before one, suspected ``falsification``, an
+    ``electricity`` anomaly, or a ``transmission`` fault (see ``RULE_KINDS``)."""
     reads: ClassVar[frozenset[str] | None] = None
     """The commands (CN) whose uploads the rule reads; None: every upload."""
     devices: ClassVar[str] = ANY_DEVICE

@@ -48,6 +48,7 @@ class Exceedance(Rule):
     """A valid hourly mean (O2-corrected for flue gas) above the strictest limit."""
 
     id = "exceedance"
+    kind = "exceedance"
     reads = frozenset({REALTIME, MINUTE_DATA, HOURLY})
     version = 1
     params_model = ExceedanceParams
@@ -180,6 +181,7 @@ class HourlyMismatch(Rule):
     minute data (2051) of that hour, when those are enough for a valid hour."""
 
     id = "hourly_mismatch"
+    kind = "falsification"
     reads = frozenset({MINUTE_DATA, HOURLY})
     version = 1
     params_model = HourlyMismatchParams
@@ -245,6 +247,7 @@ class DailyExceedance(Rule):
     when flow is measured (HJ 356), above the limit; judged when the day is over."""
 
     id = "daily_exceedance"
+    kind = "exceedance"
     reads = frozenset({HOURLY})
     version = 1
     params_model = DailyExceedanceParams
@@ -326,6 +329,7 @@ class EarlyWarning(Rule):
     """Real-time values approaching their limit (a share of it), several in a row."""
 
     id = "early_warning"
+    kind = "early_warning"
     reads = frozenset({REALTIME})
     version = 1
     params_model = EarlyWarningParams

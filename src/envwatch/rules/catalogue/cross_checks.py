@@ -45,6 +45,7 @@ class O2Dilution(Rule):
     """B6 稀释: O2 at or above a threshold while flue gas flows."""
 
     id = "o2_dilution"
+    kind = "falsification"
     reads = frozenset({REALTIME})
     version = 1
     params_model = O2DilutionParams
@@ -91,6 +92,7 @@ class DeclaredStopped(Rule):
     """B12 标停未停: data marked stopped (F) while the flow says the source runs."""
 
     id = "declared_stopped"
+    kind = "falsification"
     reads = frozenset({REALTIME})
     version = 1
     params_model = DeclaredStoppedParams
@@ -143,6 +145,7 @@ class ConcentrationWithoutFlow(Rule):
     flow stays at zero (the Shanghai 2023 case: the sampler idle, numbers made up)."""
 
     id = "concentration_without_flow"
+    kind = "falsification"
     reads = frozenset({REALTIME})
     version = 1
     params_model = StillFlowParams
@@ -202,6 +205,7 @@ class DropAfterWarning(Rule):
     not fall with it: the process did not change, the figures did."""
 
     id = "drop_after_warning"
+    kind = "falsification"
     reads = frozenset({REALTIME})
     version = 1
     params_model = DropAfterWarningParams
@@ -294,6 +298,7 @@ class WetDesulfurisationTemperature(Rule):
     desulfuriser, and the analyser does not show it."""
 
     id = "wet_fgd_temperature"
+    kind = "falsification"
     reads = frozenset({HOURLY})
     devices = POINTS
     version = 1

@@ -40,6 +40,7 @@ class TreatmentOff(Rule):
     same enterprise runs, for a while."""
 
     id = "treatment_off"
+    kind = "electricity"
     devices = METERS
     version = 1
     params_model = TreatmentOffParams
@@ -108,6 +109,7 @@ class MeterFrozen(Rule):
     """B1 on a meter (rules.md §3.3): its power reading exactly constant for hours."""
 
     id = "meter_frozen"
+    kind = "electricity"
     devices = METERS
     version = 1
     params_model = MeterFrozenParams
@@ -163,6 +165,7 @@ class NightProduction(Rule):
     day, on average over several days; judged as each day ends."""
 
     id = "night_production"
+    kind = "electricity"
     devices = METERS
     version = 1
     params_model = NightProductionParams
@@ -247,6 +250,7 @@ class StartStopSync(Rule):
     after production starts, and must not stop before production stops."""
 
     id = "start_stop_sync"
+    kind = "electricity"
     devices = METERS
     version = 1
     params_model = StartStopSyncParams
@@ -407,6 +411,7 @@ class EmergencyConsumption(Rule):
     each hour of the warning ends; once per warning and meter."""
 
     id = "emergency_consumption"
+    kind = "electricity"
     devices = METERS
     version = 1
     params_model = EmergencyConsumptionParams

@@ -103,6 +103,7 @@ class Constant(_RunRule):
     """B1 恒值: real-time values frozen (within epsilon) while the source runs."""
 
     id = "constant"
+    kind = "falsification"
     version = 1
     params_model = ConstantParams
     severity = Severity.WARNING
@@ -119,6 +120,7 @@ class Zero(_RunRule):
     """B2 零值: zeros while the source runs (flow above zero)."""
 
     id = "zero"
+    kind = "falsification"
     version = 1
     params_model = RunParams
     severity = Severity.WARNING
@@ -138,6 +140,7 @@ class Negative(Rule):
     """B3 负值: a negative concentration."""
 
     id = "negative"
+    kind = "falsification"
     version = 1
     params_model = NegativeParams
     severity = Severity.WARNING
@@ -180,6 +183,7 @@ class Pinned(Rule):
     """B5 贴限: most valid hours just under the limit, with little variation."""
 
     id = "pinned"
+    kind = "falsification"
     reads = frozenset({HOURLY})
     version = 1
     params_model = PinnedParams
@@ -254,6 +258,7 @@ class Spike(Rule):
     next value back at the baseline."""
 
     id = "spike"
+    kind = "falsification"
     reads = frozenset({REALTIME})
     devices = POINTS
     version = 1
@@ -333,6 +338,7 @@ class NearDetectionLimit(Rule):
     source runs: an analyser that reads almost nothing."""
 
     id = "near_lod"
+    kind = "falsification"
     reads = frozenset({HOURLY})
     devices = POINTS
     version = 1
@@ -404,6 +410,7 @@ class Distribution(Rule):
     that stopped varying the way a real process does. Judged as each day ends."""
 
     id = "distribution"
+    kind = "falsification"
     reads = frozenset({HOURLY})
     devices = POINTS
     version = 1
@@ -483,6 +490,7 @@ class CopiedDay(Rule):
     constant values is the constant rule's."""
 
     id = "copied_day"
+    kind = "falsification"
     reads = frozenset({HOURLY})
     devices = POINTS
     version = 1

@@ -40,6 +40,7 @@ class FlagAbuse(Rule):
     """B10a 标记滥用: values marked M/C/D whose unmarked value exceeds the limit."""
 
     id = "flag_abuse"
+    kind = "falsification"
     version = 2
     params_model = FlagAbuseParams
     severity = Severity.ALARM
@@ -105,6 +106,7 @@ class MarkAfterWarning(Rule):
     marks that switch off the judgement just when it would bite."""
 
     id = "mark_after_warning"
+    kind = "falsification"
     reads = frozenset({REALTIME})
     version = 1
     params_model = MarkAfterWarningParams
@@ -172,6 +174,7 @@ class UndeclaredMaintenance(Rule):
     window the operation contractor declared (no work order behind them)."""
 
     id = "undeclared_maintenance"
+    kind = "falsification"
     reads = frozenset({REALTIME})
     devices = POINTS
     version = 1
@@ -224,6 +227,7 @@ class ParameterChange(Rule):
     maintenance window. The first value a device reports is its baseline."""
 
     id = "parameter_change"
+    kind = "falsification"
     reads = frozenset({DEVICE_INFO_COMMAND})
     version = 1
     params_model = ParameterChangeParams

@@ -31,6 +31,7 @@ class Offline(Rule):
     time of any device), so replay and accelerated simulation judge alike."""
 
     id = "offline"
+    kind = "transmission"
     version = 1
     params_model = OfflineParams
     severity = Severity.WARNING
