@@ -1,16 +1,40 @@
 """The registry as one JSON document (``envwatch registry export``): every
-device with what a logger needs to talk to the gateway, and every meter."""
+device with what a logger needs to talk to the gateway, and every meter.
+
+``registry_tables`` gives the registry in the import's own columns, and
+``write_export`` writes it as CSV (one kind), XLSX (a sheet per kind) or JSON
+(every kind, English field names), so an export imports back as it is.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import csv
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
+from openpyxl import Workbook
 from sqlalchemy import Engine, select
 
+from envwatch.registry.importing import SCHEMAS, SHEET_NAMES, ImportKind
 from envwatch.registry.limits import LimitInForce, limits_in_force
-from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PointFactor
+from envwatch.store.schema import (
+    Enterprise,
+    Meter,
+    MonitoringPoint,
+    Outlet,
+    PermitLimit,
+    PointFactor,
+)
+
+EXPORT_FORMATS: Final = ("json", "csv", "xlsx")
+MEDIA_TYPES: Final = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def strictest(
@@ -95,3 +119,124 @@ def export_registry(engine: Engine, now: datetime) -> dict[str, list[dict[str, A
             for meter in meters
         ],
     }
+
+
+Table = list[dict[str, Any]]
+"""Rows keyed by the import schema's field names (English)."""
+
+
+def registry_tables(
+    engine: Engine, kinds: Sequence[ImportKind] = tuple(ImportKind)
+) -> dict[ImportKind, Table]:
+    """The registry as the import reads it, kind by kind, in a stable order."""
+    out: dict[ImportKind, Table] = {}
+    with engine.connect() as connection:
+        credit = dict(connection.execute(select(Enterprise.id, Enterprise.credit_code)).all())
+        outlet_codes = dict(connection.execute(select(Outlet.id, Outlet.code)).all())
+        for kind in kinds:
+            if kind is ImportKind.ENTERPRISES:
+                out[kind] = [
+                    {"name": e.name, "credit_code": e.credit_code, "county_code": e.county_code,
+                     "industry_code": e.industry_code, "key_categories": e.key_categories,
+                     "longitude": e.longitude, "latitude": e.latitude,
+                     "positive_list": e.positive_list}
+                    for e in connection.execute(select(Enterprise).order_by(Enterprise.id))
+                ]  # fmt: skip
+            elif kind is ImportKind.OUTLETS:
+                out[kind] = [
+                    {"credit_code": credit[o.enterprise_id], "code": o.code, "name": o.name,
+                     "kind": o.kind, "height_m": o.height_m, "longitude": o.longitude,
+                     "latitude": o.latitude}
+                    for o in connection.execute(select(Outlet).order_by(Outlet.id))
+                ]  # fmt: skip
+            elif kind is ImportKind.POINTS:
+                factors: dict[str, list[str]] = {}
+                for mn, code in connection.execute(
+                    select(PointFactor.mn, PointFactor.pollutant).order_by(
+                        PointFactor.mn, PointFactor.pollutant
+                    )
+                ):
+                    factors.setdefault(mn, []).append(code)
+                out[kind] = [
+                    {"mn": p.mn, "pw": p.pw, "credit_code": credit.get(p.enterprise_id, ""),
+                     "outlet_code": outlet_codes.get(p.outlet_id, ""), "st": p.st,
+                     "protocol_version": p.protocol_version, "lenient": p.lenient,
+                     "factors": ",".join(factors.get(p.mn, []))}
+                    for p in connection.execute(
+                        select(MonitoringPoint).order_by(MonitoringPoint.mn)
+                    )
+                ]  # fmt: skip
+            elif kind is ImportKind.LIMITS:
+                out[kind] = [
+                    {"credit_code": credit[lim.enterprise_id],
+                     "outlet_code": outlet_codes.get(lim.outlet_id, ""),
+                     "pollutant": lim.pollutant, "limit_value": lim.limit_value,
+                     "unit": lim.unit, "reference_o2": lim.reference_o2, "basis": lim.basis,
+                     "annual_tonnes": lim.annual_tonnes,
+                     "valid_from": lim.valid_from.date().isoformat(),
+                     "valid_to": None if lim.valid_to is None else lim.valid_to.date().isoformat()}
+                    for lim in connection.execute(select(PermitLimit).order_by(PermitLimit.id))
+                ]  # fmt: skip
+            else:
+                out[kind] = [
+                    {"credit_code": credit[m.enterprise_id], "name": m.name, "kind": m.kind,
+                     "rated_kw": m.rated_kw, "mn": m.mn}
+                    for m in connection.execute(select(Meter).order_by(Meter.id))
+                ]  # fmt: skip
+    return out
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "" if value is None else value
+
+
+def write_export(
+    tables: Mapping[ImportKind, Table],
+    file_format: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """The file of ``tables``: CSV (exactly one kind, Chinese headers, UTF-8 with
+    BOM as Chinese Excel opens it), XLSX (a sheet per kind, named in Chinese)
+    or JSON (``{kind: [rows]}``, English field names)."""
+    total = sum(len(rows) for rows in tables.values())
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    if file_format == "json":
+        for rows in tables.values():
+            for _ in rows:
+                tick()
+        document = {kind.value: rows for kind, rows in tables.items()}
+        return json.dumps(document, ensure_ascii=False, indent=1).encode()
+    if file_format == "csv":
+        if len(tables) != 1:
+            raise ValueError("a CSV export holds exactly one kind")
+        ((kind, rows),) = tables.items()
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        fields = list(SCHEMAS[kind].model_fields)
+        writer.writerow([SCHEMAS[kind].model_fields[name].alias for name in fields])
+        for row in rows:
+            writer.writerow([_cell(row[name]) for name in fields])
+            tick()
+        return text.getvalue().encode("utf-8-sig")
+    if file_format == "xlsx":
+        workbook = Workbook(write_only=True)
+        for kind, rows in tables.items():
+            sheet = workbook.create_sheet(SHEET_NAMES[kind])
+            fields = list(SCHEMAS[kind].model_fields)
+            sheet.append([SCHEMAS[kind].model_fields[name].alias for name in fields])
+            for row in rows:
+                sheet.append([_cell(row[name]) for name in fields])
+                tick()
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+    raise ValueError(f"unknown export format {file_format}")
