@@ -1,0 +1,493 @@
+"""Every route of the web app against every principal, over real HTTP on
+SQLite and PostgreSQL: who gets what, in and out of their scope.
+
+The expected answers are a table in data (``MATRIX``), written from the
+issue's rules, not read off the code: city roles see everything, county
+officers their counties, enterprise users their enterprise, contractors the
+devices their contractor runs; out of scope answers 404 exactly like unknown;
+anonymous API calls 401, anonymous pages go to the login; writes need the
+session's CSRF token (403 without); alert actions follow the workflow table
+(a role the table does not allow: 409); a read token may GET the /api/v1 read
+endpoints within its scope, never write (403) and never open pages.
+
+``test_every_route_has_a_row_in_the_matrix`` fails, naming the route, when the
+app has a route the table does not cover, so a new endpoint cannot ship
+untested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import Engine, insert, select, update
+from starlette.routing import Mount
+
+from envwatch.auth.tokens import SCOPES, create_token
+from envwatch.demo.seed import DEMO_PASSWORD
+from envwatch.store.schema import AppUser, Contractor, Meter, MonitoringPoint
+from envwatch.web.app import create_app
+from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE
+from tests.electricity.test_http_batch import base_url
+from tests.web.test_pages_and_api import alerts
+
+__all__ = ["alerts", "base_url"]
+
+# What a principal may get, beyond a bare status code.
+TO_LOGIN: Final = "303 to /login"
+LOGIN_PAGE: Final = "the login page"
+SEEN: Final = "200 listing it"
+UNSEEN: Final = "200 not listing it"
+Cell = int | str
+
+# The principals, in the order of the table's columns.
+PRINCIPALS: Final = (
+    "anonymous",  # no cookie, no token
+    "admin",  # city_admin
+    "supervisor",  # city_supervisor
+    "enforcer",  # enforcement_officer
+    "viewer",  # viewer
+    "county",  # county_officer of the county of the "in" objects
+    "enterprise",  # enterprise_user of enterprise 1
+    "contractor",  # contractor whose contractor runs the "in" device
+    "token",  # machine bearer token, scope "read", enterprise 1
+)
+USERNAMES: Final = {
+    "admin": "admin",
+    "supervisor": "supervisor",
+    "enforcer": "enforcer",
+    "viewer": "viewer",
+    "county": "county-{county_in}",
+    "enterprise": "enterprise-1",
+    "contractor": "contractor-1",
+}
+_L, _P, _S, _U = TO_LOGIN, LOGIN_PAGE, SEEN, UNSEEN
+
+HOURS: Final = "pollutant=a21026&since=2026-11-29T00:00:00&until=2026-11-30T00:00:00"
+FRAME: Final = (
+    b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;"
+    b"Flag=5;CP=&&RtdInterval=30&&1C80\r\n"
+)
+UNKNOWN_ID: Final = "999999"
+
+
+def row(*cells: Cell) -> dict[str, Cell]:
+    """One line of the table: a cell per principal, in ``PRINCIPALS`` order."""
+    return dict(zip(PRINCIPALS, cells, strict=True))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request and what each principal must get for it.
+
+    ``path`` and the bodies take placeholders filled from the fixture objects
+    (``{alert_in}``, ``{mn_out}``, ...). ``lists`` names an item a 200 must
+    list (``SEEN``) or leave out (``UNSEEN``): ``("id", "{alert_in}")`` for a
+    JSON list's items, ``("html", text)`` for a page."""
+
+    method: str
+    path: str
+    expect: Mapping[str, Cell]
+    json: Any = None
+    form: Mapping[str, str] | None = None
+    content: bytes | None = None
+    content_type: str | None = None
+    csrf: bool = True  # send the session's CSRF token (header, and form field)
+    fresh: bool = False  # a new session of the principal's user: the request ends it
+    lists: tuple[str, str] | None = None
+    stream: bool = False
+
+
+def get(path: str, expect: Mapping[str, Cell], lists: tuple[str, str] | None = None) -> Case:
+    return Case("GET", path, expect, lists=lists)
+
+
+COMMENT: Final = {"action": "comment", "note": "authorisation matrix"}
+EXPLAIN: Final = {"action": "explain", "note": "authorisation matrix"}
+GOOD_LOGIN: Final = {"username": "viewer", "password": DEMO_PASSWORD}
+BAD_LOGIN: Final = {"username": "nobody-at-all", "password": "not-the-password"}
+
+# route ("METHOD /path" as the app declares it) -> scenario -> case.
+#                  anon  admin super enforc viewer county enterp contra token
+MATRIX: Final[dict[str, dict[str, Case]]] = {
+    # --- public: health, schema, assets -----------------------------------
+    "GET /healthz": {
+        "any": get("/healthz", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /openapi.json": {
+        "any": get("/openapi.json", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "MOUNT /static": {
+        "asset": get("/static/envwatch.css", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "missing": get("/static/nope.css", row(404, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    # --- sessions --------------------------------------------------------
+    "POST /api/v1/session": {
+        "bad password": Case(
+            "POST", "/api/v1/session", json=BAD_LOGIN,
+            expect=row(401, 401, 401, 401, 401, 401, 401, 401, 401),
+        ),
+        "good password": Case(
+            "POST", "/api/v1/session", json=GOOD_LOGIN,
+            expect=row(200, 200, 200, 200, 200, 200, 200, 200, 200),
+        ),
+    },
+    "DELETE /api/v1/session": {
+        "no csrf": Case(
+            "DELETE", "/api/v1/session", csrf=False,
+            expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403),
+        ),
+        "fresh session": Case(
+            "DELETE", "/api/v1/session", fresh=True,
+            expect=row(401, 200, 200, 200, 200, 200, 200, 200, 403),
+        ),
+    },
+    "GET /login": {
+        "any": get("/login", row(_P, _P, _P, _P, _P, _P, _P, _P, _P)),
+    },
+    "POST /login": {
+        "bad password": Case(
+            "POST", "/login", form=BAD_LOGIN,
+            expect=row(401, 401, 401, 401, 401, 401, 401, 401, 401),
+        ),
+        "good password": Case(
+            "POST", "/login", form=GOOD_LOGIN,
+            expect=row(303, 303, 303, 303, 303, 303, 303, 303, 303),
+        ),
+    },
+    "POST /logout": {
+        "no csrf": Case(
+            "POST", "/logout", form={}, csrf=False,
+            expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L),
+        ),
+        "fresh session": Case(
+            "POST", "/logout", form={}, fresh=True,
+            expect=row(_L, _L, _L, _L, _L, _L, _L, _L, _L),
+        ),
+    },
+    # --- alert API --------------------------------------------------------
+    "GET /api/v1/alerts": {
+        "in": get("/api/v1/alerts", row(401, _S, _S, _S, _S, _S, _S, _S, _S),
+                  lists=("id", "{alert_in}")),
+        "out": get("/api/v1/alerts", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{alert_out}")),
+        "bad paging": get("/api/v1/alerts?limit=0",
+                          row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "GET /api/v1/alerts/{alert_id}": {
+        "in": get("/api/v1/alerts/{alert_in}", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "out": get("/api/v1/alerts/{alert_out}", row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/alerts/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/alerts/{alert_id}/actions": {
+        "comment in": Case(
+            "POST", "/api/v1/alerts/{alert_in}/actions", json=COMMENT,
+            expect=row(401, 200, 200, 200, 409, 200, 409, 409, 403),
+        ),
+        "comment out": Case(
+            "POST", "/api/v1/alerts/{alert_out}/actions", json=COMMENT,
+            expect=row(401, 200, 200, 200, 409, 404, 404, 404, 403),
+        ),
+        "explain in": Case(
+            "POST", "/api/v1/alerts/{alert_in}/actions", json=EXPLAIN,
+            expect=row(401, 409, 409, 409, 409, 409, 200, 200, 403),
+        ),
+        "explain out": Case(
+            "POST", "/api/v1/alerts/{alert_out}/actions", json=EXPLAIN,
+            expect=row(401, 409, 409, 409, 409, 404, 404, 404, 403),
+        ),
+        "no csrf": Case(
+            "POST", "/api/v1/alerts/{alert_in}/actions", json=COMMENT, csrf=False,
+            expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403),
+        ),
+        "unknown": Case(
+            "POST", f"/api/v1/alerts/{UNKNOWN_ID}/actions", json=COMMENT,
+            expect=row(401, 404, 404, 404, 404, 404, 404, 404, 403),
+        ),
+    },
+    "GET /api/v1/alerts/stream": {
+        "any": Case("GET", "/api/v1/alerts/stream", stream=True,
+                    expect=row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    # --- read APIs --------------------------------------------------------
+    "GET /api/v1/findings": {
+        "in": get("/api/v1/findings", row(401, _S, _S, _S, _S, _S, _S, _S, _S),
+                  lists=("mn", "{mn_in}")),
+        "out": get("/api/v1/findings", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("mn", "{mn_out}")),
+        "out by filter": get("/api/v1/findings?mn={mn_out}",
+                             row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("mn", "{mn_out}")),
+    },
+    "GET /api/v1/points/{mn}/hours": {
+        "in": get("/api/v1/points/{mn_in}/hours?" + HOURS,
+                  row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "out": get("/api/v1/points/{mn_out}/hours?" + HOURS,
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/points/NO-SUCH-MN/hours?" + HOURS,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+        "bad window": get("/api/v1/points/{mn_in}/hours?pollutant=a21026&since=x",
+                          row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "GET /api/v1/coverage": {
+        "in": get("/api/v1/coverage", row(401, _S, _S, _S, _S, _S, 403, 403, 403),
+                  lists=("county", "{county_in}")),
+        "out": get("/api/v1/coverage", row(401, _S, _S, _S, _S, _U, 403, 403, 403),
+                   lists=("county", "{county_out}")),
+    },
+    "GET /api/v1/sla": {
+        "in": get("/api/v1/sla", row(401, _S, _S, _S, _S, _S, _S, _S, _S),
+                  lists=("county", "{county_in}")),
+        "out": get("/api/v1/sla", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("county", "{county_out}")),
+    },
+    "GET /api/v1/audit": {
+        "any": get("/api/v1/audit", row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    # --- machine endpoints ------------------------------------------------
+    "POST /api/v1/hj212/decode": {
+        "frame": Case(
+            "POST", "/api/v1/hj212/decode", content=FRAME, content_type="application/octet-stream",
+            expect=row(401, 200, 200, 200, 200, 200, 200, 200, 403),
+        ),
+    },
+    "POST /api/v1/electricity/readings": {
+        "reading": Case(
+            "POST", "/api/v1/electricity/readings", content_type="application/x-ndjson",
+            content=b'{"meter": {meter_in}, "time": "20261129100000", "power_kw": 1.0}',
+            expect=row(401, 401, 401, 401, 401, 401, 401, 401, 403) | {"meter_writer": 200},
+        ),
+    },
+    # --- pages ------------------------------------------------------------
+    "GET /": {
+        "in": get("/", row(_P, _S, _S, _S, _S, _S, _S, _S, _P),
+                  lists=("html", 'href="/alerts/{alert_in}"')),
+        "out": get("/", row(_P, _S, _S, _S, _S, _U, _U, _U, _P),
+                   lists=("html", 'href="/alerts/{alert_out}"')),
+    },
+    "GET /alerts": {
+        "in": get("/alerts", row(_L, _S, _S, _S, _S, _S, _S, _S, _L),
+                  lists=("html", 'href="/alerts/{alert_in}"')),
+        "out": get("/alerts", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'href="/alerts/{alert_out}"')),
+    },
+    "GET /alerts/{alert_id}": {
+        "in": get("/alerts/{alert_in}", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+        "out": get("/alerts/{alert_out}", row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/alerts/" + UNKNOWN_ID, row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    "POST /alerts/{alert_id}/act": {
+        "comment in": Case(
+            "POST", "/alerts/{alert_in}/act", form=COMMENT,
+            expect=row(_L, 303, 303, 303, 409, 303, 409, 409, _L),
+        ),
+        "comment out": Case(
+            "POST", "/alerts/{alert_out}/act", form=COMMENT,
+            expect=row(_L, 303, 303, 303, 409, 404, 404, 404, _L),
+        ),
+        "no csrf": Case(
+            "POST", "/alerts/{alert_in}/act", form=COMMENT, csrf=False,
+            expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L),
+        ),
+        "unknown": Case(
+            "POST", f"/alerts/{UNKNOWN_ID}/act", form=COMMENT,
+            expect=row(_L, 404, 404, 404, 404, 404, 404, 404, _L),
+        ),
+    },
+    "GET /enterprises/{enterprise_id}": {
+        "in": get("/enterprises/{enterprise_in}", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+        "out": get("/enterprises/{enterprise_out}",
+                   row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/enterprises/" + UNKNOWN_ID,
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+}  # fmt: skip
+
+
+def app_routes() -> list[str]:
+    """Every route of the app as ``METHOD /path`` (a mounted app as ``MOUNT /path``),
+    through the routers it includes."""
+    keys: list[str] = []
+    for route in iter_route_contexts(create_app().routes):
+        if isinstance(route.original_route, Mount):
+            keys.append(f"MOUNT {route.path}")
+        else:
+            keys += [f"{method} {route.path}" for method in sorted(route.methods or {"?"})
+                     if method != "HEAD"]  # fmt: skip
+    return keys
+
+
+def test_every_route_has_a_row_in_the_matrix() -> None:
+    routes = app_routes()
+    missing = [key for key in routes if key not in MATRIX]
+    assert not missing, f"routes without an authorisation matrix entry: {missing}"
+    stale = [key for key in MATRIX if key not in routes]
+    assert not stale, f"matrix entries for routes the app no longer has: {stale}"
+    for key, scenarios in MATRIX.items():
+        assert scenarios, key
+        for name, case in scenarios.items():
+            assert set(PRINCIPALS) <= set(case.expect), (key, name)
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    csrf: str | None = None
+    username: str | None = None
+
+
+@dataclass
+class World:
+    """The fixture objects (``values`` fill the placeholders) and the principals."""
+
+    values: dict[str, str]
+    principals: dict[str, Principal] = field(repr=False)
+
+
+def log_in(http: httpx.Client, name: str, username: str) -> Principal:
+    response = http.post("/api/v1/session", json={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, (username, response.text)
+    token = response.cookies[SESSION_COOKIE]
+    http.cookies.clear()
+    return Principal(name, {"cookie": f"{SESSION_COOKIE}={token}"}, response.json()["csrf"],
+                     username)  # fmt: skip
+
+
+def contractor_runs(engine: Engine, mn_in: str, mn_out: str) -> None:
+    """contractor-1's contractor runs the "in" device, not the "out" one."""
+    with engine.begin() as connection:
+        contractor = connection.execute(
+            select(AppUser.contractor_id).where(AppUser.username == "contractor-1")
+        ).scalar_one()
+        if contractor is None:
+            contractor = connection.execute(
+                insert(Contractor)
+                .values(name="矩阵测试运维有限公司", credit_code="91371500MATRIX0001")
+                .returning(Contractor.id)
+            ).scalar_one()
+            connection.execute(
+                update(AppUser)
+                .where(AppUser.username == "contractor-1")
+                .values(contractor_id=contractor)
+            )
+        connection.execute(
+            update(MonitoringPoint)
+            .where(MonitoringPoint.mn == mn_in)
+            .values(contractor_id=contractor)
+        )
+        connection.execute(
+            update(MonitoringPoint)
+            .where(MonitoringPoint.mn == mn_out, MonitoringPoint.contractor_id == contractor)
+            .values(contractor_id=None)
+        )
+
+
+@pytest.fixture
+def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
+    mine, theirs = alerts
+    contractor_runs(engine, mine["mn"], theirs["mn"])
+    with engine.connect() as connection:
+        meter = connection.execute(
+            select(Meter.id).where(Meter.enterprise_id == mine["enterprise"]).order_by(Meter.id)
+        ).scalars().first()  # fmt: skip
+    assert meter is not None
+    values = {
+        "alert_in": str(mine["id"]), "alert_out": str(theirs["id"]),
+        "mn_in": mine["mn"], "mn_out": theirs["mn"],
+        "enterprise_in": str(mine["enterprise"]), "enterprise_out": str(theirs["enterprise"]),
+        "county_in": mine["county"], "county_out": theirs["county"], "meter_in": str(meter),
+    }  # fmt: skip
+    principals = {"anonymous": Principal("anonymous")}
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        for name, username in USERNAMES.items():
+            principals[name] = log_in(http, name, username.format(**values))
+    if "read" in SCOPES:
+        _, token = create_token(engine, "matrix reader", ["read"], mine["enterprise"])
+        principals["token"] = Principal("token", {"authorization": f"Bearer {token}"})
+    _, writer = create_token(engine, "matrix meter writer", ["electricity:write"])
+    principals["meter_writer"] = Principal("meter_writer", {"authorization": f"Bearer {writer}"})
+    return World(values, principals)
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def send(http: httpx.Client, who: Principal, case: Case, values: Mapping[str, str]) -> Cell:
+    """Make the request as ``who`` and name what came back, in the table's terms."""
+    if case.fresh and who.username is not None:
+        who = log_in(http, who.name, who.username)
+    headers = dict(who.headers)
+    form = None if case.form is None else {k: fill(v, values) for k, v in case.form.items()}
+    if case.csrf and who.csrf is not None:
+        headers[CSRF_HEADER] = who.csrf
+        if form is not None:
+            form["csrf"] = who.csrf
+    if case.content_type is not None:
+        headers["content-type"] = case.content_type
+    content = None if case.content is None else fill(case.content.decode(), values).encode()
+    request = http.build_request(
+        case.method, fill(case.path, values), headers=headers, json=case.json, data=form,
+        content=content,
+    )  # fmt: skip
+    try:
+        response = http.send(request, stream=case.stream)
+        if case.stream:
+            response.close()
+    finally:
+        http.cookies.clear()
+    return observe(response, case, values)
+
+
+def observe(response: httpx.Response, case: Case, values: Mapping[str, str]) -> Cell:
+    status = response.status_code
+    if status == 303 and urlsplit(response.headers.get("location", "")).path == "/login":
+        return TO_LOGIN
+    if case.stream or status != 200:
+        return status
+    if "text/html" in response.headers.get("content-type", "") and (
+        'action="/login"' in response.text and 'type="password"' in response.text
+    ):
+        return LOGIN_PAGE
+    if case.lists is None:
+        return status
+    key, wanted = case.lists[0], fill(case.lists[1], values)
+    if key == "html":
+        seen = wanted in response.text
+    else:
+        seen = any(str(item.get(key)) == wanted for item in response.json()["items"])
+    return SEEN if seen else UNSEEN
+
+
+def test_every_route_answers_every_principal_as_the_table_says(
+    world: World, base_url: str, subtests: pytest.Subtests
+) -> None:
+    asked = 0
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        for route, scenarios in MATRIX.items():
+            with subtests.test(msg=route):
+                wrong: list[str] = []
+                for scenario, case in scenarios.items():
+                    for name, expected in case.expect.items():
+                        who = world.principals.get(name)
+                        if who is None:  # the read token, before its scope exists
+                            continue
+                        got = send(http, who, case, world.values)
+                        asked += 1
+                        if got != expected:
+                            wrong.append(f"{scenario} as {name}: expected {expected}, got {got}")
+                assert not wrong, f"{route}:\n  " + "\n  ".join(wrong)
+    # Every session survived the matrix (only fresh sessions were ended).
+    for name in USERNAMES:
+        still = replace(MATRIX["GET /api/v1/alerts/{alert_id}"]["in"], lists=None)
+        with httpx.Client(base_url=base_url, timeout=30) as http:
+            assert send(http, world.principals[name], still, world.values) == 200, name
+    assert asked >= 400
