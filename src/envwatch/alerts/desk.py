@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from envwatch.alerts.policy import OPEN_STATES, Deadlines, Policy, load_policy
+from envwatch.alerts.scope import scope, viewer_of
 from envwatch.alerts.workflow import Workflow, load_workflow
 from envwatch.audit.log import SYSTEM, Actor, record
 from envwatch.errors import PeerError
@@ -188,16 +189,13 @@ class AlertDesk:
             if user is None:
                 raise AlertError("unknown_user", f"no active user {username!r}",
                                  f"没有有效用户“{username}”")  # fmt: skip
-            alert = connection.execute(select(Alert).where(Alert.id == alert_id)).first()
-            if alert is None or not in_scope(user, alert):
+            if not in_scope(connection, user, alert_id):
                 # Out of scope reads as unknown: a user learns nothing of others' alerts.
                 raise AlertError("unknown_alert", f"no alert {alert_id}",
                                  f"没有编号为{alert_id}的预警")  # fmt: skip
-            if into is not None:
-                target = connection.execute(select(Alert).where(Alert.id == into)).first()
-                if target is None or target.id == alert_id or not in_scope(user, target):
-                    raise AlertError("unknown_alert", f"no alert {into} to merge into",
-                                     f"没有可合并到的预警{into}")  # fmt: skip
+            if into is not None and (into == alert_id or not in_scope(connection, user, into)):
+                raise AlertError("unknown_alert", f"no alert {into} to merge into",
+                                 f"没有可合并到的预警{into}")  # fmt: skip
             actor = Actor(user.username, user.role, peer)
             return self._change(connection, alert_id, action, actor, now=now, note=note,
                                 outcome=outcome, into=into, attachments=attachments)  # fmt: skip
@@ -292,21 +290,11 @@ def _earlier(current: datetime | None, new: datetime | None) -> datetime | None:
     return min(as_utc(current), new)
 
 
-def in_scope(user: Any, alert: Any) -> bool:
-    """Whether ``user`` may see and act on ``alert``: city roles everywhere,
-    county officers in their counties, enterprise users and contractors on
-    their enterprise's alerts."""
-    if user.role in {"city_admin", "city_supervisor", "enforcement_officer", "viewer"}:
-        return True
-    if user.role == "county_officer":
-        return alert.county_code in counties_of(user)
-    if user.role in {"enterprise_user", "contractor"}:
-        return user.enterprise_id is not None and alert.enterprise_id == user.enterprise_id
-    return False
-
-
-def counties_of(user: Any) -> set[str]:
-    return {code.strip() for code in (user.county_codes or "").split(",") if code.strip()}
+def in_scope(connection: Connection, user: Any, alert_id: int) -> bool:
+    """Whether the ``app_user`` row ``user`` may see and act on the alert: the
+    same rule as every query (``alerts/scope.py``)."""
+    visible = select(Alert.id).where(Alert.id == alert_id, scope(viewer_of(user)))
+    return connection.execute(visible).first() is not None
 
 
 def owner_of(connection: Connection, mn: str) -> Owner:

@@ -1,52 +1,26 @@
-"""Alerts as a user may see them: the scope filter in SQL (city roles see
-everything, county officers their counties, enterprise users and
-contractors their enterprise), lists with counts and paging, one alert with
+"""Alerts as a user may see them: through the one scope rule
+(``alerts/scope.py``, re-exported here: city roles see everything, county
+officers their counties, enterprise users their enterprise, contractors the
+devices their contractor runs), lists with counts and paging, one alert with
 its history, and the open alerts per county for the map."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, func, select, true
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import Connection, func, select
 
 from envwatch.alerts.desk import deadlines_of
 from envwatch.alerts.policy import OPEN_STATES
+from envwatch.alerts.scope import CITY_ROLES, Viewer, scope, scope_by, sees_device
 from envwatch.store.schema import Alert, AlertEvent, Enterprise
 from envwatch.times import utc_as_cst_text
 
-CITY_ROLES = frozenset({"city_admin", "city_supervisor", "enforcement_officer", "viewer"})
-
-
-class Viewer(Protocol):
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def enterprise_id(self) -> int | None: ...
-
-    @property
-    def counties(self) -> set[str]: ...
-
-
-def scope_by(
-    user: Viewer, county: QueryableAttribute[Any], enterprise: QueryableAttribute[Any]
-) -> ColumnElement[bool]:
-    """What ``user`` may see, on rows whose county and enterprise are these columns."""
-    if user.role in CITY_ROLES:
-        return true()
-    if user.role == "county_officer":
-        return county.in_(sorted(user.counties)) if user.counties else false()
-    if user.role in {"enterprise_user", "contractor"} and user.enterprise_id is not None:
-        return enterprise == user.enterprise_id
-    return false()
-
-
-def scope(user: Viewer) -> ColumnElement[bool]:
-    """The alerts ``user`` may see."""
-    return scope_by(user, Alert.county_code, Alert.enterprise_id)
+# The scope rule is re-exported: queries and their callers import it from here.
+__all__ = ["CITY_ROLES", "Page", "Viewer", "alert_view", "open_alerts_by_county", "scope",
+           "scope_by", "sees_device", "visible_alert", "visible_alerts"]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ class SessionUser:
     county_codes: str
     enterprise_id: int | None
     csrf: str
+    contractor_id: int | None = None
+    """The operation contractor of a contractor user: its devices are the user's scope."""
 
     @property
     def counties(self) -> set[str]:
@@ -96,7 +98,7 @@ def session_user(
     if row is None or expires is None or expires <= now:
         return None
     return SessionUser(row.id, row.username, row.display_name, row.role, row.county_codes,
-                       row.enterprise_id, row.csrf)  # fmt: skip
+                       row.enterprise_id, row.csrf, row.contractor_id)  # fmt: skip
 
 
 def logout(connection: Connection, token: str) -> None:

@@ -21,8 +21,13 @@ from envwatch.store.schema import ApiToken
 
 TOKEN_PREFIX: Final = "ew_"
 SCOPES: Final = MappingProxyType(
-    {"electricity:write": ("upload electricity meter readings", "上传用电监控数据")}
-)
+    {
+        "electricity:write": ("upload electricity meter readings", "上传用电监控数据"),
+        "read": ("read every GET of /api/v1 (never a page, never a change)",
+                 "读取 /api/v1 的全部查询接口（不含页面与任何修改）"),
+    }
+)  # fmt: skip
+READ_SCOPE: Final = "read"
 
 
 class UnknownScopeError(ValueError):
@@ -38,6 +43,37 @@ class Client:
     name: str
     scopes: frozenset[str]
     enterprise_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenReader:
+    """A read token as a Viewer of the scope rule: bound to an enterprise it
+    sees that enterprise as its enterprise user would; unbound it is a
+    city-wide read-only viewer. It is never a person, so it changes nothing."""
+
+    token_id: int
+    name: str
+    enterprise_id: int | None
+    contractor_id: None = None
+
+    @property
+    def role(self) -> str:
+        return "viewer" if self.enterprise_id is None else "enterprise_user"
+
+    @property
+    def counties(self) -> set[str]:
+        return set()
+
+    @property
+    def username(self) -> str:
+        return f"token:{self.token_id}:{self.name}"
+
+
+def reader_of(client: Client) -> TokenReader | None:
+    """The read principal of ``client``, or None when its token lacks the read scope."""
+    if READ_SCOPE not in client.scopes:
+        return None
+    return TokenReader(client.token_id, client.name, client.enterprise_id)
 
 
 def token_hash(token: str) -> str:

@@ -1,6 +1,7 @@
 """People using envwatch and their roles (issue 6 adds passwords and
 sessions): a county officer covers one or more counties, an enterprise user
-and a contractor one enterprise."""
+one enterprise, a contractor user the devices its operation contractor runs
+(``auth/contractors.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, insert, select
 from envwatch.alerts.workflow import ROLES_ZH
 from envwatch.audit.log import Actor, record
 from envwatch.errors import PeerError
-from envwatch.store.schema import AppUser, County, Enterprise
+from envwatch.store.schema import AppUser, Contractor, County, Enterprise
 
 ROLES = tuple(role for role in ROLES_ZH if role != "system")
 
@@ -29,6 +30,7 @@ class NewUser:
     counties: Sequence[str] = ()
     enterprise_id: int | None = None
     email: str | None = None
+    contractor_id: int | None = None
 
 
 def add_user(connection: Connection, user: NewUser, actor: Actor) -> int:
@@ -48,7 +50,16 @@ def add_user(connection: Connection, user: NewUser, actor: Actor) -> int:
         if unknown:
             raise UserError("unknown_county", f"unknown county {unknown[0]!r}",
                             f"未知区县“{unknown[0]}”")  # fmt: skip
-    needs_enterprise = user.role in {"enterprise_user", "contractor"}
+    if user.role == "contractor":
+        registered = select(Contractor.id).where(Contractor.id == user.contractor_id)
+        if user.contractor_id is None or connection.execute(registered).first() is None:
+            raise UserError("contractor_required",
+                            "a contractor user needs a known operation contractor (--contractor)",
+                            "运维单位用户须指定已登记的运维单位")  # fmt: skip
+    elif user.contractor_id is not None:
+        raise UserError("contractor_for_contractors", "only contractor users have a contractor",
+                        "只有运维单位用户才能指定运维单位")  # fmt: skip
+    needs_enterprise = user.role == "enterprise_user"
     known_enterprise = (
         user.enterprise_id is not None
         and connection.execute(
@@ -59,6 +70,9 @@ def add_user(connection: Connection, user: NewUser, actor: Actor) -> int:
     if needs_enterprise and not known_enterprise:
         raise UserError("enterprise_required", "an enterprise user needs a known enterprise",
                         "企业用户须指定已登记的企业")  # fmt: skip
+    if user.enterprise_id is not None and not known_enterprise:
+        raise UserError("unknown_enterprise", f"no enterprise {user.enterprise_id}",
+                        f"没有编号为{user.enterprise_id}的企业")  # fmt: skip
     if connection.execute(select(AppUser.id).where(AppUser.username == user.username)).first():
         raise UserError("duplicate_username", f"user {user.username!r} exists",
                         f"用户“{user.username}”已存在")  # fmt: skip
@@ -68,6 +82,7 @@ def add_user(connection: Connection, user: NewUser, actor: Actor) -> int:
         "role": user.role,
         "county_codes": ",".join(user.counties),
         "enterprise_id": user.enterprise_id,
+        "contractor_id": user.contractor_id,
         "email": user.email,
         "active": True,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from envwatch.cli.alerts import alerts_app, audit_app, cases_app, notify_app, users_app
+from envwatch.cli.contractors import contractors_app
 from envwatch.cli.data import data_app
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.electricity import electricity_app
@@ -37,6 +38,7 @@ app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(emergency_app, name="emergency")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(users_app, name="users")
+app.add_typer(contractors_app, name="contractors")
 app.add_typer(notify_app, name="notify")
 app.add_typer(cases_app, name="cases")
 app.add_typer(audit_app, name="audit")

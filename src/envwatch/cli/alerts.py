@@ -165,6 +165,10 @@ def add_user_command(
     county: Annotated[list[str] | None, typer.Option("--county", help="A county covered.")] = None,
     enterprise: Annotated[int | None, typer.Option("--enterprise")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
+    contractor: Annotated[
+        int | None,
+        typer.Option("--contractor", help="A contractor user's operation contractor (its id)."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Add a user; prints {"id"}."""
@@ -173,7 +177,7 @@ def add_user_command(
         with engine.begin() as connection:
             user_id = add_user(
                 connection,
-                NewUser(username, name, role, tuple(county or ()), enterprise, email),
+                NewUser(username, name, role, tuple(county or ()), enterprise, email, contractor),
                 Actor(getpass.getuser(), "city_admin", peer()),
             )
     except PeerError as error:
@@ -216,7 +220,8 @@ def list_users_command(db: DbOption = None) -> None:
             typer.echo(json.dumps({"id": row.id, "username": row.username, "role": row.role,
                                    "name": row.display_name,
                                    "counties": [c for c in row.county_codes.split(",") if c],
-                                   "enterprise": row.enterprise_id, "email": row.email,
+                                   "enterprise": row.enterprise_id,
+                                   "contractor": row.contractor_id, "email": row.email,
                                    "active": row.active}, ensure_ascii=False))  # fmt: skip
 
 

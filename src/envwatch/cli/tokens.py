@@ -1,4 +1,5 @@
-"""``envwatch token``: bearer tokens of machine clients (meter collectors, vendors)."""
+"""``envwatch token``: bearer tokens of machine clients (meter collectors, vendors,
+read-only dashboards with ``--scope read``)."""
 
 from __future__ import annotations
 

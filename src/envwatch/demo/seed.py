@@ -19,6 +19,7 @@ from envwatch.demo.city import City, load_city
 from envwatch.glossary import factor
 from envwatch.store.schema import (
     AppUser,
+    Contractor,
     County,
     Enterprise,
     Meter,
@@ -38,6 +39,16 @@ UNMETERED_SHARE = 0.06
 # say air pollution source, as collectors in the field often do.
 METER_ST = "31"
 
+
+# The demo operation contractors (运维单位): enterprise ids by remainder of
+# ``DEMO_CONTRACTOR_EVERY`` (1: the first, 2: the second; the rest run their
+# own devices), so each runs the analysers of enterprises in every county and
+# the first runs enterprise 1's, as ``contractor-1`` shows.
+DEMO_CONTRACTORS = (
+    (1, "聊城示例环境监测运维有限公司", "913715009000000001"),
+    (2, "聊城示例环保设施运营有限公司", "913715009000000002"),
+)
+DEMO_CONTRACTOR_EVERY = 3
 
 # The demo users' password: printed by ``envwatch demo``; never for real accounts.
 DEMO_PASSWORD = "envwatch-demo"
@@ -78,7 +89,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
         name: []
         for name in (
             "county", "enterprise", "outlet", "monitoring_point",
-            "point_factor", "permit_limit", "meter", "app_user",
+            "point_factor", "permit_limit", "meter", "contractor", "app_user",
         )
     }  # fmt: skip
     for county in city.counties:
@@ -220,31 +231,50 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                         "outlet_id": None,
                     }
                 )
+    rows["contractor"] = demo_contractors(rows)
     rows["app_user"] = demo_users(city)
     return rows
 
 
+def demo_contractors(rows: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The demo contractors; sets ``contractor_id`` on the analyser points
+    (never the meters: a contractor runs monitoring equipment) they run.
+    Drawn from the enterprise ids, not the random draws, so adding them left
+    every other demo row as it was."""
+    meters = {meter["mn"] for meter in rows["meter"]}
+    for point in rows["monitoring_point"]:
+        share = point["enterprise_id"] % DEMO_CONTRACTOR_EVERY
+        runs = point["mn"] not in meters and share in {c[0] for c in DEMO_CONTRACTORS}
+        point["contractor_id"] = share if runs else None
+    return [{"id": cid, "name": name, "credit_code": code} for cid, name, code in DEMO_CONTRACTORS]
+
+
 def demo_users(city: City) -> list[dict[str, Any]]:
     """One demo user per role (a county officer per county; the enterprise user
-    and the contractor of enterprise 1): the logins the README prints."""
-    users = [
-        ("admin", "演示市局管理员", "city_admin", "", None),
-        ("supervisor", "演示市局监管人员", "city_supervisor", "", None),
-        ("enforcer", "演示执法人员", "enforcement_officer", "", None),
-        ("viewer", "演示只读用户", "viewer", "", None),
-        ("enterprise-1", "演示企业用户", "enterprise_user", "", 1),
-        ("contractor-1", "演示运维单位", "contractor", "", 1),
+    of enterprise 1; a user of each demo contractor, ``contractor-1`` running
+    enterprise 1's devices among others): the logins the README prints."""
+    users: list[tuple[str, str, str, str, int | None, int | None]] = [
+        ("admin", "演示市局管理员", "city_admin", "", None, None),
+        ("supervisor", "演示市局监管人员", "city_supervisor", "", None, None),
+        ("enforcer", "演示执法人员", "enforcement_officer", "", None, None),
+        ("viewer", "演示只读用户", "viewer", "", None, None),
+        ("enterprise-1", "演示企业用户", "enterprise_user", "", 1, None),
+        # Its enterprise stays for the maintenance declarations (registry/
+        # maintenance.py), which still ask for one; its scope is the contractor's.
+        ("contractor-1", "演示运维单位", "contractor", "", 1, 1),
+        ("contractor-2", "演示运维单位二", "contractor", "", None, 2),
     ]
     users += [
-        (f"county-{county.code}", f"{county.name_zh}监管人员", "county_officer", county.code, None)
+        (f"county-{county.code}", f"{county.name_zh}监管人员", "county_officer", county.code,
+         None, None)
         for county in city.counties
-    ]
+    ]  # fmt: skip
     password_hash = demo_password_hash()
     return [
         {"username": username, "display_name": name, "role": role, "county_codes": counties,
-         "enterprise_id": enterprise, "email": None, "active": True,
-         "password_hash": password_hash, "failed_logins": 0}
-        for username, name, role, counties, enterprise in users
+         "enterprise_id": enterprise, "contractor_id": contractor, "email": None,
+         "active": True, "password_hash": password_hash, "failed_logins": 0}
+        for username, name, role, counties, enterprise, contractor in users
     ]  # fmt: skip
 
 
@@ -254,7 +284,8 @@ def demo_password_hash() -> str:
     return hash_password(DEMO_PASSWORD)
 
 
-_TABLES = (County, Enterprise, Outlet, MonitoringPoint, PointFactor, PermitLimit, Meter, AppUser)
+_TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor, PermitLimit,
+           Meter, AppUser)  # fmt: skip
 
 
 def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:

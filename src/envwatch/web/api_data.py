@@ -12,8 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import func, select
 
-from envwatch.alerts.desk import owner_of
-from envwatch.alerts.queries import CITY_ROLES, scope, scope_by
+from envwatch.alerts.queries import CITY_ROLES, Viewer, scope, scope_by, sees_device
 from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import now_cst
@@ -32,14 +31,9 @@ router = APIRouter()
 MAX_HOURS_WINDOW = timedelta(days=31)
 
 
-def _sees_device(request: Request, user: SessionUser, mn: str) -> bool:
-    if user.role in CITY_ROLES:
-        return True
+def _sees_device(request: Request, user: Viewer, mn: str) -> bool:
     with request.app.state.database().connect() as connection:
-        owner = owner_of(connection, mn)
-    if user.role == "county_officer":
-        return owner.county_code in user.counties
-    return owner.enterprise_id is not None and owner.enterprise_id == user.enterprise_id
+        return sees_device(connection, user, mn)
 
 
 @router.get("/api/v1/findings")
@@ -55,7 +49,7 @@ async def list_findings(
     """The findings of the devices the user may see, newest first."""
 
     def read() -> dict[str, Any]:
-        conditions = [scope_by(user, Enterprise.county_code, Enterprise.id)]
+        conditions = [scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn)]
         if rule is not None:
             conditions.append(FindingRecord.rule == rule)
         if mn is not None:

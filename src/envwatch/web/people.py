@@ -1,5 +1,6 @@
 """Who is asking: the login session behind a request (cookie), for pages and
-for the API; CSRF checks on every change."""
+for the API; a read token (``Authorization: Bearer``) for the API's GETs
+only; CSRF checks on every change."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import asyncio
 from fastapi import Request
 
 from envwatch.auth.sessions import SessionUser, check_csrf, session_user
+from envwatch.auth.tokens import TokenReader, authenticate, reader_of
 from envwatch.web.errors import ApiError
 
 SESSION_COOKIE = "envwatch_session"
 CSRF_HEADER = "X-CSRF-Token"
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+Principal = SessionUser | TokenReader
+"""Whoever an API read is for: a person, or a read token (both Viewers)."""
 
 
 def peer_of(request: Request) -> str:
@@ -34,9 +40,56 @@ def csrf_ok(user: SessionUser, sent: str | None) -> bool:
     return check_csrf(user, sent)
 
 
-async def api_user(request: Request) -> SessionUser:
-    """The logged-in user of an API request (401 without a live session)."""
-    user = await current_user(request)
-    if user is None:
-        raise ApiError(401, "unauthenticated", "log in first (POST /api/v1/session)", "请先登录")
-    return user
+def _bearer(request: Request) -> str | None:
+    """The bearer token of the request, if it sends one ("" for a malformed one)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthenticated() -> ApiError:
+    error = ApiError(401, "unauthenticated", "log in first (POST /api/v1/session) or send a "
+                     "valid read token (Authorization: Bearer ew_...)",
+                     "请先登录，或提供有效的只读访问令牌")  # fmt: skip
+    error.headers["WWW-Authenticate"] = "Bearer"
+    return error
+
+
+async def api_user(request: Request) -> Principal:
+    """Who an API request is for: the logged-in person, or, for a GET, the
+    reader of a bearer token with the ``read`` scope. A token never changes
+    anything (403 ``token_read_only``: changes need a person, and CSRF)."""
+    bearer = _bearer(request)
+    if bearer is None:
+        user = await current_user(request)
+        if user is None:
+            raise _unauthenticated()
+        return user
+    client = (
+        await asyncio.to_thread(authenticate, request.app.state.database(), bearer)
+        if bearer
+        else None
+    )
+    if client is None:
+        raise _unauthenticated()
+    if request.method not in READ_METHODS:
+        raise ApiError(403, "token_read_only", "a token may only read: changes need a person "
+                       "logged in (session and X-CSRF-Token)",
+                       "访问令牌只能读取；修改须由登录人员操作（会话及CSRF令牌）")  # fmt: skip
+    reader = reader_of(client)
+    if reader is None:
+        raise ApiError(403, "insufficient_scope", "this token lacks the read scope",
+                       "该访问令牌没有读取权限（read）")  # fmt: skip
+    return reader
+
+
+async def api_person(request: Request) -> SessionUser:
+    """The logged-in person behind an API change (a token gets 403 ``token_read_only``)."""
+    principal = await api_user(request)
+    if not isinstance(principal, SessionUser):
+        # A GET reaching a person-only resource with a token.
+        raise ApiError(403, "person_required", "this needs a person logged in, not a token",
+                       "此操作须由登录人员进行，访问令牌不可用")  # fmt: skip
+    return principal
