@@ -328,6 +328,10 @@ def test_raw_frames_as_evidence(city: City) -> None:
     assert oldest["total"] == 1 and oldest["items"][0]["seq"] == 1
     refused = get(enforcer, f"/api/v1/points/{MN}/frames", verdict="rejected")[1]
     assert refused["total"] == 1
+    # The frames a finding cites, by id, wherever they are in time.
+    cited = [hour_zero["id"], oldest["items"][0]["id"]]
+    response = enforcer.get(f"/api/v1/points/{MN}/frames", params={"frame": cited})
+    assert sorted(item["id"] for item in response.json()["items"]) == sorted(cited)
     enforcer.close()
 
 

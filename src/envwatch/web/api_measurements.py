@@ -390,6 +390,70 @@ def _computed_days(
     return days
 
 
+def read_measurements(
+    connection: Connection,
+    user: SessionUser,
+    mn: str,
+    *,
+    cn: str,
+    pollutant: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> dict[str, Any]:
+    """What ``GET /api/v1/points/{mn}/measurements`` answers (the point page shows the same)."""
+    bounds = WINDOWS[cn]
+    ruleset = rules()
+    point = visible_point(connection, user, mn)
+    if point is None:
+        raise unknown_point(mn)
+    newest = None
+    if since is None and until is None:
+        kinds = (DAY, HOUR, MINUTE) if cn == DAY else (cn,)
+        newest = connection.execute(
+            select(func.max(Measurement.data_time))
+            .where(Measurement.mn == mn, Measurement.cn.in_(kinds))
+        ).scalar()  # fmt: skip
+    start, end = window(since, until, bounds, newest)
+    if cn == DAY:
+        # Whole days: a day's value is about the day, wherever the window cuts it.
+        start, end = (
+            _day_of(start),
+            _day_of(end - timedelta(microseconds=1)) + timedelta(days=1),
+        )
+    limits = limits_in_force(connection, now_cst()).get(point.outlet_id or -1, {})
+    units = dict(
+        connection.execute(
+            select(PointFactor.pollutant, PointFactor.unit).where(PointFactor.mn == mn)
+        ).all()
+    )
+    codes = None if pollutant is None else (pollutant, O2_CODE)
+    query = select(Measurement).where(
+        Measurement.mn == mn, Measurement.cn == cn,
+        Measurement.data_time >= start, Measurement.data_time < end,
+    )  # fmt: skip
+    if codes is not None:
+        query = query.where(Measurement.pollutant.in_(codes))
+    rows = connection.execute(query.order_by(Measurement.data_time, Measurement.pollutant)).all()
+    items = _stored_items(rows, pollutant, limits, ruleset)
+    if cn == DAY:
+        # A daily upload lacking the factor asked for leaves that day to be computed.
+        uploaded = {_day_of(row.data_time) for row in rows
+                    if pollutant is None or row.pollutant == pollutant}  # fmt: skip
+        computed = _computed_days(
+            connection, point, start, end, wanted=pollutant, limits=limits,
+            ruleset=ruleset, skip=uploaded,
+        )  # fmt: skip
+        items += [{"data_time": cst_text(day), "source": "computed", "values": values}
+                  for day, values in computed.items()]  # fmt: skip
+        items.sort(key=lambda item: str(item["data_time"]))
+    present = sorted({code for item in items for code in item["values"]})
+    return {
+        "mn": mn, "cn": cn, "since": cst_text(start), "until": cst_text(end),
+        "pollutants": [_factor_json(c, units.get(c, ""), limits.get(c, ())) for c in present],
+        "items": items, "total": len(items),
+    }  # fmt: skip
+
+
 @router.get("/api/v1/points/{mn}/measurements")
 async def point_measurements(
     request: Request,
@@ -409,60 +473,11 @@ async def point_measurements(
     no 2031 upload for is computed from its hours (HJ 75 valid day:
     ``source`` "computed"). Without since and until: the default span ending
     at the point's newest data of that kind."""
-    bounds = WINDOWS[cn]
 
     def read() -> dict[str, Any]:
-        ruleset = rules()
         with request.app.state.database().connect() as connection:
-            point = visible_point(connection, user, mn)
-            if point is None:
-                raise unknown_point(mn)
-            newest = None
-            if since is None and until is None:
-                kinds = (DAY, HOUR, MINUTE) if cn == DAY else (cn,)
-                newest = connection.execute(
-                    select(func.max(Measurement.data_time))
-                    .where(Measurement.mn == mn, Measurement.cn.in_(kinds))
-                ).scalar()  # fmt: skip
-            start, end = window(since, until, bounds, newest)
-            if cn == DAY:
-                # Whole days: a day's value is about the day, wherever the window cuts it.
-                start, end = (
-                    _day_of(start),
-                    _day_of(end - timedelta(microseconds=1)) + timedelta(days=1),
-                )
-            limits = limits_in_force(connection, now_cst()).get(point.outlet_id or -1, {})
-            units = dict(
-                connection.execute(
-                    select(PointFactor.pollutant, PointFactor.unit).where(PointFactor.mn == mn)
-                ).all()
-            )
-            codes = None if pollutant is None else (pollutant, O2_CODE)
-            query = select(Measurement).where(
-                Measurement.mn == mn, Measurement.cn == cn,
-                Measurement.data_time >= start, Measurement.data_time < end,
-            )  # fmt: skip
-            if codes is not None:
-                query = query.where(Measurement.pollutant.in_(codes))
-            rows = connection.execute(
-                query.order_by(Measurement.data_time, Measurement.pollutant)
-            ).all()
-            items = _stored_items(rows, pollutant, limits, ruleset)
-            if cn == DAY:
-                uploaded = {_day_of(row.data_time) for row in rows}
-                computed = _computed_days(
-                    connection, point, start, end, wanted=pollutant, limits=limits,
-                    ruleset=ruleset, skip=uploaded,
-                )  # fmt: skip
-                items += [{"data_time": cst_text(day), "source": "computed", "values": values}
-                          for day, values in computed.items()]  # fmt: skip
-                items.sort(key=lambda item: str(item["data_time"]))
-        present = sorted({code for item in items for code in item["values"]})
-        return {
-            "mn": mn, "cn": cn, "since": cst_text(start), "until": cst_text(end),
-            "pollutants": [_factor_json(c, units.get(c, ""), limits.get(c, ())) for c in present],
-            "items": items, "total": len(items),
-        }  # fmt: skip
+            return read_measurements(connection, user, mn, cn=cn, pollutant=pollutant,
+                                     since=since, until=until)  # fmt: skip
 
     return await asyncio.to_thread(read)
 
@@ -507,12 +522,14 @@ async def point_frames(
     verdict: Literal["accepted", "rejected"] | None = None,
     cn: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
     order: Literal["asc", "desc"] = "desc",
+    frame: Annotated[list[int] | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """The raw frames archived on the point's chain, received in [since, until)
     (at most 31 days; China Standard Time when naive), accepted and rejected:
-    the evidence itself, with its place in the hash chain."""
+    the evidence itself, with its place in the hash chain. ``frame`` (repeated)
+    asks for the frames a finding cites, by id, whenever they came."""
 
     def read() -> dict[str, Any]:
         with request.app.state.database().connect() as connection:
@@ -529,8 +546,11 @@ async def point_frames(
             newest_cst = None if newest is None else as_data_time(as_utc(newest))
             start, end = window(since, until, FRAMES_WINDOW, newest_cst)
             first, last = _as_utc_moment(start), _as_utc_moment(end)
-            conditions = [ArchivedFrame.chain == mn, ArchivedFrame.received_at >= first,
-                          ArchivedFrame.received_at < last]  # fmt: skip
+            conditions = [ArchivedFrame.chain == mn]
+            if frame:
+                conditions.append(ArchivedFrame.id.in_(frame))
+            else:
+                conditions += [ArchivedFrame.received_at >= first, ArchivedFrame.received_at < last]
             if verdict is not None:
                 conditions.append(ArchivedFrame.verdict == verdict)
             if cn is not None:
@@ -555,7 +575,8 @@ async def point_frames(
                 "raw_base64": base64.b64encode(row.raw).decode("ascii"),
                 "bytes": len(row.raw), "hash": row.hash, "prev_hash": row.prev_hash,
             })  # fmt: skip
-        return {"mn": mn, "since": cst_text(start), "until": cst_text(end), "items": items,
+        return {"mn": mn, "since": None if frame else cst_text(start),
+                "until": None if frame else cst_text(end), "items": items,
                 "total": int(total), "limit": limit, "offset": offset}  # fmt: skip
 
     return await asyncio.to_thread(read)
