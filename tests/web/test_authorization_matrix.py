@@ -25,14 +25,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from starlette.routing import Mount
 
+from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.tokens import SCOPES, create_token
 from envwatch.demo.seed import DEMO_PASSWORD
-from envwatch.store.schema import AppUser, Contractor, Meter, MonitoringPoint
+from envwatch.store.schema import Alert, AppUser, Contractor, Enterprise, Meter, MonitoringPoint
 from envwatch.web.app import create_app
 from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE
+from tests.alerts.test_desk import DATA_T0, NOW, store_finding
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import alerts
 
@@ -176,12 +178,20 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                   lists=("id", "{alert_in}")),
         "out": get("/api/v1/alerts", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
                    lists=("id", "{alert_out}")),
+        "ent only": get("/api/v1/alerts", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                        lists=("id", "{alert_ent_only}")),
+        "elsewhere": get("/api/v1/alerts", row(401, _S, _S, _S, _S, _U, _U, _S, _U),
+                         lists=("id", "{alert_elsewhere}")),
         "bad paging": get("/api/v1/alerts?limit=0",
                           row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
     },
     "GET /api/v1/alerts/{alert_id}": {
         "in": get("/api/v1/alerts/{alert_in}", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
         "out": get("/api/v1/alerts/{alert_out}", row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "ent only": get("/api/v1/alerts/{alert_ent_only}",
+                        row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "elsewhere": get("/api/v1/alerts/{alert_elsewhere}",
+                         row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
         "unknown": get("/api/v1/alerts/" + UNKNOWN_ID,
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
     },
@@ -197,6 +207,14 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "explain in": Case(
             "POST", "/api/v1/alerts/{alert_in}/actions", json=EXPLAIN,
             expect=row(401, 409, 409, 409, 409, 409, 200, 200, 403),
+        ),
+        "explain elsewhere": Case(
+            "POST", "/api/v1/alerts/{alert_elsewhere}/actions", json=EXPLAIN,
+            expect=row(401, 409, 409, 409, 409, 404, 404, 200, 403),
+        ),
+        "explain ent only": Case(
+            "POST", "/api/v1/alerts/{alert_ent_only}/actions", json=EXPLAIN,
+            expect=row(401, 409, 409, 409, 409, 409, 200, 404, 403),
         ),
         "explain out": Case(
             "POST", "/api/v1/alerts/{alert_out}/actions", json=EXPLAIN,
@@ -221,6 +239,10 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                   lists=("mn", "{mn_in}")),
         "out": get("/api/v1/findings", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
                    lists=("mn", "{mn_out}")),
+        "ent only": get("/api/v1/findings", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                        lists=("mn", "{mn_ent_only}")),
+        "elsewhere": get("/api/v1/findings", row(401, _S, _S, _S, _S, _U, _U, _S, _U),
+                         lists=("mn", "{mn_elsewhere}")),
         "out by filter": get("/api/v1/findings?mn={mn_out}",
                              row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("mn", "{mn_out}")),
     },
@@ -231,8 +253,13 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                    row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
         "unknown": get("/api/v1/points/NO-SUCH-MN/hours?" + HOURS,
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+        "elsewhere": get("/api/v1/points/{mn_elsewhere}/hours?" + HOURS,
+                         row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
         "bad window": get("/api/v1/points/{mn_in}/hours?pollutant=a21026&since=x",
                           row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "GET /api/v1/overview": {
+        "any": get("/api/v1/overview", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
     },
     "GET /api/v1/coverage": {
         "in": get("/api/v1/coverage", row(401, _S, _S, _S, _S, _S, 403, 403, 403),
@@ -248,6 +275,62 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     },
     "GET /api/v1/audit": {
         "any": get("/api/v1/audit", row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    # --- measurement API ----------------------------------------------------
+    "GET /api/v1/points": {
+        "in": get("/api/v1/points?limit=500", row(401, _S, _S, _S, _S, _S, _S, _S, _S),
+                  lists=("mn", "{mn_in}")),
+        "out": get("/api/v1/points?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("mn", "{mn_out}")),
+        "ent only": get("/api/v1/points?limit=500", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                        lists=("mn", "{mn_ent_only}")),
+        "elsewhere": get("/api/v1/points?limit=500", row(401, _S, _S, _S, _S, _U, _U, _S, _U),
+                         lists=("mn", "{mn_elsewhere}")),
+        "out by filter": get("/api/v1/points?enterprise_id={enterprise_out}",
+                             row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("mn", "{mn_out}")),
+        "bad kind": get("/api/v1/points?kind=chimney",
+                        row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "GET /api/v1/points/{mn}": {
+        "in": get("/api/v1/points/{mn_in}", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "out": get("/api/v1/points/{mn_out}", row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "ent only": get("/api/v1/points/{mn_ent_only}",
+                        row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "elsewhere": get("/api/v1/points/{mn_elsewhere}",
+                         row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
+        "unknown": get("/api/v1/points/NO-SUCH-MN",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "GET /api/v1/points/{mn}/measurements": {
+        "in": get("/api/v1/points/{mn_in}/measurements",
+                  row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "out": get("/api/v1/points/{mn_out}/measurements?cn=2051",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "elsewhere": get("/api/v1/points/{mn_elsewhere}/measurements?cn=2031",
+                         row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
+        "unknown": get("/api/v1/points/NO-SUCH-MN/measurements",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+        "bad kind": get("/api/v1/points/{mn_in}/measurements?cn=9999",
+                        row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "GET /api/v1/points/{mn}/frames": {
+        "in": get("/api/v1/points/{mn_in}/frames",
+                  row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "out": get("/api/v1/points/{mn_out}/frames",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "ent only": get("/api/v1/points/{mn_ent_only}/frames",
+                        row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "unknown": get("/api/v1/points/NO-SUCH-MN/frames",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    # An enterprise is no device: a contractor sees none.
+    "GET /api/v1/enterprises/{enterprise_id}/electricity": {
+        "in": get("/api/v1/enterprises/{enterprise_in}/electricity",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/enterprises/{enterprise_out}/electricity",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(f"/api/v1/enterprises/{UNKNOWN_ID}/electricity",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
     },
     # --- machine endpoints ------------------------------------------------
     "POST /api/v1/hj212/decode": {
@@ -279,6 +362,10 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     "GET /alerts/{alert_id}": {
         "in": get("/alerts/{alert_in}", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
         "out": get("/alerts/{alert_out}", row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "ent only": get("/alerts/{alert_ent_only}",
+                        row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
+        "elsewhere": get("/alerts/{alert_elsewhere}",
+                         row(_L, 200, 200, 200, 200, 404, 404, 200, _L)),
         "unknown": get("/alerts/" + UNKNOWN_ID, row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
     },
     "POST /alerts/{alert_id}/act": {
@@ -299,8 +386,9 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
             expect=row(_L, 404, 404, 404, 404, 404, 404, 404, _L),
         ),
     },
+    # An enterprise is no device: a contractor sees none.
     "GET /enterprises/{enterprise_id}": {
-        "in": get("/enterprises/{enterprise_in}", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+        "in": get("/enterprises/{enterprise_in}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
         "out": get("/enterprises/{enterprise_out}",
                    row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
         "unknown": get("/enterprises/" + UNKNOWN_ID,
@@ -359,39 +447,66 @@ def log_in(http: httpx.Client, name: str, username: str) -> Principal:
                      username)  # fmt: skip
 
 
-def contractor_runs(engine: Engine, mn_in: str, mn_out: str) -> None:
-    """contractor-1's contractor runs the "in" device, not the "out" one."""
-    with engine.begin() as connection:
+def contractor_of_contractor_1(connection: Connection) -> int:
+    """contractor-1's operation contractor (one made for it when the demo has none)."""
+    contractor = connection.execute(
+        select(AppUser.contractor_id).where(AppUser.username == "contractor-1")
+    ).scalar_one()
+    if contractor is None:
         contractor = connection.execute(
-            select(AppUser.contractor_id).where(AppUser.username == "contractor-1")
+            insert(Contractor)
+            .values(name="矩阵测试运维有限公司", credit_code="91371500MATRIX0001")
+            .returning(Contractor.id)
         ).scalar_one()
-        if contractor is None:
-            contractor = connection.execute(
-                insert(Contractor)
-                .values(name="矩阵测试运维有限公司", credit_code="91371500MATRIX0001")
-                .returning(Contractor.id)
-            ).scalar_one()
-            connection.execute(
-                update(AppUser)
-                .where(AppUser.username == "contractor-1")
-                .values(contractor_id=contractor)
-            )
         connection.execute(
-            update(MonitoringPoint)
-            .where(MonitoringPoint.mn == mn_in)
+            update(AppUser)
+            .where(AppUser.username == "contractor-1")
             .values(contractor_id=contractor)
         )
-        connection.execute(
-            update(MonitoringPoint)
-            .where(MonitoringPoint.mn == mn_out, MonitoringPoint.contractor_id == contractor)
-            .values(contractor_id=None)
-        )
+    return int(contractor)
+
+
+def more_devices(
+    engine: Engine, mine: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> dict[str, str]:
+    """Beside the "in" and "out" points: enterprise 1's meter (in its county, run
+    by no contractor: ``ent_only``) and another enterprise's analyser in a third
+    county that contractor-1's contractor runs (``elsewhere``); who runs what is
+    set here, whatever the demo says, each device with an alert."""
+    with engine.begin() as connection:
+        contractor = contractor_of_contractor_1(connection)
+        ent_only = connection.execute(
+            select(MonitoringPoint.mn)
+            .where(MonitoringPoint.enterprise_id == mine["enterprise"],
+                   MonitoringPoint.mn != mine["mn"])
+            .order_by(MonitoringPoint.mn)
+        ).scalars().first()  # fmt: skip
+        elsewhere = connection.execute(
+            select(MonitoringPoint.mn)
+            .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+            .where(Enterprise.county_code.not_in([mine["county"], theirs["county"]]),
+                   MonitoringPoint.mn.not_like("%E%"))
+            .order_by(Enterprise.id, MonitoringPoint.mn)
+        ).scalars().first()  # fmt: skip
+        assert ent_only is not None and elsewhere is not None
+        runs = {mine["mn"]: contractor, elsewhere: contractor, ent_only: None, theirs["mn"]: None}
+        for mn, runner in runs.items():
+            connection.execute(
+                update(MonitoringPoint).where(MonitoringPoint.mn == mn).values(contractor_id=runner)
+            )
+    store_finding(engine, ent_only, DATA_T0)
+    store_finding(engine, elsewhere, DATA_T0)
+    AlertDesk(engine).run_once(NOW)
+    with engine.connect() as connection:
+        ids = dict(connection.execute(select(Alert.mn, Alert.id)).all())
+    return {"mn_ent_only": ent_only, "mn_elsewhere": elsewhere,
+            "alert_ent_only": str(ids[ent_only]),
+            "alert_elsewhere": str(ids[elsewhere])}  # fmt: skip
 
 
 @pytest.fixture
 def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
     mine, theirs = alerts
-    contractor_runs(engine, mine["mn"], theirs["mn"])
     with engine.connect() as connection:
         meter = connection.execute(
             select(Meter.id).where(Meter.enterprise_id == mine["enterprise"]).order_by(Meter.id)
@@ -402,7 +517,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
         "mn_in": mine["mn"], "mn_out": theirs["mn"],
         "enterprise_in": str(mine["enterprise"]), "enterprise_out": str(theirs["enterprise"]),
         "county_in": mine["county"], "county_out": theirs["county"], "meter_in": str(meter),
-    }  # fmt: skip
+    } | more_devices(engine, mine, theirs)  # fmt: skip
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for name, username in USERNAMES.items():
