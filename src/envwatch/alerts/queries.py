@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from envwatch.alerts.desk import deadlines_of
+from envwatch.alerts.filters import AlertFilter
 from envwatch.alerts.policy import OPEN_STATES
 from envwatch.alerts.scope import CITY_ROLES, Viewer, scope, scope_by, sees_device
 from envwatch.store.schema import Alert, AlertEvent, Enterprise
@@ -21,6 +22,9 @@ from envwatch.times import utc_as_cst_text
 # The scope rule is re-exported: queries and their callers import it from here.
 __all__ = ["CITY_ROLES", "Page", "Viewer", "alert_view", "open_alerts_by_county", "scope",
            "scope_by", "sees_device", "visible_alert", "visible_alerts"]  # fmt: skip
+
+
+NO_FILTER = AlertFilter()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,21 +36,19 @@ class Page:
 def visible_alerts(
     connection: Connection,
     user: Viewer,
+    filters: AlertFilter = NO_FILTER,
     *,
-    state: str | None = None,
-    county: str | None = None,
-    open_only: bool = False,
     limit: int = 50,
     offset: int = 0,
+    now: datetime | None = None,
 ) -> Page:
-    conditions = [scope(user)]
-    if state is not None:
-        conditions.append(Alert.state == state)
-    if county is not None:
-        conditions.append(Alert.county_code == county)
-    if open_only:
-        conditions.append(Alert.state.in_(OPEN_STATES))
-    total = connection.execute(select(func.count()).select_from(Alert).where(*conditions))
+    """The alerts ``user`` may see that pass ``filters``, newest first, with
+    their enterprise's name and their count."""
+    conditions = [scope(user), *filters.conditions(now or datetime.now(UTC))]
+    joined = select(Alert).outerjoin(Enterprise, Alert.enterprise_id == Enterprise.id)
+    total = connection.execute(
+        select(func.count()).select_from(joined.where(*conditions).subquery())
+    )
     rows = connection.execute(
         select(Alert, Enterprise.name.label("enterprise_name"))
         .outerjoin(Enterprise, Alert.enterprise_id == Enterprise.id)

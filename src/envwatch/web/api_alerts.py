@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from envwatch.alerts.desk import AlertDesk, AlertError
+from envwatch.alerts.filters import AlertFilter
 from envwatch.alerts.queries import alert_view, visible_alert, visible_alerts
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
@@ -68,24 +69,30 @@ async def close_session(request: Request, user: Annotated[SessionUser, Depends(a
     return {"logged_out": True}
 
 
+class AlertListQuery(AlertFilter):
+    """The alert filter with a page of the list."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
 @router.get("/api/v1/alerts")
 async def list_alerts(
     request: Request,
-    *,
+    query: Annotated[AlertListQuery, Query()],
     user: Annotated[SessionUser, Depends(api_user)],
-    state: str | None = None,
-    county: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """The alerts the user may see, newest first: ``{"items", "total", "limit", "offset"}``."""
+    """The alerts the user may see, newest first, narrowed by any of the
+    filters (repeat ``state``, ``level``, ``county``, ``rule`` or ``kind``
+    for several): ``{"items", "total", "limit", "offset"}``."""
+    filters = AlertFilter.model_validate(query.model_dump(exclude={"limit", "offset"}))
 
     def read() -> dict[str, Any]:
         with request.app.state.database().connect() as connection:
-            page = visible_alerts(connection, user, state=state, county=county, limit=limit,
-                                  offset=offset)  # fmt: skip
+            page = visible_alerts(connection, user, filters, limit=query.limit,
+                                  offset=query.offset)  # fmt: skip
         return {"items": [alert_view(row) for row in page.rows], "total": page.total,
-                "limit": limit, "offset": offset}  # fmt: skip
+                "limit": query.limit, "offset": query.offset}  # fmt: skip
 
     return await asyncio.to_thread(read)
 

@@ -102,7 +102,7 @@ def _findings_since(
         .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
         .where(
             FindingRecord.window_start >= day_start,
-            scope_by(user, Enterprise.county_code, Enterprise.id),
+            scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn),
         )
     )
     per_rule = connection.execute(

@@ -9,19 +9,24 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from envwatch.alerts.desk import AlertDesk, AlertError
+from envwatch.alerts.filters import AlertFilter
 from envwatch.alerts.queries import (
+    NO_FILTER,
     alert_view,
     visible_alert,
     visible_alerts,
 )
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
+from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import RULE_KINDS
 from envwatch.settings import get_settings
 from envwatch.store.schema import County
@@ -29,6 +34,7 @@ from envwatch.times import utc_as_cst_text
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
+from envwatch.web.pages_points import evidence_context
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
 
@@ -85,7 +91,7 @@ async def dashboard(request: Request) -> HTMLResponse:
         offline_after = timedelta(seconds=get_settings().offline_after_s)
         summary = overview(database(request), user, datetime.now(UTC), offline_after)
         with database(request).connect() as connection:
-            newest = visible_alerts(connection, user, open_only=True, limit=15).rows
+            newest = visible_alerts(connection, user, AlertFilter(open_only=True), limit=15).rows
         return {"summary": summary, "newest": [alert_view(row) for row in newest]}
 
     data = await asyncio.to_thread(read)
@@ -96,20 +102,56 @@ async def dashboard(request: Request) -> HTMLResponse:
                   counts=counts, kinds=RULE_KINDS, **data)  # fmt: skip
 
 
+INBOX_PAGE = 100
+_MULTI = ("state", "level", "county", "rule", "kind")
+
+
+def inbox_filter(request: Request) -> tuple[AlertFilter, str]:
+    """The inbox's filter from the page's query (empty fields ignored), and
+    what was wrong with it, if anything (then no filter)."""
+    params = request.query_params
+    asked: dict[str, Any] = {
+        key: tuple(v for v in params.getlist(key) if v) for key in _MULTI if params.getlist(key)
+    }
+    for key in ("enterprise_id", "industry", "mn", "pollutant", "q"):
+        if params.get(key):
+            asked[key] = params[key]
+    if params.get("overdue") in {"1", "0"}:
+        asked["overdue"] = params["overdue"] == "1"
+    if params.get("open_only") == "1":
+        asked["open_only"] = True
+    try:
+        return AlertFilter.model_validate(asked), ""
+    except ValidationError as error:
+        problem = error.errors()[0]
+        return NO_FILTER, f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+
+
 @router.get("/alerts", response_class=HTMLResponse, response_model=None)
-async def inbox(request: Request, state: str | None = None, county: str | None = None) -> Response:
+async def inbox(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
+    filters, problem = inbox_filter(request)
+    try:
+        page_number = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page_number = 1
 
     def read() -> dict[str, Any]:
         with database(request).connect() as connection:
-            page = visible_alerts(connection, user, state=state, county=county, limit=200)
+            page = visible_alerts(connection, user, filters, limit=INBOX_PAGE,
+                                  offset=(page_number - 1) * INBOX_PAGE)  # fmt: skip
             names = dict(connection.execute(select(County.code, County.name_zh)).all())
         return {"alerts": [alert_view(row) for row in page.rows], "total": page.total,
                 "counties": names}  # fmt: skip
 
-    return render(request, "alerts.html", user, **await asyncio.to_thread(read))
+    data = await asyncio.to_thread(read)
+    others = [(k, v) for k, v in request.query_params.multi_items() if k not in {"page", "lang"}]
+    pages = max(1, -(-data["total"] // INBOX_PAGE))
+    return render(request, "alerts.html", user, filters=filters, problem=problem,
+                  page=page_number, pages=pages, query=urlencode(others), kinds=RULE_KINDS,
+                  rules=RULES, **data)  # fmt: skip
 
 
 async def _alert_page(
@@ -133,6 +175,7 @@ async def _alert_page(
         error=error,
         allowed=desk.workflow.allowed(row.state, user.role),
         evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
+        **evidence_context(row),
         events=[
             {
                 "at": utc_as_cst_text(e.at) or "",

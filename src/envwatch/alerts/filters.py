@@ -1,0 +1,126 @@
+"""What a supervisor narrows the alert inbox to: a typed filter that becomes
+SQL conditions on the ``alert`` table (joined to its enterprise), pure and
+testable without a database. The inbox page and ``GET /api/v1/alerts`` take
+the same filter; the user's scope is added by ``alerts/queries.py``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import ColumnElement, and_, or_
+
+from envwatch.alerts.policy import OPEN_STATES, UNACKNOWLEDGED, UNHANDLED
+from envwatch.rules.catalogue import RULES
+from envwatch.rules.catalogue.base import RULE_KINDS
+from envwatch.store.schema import Alert, Enterprise
+
+LEVELS = ("notice", "warning", "alarm", "severe")
+Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_:.-]+$")]
+
+
+class AlertFilter(BaseModel):
+    """Every field narrows the list; an empty filter keeps every alert."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    state: tuple[Code, ...] = ()
+    """Any of these workflow states."""
+    open_only: bool = False
+    """Only alerts not yet closed (or merged)."""
+    overdue: bool | None = None
+    """True: the alert has missed the deadline it works towards; False: it has not."""
+    level: tuple[Code, ...] = ()
+    county: tuple[Code, ...] = ()
+    enterprise_id: int | None = Field(default=None, ge=1)
+    industry: str | None = Field(default=None, min_length=1, max_length=8, pattern=r"^\d+$")
+    """An industry code (GB/T 4754) or its prefix: ``44`` keeps every power enterprise."""
+    mn: Code | None = None
+    pollutant: Code | None = None
+    rule: tuple[Code, ...] = ()
+    kind: tuple[Code, ...] = ()
+    """Kinds of rule (``RULE_KINDS``): exceedance, falsification, ..."""
+    opened_since: datetime | None = None
+    opened_until: datetime | None = None
+    q: str | None = Field(default=None, min_length=1, max_length=100)
+    """Words in the enterprise's name or the MN."""
+
+    @field_validator("level")
+    @classmethod
+    def _known_levels(cls, levels: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(levels) - set(LEVELS))
+        if unknown:
+            raise ValueError(f"unknown level {unknown[0]}: one of {', '.join(LEVELS)}")
+        return levels
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(kinds) - set(RULE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown kind {unknown[0]}: one of {', '.join(RULE_KINDS)}")
+        return kinds
+
+    @field_validator("opened_since", "opened_until")
+    @classmethod
+    def _zone_aware(cls, moment: datetime | None) -> datetime | None:
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("give the time zone, e.g. 2026-12-01T08:00:00+08:00")
+        return moment
+
+    def conditions(self, now: datetime) -> list[ColumnElement[bool]]:
+        """SQL conditions on ``alert`` and ``enterprise`` (``now`` zone-aware, for overdue)."""
+        where: list[ColumnElement[bool]] = []
+        if self.state:
+            where.append(Alert.state.in_(self.state))
+        if self.open_only:
+            where.append(Alert.state.in_(sorted(OPEN_STATES)))
+        if self.overdue is not None:
+            where.append(overdue_at(now) if self.overdue else ~overdue_at(now))
+        if self.level:
+            where.append(Alert.level.in_(self.level))
+        if self.county:
+            where.append(Alert.county_code.in_(self.county))
+        if self.enterprise_id is not None:
+            where.append(Alert.enterprise_id == self.enterprise_id)
+        if self.industry is not None:
+            where.append(Enterprise.industry_code.startswith(self.industry, autoescape=True))
+        if self.mn is not None:
+            where.append(Alert.mn == self.mn)
+        if self.pollutant is not None:
+            where.append(Alert.pollutant == self.pollutant)
+        if self.rule:
+            where.append(Alert.rule.in_(self.rule))
+        if self.kind:
+            rules = sorted(rule_id for rule_id, rule in RULES.items() if rule.kind in self.kind)
+            where.append(Alert.rule.in_(rules))
+        if self.opened_since is not None:
+            where.append(Alert.opened_at >= self.opened_since.astimezone(UTC))
+        if self.opened_until is not None:
+            where.append(Alert.opened_at < self.opened_until.astimezone(UTC))
+        if self.q is not None:
+            where.append(
+                or_(
+                    Enterprise.name.contains(self.q, autoescape=True),
+                    Alert.mn.contains(self.q, autoescape=True),
+                )
+            )
+        return where
+
+
+def overdue_at(now: datetime) -> ColumnElement[bool]:
+    """The alert has passed the deadline of the step it is at (as
+    ``Deadlines.next_after``: acknowledge, then handle, then close)."""
+    # SQLite keeps UTC moments without their zone: compare in UTC. The
+    # IS NOT NULL terms keep the condition true or false, never NULL, so that
+    # its negation keeps the alerts without deadlines.
+    now = now.astimezone(UTC)
+    steps = ((UNACKNOWLEDGED, Alert.acknowledge_by), (UNHANDLED, Alert.handle_by),
+             (OPEN_STATES, Alert.close_by))  # fmt: skip
+    return or_(
+        *(
+            and_(Alert.state.in_(sorted(states)), deadline.is_not(None), deadline < now)
+            for states, deadline in steps
+        )
+    )
