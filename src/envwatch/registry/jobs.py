@@ -187,10 +187,11 @@ def submit(engine: Engine, job_id: int, work: Callable[[], None]) -> None:
     _pool().submit(run)
 
 
-def read_job(engine: Engine, job_id: int) -> RegistryJob | None:
-    """The job, with the honest state of one its process left open."""
+def read_job(engine: Engine, job_id: int) -> Any:
+    """The job's row (None: no such job), with the honest state of one its
+    process left open."""
     with engine.connect() as connection:
-        job = connection.execute(select(RegistryJob).where(RegistryJob.id == job_id)).scalar()
+        job = connection.execute(select(RegistryJob).where(RegistryJob.id == job_id)).first()
     if job is None or job.state not in _OPEN:
         return job
     with _live_lock:
@@ -204,7 +205,7 @@ def read_job(engine: Engine, job_id: int) -> RegistryJob | None:
     return job
 
 
-def job_view(job: RegistryJob) -> dict[str, Any]:
+def job_view(job: Any) -> dict[str, Any]:
     """A job as the API shows it (times in China Standard Time)."""
     error = None
     if job.error_code:

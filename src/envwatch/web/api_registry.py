@@ -1,9 +1,1510 @@
 """The registry API: enterprises, outlets, monitoring points and their factors,
-permit limits, meters (read in scope; written by city administrators, every
-change audited), and registry imports and exports as jobs with progress."""
+permit limits, meters and operation contractors (read in scope; written by
+city administrators, every change audited), registry imports and exports as
+jobs with progress, and the coverage gaps (应装尽装、应联尽联) behind the counts.
+
+Reads are for everyone logged in, within their scope (``scope_by``): what is
+out of scope answers 404 as if it did not exist. Device passwords (PW) are
+shown to city administrators only. Changes need a city administrator and the
+session's CSRF token in ``X-CSRF-Token``; each is one transaction with its
+audit entry (before and after; a PW is recorded as changed, never in clear).
+
+Deleting never harms data: an enterprise, outlet or contractor that others
+still refer to, a point that has sent data or a meter with readings answers
+409 with a code naming why (``enterprise_in_use``, ``point_has_data``, ...)
+and the counts of what holds it. A point with data is taken out of service
+with ``PATCH {"active": false}`` instead, as a registry keeps its history.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from envwatch.alerts.queries import CITY_ROLES, Viewer, scope_by
+from envwatch.audit.log import Actor, record
+from envwatch.auth.sessions import SessionUser
+from envwatch.glossary import factor
+from envwatch.hj212 import ProtocolVersion
+from envwatch.registry.coverage import EnterpriseGap, PointGap, gaps
+from envwatch.registry.export import EXPORT_FORMATS, MEDIA_TYPES
+from envwatch.registry.importing import KEY_CATEGORIES, ImportKind
+from envwatch.registry.jobs import (
+    create_job,
+    job_view,
+    read_job,
+    run_export,
+    run_import,
+    submit,
+)
+from envwatch.settings import get_settings
+from envwatch.store.schema import (
+    Alert,
+    ApiToken,
+    AppUser,
+    ArchivedFrame,
+    Contractor,
+    County,
+    ElectricityReading,
+    EnforcementCase,
+    Enterprise,
+    FindingRecord,
+    MaintenanceWindow,
+    Measurement,
+    Meter,
+    MonitoringPoint,
+    Outlet,
+    PermitLimit,
+    PointFactor,
+)
+from envwatch.times import utc_as_cst_text
+from envwatch.web.errors import ApiError, csrf_failed
+from envwatch.web.people import CSRF_HEADER, api_user, csrf_ok, peer_of
 
 router = APIRouter()
+PREFIX = "/api/v1/registry"
+MAX_IMPORT_BYTES = 8 << 20
+"""The largest import file [bytes]: 100 000 rows of CSV fit well below it."""
+XLSX_TYPE = MEDIA_TYPES["xlsx"]
+
+CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
+"""The unified social credit code (统一社会信用代码, GB 32100): 18 characters, no I O Z S V."""
+MN_PATTERN = r"^(?:[0-9A-Za-z]{14}|[0-9A-Za-z]{24})$"
+"""An MN: 24 characters in HJ 212-2017, 14 in HJ/T 212-2005."""
+PW_PATTERN = r"^[^;,&=\s]{6,32}$"
+"""A device password: no separator of the data segment in it."""
+KeyCategory = Literal["air", "water", "chemical_park", "acid", "hazardous_waste", "medical"]
+assert set(KeyCategory.__args__) == KEY_CATEGORIES  # type: ignore[attr-defined]
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+# ---- errors ---------------------------------------------------------------
+
+
+def invalid(field: str, reason: str, reason_zh: str) -> ApiError:
+    """A 422 naming the field, in the shape of the app's validation errors."""
+    problem = {"field": field, "reason": reason, "reason_zh": reason_zh}
+    return ApiError(422, "invalid_request", "the request has invalid fields", "请求中有无效字段",
+                    fields=[problem])  # fmt: skip
+
+
+def unknown(entity: str, key: object) -> ApiError:
+    names = {"enterprise": "企业", "outlet": "排放口", "point": "监测点位",
+             "limit": "许可限值", "meter": "电表", "contractor": "运维单位", "job": "任务",
+             "county": "区县"}  # fmt: skip
+    return ApiError(404, f"unknown_{entity}", f"no {entity} {key}",
+                    f"没有{names[entity]}{key}，或您无权查看")  # fmt: skip
+
+
+def in_use(code: str, what: str, what_zh: str, holders: Mapping[str, int]) -> ApiError:
+    held = {name: count for name, count in holders.items() if count}
+    listed = ", ".join(f"{count} {name}" for name, count in held.items())
+    return ApiError(409, code, f"{what} is still referred to ({listed}): nothing deleted",
+                    f"{what_zh}仍被引用（{listed}），未删除", dependants=held)  # fmt: skip
+
+
+# ---- who asks -------------------------------------------------------------
+
+
+async def registry_writer(
+    request: Request, user: Annotated[Viewer, Depends(api_user)]
+) -> SessionUser:
+    """A city administrator's session sending its CSRF token: who may change the registry."""
+    if not isinstance(user, SessionUser) or user.role != "city_admin":
+        raise ApiError(403, "forbidden", "only city administrators change the registry",
+                       "仅市局管理员可修改基础名录")  # fmt: skip
+    if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
+        raise csrf_failed()
+    return user
+
+
+def _admin_reader(user: Viewer) -> None:
+    if user.role != "city_admin":
+        raise ApiError(403, "forbidden", "registry jobs are for city administrators",
+                       "仅市局管理员可查看导入导出任务")  # fmt: skip
+
+
+def _supervisor(user: Viewer) -> None:
+    if user.role not in CITY_ROLES and user.role != "county_officer":
+        raise ApiError(403, "forbidden", "coverage is for supervisors", "仅监管人员可查看")
+
+
+def _actor(request: Request, user: SessionUser) -> Actor:
+    return Actor(user.username, user.role, peer_of(request))
+
+
+def _engine(request: Request) -> Any:
+    return request.app.state.database()
+
+
+# ---- schemas --------------------------------------------------------------
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _known_factor(value: str) -> str:
+    if factor(value) is None:
+        raise ValueError(f"{value} is not an HJ 212-2017 factor code (envwatch/glossary.py)")
+    return value
+
+
+class EnterpriseCreate(_In):
+    name: str = Field(min_length=2, max_length=200)
+    credit_code: str = Field(pattern=CREDIT_CODE)
+    county_code: str = Field(pattern=r"^\d{6}$")
+    industry_code: str = Field(default="", pattern=r"^(\d{2,4})?$")
+    """The national economy industry code (GB/T 4754), 2 to 4 digits."""
+    key_categories: list[KeyCategory] = Field(default_factory=list, max_length=6)
+    """Empty: not a key enterprise (重点排污单位)."""
+    longitude: float | None = Field(default=None, ge=73, le=136)
+    latitude: float | None = Field(default=None, ge=3, le=54)
+    positive_list: bool = False
+
+
+class EnterpriseUpdate(_In):
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    credit_code: str | None = Field(default=None, pattern=CREDIT_CODE)
+    county_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    industry_code: str | None = Field(default=None, pattern=r"^(\d{2,4})?$")
+    key_categories: list[KeyCategory] | None = Field(default=None, max_length=6)
+    longitude: float | None = Field(default=None, ge=73, le=136)
+    latitude: float | None = Field(default=None, ge=3, le=54)
+    positive_list: bool | None = None
+
+
+class EnterprisePublic(_Out):
+    id: int
+    name: str
+    credit_code: str
+    county_code: str
+    industry_code: str
+    key_categories: list[str]
+    longitude: float | None
+    latitude: float | None
+    positive_list: bool
+
+    @field_validator("key_categories", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return [p for p in value.split(",") if p] if isinstance(value, str) else value
+
+
+class OutletCreate(_In):
+    enterprise_id: int = Field(gt=0)
+    code: str = Field(pattern=r"^D[AW]\d{3}$")
+    """DA001 (air) or DW001 (water), as the discharge permit numbers it."""
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["air", "water"]
+    longitude: float | None = Field(default=None, ge=73, le=136)
+    latitude: float | None = Field(default=None, ge=3, le=54)
+    height_m: float | None = Field(default=None, gt=0, le=400)
+
+
+class OutletUpdate(_In):
+    code: str | None = Field(default=None, pattern=r"^D[AW]\d{3}$")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    kind: Literal["air", "water"] | None = None
+    longitude: float | None = Field(default=None, ge=73, le=136)
+    latitude: float | None = Field(default=None, ge=3, le=54)
+    height_m: float | None = Field(default=None, gt=0, le=400)
+
+
+class OutletPublic(_Out):
+    id: int
+    enterprise_id: int
+    code: str
+    name: str
+    kind: str
+    longitude: float | None
+    latitude: float | None
+    height_m: float | None
+
+
+class FactorIn(_In):
+    code: str = Field(min_length=1, max_length=16)
+    unit: str | None = Field(default=None, max_length=16)
+    """None: the glossary's unit of the factor."""
+
+    _known = field_validator("code")(_known_factor)
+
+
+class FactorPublic(BaseModel):
+    code: str
+    unit: str
+    name_zh: str
+    name_en: str
+
+
+def _unique_factors(value: list[FactorIn] | None) -> list[FactorIn] | None:
+    if value is not None and len({f.code for f in value}) != len(value):
+        raise ValueError("a factor is listed twice")
+    return value
+
+
+class PointCreate(_In):
+    mn: str = Field(pattern=MN_PATTERN)
+    pw: str = Field(pattern=PW_PATTERN)
+    enterprise_id: int = Field(gt=0)
+    outlet_id: int | None = Field(default=None, gt=0)
+    """None for the HJ 212 device of an electricity meter."""
+    st: str = Field(default="32", pattern=r"^[0-9A-Z]{2}$")
+    protocol_version: ProtocolVersion = ProtocolVersion.HJ212_2017
+    lenient: bool = True
+    verify_crc: bool = True
+    verify_length: bool = True
+    active: bool = True
+    contractor_id: int | None = Field(default=None, gt=0)
+    factors: list[FactorIn] = Field(default_factory=list, max_length=64)
+
+    _unique = field_validator("factors")(_unique_factors)
+
+
+class PointUpdate(_In):
+    pw: str | None = Field(default=None, pattern=PW_PATTERN)
+    outlet_id: int | None = Field(default=None, gt=0)
+    st: str | None = Field(default=None, pattern=r"^[0-9A-Z]{2}$")
+    protocol_version: ProtocolVersion | None = None
+    lenient: bool | None = None
+    verify_crc: bool | None = None
+    verify_length: bool | None = None
+    active: bool | None = None
+    contractor_id: int | None = Field(default=None, gt=0)
+    factors: list[FactorIn] | None = Field(default=None, max_length=64)
+    """The point's factors, all of them: the list replaces the stored one."""
+
+    _unique = field_validator("factors")(_unique_factors)
+
+
+class PointPublic(BaseModel):
+    mn: str
+    pw: str | None
+    """Shown to city administrators only."""
+    enterprise_id: int | None
+    outlet_id: int | None
+    st: str
+    protocol_version: str
+    lenient: bool
+    verify_crc: bool
+    verify_length: bool
+    active: bool
+    contractor_id: int | None
+    factors: list[FactorPublic]
+
+
+class LimitCreate(_In):
+    enterprise_id: int = Field(gt=0)
+    outlet_id: int | None = Field(default=None, gt=0)
+    pollutant: str = Field(min_length=1, max_length=16)
+    limit_value: float = Field(gt=0)
+    unit: str = Field(min_length=1, max_length=16)
+    reference_o2: float | None = Field(default=None, ge=0, lt=21)
+    """Reference O2 of flue-gas limits [%]."""
+    basis: str = Field(default="", max_length=64)
+    annual_tonnes: float | None = Field(default=None, ge=0)
+    valid_from: date
+    valid_to: date | None = None
+
+    _known = field_validator("pollutant")(_known_factor)
+
+    @model_validator(mode="after")
+    def _period(self) -> LimitCreate:
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must follow valid_from")
+        return self
+
+
+class LimitUpdate(_In):
+    limit_value: float | None = Field(default=None, gt=0)
+    unit: str | None = Field(default=None, min_length=1, max_length=16)
+    reference_o2: float | None = Field(default=None, ge=0, lt=21)
+    basis: str | None = Field(default=None, max_length=64)
+    annual_tonnes: float | None = Field(default=None, ge=0)
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class LimitPublic(_Out):
+    id: int
+    enterprise_id: int
+    outlet_id: int | None
+    pollutant: str
+    limit_value: float
+    unit: str
+    reference_o2: float | None
+    basis: str
+    annual_tonnes: float | None
+    valid_from: date
+    valid_to: date | None
+
+    @field_validator("valid_from", "valid_to", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        return value.date() if isinstance(value, datetime) else value
+
+
+class MeterCreate(_In):
+    enterprise_id: int = Field(gt=0)
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["production", "treatment", "total"]
+    rated_kw: float | None = Field(default=None, gt=0)
+    mn: str | None = Field(default=None, pattern=MN_PATTERN)
+    """Set when the meter reports over HJ 212 (its device is a monitoring point)."""
+    outlet_id: int | None = Field(default=None, gt=0)
+
+
+class MeterUpdate(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    kind: Literal["production", "treatment", "total"] | None = None
+    rated_kw: float | None = Field(default=None, gt=0)
+    mn: str | None = Field(default=None, pattern=MN_PATTERN)
+    outlet_id: int | None = Field(default=None, gt=0)
+
+
+class MeterPublic(_Out):
+    id: int
+    enterprise_id: int
+    name: str
+    kind: str
+    rated_kw: float | None
+    mn: str | None
+    outlet_id: int | None
+
+
+class ContractorCreate(_In):
+    name: str = Field(min_length=2, max_length=200)
+    credit_code: str = Field(pattern=CREDIT_CODE)
+
+
+class ContractorUpdate(_In):
+    name: str | None = Field(default=None, min_length=2, max_length=200)
+    credit_code: str | None = Field(default=None, pattern=CREDIT_CODE)
+
+
+class ContractorPublic(_Out):
+    id: int
+    name: str
+    credit_code: str
+
+
+_Update = TypeVar("_Update", bound=BaseModel)
+
+
+def changes(body: BaseModel, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields a PATCH sets; null only where the column may be empty."""
+    values = body.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None and name not in nullable:
+            raise invalid(f"body.{name}", "may not be null", "不能为空")
+    return values
+
+
+# ---- reading --------------------------------------------------------------
+
+
+def _envelope(items: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def _page(
+    connection: Connection, query: Select[Any], order: Sequence[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = connection.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
+
+
+def _in_scope(user: Viewer) -> ColumnElement[bool]:
+    return scope_by(user, Enterprise.county_code, Enterprise.id)
+
+
+def _point_scope(user: Viewer) -> ColumnElement[bool]:
+    # A contractor sees the devices it runs (the device column of the scope rule).
+    return scope_by(user, Enterprise.county_code, Enterprise.id, MonitoringPoint.mn)  # type: ignore[call-arg,unused-ignore]
+
+
+def _categories(values: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if out.get("key_categories") is not None:
+        out["key_categories"] = ",".join(out["key_categories"])
+    return out
+
+
+def _counts(
+    connection: Connection, column: Any, ids: list[int], where: Any = None
+) -> dict[int, int]:
+    query = select(column, func.count()).where(column.in_(ids)).group_by(column)
+    if where is not None:
+        query = query.where(where)
+    return {key: int(count) for key, count in connection.execute(query).all()}
+
+
+def enterprise_counts(connection: Connection, ids: list[int]) -> dict[int, dict[str, int]]:
+    """Outlets, points (monitors, not meters' devices) and meters of each enterprise."""
+    meter_mns = select(Meter.mn).where(Meter.mn.is_not(None))
+    outlets = _counts(connection, Outlet.enterprise_id, ids)
+    points = _counts(connection, MonitoringPoint.enterprise_id, ids,
+                     MonitoringPoint.mn.not_in(meter_mns))  # fmt: skip
+    meters = _counts(connection, Meter.enterprise_id, ids)
+    return {i: {"outlets": outlets.get(i, 0), "points": points.get(i, 0),
+                "meters": meters.get(i, 0)} for i in ids}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseFilter:
+    """The filters of the enterprise list, as SQL conditions (pure)."""
+
+    county: str | None = None
+    industry: str | None = None
+    key_category: str | None = None
+    q: str | None = None
+    positive_list: bool | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.county:
+            found.append(Enterprise.county_code == self.county)
+        if self.industry:
+            found.append(Enterprise.industry_code.startswith(self.industry, autoescape=True))
+        if self.key_category == "any":
+            found.append(Enterprise.key_categories != "")
+        elif self.key_category == "none":
+            found.append(Enterprise.key_categories == "")
+        elif self.key_category:
+            listed = literal(",") + Enterprise.key_categories + literal(",")
+            found.append(listed.contains(f",{self.key_category},", autoescape=True))
+        if self.q:
+            found.append(
+                or_(
+                    Enterprise.name.contains(self.q, autoescape=True),
+                    Enterprise.credit_code.contains(self.q.upper(), autoescape=True),
+                )
+            )
+        if self.positive_list is not None:
+            found.append(Enterprise.positive_list.is_(self.positive_list))
+        return found
+
+
+def list_enterprises(
+    connection: Connection, user: Viewer, where: EnterpriseFilter, limit: int, offset: int
+) -> dict[str, Any]:
+    """The enterprise list of the API and the registry page, with counts."""
+    query = select(Enterprise).where(_in_scope(user), *where.conditions())
+    rows, total = _page(connection, query, [Enterprise.id], limit, offset)
+    counts = enterprise_counts(connection, [row.id for row in rows])
+    items = [
+        {**EnterprisePublic.model_validate(row).model_dump(),
+         **counts[row.id]}
+        for row in rows
+    ]  # fmt: skip
+    return _envelope(items, total, limit, offset)
+
+
+KeyCategoryFilter = Annotated[
+    str | None, Query(pattern=r"^(air|water|chemical_park|acid|hazardous_waste|medical|any|none)$")
+]
+
+
+@router.get(PREFIX + "/enterprises")
+async def get_enterprises(
+    request: Request,
+    *,
+    user: Annotated[Viewer, Depends(api_user)],
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    industry: Annotated[str | None, Query(pattern=r"^\d{1,4}$")] = None,
+    key_category: KeyCategoryFilter = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    positive_list: bool | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Enterprises in scope with counts of outlets, points and meters: ``county``,
+    ``industry`` (code prefix), ``key_category`` (a category, ``any`` or
+    ``none``), ``q`` (in the name or credit code), ``positive_list``."""
+    where = EnterpriseFilter(county, industry, key_category, q, positive_list)
+
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            return list_enterprises(connection, user, where, limit, offset)
+
+    return await asyncio.to_thread(read)
+
+
+def _enterprise(connection: Connection, user: Viewer, enterprise_id: int) -> Any:
+    found: Any = connection.execute(
+        select(Enterprise).where(Enterprise.id == enterprise_id, _in_scope(user))
+    ).first()
+    if found is None:
+        raise unknown("enterprise", enterprise_id)
+    return found
+
+
+@router.get(PREFIX + "/enterprises/{enterprise_id}")
+async def get_enterprise(
+    request: Request, enterprise_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            row = _enterprise(connection, user, enterprise_id)
+            counts = enterprise_counts(connection, [row.id])[row.id]
+        return {**EnterprisePublic.model_validate(row).model_dump(), **counts}
+
+    return await asyncio.to_thread(read)
+
+
+def _outlet_query(user: Viewer) -> Select[Any]:
+    return (
+        select(Outlet)
+        .join(Enterprise, Outlet.enterprise_id == Enterprise.id)
+        .where(_in_scope(user))
+    )
+
+
+@router.get(PREFIX + "/outlets")
+async def get_outlets(
+    request: Request,
+    *,
+    user: Annotated[Viewer, Depends(api_user)],
+    enterprise_id: int | None = None,
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    kind: Literal["air", "water"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    query = _outlet_query(user)
+    if enterprise_id is not None:
+        query = query.where(Outlet.enterprise_id == enterprise_id)
+    if county is not None:
+        query = query.where(Enterprise.county_code == county)
+    if kind is not None:
+        query = query.where(Outlet.kind == kind)
+
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            rows, total = _page(connection, query, [Outlet.id], limit, offset)
+        items = [OutletPublic.model_validate(row).model_dump() for row in rows]
+        return _envelope(items, total, limit, offset)
+
+    return await asyncio.to_thread(read)
+
+
+def _outlet(connection: Connection, user: Viewer, outlet_id: int) -> Any:
+    found: Any = connection.execute(_outlet_query(user).where(Outlet.id == outlet_id)).first()
+    if found is None:
+        raise unknown("outlet", outlet_id)
+    return found
+
+
+@router.get(PREFIX + "/outlets/{outlet_id}")
+async def get_outlet(
+    request: Request, outlet_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            return OutletPublic.model_validate(_outlet(connection, user, outlet_id)).model_dump()
+
+    return await asyncio.to_thread(read)
+
+
+def _point_query(user: Viewer) -> Select[Any]:
+    return (
+        select(MonitoringPoint)
+        .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+        .where(_point_scope(user))
+    )
+
+
+def _point_views(connection: Connection, user: Viewer, points: list[Any]) -> list[Any]:
+    mns = [p.mn for p in points]
+    factors: dict[str, list[FactorPublic]] = {}
+    for mn, code, unit in connection.execute(
+        select(PointFactor.mn, PointFactor.pollutant, PointFactor.unit)
+        .where(PointFactor.mn.in_(mns))
+        .order_by(PointFactor.mn, PointFactor.pollutant)
+    ):
+        known = factor(code)
+        factors.setdefault(mn, []).append(
+            FactorPublic(
+                code=code,
+                unit=unit,
+                name_zh=known.name_zh if known else "",
+                name_en=known.name_en if known else "",
+            )
+        )
+    shows_pw = user.role == "city_admin"
+    return [
+        PointPublic(
+            mn=p.mn, pw=p.pw if shows_pw else None, enterprise_id=p.enterprise_id,
+            outlet_id=p.outlet_id, st=p.st, protocol_version=p.protocol_version,
+            lenient=p.lenient, verify_crc=p.verify_crc, verify_length=p.verify_length,
+            active=p.active, contractor_id=p.contractor_id, factors=factors.get(p.mn, []),
+        ).model_dump()
+        for p in points
+    ]  # fmt: skip
+
+
+@router.get(PREFIX + "/points")
+async def get_points(
+    request: Request,
+    *,
+    user: Annotated[Viewer, Depends(api_user)],
+    enterprise_id: int | None = None,
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    outlet_id: int | None = None,
+    contractor_id: int | None = None,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Monitoring points in scope with their factors; ``q`` is part of an MN."""
+    query = _point_query(user)
+    for column, value in ((MonitoringPoint.enterprise_id, enterprise_id),
+                          (Enterprise.county_code, county), (MonitoringPoint.outlet_id, outlet_id),
+                          (MonitoringPoint.contractor_id, contractor_id),
+                          (MonitoringPoint.active, active)):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
+    if q is not None:
+        query = query.where(MonitoringPoint.mn.contains(q, autoescape=True))
+
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            rows, total = _page(connection, query, [MonitoringPoint.mn], limit, offset)
+            items = _point_views(connection, user, rows)
+        return _envelope(items, total, limit, offset)
+
+    return await asyncio.to_thread(read)
+
+
+def _point(connection: Connection, user: Viewer, mn: str) -> Any:
+    found: Any = connection.execute(_point_query(user).where(MonitoringPoint.mn == mn)).first()
+    if found is None:
+        raise unknown("point", mn)
+    return found
+
+
+@router.get(PREFIX + "/points/{mn}")
+async def get_point(
+    request: Request, mn: str, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            view: dict[str, Any] = _point_views(connection, user, [_point(connection, user, mn)])[0]
+        return view
+
+    return await asyncio.to_thread(read)
+
+
+def _limit_query(user: Viewer) -> Select[Any]:
+    return (
+        select(PermitLimit)
+        .join(Enterprise, PermitLimit.enterprise_id == Enterprise.id)
+        .where(_in_scope(user))
+    )
+
+
+@router.get(PREFIX + "/limits")
+async def get_limits(
+    request: Request,
+    *,
+    user: Annotated[Viewer, Depends(api_user)],
+    enterprise_id: int | None = None,
+    outlet_id: int | None = None,
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    pollutant: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    query = _limit_query(user)
+    for column, value in ((PermitLimit.enterprise_id, enterprise_id),
+                          (PermitLimit.outlet_id, outlet_id), (Enterprise.county_code, county),
+                          (PermitLimit.pollutant, pollutant)):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
+
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            rows, total = _page(connection, query, [PermitLimit.id], limit, offset)
+        items = [LimitPublic.model_validate(row).model_dump(mode="json")
+                 for row in rows]  # fmt: skip
+        return _envelope(items, total, limit, offset)
+
+    return await asyncio.to_thread(read)
+
+
+def _limit(connection: Connection, user: Viewer, limit_id: int) -> Any:
+    found: Any = connection.execute(_limit_query(user).where(PermitLimit.id == limit_id)).first()
+    if found is None:
+        raise unknown("limit", limit_id)
+    return found
+
+
+@router.get(PREFIX + "/limits/{limit_id}")
+async def get_limit(
+    request: Request, limit_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            found = _limit(connection, user, limit_id)
+        return LimitPublic.model_validate(found).model_dump(mode="json")
+
+    return await asyncio.to_thread(read)
+
+
+def _meter_query(user: Viewer) -> Select[Any]:
+    return (
+        select(Meter).join(Enterprise, Meter.enterprise_id == Enterprise.id).where(_in_scope(user))
+    )
+
+
+@router.get(PREFIX + "/meters")
+async def get_meters(
+    request: Request,
+    *,
+    user: Annotated[Viewer, Depends(api_user)],
+    enterprise_id: int | None = None,
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    kind: Literal["production", "treatment", "total"] | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    query = _meter_query(user)
+    for column, value in ((Meter.enterprise_id, enterprise_id), (Enterprise.county_code, county),
+                          (Meter.kind, kind)):  # fmt: skip
+        if value is not None:
+            query = query.where(column == value)
+
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            rows, total = _page(connection, query, [Meter.id], limit, offset)
+        items = [MeterPublic.model_validate(row).model_dump() for row in rows]
+        return _envelope(items, total, limit, offset)
+
+    return await asyncio.to_thread(read)
+
+
+def _meter(connection: Connection, user: Viewer, meter_id: int) -> Any:
+    found: Any = connection.execute(_meter_query(user).where(Meter.id == meter_id)).first()
+    if found is None:
+        raise unknown("meter", meter_id)
+    return found
+
+
+@router.get(PREFIX + "/meters/{meter_id}")
+async def get_meter(
+    request: Request, meter_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            return MeterPublic.model_validate(_meter(connection, user, meter_id)).model_dump()
+
+    return await asyncio.to_thread(read)
+
+
+def _contractor_query(user: Viewer) -> Select[Any]:
+    """Every contractor for supervisors; for the supervised, the contractors
+    running devices they see (a contractor's name and credit code are public)."""
+    query = select(Contractor)
+    if user.role in CITY_ROLES or user.role == "county_officer":
+        return query
+    running = (
+        select(MonitoringPoint.contractor_id)
+        .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+        .where(_point_scope(user))
+    )
+    return query.where(Contractor.id.in_(running))
+
+
+@router.get(PREFIX + "/contractors")
+async def get_contractors(
+    request: Request,
+    *,
+    user: Annotated[Viewer, Depends(api_user)],
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    query = _contractor_query(user)
+    if q is not None:
+        query = query.where(Contractor.name.contains(q, autoescape=True))
+
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            rows, total = _page(connection, query, [Contractor.id], limit, offset)
+            ids = [row.id for row in rows]
+            points = _counts(connection, MonitoringPoint.contractor_id, ids)
+        items = [{**ContractorPublic.model_validate(row).model_dump(),
+                  "points": points.get(row.id, 0)} for row in rows]  # fmt: skip
+        return _envelope(items, total, limit, offset)
+
+    return await asyncio.to_thread(read)
+
+
+def _contractor(connection: Connection, user: Viewer, contractor_id: int) -> Any:
+    found: Any = connection.execute(
+        _contractor_query(user).where(Contractor.id == contractor_id)
+    ).first()
+    if found is None:
+        raise unknown("contractor", contractor_id)
+    return found
+
+
+@router.get(PREFIX + "/contractors/{contractor_id}")
+async def get_contractor(
+    request: Request, contractor_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
+        with _engine(request).connect() as connection:
+            found = _contractor(connection, user, contractor_id)
+        return ContractorPublic.model_validate(found).model_dump()
+
+    return await asyncio.to_thread(read)
+
+
+# ---- changing -------------------------------------------------------------
+
+Work = Callable[[Connection], tuple[object, Mapping[str, Any] | None, Mapping[str, Any] | None]]
+"""A change in a transaction: (entity id, before, after) for the audit log."""
+
+
+async def _change(request: Request, user: SessionUser, action: str, entity: str,
+                  work: Work) -> Mapping[str, Any] | None:  # fmt: skip
+    """Run ``work`` and its audit entry in one transaction; what it left after."""
+
+    def run() -> Mapping[str, Any] | None:
+        with _engine(request).begin() as connection:
+            entity_id, before, after = work(connection)
+            record(connection, _actor(request, user), f"registry.{entity}.{action}", entity,
+                   entity_id, before=_masked(before), after=_masked(after))  # fmt: skip
+        return after
+
+    try:
+        return await asyncio.to_thread(run)
+    except IntegrityError:
+        # A check passed, then another change took the key first: nothing was stored.
+        raise ApiError(409, "conflict", "the registry changed meanwhile: nothing stored, "
+                       "try again", "名录已被他人同时修改，未保存，请重试") from None  # fmt: skip
+
+
+def _masked(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A record for the audit log: a device password only as set, never in clear."""
+    if values is None:
+        return None
+    out = dict(values)
+    if "pw" in out:
+        out["pw"] = "******"
+    return out
+
+
+def _county_exists(connection: Connection, code: str) -> None:
+    if connection.execute(select(County.code).where(County.code == code)).scalar() is None:
+        raise invalid("body.county_code", f"unknown county {code}", f"区县代码{code}不存在")
+
+
+def _credit_code_free(
+    connection: Connection, table: Any, code: str, own_id: int | None = None
+) -> None:
+    holder = connection.execute(select(table.id).where(table.credit_code == code)).scalar()
+    if holder is not None and holder != own_id:
+        raise ApiError(409, "duplicate_credit_code", f"credit code {code} is registered already",
+                       f"统一社会信用代码{code}已登记", holder=holder)  # fmt: skip
+
+
+def _enterprise_exists(connection: Connection, enterprise_id: int) -> None:
+    if connection.execute(select(Enterprise.id).where(Enterprise.id == enterprise_id)).scalar():
+        return
+    raise invalid("body.enterprise_id", f"no enterprise {enterprise_id}",
+                  f"没有编号为{enterprise_id}的企业")  # fmt: skip
+
+
+def _outlet_of(connection: Connection, outlet_id: int | None, enterprise_id: int | None) -> None:
+    if outlet_id is None:
+        return
+    owner = connection.execute(select(Outlet.enterprise_id).where(Outlet.id == outlet_id)).scalar()
+    if owner is None or owner != enterprise_id:
+        raise invalid("body.outlet_id", f"no outlet {outlet_id} at enterprise {enterprise_id}",
+                      f"该企业没有编号为{outlet_id}的排放口")  # fmt: skip
+
+
+def _contractor_exists(connection: Connection, contractor_id: int | None) -> None:
+    if contractor_id is None:
+        return
+    if connection.execute(select(Contractor.id).where(Contractor.id == contractor_id)).scalar():
+        return
+    raise invalid("body.contractor_id", f"no contractor {contractor_id}",
+                  f"没有编号为{contractor_id}的运维单位")  # fmt: skip
+
+
+def _holders(connection: Connection, checks: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        name: int(connection.execute(select(func.count()).where(condition)).scalar_one())
+        for name, condition in checks.items()
+    }
+
+
+Writer = Annotated[SessionUser, Depends(registry_writer)]
+
+
+@router.post(PREFIX + "/enterprises", status_code=201)
+async def create_enterprise(request: Request, body: EnterpriseCreate, user: Writer) -> Any:
+    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
+        _county_exists(connection, body.county_code)
+        _credit_code_free(connection, Enterprise, body.credit_code)
+        new_id = connection.execute(
+            insert(Enterprise).values(**_categories(body.model_dump())).returning(Enterprise.id)
+        ).scalar_one()
+        row = _enterprise(connection, user, new_id)
+        return new_id, None, EnterprisePublic.model_validate(row).model_dump()
+
+    return await _change(request, user, "create", "enterprise", work)
+
+
+@router.patch(PREFIX + "/enterprises/{enterprise_id}")
+async def update_enterprise(
+    request: Request, enterprise_id: int, body: EnterpriseUpdate, user: Writer
+) -> Any:
+    values = _categories(changes(body, frozenset({"longitude", "latitude"})))
+
+    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
+        before = EnterprisePublic.model_validate(_enterprise(connection, user, enterprise_id))
+        if "county_code" in values:
+            _county_exists(connection, values["county_code"])
+        if "credit_code" in values:
+            _credit_code_free(connection, Enterprise, values["credit_code"], enterprise_id)
+        if values:
+            connection.execute(
+                update(Enterprise).where(Enterprise.id == enterprise_id).values(**values)
+            )
+        after = EnterprisePublic.model_validate(_enterprise(connection, user, enterprise_id))
+        return enterprise_id, before.model_dump(), after.model_dump()
+
+    return await _change(request, user, "update", "enterprise", work)
+
+
+@router.delete(PREFIX + "/enterprises/{enterprise_id}", status_code=204)
+async def delete_enterprise(request: Request, enterprise_id: int, user: Writer) -> Response:
+    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
+        before = EnterprisePublic.model_validate(_enterprise(connection, user, enterprise_id))
+        holders = _holders(connection, {
+            "outlets": Outlet.enterprise_id == enterprise_id,
+            "points": MonitoringPoint.enterprise_id == enterprise_id,
+            "meters": Meter.enterprise_id == enterprise_id,
+            "limits": PermitLimit.enterprise_id == enterprise_id,
+            "users": AppUser.enterprise_id == enterprise_id,
+            "tokens": ApiToken.enterprise_id == enterprise_id,
+            "alerts": Alert.enterprise_id == enterprise_id,
+            "cases": EnforcementCase.enterprise_id == enterprise_id,
+        })  # fmt: skip
+        if any(holders.values()):
+            raise in_use("enterprise_in_use", f"enterprise {enterprise_id}", "该企业", holders)
+        connection.execute(delete(Enterprise).where(Enterprise.id == enterprise_id))
+        return enterprise_id, before.model_dump(), None
+
+    await _change(request, user, "delete", "enterprise", work)
+    return Response(status_code=204)
+
+
+def _outlet_code_free(
+    connection: Connection, enterprise_id: int, code: str, own_id: int | None = None
+) -> None:
+    holder = connection.execute(
+        select(Outlet.id).where(Outlet.enterprise_id == enterprise_id, Outlet.code == code)
+    ).scalar()
+    if holder is not None and holder != own_id:
+        raise ApiError(409, "duplicate_outlet", f"the enterprise has an outlet {code} already",
+                       f"该企业已有排放口{code}", holder=holder)  # fmt: skip
+
+
+@router.post(PREFIX + "/outlets", status_code=201)
+async def create_outlet(request: Request, body: OutletCreate, user: Writer) -> Any:
+    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
+        _enterprise_exists(connection, body.enterprise_id)
+        _outlet_code_free(connection, body.enterprise_id, body.code)
+        new_id = connection.execute(
+            insert(Outlet).values(**body.model_dump()).returning(Outlet.id)
+        ).scalar_one()
+        return (
+            new_id,
+            None,
+            OutletPublic.model_validate(_outlet(connection, user, new_id)).model_dump(),
+        )
+
+    return await _change(request, user, "create", "outlet", work)
+
+
+@router.patch(PREFIX + "/outlets/{outlet_id}")
+async def update_outlet(request: Request, outlet_id: int, body: OutletUpdate, user: Writer) -> Any:
+    values = changes(body, frozenset({"longitude", "latitude", "height_m"}))
+
+    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
+        before = OutletPublic.model_validate(_outlet(connection, user, outlet_id))
+        if "code" in values:
+            _outlet_code_free(connection, before.enterprise_id, values["code"], outlet_id)
+        if values:
+            connection.execute(update(Outlet).where(Outlet.id == outlet_id).values(**values))
+        after = OutletPublic.model_validate(_outlet(connection, user, outlet_id))
+        return outlet_id, before.model_dump(), after.model_dump()
+
+    return await _change(request, user, "update", "outlet", work)
+
+
+@router.delete(PREFIX + "/outlets/{outlet_id}", status_code=204)
+async def delete_outlet(request: Request, outlet_id: int, user: Writer) -> Response:
+    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
+        before = OutletPublic.model_validate(_outlet(connection, user, outlet_id))
+        holders = _holders(connection, {
+            "points": MonitoringPoint.outlet_id == outlet_id,
+            "limits": PermitLimit.outlet_id == outlet_id,
+            "meters": Meter.outlet_id == outlet_id,
+        })  # fmt: skip
+        if any(holders.values()):
+            raise in_use("outlet_in_use", f"outlet {outlet_id}", "该排放口", holders)
+        connection.execute(delete(Outlet).where(Outlet.id == outlet_id))
+        return outlet_id, before.model_dump(), None
+
+    await _change(request, user, "delete", "outlet", work)
+    return Response(status_code=204)
+
+
+def _factor_rows(mn: str, factors: list[FactorIn]) -> list[dict[str, str]]:
+    rows = []
+    for item in factors:
+        known = factor(item.code)
+        unit = item.unit if item.unit is not None else (known.unit if known else "")
+        rows.append({"mn": mn, "pollutant": item.code, "unit": unit})
+    return rows
+
+
+def _full_point(connection: Connection, user: SessionUser, mn: str) -> dict[str, Any]:
+    view: dict[str, Any] = _point_views(connection, user, [_point(connection, user, mn)])[0]
+    return view
+
+
+@router.post(PREFIX + "/points", status_code=201)
+async def create_point(request: Request, body: PointCreate, user: Writer) -> Any:
+    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
+        _enterprise_exists(connection, body.enterprise_id)
+        _outlet_of(connection, body.outlet_id, body.enterprise_id)
+        _contractor_exists(connection, body.contractor_id)
+        taken = connection.execute(
+            select(MonitoringPoint.mn).where(MonitoringPoint.mn == body.mn)
+        ).scalar()
+        if taken is not None:
+            raise ApiError(409, "duplicate_mn", f"MN {body.mn} is registered already",
+                           f"MN {body.mn} 已登记")  # fmt: skip
+        values = body.model_dump(exclude={"factors"})
+        values["protocol_version"] = body.protocol_version.value
+        connection.execute(insert(MonitoringPoint).values(**values))
+        if body.factors:
+            connection.execute(insert(PointFactor), _factor_rows(body.mn, body.factors))
+        return body.mn, None, _full_point(connection, user, body.mn)
+
+    return await _change(request, user, "create", "point", work)
+
+
+@router.patch(PREFIX + "/points/{mn}")
+async def update_point(request: Request, mn: str, body: PointUpdate, user: Writer) -> Any:
+    values = changes(body, frozenset({"outlet_id", "contractor_id"}))
+    factors = body.factors if "factors" in values else None
+    values.pop("factors", None)
+    if isinstance(values.get("protocol_version"), ProtocolVersion):
+        values["protocol_version"] = values["protocol_version"].value
+
+    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
+        before = _full_point(connection, user, mn)
+        if "outlet_id" in values:
+            _outlet_of(connection, values["outlet_id"], before["enterprise_id"])
+        if "contractor_id" in values:
+            _contractor_exists(connection, values["contractor_id"])
+        if values:
+            connection.execute(
+                update(MonitoringPoint).where(MonitoringPoint.mn == mn).values(**values)
+            )
+        if factors is not None:
+            connection.execute(delete(PointFactor).where(PointFactor.mn == mn))
+            if factors:
+                connection.execute(insert(PointFactor), _factor_rows(mn, factors))
+        after = _full_point(connection, user, mn)
+        if "pw" in values and values["pw"] != before["pw"]:
+            after = {**after, "pw_changed": True}
+        return mn, before, after
+
+    return await _change(request, user, "update", "point", work)
+
+
+@router.delete(PREFIX + "/points/{mn}", status_code=204)
+async def delete_point(request: Request, mn: str, user: Writer) -> Response:
+    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
+        before = _full_point(connection, user, mn)
+        holders = _holders(connection, {
+            "frames": or_(ArchivedFrame.mn == mn, ArchivedFrame.chain == mn),
+            "measurements": Measurement.mn == mn,
+            "findings": FindingRecord.mn == mn,
+            "alerts": Alert.mn == mn,
+            "maintenance_windows": MaintenanceWindow.mn == mn,
+            "meters": Meter.mn == mn,
+        })  # fmt: skip
+        if any(holders.values()):
+            error = in_use("point_has_data", f"point {mn}", "该监测点位", holders)
+            error.body["hint"] = 'take it out of service instead: PATCH {"active": false}'
+            error.body["hint_zh"] = "有数据的点位不删除，请改为停用（active=false）"
+            raise error
+        connection.execute(delete(PointFactor).where(PointFactor.mn == mn))
+        connection.execute(delete(MonitoringPoint).where(MonitoringPoint.mn == mn))
+        return mn, before, None
+
+    await _change(request, user, "delete", "point", work)
+    return Response(status_code=204)
+
+
+def _limit_values(values: dict[str, Any]) -> dict[str, Any]:
+    for name in ("valid_from", "valid_to"):
+        if isinstance(values.get(name), date):
+            values[name] = datetime.combine(values[name], datetime.min.time())
+    return values
+
+
+@router.post(PREFIX + "/limits", status_code=201)
+async def create_limit(request: Request, body: LimitCreate, user: Writer) -> Any:
+    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
+        _enterprise_exists(connection, body.enterprise_id)
+        _outlet_of(connection, body.outlet_id, body.enterprise_id)
+        new_id = connection.execute(
+            insert(PermitLimit).values(**_limit_values(body.model_dump())).returning(PermitLimit.id)
+        ).scalar_one()
+        found = _limit(connection, user, new_id)
+        return new_id, None, LimitPublic.model_validate(found).model_dump(mode="json")
+
+    return await _change(request, user, "create", "limit", work)
+
+
+@router.patch(PREFIX + "/limits/{limit_id}")
+async def update_limit(request: Request, limit_id: int, body: LimitUpdate, user: Writer) -> Any:
+    values = _limit_values(changes(body, frozenset({"reference_o2", "annual_tonnes", "valid_to"})))
+
+    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
+        before = LimitPublic.model_validate(_limit(connection, user, limit_id))
+        start = values.get("valid_from", before.valid_from)
+        end = values.get("valid_to", before.valid_to)
+        start = start.date() if isinstance(start, datetime) else start
+        end = end.date() if isinstance(end, datetime) else end
+        if end is not None and end <= start:
+            raise invalid(
+                "body.valid_to", "valid_to must follow valid_from", "失效日期须晚于生效日期"
+            )
+        if values:
+            connection.execute(
+                update(PermitLimit).where(PermitLimit.id == limit_id).values(**values)
+            )
+        after = LimitPublic.model_validate(_limit(connection, user, limit_id))
+        return limit_id, before.model_dump(mode="json"), after.model_dump(mode="json")
+
+    return await _change(request, user, "update", "limit", work)
+
+
+@router.delete(PREFIX + "/limits/{limit_id}", status_code=204)
+async def delete_limit(request: Request, limit_id: int, user: Writer) -> Response:
+    # A limit holds nothing: findings carry the limit they judged in their evidence,
+    # and the audit entry keeps the deleted limit.
+    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
+        before = LimitPublic.model_validate(_limit(connection, user, limit_id))
+        connection.execute(delete(PermitLimit).where(PermitLimit.id == limit_id))
+        return limit_id, before.model_dump(mode="json"), None
+
+    await _change(request, user, "delete", "limit", work)
+    return Response(status_code=204)
+
+
+@router.post(PREFIX + "/meters", status_code=201)
+async def create_meter(request: Request, body: MeterCreate, user: Writer) -> Any:
+    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
+        _enterprise_exists(connection, body.enterprise_id)
+        _outlet_of(connection, body.outlet_id, body.enterprise_id)
+        new_id = connection.execute(
+            insert(Meter).values(**body.model_dump()).returning(Meter.id)
+        ).scalar_one()
+        return (
+            new_id,
+            None,
+            MeterPublic.model_validate(_meter(connection, user, new_id)).model_dump(),
+        )
+
+    return await _change(request, user, "create", "meter", work)
+
+
+@router.patch(PREFIX + "/meters/{meter_id}")
+async def update_meter(request: Request, meter_id: int, body: MeterUpdate, user: Writer) -> Any:
+    values = changes(body, frozenset({"rated_kw", "mn", "outlet_id"}))
+
+    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
+        before = MeterPublic.model_validate(_meter(connection, user, meter_id))
+        if "outlet_id" in values:
+            _outlet_of(connection, values["outlet_id"], before.enterprise_id)
+        if values:
+            connection.execute(update(Meter).where(Meter.id == meter_id).values(**values))
+        after = MeterPublic.model_validate(_meter(connection, user, meter_id))
+        return meter_id, before.model_dump(), after.model_dump()
+
+    return await _change(request, user, "update", "meter", work)
+
+
+@router.delete(PREFIX + "/meters/{meter_id}", status_code=204)
+async def delete_meter(request: Request, meter_id: int, user: Writer) -> Response:
+    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
+        before = MeterPublic.model_validate(_meter(connection, user, meter_id))
+        holders = _holders(connection, {"readings": ElectricityReading.meter_id == meter_id})
+        if any(holders.values()):
+            raise in_use("meter_has_readings", f"meter {meter_id}", "该电表", holders)
+        connection.execute(delete(Meter).where(Meter.id == meter_id))
+        return meter_id, before.model_dump(), None
+
+    await _change(request, user, "delete", "meter", work)
+    return Response(status_code=204)
+
+
+@router.post(PREFIX + "/contractors", status_code=201)
+async def create_contractor(request: Request, body: ContractorCreate, user: Writer) -> Any:
+    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
+        _credit_code_free(connection, Contractor, body.credit_code)
+        new_id = connection.execute(
+            insert(Contractor).values(**body.model_dump()).returning(Contractor.id)
+        ).scalar_one()
+        found = _contractor(connection, user, new_id)
+        return new_id, None, ContractorPublic.model_validate(found).model_dump()
+
+    return await _change(request, user, "create", "contractor", work)
+
+
+@router.patch(PREFIX + "/contractors/{contractor_id}")
+async def update_contractor(
+    request: Request, contractor_id: int, body: ContractorUpdate, user: Writer
+) -> Any:
+    values = changes(body)
+
+    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
+        before = ContractorPublic.model_validate(_contractor(connection, user, contractor_id))
+        if "credit_code" in values:
+            _credit_code_free(connection, Contractor, values["credit_code"], contractor_id)
+        if values:
+            connection.execute(
+                update(Contractor).where(Contractor.id == contractor_id).values(**values)
+            )
+        after = ContractorPublic.model_validate(_contractor(connection, user, contractor_id))
+        return contractor_id, before.model_dump(), after.model_dump()
+
+    return await _change(request, user, "update", "contractor", work)
+
+
+@router.delete(PREFIX + "/contractors/{contractor_id}", status_code=204)
+async def delete_contractor(request: Request, contractor_id: int, user: Writer) -> Response:
+    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
+        before = ContractorPublic.model_validate(_contractor(connection, user, contractor_id))
+        holders = _holders(connection, {
+            "points": MonitoringPoint.contractor_id == contractor_id,
+            "users": AppUser.contractor_id == contractor_id,
+        })  # fmt: skip
+        if any(holders.values()):
+            raise in_use("contractor_in_use", f"contractor {contractor_id}", "该运维单位", holders)
+        connection.execute(delete(Contractor).where(Contractor.id == contractor_id))
+        return contractor_id, before.model_dump(), None
+
+    await _change(request, user, "delete", "contractor", work)
+    return Response(status_code=204)
+
+
+# ---- imports and exports as jobs ------------------------------------------
+
+
+async def _upload(request: Request) -> bytes:
+    """The request body, refused with 413 past MAX_IMPORT_BYTES (before reading
+    it all when Content-Length says so)."""
+    too_large = ApiError(413, "import_too_large", f"the file exceeds {MAX_IMPORT_BYTES} bytes",
+                         f"文件超过{MAX_IMPORT_BYTES}字节，请拆分后分批导入")  # fmt: skip
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_IMPORT_BYTES:
+            raise too_large
+    return bytes(body)
+
+
+def _file_name(name: str | None, media_type: str, content: bytes) -> str:
+    """A name whose suffix tells the reader the format: the given name, else
+    by media type, else an XLSX by its ZIP signature."""
+    if name and name.lower().endswith((".csv", ".xlsx")):
+        return name
+    if media_type == XLSX_TYPE or content.startswith(b"PK\x03\x04"):
+        return (name or "upload") + ".xlsx"
+    if media_type in {"text/csv", "text/plain", "application/csv", ""}:
+        return (name or "upload") + ".csv"
+    raise ApiError(415, "unsupported_media_type", "send a CSV (text/csv) or XLSX file",
+                   "请上传CSV（text/csv）或XLSX文件")  # fmt: skip
+
+
+@router.post(PREFIX + "/imports", status_code=202)
+async def start_import(
+    request: Request,
+    kind: ImportKind,
+    user: Writer,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """Import the body (a CSV or XLSX file) as ``kind``, all or nothing, as a job:
+    poll ``GET /api/v1/registry/imports/{id}`` for its progress and row errors."""
+    content = await _upload(request)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    file_name = _file_name(name, media_type, content)
+    if not content:
+        raise ApiError(422, "empty_file", "the file is empty", "文件为空")
+    engine = _engine(request)
+    actor = _actor(request, user)
+    job_id = await asyncio.to_thread(
+        create_job, engine, direction="import", kind=kind.value,
+        file_format=file_name.rsplit(".", 1)[-1].lower(), file_name=file_name,
+        owner=user.username,
+    )  # fmt: skip
+    submit(engine, job_id, lambda: run_import(engine, job_id, kind, file_name, content,
+                                              actor=actor))  # fmt: skip
+    return {"id": job_id, "state": "queued", "href": f"{PREFIX}/imports/{job_id}"}
+
+
+async def _job(request: Request, user: Viewer, job_id: int, direction: str) -> Any:
+    _admin_reader(user)
+    job = await asyncio.to_thread(read_job, _engine(request), job_id)
+    if job is None or job.direction != direction:
+        raise unknown("job", job_id)
+    return job
+
+
+@router.get(PREFIX + "/imports/{job_id}")
+async def get_import(
+    request: Request, job_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    """An import job: state (queued, running, done, failed), rows done of rows in
+    all, the count imported, and every row/column error of a refused file."""
+    return job_view(await _job(request, user, job_id, "import"))
+
+
+@router.post(PREFIX + "/exports", status_code=202)
+async def start_export(
+    request: Request,
+    user: Writer,
+    file_format: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
+    kind: ImportKind | None = None,
+) -> dict[str, Any]:
+    """Export the registry as a job: JSON or XLSX of every kind (or ``kind``), CSV
+    of one ``kind``, in the columns the import reads (so it imports back)."""
+    assert file_format in EXPORT_FORMATS
+    if file_format == "csv" and kind is None:
+        raise invalid("query.kind", "a CSV export holds one kind: give kind",
+                      "CSV导出只含一类名录，请指定kind")  # fmt: skip
+    kinds = tuple(ImportKind) if kind is None else (kind,)
+    engine = _engine(request)
+    actor = _actor(request, user)
+    job_id = await asyncio.to_thread(
+        create_job, engine, direction="export", kind=kind.value if kind else "all",
+        file_format=file_format, file_name="", owner=user.username,
+    )  # fmt: skip
+    submit(engine, job_id, lambda: run_export(engine, job_id, kinds, file_format, actor=actor))
+    return {"id": job_id, "state": "queued", "href": f"{PREFIX}/exports/{job_id}"}
+
+
+@router.get(PREFIX + "/exports/{job_id}")
+async def get_export(
+    request: Request, job_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> dict[str, Any]:
+    return job_view(await _job(request, user, job_id, "export"))
+
+
+@router.get(PREFIX + "/exports/{job_id}/file")
+async def get_export_file(
+    request: Request, job_id: int, user: Annotated[Viewer, Depends(api_user)]
+) -> Response:
+    job = await _job(request, user, job_id, "export")
+    if job.state != "done" or job.content is None:
+        raise ApiError(409, "job_not_done", f"export {job_id} is {job.state}",
+                       f"导出任务{job_id}尚未完成（{job.state}）")  # fmt: skip
+    stamp = utc_as_cst_text(job.finished_at) or ""
+    name = f"envwatch-registry-{job.kind}-{stamp[:10]}-{job_id}.{job.file_format}"
+    return Response(job.content, media_type=MEDIA_TYPES[job.file_format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+# ---- coverage gaps ---------------------------------------------------------
+
+
+def _enterprise_gap(gap: EnterpriseGap) -> dict[str, Any]:
+    return {"id": gap.id, "name": gap.name, "county": gap.county_code,
+            "key_categories": [p for p in gap.key_categories.split(",") if p]}  # fmt: skip
+
+
+def _point_gap(gap: PointGap) -> dict[str, Any]:
+    seen = None if gap.last_seen is None else gap.last_seen.replace(tzinfo=UTC)
+    return {"mn": gap.mn, "enterprise_id": gap.enterprise_id, "enterprise": gap.enterprise,
+            "county": gap.county_code, "last_seen": utc_as_cst_text(seen)}  # fmt: skip
+
+
+def coverage_gaps(engine: Any, user: Viewer, county: str | None) -> dict[str, Any]:
+    """The drill-down lists of coverage the user may see (API and page)."""
+    with engine.connect() as connection:
+        known = set(connection.execute(select(County.code)).scalars())
+    visible = known if user.role in CITY_ROLES else known & user.counties
+    if county is not None:
+        if county not in visible:
+            raise unknown("county", county)
+        visible = {county}
+    found = gaps(engine, datetime.now(UTC), timedelta(seconds=get_settings().offline_after_s),
+                 visible)  # fmt: skip
+
+    def listed(items: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"items": items, "total": len(items)}
+
+    return {
+        "county": county,
+        "without_monitor": listed([_enterprise_gap(g) for g in found.without_monitor]),
+        "without_meter": listed([_enterprise_gap(g) for g in found.without_meter]),
+        "never_connected": listed([_point_gap(g) for g in found.never_connected]),
+        "offline": listed([_point_gap(g) for g in found.offline]),
+    }
+
+
+@router.get("/api/v1/coverage/gaps")
+async def get_coverage_gaps(
+    request: Request,
+    user: Annotated[Viewer, Depends(api_user)],
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+) -> dict[str, Any]:
+    """Who makes the coverage figures short: key enterprises without a monitor or
+    a meter, points never connected, points offline with when they were last
+    seen (longest first), in the user's counties (supervisors only)."""
+    _supervisor(user)
+    return await asyncio.to_thread(coverage_gaps, _engine(request), user, county)
