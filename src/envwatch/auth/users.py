@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
+from envwatch.alerts.scope import UserScope, viewer_of
 from envwatch.alerts.workflow import ROLES_ZH
 from envwatch.audit.log import Actor, record
 from envwatch.errors import PeerError
@@ -94,12 +95,16 @@ def add_user(connection: Connection, user: NewUser, actor: Actor) -> int:
 
 def actor_of(connection: Connection, username: str, peer: str) -> Actor:
     """The active user ``username`` as an actor, or UserError."""
+    return person_of(connection, username, peer)[0]
+
+
+def person_of(connection: Connection, username: str, peer: str) -> tuple[Actor, UserScope]:
+    """The active user ``username`` as an actor and as a Viewer of the scope
+    rule, or UserError."""
     row = connection.execute(
-        select(AppUser.username, AppUser.role).where(
-            AppUser.username == username, AppUser.active.is_(True)
-        )
+        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
     ).first()
     if row is None:
         raise UserError("unknown_user", f"no active user {username!r}",
                         f"没有有效用户“{username}”")  # fmt: skip
-    return Actor(row.username, row.role, peer)
+    return Actor(row.username, row.role, peer), viewer_of(row)

@@ -21,7 +21,7 @@ from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.alerts.workflow import load_workflow
 from envwatch.audit.log import Actor, record, verify
 from envwatch.auth.passwords import MIN_LENGTH, hash_password
-from envwatch.auth.users import ROLES, NewUser, actor_of, add_user
+from envwatch.auth.users import ROLES, NewUser, add_user, person_of
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.enforcement.cases import enterprise_history, open_case, update_case
 from envwatch.errors import PeerError
@@ -307,8 +307,8 @@ def open_case_command(
     engine = migrated_engine(db)
     try:
         with engine.begin() as connection:
-            case_id, chosen = open_case(connection, alert, actor_of(connection, user, peer()),
-                                        kind=kind)  # fmt: skip
+            actor, viewer = person_of(connection, user, peer())
+            case_id, chosen = open_case(connection, alert, actor, viewer=viewer, kind=kind)
     except PeerError as error:
         raise refuse(error) from None
     typer.echo(json.dumps({"id": case_id, "kind": chosen}))
@@ -330,8 +330,8 @@ def record_case_command(
     engine = migrated_engine(db)
     try:
         with engine.begin() as connection:
-            update_case(connection, case_id, actor_of(connection, user, peer()),
-                        changes=changes, close=close)  # fmt: skip
+            actor, viewer = person_of(connection, user, peer())
+            update_case(connection, case_id, actor, viewer=viewer, changes=changes, close=close)
     except PeerError as error:
         raise refuse(error) from None
     typer.echo(json.dumps({"id": case_id, "closed": close}))
