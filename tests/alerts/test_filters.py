@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from envwatch.alerts.desk import AlertDesk
 from envwatch.alerts.filters import AlertFilter
@@ -24,7 +24,7 @@ __all__ = ["base_url"]
 
 def sql(filters: AlertFilter, now: datetime = NOW) -> str:
     query = select(Alert.id).where(*filters.conditions(now))
-    return str(query.compile(dialect=postgresql.dialect(),
+    return str(query.compile(dialect=PGDialect(),  # type: ignore[no-untyped-call]
                              compile_kwargs={"literal_binds": True}))  # fmt: skip
 
 

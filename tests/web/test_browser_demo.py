@@ -48,9 +48,12 @@ def demo(tmp_path: Path) -> Iterator[str]:
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(
-        target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True
-    )
+
+    def read_lines() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    reader = threading.Thread(target=read_lines, daemon=True)
     reader.start()
     printed: list[str] = []
     deadline = time.monotonic() + START_TIMEOUT_S

@@ -34,6 +34,7 @@ from envwatch.times import utc_as_cst_text
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
+from envwatch.web.pages_cases import case_context
 from envwatch.web.pages_points import evidence_context
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
@@ -174,8 +175,10 @@ async def _alert_page(
         alert=item,
         error=error,
         allowed=desk.workflow.allowed(row.state, user.role),
+        rule_title=_rule_title(item["rule"], language(request)),
         evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
         **evidence_context(row),
+        **await asyncio.to_thread(case_context, request, user, row, events),
         events=[
             {
                 "at": utc_as_cst_text(e.at) or "",
@@ -188,6 +191,11 @@ async def _alert_page(
             for e in events
         ],
     )
+
+
+def _rule_title(rule_id: str, lang: str) -> str:
+    rule = RULES.get(rule_id)
+    return rule.title_zh if rule is not None and lang == "zh" else rule_id
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse, response_model=None)
