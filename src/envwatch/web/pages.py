@@ -167,6 +167,10 @@ async def _alert_page(
         return not_found(request, user)
     desk: AlertDesk = request.app.state.alert_desk()
     item = alert_view(row)
+    allowed = desk.workflow.allowed(row.state, user.role)
+    merge_targets = (
+        await asyncio.to_thread(_merge_targets, request, user, row) if "merge" in allowed else []
+    )
     return render(
         request,
         "alert.html",
@@ -174,7 +178,8 @@ async def _alert_page(
         status=status,
         alert=item,
         error=error,
-        allowed=desk.workflow.allowed(row.state, user.role),
+        allowed=allowed,
+        merge_targets=merge_targets,
         rule_title=_rule_title(item["rule"], language(request)),
         evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
         **evidence_context(row),
@@ -191,6 +196,17 @@ async def _alert_page(
             for e in events
         ],
     )
+
+
+def _merge_targets(request: Request, user: SessionUser, alert: Any) -> list[dict[str, Any]]:
+    """The open alerts of the same enterprise this one could be merged into
+    (a duplicate of the same event), newest first."""
+    if alert.enterprise_id is None:
+        return []
+    same_enterprise = AlertFilter(open_only=True, enterprise_id=alert.enterprise_id)
+    with database(request).connect() as connection:
+        rows = visible_alerts(connection, user, same_enterprise, limit=50).rows
+    return [alert_view(row) for row in rows if row.id != alert.id]
 
 
 def _rule_title(rule_id: str, lang: str) -> str:
@@ -215,10 +231,12 @@ async def alert_act(request: Request, alert_id: int) -> Response:
     if not csrf_ok(user, fields.get("csrf")):
         return await _alert_page(request, user, alert_id, 403, "CSRF")
     desk: AlertDesk = request.app.state.alert_desk()
+    into = fields.get("into", "")
     try:
         await asyncio.to_thread(
             desk.act, alert_id, fields.get("action", ""), user.username, peer=peer_of(request),
             note=fields.get("note", ""), outcome=fields.get("outcome") or None,
+            into=int(into) if into.isdigit() else None,
         )  # fmt: skip
     except (AlertError, TransitionError) as error:
         return await _alert_page(request, user, alert_id, 409, error.message(language(request)))
