@@ -354,45 +354,6 @@ TEXT: dict[str, dict[str, str]] = {
                     "en": "The form's content is invalid or too long."},
     "cs_all": {"zh": "全部", "en": "All"},
     "cs_filter": {"zh": "筛选", "en": "Filter"},
-    "cs_title": {"zh": "执法案件", "en": "Enforcement cases"},
-    "cs_case": {"zh": "案件", "en": "Case"},
-    "cs_kind": {"zh": "检查方式", "en": "Inspection"},
-    "cs_state": {"zh": "案件状态", "en": "Case state"},
-    "cs_opened_by": {"zh": "立案人", "en": "Opened by"},
-    "cs_opened_at": {"zh": "立案时间", "en": "Opened"},
-    "cs_closed_at": {"zh": "结案时间", "en": "Closed"},
-    "cs_alerts": {"zh": "关联预警", "en": "Alerts of the case"},
-    "cs_findings": {"zh": "调查结果", "en": "Findings"},
-    "cs_legal_basis": {"zh": "法律依据", "en": "Legal basis"},
-    "cs_penalty_reference": {"zh": "处罚决定书文号", "en": "Penalty decision reference"},
-    "cs_rule_findings": {"zh": "预警所依据的判定结果", "en": "Rule findings behind the alerts"},
-    "cs_history": {"zh": "办理记录", "en": "History"},
-    "cs_record": {"zh": "保存记录", "en": "Save the record"},
-    "cs_close": {"zh": "同时结案", "en": "Close the case too"},
-    "cs_record_title": {"zh": "记录调查与处罚", "en": "Record findings and penalty"},
-    "cs_none": {"zh": "暂无执法案件。案件由执法人员、市局监管人员或区县监管人员在预警页面"
-                      "点击“立案检查”开启；企业在正面清单上时默认非现场检查。",
-                "en": "No enforcement cases yet. Enforcement officers, city supervisors and "
-                      "county officers open one from an alert's page (Open an enforcement "
-                      "case); enterprises on the positive list get an off-site check by "
-                      "default."},
-    "cs_none_filtered": {"zh": "没有符合筛选条件的案件。", "en": "No case matches these filters."},
-    "cs_not_recorded": {"zh": "尚未记录", "en": "Not recorded yet"},
-    "cs_of_alert": {"zh": "本预警的执法案件", "en": "This alert's enforcement case"},
-    "cs_open": {"zh": "立案检查", "en": "Open an enforcement case"},
-    "cs_open_hint": {"zh": "以本预警开启执法案件；企业在正面清单上时默认非现场检查。",
-                     "en": "Opens a case from this alert; enterprises on the positive list "
-                           "default to an off-site check."},
-    "cs_explanations": {"zh": "企业（运维单位）说明", "en": "Enterprise's explanation"},
-    "cs_no_explanation": {"zh": "企业尚未提交说明。",
-                          "en": "The enterprise has not explained yet."},
-    "cs_attachments": {"zh": "附件", "en": "Attachments"},
-    "cs_csrf_refused": {"zh": "页面已过期（CSRF校验失败），请刷新后重试。",
-                        "en": "The page expired (CSRF check failed): reload and try again."},
-    "cs_bad_form": {"zh": "提交的内容无效或过长。",
-                    "en": "The form's content is invalid or too long."},
-    "cs_all": {"zh": "全部", "en": "All"},
-    "cs_filter": {"zh": "筛选", "en": "Filter"},
 }  # fmt: skip
 
 

@@ -35,7 +35,6 @@ from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
 from envwatch.web.pages_cases import case_context
-from envwatch.web.pages_cases import case_context
 from envwatch.web.pages_points import evidence_context
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
@@ -184,7 +183,6 @@ async def _alert_page(
         rule_title=_rule_title(item["rule"], language(request)),
         evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
         **evidence_context(row),
-        **await asyncio.to_thread(case_context, request, user, row, events),
         **await asyncio.to_thread(case_context, request, user, row, events),
         events=[
             {
