@@ -177,6 +177,16 @@ def test_the_enterprise_page_links_its_points_and_charts_its_electricity(
         assert page.status_code == 404 and "没有找到，或您无权查看" in page.text, path
 
 
+def test_a_contractor_sees_the_devices_it_runs_and_no_enterprise(city: City, login: Login) -> None:
+    contractor = login("contractor-1")  # its company runs enterprise 1's analyser
+    listing = contractor.get("/enterprises", params={"lang": "zh"})
+    assert listing.status_code == 200 and "本单位运维的监测设备" in listing.text
+    assert f'data-point="{MN}"' in listing.text and "data-enterprise" not in listing.text
+    assert contractor.get(f"/points/{MN}").status_code == 200
+    assert contractor.get("/enterprises/1").status_code == 404  # an enterprise is no device
+    assert contractor.get(f"/points/{OTHER_MN}").status_code == 404
+
+
 def test_the_alert_page_charts_the_event_and_lists_its_raw_frames(city: City, login: Login) -> None:
     with city.engine.connect() as connection:
         cited = connection.execute(

@@ -120,7 +120,8 @@ def rules() -> RuleSet:
     return _rules(get_settings().rules_file)
 
 
-def _point_query(user: SessionUser) -> Any:
+def point_query(user: SessionUser) -> Any:
+    """The points ``user`` may see, with their enterprise, county, outlet and meter."""
     return (
         select(
             MonitoringPoint.mn, MonitoringPoint.st, MonitoringPoint.protocol_version,
@@ -136,14 +137,14 @@ def _point_query(user: SessionUser) -> Any:
         .outerjoin(County, Enterprise.county_code == County.code)
         .outerjoin(Outlet, MonitoringPoint.outlet_id == Outlet.id)
         .outerjoin(Meter, Meter.mn == MonitoringPoint.mn)
-        .where(scope_by(user, Enterprise.county_code, Enterprise.id))
+        .where(scope_by(user, Enterprise.county_code, Enterprise.id, MonitoringPoint.mn))
     )  # fmt: skip
 
 
 def visible_point(connection: Connection, user: SessionUser, mn: str) -> Any:
     """The point's row with its enterprise, county, outlet and meter, or None
     when it is unknown or not the user's to see."""
-    return connection.execute(_point_query(user).where(MonitoringPoint.mn == mn)).first()
+    return connection.execute(point_query(user).where(MonitoringPoint.mn == mn)).first()
 
 
 def last_frame(connection: Connection, mn: str) -> tuple[datetime | None, datetime | None]:
@@ -232,7 +233,7 @@ async def list_points(
     electricity meters, each with its last data time and online status."""
 
     def read() -> dict[str, Any]:
-        query = _point_query(user)
+        query = point_query(user)
         if county is not None:
             query = query.where(Enterprise.county_code == county)
         if enterprise_id is not None:
@@ -583,6 +584,8 @@ async def point_frames(
 
 
 def visible_enterprise(connection: Connection, user: SessionUser, enterprise_id: int) -> Any:
+    """The enterprise, or None when it is unknown or not the user's to see (an
+    enterprise is no device: a contractor sees none, only the devices it runs)."""
     return connection.execute(
         select(Enterprise).where(
             Enterprise.id == enterprise_id, scope_by(user, Enterprise.county_code, Enterprise.id)

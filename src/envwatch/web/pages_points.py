@@ -34,8 +34,10 @@ from envwatch.store.schema import (
 from envwatch.times import cst_text, utc_as_cst_text
 from envwatch.web.api_measurements import (
     WINDOWS,
+    point_query,
     point_view,
     read_measurements,
+    visible_enterprise,
     visible_point,
 )
 from envwatch.web.errors import ApiError
@@ -55,10 +57,6 @@ EVIDENCE_FRAMES_AFTER = timedelta(minutes=10)
 LONGEST_EVIDENCE = WINDOWS["2061"].longest
 
 
-def _own_enterprise(user: SessionUser) -> int | None:
-    return user.enterprise_id if user.role in {"enterprise_user", "contractor"} else None
-
-
 @router.get("/enterprises", response_class=HTMLResponse, response_model=None)
 async def enterprises_page(
     request: Request,
@@ -70,9 +68,11 @@ async def enterprises_page(
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    own = _own_enterprise(user)
-    if own is not None:
-        return RedirectResponse(f"/enterprises/{own}", status_code=303)
+    if user.role == "enterprise_user" and user.enterprise_id is not None:
+        return RedirectResponse(f"/enterprises/{user.enterprise_id}", status_code=303)
+    if user.role == "contractor":
+        # A contractor sees no enterprise, only the devices its contractor runs.
+        return await _devices_run(request, user)
     wanted = {"county": county or "", "industry": (industry or "")[:8], "q": (q or "")[:100]}
     offset = max(offset, 0)
     lang = language(request)
@@ -156,10 +156,7 @@ async def enterprise_page(request: Request, enterprise_id: int) -> Response:
 
     def read() -> dict[str, Any] | None:
         with database(request).connect() as connection:
-            county = connection.execute(
-                select(Enterprise.county_code).where(Enterprise.id == enterprise_id)
-            ).scalar()
-            if county is None or not _may_see_enterprise(user, enterprise_id, county):
+            if visible_enterprise(connection, user, enterprise_id) is None:
                 return None
             try:
                 history = enterprise_history(connection, enterprise_id)
@@ -198,12 +195,17 @@ async def enterprise_page(request: Request, enterprise_id: int) -> Response:
     return render(request, "enterprise.html", user, **data)
 
 
-def _may_see_enterprise(user: SessionUser, enterprise_id: int, county: str) -> bool:
-    if user.role in {"enterprise_user", "contractor"}:
-        return user.enterprise_id == enterprise_id
-    if user.role == "county_officer":
-        return county in user.counties
-    return user.role in CITY_ROLES
+async def _devices_run(request: Request, user: SessionUser) -> Response:
+    def read() -> list[dict[str, Any]]:
+        with database(request).connect() as connection:
+            rows = connection.execute(
+                point_query(user).order_by(MonitoringPoint.mn).limit(PAGE_SIZE)
+            ).all()
+            return [point_view(connection, row, detail=False) for row in rows]
+
+    return render(request, "enterprises.html", user, devices=await asyncio.to_thread(read),
+                  enterprises=[], total=0, counties=[], industries=[],
+                  wanted={"county": "", "industry": "", "q": ""}, offset=0)  # fmt: skip
 
 
 def _query_time(text: str | None) -> datetime | None:
