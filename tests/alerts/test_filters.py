@@ -13,8 +13,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from envwatch.alerts.desk import AlertDesk
-from envwatch.alerts.filters import AlertFilter
-from envwatch.store.schema import Alert, Enterprise
+from envwatch.alerts.filters import AlertFilter, FindingFilter
+from envwatch.store.schema import Alert, Enterprise, FindingRecord
 from tests.alerts.test_desk import DATA_T0, NOW, store_finding
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import points_in_two_counties, session
@@ -135,5 +135,53 @@ def test_the_alert_api_filters_within_the_users_scope(base_url: str, engine: Eng
     assert f'href="/alerts/{ids["exceedance"]}"' not in inbox.text
     wrong = boss.get("/alerts?level=loud")
     assert wrong.status_code == 200 and "筛选条件有误" in wrong.text
+    for client in (boss, officer):
+        client.close()
+
+
+def finding_sql(filters: FindingFilter) -> str:
+    query = select(FindingRecord.id).where(*filters.conditions())
+    return str(query.compile(dialect=PGDialect(),  # type: ignore[no-untyped-call]
+                             compile_kwargs={"literal_binds": True}))  # fmt: skip
+
+
+def test_finding_times_are_data_times_in_china_standard_time() -> None:
+    assert FindingFilter().conditions() == []
+    naive = finding_sql(FindingFilter(since=datetime(2026, 11, 29, 10, 0)))
+    assert "finding.window_start >= '2026-11-29 10:00:00'" in naive
+    utc = finding_sql(FindingFilter(until=datetime(2026, 11, 29, 2, 0, tzinfo=UTC)))
+    assert "finding.window_start < '2026-11-29 10:00:00'" in utc
+    kinds = finding_sql(FindingFilter(kind=("electricity",), severity=("alarm",)))
+    assert "'treatment_off'" in kinds and "'exceedance'" not in kinds
+    assert "finding.severity IN ('alarm')" in kinds
+    with pytest.raises(ValidationError, match="unknown severity loud"):
+        FindingFilter(severity=("loud",))
+
+
+def test_the_findings_api_filters_within_the_users_scope(base_url: str, engine: Engine) -> None:
+    (mn_a, county_a, ent_a), (mn_b, county_b, _) = points_in_two_counties(engine)
+    early = store_finding(engine, mn_a, DATA_T0)
+    constant = store_finding(engine, mn_a, DATA_T0 + timedelta(hours=3), rule="constant",
+                             severity="warning", pollutant="a21002")  # fmt: skip
+    other = store_finding(engine, mn_b, DATA_T0)
+    boss, _ = session(base_url, "supervisor")
+
+    def listed(query: str, client: Any = boss) -> list[int]:
+        response = client.get(f"/api/v1/findings?{query}")
+        assert response.status_code == 200, response.text
+        return sorted(item["id"] for item in response.json()["items"])
+
+    assert listed("") == sorted([early, constant, other])
+    assert listed("kind=falsification") == [constant]
+    assert listed("severity=alarm") == sorted([early, other])
+    assert listed(f"county={county_b}") == [other]
+    assert listed(f"enterprise_id={ent_a}&pollutant=a21002") == [constant]
+    assert listed("since=2026-11-29T12:00:00") == [constant]  # a data time, CST
+    assert listed("until=2026-11-29T03:00:00Z") == sorted([early, other])  # 11:00 CST
+    assert listed(f"rule=exceedance&mn={mn_a}") == [early]
+    bad = boss.get("/api/v1/findings?kind=gossip")
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+    officer, _ = session(base_url, f"county-{county_a}")
+    assert listed(f"county={county_b}", officer) == []
     for client in (boss, officer):
         client.close()

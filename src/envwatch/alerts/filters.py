@@ -1,7 +1,9 @@
-"""What a supervisor narrows the alert inbox to: a typed filter that becomes
-SQL conditions on the ``alert`` table (joined to its enterprise), pure and
-testable without a database. The inbox page and ``GET /api/v1/alerts`` take
-the same filter; the user's scope is added by ``alerts/queries.py``."""
+"""What a supervisor narrows a list to: typed filters that become SQL
+conditions, pure and testable without a database. ``AlertFilter`` is for the
+``alert`` table joined to its enterprise (the inbox page and
+``GET /api/v1/alerts``); ``FindingFilter`` for the rules' findings joined to
+their device and its enterprise (``GET /api/v1/findings``). The user's scope
+is added by the query (``alerts/scope.py``), so a filter never widens it."""
 
 from __future__ import annotations
 
@@ -14,10 +16,22 @@ from sqlalchemy import ColumnElement, and_, or_
 from envwatch.alerts.policy import OPEN_STATES, UNACKNOWLEDGED, UNHANDLED
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import RULE_KINDS
-from envwatch.store.schema import Alert, Enterprise
+from envwatch.store.schema import Alert, Enterprise, FindingRecord
+from envwatch.times import as_data_time
 
 LEVELS = ("notice", "warning", "alarm", "severe")
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_:.-]+$")]
+
+
+def _known(values: tuple[str, ...], known: tuple[str, ...], what: str) -> tuple[str, ...]:
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]}: one of {', '.join(known)}")
+    return values
+
+
+def _rules_of_kinds(kinds: tuple[str, ...]) -> list[str]:
+    return sorted(rule_id for rule_id, rule in RULES.items() if rule.kind in kinds)
 
 
 class AlertFilter(BaseModel):
@@ -49,18 +63,12 @@ class AlertFilter(BaseModel):
     @field_validator("level")
     @classmethod
     def _known_levels(cls, levels: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(levels) - set(LEVELS))
-        if unknown:
-            raise ValueError(f"unknown level {unknown[0]}: one of {', '.join(LEVELS)}")
-        return levels
+        return _known(levels, LEVELS, "level")
 
     @field_validator("kind")
     @classmethod
     def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(kinds) - set(RULE_KINDS))
-        if unknown:
-            raise ValueError(f"unknown kind {unknown[0]}: one of {', '.join(RULE_KINDS)}")
-        return kinds
+        return _known(kinds, RULE_KINDS, "kind")
 
     @field_validator("opened_since", "opened_until")
     @classmethod
@@ -93,8 +101,7 @@ class AlertFilter(BaseModel):
         if self.rule:
             where.append(Alert.rule.in_(self.rule))
         if self.kind:
-            rules = sorted(rule_id for rule_id, rule in RULES.items() if rule.kind in self.kind)
-            where.append(Alert.rule.in_(rules))
+            where.append(Alert.rule.in_(_rules_of_kinds(self.kind)))
         if self.opened_since is not None:
             where.append(Alert.opened_at >= self.opened_since.astimezone(UTC))
         if self.opened_until is not None:
@@ -124,3 +131,58 @@ def overdue_at(now: datetime) -> ColumnElement[bool]:
             for states, deadline in steps
         )
     )
+
+
+class FindingFilter(BaseModel):
+    """Every field narrows the findings; an empty filter keeps them all."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mn: Code | None = None
+    pollutant: Code | None = None
+    rule: tuple[Code, ...] = ()
+    kind: tuple[Code, ...] = ()
+    severity: tuple[Code, ...] = ()
+    county: tuple[Code, ...] = ()
+    enterprise_id: int | None = Field(default=None, ge=1)
+    industry: str | None = Field(default=None, min_length=1, max_length=8, pattern=r"^\d+$")
+    since: datetime | None = None
+    """Findings whose window starts at or after this data time (naive: China
+    Standard Time, as loggers state it; or with its zone)."""
+    until: datetime | None = None
+    """... and before this one."""
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        return _known(kinds, RULE_KINDS, "kind")
+
+    @field_validator("severity")
+    @classmethod
+    def _known_severities(cls, severities: tuple[str, ...]) -> tuple[str, ...]:
+        return _known(severities, LEVELS, "severity")
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """SQL conditions on ``finding`` and the ``enterprise`` of its device."""
+        where: list[ColumnElement[bool]] = []
+        if self.mn is not None:
+            where.append(FindingRecord.mn == self.mn)
+        if self.pollutant is not None:
+            where.append(FindingRecord.pollutant == self.pollutant)
+        if self.rule:
+            where.append(FindingRecord.rule.in_(self.rule))
+        if self.kind:
+            where.append(FindingRecord.rule.in_(_rules_of_kinds(self.kind)))
+        if self.severity:
+            where.append(FindingRecord.severity.in_(self.severity))
+        if self.county:
+            where.append(Enterprise.county_code.in_(self.county))
+        if self.enterprise_id is not None:
+            where.append(Enterprise.id == self.enterprise_id)
+        if self.industry is not None:
+            where.append(Enterprise.industry_code.startswith(self.industry, autoescape=True))
+        if self.since is not None:
+            where.append(FindingRecord.window_start >= as_data_time(self.since))
+        if self.until is not None:
+            where.append(FindingRecord.window_start < as_data_time(self.until))
+        return where

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import Field
 from sqlalchemy import func, select
 
+from envwatch.alerts.filters import FindingFilter
 from envwatch.alerts.queries import CITY_ROLES, Viewer, scope, scope_by, sees_device
 from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.auth.sessions import SessionUser
@@ -36,24 +38,30 @@ def _sees_device(request: Request, user: Viewer, mn: str) -> bool:
         return sees_device(connection, user, mn)
 
 
+class FindingListQuery(FindingFilter):
+    """The finding filter with a page of the list."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
 @router.get("/api/v1/findings")
 async def list_findings(
     request: Request,
-    *,
+    query: Annotated[FindingListQuery, Query()],
     user: Annotated[SessionUser, Depends(api_user)],
-    rule: str | None = None,
-    mn: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """The findings of the devices the user may see, newest first."""
+    """The findings of the devices the user may see, newest first, narrowed by
+    any of the filters (repeat ``rule``, ``kind``, ``severity`` or ``county``
+    for several): ``{"items", "total", "limit", "offset"}``."""
+    filters = FindingFilter.model_validate(query.model_dump(exclude={"limit", "offset"}))
+    limit, offset = query.limit, query.offset
 
     def read() -> dict[str, Any]:
-        conditions = [scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn)]
-        if rule is not None:
-            conditions.append(FindingRecord.rule == rule)
-        if mn is not None:
-            conditions.append(FindingRecord.mn == mn)
+        conditions = [
+            scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn),
+            *filters.conditions(),
+        ]
         joined = (
             select(FindingRecord)
             .join(MonitoringPoint, MonitoringPoint.mn == FindingRecord.mn)
