@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from envwatch.alerts.desk import AlertDesk, AlertError
@@ -20,6 +20,11 @@ from envwatch.web.errors import ApiError
 from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE, api_user, csrf_ok, peer_of
 
 router = APIRouter()
+# The largest id the database holds (INTEGER: 32 bits on PostgreSQL) and the
+# largest offset it takes (64 bits): beyond them a request is invalid (422), never a 500.
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 2**63 - 1
+AlertId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 
 
 class Credentials(BaseModel):
@@ -33,7 +38,7 @@ class ActionRequest(BaseModel):
     action: str = Field(min_length=1, max_length=32)
     note: str = Field(default="", max_length=4000)
     outcome: str | None = Field(default=None, max_length=32)
-    into: int | None = None
+    into: int | None = Field(default=None, ge=-MAX_ID, le=MAX_ID)
 
 
 @router.post("/api/v1/session")
@@ -73,7 +78,7 @@ class AlertListQuery(AlertFilter):
     """The alert filter with a page of the list."""
 
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/api/v1/alerts")
@@ -99,7 +104,7 @@ async def list_alerts(
 
 @router.get("/api/v1/alerts/{alert_id}")
 async def get_alert(
-    request: Request, alert_id: int, user: Annotated[SessionUser, Depends(api_user)]
+    request: Request, alert_id: AlertId, user: Annotated[SessionUser, Depends(api_user)]
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with request.app.state.database().connect() as connection:
@@ -133,7 +138,7 @@ async def get_alert(
 @router.post("/api/v1/alerts/{alert_id}/actions")
 async def act(
     request: Request,
-    alert_id: int,
+    alert_id: AlertId,
     body: ActionRequest,
     user: Annotated[SessionUser, Depends(api_user)],
 ) -> dict[str, Any]:

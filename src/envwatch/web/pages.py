@@ -31,6 +31,7 @@ from envwatch.rules.catalogue.base import RULE_KINDS
 from envwatch.settings import get_settings
 from envwatch.store.schema import County
 from envwatch.times import utc_as_cst_text
+from envwatch.web.api_alerts import MAX_ID, AlertId
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
@@ -215,7 +216,7 @@ def _rule_title(rule_id: str, lang: str) -> str:
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse, response_model=None)
-async def alert_page(request: Request, alert_id: int) -> Response:
+async def alert_page(request: Request, alert_id: AlertId) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
@@ -223,7 +224,7 @@ async def alert_page(request: Request, alert_id: int) -> Response:
 
 
 @router.post("/alerts/{alert_id}/act", response_model=None)
-async def alert_act(request: Request, alert_id: int) -> Response:
+async def alert_act(request: Request, alert_id: AlertId) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
@@ -236,7 +237,7 @@ async def alert_act(request: Request, alert_id: int) -> Response:
         await asyncio.to_thread(
             desk.act, alert_id, fields.get("action", ""), user.username, peer=peer_of(request),
             note=fields.get("note", ""), outcome=fields.get("outcome") or None,
-            into=int(into) if into.isdigit() else None,
+            into=int(into) if into.isdigit() and int(into) <= MAX_ID else None,
         )  # fmt: skip
     except (AlertError, TransitionError) as error:
         return await _alert_page(request, user, alert_id, 409, error.message(language(request)))
