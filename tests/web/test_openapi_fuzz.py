@@ -1,0 +1,116 @@
+"""The API fuzzed from its own OpenAPI schema (schemathesis), over real HTTP
+on SQLite and PostgreSQL, as the city administrator (session cookie and
+X-CSRF-Token) and anonymously: no generated input, valid or invalid, may
+get a 5xx, and answers keep to the media types and response schemas the
+schema documents. Deterministic (derandomized) and bounded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.core.result import Ok
+from sqlalchemy import Engine
+
+from envwatch.demo.seed import DEMO_PASSWORD
+from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE
+from tests.electricity.test_http_batch import base_url
+from tests.web.test_pages_and_api import alerts
+
+__all__ = ["alerts", "base_url"]
+
+EXAMPLES: Final = 12  # per operation, generation mode and principal
+# Never fuzzed: the event stream never ends (the matrix opens it); ending the
+# administrator's session would leave the rest of the run anonymous.
+SKIPPED: Final = {("GET", "/api/v1/alerts/stream")}
+SKIPPED_AS_ADMIN: Final = {("DELETE", "/api/v1/session")}
+# Statuses the app answers by design in its error envelope that FastAPI's
+# schema does not list (it documents 200 and 422 only): not checked against
+# the documented codes, reported instead by test_undocumented_statuses.
+BY_DESIGN: Final = frozenset({401, 403, 404, 409, 413, 415, 423})
+
+
+@dataclass
+class Findings:
+    server_errors: list[str] = field(default_factory=list)
+    nonconforming: list[str] = field(default_factory=list)
+    undocumented: set[tuple[str, int]] = field(default_factory=set)
+    answered: dict[int, int] = field(default_factory=dict)
+
+
+def admin_headers(base_url: str) -> dict[str, str]:
+    response = httpx.post(f"{base_url}/api/v1/session",
+                          json={"username": "admin", "password": DEMO_PASSWORD})  # fmt: skip
+    assert response.status_code == 200, response.text
+    token = response.cookies[SESSION_COOKIE]
+    return {"Cookie": f"{SESSION_COOKIE}={token}", CSRF_HEADER: response.json()["csrf"]}
+
+
+def fuzz(operation: Any, base_url: str, headers: dict[str, str], findings: Findings) -> None:
+    label = f"{operation.method.upper()} {operation.path}"
+    status_conformance = schemathesis.checks.status_code_conformance
+    checks = [schemathesis.checks.content_type_conformance,
+              schemathesis.checks.response_schema_conformance]  # fmt: skip
+    strategy = st.one_of(
+        operation.as_strategy(generation_mode=schemathesis.GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE),
+    )
+
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(case=strategy)
+    def run(case: schemathesis.Case[Any]) -> None:
+        response = case.call(base_url=base_url, headers=headers, timeout=60, allow_redirects=False)
+        status = response.status_code
+        findings.answered[status] = findings.answered.get(status, 0) + 1
+        if status >= 500:
+            findings.server_errors.append(
+                f"{label} -> {status}\n{case.as_curl_command(headers=headers)}\n"
+                f"{response.text[:2000]}"
+            )
+            return
+        wanted = [*checks] if status in BY_DESIGN else [*checks, status_conformance]
+        if status in BY_DESIGN:
+            findings.undocumented.add((label, status))
+        try:
+            case.validate_response(response, checks=wanted, headers=headers)
+        except schemathesis.errors.FailureGroup as group:
+            findings.nonconforming += [
+                f"{label} -> {status}: {f.title}: {response.text[:300]}" for f in group.exceptions
+            ]
+        except AssertionError as failure:
+            findings.nonconforming.append(f"{label} -> {status}: {failure}".splitlines()[0])
+
+    run()
+
+
+@pytest.mark.parametrize("who", ["admin", "anonymous"])
+def test_no_generated_request_gets_a_server_error(
+    who: str, base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
+    headers = admin_headers(base_url) if who == "admin" else {}
+    skipped = SKIPPED | (SKIPPED_AS_ADMIN if who == "admin" else set())
+    findings = Findings()
+    operations = 0
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"an operation schemathesis cannot read: {result}"
+        operation = result.ok()
+        if (operation.method.upper(), operation.path) in skipped:
+            continue
+        operations += 1
+        fuzz(operation, base_url, headers, findings)
+    assert operations >= 15
+    assert not findings.server_errors, "5xx answers:\n\n" + "\n\n".join(findings.server_errors)
+    assert not findings.nonconforming, "\n".join(sorted(set(findings.nonconforming)))
+    if who == "admin":
+        # The run was the administrator's all along: the session still stands.
+        assert httpx.get(f"{base_url}/api/v1/audit", headers=headers).status_code == 200
+        assert sum(n for status, n in findings.answered.items() if status == 200) > 0
+    else:
+        assert findings.answered.get(401, 0) > 0
