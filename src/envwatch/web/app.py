@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -85,8 +86,8 @@ async def machine_client(
 
 def create_app(engine: Engine | None = None) -> FastAPI:
     """The application; ``engine`` by default from ENVWATCH_DATABASE_URL, made on first use."""
-    # FastAPI's /docs and /redoc pages load their scripts from a CDN: off, as
-    # envwatch serves every asset itself; the schema stays at /openapi.json.
+    # FastAPI's own /docs and /redoc pages load their scripts from a CDN: off.
+    # /docs below serves Swagger UI from envwatch's own copy instead.
     app = FastAPI(title="envwatch", version=__version__, docs_url=None, redoc_url=None)
 
     @cache
@@ -132,6 +133,19 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(registry_pages_router)
     app.include_router(cases_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_documentation() -> HTMLResponse:
+        """Swagger UI over /openapi.json, from envwatch's own copy (static/vendor)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="envwatch API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            # No schema validator badge: it would ask an outside server.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     @app.get("/healthz")
     def health() -> dict[str, str]:
