@@ -100,10 +100,10 @@
       series.push({ name: word("flagged"), type: "scatter", symbolSize: 9, itemStyle: { color: "#b7791f" }, data: s.flagged });
     }
     var option = {
-      title: { text: name + (unit ? " (" + unit + ")" : ""), left: "center", textStyle: { fontSize: 14 } },
+      title: { text: name + (unit ? " (" + unit + ")" : ""), left: 8, top: 4, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "axis" },
-      legend: { top: 24 },
-      grid: { left: 56, right: 24, top: 64, bottom: 56 },
+      legend: { right: 16, top: 4 },
+      grid: { left: 56, right: 24, top: 56, bottom: 56 },
       xAxis: timeAxis(),
       yAxis: {
         type: "value", name: unit, scale: true,
@@ -154,7 +154,8 @@
         });
         return {
           name: meter.name + "（" + word("meter_" + meter.kind) + "）", type: "line",
-          showSymbol: false, connectNulls: false, data: data,
+          // A reading between gaps is a lone point: drawn as a symbol, or not at all.
+          showSymbol: body.items.length < 200, connectNulls: false, data: data,
           lineStyle: { type: meter.kind === "treatment" ? "dashed" : "solid", width: 2 }
         };
       });
