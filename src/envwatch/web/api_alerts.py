@@ -41,6 +41,54 @@ class ActionRequest(BaseModel):
     into: int | None = Field(default=None, ge=-MAX_ID, le=MAX_ID)
 
 
+class AlertPublic(BaseModel):
+    """An alert as the API shows it; times in China Standard Time (+08:00)."""
+
+    id: int
+    mn: str
+    enterprise: str | None
+    enterprise_id: int | None
+    county: str | None
+    pollutant: str | None
+    rule: str
+    level: str = Field(description="notice 提示 / warning 预警 / alarm 报警 / severe 严重")
+    state: str = Field(description="a state of alerts/workflow.toml")
+    opened_at: str | None
+    deadline: str | None = Field(description="the deadline of the step the alert is at")
+    overdue: bool
+    escalation: int = Field(description="steps up the escalation chain so far")
+    explanation: str
+    evidence: dict[str, Any]
+
+
+class AlertList(BaseModel):
+    items: list[AlertPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class AlertEventPublic(BaseModel):
+    at: str | None
+    actor: str
+    role: str
+    action: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    note: str
+    outcome: str | None
+
+
+class AlertDetail(AlertPublic):
+    allowed_actions: list[str] = Field(description="what the user's role may do now")
+    events: list[AlertEventPublic]
+
+
+class ActionResult(BaseModel):
+    id: int
+    state: str
+
+
 @router.post("/api/v1/session")
 async def open_session(request: Request, credentials: Credentials) -> Any:
     from fastapi.responses import JSONResponse  # noqa: PLC0415
@@ -86,18 +134,18 @@ async def list_alerts(
     request: Request,
     query: Annotated[AlertListQuery, Query()],
     user: Annotated[SessionUser, Depends(api_user)],
-) -> dict[str, Any]:
+) -> AlertList:
     """The alerts the user may see, newest first, narrowed by any of the
     filters (repeat ``state``, ``level``, ``county``, ``rule`` or ``kind``
     for several): ``{"items", "total", "limit", "offset"}``."""
     filters = AlertFilter.model_validate(query.model_dump(exclude={"limit", "offset"}))
 
-    def read() -> dict[str, Any]:
+    def read() -> AlertList:
         with request.app.state.database().connect() as connection:
             page = visible_alerts(connection, user, filters, limit=query.limit,
                                   offset=query.offset)  # fmt: skip
-        return {"items": [alert_view(row) for row in page.rows], "total": page.total,
-                "limit": query.limit, "offset": query.offset}  # fmt: skip
+        return AlertList(items=[AlertPublic(**alert_view(row)) for row in page.rows],
+                         total=page.total, limit=query.limit, offset=query.offset)  # fmt: skip
 
     return await asyncio.to_thread(read)
 
@@ -105,8 +153,10 @@ async def list_alerts(
 @router.get("/api/v1/alerts/{alert_id}")
 async def get_alert(
     request: Request, alert_id: AlertId, user: Annotated[SessionUser, Depends(api_user)]
-) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
+) -> AlertDetail:
+    """One alert with its history and the actions the user's role may take now."""
+
+    def read() -> AlertDetail:
         with request.app.state.database().connect() as connection:
             row, events = visible_alert(connection, user, alert_id)
         if row is None:
@@ -114,23 +164,18 @@ async def get_alert(
                 404, "unknown_alert", f"no alert {alert_id}", f"没有编号为{alert_id}的预警"
             )
         desk: AlertDesk = request.app.state.alert_desk()
-        return {
+        return AlertDetail(
             **alert_view(row),
-            "allowed_actions": desk.workflow.allowed(row.state, user.role),
-            "events": [
-                {
-                    "at": utc_as_cst_text(e.at),
-                    "actor": e.actor,
-                    "role": e.role,
-                    "action": e.action,
-                    "from": e.from_state,
-                    "to": e.to_state,
-                    "note": e.note,
-                    "outcome": e.outcome,
-                }
+            allowed_actions=desk.workflow.allowed(row.state, user.role),
+            events=[
+                AlertEventPublic.model_validate({
+                    "at": utc_as_cst_text(e.at), "actor": e.actor, "role": e.role,
+                    "action": e.action, "from": e.from_state, "to": e.to_state,
+                    "note": e.note, "outcome": e.outcome,
+                })
                 for e in events
             ],
-        }
+        )  # fmt: skip
 
     return await asyncio.to_thread(read)
 
@@ -141,7 +186,8 @@ async def act(
     alert_id: AlertId,
     body: ActionRequest,
     user: Annotated[SessionUser, Depends(api_user)],
-) -> dict[str, Any]:
+) -> ActionResult:
+    """Take a workflow action (alerts/workflow.toml) on the alert."""
     if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
         raise ApiError(
             403, "csrf_failed", "X-CSRF-Token is missing or wrong", "缺少或错误的CSRF令牌"
@@ -157,4 +203,4 @@ async def act(
         raise ApiError(status, error.code, error.message_en, error.message_zh) from None
     except TransitionError as error:
         raise ApiError(409, error.code, error.message_en, error.message_zh) from None
-    return {"id": alert_id, "state": state}
+    return ActionResult(id=alert_id, state=state)
