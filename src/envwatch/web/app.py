@@ -19,6 +19,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 
 from envwatch import __version__
 from envwatch.alerts.desk import AlertDesk
@@ -42,6 +43,12 @@ from envwatch.web.pages_cases import router as cases_pages_router
 from envwatch.web.pages_points import router as points_pages_router
 from envwatch.web.pages_registry import router as registry_pages_router
 
+# FastAPI's own refusals, in envwatch's error envelope: code and Chinese words.
+_HTTP_ERRORS = {
+    400: ("bad_request", "请求无法解析"),
+    404: ("not_found", "没有这个地址"),
+    405: ("method_not_allowed", "不支持此请求方法"),
+}
 _MAX_DECODE_BYTES = 1 << 20
 _MAX_BATCH_BYTES = 16 << 20
 # Media type -> the file kind the batch reader knows.
@@ -105,6 +112,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         body = {"code": "invalid_request", "message": "the request has invalid fields",
                 "message_zh": "请求中有无效字段", "fields": fields}  # fmt: skip
         return JSONResponse(status_code=422, content={"error": body})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        code, words = _HTTP_ERRORS.get(error.status_code, ("http_error", "请求无法处理"))
+        body = {"code": code, "message": str(error.detail), "message_zh": words}
+        return JSONResponse(
+            status_code=error.status_code, content={"error": body}, headers=error.headers
+        )
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
