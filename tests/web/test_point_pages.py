@@ -27,6 +27,7 @@ from tests.web.test_measurements_api import (
     MN,
     OTHER_COUNTY,
     OTHER_MN,
+    PRODUCTION_METER_MN,
     SO2,
     City,
     base_url,
@@ -132,6 +133,16 @@ def test_days_real_time_and_bad_windows_on_the_point_page(city: City, login: Log
     assert empty.status_code == 200 and "该时段没有数据" in empty.text
 
 
+def test_a_meter_page_shows_what_the_meter_sends(city: City, login: Login) -> None:
+    owner = login("enterprise-1")
+    minutes = {"since": "2026-11-29T10:00", "until": "2026-11-29T10:05", "lang": "zh"}
+    page = owner.get(f"/points/{PRODUCTION_METER_MN}", params={"cn": "2011", **minutes})
+    assert page.status_code == 200
+    assert "生产线" in page.text and "用电功率" in page.text  # the meters' code table names it
+    assert [row[1] for row in table_rows(page.text)] == ["800", "801"]
+    assert 'data-pollutant="e10001"' in page.text
+
+
 def test_enterprises_list_filters_and_empty_state(city: City, login: Login) -> None:
     officer = login(f"county-{COUNTY}")
     listing = officer.get("/enterprises")
@@ -140,6 +151,7 @@ def test_enterprises_list_filters_and_empty_state(city: City, login: Login) -> N
     assert "1" in ids and "2" not in ids  # enterprise 2 is in another county
     named = officer.get("/enterprises", params={"q": "泰和", "industry": "4411"})
     assert re.findall(r'data-enterprise="(\d+)"', named.text) == ["1"]
+    assert officer.get("/enterprises", params={"offset": "many"}).status_code == 200
     nothing = officer.get("/enterprises", params={"q": "不存在的企业", "lang": "en"})
     assert "No enterprise matches" in nothing.text and "data-enterprise" not in nothing.text
     chinese = officer.get("/enterprises", params={"q": "不存在的企业", "lang": "zh"})
@@ -217,6 +229,17 @@ def test_the_alert_page_charts_the_event_and_lists_its_raw_frames(city: City, lo
     assert cited in {item["id"] for item in received["items"]}
     english = officer.get("/alerts/1", params={"lang": "en"}).text
     assert "Values around the event" in english and "Raw frames around the event" in english
+    # A rule that reads real-time data (B2 zero values): real-time data, an hour either side.
+    store_finding(city.engine, MN, DAY.replace(hour=10), rule="zero", severity="warning")
+    AlertDesk(city.engine).run_once(NOW)
+    zero = officer.get("/alerts/2")
+    real_time = officer.get(source_of(zero.text, "evidence")).json()
+    assert (real_time["cn"], real_time["since"], real_time["until"]) == (
+        "2011",
+        "2026-11-29T09:00:00+08:00",
+        "2026-11-29T11:00:00+08:00",
+    )
+    assert [item["values"][SO2]["rtd"] for item in real_time["items"]] == [12.0, 12.5, 13.0, 14.0]
 
 
 def test_echarts_and_the_chart_script_are_served_locally(city: City) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from envwatch.alerts.queries import scope_by
 from envwatch.auth.sessions import SessionUser
+from envwatch.electricity.hj212 import load_codes
 from envwatch.glossary import factor
 from envwatch.hj212.codes import CHINA_STANDARD_TIME, now_cst
 from envwatch.processing.inputs import device_uploads
@@ -164,13 +165,30 @@ def _limit_json(limit: LimitInForce) -> dict[str, Any]:
             "reference_o2": limit.reference_o2}  # fmt: skip
 
 
-def _factor_json(code: str, unit: str, limits: Sequence[LimitInForce]) -> dict[str, Any]:
+@cache
+def _meter_codes(path: Path | None) -> dict[str, tuple[str, str, str]]:
+    codes = load_codes(path)
+    return {codes.power_kw: ("用电功率", "electric power", "kW"),
+            codes.energy_kwh: ("累计电量", "energy register", "kWh"),
+            codes.current_a: ("电流", "current", "A")}  # fmt: skip
+
+
+def factor_names(code: str) -> tuple[str, str, str]:
+    """Chinese and English name and unit of a factor: the glossary's, else the
+    electricity meters' code table's (the bureau's own, when configured)."""
     known = factor(code)
+    if known is not None:
+        return known.name_zh, known.name_en, known.unit
+    return _meter_codes(get_settings().electricity_codes_file).get(code, (code, code, ""))
+
+
+def _factor_json(code: str, unit: str, limits: Sequence[LimitInForce]) -> dict[str, Any]:
+    name_zh, name_en, known_unit = factor_names(code)
     return {
         "code": code,
-        "name_zh": known.name_zh if known else code,
-        "name_en": known.name_en if known else code,
-        "unit": unit or (known.unit if known else ""),
+        "name_zh": name_zh,
+        "name_en": name_en,
+        "unit": unit or known_unit,
         # Strictest first: the first is judged, the others are shown.
         "limits": [_limit_json(limit) for limit in limits],
     }

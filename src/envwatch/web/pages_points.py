@@ -22,6 +22,7 @@ from envwatch.alerts.policy import OPEN_STATES
 from envwatch.alerts.queries import CITY_ROLES, scope, scope_by
 from envwatch.auth.sessions import SessionUser
 from envwatch.enforcement.cases import CaseError, enterprise_history
+from envwatch.rules.catalogue import RULES
 from envwatch.store.schema import (
     Alert,
     County,
@@ -49,12 +50,13 @@ router = APIRouter()
 
 PAGE_SIZE = 100
 DATA_KINDS = tuple(WINDOWS)  # 2011, 2051, 2061, 2031
-# Around an alert: the hours before and after the findings the chart shows,
-# and the minutes of raw frames before the newest cited frame came.
-EVIDENCE_MARGIN = timedelta(hours=12)
+# Around an alert: the data its rule reads (hourly first), and how far before
+# and after its findings the chart reaches for each kind; the raw frames
+# received shortly before and after the newest frame it cites.
+EVIDENCE_MARGINS = {"2061": timedelta(hours=12), "2051": timedelta(hours=6),
+                    "2011": timedelta(hours=1)}  # fmt: skip
 EVIDENCE_FRAMES_BEFORE = timedelta(hours=1)
 EVIDENCE_FRAMES_AFTER = timedelta(minutes=10)
-LONGEST_EVIDENCE = WINDOWS["2061"].longest
 
 
 @router.get("/enterprises", response_class=HTMLResponse, response_model=None)
@@ -63,7 +65,7 @@ async def enterprises_page(
     county: str | None = None,
     industry: str | None = None,
     q: str | None = None,
-    offset: int = 0,
+    offset: str = "0",
 ) -> Response:
     user = await current_user(request)
     if user is None:
@@ -74,7 +76,7 @@ async def enterprises_page(
         # A contractor sees no enterprise, only the devices its contractor runs.
         return await _devices_run(request, user)
     wanted = {"county": county or "", "industry": (industry or "")[:8], "q": (q or "")[:100]}
-    offset = max(offset, 0)
+    start = max(int(offset), 0) if offset.isdigit() else 0
     lang = language(request)
 
     def read() -> dict[str, Any]:
@@ -94,7 +96,7 @@ async def enterprises_page(
                        County.name_en.label("county_name_en"))
                 .join(County, Enterprise.county_code == County.code)
                 .where(*conditions).order_by(Enterprise.id)
-                .limit(PAGE_SIZE).offset(offset)
+                .limit(PAGE_SIZE).offset(start)
             ).all()  # fmt: skip
             ids = [row.id for row in rows]
             points = dict(
@@ -138,12 +140,12 @@ async def enterprises_page(
 
     data = await asyncio.to_thread(read)
     paging = {key: value for key, value in wanted.items() if value}
-    previous_offset = max(offset - PAGE_SIZE, 0)
+    previous_offset = max(start - PAGE_SIZE, 0)
     return render(
-        request, "enterprises.html", user, wanted=wanted, offset=offset,
-        previous=urlencode({**paging, "offset": previous_offset}) if offset > 0 else None,
-        next=urlencode({**paging, "offset": offset + PAGE_SIZE})
-        if offset + PAGE_SIZE < data["total"] else None,
+        request, "enterprises.html", user, wanted=wanted, offset=start,
+        previous=urlencode({**paging, "offset": previous_offset}) if start > 0 else None,
+        next=urlencode({**paging, "offset": start + PAGE_SIZE})
+        if start + PAGE_SIZE < data["total"] else None,
         **data,
     )  # fmt: skip
 
@@ -259,6 +261,10 @@ async def point_page(
                 error = words["pt_bad_time"]
             except ApiError as problem:
                 error = str(problem.body["message_zh" if lang == "zh" else "message"])
+            if chosen is None and series["pollutants"]:
+                # A device with no factor registered (a meter): what it sends.
+                factors = series["pollutants"]
+                chosen = factors[0]["code"]
             alerts = connection.execute(
                 select(Alert).where(Alert.mn == mn, scope(user)).order_by(Alert.id.desc())
                 .limit(50)
@@ -308,11 +314,16 @@ def evidence_context(row: Any) -> dict[str, Any]:
     """What the alert page's evidence chart and raw-frame table fetch: the
     alert's point and pollutant, the hours around its findings, and the frames
     received around the newest frame it cites (an ``alert`` row)."""
+    if row.mn.startswith("meter:"):
+        return {}  # a meter that only sends batches: its readings are on the enterprise page
+    rule = RULES.get(row.rule)
+    reads = (rule.reads if rule is not None else None) or frozenset()
+    cn = next((kind for kind in ("2061", "2051", "2011") if kind in reads), "2061")
     first: datetime = row.first_finding_at
     last: datetime = row.last_finding_at
-    since = first - EVIDENCE_MARGIN
-    until = min(last + EVIDENCE_MARGIN, since + LONGEST_EVIDENCE)
-    chart = {"cn": "2061", "since": cst_text(since), "until": cst_text(until)}
+    since = first - EVIDENCE_MARGINS[cn]
+    until = min(last + EVIDENCE_MARGINS[cn], since + WINDOWS[cn].longest)
+    chart = {"cn": cn, "since": cst_text(since), "until": cst_text(until)}
     if row.pollutant:
         chart["pollutant"] = row.pollutant
     evidence = row.evidence if isinstance(row.evidence, dict) else {}
@@ -331,5 +342,5 @@ def evidence_context(row: Any) -> dict[str, Any]:
         f"{urlencode([('frame', f) for f in cited])}" if cited else None,
         "evidence_first": cst_text(first),
         "evidence_last": cst_text(last),
-        "evidence_point": f"/points/{row.mn}?{urlencode({'cn': '2061', **chart})}",
+        "evidence_point": f"/points/{row.mn}?{urlencode(chart)}",
     }  # fmt: skip
