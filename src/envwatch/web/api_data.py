@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field
-from sqlalchemy import func, select
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import ColumnElement, func, select
 
 from envwatch.alerts.filters import FindingFilter
 from envwatch.alerts.queries import CITY_ROLES, Viewer, scope, scope_by, sees_device
@@ -38,6 +38,147 @@ def _sees_device(request: Request, user: Viewer, mn: str) -> bool:
         return sees_device(connection, user, mn)
 
 
+class FindingPublic(BaseModel):
+    """A rule's finding; window times are data times (China Standard Time)."""
+
+    id: int
+    mn: str
+    pollutant: str | None
+    rule: str
+    rule_version: int
+    window_start: str
+    window_end: str
+    severity: str
+    explanation: str
+    evidence: dict[str, Any] = Field(description="what the rule saw, with its parameters")
+
+
+class FindingList(BaseModel):
+    items: list[FindingPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class CountyConnectionPublic(BaseModel):
+    county: str | None
+    name: str
+    points: int
+    online: int
+    offline: int
+    never_connected: int
+    connection_rate: float | None = Field(description="share of points online now (联网率)")
+
+
+class NewestFinding(BaseModel):
+    id: int
+    mn: str
+    enterprise: str
+    enterprise_id: int
+    pollutant: str | None
+    rule: str
+    kind: str
+    title_zh: str
+    window_start: str
+    severity: str
+    explanation: str
+
+
+class OverviewPublic(BaseModel):
+    day: str = Field(description="today in China Standard Time")
+    open_alerts: dict[str, int] = Field(description="open alerts per map area (county code)")
+    counties: list[CountyConnectionPublic]
+    totals: CountyConnectionPublic
+    findings_today: dict[str, int] = Field(description="today's findings per kind of rule")
+    newest_findings: list[NewestFinding]
+
+
+class CountyCoveragePublic(BaseModel):
+    county: str
+    name: str
+    key_enterprises: int
+    without_monitor: list[str] = Field(description="key enterprises without a monitor")
+    without_meter: list[str] = Field(description="key enterprises without a meter")
+    points: int
+    online: int
+    offline: list[str] = Field(description="MNs of the points offline now")
+    never_connected: list[str] = Field(description="MNs of the points never connected")
+    connection_rate: float | None
+
+
+class CoverageList(BaseModel):
+    items: list[CountyCoveragePublic]
+    total: int
+
+
+class SlaStage(BaseModel):
+    count: int = Field(description="alerts that reached this stage")
+    median_s: float | None = Field(description="median seconds from the triggering frame")
+    mean_s: float | None
+
+
+class SlaRow(BaseModel):
+    county: str | None
+    level: str
+    alerts: int
+    alerted: SlaStage
+    acknowledged: SlaStage
+    handled: SlaStage
+    closed: SlaStage
+
+
+class SlaList(BaseModel):
+    items: list[SlaRow]
+    total: int
+
+
+class AuditEntryPublic(BaseModel):
+    seq: int
+    at: str | None
+    actor: str
+    role: str
+    peer: str = Field(description="from where: an IP address, or cli:user@host")
+    action: str
+    entity: str
+    entity_id: str
+    before: str = Field(description="canonical JSON of what changed, before")
+    after: str = Field(description="... and after")
+
+
+class AuditList(BaseModel):
+    items: list[AuditEntryPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class AuditQuery(BaseModel):
+    """The audit log's filters and page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str | None = Field(default=None, min_length=1, max_length=64)
+    action: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="an action, or its prefix ending in a dot: alert.",
+    )
+    entity: str | None = Field(default=None, min_length=1, max_length=32)
+    entity_id: str | None = Field(default=None, min_length=1, max_length=64)
+    since: datetime | None = Field(default=None, description="with its time zone")
+    until: datetime | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _zone_aware(cls, moment: datetime | None) -> datetime | None:
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("give the time zone, e.g. 2026-12-01T08:00:00+08:00")
+        return moment
+
+
 class FindingListQuery(FindingFilter):
     """The finding filter with a page of the list."""
 
@@ -50,14 +191,14 @@ async def list_findings(
     request: Request,
     query: Annotated[FindingListQuery, Query()],
     user: Annotated[SessionUser, Depends(api_user)],
-) -> dict[str, Any]:
+) -> FindingList:
     """The findings of the devices the user may see, newest first, narrowed by
     any of the filters (repeat ``rule``, ``kind``, ``severity`` or ``county``
     for several): ``{"items", "total", "limit", "offset"}``."""
     filters = FindingFilter.model_validate(query.model_dump(exclude={"limit", "offset"}))
     limit, offset = query.limit, query.offset
 
-    def read() -> dict[str, Any]:
+    def read() -> FindingList:
         conditions = [
             scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn),
             *filters.conditions(),
@@ -81,7 +222,8 @@ async def list_findings(
              "explanation": r.explanation, "evidence": r.evidence}
             for r in rows
         ]  # fmt: skip
-        return {"items": items, "total": count, "limit": limit, "offset": offset}
+        return FindingList(items=[FindingPublic(**item) for item in items], total=count,
+                           limit=limit, offset=offset)  # fmt: skip
 
     return await asyncio.to_thread(read)
 
@@ -135,16 +277,16 @@ async def point_hours(
 @router.get("/api/v1/overview")
 async def city_overview(
     request: Request, user: Annotated[SessionUser, Depends(api_user)]
-) -> dict[str, Any]:
+) -> OverviewPublic:
     """The city at a glance as the user may see it: open alerts per map area,
     points online and offline and the connection rate per county (city and
     county roles only), today's findings by kind and the newest exceedances
     and suspected falsifications."""
 
-    def read() -> dict[str, Any]:
+    def read() -> OverviewPublic:
         offline_after = timedelta(seconds=get_settings().offline_after_s)
         summary = overview(request.app.state.database(), user, datetime.now(UTC), offline_after)
-        return summary.as_json()
+        return OverviewPublic(**summary.as_json())
 
     return await asyncio.to_thread(read)
 
@@ -152,35 +294,36 @@ async def city_overview(
 @router.get("/api/v1/coverage")
 async def coverage_per_county(
     request: Request, user: Annotated[SessionUser, Depends(api_user)]
-) -> dict[str, Any]:
+) -> CoverageList:
     """Per county: key enterprises without monitor or meter, points online,
     offline and never connected, connection rate (应装尽装、应联尽联)."""
     if user.role in {"enterprise_user", "contractor"}:
         raise ApiError(403, "forbidden", "coverage is for supervisors", "仅监管人员可查看")
 
-    def read() -> dict[str, Any]:
+    def read() -> CoverageList:
         rows = coverage(request.app.state.database(), datetime.now(UTC),
                         timedelta(seconds=get_settings().offline_after_s))  # fmt: skip
         visible = [r for r in rows if user.role in CITY_ROLES or r.code in user.counties]
-        items = [{"county": r.code, "name": r.name_zh, "key_enterprises": r.key_enterprises,
-                  "without_monitor": r.without_monitor, "without_meter": r.without_meter,
-                  "points": r.points, "online": r.online, "offline": r.offline,
-                  "never_connected": r.never_connected, "connection_rate": r.connection_rate}
+        items = [CountyCoveragePublic(
+                     county=r.code, name=r.name_zh, key_enterprises=r.key_enterprises,
+                     without_monitor=r.without_monitor, without_meter=r.without_meter,
+                     points=r.points, online=r.online, offline=r.offline,
+                     never_connected=r.never_connected, connection_rate=r.connection_rate)
                  for r in visible]  # fmt: skip
-        return {"items": items, "total": len(items)}
+        return CoverageList(items=items, total=len(items))
 
     return await asyncio.to_thread(read)
 
 
 @router.get("/api/v1/sla")
-async def sla(request: Request, user: Annotated[SessionUser, Depends(api_user)]) -> dict[str, Any]:
+async def sla(request: Request, user: Annotated[SessionUser, Depends(api_user)]) -> SlaList:
     """SLA figures per county and level, of the alerts the user may see."""
 
-    def read() -> dict[str, Any]:
+    def read() -> SlaList:
         with request.app.state.database().connect() as connection:
             rows = connection.execute(select(Alert).where(scope(user))).all()
         figures = sla_figures(alert_times(row) for row in rows)
-        return {"items": figures, "total": len(figures)}
+        return SlaList(items=[SlaRow(**row) for row in figures], total=len(figures))
 
     return await asyncio.to_thread(read)
 
@@ -188,26 +331,46 @@ async def sla(request: Request, user: Annotated[SessionUser, Depends(api_user)])
 @router.get("/api/v1/audit")
 async def audit_log(
     request: Request,
-    *,
+    query: Annotated[AuditQuery, Query()],
     user: Annotated[SessionUser, Depends(api_user)],
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
-    """The audit log, newest first (city administrators only)."""
+) -> AuditList:
+    """The audit log, newest first, narrowed by actor, action (or its prefix
+    ending in a dot), entity and time (city administrators only)."""
     if user.role != "city_admin":
         raise ApiError(403, "forbidden", "the audit log is for city administrators",
                        "仅市局管理员可查看审计日志")  # fmt: skip
+    conditions: list[ColumnElement[bool]] = []
+    if query.actor is not None:
+        conditions.append(AuditEntry.actor == query.actor)
+    if query.action is not None:
+        conditions.append(
+            AuditEntry.action.startswith(query.action, autoescape=True)
+            if query.action.endswith(".")
+            else AuditEntry.action == query.action
+        )
+    if query.entity is not None:
+        conditions.append(AuditEntry.entity == query.entity)
+    if query.entity_id is not None:
+        conditions.append(AuditEntry.entity_id == query.entity_id)
+    # SQLite keeps UTC moments without their zone: compare in UTC.
+    if query.since is not None:
+        conditions.append(AuditEntry.at >= query.since.astimezone(UTC))
+    if query.until is not None:
+        conditions.append(AuditEntry.at < query.until.astimezone(UTC))
 
-    def read() -> dict[str, Any]:
+    def read() -> AuditList:
         with request.app.state.database().connect() as connection:
-            total = connection.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+            total = connection.execute(
+                select(func.count()).select_from(AuditEntry).where(*conditions)
+            ).scalar_one()
             rows = connection.execute(
-                select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)
-            ).all()
-        items = [{"seq": r.seq, "at": utc_as_cst_text(r.at), "actor": r.actor, "role": r.role,
-                  "peer": r.peer, "action": r.action, "entity": r.entity,
-                  "entity_id": r.entity_id, "before": r.before, "after": r.after}
+                select(AuditEntry).where(*conditions).order_by(AuditEntry.seq.desc())
+                .limit(query.limit).offset(query.offset)
+            ).all()  # fmt: skip
+        items = [AuditEntryPublic(seq=r.seq, at=utc_as_cst_text(r.at), actor=r.actor,
+                                  role=r.role, peer=r.peer, action=r.action, entity=r.entity,
+                                  entity_id=r.entity_id, before=r.before, after=r.after)
                  for r in rows]  # fmt: skip
-        return {"items": items, "total": int(total), "limit": limit, "offset": offset}
+        return AuditList(items=items, total=int(total), limit=query.limit, offset=query.offset)
 
     return await asyncio.to_thread(read)
