@@ -6,6 +6,8 @@ axis; every read scoped like the alerts and bounded in time."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -157,6 +159,25 @@ def test_hourly_values_come_back_raw_and_o2_corrected(city: City) -> None:
     assert set(hour_zero["values"]) == {SO2, O2, FLOW}
     assert hour_zero["values"][O2]["corrected"] is None  # O2 has no limit to be corrected for
     officer.close()
+
+
+def test_measurements_download_as_csv(city: City) -> None:
+    boss, _ = session(city.base_url, "supervisor")
+    response = boss.get(f"/api/v1/points/{MN}/measurements",
+                        params={"cn": "2061", "pollutant": SO2, "since": "2026-11-29T00:00:00",
+                                "until": "2026-11-29T02:00:00", "format": "csv"})  # fmt: skip
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert f"{MN}-2061-2026-11-29.csv" in response.headers["content-disposition"]
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # for spreadsheets set to Chinese
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [(r["data_time"], r["pollutant"], r["avg"], r["flag"]) for r in rows] == [
+        ("2026-11-29T00:00:00+08:00", SO2, "20.0", "N"),
+        ("2026-11-29T01:00:00+08:00", SO2, "21.0", "N"),
+    ]
+    assert float(rows[1]["corrected"]) == pytest.approx(21.0 * 1.25)
+    boss.close()
 
 
 def test_real_time_values_in_china_standard_time_with_flags(city: City) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import httpx
@@ -101,6 +101,7 @@ def test_the_point_page_shows_the_hours_raw_corrected_and_flagged(city: City, lo
         assert rows[23][5] == f"{hourly_so2(23) * 1.25:.2f}"
     # The chart draws what the table shows: its source answers with the same hours.
     source = source_of(page.text, "point")
+    assert f'href="{escape(source)}&amp;format=csv"' in page.text  # the table as CSV
     assert source.startswith(f"/api/v1/points/{MN}/measurements?")
     data = officer.get(source).json()
     assert [item["values"][SO2]["avg"] for item in data["items"]] == [

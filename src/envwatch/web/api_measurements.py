@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
+import io
 import json
 import statistics
 from collections.abc import Mapping, Sequence
@@ -20,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Connection, Engine, func, select
 
 from envwatch.alerts.queries import scope_by
@@ -473,7 +475,25 @@ def read_measurements(
     }  # fmt: skip
 
 
-@router.get("/api/v1/points/{mn}/measurements")
+CSV_COLUMNS = ("data_time", "source", "pollutant", *VALUE_FIELDS, "valid", "corrected",
+               "valid_hours")  # fmt: skip
+
+
+def measurements_csv(body: Mapping[str, Any]) -> str:
+    """The measurements as CSV, one line per time and factor, with a BOM so
+    that spreadsheet programs set to Chinese read the UTF-8 right."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in body["items"]:
+        for code, values in item["values"].items():
+            writer.writerow([item["data_time"], item["source"], code,
+                             *(values.get(name) for name in CSV_COLUMNS[3:])])  # fmt: skip
+    return out.getvalue()
+
+
+@router.get("/api/v1/points/{mn}/measurements", response_model=None)
 async def point_measurements(
     request: Request,
     mn: str,
@@ -483,7 +503,8 @@ async def point_measurements(
     pollutant: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> dict[str, Any]:
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
     """A point's stored values of one data kind (2011 real-time, 2051 minute,
     2061 hour, 2031 day) in [since, until) (China Standard Time, naive or with
     a zone): Rtd/Avg/Min/Max/Cou, the logger's own corrected values (ZsRtd/
@@ -491,14 +512,20 @@ async def point_measurements(
     permit limit's reference O2 where the limit has one. A day the logger sent
     no 2031 upload for is computed from its hours (HJ 75 valid day:
     ``source`` "computed"). Without since and until: the default span ending
-    at the point's newest data of that kind."""
+    at the point's newest data of that kind. ``format=csv``: the same as a
+    CSV download."""
 
     def read() -> dict[str, Any]:
         with request.app.state.database().connect() as connection:
             return read_measurements(connection, user, mn, cn=cn, pollutant=pollutant,
                                      since=since, until=until)  # fmt: skip
 
-    return await asyncio.to_thread(read)
+    body = await asyncio.to_thread(read)
+    if format == "json":
+        return body
+    name = f"{mn}-{cn}-{body['since'][:10]}.csv"
+    return Response(measurements_csv(body), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
 def _as_utc_moment(moment: datetime | None) -> datetime | None:

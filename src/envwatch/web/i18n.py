@@ -193,6 +193,7 @@ TEXT: dict[str, dict[str, str]] = {
     "pt_open_point": {"zh": "查看点位全部数据", "en": "All data of this point"},
     "pt_devices_run": {"zh": "本单位运维的监测设备", "en": "Devices your company runs"},
     "pt_no_devices": {"zh": "暂无分配给本单位运维的设备。", "en": "No device is assigned to you."},
+    "pt_download_csv": {"zh": "导出CSV", "en": "Download CSV"},
     # -- words of the registry and coverage pages (pages_registry.py) --
     "reg_title": {"zh": "基础名录", "en": "Registry"},
     "reg_filter": {"zh": "筛选", "en": "Filter"},
