@@ -22,7 +22,7 @@ from envwatch.gateway.server import load_devices
 from envwatch.hj212 import Decoder, Packet, encode_packet
 from envwatch.store.archive import Archive
 from envwatch.store.schema import Enterprise, MonitoringPoint
-from envwatch.web.api_measurements import frame_text
+from envwatch.web.api_measurements import frame_text, missing_days
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import session
 
@@ -228,6 +228,15 @@ def test_days_uploaded_or_computed_from_valid_hours(city: City) -> None:
               since="2026-11-29T06:00:00", until="2026-11-29T07:00:00")[1]  # fmt: skip
     assert [item["data_time"] for item in cut["items"]] == ["2026-11-29T00:00:00+08:00"]
     boss.close()
+
+
+def test_only_the_days_without_a_daily_upload_are_read_from_hours() -> None:
+    days = [datetime(2026, 11, d) for d in range(1, 8)]
+    uploaded = {days[1], days[2], days[5]}
+    assert missing_days(days[0], days[6], uploaded) == [
+        (days[0], days[1]), (days[3], days[5])
+    ]  # fmt: skip
+    assert missing_days(days[0], days[3], {days[0], days[1], days[2]}) == []
 
 
 def test_without_a_window_the_newest_data_is_shown(city: City) -> None:

@@ -376,6 +376,23 @@ def days_from_hours(
     return days
 
 
+def missing_days(
+    start: datetime, end: datetime, uploaded: set[datetime]
+) -> list[tuple[datetime, datetime]]:
+    """The runs of whole days in [start, end) (day-aligned) with no daily
+    upload, as [first, last) ranges: only their hours are read."""
+    runs: list[tuple[datetime, datetime]] = []
+    day = start
+    while day < end:
+        if day not in uploaded:
+            if runs and runs[-1][1] == day:
+                runs[-1] = (runs[-1][0], day + timedelta(days=1))
+            else:
+                runs.append((day, day + timedelta(days=1)))
+        day += timedelta(days=1)
+    return runs
+
+
 def _computed_days(
     connection: Connection,
     point: Any,
@@ -388,8 +405,11 @@ def _computed_days(
     skip: set[datetime],
 ) -> dict[datetime, dict[str, Any]]:
     """Days the logger sent no daily upload for, computed from its hours."""
-    uploads = device_uploads(connection, point.mn, (MINUTE, HOUR), start, end)
-    uploads = [u for u in uploads if _day_of(u.data_time) not in skip]
+    uploads = [
+        upload
+        for first, last in missing_days(start, end, skip)
+        for upload in device_uploads(connection, point.mn, (MINUTE, HOUR), first, last)
+    ]
     codes = sorted({code for u in uploads for code in u.values})
     params = ruleset.for_point("daily_exceedance", industry=point.industry_code,
                                outlet_kind=point.outlet_kind)  # fmt: skip
