@@ -68,6 +68,14 @@ class _Row(BaseModel):
         populate_by_name=True, str_strip_whitespace=True, extra="forbid", frozen=True
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        # Control characters have no place in a registry (and PostgreSQL refuses NUL).
+        if isinstance(value, str) and any(ord(c) < 32 for c in value.strip()):
+            raise ValueError("control characters are not allowed")
+        return value
+
 
 class EnterpriseRow(_Row):
     name: str = Field(alias="企业名称", min_length=2, max_length=200)
@@ -218,8 +226,11 @@ def _read_csv(content: bytes) -> list[dict[str, str]]:
             continue
     else:
         raise ImportFileError("the CSV is neither UTF-8 nor GBK", "CSV文件既不是UTF-8也不是GBK编码")
-    reader = csv.reader(io.StringIO(text))
-    return _rows(list(reader))
+    try:
+        table = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:  # a NUL byte, an unclosed quote at the end, ...
+        raise ImportFileError(f"not a readable CSV file ({error})", "无法读取的CSV文件") from None
+    return _rows(table)
 
 
 def _read_xlsx(content: bytes, kind: ImportKind | None = None) -> list[dict[str, str]]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import (
     ColumnElement,
@@ -95,8 +95,15 @@ PW_PATTERN = r"^[^;,&=\s]{6,32}$"
 KeyCategory = Literal["air", "water", "chemical_park", "acid", "hazardous_waste", "medical"]
 assert set(KeyCategory.__args__) == KEY_CATEGORIES  # type: ignore[attr-defined]
 
+MAX_ID = 2**31 - 1
+"""The largest id the databases' INTEGER holds: a larger one is an invalid request."""
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+MnPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z_\-]{1,32}$")]
+"""An MN in a path: the import's looser format, so devices imported from files are reachable."""
+Search = Annotated[str | None, Query(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 
 
 # ---- errors ---------------------------------------------------------------
@@ -162,7 +169,15 @@ def _engine(request: Request) -> Any:
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: object) -> object:
+        # Control characters have no place in a registry (and PostgreSQL refuses NUL).
+        if isinstance(value, str) and any(ord(c) < 32 for c in value):
+            raise ValueError("control characters are not allowed")
+        return value
 
 
 class _Out(BaseModel):
@@ -178,8 +193,8 @@ def _known_factor(value: str) -> str:
 class EnterpriseCreate(_In):
     name: str = Field(min_length=2, max_length=200)
     credit_code: str = Field(pattern=CREDIT_CODE)
-    county_code: str = Field(pattern=r"^\d{6}$")
-    industry_code: str = Field(default="", pattern=r"^(\d{2,4})?$")
+    county_code: str = Field(pattern=r"^[0-9]{6}$")
+    industry_code: str = Field(default="", pattern=r"^([0-9]{2,4})?$")
     """The national economy industry code (GB/T 4754), 2 to 4 digits."""
     key_categories: list[KeyCategory] = Field(default_factory=list, max_length=6)
     """Empty: not a key enterprise (重点排污单位)."""
@@ -191,8 +206,8 @@ class EnterpriseCreate(_In):
 class EnterpriseUpdate(_In):
     name: str | None = Field(default=None, min_length=2, max_length=200)
     credit_code: str | None = Field(default=None, pattern=CREDIT_CODE)
-    county_code: str | None = Field(default=None, pattern=r"^\d{6}$")
-    industry_code: str | None = Field(default=None, pattern=r"^(\d{2,4})?$")
+    county_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    industry_code: str | None = Field(default=None, pattern=r"^([0-9]{2,4})?$")
     key_categories: list[KeyCategory] | None = Field(default=None, max_length=6)
     longitude: float | None = Field(default=None, ge=73, le=136)
     latitude: float | None = Field(default=None, ge=3, le=54)
@@ -217,8 +232,8 @@ class EnterprisePublic(_Out):
 
 
 class OutletCreate(_In):
-    enterprise_id: int = Field(gt=0)
-    code: str = Field(pattern=r"^D[AW]\d{3}$")
+    enterprise_id: int = Field(gt=0, le=MAX_ID)
+    code: str = Field(pattern=r"^D[AW][0-9]{3}$")
     """DA001 (air) or DW001 (water), as the discharge permit numbers it."""
     name: str = Field(min_length=1, max_length=100)
     kind: Literal["air", "water"]
@@ -228,7 +243,7 @@ class OutletCreate(_In):
 
 
 class OutletUpdate(_In):
-    code: str | None = Field(default=None, pattern=r"^D[AW]\d{3}$")
+    code: str | None = Field(default=None, pattern=r"^D[AW][0-9]{3}$")
     name: str | None = Field(default=None, min_length=1, max_length=100)
     kind: Literal["air", "water"] | None = None
     longitude: float | None = Field(default=None, ge=73, le=136)
@@ -271,8 +286,8 @@ def _unique_factors(value: list[FactorIn] | None) -> list[FactorIn] | None:
 class PointCreate(_In):
     mn: str = Field(pattern=MN_PATTERN)
     pw: str = Field(pattern=PW_PATTERN)
-    enterprise_id: int = Field(gt=0)
-    outlet_id: int | None = Field(default=None, gt=0)
+    enterprise_id: int = Field(gt=0, le=MAX_ID)
+    outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     """None for the HJ 212 device of an electricity meter."""
     st: str = Field(default="32", pattern=r"^[0-9A-Z]{2}$")
     protocol_version: ProtocolVersion = ProtocolVersion.HJ212_2017
@@ -280,7 +295,7 @@ class PointCreate(_In):
     verify_crc: bool = True
     verify_length: bool = True
     active: bool = True
-    contractor_id: int | None = Field(default=None, gt=0)
+    contractor_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     factors: list[FactorIn] = Field(default_factory=list, max_length=64)
 
     _unique = field_validator("factors")(_unique_factors)
@@ -288,14 +303,14 @@ class PointCreate(_In):
 
 class PointUpdate(_In):
     pw: str | None = Field(default=None, pattern=PW_PATTERN)
-    outlet_id: int | None = Field(default=None, gt=0)
+    outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     st: str | None = Field(default=None, pattern=r"^[0-9A-Z]{2}$")
     protocol_version: ProtocolVersion | None = None
     lenient: bool | None = None
     verify_crc: bool | None = None
     verify_length: bool | None = None
     active: bool | None = None
-    contractor_id: int | None = Field(default=None, gt=0)
+    contractor_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     factors: list[FactorIn] | None = Field(default=None, max_length=64)
     """The point's factors, all of them: the list replaces the stored one."""
 
@@ -319,8 +334,8 @@ class PointPublic(BaseModel):
 
 
 class LimitCreate(_In):
-    enterprise_id: int = Field(gt=0)
-    outlet_id: int | None = Field(default=None, gt=0)
+    enterprise_id: int = Field(gt=0, le=MAX_ID)
+    outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     pollutant: str = Field(min_length=1, max_length=16)
     limit_value: float = Field(gt=0)
     unit: str = Field(min_length=1, max_length=16)
@@ -370,13 +385,13 @@ class LimitPublic(_Out):
 
 
 class MeterCreate(_In):
-    enterprise_id: int = Field(gt=0)
+    enterprise_id: int = Field(gt=0, le=MAX_ID)
     name: str = Field(min_length=1, max_length=100)
     kind: Literal["production", "treatment", "total"]
     rated_kw: float | None = Field(default=None, gt=0)
     mn: str | None = Field(default=None, pattern=MN_PATTERN)
     """Set when the meter reports over HJ 212 (its device is a monitoring point)."""
-    outlet_id: int | None = Field(default=None, gt=0)
+    outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
 
 
 class MeterUpdate(_In):
@@ -384,7 +399,7 @@ class MeterUpdate(_In):
     kind: Literal["production", "treatment", "total"] | None = None
     rated_kw: float | None = Field(default=None, gt=0)
     mn: str | None = Field(default=None, pattern=MN_PATTERN)
-    outlet_id: int | None = Field(default=None, gt=0)
+    outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
 
 
 class MeterPublic(_Out):
@@ -536,10 +551,10 @@ async def get_enterprises(
     request: Request,
     *,
     user: Annotated[Viewer, Depends(api_user)],
-    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    industry: Annotated[str | None, Query(pattern=r"^\d{1,4}$")] = None,
+    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    industry: Annotated[str | None, Query(pattern=r"^[0-9]{1,4}$")] = None,
     key_category: KeyCategoryFilter = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    q: Search = None,
     positive_list: bool | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -567,7 +582,7 @@ def _enterprise(connection: Connection, user: Viewer, enterprise_id: int) -> Any
 
 @router.get(PREFIX + "/enterprises/{enterprise_id}")
 async def get_enterprise(
-    request: Request, enterprise_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, enterprise_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -591,8 +606,8 @@ async def get_outlets(
     request: Request,
     *,
     user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: int | None = None,
-    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    enterprise_id: IdFilter = None,
+    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     kind: Literal["air", "water"] | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -623,7 +638,7 @@ def _outlet(connection: Connection, user: Viewer, outlet_id: int) -> Any:
 
 @router.get(PREFIX + "/outlets/{outlet_id}")
 async def get_outlet(
-    request: Request, outlet_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, outlet_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -674,12 +689,12 @@ async def get_points(
     request: Request,
     *,
     user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: int | None = None,
-    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    outlet_id: int | None = None,
-    contractor_id: int | None = None,
+    enterprise_id: IdFilter = None,
+    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    outlet_id: IdFilter = None,
+    contractor_id: IdFilter = None,
     active: bool | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    q: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_\-]{1,32}$")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -712,7 +727,7 @@ def _point(connection: Connection, user: Viewer, mn: str) -> Any:
 
 @router.get(PREFIX + "/points/{mn}")
 async def get_point(
-    request: Request, mn: str, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, mn: MnPath, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -735,10 +750,10 @@ async def get_limits(
     request: Request,
     *,
     user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: int | None = None,
-    outlet_id: int | None = None,
-    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    pollutant: Annotated[str | None, Query(max_length=16)] = None,
+    enterprise_id: IdFilter = None,
+    outlet_id: IdFilter = None,
+    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    pollutant: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,16}$")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -768,7 +783,7 @@ def _limit(connection: Connection, user: Viewer, limit_id: int) -> Any:
 
 @router.get(PREFIX + "/limits/{limit_id}")
 async def get_limit(
-    request: Request, limit_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, limit_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -789,8 +804,8 @@ async def get_meters(
     request: Request,
     *,
     user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: int | None = None,
-    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    enterprise_id: IdFilter = None,
+    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     kind: Literal["production", "treatment", "total"] | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -819,7 +834,7 @@ def _meter(connection: Connection, user: Viewer, meter_id: int) -> Any:
 
 @router.get(PREFIX + "/meters/{meter_id}")
 async def get_meter(
-    request: Request, meter_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, meter_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -847,7 +862,7 @@ async def get_contractors(
     request: Request,
     *,
     user: Annotated[Viewer, Depends(api_user)],
-    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    q: Search = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -878,7 +893,7 @@ def _contractor(connection: Connection, user: Viewer, contractor_id: int) -> Any
 
 @router.get(PREFIX + "/contractors/{contractor_id}")
 async def get_contractor(
-    request: Request, contractor_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, contractor_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -988,7 +1003,7 @@ async def create_enterprise(request: Request, body: EnterpriseCreate, user: Writ
 
 @router.patch(PREFIX + "/enterprises/{enterprise_id}")
 async def update_enterprise(
-    request: Request, enterprise_id: int, body: EnterpriseUpdate, user: Writer
+    request: Request, enterprise_id: RowId, body: EnterpriseUpdate, user: Writer
 ) -> Any:
     values = _categories(changes(body, frozenset({"longitude", "latitude"})))
 
@@ -1009,7 +1024,7 @@ async def update_enterprise(
 
 
 @router.delete(PREFIX + "/enterprises/{enterprise_id}", status_code=204)
-async def delete_enterprise(request: Request, enterprise_id: int, user: Writer) -> Response:
+async def delete_enterprise(request: Request, enterprise_id: RowId, user: Writer) -> Response:
     def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
         before = EnterprisePublic.model_validate(_enterprise(connection, user, enterprise_id))
         holders = _holders(connection, {
@@ -1060,7 +1075,9 @@ async def create_outlet(request: Request, body: OutletCreate, user: Writer) -> A
 
 
 @router.patch(PREFIX + "/outlets/{outlet_id}")
-async def update_outlet(request: Request, outlet_id: int, body: OutletUpdate, user: Writer) -> Any:
+async def update_outlet(
+    request: Request, outlet_id: RowId, body: OutletUpdate, user: Writer
+) -> Any:
     values = changes(body, frozenset({"longitude", "latitude", "height_m"}))
 
     def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
@@ -1076,7 +1093,7 @@ async def update_outlet(request: Request, outlet_id: int, body: OutletUpdate, us
 
 
 @router.delete(PREFIX + "/outlets/{outlet_id}", status_code=204)
-async def delete_outlet(request: Request, outlet_id: int, user: Writer) -> Response:
+async def delete_outlet(request: Request, outlet_id: RowId, user: Writer) -> Response:
     def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
         before = OutletPublic.model_validate(_outlet(connection, user, outlet_id))
         holders = _holders(connection, {
@@ -1130,7 +1147,7 @@ async def create_point(request: Request, body: PointCreate, user: Writer) -> Any
 
 
 @router.patch(PREFIX + "/points/{mn}")
-async def update_point(request: Request, mn: str, body: PointUpdate, user: Writer) -> Any:
+async def update_point(request: Request, mn: MnPath, body: PointUpdate, user: Writer) -> Any:
     values = changes(body, frozenset({"outlet_id", "contractor_id"}))
     factors = body.factors if "factors" in values else None
     values.pop("factors", None)
@@ -1160,7 +1177,7 @@ async def update_point(request: Request, mn: str, body: PointUpdate, user: Write
 
 
 @router.delete(PREFIX + "/points/{mn}", status_code=204)
-async def delete_point(request: Request, mn: str, user: Writer) -> Response:
+async def delete_point(request: Request, mn: MnPath, user: Writer) -> Response:
     def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
         before = _full_point(connection, user, mn)
         holders = _holders(connection, {
@@ -1206,7 +1223,7 @@ async def create_limit(request: Request, body: LimitCreate, user: Writer) -> Any
 
 
 @router.patch(PREFIX + "/limits/{limit_id}")
-async def update_limit(request: Request, limit_id: int, body: LimitUpdate, user: Writer) -> Any:
+async def update_limit(request: Request, limit_id: RowId, body: LimitUpdate, user: Writer) -> Any:
     values = _limit_values(changes(body, frozenset({"reference_o2", "annual_tonnes", "valid_to"})))
 
     def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
@@ -1230,7 +1247,7 @@ async def update_limit(request: Request, limit_id: int, body: LimitUpdate, user:
 
 
 @router.delete(PREFIX + "/limits/{limit_id}", status_code=204)
-async def delete_limit(request: Request, limit_id: int, user: Writer) -> Response:
+async def delete_limit(request: Request, limit_id: RowId, user: Writer) -> Response:
     # A limit holds nothing: findings carry the limit they judged in their evidence,
     # and the audit entry keeps the deleted limit.
     def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
@@ -1260,7 +1277,7 @@ async def create_meter(request: Request, body: MeterCreate, user: Writer) -> Any
 
 
 @router.patch(PREFIX + "/meters/{meter_id}")
-async def update_meter(request: Request, meter_id: int, body: MeterUpdate, user: Writer) -> Any:
+async def update_meter(request: Request, meter_id: RowId, body: MeterUpdate, user: Writer) -> Any:
     values = changes(body, frozenset({"rated_kw", "mn", "outlet_id"}))
 
     def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
@@ -1276,7 +1293,7 @@ async def update_meter(request: Request, meter_id: int, body: MeterUpdate, user:
 
 
 @router.delete(PREFIX + "/meters/{meter_id}", status_code=204)
-async def delete_meter(request: Request, meter_id: int, user: Writer) -> Response:
+async def delete_meter(request: Request, meter_id: RowId, user: Writer) -> Response:
     def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
         before = MeterPublic.model_validate(_meter(connection, user, meter_id))
         holders = _holders(connection, {"readings": ElectricityReading.meter_id == meter_id})
@@ -1304,7 +1321,7 @@ async def create_contractor(request: Request, body: ContractorCreate, user: Writ
 
 @router.patch(PREFIX + "/contractors/{contractor_id}")
 async def update_contractor(
-    request: Request, contractor_id: int, body: ContractorUpdate, user: Writer
+    request: Request, contractor_id: RowId, body: ContractorUpdate, user: Writer
 ) -> Any:
     values = changes(body)
 
@@ -1323,7 +1340,7 @@ async def update_contractor(
 
 
 @router.delete(PREFIX + "/contractors/{contractor_id}", status_code=204)
-async def delete_contractor(request: Request, contractor_id: int, user: Writer) -> Response:
+async def delete_contractor(request: Request, contractor_id: RowId, user: Writer) -> Response:
     def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
         before = ContractorPublic.model_validate(_contractor(connection, user, contractor_id))
         holders = _holders(connection, {
@@ -1376,7 +1393,7 @@ async def start_import(
     request: Request,
     kind: ImportKind,
     user: Writer,
-    name: Annotated[str | None, Query(max_length=200)] = None,
+    name: Annotated[str | None, Query(pattern=r"^[^\x00-\x1f/\\]{1,200}$")] = None,
 ) -> dict[str, Any]:
     """Import the body (a CSV or XLSX file) as ``kind``, all or nothing, as a job:
     poll ``GET /api/v1/registry/imports/{id}`` for its progress and row errors."""
@@ -1407,7 +1424,7 @@ async def _job(request: Request, user: Viewer, job_id: int, direction: str) -> A
 
 @router.get(PREFIX + "/imports/{job_id}")
 async def get_import(
-    request: Request, job_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, job_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     """An import job: state (queued, running, done, failed), rows done of rows in
     all, the count imported, and every row/column error of a refused file."""
@@ -1440,14 +1457,14 @@ async def start_export(
 
 @router.get(PREFIX + "/exports/{job_id}")
 async def get_export(
-    request: Request, job_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, job_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> dict[str, Any]:
     return job_view(await _job(request, user, job_id, "export"))
 
 
 @router.get(PREFIX + "/exports/{job_id}/file")
 async def get_export_file(
-    request: Request, job_id: int, user: Annotated[Viewer, Depends(api_user)]
+    request: Request, job_id: RowId, user: Annotated[Viewer, Depends(api_user)]
 ) -> Response:
     job = await _job(request, user, job_id, "export")
     if job.state != "done" or job.content is None:
@@ -1501,7 +1518,7 @@ def coverage_gaps(engine: Any, user: Viewer, county: str | None) -> dict[str, An
 async def get_coverage_gaps(
     request: Request,
     user: Annotated[Viewer, Depends(api_user)],
-    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
 ) -> dict[str, Any]:
     """Who makes the coverage figures short: key enterprises without a monitor or
     a meter, points never connected, points offline with when they were last
