@@ -275,6 +275,32 @@ def test_windows_are_bounded_and_bad_values_are_422(city: City) -> None:
     boss.close()
 
 
+def test_hostile_values_are_422_never_500(city: City) -> None:
+    boss, _ = session(city.base_url, "supervisor")
+    huge = str(10**30)
+    for path, params in (
+        (f"/api/v1/points/{MN}/measurements", {"since": "9999-12-31T23:59:59"}),
+        (f"/api/v1/points/{MN}/measurements", {"until": "0001-01-01T00:00:00"}),
+        (f"/api/v1/points/{MN}/measurements", {"cn": "2031", "since": "9999-12-31T00:00:00"}),
+        (f"/api/v1/points/{MN}/frames", {"until": "0001-01-01T00:30:00+08:00"}),
+        (f"/api/v1/points/{MN}/frames", {"frame": huge}),
+        (f"/api/v1/points/{MN}/frames", {"offset": huge}),
+        ("/api/v1/points", {"enterprise_id": huge}),
+        ("/api/v1/points", {"offset": huge}),
+        (f"/api/v1/enterprises/{huge}/electricity", {}),
+        ("/api/v1/enterprises/1/electricity", {"since": "1999-12-31T00:00:00"}),
+    ):
+        status, body = get(boss, path, **params)
+        assert status == 422, (path, params, body)
+        assert body["error"]["code"] in {"bad_window", "invalid_request"}
+    browser = httpx.Client(base_url=city.base_url, cookies=boss.cookies)
+    for path in (f"/points/{MN}?since=9999-12-31T23:59", f"/enterprises/{huge}",
+                 f"/enterprises?offset={'9' * 5000}"):  # fmt: skip
+        assert browser.get(path).status_code in {200, 404, 422}, path
+    browser.close()
+    boss.close()
+
+
 def test_points_in_scope_with_their_factors_limits_and_status(city: City) -> None:
     owner, _ = session(city.base_url, "enterprise-1")
     status, body = get(owner, "/api/v1/points")

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as FastApiPath
+from pydantic import Field
 from sqlalchemy import Connection, Engine, func, select
 
 from envwatch.alerts.queries import scope_by
@@ -78,8 +80,16 @@ WINDOWS: Mapping[str, Bounds] = {
     HOUR: Bounds(timedelta(days=7), timedelta(days=31), "31 days", "31天"),
     DAY: Bounds(timedelta(days=31), timedelta(days=366), "366 days", "366天"),
 }
+# Data times a window may reach (HJ 212 began in 2005; a logger's clock is
+# never trusted this far out).
+EARLIEST, LATEST = datetime(2000, 1, 1), datetime(2100, 1, 1)
 FRAMES_WINDOW = Bounds(timedelta(days=1), timedelta(days=31), "31 days", "31天")
 ELECTRICITY_WINDOW = Bounds(timedelta(days=1), timedelta(days=31), "31 days", "31天")
+# Ids and offsets a database of either kind can bind (SQLite refuses integers
+# beyond 64 bits with an error, not with no rows).
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 10**9
+FrameId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 VALUE_FIELDS = ("rtd", "avg", "min", "max", "cou", "zs_rtd", "zs_avg", "flag", "eflag")
 
 
@@ -97,19 +107,31 @@ def window(
 ) -> tuple[datetime, datetime]:
     """[start, end) as data times (naive China Standard Time). Without either
     end the window is the default span ending at the newest data (or now), so
-    a point offline for a week still shows its last data."""
-    start = None if since is None else as_data_time(since)
-    end = None if until is None else as_data_time(until)
-    if start is None and end is None:
-        end = (newest or now_cst()) + timedelta(seconds=1)
-    if start is None:
-        assert end is not None
-        start = end - bounds.default
-    if end is None:
-        end = start + bounds.default
-    if not timedelta(0) < end - start <= bounds.longest:
-        raise ApiError(422, "bad_window", f"until must follow since, by at most {bounds.words_en}",
-                       f"结束时间须晚于开始时间，且跨度不超过{bounds.words_zh}",
+    a point offline for a week still shows its last data. Times outside
+    ``EARLIEST``..``LATEST`` are refused like a bad span: no data is there, and
+    arithmetic near the calendar's ends would overflow."""
+    try:
+        start = None if since is None else as_data_time(since)
+        end = None if until is None else as_data_time(until)
+        if start is None and end is None:
+            end = (newest or now_cst()) + timedelta(seconds=1)
+        if start is None:
+            assert end is not None
+            start = end - bounds.default
+        if end is None:
+            end = start + bounds.default
+    except OverflowError:
+        start = end = None
+    if (
+        start is None or end is None
+        or not EARLIEST <= start < LATEST or not EARLIEST < end <= LATEST
+        or not timedelta(0) < end - start <= bounds.longest
+    ):  # fmt: skip
+        raise ApiError(422, "bad_window",
+                       f"until must follow since, by at most {bounds.words_en}, "
+                       f"between {EARLIEST:%Y} and {LATEST:%Y}",
+                       f"结束时间须晚于开始时间，跨度不超过{bounds.words_zh}，"
+                       f"且在{EARLIEST:%Y}年至{LATEST:%Y}年之间",
                        longest_s=bounds.longest.total_seconds())  # fmt: skip
     return start, end
 
@@ -242,12 +264,12 @@ async def list_points(
     *,
     user: Annotated[SessionUser, Depends(api_user)],
     county: Annotated[str | None, Query(max_length=12)] = None,
-    enterprise_id: int | None = None,
+    enterprise_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     industry: Annotated[str | None, Query(max_length=8)] = None,
     pollutant: Annotated[str | None, Query(max_length=16)] = None,
     kind: Literal["outlet", "meter"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """The monitoring points the user may see, by MN: outlets' monitors and
     electricity meters, each with its last data time and online status."""
@@ -588,9 +610,9 @@ async def point_frames(
     verdict: Literal["accepted", "rejected"] | None = None,
     cn: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
     order: Literal["asc", "desc"] = "desc",
-    frame: Annotated[list[int] | None, Query(max_length=100)] = None,
+    frame: Annotated[list[FrameId] | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """The raw frames archived on the point's chain, received in [since, until)
     (at most 31 days; China Standard Time when naive), accepted and rejected:
@@ -699,7 +721,7 @@ def electricity(
 @router.get("/api/v1/enterprises/{enterprise_id}/electricity")
 async def enterprise_electricity(
     request: Request,
-    enterprise_id: int,
+    enterprise_id: Annotated[int, FastApiPath(ge=1, le=MAX_ID)],
     *,
     user: Annotated[SessionUser, Depends(api_user)],
     since: datetime | None = None,

@@ -34,6 +34,7 @@ from envwatch.store.schema import (
 )
 from envwatch.times import cst_text, utc_as_cst_text
 from envwatch.web.api_measurements import (
+    MAX_ID,
     WINDOWS,
     point_query,
     point_view,
@@ -76,7 +77,8 @@ async def enterprises_page(
         # A contractor sees no enterprise, only the devices its contractor runs.
         return await _devices_run(request, user)
     wanted = {"county": county or "", "industry": (industry or "")[:8], "q": (q or "")[:100]}
-    start = max(int(offset), 0) if offset.isdigit() else 0
+    # Anything but a modest number of rows to skip is the first page.
+    start = int(offset) if offset.isdigit() and len(offset) <= 9 else 0
     lang = language(request)
 
     def read() -> dict[str, Any]:
@@ -155,6 +157,8 @@ async def enterprise_page(request: Request, enterprise_id: int) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
+    if not 1 <= enterprise_id <= MAX_ID:
+        return not_found(request, user)
 
     def read() -> dict[str, Any] | None:
         with database(request).connect() as connection:
