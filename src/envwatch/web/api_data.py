@@ -9,7 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, func, select
 
@@ -25,6 +25,7 @@ from envwatch.rules.hours import hours_of, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.schema import Alert, AuditEntry, Enterprise, FindingRecord, MonitoringPoint
 from envwatch.times import as_data_time, cst_text, utc_as_cst_text
+from envwatch.web.api_alerts import MAX_OFFSET
 from envwatch.web.errors import ApiError
 from envwatch.web.overview import overview
 from envwatch.web.people import api_user
@@ -169,7 +170,7 @@ class AuditQuery(BaseModel):
     since: datetime | None = Field(default=None, description="with its time zone")
     until: datetime | None = None
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
     @field_validator("since", "until")
     @classmethod
@@ -183,7 +184,7 @@ class FindingListQuery(FindingFilter):
     """The finding filter with a page of the list."""
 
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/api/v1/findings")
@@ -231,7 +232,7 @@ async def list_findings(
 @router.get("/api/v1/points/{mn}/hours")
 async def point_hours(
     request: Request,
-    mn: str,
+    mn: Annotated[str, Path(pattern=r"^[^\x00]*$")],  # PostgreSQL text holds no NUL
     *,
     user: Annotated[SessionUser, Depends(api_user)],
     pollutant: Annotated[str, Query(min_length=1, max_length=16)],
