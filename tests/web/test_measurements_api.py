@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select, update
 
 from envwatch.gateway.admission import admit, connection_options
 from envwatch.gateway.server import load_devices
 from envwatch.hj212 import Decoder, Packet, encode_packet
 from envwatch.store.archive import Archive
-from envwatch.store.schema import Enterprise, MonitoringPoint
+from envwatch.store.schema import Enterprise, MonitoringPoint, PermitLimit
 from envwatch.web.api_measurements import frame_text, missing_days
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import session
@@ -177,6 +177,28 @@ def test_measurements_download_as_csv(city: City) -> None:
         ("2026-11-29T01:00:00+08:00", SO2, "21.0", "N"),
     ]
     assert float(rows[1]["corrected"]) == pytest.approx(21.0 * 1.25)
+    boss.close()
+
+
+def test_old_data_is_shown_against_the_limit_of_its_time(city: City) -> None:
+    # The permit tightened on 1 December 2026: 20 mg/m³ SO2 from then on.
+    with city.engine.begin() as connection:
+        limit = connection.execute(
+            select(PermitLimit).where(PermitLimit.outlet_id == 1, PermitLimit.pollutant == SO2)
+        ).one()
+        connection.execute(insert(PermitLimit).values(
+            enterprise_id=1, outlet_id=1, pollutant=SO2, limit_value=20.0, unit="mg/m³",
+            reference_o2=6.0, basis="排污许可证（2026年12月变更）",
+            valid_from=datetime(2026, 12, 1), valid_to=None))  # fmt: skip
+        connection.execute(update(PermitLimit).where(PermitLimit.id == limit.id)
+                           .values(valid_to=datetime(2026, 12, 1)))  # fmt: skip
+    boss, _ = session(city.base_url, "supervisor")
+    body = get(boss, f"/api/v1/points/{MN}/measurements", cn="2061", pollutant=SO2,
+               since="2026-11-29T00:00:00", until="2026-11-30T00:00:00")[1]  # fmt: skip
+    assert [limit["value"] for limit in body["pollutants"][0]["limits"]] == [35.0]
+    point = get(boss, f"/api/v1/points/{MN}")[1]
+    so2 = next(f for f in point["factors"] if f["code"] == SO2)
+    assert [limit["value"] for limit in so2["limits"]] == [20.0]  # in force now
     boss.close()
 
 

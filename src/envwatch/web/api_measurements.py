@@ -483,7 +483,10 @@ def read_measurements(
             _day_of(start),
             _day_of(end - timedelta(microseconds=1)) + timedelta(days=1),
         )
-    limits = limits_in_force(connection, now_cst()).get(point.outlet_id or -1, {})
+    # The limits in force at the end of the window: old data is judged by the
+    # permit of its time, not by one tightened since.
+    in_force_at = min(end - timedelta(microseconds=1), now_cst())
+    limits = limits_in_force(connection, in_force_at).get(point.outlet_id or -1, {})
     units = dict(
         connection.execute(
             select(PointFactor.pollutant, PointFactor.unit).where(PointFactor.mn == mn)
