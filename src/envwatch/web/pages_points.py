@@ -284,8 +284,9 @@ async def point_page(
                 continue
             rows.append({"data_time": item["data_time"], "source": item["source"],
                          "level": _level(values), **values})  # fmt: skip
-        limit = next((f["limits"][0] for f in factors if f["code"] == chosen and f["limits"]),
-                     None)  # fmt: skip
+        # The limit of the data's time, as the chart draws it; today's without data.
+        described = {f["code"]: f for f in [*factors, *series["pollutants"]]}.get(chosen or "")
+        limit = described["limits"][0] if described and described["limits"] else None
         return {
             "point": point, "factors": factors, "pollutant": chosen, "error": error,
             "rows": rows, "limit": limit, "since": series["since"], "until": series["until"],
