@@ -4,7 +4,7 @@ canvas by the vendored ECharts, switched to real-time data; an enterprise's
 production and treatment electricity; an alert's values around the event and
 its raw frames. No script error on any page. Screenshots are saved
 (``ENVWATCH_SCREENSHOTS``, default var/screenshots): point.png,
-enterprise.png and alert-evidence.png."""
+point-en.png, enterprise.png and alert-evidence.png."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def test_a_points_charts_render_and_switch_granularity(city: City, browser: Any)
     page.wait_for_selector(f"#point-chart{DRAWN}", timeout=15_000)
     assert page.locator("#point-chart").get_attribute("data-points") == "4"
     assert page.locator("#series-table tbody tr").count() == 4
+    page.goto(f"{city.base_url}/points/{MN}?cn=2061&pollutant={SO2}&lang=en")
+    page.wait_for_selector(f"#point-chart{DRAWN}", timeout=15_000)
+    assert "Permit limit" in page.inner_text("main")
+    page.screenshot(path=str(SCREENSHOTS / "point-en.png"), full_page=True)
     assert errors == []
     page.close()
 
