@@ -88,6 +88,7 @@ FRAME: Final = (
     b"Flag=5;CP=&&RtdInterval=30&&1C80\r\n"
 )
 UNKNOWN_ID: Final = "999999"
+UNKNOWN_MN: Final = "NOSUCHMN0000000000000000"  # well formed (24 characters), registered nowhere
 
 
 def row(*cells: Cell) -> dict[str, Cell]:
@@ -305,7 +306,7 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
         "out": get("/api/v1/points/{mn_out}/hours?" + HOURS,
                    row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
-        "unknown": get("/api/v1/points/NO-SUCH-MN/hours?" + HOURS,
+        "unknown": get("/api/v1/points/" + UNKNOWN_MN + "/hours?" + HOURS,
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
         "elsewhere": get("/api/v1/points/{mn_elsewhere}/hours?" + HOURS,
                          row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
@@ -352,7 +353,7 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                         row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
         "elsewhere": get("/api/v1/points/{mn_elsewhere}",
                          row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
-        "unknown": get("/api/v1/points/NO-SUCH-MN",
+        "unknown": get("/api/v1/points/" + UNKNOWN_MN,
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
     },
     "GET /api/v1/points/{mn}/measurements": {
@@ -362,7 +363,7 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                    row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
         "elsewhere": get("/api/v1/points/{mn_elsewhere}/measurements?cn=2031",
                          row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
-        "unknown": get("/api/v1/points/NO-SUCH-MN/measurements",
+        "unknown": get("/api/v1/points/" + UNKNOWN_MN + "/measurements",
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
         "bad kind": get("/api/v1/points/{mn_in}/measurements?cn=9999",
                         row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
@@ -374,7 +375,7 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                    row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
         "ent only": get("/api/v1/points/{mn_ent_only}/frames",
                         row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
-        "unknown": get("/api/v1/points/NO-SUCH-MN/frames",
+        "unknown": get("/api/v1/points/" + UNKNOWN_MN + "/frames",
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
     },
     # An enterprise is no device: a contractor sees none.
@@ -462,7 +463,7 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                         row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
         "elsewhere": get(REG + "/points/{mn_elsewhere}",
                          row(401, 200, 200, 200, 200, 404, 404, 200, 404)),
-        "unknown": get(REG + "/points/NO-SUCH-MN",
+        "unknown": get(REG + "/points/" + UNKNOWN_MN,
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
     },
     "POST /api/v1/registry/points": {
@@ -741,7 +742,7 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "ent only": get("/points/{mn_ent_only}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
         "elsewhere": get("/points/{mn_elsewhere}",
                          row(_L, 200, 200, 200, 200, 404, 404, 200, _L)),
-        "unknown": get("/points/NO-SUCH-MN", row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+        "unknown": get("/points/" + UNKNOWN_MN, row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
     },
     # An enterprise is no device: a contractor sees none.
     "GET /enterprises/{enterprise_id}": {
@@ -999,8 +1000,8 @@ def observe(response: httpx.Response, case: Case, values: Mapping[str, str]) -> 
 # (out of scope, unknown) pairs of one kind of object; ``{id}`` stands for the object's key.
 LOOK_ALIKES: Final = (
     ("/api/v1/alerts/{id}", "{alert_out}", UNKNOWN_ID),
-    ("/api/v1/points/{id}", "{mn_out}", "NOSUCHMN000000000000000X"),
-    ("/api/v1/points/{id}/hours?" + HOURS, "{mn_out}", "NOSUCHMN000000000000000X"),
+    ("/api/v1/points/{id}", "{mn_out}", UNKNOWN_MN),
+    ("/api/v1/points/{id}/hours?" + HOURS, "{mn_out}", UNKNOWN_MN),
     ("/api/v1/enterprises/{id}/electricity", "{enterprise_out}", UNKNOWN_ID),
     ("/api/v1/registry/enterprises/{id}", "{enterprise_out}", UNKNOWN_ID),
     ("/api/v1/registry/outlets/{id}", "{outlet_out}", UNKNOWN_ID),
