@@ -365,6 +365,10 @@ def test_points_in_scope_with_their_factors_limits_and_status(city: City) -> Non
     by_pollutant = get(officer, "/api/v1/points", pollutant=SO2, enterprise_id="1")[1]
     assert [item["mn"] for item in by_pollutant["items"]] == [MN]
     assert get(officer, "/api/v1/points", county=OTHER_COUNTY)[1]["total"] == 0
+    by_name = get(officer, "/api/v1/points", q="泰和示例热电", kind="outlet")[1]["items"]
+    assert [item["mn"] for item in by_name] == [MN]
+    assert get(officer, "/api/v1/points", q="0101E")[1]["items"][0]["mn"] == PRODUCTION_METER_MN
+    assert get(officer, "/api/v1/points", q="%")[1]["total"] == 0  # no wildcard
     officer.close()
 
 

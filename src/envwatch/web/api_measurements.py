@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as FastApiPath
 from pydantic import Field
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from envwatch.alerts.queries import scope_by
 from envwatch.auth.sessions import SessionUser
@@ -268,11 +268,13 @@ async def list_points(
     industry: Annotated[str | None, Query(max_length=8)] = None,
     pollutant: Annotated[str | None, Query(max_length=16)] = None,
     kind: Literal["outlet", "meter"] | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """The monitoring points the user may see, by MN: outlets' monitors and
-    electricity meters, each with its last data time and online status."""
+    electricity meters, each with its last data time and online status.
+    ``q``: words of the MN or of the enterprise's name."""
 
     def read() -> dict[str, Any]:
         query = point_query(user)
@@ -288,6 +290,9 @@ async def list_points(
                     select(PointFactor.mn).where(PointFactor.pollutant == pollutant)
                 )
             )
+        if q is not None:
+            query = query.where(or_(MonitoringPoint.mn.contains(q, autoescape=True),
+                                    Enterprise.name.contains(q, autoescape=True)))  # fmt: skip
         if kind == "meter":
             query = query.where(Meter.id.is_not(None))
         elif kind == "outlet":
