@@ -43,6 +43,11 @@ def test_a_points_charts_render_and_switch_granularity(city: City, browser: Any)
     page.wait_for_selector(f"#point-chart{DRAWN}", timeout=15_000)
     assert page.locator("#point-chart").get_attribute("data-points") == "4"
     assert page.locator("#series-table tbody tr").count() == 4
+    # Days: the logger's own for the 28th, computed from the hours for the 29th.
+    page.goto(f"{city.base_url}/points/{MN}?cn=2031&pollutant={SO2}"
+              "&since=2026-11-28T00:00&until=2026-11-30T00:00")  # fmt: skip
+    page.wait_for_selector(f"#point-chart{DRAWN}", timeout=15_000)
+    assert page.locator("#point-chart").get_attribute("data-points") == "2"
     page.goto(f"{city.base_url}/points/{MN}?cn=2061&pollutant={SO2}&lang=en")
     page.wait_for_selector(f"#point-chart{DRAWN}", timeout=15_000)
     assert "Permit limit" in page.inner_text("main")

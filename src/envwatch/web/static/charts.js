@@ -66,7 +66,8 @@
       var values = item.values[pollutant];
       if (!values) { return; }
       var t = cst(item.data_time), v = level(values);
-      raw.push([t, v]);
+      // A day computed from hours (no 2031 upload) is drawn hollow.
+      raw.push(item.source === "computed" ? { value: [t, v], symbol: "emptyDiamond", symbolSize: 9 } : [t, v]);
       if (values.corrected !== null && values.corrected !== undefined) { corrected.push([t, values.corrected]); }
       if ((values.flag && values.flag !== "N") || values.valid === false) {
         flagged.push({ value: [t, v], flag: values.flag || "", label: { show: true, formatter: values.flag || "×", position: "top" } });
