@@ -8,7 +8,9 @@ devices their contractor runs; out of scope answers 404 exactly like unknown;
 anonymous API calls 401, anonymous pages go to the login; writes need the
 session's CSRF token (403 without); alert actions follow the workflow table
 (a role the table does not allow: 409); a read token may GET the /api/v1 read
-endpoints within its scope, never write (403) and never open pages.
+endpoints within its scope, never write (403) and never open pages. The
+token column is a token bound to enterprise 1; a city-wide read token is held
+to the viewer's column on the API's GETs and to the token's elsewhere.
 
 ``test_every_route_has_a_row_in_the_matrix`` fails, naming the route, when the
 app has a route the table does not cover, so a new endpoint cannot ship
@@ -916,6 +918,8 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
             open_cases(http, principals["admin"], values)
     _, token = create_token(engine, "matrix reader", ["read"], mine["enterprise"])
     principals["token"] = Principal("token", {"authorization": f"Bearer {token}"})
+    _, city = create_token(engine, "matrix city reader", ["read"])
+    principals["city_token"] = Principal("city_token", {"authorization": f"Bearer {city}"})
     _, writer = create_token(engine, "matrix meter writer", ["electricity:write"])
     principals["meter_writer"] = Principal("meter_writer", {"authorization": f"Bearer {writer}"})
     return World(values, principals)
@@ -1027,6 +1031,14 @@ def same_as_unknown(http: httpx.Client, world: World) -> None:
             assert answers[0][0] == 404, (name, template, answers)
 
 
+def with_city_token(route: str, expect: Mapping[str, Cell]) -> dict[str, Cell]:
+    """The row with a city-wide read token (no enterprise): on the API's GETs it
+    reads like the viewer, the city's read-only role; elsewhere it is refused
+    like the enterprise's token."""
+    like = "viewer" if route.startswith("GET /api/v1/") else "token"
+    return {**expect, "city_token": expect[like]} if like in expect else dict(expect)
+
+
 def test_every_route_answers_every_principal_as_the_table_says(
     world: World, base_url: str, subtests: pytest.Subtests
 ) -> None:
@@ -1038,7 +1050,7 @@ def test_every_route_answers_every_principal_as_the_table_says(
                 for scenario, case in scenarios.items():
                     # The administrator last: after the refusals, the one allowed change.
                     for name, expected in sorted(
-                        case.expect.items(), key=lambda c: c[0] == "admin"
+                        with_city_token(route, case.expect).items(), key=lambda c: c[0] == "admin"
                     ):
                         got = send(http, world.principals[name], case, world.values)
                         asked += 1
