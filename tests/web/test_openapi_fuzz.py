@@ -53,6 +53,11 @@ def admin_headers(base_url: str) -> dict[str, str]:
     return {"Cookie": f"{SESSION_COOKIE}={token}", CSRF_HEADER: response.json()["csrf"]}
 
 
+def snippet(response: Any, size: int) -> str:
+    """The start of a response's body as text (an exported XLSX file too)."""
+    return bytes(response.content[:size]).decode("utf-8", "replace")
+
+
 def in_envelope(response: Any) -> bool:
     """Whether an error answer is envwatch's ``{"error": {"code", "message", "message_zh"}}``."""
     try:
@@ -84,18 +89,19 @@ def fuzz(
         if status >= 500:
             findings.server_errors.append(
                 f"{label} -> {status}\n{case.as_curl_command(headers=headers)}\n"
-                f"{response.text[:2000]}"
+                f"{snippet(response, 2000)}"
             )
             return
         wanted = [*checks] if status in BY_DESIGN else [*checks, status_conformance]
         if status >= 400 and operation.path.startswith("/api/") and not in_envelope(response):
             findings.nonconforming.append(f"{label} -> {status} outside the error envelope: "
-                                          f"{response.text[:200]}")  # fmt: skip
+                                          f"{snippet(response, 200)}")  # fmt: skip
         try:
             case.validate_response(response, checks=wanted, headers=headers)
         except schemathesis.errors.FailureGroup as group:
             findings.nonconforming += [
-                f"{label} -> {status}: {f.title}: {response.text[:300]}" for f in group.exceptions
+                f"{label} -> {status}: {f.title}: {snippet(response, 300)}"
+                for f in group.exceptions
             ]
         except AssertionError as failure:
             findings.nonconforming.append(f"{label} -> {status}: {failure}".splitlines()[0])
