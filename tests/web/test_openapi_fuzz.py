@@ -1,8 +1,11 @@
 """The API fuzzed from its own OpenAPI schema (schemathesis), over real HTTP
 on SQLite and PostgreSQL, as the city administrator (session cookie and
 X-CSRF-Token) and anonymously: no generated input, valid or invalid, may
-get a 5xx, and answers keep to the media types and response schemas the
-schema documents. Deterministic (derandomized) and bounded."""
+get a 5xx; answers keep to the media types, response schemas and status
+codes the schema documents (the statuses in ``BY_DESIGN`` aside), and every
+API error comes in envwatch's error envelope. Deterministic (derandomized)
+and bounded; a body that is not text (an exported XLSX) is shown decoded
+with replacements, and each failure names the operation and the request."""
 
 from __future__ import annotations
 
