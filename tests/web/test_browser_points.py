@@ -8,6 +8,7 @@ point-en.png, enterprise.png and alert-evidence.png."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,16 @@ from envwatch.alerts.desk import AlertDesk
 from envwatch.store.schema import ArchivedFrame
 from tests.alerts.test_desk import NOW, store_finding
 from tests.web.test_browser import SCREENSHOTS, browser, log_in
-from tests.web.test_measurements_api import COUNTY, DAY, MN, SO2, City, base_url, city
+from tests.web.test_measurements_api import (
+    COUNTY,
+    DAY,
+    MN,
+    SO2,
+    City,
+    base_url,
+    city,
+    hourly_so2,
+)
 
 __all__ = ["base_url", "browser", "city"]
 
@@ -36,6 +46,15 @@ def test_a_points_charts_render_and_switch_granularity(city: City, browser: Any)
     assert page.locator("#point-chart canvas").count() >= 1
     box = page.locator("#point-chart canvas").first.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 200
+    # Hovering shows the values of that hour, in China Standard Time.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tooltip = page.locator("#point-chart div", has_text="2026-11-29").filter(has_text="实测值")
+    tooltip.last.wait_for(timeout=15_000)
+    text = tooltip.last.inner_text()
+    shown = re.search(r"2026-11-29 (\d\d):00:00", text)
+    assert shown is not None, text
+    hour = int(shown.group(1))
+    assert f"{hourly_so2(hour):g}" in text and f"{hourly_so2(hour) * 1.25:g}" in text
     page.screenshot(path=str(SCREENSHOTS / "point.png"), full_page=True)
     # Real-time data: the form forgets the hourly window and shows the newest.
     page.select_option("select[name=cn]", "2011")
