@@ -112,7 +112,7 @@ def test_a_case_opens_from_an_alert_is_recorded_and_closed_with_audit_entries(
     filters = {"state=closed": 1, "state=open": 0, "kind=onsite": 1, "kind=offsite": 0,
                f"county={a['county']}": 1, f"enterprise_id={a['enterprise']}": 1,
                f"enterprise_id={b['enterprise']}": 0, "since=2000-01-01T00:00:00": 1,
-               "until=2000-01-01T00:00:00%2B08:00": 0, "since=2999-01-01T00:00:00Z": 0,
+               "until=2000-01-01T00:00:00%2B08:00": 0, "since=2099-01-01T00:00:00Z": 0,
                "limit=1&offset=1": 0}  # fmt: skip
     for query, count in filters.items():
         page = enforcer.get(f"/api/v1/cases?{query}").json()
@@ -183,7 +183,7 @@ def test_changes_need_csrf_and_bad_payloads_are_422(
     bad_opens: list[Any] = [
         {}, {"alert_ids": []}, {"alert_ids": ["one"]}, {"alert_ids": [1], "kind": "raid"},
         {"alert_ids": [1], "note": "extra field"}, [1], "not an object",
-        {"alert_ids": list(range(1, 200))},
+        {"alert_ids": list(range(1, 200))}, {"alert_ids": [2**40]}, {"alert_ids": [0]},
     ]  # fmt: skip
     for body in bad_opens:
         response = enforcer.post("/api/v1/cases", json=body, headers=header)
@@ -198,6 +198,7 @@ def test_changes_need_csrf_and_bad_payloads_are_422(
     bad_records: list[Any] = [
         {}, {"close": "maybe"}, {"findings": 3}, {"findings": "x" * 8001},
         {"penalty_reference": "x" * 201}, {"findings": "x", "state": "closed"},
+        {"findings": "nul\x00byte"},
     ]  # fmt: skip
     for body in bad_records:
         response = enforcer.post(path, json=body, headers=header)
@@ -205,8 +206,16 @@ def test_changes_need_csrf_and_bad_payloads_are_422(
         assert error_code(response) == "invalid_request"
     no_csrf = enforcer.post(path, json={"close": True})
     assert no_csrf.status_code == 403 and error_code(no_csrf) == "csrf_failed"
+    # Values beyond what the database holds are invalid requests, never a 500.
+    for path in ("/api/v1/cases/1099511627776", "/api/v1/notifications?alert_id=1099511627776"):
+        assert enforcer.get(path).status_code == 422, path
+    huge = enforcer.post("/api/v1/cases/1099511627776/record", json={"close": True},
+                         headers=header)  # fmt: skip
+    assert huge.status_code == 422
     for query in ("state=lost", "kind=raid", "limit=0", "offset=-1", "since=yesterday",
-                  "enterprise_id=one"):  # fmt: skip
+                  "enterprise_id=one", "enterprise_id=1099511627776",
+                  f"offset={2**70}", "county=%00", "since=1900-01-01T00:00:00",
+                  "until=9999-12-31T23:59:59-12:00"):  # fmt: skip
         response = enforcer.get(f"/api/v1/cases?{query}")
         assert response.status_code == 422, query
         assert response.json()["error"]["message_zh"]

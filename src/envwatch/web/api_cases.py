@@ -12,9 +12,9 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import func, select
 
 from envwatch.alerts.queries import CITY_ROLES, alert_view, scope
@@ -32,10 +32,17 @@ from envwatch.enforcement.cases import (
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.store.schema import Alert, Enterprise, Notification, NotificationTarget
 from envwatch.times import cst_text, utc_as_cst_text
+from envwatch.web.api_alerts import MAX_ID, MAX_OFFSET
 from envwatch.web.errors import ApiError, csrf_failed
 from envwatch.web.people import CSRF_HEADER, Principal, api_person, api_user, csrf_ok, peer_of
 
 router = APIRouter()
+# Beyond what the database holds a request is invalid (422), never a 500.
+CaseId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+CountyCode = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,12}$")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 # A refusal's HTTP status by its code (anything else is a bad request body).
 CASE_STATUS = {"role_not_allowed": 403, "unknown_alert": 404, "unknown_case": 404,
@@ -46,7 +53,7 @@ class OpenCase(BaseModel):
     """Open a case from alerts of one enterprise."""
 
     model_config = ConfigDict(extra="forbid")
-    alert_ids: list[int] = Field(min_length=1, max_length=100)
+    alert_ids: list[RowId] = Field(min_length=1, max_length=100)
     kind: Literal["onsite", "offsite"] | None = None
     """None: off-site for an enterprise on the positive list, else on-site."""
 
@@ -60,6 +67,14 @@ class RecordCase(BaseModel):
     penalty_reference: str | None = Field(default=None, max_length=200)
     """The penalty decision's reference (处罚决定书文号)."""
     close: bool = False
+
+    @field_validator(*RECORD_FIELDS)
+    @classmethod
+    def no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL text holds no NUL: refused here, not as a database error.
+        if value is not None and "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        return value
 
     @model_validator(mode="after")
     def something_to_do(self) -> RecordCase:
@@ -93,6 +108,9 @@ def _utc(moment: datetime | None) -> datetime | None:
     """A filter bound in UTC; a naive one is China Standard Time, as users type it."""
     if moment is None:
         return None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ApiError(422, "bad_time", f"times lie between {FIRST_YEAR} and {LAST_YEAR}",
+                       f"时间须在{FIRST_YEAR}年至{LAST_YEAR}年之间")  # fmt: skip
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=CHINA_STANDARD_TIME)
     return moment.astimezone(UTC)
@@ -110,12 +128,12 @@ async def list_cases(
     user: Annotated[Principal, Depends(api_user)],
     state: Literal["open", "closed"] | None = None,
     kind: Literal["onsite", "offsite"] | None = None,
-    county: Annotated[str | None, Query(max_length=12)] = None,
-    enterprise_id: int | None = None,
+    county: CountyCode = None,
+    enterprise_id: Annotated[int | None, Query(ge=-MAX_ID, le=MAX_ID)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """The cases the user may see, newest first (``since``/``until`` bound the opening)."""
     filters = CaseFilter(state, kind, county, enterprise_id, _utc(since), _utc(until))
@@ -135,7 +153,7 @@ def _unknown_case(case_id: int) -> ApiError:
 
 @router.get("/api/v1/cases/{case_id}")
 async def get_case(
-    request: Request, case_id: int, user: Annotated[Principal, Depends(api_user)]
+    request: Request, case_id: CaseId, user: Annotated[Principal, Depends(api_user)]
 ) -> dict[str, Any]:
     """One case: its alerts, their findings, legal basis, penalty reference, history."""
 
@@ -183,7 +201,7 @@ async def open_case_from_alerts(
 @router.post("/api/v1/cases/{case_id}/record")
 async def record_case(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     body: RecordCase,
     user: Annotated[SessionUser, Depends(api_person)],
 ) -> dict[str, Any]:
@@ -212,9 +230,9 @@ async def list_notifications(
     *,
     user: Annotated[Principal, Depends(api_user)],
     state: Literal["pending", "sent", "failed"] | None = None,
-    alert_id: int | None = None,
+    alert_id: Annotated[int | None, Query(ge=-MAX_ID, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """The notification log, newest first: the bureau all of it, county
     officers their counties' alerts'; never the enterprises' or contractors'."""
@@ -261,7 +279,7 @@ async def list_notification_targets(
     *,
     user: Annotated[Principal, Depends(api_user)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Who hears of alerts (city administrators only; webhook secrets never shown)."""
     if user.role != "city_admin":

@@ -7,9 +7,10 @@ CSRF token, checked by the same rules as the API (``enforcement/cases.py``)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -30,12 +31,15 @@ from envwatch.enforcement.cases import (
 )
 from envwatch.store.schema import Alert, County, Enterprise
 from envwatch.times import cst_text, utc_as_cst_text
+from envwatch.web.api_alerts import MAX_ID
 from envwatch.web.i18n import language, translator
 from envwatch.web.people import csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
 
 router = APIRouter()
+CaseId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 PAGE_SIZE = 100
+COUNTY_CODE = re.compile(r"[0-9A-Za-z]{1,12}")
 MAX_TEXT = {"findings": 8000, "legal_basis": 4000, "penalty_reference": 200}
 
 
@@ -74,7 +78,7 @@ async def cases_page(
     filters = CaseFilter(
         state=state if state in CASE_STATES else None,
         kind=kind if kind in KINDS else None,
-        county=county or None,
+        county=county if county and COUNTY_CODE.fullmatch(county) else None,
     )
 
     def read() -> dict[str, Any]:
@@ -125,7 +129,7 @@ async def _case_page(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse, response_model=None)
-async def case_page(request: Request, case_id: int) -> Response:
+async def case_page(request: Request, case_id: CaseId) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
@@ -144,7 +148,7 @@ async def open_case_submit(request: Request) -> Response:
         return render(request, "error.html", user, status=403, message=words["cs_csrf_refused"])
     alert_id = fields.get("alert_id", "")
     kind = fields.get("kind") or None
-    if not alert_id.isdigit() or (kind is not None and kind not in KINDS):
+    if not (alert_id.isdigit() and int(alert_id) <= MAX_ID) or kind not in {None, *KINDS}:
         return render(request, "error.html", user, status=422, message=words["cs_bad_form"])
     actor = Actor(user.username, user.role, peer_of(request))
 
@@ -161,7 +165,7 @@ async def open_case_submit(request: Request) -> Response:
 
 
 @router.post("/cases/{case_id}/record", response_model=None)
-async def record_case_submit(request: Request, case_id: int) -> Response:
+async def record_case_submit(request: Request, case_id: CaseId) -> Response:
     """Record findings, legal basis and penalty reference; close with ``close``."""
     user = await current_user(request)
     if user is None:
@@ -171,7 +175,7 @@ async def record_case_submit(request: Request, case_id: int) -> Response:
     if not csrf_ok(user, fields.get("csrf")):
         return await _case_page(request, user, case_id, 403, words["cs_csrf_refused"])
     changes = {name: fields[name].strip() for name in MAX_TEXT if name in fields}
-    if any(len(value) > MAX_TEXT[name] for name, value in changes.items()):
+    if any(len(value) > MAX_TEXT[name] or "\x00" in value for name, value in changes.items()):
         return await _case_page(request, user, case_id, 422, words["cs_bad_form"])
     actor = Actor(user.username, user.role, peer_of(request))
     close = fields.get("close") == "1"
