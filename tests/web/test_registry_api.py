@@ -31,7 +31,9 @@ from envwatch.store.schema import (
     PointFactor,
     RegistryJob,
 )
+from envwatch.web.api_registry import EnterpriseFilter
 from tests.electricity.test_http_batch import base_url
+from tests.registry.test_import import xlsx
 from tests.web.test_pages_and_api import session
 
 __all__ = ["base_url"]
@@ -496,8 +498,6 @@ def test_an_import_job_reports_progress_and_stores_every_row(
         headers={"X-CSRF-Token": csrf},
     )
     assert wait_for(admin, response.json()["href"])["state"] == "done"
-    from tests.registry.test_import import xlsx  # noqa: PLC0415
-
     points = xlsx(
         [
             ["MN", "PW", "统一社会信用代码", "排放口编号", "监测因子"],
@@ -761,3 +761,21 @@ def test_coverage_gaps_list_exactly_what_is_missing(
     assert officer.get("/api/v1/coverage/gaps?county=371522").status_code == 200
     owner, _ = people["enterprise-1"]
     assert owner.get("/api/v1/coverage/gaps").status_code == 403
+
+
+def test_enterprise_filters_as_sql_conditions() -> None:
+    """The list's filters compose as conditions (pure: compiled, no database)."""
+
+    def sql(where: EnterpriseFilter) -> list[str]:
+        return [str(c.compile(compile_kwargs={"literal_binds": True})) for c in where.conditions()]
+
+    assert sql(EnterpriseFilter()) == []
+    county, industry, category = sql(EnterpriseFilter("371502", "44", "air"))
+    assert county == "enterprise.county_code = '371502'"
+    assert "LIKE '44' || '%'" in industry
+    assert "',air,'" in category and "enterprise.key_categories" in category
+    (key,) = sql(EnterpriseFilter(key_category="any"))
+    assert key == "enterprise.key_categories != ''"
+    (search,) = sql(EnterpriseFilter(q="50%"))
+    assert "enterprise.name LIKE" in search and "enterprise.credit_code LIKE" in search
+    assert "/%" in search  # a % typed is searched for, not a wildcard

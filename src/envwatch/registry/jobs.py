@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from envwatch.audit.log import Actor, record
 from envwatch.errors import PeerError
@@ -139,6 +140,12 @@ def run_import(engine: Engine, job_id: int, kind: ImportKind, name: str, content
         errors = import_file(engine, kind, name, content, progress=progress, before_commit=finish)
     except ImportFileError as error:
         _fail(engine, job_id, error.code, error.message_en, error.message_zh)
+        return
+    except IntegrityError:
+        # Checked clean, then another change took a key first (two imports at once).
+        _fail(engine, job_id, "conflict", "the registry changed while the file was checked: "
+              "nothing imported, import it again",
+              "核对期间名录已被修改，未导入任何数据，请重新导入")  # fmt: skip
         return
     if errors:
         _fail(engine, job_id, "invalid_rows", f"{len(errors)} problems: nothing imported",
