@@ -47,6 +47,11 @@ MAX_ROWS = 100_000
 KEY_CATEGORIES = frozenset({"air", "water", "chemical_park", "acid", "hazardous_waste", "medical"})
 """Key-enterprise categories (重点排污单位类别)."""
 
+MN_PATTERN = r"^(?:[0-9A-Za-z]{14}|[0-9A-Za-z]{24})$"
+"""An MN: 24 characters in HJ 212-2017, 14 in HJ/T 212-2005."""
+PW_PATTERN = r"^[^;,&=\s]{6,32}$"
+"""A device password: 6 characters or more, no separator of the data segment in it."""
+
 Progress = Callable[[int, int], None]
 """Called with (rows done, rows in all) while a file is checked."""
 
@@ -110,8 +115,8 @@ class OutletRow(_Row):
 
 
 class PointRow(_Row):
-    mn: str = Field(alias="MN", pattern=r"^[0-9A-Za-z_\-]{1,32}$")
-    pw: str = Field(alias="PW", min_length=1, max_length=32)
+    mn: str = Field(alias="MN", pattern=MN_PATTERN)
+    pw: str = Field(alias="PW", pattern=PW_PATTERN)
     credit_code: str = Field(alias="统一社会信用代码")
     outlet_code: str = Field(default="", alias="排放口编号")
     """Empty for the HJ 212 device of an electricity meter, which has no outlet."""
@@ -160,7 +165,7 @@ class MeterRow(_Row):
     name: str = Field(alias="电表名称", min_length=1, max_length=100)
     kind: Literal["production", "treatment", "total"] = Field(alias="类型")
     rated_kw: float | None = Field(default=None, alias="额定功率", gt=0)
-    mn: str | None = Field(default=None, alias="MN")
+    mn: str | None = Field(default=None, alias="MN", pattern=MN_PATTERN)
 
 
 SCHEMAS: Mapping[ImportKind, type[_Row]] = {

@@ -47,7 +47,7 @@ from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
 from envwatch.registry.coverage import EnterpriseGap, PointGap, gaps
 from envwatch.registry.export import EXPORT_FORMATS, MEDIA_TYPES
-from envwatch.registry.importing import KEY_CATEGORIES, ImportKind
+from envwatch.registry.importing import KEY_CATEGORIES, MN_PATTERN, PW_PATTERN, ImportKind
 from envwatch.registry.jobs import (
     create_job,
     job_view,
@@ -88,10 +88,6 @@ XLSX_TYPE = MEDIA_TYPES["xlsx"]
 
 CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 """The unified social credit code (统一社会信用代码, GB 32100): 18 characters, no I O Z S V."""
-MN_PATTERN = r"^(?:[0-9A-Za-z]{14}|[0-9A-Za-z]{24})$"
-"""An MN: 24 characters in HJ 212-2017, 14 in HJ/T 212-2005."""
-PW_PATTERN = r"^[^;,&=\s]{6,32}$"
-"""A device password: no separator of the data segment in it."""
 KeyCategory = Literal["air", "water", "chemical_park", "acid", "hazardous_waste", "medical"]
 assert set(KeyCategory.__args__) == KEY_CATEGORIES  # type: ignore[attr-defined]
 
@@ -102,7 +98,8 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 MnPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z_\-]{1,32}$")]
-"""An MN in a path: the import's looser format, so devices imported from files are reachable."""
+"""An MN in a path, as loosely as the column holds it: devices registered before the
+format was checked stay reachable."""
 Search = Annotated[str | None, Query(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 
 
@@ -694,7 +691,7 @@ async def get_points(
     outlet_id: IdFilter = None,
     contractor_id: IdFilter = None,
     active: bool | None = None,
-    q: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_\-]{1,32}$")] = None,
+    q: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,24}$")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
