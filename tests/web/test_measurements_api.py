@@ -311,13 +311,20 @@ def test_hostile_values_are_422_never_500(city: City) -> None:
         ("/api/v1/points", {"offset": huge}),
         (f"/api/v1/enterprises/{huge}/electricity", {}),
         ("/api/v1/enterprises/1/electricity", {"since": "1999-12-31T00:00:00"}),
+        # PostgreSQL's text holds no NUL: refused before any query.
+        (f"/api/v1/points/{MN}%00", {}),
+        (f"/api/v1/points/{MN}%00/measurements", {}),
+        (f"/api/v1/points/{MN}%00/frames", {}),
+        (f"/api/v1/points/{MN}/measurements", {"pollutant": "a21026\x00"}),
+        ("/api/v1/points", {"county": "\x00", "q": "\x00"}),
     ):
         status, body = get(boss, path, **params)
         assert status == 422, (path, params, body)
         assert body["error"]["code"] in {"bad_window", "invalid_request"}
     browser = httpx.Client(base_url=city.base_url, cookies=boss.cookies)
     for path in (f"/points/{MN}?since=9999-12-31T23:59", f"/enterprises/{huge}",
-                 f"/enterprises?offset={'9' * 5000}"):  # fmt: skip
+                 f"/enterprises?offset={'9' * 5000}", "/enterprises?county=%00&q=%00",
+                 f"/points/{MN}%00", f"/points/{MN}?pollutant=%00&since=%00"):  # fmt: skip
         assert browser.get(path).status_code in {200, 404, 422}, path
     browser.close()
     boss.close()

@@ -90,6 +90,10 @@ ELECTRICITY_WINDOW = Bounds(timedelta(days=1), timedelta(days=31), "31 days", "3
 MAX_ID = 2**31 - 1
 MAX_OFFSET = 10**9
 FrameId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# Texts compared in SQL: no control characters (PostgreSQL's text holds no
+# NUL at all; an MN or a code has none of them anyway).
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+MnPath = Annotated[str, FastApiPath(max_length=64, pattern=NO_CONTROL)]
 VALUE_FIELDS = ("rtd", "avg", "min", "max", "cou", "zs_rtd", "zs_avg", "flag", "eflag")
 
 
@@ -263,12 +267,12 @@ async def list_points(
     request: Request,
     *,
     user: Annotated[SessionUser, Depends(api_user)],
-    county: Annotated[str | None, Query(max_length=12)] = None,
+    county: Annotated[str | None, Query(max_length=12, pattern=NO_CONTROL)] = None,
     enterprise_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    industry: Annotated[str | None, Query(max_length=8)] = None,
-    pollutant: Annotated[str | None, Query(max_length=16)] = None,
+    industry: Annotated[str | None, Query(max_length=8, pattern=NO_CONTROL)] = None,
+    pollutant: Annotated[str | None, Query(max_length=16, pattern=NO_CONTROL)] = None,
     kind: Literal["outlet", "meter"] | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, pattern=NO_CONTROL)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
@@ -311,7 +315,7 @@ async def list_points(
 
 @router.get("/api/v1/points/{mn}")
 async def one_point(
-    request: Request, mn: str, user: Annotated[SessionUser, Depends(api_user)]
+    request: Request, mn: MnPath, user: Annotated[SessionUser, Depends(api_user)]
 ) -> dict[str, Any]:
     """A point with its enterprise, outlet, factors (names, units, permit limits
     in force, strictest first), last data and online status."""
@@ -546,11 +550,11 @@ def measurements_csv(body: Mapping[str, Any]) -> str:
 @router.get("/api/v1/points/{mn}/measurements", response_model=None)
 async def point_measurements(
     request: Request,
-    mn: str,
+    mn: MnPath,
     *,
     user: Annotated[SessionUser, Depends(api_user)],
     cn: DataKind = "2061",
-    pollutant: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
+    pollutant: Annotated[str | None, Query(min_length=1, max_length=16, pattern=NO_CONTROL)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     format: Literal["json", "csv"] = "json",
@@ -610,7 +614,7 @@ def _warnings(text: str) -> Any:
 @router.get("/api/v1/points/{mn}/frames")
 async def point_frames(
     request: Request,
-    mn: str,
+    mn: MnPath,
     *,
     user: Annotated[SessionUser, Depends(api_user)],
     since: datetime | None = None,

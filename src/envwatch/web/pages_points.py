@@ -76,7 +76,8 @@ async def enterprises_page(
     if user.role == "contractor":
         # A contractor sees no enterprise, only the devices its contractor runs.
         return await _devices_run(request, user)
-    wanted = {"county": county or "", "industry": (industry or "")[:8], "q": (q or "")[:100]}
+    wanted = {"county": printable(county)[:12], "industry": printable(industry)[:8],
+              "q": printable(q)[:100]}  # fmt: skip
     # Anything but a modest number of rows to skip is the first page.
     start = int(offset) if offset.isdigit() and len(offset) <= 9 else 0
     lang = language(request)
@@ -214,6 +215,12 @@ async def _devices_run(request: Request, user: SessionUser) -> Response:
                   wanted={"county": "", "industry": "", "q": ""}, offset=0)  # fmt: skip
 
 
+def printable(text: str | None) -> str:
+    """A typed filter without control characters (PostgreSQL's text holds no
+    NUL; no code or name has any): what is left matches what it can."""
+    return "".join(ch for ch in text or "" if ch >= " " and ch != "\x7f")
+
+
 def _query_time(text: str | None) -> datetime | None:
     """A time typed into the page's form (``datetime-local``, ISO 8601 with or
     without a zone); ValueError for anything else."""
@@ -243,6 +250,9 @@ async def point_page(
     lang = language(request)
     cn = cn if cn in DATA_KINDS else "2061"
     words = translator(lang)
+    if printable(mn) != mn:
+        return not_found(request, user)  # no MN holds a control character
+    pollutant = printable(pollutant)[:16] or None
 
     def read() -> dict[str, Any] | None:
         with database(request).connect() as connection:
