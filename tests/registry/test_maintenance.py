@@ -25,6 +25,7 @@ from envwatch.registry.maintenance import (
     list_maintenance,
 )
 from envwatch.store.schema import (
+    AppUser,
     AuditEntry,
     County,
     EmergencyPeriod,
@@ -311,9 +312,6 @@ def test_cli_declarations_need_a_user_whose_role_and_scope_allow_them(
 ) -> None:
     first, _, county = registry
     with engine.connect() as connection:
-        owner = connection.execute(
-            select(MonitoringPoint.enterprise_id).where(MonitoringPoint.mn == first)
-        ).scalar_one()
         other_county = (
             connection.execute(
                 select(County.code).where(County.code != county).order_by(County.code)
@@ -321,16 +319,25 @@ def test_cli_declarations_need_a_user_whose_role_and_scope_allow_them(
             .scalars()
             .first()
         )
+        contractor = connection.execute(
+            select(AppUser.contractor_id).where(AppUser.username == "contractor-1")
+        ).scalar_one()
+        run_by: dict[str, int | None] = {
+            row.mn: row.contractor_id
+            for row in connection.execute(select(MonitoringPoint.mn, MonitoringPoint.contractor_id))
+        }
+    theirs = next(mn for mn, runner in sorted(run_by.items()) if runner == contractor)
+    foreign = next(mn for mn, runner in sorted(run_by.items()) if runner != contractor)
     window = ("--from", "20261201080000", "--until", "20261201120000", "--reason", "校准")
     refused = [
         ("maintenance", "add", "--mn", first, *window, "--by", "nobody"),
         ("maintenance", "add", "--mn", first, *window, "--by", "viewer"),
+        # A contractor declares only for the devices its contractor runs.
+        ("maintenance", "add", "--mn", foreign, *window, "--by", "contractor-1"),
         ("emergency", "declare", "--level", "red", *window[:4], "--by", "enterprise-1"),
         ("emergency", "declare", "--level", "red", *window[:4], "--by", f"county-{other_county}",
          "--county", county),
     ]  # fmt: skip
-    if owner != 1:  # the demo contractor serves enterprise 1 only
-        refused.append(("maintenance", "add", "--mn", first, *window, "--by", "contractor-1"))
     for args in refused:
         done = envwatch(*args[:2], "--db", database_url, *args[2:])
         assert done.returncode == 1, args
@@ -345,3 +352,6 @@ def test_cli_declarations_need_a_user_whose_role_and_scope_allow_them(
         ).all()
     assert (entry.actor, entry.role) == (f"county-{county}", "county_officer")
     assert entry.peer.startswith("cli:")
+    by_contractor = envwatch("maintenance", "add", "--db", database_url, "--mn", theirs,
+                             *window, "--by", "contractor-1")  # fmt: skip
+    assert by_contractor.returncode == 0, by_contractor.stderr

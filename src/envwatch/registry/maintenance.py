@@ -18,6 +18,7 @@ from typing import Final
 
 from sqlalchemy import Connection, select
 
+from envwatch.alerts.scope import sees_device, viewer_of
 from envwatch.audit.log import Actor, record
 from envwatch.errors import PeerError, UsageError
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
@@ -25,7 +26,6 @@ from envwatch.store.schema import (
     AppUser,
     County,
     EmergencyPeriod,
-    Enterprise,
     MaintenanceWindow,
     MonitoringPoint,
 )
@@ -209,15 +209,9 @@ def declarer(
     allowed = user.role in roles
     counties = {c for c in user.county_codes.split(",") if c}
     if allowed and mn is not None and user.role != "city_admin":
-        owner = connection.execute(
-            select(Enterprise.id, Enterprise.county_code)
-            .join(MonitoringPoint, MonitoringPoint.enterprise_id == Enterprise.id)
-            .where(MonitoringPoint.mn == mn)
-        ).first()
-        if owner is not None and user.role in {"contractor", "enterprise_user"}:
-            allowed = owner.id == user.enterprise_id
-        elif owner is not None and user.role == "county_officer":
-            allowed = owner.county_code in counties
+        # The one scope rule: a contractor declares for the devices its
+        # contractor runs, an enterprise for its own, a county for its county's.
+        allowed = sees_device(connection, viewer_of(user), mn)
     if allowed and mn is None and user.role == "county_officer":
         allowed = county_code is not None and county_code in counties
     if not allowed:
