@@ -85,6 +85,7 @@ def demo_command(
         typer.echo("demo city already loaded")
     typer.echo(
         f"demo logins (password {DEMO_PASSWORD}): admin, supervisor, enforcer, viewer, "
-        "county-371502 (东昌府区; county-<code> for each county), enterprise-1, contractor-1"
+        "county-371502 (东昌府区; county-<code> for each county), enterprise-1, contractor-1, "
+        "contractor-2"
     )
     serve(db=url, hj212=hj212, http=http, simulate=True, scale=scale)

@@ -17,7 +17,15 @@ from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
 from envwatch.times import utc_as_cst_text
 from envwatch.web.errors import ApiError
-from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE, api_user, csrf_ok, peer_of
+from envwatch.web.people import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Principal,
+    api_person,
+    api_user,
+    csrf_ok,
+    peer_of,
+)
 
 router = APIRouter()
 # The largest id the database holds (INTEGER: 32 bits on PostgreSQL) and the
@@ -107,7 +115,7 @@ async def open_session(request: Request, credentials: Credentials) -> Any:
 
 
 @router.delete("/api/v1/session")
-async def close_session(request: Request, user: Annotated[SessionUser, Depends(api_user)]) -> Any:
+async def close_session(request: Request, user: Annotated[SessionUser, Depends(api_person)]) -> Any:
     if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
         raise ApiError(
             403, "csrf_failed", "X-CSRF-Token is missing or wrong", "缺少或错误的CSRF令牌"
@@ -133,7 +141,7 @@ class AlertListQuery(AlertFilter):
 async def list_alerts(
     request: Request,
     query: Annotated[AlertListQuery, Query()],
-    user: Annotated[SessionUser, Depends(api_user)],
+    user: Annotated[Principal, Depends(api_user)],
 ) -> AlertList:
     """The alerts the user may see, newest first, narrowed by any of the
     filters (repeat ``state``, ``level``, ``county``, ``rule`` or ``kind``
@@ -152,7 +160,7 @@ async def list_alerts(
 
 @router.get("/api/v1/alerts/{alert_id}")
 async def get_alert(
-    request: Request, alert_id: AlertId, user: Annotated[SessionUser, Depends(api_user)]
+    request: Request, alert_id: AlertId, user: Annotated[Principal, Depends(api_user)]
 ) -> AlertDetail:
     """One alert with its history and the actions the user's role may take now."""
 
@@ -166,7 +174,10 @@ async def get_alert(
         desk: AlertDesk = request.app.state.alert_desk()
         return AlertDetail(
             **alert_view(row),
-            allowed_actions=desk.workflow.allowed(row.state, user.role),
+            # A read token never acts: no action is its to take.
+            allowed_actions=desk.workflow.allowed(row.state, user.role)
+            if isinstance(user, SessionUser)
+            else [],
             events=[
                 AlertEventPublic.model_validate({
                     "at": utc_as_cst_text(e.at), "actor": e.actor, "role": e.role,
@@ -185,7 +196,7 @@ async def act(
     request: Request,
     alert_id: AlertId,
     body: ActionRequest,
-    user: Annotated[SessionUser, Depends(api_user)],
+    user: Annotated[SessionUser, Depends(api_person)],
 ) -> ActionResult:
     """Take a workflow action (alerts/workflow.toml) on the alert."""
     if not csrf_ok(user, request.headers.get(CSRF_HEADER)):

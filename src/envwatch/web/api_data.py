@@ -16,7 +16,6 @@ from sqlalchemy import ColumnElement, func, select
 from envwatch.alerts.filters import FindingFilter
 from envwatch.alerts.queries import CITY_ROLES, Viewer, scope, scope_by, sees_device
 from envwatch.alerts.sla import alert_times, sla_figures
-from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import now_cst
 from envwatch.processing.inputs import device_uploads, load_contexts
 from envwatch.registry.coverage import coverage
@@ -28,7 +27,7 @@ from envwatch.times import as_data_time, cst_text, utc_as_cst_text
 from envwatch.web.api_alerts import MAX_OFFSET
 from envwatch.web.errors import ApiError
 from envwatch.web.overview import overview
-from envwatch.web.people import api_user
+from envwatch.web.people import Principal, api_user
 
 router = APIRouter()
 MAX_HOURS_WINDOW = timedelta(days=31)
@@ -191,7 +190,7 @@ class FindingListQuery(FindingFilter):
 async def list_findings(
     request: Request,
     query: Annotated[FindingListQuery, Query()],
-    user: Annotated[SessionUser, Depends(api_user)],
+    user: Annotated[Principal, Depends(api_user)],
 ) -> FindingList:
     """The findings of the devices the user may see, newest first, narrowed by
     any of the filters (repeat ``rule``, ``kind``, ``severity`` or ``county``
@@ -234,7 +233,7 @@ async def point_hours(
     request: Request,
     mn: Annotated[str, Path(pattern=r"^[^\x00]*$")],  # PostgreSQL text holds no NUL
     *,
-    user: Annotated[SessionUser, Depends(api_user)],
+    user: Annotated[Principal, Depends(api_user)],
     pollutant: Annotated[str, Query(min_length=1, max_length=16)],
     since: datetime,
     until: datetime,
@@ -277,7 +276,7 @@ async def point_hours(
 
 @router.get("/api/v1/overview")
 async def city_overview(
-    request: Request, user: Annotated[SessionUser, Depends(api_user)]
+    request: Request, user: Annotated[Principal, Depends(api_user)]
 ) -> OverviewPublic:
     """The city at a glance as the user may see it: open alerts per map area,
     points online and offline and the connection rate per county (city and
@@ -294,7 +293,7 @@ async def city_overview(
 
 @router.get("/api/v1/coverage")
 async def coverage_per_county(
-    request: Request, user: Annotated[SessionUser, Depends(api_user)]
+    request: Request, user: Annotated[Principal, Depends(api_user)]
 ) -> CoverageList:
     """Per county: key enterprises without monitor or meter, points online,
     offline and never connected, connection rate (应装尽装、应联尽联)."""
@@ -317,7 +316,7 @@ async def coverage_per_county(
 
 
 @router.get("/api/v1/sla")
-async def sla(request: Request, user: Annotated[SessionUser, Depends(api_user)]) -> SlaList:
+async def sla(request: Request, user: Annotated[Principal, Depends(api_user)]) -> SlaList:
     """SLA figures per county and level, of the alerts the user may see."""
 
     def read() -> SlaList:
@@ -333,7 +332,7 @@ async def sla(request: Request, user: Annotated[SessionUser, Depends(api_user)])
 async def audit_log(
     request: Request,
     query: Annotated[AuditQuery, Query()],
-    user: Annotated[SessionUser, Depends(api_user)],
+    user: Annotated[Principal, Depends(api_user)],
 ) -> AuditList:
     """The audit log, newest first, narrowed by actor, action (or its prefix
     ending in a dot), entity and time (city administrators only)."""

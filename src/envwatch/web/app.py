@@ -42,6 +42,7 @@ from envwatch.web.pages import router as pages_router
 from envwatch.web.pages_cases import router as cases_pages_router
 from envwatch.web.pages_points import router as points_pages_router
 from envwatch.web.pages_registry import router as registry_pages_router
+from envwatch.web.people import Principal, api_user
 
 # FastAPI's own refusals, in envwatch's error envelope: code and Chinese words.
 _HTTP_ERRORS = {
@@ -167,8 +168,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     @app.post("/api/v1/hj212/decode", response_model=None)
-    async def decode(request: Request, lenient: bool = False) -> dict[str, Any]:
-        """Decode the HJ 212 frames in the request body (raw bytes)."""
+    async def decode(
+        request: Request, _user: Annotated[Principal, Depends(api_user)], lenient: bool = False
+    ) -> dict[str, Any]:
+        """Decode the HJ 212 frames in the request body (raw bytes), for a
+        logged-in operator checking a logger's output; nothing is stored."""
         body = await _body(request, _MAX_DECODE_BYTES)
         decoder = Decoder(DecodeOptions(lenient=lenient))
         items = decoder.feed(body) + decoder.close()

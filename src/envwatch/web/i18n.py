@@ -43,6 +43,9 @@ TEXT: dict[str, dict[str, str]] = {
     "coverage": {"zh": "应装尽装", "en": "Coverage"},
     "registry": {"zh": "基础名录", "en": "Registry"},
     # -- words of the dashboard and the alert pages (pages.py) --
+    "csrf_failed": {"zh": "请求缺少有效的安全令牌，请从本平台页面重新操作。",
+                    "en": "The request lacks a valid security token: "
+                          "try again from envwatch's page."},
     "merge_into": {"zh": "合并到（同一事件的重复预警）", "en": "Merge into (a duplicate of)"},
     "no_merge_targets": {"zh": "该企业没有其他未办结预警可合并。",
                          "en": "This enterprise has no other open alert to merge into."},

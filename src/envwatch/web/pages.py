@@ -37,7 +37,7 @@ from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
 from envwatch.web.pages_cases import case_context
 from envwatch.web.pages_points import evidence_context
-from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
+from envwatch.web.people import SESSION_COOKIE, api_user, csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
 
 router = APIRouter()
@@ -70,7 +70,11 @@ async def login_submit(request: Request) -> Response:
 async def logout_submit(request: Request) -> Response:
     user = await current_user(request)
     fields = await form(request)
-    if user is not None and csrf_ok(user, fields.get("csrf")):
+    if user is not None and not csrf_ok(user, fields.get("csrf")):
+        # A page of another site must not be able to log the user out either.
+        words = translator(language(request))
+        return render(request, "error.html", user, status=403, message=words["csrf_failed"])
+    if user is not None:
         token = request.cookies.get(SESSION_COOKIE, "")
 
         def end() -> None:
@@ -246,12 +250,12 @@ async def alert_act(request: Request, alert_id: AlertId) -> Response:
 
 @router.get("/api/v1/alerts/stream")
 async def alert_stream(request: Request) -> Response:
-    """Server-sent events: the newest visible alert's id, whenever it changes."""
+    """Server-sent events: the newest visible alert's id, whenever it changes
+    (``data: {"newest": id}``)."""
     from fastapi.responses import StreamingResponse  # noqa: PLC0415
 
-    user = await current_user(request)
-    if user is None:
-        return Response(status_code=401)
+    # The page's session, or a read token of a machine client.
+    user = await api_user(request)
 
     def newest() -> int | None:
         with database(request).connect() as connection:
