@@ -48,6 +48,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_digest(token: str) -> str:
+    """How a session token is stored (and so told apart from the others)."""
+    return _digest(token)
+
+
 def login(
     connection: Connection, username: str, password: str, peer: str, now: datetime | None = None
 ) -> tuple[str, str]:

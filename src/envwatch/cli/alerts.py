@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select
 
 from envwatch.alerts.desk import AlertDesk, deadlines_of
 from envwatch.alerts.notify import Mail, Notifier
@@ -20,8 +20,7 @@ from envwatch.alerts.queries import alert_view
 from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.alerts.workflow import load_workflow
 from envwatch.audit.log import Actor, record, verify
-from envwatch.auth.passwords import MIN_LENGTH, hash_password
-from envwatch.auth.users import ROLES, NewUser, add_user, person_of
+from envwatch.auth.users import ROLES, NewUser, UserError, add_user, person_of, set_password
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.enforcement.cases import enterprise_history, open_case, update_case
 from envwatch.errors import PeerError
@@ -194,21 +193,20 @@ def passwd_command(
     db: DbOption = None,
 ) -> None:
     """Set a user's password (scrypt; at least 8 characters) and unlock the account."""
-    if len(password) < MIN_LENGTH:
-        raise typer.BadParameter(f"a password has at least {MIN_LENGTH} characters")
     engine = migrated_engine(db)
     with engine.begin() as connection:
         user_id = connection.execute(
-            update(AppUser).where(AppUser.username == username)
-            .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
-            .returning(AppUser.id)
-        ).scalar()  # fmt: skip
+            select(AppUser.id).where(AppUser.username == username)
+        ).scalar()
         if user_id is None:
             raise refuse(
                 PeerError("unknown_user", f"no user {username!r}", f"没有用户“{username}”")
             )
-        record(connection, Actor(getpass.getuser(), "city_admin", peer()), "user.password",
-               "user", user_id)  # fmt: skip
+        try:
+            set_password(connection, user_id, password,
+                         Actor(getpass.getuser(), "city_admin", peer()))  # fmt: skip
+        except UserError as error:
+            raise refuse(error) from None
     typer.echo(json.dumps({"id": user_id, "password_set": True}))
 
 
