@@ -59,6 +59,7 @@ SEEN: Final = "200 listing it"
 UNSEEN: Final = "200 not listing it"
 OPEN: Final = "any answer but 401, 422, a redirect or 5xx (the rules are silent)"
 OPEN_ANSWERS: Final = frozenset({200, 201, 202, 204, 403, 404, 409, SEEN, UNSEEN})
+REFUSED: Final = "403 or 404 (refused; the rules do not say which)"
 Cell = int | str
 
 # The principals, in the order of the table's columns.
@@ -82,7 +83,7 @@ USERNAMES: Final = {
     "enterprise": "enterprise-1",
     "contractor": "contractor-1",
 }
-_L, _P, _S, _U, _O = TO_LOGIN, LOGIN_PAGE, SEEN, UNSEEN, OPEN
+_L, _P, _S, _U, _O, _R = TO_LOGIN, LOGIN_PAGE, SEEN, UNSEEN, OPEN, REFUSED
 
 HOURS: Final = "pollutant=a21026&since=2026-11-29T00:00:00&until=2026-11-30T00:00:00"
 FRAME: Final = (
@@ -165,6 +166,20 @@ NEW_LIMIT: Final = {
 }
 NEW_METER: Final = {"enterprise_id": "#enterprise_out", "name": "矩阵电表", "kind": "total"}
 NEW_CONTRACTOR: Final = {"name": "矩阵测试运维乙公司", "credit_code": "91371500MA3MATRX02"}
+NEW_USER: Final = {
+    "username": "matrix-user",
+    "display_name": "矩阵用户",
+    "role": "viewer",
+    "password": "matrix-password-1",
+}
+NEW_USER_FORM: Final = {
+    "username": "matrix-user-2",
+    "display_name": "矩阵用户丙",
+    "role": "viewer",
+    "password": "matrix-password-1",
+}
+WRONG_CURRENT: Final = {"current": "not-the-password", "new": "matrix-password-9"}
+WRONG_CURRENT_FORM: Final = {**WRONG_CURRENT, "confirm": "matrix-password-9"}
 BAD_IMPORT: Final = "name\n矩阵\n".encode()
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
@@ -642,6 +657,48 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "any": get("/api/v1/notification-targets",
                    row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
     },
+    # --- user accounts: kept by city administrators; one's own for everyone --
+    "POST /api/v1/users": {
+        "no csrf": write("POST", "/api/v1/users", NEW_USER, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "create": write("POST", "/api/v1/users", NEW_USER, save=("new_user", "id"),
+                        expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/users": {
+        "in": get("/api/v1/users?limit=500", row(401, _S, 403, 403, 403, 403, 403, 403, 403),
+                  lists=("id", "{new_user}")),
+    },
+    "PATCH /api/v1/users/{user_id}": {
+        "change": write("PATCH", "/api/v1/users/{new_user}", {"display_name": "矩阵用户乙"},
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+        "no csrf": write("PATCH", "/api/v1/users/{new_user}", {"display_name": "矩阵"},
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "unknown": write("PATCH", "/api/v1/users/" + UNKNOWN_ID, {"display_name": "矩阵"},
+                         expect=row(401, 404, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/users/{user_id}/password": {
+        "reset": write("POST", "/api/v1/users/{new_user}/password",
+                       {"password": "matrix-password-2"},
+                       expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+        "no csrf": write("POST", "/api/v1/users/{new_user}/password",
+                         {"password": "matrix-password-3"}, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/users/{user_id}/unlock": {
+        "unlock": write("POST", "/api/v1/users/{new_user}/unlock",
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    # A token is no account: whether it reads "me" as 403 or 404 the rules leave open.
+    "GET /api/v1/me": {
+        "any": get("/api/v1/me", row(401, 200, 200, 200, 200, 200, 200, 200, _O)),
+    },
+    # Changing one's own password for real would end the matrix's sessions: refusals only.
+    "POST /api/v1/me/password": {
+        "no csrf": write("POST", "/api/v1/me/password", WRONG_CURRENT, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "wrong current": write("POST", "/api/v1/me/password", WRONG_CURRENT,
+                               expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+    },
     # --- machine endpoints ------------------------------------------------
     "POST /api/v1/hj212/decode": {
         "frame": Case(
@@ -737,6 +794,29 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                             "contractor": _O, "token": _L}),
         "record": Case("POST", "/cases/{case_in}/record", form={"findings": "矩阵"},
                        expect={"anonymous": _L, "admin": 303, "token": _L}),
+    },
+    "GET /account": {
+        "any": get("/account", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+    },
+    "POST /account/password": {
+        "no csrf": Case("POST", "/account/password", form=WRONG_CURRENT_FORM, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+    },
+    # The accounts page is the administrator's; refused to others (403 or 404).
+    "GET /users": {
+        "any": get("/users", row(_L, 200, _R, _R, _R, _R, _R, _R, _L)),
+    },
+    "POST /users": {
+        "no csrf": Case("POST", "/users", form=NEW_USER_FORM, csrf=False,
+                        expect=row(_L, 403, _R, _R, _R, _R, _R, _R, _L)),
+        "add": Case("POST", "/users", form=NEW_USER_FORM,
+                    expect=row(_L, 303, _R, _R, _R, _R, _R, _R, _L)),
+    },
+    "POST /users/{user_id}": {
+        "no csrf": Case("POST", "/users/{new_user}", form={"action": "unlock"}, csrf=False,
+                        expect=row(_L, 403, _R, _R, _R, _R, _R, _R, _L)),
+        "unlock": Case("POST", "/users/{new_user}", form={"action": "unlock"},
+                       expect=row(_L, 303, _R, _R, _R, _R, _R, _R, _L)),
     },
     "GET /points/{mn}": {
         "in": get("/points/{mn_in}", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
@@ -1035,7 +1115,8 @@ def with_city_token(route: str, expect: Mapping[str, Cell]) -> dict[str, Cell]:
     """The row with a city-wide read token (no enterprise): on the API's GETs it
     reads like the viewer, the city's read-only role; elsewhere it is refused
     like the enterprise's token."""
-    like = "viewer" if route.startswith("GET /api/v1/") else "token"
+    reads = route.startswith("GET /api/v1/") and expect.get("token") != OPEN
+    like = "viewer" if reads else "token"
     return {**expect, "city_token": expect[like]} if like in expect else dict(expect)
 
 
@@ -1055,6 +1136,8 @@ def test_every_route_answers_every_principal_as_the_table_says(
                         got = send(http, world.principals[name], case, world.values)
                         asked += 1
                         if expected == OPEN and got in OPEN_ANSWERS:
+                            continue
+                        if expected == REFUSED and got in {403, 404}:
                             continue
                         if got != expected:
                             wrong.append(f"{scenario} as {name}: expected {expected}, got {got}")
