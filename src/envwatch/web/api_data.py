@@ -31,6 +31,7 @@ from envwatch.web.people import Principal, api_user
 
 router = APIRouter()
 MAX_HOURS_WINDOW = timedelta(days=31)
+NO_NUL = r"^[^\x00]*$"
 
 
 def _sees_device(request: Request, user: Viewer, mn: str) -> bool:
@@ -157,15 +158,17 @@ class AuditQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    actor: str | None = Field(default=None, min_length=1, max_length=64)
+    # No NUL in any text: PostgreSQL's text holds none (a 500 otherwise).
+    actor: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_NUL)
     action: str | None = Field(
         default=None,
         min_length=1,
         max_length=64,
+        pattern=NO_NUL,
         description="an action, or its prefix ending in a dot: alert.",
     )
-    entity: str | None = Field(default=None, min_length=1, max_length=32)
-    entity_id: str | None = Field(default=None, min_length=1, max_length=64)
+    entity: str | None = Field(default=None, min_length=1, max_length=32, pattern=NO_NUL)
+    entity_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_NUL)
     since: datetime | None = Field(default=None, description="with its time zone")
     until: datetime | None = None
     limit: int = Field(default=100, ge=1, le=500)
@@ -231,7 +234,7 @@ async def list_findings(
 @router.get("/api/v1/points/{mn}/hours")
 async def point_hours(
     request: Request,
-    mn: Annotated[str, Path(pattern=r"^[^\x00]*$")],  # PostgreSQL text holds no NUL
+    mn: Annotated[str, Path(pattern=NO_NUL)],  # PostgreSQL text holds no NUL
     *,
     user: Annotated[Principal, Depends(api_user)],
     pollutant: Annotated[str, Query(min_length=1, max_length=16)],
