@@ -259,9 +259,7 @@ def demo_users(city: City) -> list[dict[str, Any]]:
         ("enforcer", "演示执法人员", "enforcement_officer", "", None, None),
         ("viewer", "演示只读用户", "viewer", "", None, None),
         ("enterprise-1", "演示企业用户", "enterprise_user", "", 1, None),
-        # Its enterprise stays for the maintenance declarations (registry/
-        # maintenance.py), which still ask for one; its scope is the contractor's.
-        ("contractor-1", "演示运维单位", "contractor", "", 1, 1),
+        ("contractor-1", "演示运维单位", "contractor", "", None, 1),
         ("contractor-2", "演示运维单位二", "contractor", "", None, 2),
     ]
     users += [
