@@ -43,17 +43,7 @@ def test_health_and_start_page_in_chinese(base_url: str) -> None:
     assert "http://" not in page.text and "https://" not in page.text  # no external assets
 
 
-def test_decode_endpoint(base_url: str) -> None:
-    body = EXAMPLES[0].frame + b"junk"
-    response = httpx.post(f"{base_url}/api/v1/hj212/decode", content=body)
-    assert response.status_code == 200
-    envelope = response.json()
-    assert envelope["count"] == 2
-    assert envelope["data"][0]["header"]["CN"] == "1062"
-    assert envelope["data"][1]["error"]["code"] == "garbage"
-
-
-def test_oversized_body_is_refused_with_a_code(base_url: str) -> None:
-    response = httpx.post(f"{base_url}/api/v1/hj212/decode", content=b"#" * (2 << 20))
-    assert response.status_code == 413
-    assert response.json()["error"]["code"] == "too_large"
+def test_decoding_frames_needs_a_login(base_url: str) -> None:
+    response = httpx.post(f"{base_url}/api/v1/hj212/decode", content=EXAMPLES[0].frame)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthenticated"

@@ -125,6 +125,9 @@ def test_the_alert_api_filters_within_the_users_scope(base_url: str, engine: Eng
     bad = boss.get("/api/v1/alerts?level=loud")
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
     assert boss.get("/api/v1/alerts?colour=red").status_code == 422
+    # Past the 32 bits of an INTEGER id (PostgreSQL would refuse to compare).
+    assert boss.get("/api/v1/alerts?enterprise_id=25116892940").status_code == 422
+    assert boss.get("/api/v1/findings?enterprise_id=25116892940").status_code == 422
 
     officer, _ = session(base_url, f"county-{county_b}")
     assert listed(f"county={county_a}", officer) == []  # a filter never widens the scope

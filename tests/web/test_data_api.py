@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from tests.electricity.test_http_batch import base_url
+from tests.hj212.conftest import EXAMPLES
 from tests.rules.test_hours import series
 from tests.web.test_pages_and_api import alerts, session
 
@@ -126,3 +127,17 @@ def test_the_audit_log_filters_by_actor_action_entity_and_time(
     assert naive.status_code == 422 and "time zone" in naive.text
     for client in (boss, admin):
         client.close()
+
+
+def test_a_logged_in_operator_decodes_a_loggers_frames(base_url: str) -> None:
+    operator, _ = session(base_url, "supervisor")
+    response = operator.post("/api/v1/hj212/decode", content=EXAMPLES[0].frame + b"junk")
+    assert response.status_code == 200
+    envelope = response.json()
+    assert envelope["count"] == 2
+    assert envelope["data"][0]["header"]["CN"] == "1062"
+    assert envelope["data"][1]["error"]["code"] == "garbage"
+    oversized = operator.post("/api/v1/hj212/decode", content=b"#" * (2 << 20))
+    assert oversized.status_code == 413
+    assert oversized.json()["error"]["code"] == "too_large"
+    operator.close()

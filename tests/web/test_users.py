@@ -167,3 +167,12 @@ def test_the_account_pages(base_url: str, engine: Engine) -> None:
     assert logs_in(base_url, "supervisor", "abcdefgh1") == 200
     for client in (admin, boss):
         client.close()
+
+
+def test_a_login_name_with_a_nul_is_simply_wrong(base_url: str) -> None:
+    """PostgreSQL text holds no NUL: such a name must not reach the database."""
+    answer = httpx.post(f"{base_url}/api/v1/session",
+                        json={"username": "admin\u0000x", "password": DEMO_PASSWORD})  # fmt: skip
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "bad_credentials"
+    page = httpx.post(f"{base_url}/login", data={"username": "a\x00", "password": "x"})
+    assert page.status_code == 401 and "用户名或密码错误" in page.text

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from envwatch.alerts.policy import OPEN_STATES, UNACKNOWLEDGED, UNHANDLED
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import RULE_KINDS
-from envwatch.store.schema import Alert, Enterprise, FindingRecord
+from envwatch.store.schema import MAX_ID, Alert, Enterprise, FindingRecord
 from envwatch.times import as_data_time
 
 LEVELS = ("notice", "warning", "alarm", "severe")
@@ -47,7 +47,7 @@ class AlertFilter(BaseModel):
     """True: the alert has missed the deadline it works towards; False: it has not."""
     level: tuple[Code, ...] = ()
     county: tuple[Code, ...] = ()
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     industry: str | None = Field(default=None, min_length=1, max_length=8, pattern=r"^\d+$")
     """An industry code (GB/T 4754) or its prefix: ``44`` keeps every power enterprise."""
     mn: Code | None = None
@@ -144,7 +144,7 @@ class FindingFilter(BaseModel):
     kind: tuple[Code, ...] = ()
     severity: tuple[Code, ...] = ()
     county: tuple[Code, ...] = ()
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     industry: str | None = Field(default=None, min_length=1, max_length=8, pattern=r"^\d+$")
     since: datetime | None = None
     """Findings whose window starts at or after this data time (naive: China

@@ -58,6 +58,9 @@ def login(
 ) -> tuple[str, str]:
     """A new session's (token, CSRF token), or LoginError."""
     now = now or datetime.now(UTC)
+    if "\x00" in username:
+        # No user name holds a NUL (PostgreSQL text cannot): a wrong name.
+        raise LoginError("bad_credentials", "wrong user name or password", "用户名或密码错误")
     user = connection.execute(
         select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
     ).first()

@@ -98,9 +98,16 @@ def _set(engine: Engine | Connection, job_id: int, **values: Any) -> None:
 
 def _fail(engine: Engine, job_id: int, code: str, message: str, message_zh: str,
           **values: Any) -> None:  # fmt: skip
-    _set(engine, job_id, state=JobState.FAILED.value, error_code=code, error_message=message,
-         error_message_zh=message_zh, finished_at=_now(), heartbeat_at=_now(),
-         **values)  # fmt: skip
+    """End an open job as failed. A job ends once: a reader that saw it open
+    while its runner was finishing must not overwrite how it really ended."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(RegistryJob)
+            .where(RegistryJob.id == job_id, RegistryJob.state.in_(_OPEN))
+            .values(state=JobState.FAILED.value, error_code=code, error_message=message,
+                    error_message_zh=message_zh, finished_at=_now(), heartbeat_at=_now(),
+                    **values)
+        )  # fmt: skip
 
 
 class _Progress:

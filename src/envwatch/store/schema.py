@@ -30,6 +30,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+# The largest ids the columns hold (INTEGER is 32 bits on PostgreSQL, BIGINT
+# 64): past them a request is invalid, never a database error.
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
+
+
 class Base(DeclarativeBase):
     pass
 

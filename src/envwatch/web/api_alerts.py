@@ -15,6 +15,7 @@ from envwatch.alerts.filters import AlertFilter
 from envwatch.alerts.queries import alert_view, visible_alert, visible_alerts
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
+from envwatch.store.schema import MAX_BIG_ID, MAX_ID
 from envwatch.times import utc_as_cst_text
 from envwatch.web.errors import ApiError
 from envwatch.web.people import (
@@ -28,10 +29,7 @@ from envwatch.web.people import (
 )
 
 router = APIRouter()
-# The largest id the database holds (INTEGER: 32 bits on PostgreSQL) and the
-# largest offset it takes (64 bits): beyond them a request is invalid (422), never a 500.
-MAX_ID = 2**31 - 1
-MAX_OFFSET = 2**63 - 1
+MAX_OFFSET = MAX_BIG_ID
 AlertId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 
 

@@ -30,9 +30,9 @@ from envwatch.enforcement.cases import (
     visible_cases,
 )
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
-from envwatch.store.schema import Alert, Enterprise, Notification, NotificationTarget
+from envwatch.store.schema import MAX_ID, Alert, Enterprise, Notification, NotificationTarget
 from envwatch.times import cst_text, utc_as_cst_text
-from envwatch.web.api_alerts import MAX_ID, MAX_OFFSET
+from envwatch.web.api_alerts import MAX_OFFSET
 from envwatch.web.errors import ApiError, csrf_failed
 from envwatch.web.people import CSRF_HEADER, Principal, api_person, api_user, csrf_ok, peer_of
 

@@ -44,6 +44,8 @@ from envwatch.rules.parameters import RuleSet
 from envwatch.rules.validity import Validity, daily_mean
 from envwatch.settings import get_settings
 from envwatch.store.schema import (
+    MAX_BIG_ID,
+    MAX_ID,
     ArchivedFrame,
     County,
     ElectricityReading,
@@ -87,9 +89,8 @@ FRAMES_WINDOW = Bounds(timedelta(days=1), timedelta(days=31), "31 days", "31天"
 ELECTRICITY_WINDOW = Bounds(timedelta(days=1), timedelta(days=31), "31 days", "31天")
 # Ids and offsets a database of either kind can bind (SQLite refuses integers
 # beyond 64 bits with an error, not with no rows).
-MAX_ID = 2**31 - 1
 MAX_OFFSET = 10**9
-FrameId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+FrameId = Annotated[int, Field(ge=1, le=MAX_BIG_ID)]
 # Texts compared in SQL: no control characters (PostgreSQL's text holds no
 # NUL at all; an MN or a code has none of them anyway).
 NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"

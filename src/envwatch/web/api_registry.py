@@ -58,6 +58,7 @@ from envwatch.registry.jobs import (
 )
 from envwatch.settings import get_settings
 from envwatch.store.schema import (
+    MAX_ID,
     Alert,
     ApiToken,
     AppUser,
@@ -91,7 +92,6 @@ CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
 KeyCategory = Literal["air", "water", "chemical_park", "acid", "hazardous_waste", "medical"]
 assert set(KeyCategory.__args__) == KEY_CATEGORIES  # type: ignore[attr-defined]
 
-MAX_ID = 2**31 - 1
 """The largest id the databases' INTEGER holds: a larger one is an invalid request."""
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]

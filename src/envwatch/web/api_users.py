@@ -26,9 +26,9 @@ from envwatch.auth.users import (
     unlock_user,
     update_user,
 )
-from envwatch.store.schema import AppUser
+from envwatch.store.schema import MAX_ID, AppUser
 from envwatch.times import as_utc
-from envwatch.web.api_alerts import MAX_ID, MAX_OFFSET
+from envwatch.web.api_alerts import MAX_OFFSET
 from envwatch.web.errors import ApiError, csrf_failed
 from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE, api_person, csrf_ok, peer_of
 

@@ -29,9 +29,9 @@ from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logou
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import RULE_KINDS
 from envwatch.settings import get_settings
-from envwatch.store.schema import County
+from envwatch.store.schema import MAX_ID, County
 from envwatch.times import utc_as_cst_text
-from envwatch.web.api_alerts import MAX_ID, AlertId
+from envwatch.web.api_alerts import AlertId
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview

@@ -29,9 +29,8 @@ from envwatch.enforcement.cases import (
     visible_case,
     visible_cases,
 )
-from envwatch.store.schema import Alert, County, Enterprise
+from envwatch.store.schema import MAX_ID, Alert, County, Enterprise
 from envwatch.times import cst_text, utc_as_cst_text
-from envwatch.web.api_alerts import MAX_ID
 from envwatch.web.i18n import language, translator
 from envwatch.web.people import csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render

@@ -24,6 +24,7 @@ from envwatch.auth.sessions import SessionUser
 from envwatch.enforcement.cases import CaseError, enterprise_history
 from envwatch.rules.catalogue import RULES
 from envwatch.store.schema import (
+    MAX_ID,
     Alert,
     County,
     Enterprise,
@@ -34,7 +35,6 @@ from envwatch.store.schema import (
 )
 from envwatch.times import cst_text, utc_as_cst_text
 from envwatch.web.api_measurements import (
-    MAX_ID,
     WINDOWS,
     point_query,
     point_view,

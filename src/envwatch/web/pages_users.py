@@ -26,14 +26,13 @@ from envwatch.auth.users import (
     unlock_user,
     update_user,
 )
-from envwatch.store.schema import AppUser, Contractor, County, Enterprise
+from envwatch.store.schema import MAX_ID, AppUser, Contractor, County, Enterprise
 from envwatch.web.api_users import user_public
 from envwatch.web.i18n import language, translator
 from envwatch.web.people import SESSION_COOKIE, csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
 
 router = APIRouter()
-MAX_ID = 2**31 - 1
 
 
 def _message(error: UserError, lang: str) -> str:
