@@ -4,20 +4,16 @@ PostgreSQL: bearer tokens, scopes, enterprise scoping, formats and row errors.""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, select
 
 from envwatch.auth.tokens import create_token, revoke_token
 from envwatch.demo.seed import seed_demo
 from envwatch.store.schema import ElectricityReading, Meter
-from envwatch.web.app import create_app
+from tests.web.server import serving
 
 PATH = "/api/v1/electricity/readings"
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -26,21 +22,8 @@ NDJSON = {"content-type": "application/x-ndjson"}
 @pytest.fixture
 def base_url(engine: Engine) -> Iterator[str]:
     seed_demo(engine)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "web server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as url:
+        yield url
 
 
 def bearer(token: str, **headers: str) -> dict[str, str]:

@@ -7,9 +7,6 @@ import with its progress and row errors, and an export's download link."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -18,15 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, func, insert, select
 
 from envwatch.auth.passwords import hash_password
 from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.store.archive import Archive, ReceivedFrame
 from envwatch.store.schema import AppUser, County, Enterprise, Meter, MonitoringPoint
-from envwatch.web.app import create_app
 from tests.electricity.test_http_batch import base_url
+from tests.web.server import serving
 from tests.web.test_browser import SCREENSHOTS, browser, log_in
 from tests.web.test_pages_and_api import session
 
@@ -125,21 +121,8 @@ def empty_registry_url(engine: Engine) -> Iterator[str]:
                 failed_logins=0,
             )
         )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "web server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as url:
+        yield url
 
 
 def test_an_empty_registry_says_what_to_do(empty_registry_url: str) -> None:

@@ -6,6 +6,7 @@ session's CSRF token (``X-CSRF-Token``), and go to the audit log."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -143,6 +144,19 @@ def _refused(error: UserError) -> ApiError:
                     error.message_zh)  # fmt: skip
 
 
+async def _write(request: Request, change: Callable[[Connection], int]) -> UserPublic:
+    """Run ``change`` in a transaction; the account it names, as it now is."""
+
+    def write() -> UserPublic:
+        with request.app.state.database().begin() as connection:
+            return _one(connection, change(connection))
+
+    try:
+        return await asyncio.to_thread(write)
+    except UserError as error:
+        raise _refused(error) from None
+
+
 def _one(connection: Connection, user_id: int) -> UserPublic:
     row = connection.execute(select(AppUser).where(AppUser.id == user_id)).first()
     if row is None:
@@ -195,19 +209,16 @@ async def create_user(
     _administrator(user)
     actor = _change(request, user)
 
-    def write() -> UserPublic:
-        with request.app.state.database().begin() as connection:
-            new = NewUser(body.username, body.display_name, body.role, body.counties,
-                          body.enterprise_id, body.email, body.contractor_id)  # fmt: skip
-            user_id = add_user(connection, new, actor)
-            if body.password is not None:
-                set_password(connection, user_id, body.password, actor)
-            return _one(connection, user_id)
+    new = NewUser(body.username, body.display_name, body.role, body.counties,
+                  body.enterprise_id, body.email, body.contractor_id)  # fmt: skip
 
-    try:
-        return await asyncio.to_thread(write)
-    except UserError as error:
-        raise _refused(error) from None
+    def change(connection: Connection) -> int:
+        user_id = add_user(connection, new, actor)
+        if body.password is not None:
+            set_password(connection, user_id, body.password, actor)
+        return user_id
+
+    return await _write(request, change)
 
 
 @router.patch("/api/v1/users/{user_id}")
@@ -223,15 +234,11 @@ async def change_user(
     actor = _change(request, user)
     changes = body.model_dump(exclude_unset=True)
 
-    def write() -> UserPublic:
-        with request.app.state.database().begin() as connection:
-            update_user(connection, user_id, changes, actor)
-            return _one(connection, user_id)
+    def change(connection: Connection) -> int:
+        update_user(connection, user_id, changes, actor)
+        return user_id
 
-    try:
-        return await asyncio.to_thread(write)
-    except UserError as error:
-        raise _refused(error) from None
+    return await _write(request, change)
 
 
 @router.post("/api/v1/users/{user_id}/password")
@@ -245,15 +252,11 @@ async def reset_password(
     _administrator(user)
     actor = _change(request, user)
 
-    def write() -> UserPublic:
-        with request.app.state.database().begin() as connection:
-            set_password(connection, user_id, body.password, actor)
-            return _one(connection, user_id)
+    def change(connection: Connection) -> int:
+        set_password(connection, user_id, body.password, actor)
+        return user_id
 
-    try:
-        return await asyncio.to_thread(write)
-    except UserError as error:
-        raise _refused(error) from None
+    return await _write(request, change)
 
 
 @router.post("/api/v1/users/{user_id}/unlock")
@@ -264,15 +267,11 @@ async def unlock(
     _administrator(user)
     actor = _change(request, user)
 
-    def write() -> UserPublic:
-        with request.app.state.database().begin() as connection:
-            unlock_user(connection, user_id, actor)
-            return _one(connection, user_id)
+    def change(connection: Connection) -> int:
+        unlock_user(connection, user_id, actor)
+        return user_id
 
-    try:
-        return await asyncio.to_thread(write)
-    except UserError as error:
-        raise _refused(error) from None
+    return await _write(request, change)
 
 
 @router.get("/api/v1/me")
