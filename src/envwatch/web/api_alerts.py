@@ -8,7 +8,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envwatch.alerts.desk import AlertDesk, AlertError
 from envwatch.alerts.filters import AlertFilter
@@ -133,6 +133,17 @@ class AlertListQuery(AlertFilter):
 
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> AlertListQuery:
+        # PostgreSQL's text holds no NUL: one in any filter is invalid (422), not a 500.
+        for name, value in self:
+            if any(
+                isinstance(v, str) and "\x00" in v
+                for v in (value if isinstance(value, list) else [value])
+            ):
+                raise ValueError(f"{name} holds a NUL character")
+        return self
 
 
 @router.get("/api/v1/alerts")
