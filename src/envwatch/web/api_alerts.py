@@ -31,6 +31,7 @@ from envwatch.web.people import (
 router = APIRouter()
 MAX_OFFSET = MAX_BIG_ID
 AlertId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
+NO_NUL = r"^[^\x00]*$"
 
 
 class Credentials(BaseModel):
@@ -41,9 +42,10 @@ class Credentials(BaseModel):
 
 class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: str = Field(min_length=1, max_length=32)
-    note: str = Field(default="", max_length=4000)
-    outcome: str | None = Field(default=None, max_length=32)
+    # No NUL in the texts: PostgreSQL's text holds none (a 500 otherwise).
+    action: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    note: str = Field(default="", max_length=4000, pattern=NO_NUL)
+    outcome: str | None = Field(default=None, max_length=32, pattern=NO_NUL)
     into: int | None = Field(default=None, ge=-MAX_ID, le=MAX_ID)
 
 

@@ -235,6 +235,8 @@ async def alert_act(request: Request, alert_id: AlertId) -> Response:
     fields = await form(request)
     if not csrf_ok(user, fields.get("csrf")):
         return await _alert_page(request, user, alert_id, 403, "CSRF")
+    if any("\x00" in value for value in fields.values()):  # PostgreSQL's text holds no NUL
+        return await _alert_page(request, user, alert_id, 422, "NUL")
     desk: AlertDesk = request.app.state.alert_desk()
     into = fields.get("into", "")
     try:
