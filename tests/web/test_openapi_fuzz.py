@@ -291,3 +291,42 @@ def test_hostile_body_fields_get_no_server_error(
     assert asked >= 20
     assert not errors, "5xx answers:\n\n" + "\n\n".join(errors)
     assert httpx.get(f"{base_url}/api/v1/audit", headers=headers).status_code == 200
+
+
+# The pages' forms (not in the schema: they read the posted form themselves),
+# each with a hostile text where a valid request has a text.
+FORMS: Final = (
+    ("/login", {"username": "\x00", "password": "x"}),
+    ("/alerts/1/act", {"action": "comment", "note": "\x00"}),
+    ("/cases", {"alert_id": "2", "kind": "\x00"}),
+    ("/cases/{case}/record", {"findings": "\x00", "legal_basis": "x" * 5000}),
+    ("/users", {"username": "probe", "display_name": "\x00", "role": "viewer"}),
+    ("/users/{viewer}", {"action": "\x00"}),
+    (
+        "/account/password",
+        {"current": "\x00", "new": "probe-password", "confirm": "probe-password"},
+    ),
+)
+
+
+def test_hostile_form_fields_get_no_server_error(
+    base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    """The pages' forms with a NUL or a long text, as the administrator: never a 5xx."""
+    headers = admin_headers(base_url)
+    opened = httpx.post(f"{base_url}/api/v1/cases", json={"alert_ids": [1]}, headers=headers)
+    assert opened.status_code == 201, opened.text
+    with engine.connect() as connection:
+        viewer = connection.execute(
+            select(AppUser.id).where(AppUser.username == FUZZED_ACCOUNT)
+        ).scalar_one()
+    keys = {"case": str(opened.json()["id"]), "viewer": str(viewer)}
+    errors: list[str] = []
+    for path, fields in FORMS:
+        url = base_url + path.format(**keys)
+        response = httpx.post(url, data={**fields, "csrf": headers[CSRF_HEADER]},
+                              headers={"Cookie": headers["Cookie"]})  # fmt: skip
+        if response.status_code >= 500:
+            errors.append(f"POST {path} {fields!r} -> {response.status_code}")
+    assert not errors, "5xx answers:\n" + "\n".join(errors)
+    assert httpx.get(f"{base_url}/api/v1/audit", headers=headers).status_code == 200
