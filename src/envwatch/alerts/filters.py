@@ -57,7 +57,7 @@ class AlertFilter(BaseModel):
     """Kinds of rule (``RULE_KINDS``): exceedance, falsification, ..."""
     opened_since: datetime | None = None
     opened_until: datetime | None = None
-    q: str | None = Field(default=None, min_length=1, max_length=100)
+    q: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
     """Words in the enterprise's name or the MN."""
 
     @field_validator("level")

@@ -106,7 +106,7 @@ class PasswordChange(BaseModel):
 
 class UserQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: str | None = Field(default=None, max_length=32)
+    role: str | None = Field(default=None, max_length=32, pattern=r"^[a-z_]+$")
     county: CountyCode | None = None
     active: bool | None = None
     q: str | None = Field(default=None, min_length=1, max_length=64,

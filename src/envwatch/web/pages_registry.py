@@ -26,7 +26,7 @@ from envwatch.alerts.queries import CITY_ROLES
 from envwatch.registry.coverage import CountyCoverage, coverage
 from envwatch.registry.importing import ImportKind, columns
 from envwatch.settings import get_settings
-from envwatch.store.schema import County
+from envwatch.store.schema import MAX_ID, County
 from envwatch.web.api_registry import EnterpriseFilter, coverage_gaps, list_enterprises
 from envwatch.web.errors import ApiError
 from envwatch.web.i18n import language, translator
@@ -39,8 +39,9 @@ KEY_CATEGORIES = ("air", "water", "chemical_park", "acid", "hazardous_waste", "m
 
 
 def _text(value: str | None, limit: int) -> str | None:
-    """A filter from the query string: blank is no filter; overlong is cut."""
-    value = (value or "").strip()
+    """A filter from the query string: blank is no filter; overlong is cut;
+    control characters dropped (PostgreSQL text holds no NUL)."""
+    value = "".join(ch for ch in (value or "") if ch >= " ").strip()
     return value[:limit] or None
 
 
@@ -61,7 +62,7 @@ async def registry_page(
     industry_code = _text(industry, 4) if (industry or "").isdigit() else None
     category = key_category if key_category in (*KEY_CATEGORIES, "any", "none") else None
     where = EnterpriseFilter(county_code, industry_code, category, _text(q, 100))
-    start = max(0, offset)
+    start = min(max(0, offset), MAX_ID)  # past the ids there is nothing to page to
 
     def read() -> dict[str, Any]:
         with database(request).connect() as connection:
