@@ -147,6 +147,9 @@ def test_the_account_pages(base_url: str, engine: Engine) -> None:
     refused = admin.post("/users", data={"csrf": csrf, "username": "wang", "display_name": "王",
                                          "role": "county_officer"})  # fmt: skip
     assert refused.status_code == 422 and "区县监管人员须指定至少一个区县" in refused.text
+    control = admin.post("/users", data={"csrf": csrf, "username": "nul", "display_name": "\x00",
+                                         "role": "viewer"})  # fmt: skip
+    assert control.status_code == 422 and "控制字符" in control.text
     li_id = next(u["id"] for u in admin.get("/api/v1/users?q=li.na").json()["items"])
     assert admin.post(f"/users/{li_id}", data={"action": "deactivate"}).status_code == 403
     off = admin.post(f"/users/{li_id}", follow_redirects=False,

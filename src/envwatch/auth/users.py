@@ -78,11 +78,25 @@ def _check_scope(
                         f"没有编号为{enterprise_id}的企业")  # fmt: skip
 
 
+def _printable(field: str, value: str | None) -> None:
+    """Refuse control characters in a name or address (PostgreSQL text holds
+    no NUL, and none belongs in a name)."""
+    if value is not None and any(ch < " " for ch in value):
+        raise UserError("bad_text", f"{field} has a control character", f"{field}含有控制字符")
+
+
 def add_user(connection: Connection, user: NewUser, actor: Actor) -> int:
     """Store ``user`` after checking role and scope; its id."""
     if not user.username or len(user.username) > 64:
         raise UserError("bad_username", "a username of 1 to 64 characters is required",
                         "用户名须为1至64个字符")  # fmt: skip
+    for field, value in (
+        ("username", user.username),
+        ("display_name", user.display_name),
+        ("email", user.email),
+        *(("counties", c) for c in user.counties),
+    ):
+        _printable(field, value)
     _check_scope(connection, user.role, user.counties, user.enterprise_id, user.contractor_id)
     if connection.execute(select(AppUser.id).where(AppUser.username == user.username)).first():
         raise UserError("duplicate_username", f"user {user.username!r} exists",
@@ -125,6 +139,10 @@ def update_user(
     unknown = sorted(changes.keys() - CHANGEABLE)
     if unknown:
         raise UserError("unknown_field", f"{unknown[0]} cannot be changed", f"不能修改{unknown[0]}")
+    for field in ("display_name", "email", "role"):
+        _printable(field, changes.get(field))
+    for code in changes.get("counties") or ():
+        _printable("counties", code)
     row = _stored(connection, user_id)
     counties = list(changes.get("counties") or []) if "counties" in changes else [
         code for code in row.county_codes.split(",") if code]  # fmt: skip
