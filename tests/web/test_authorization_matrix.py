@@ -138,6 +138,7 @@ REG: Final = "/api/v1/registry"
 
 COMMENT: Final = {"action": "comment", "note": "authorisation matrix"}
 EXPLAIN: Final = {"action": "explain", "note": "authorisation matrix"}
+MERGE_INTO_OUT: Final = {"action": "merge", "into": "#alert_out", "note": "authorisation matrix"}
 GOOD_LOGIN: Final = {"username": "viewer", "password": DEMO_PASSWORD}
 BAD_LOGIN: Final = {"username": "nobody-at-all", "password": "not-the-password"}
 
@@ -291,6 +292,12 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "explain out": Case(
             "POST", "/api/v1/alerts/{alert_out}/actions", json=EXPLAIN,
             expect=row(401, 409, 409, 409, 409, 404, 404, 404, 403),
+        ),
+        # Merging into an alert out of scope names an unknown alert.
+        "merge into out": Case(
+            "POST", "/api/v1/alerts/{alert_in}/actions", json=MERGE_INTO_OUT,
+            expect={"anonymous": 401, "county": 404, "enterprise": 404, "contractor": 404,
+                    "token": 403},
         ),
         "no csrf": Case(
             "POST", "/api/v1/alerts/{alert_in}/actions", json=COMMENT, csrf=False,
