@@ -10,18 +10,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from envwatch.alerts.desk import deadlines_of
 from envwatch.alerts.filters import AlertFilter
 from envwatch.alerts.policy import OPEN_STATES
 from envwatch.alerts.scope import CITY_ROLES, Viewer, scope, scope_by, sees_device
-from envwatch.store.schema import Alert, AlertEvent, Enterprise
+from envwatch.store.schema import Alert, AlertEvent, Enterprise, FindingRecord, MonitoringPoint
 from envwatch.times import utc_as_cst_text
 
 # The scope rule is re-exported: queries and their callers import it from here.
 __all__ = ["CITY_ROLES", "Page", "Viewer", "alert_view", "open_alerts_by_county", "scope",
-           "scope_by", "sees_device", "visible_alert", "visible_alerts"]  # fmt: skip
+           "scope_by", "sees_device", "visible_alert", "visible_alerts",
+           "visible_findings"]  # fmt: skip
 
 
 NO_FILTER = AlertFilter()
@@ -58,6 +59,19 @@ def visible_alerts(
         .offset(offset)
     ).all()
     return Page(list(rows), int(total.scalar_one()))
+
+
+def visible_findings(user: Viewer, *columns: Any) -> Select[Any]:
+    """``columns`` (by default the whole finding) of the findings ``user`` may
+    see: each joined to its monitoring point and that point's enterprise, so
+    filters may name either, through the one scope rule."""
+    return (
+        select(*(columns or (FindingRecord,)))
+        .select_from(FindingRecord)
+        .join(MonitoringPoint, MonitoringPoint.mn == FindingRecord.mn)
+        .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+        .where(scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn))
+    )
 
 
 def visible_alert(connection: Connection, user: Viewer, alert_id: int) -> tuple[Any, list[Any]]:

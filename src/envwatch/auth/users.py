@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from envwatch.alerts.scope import UserScope, viewer_of
 from envwatch.alerts.workflow import ROLES_ZH
@@ -194,14 +194,20 @@ def set_password(
 
 
 def change_own_password(
-    connection: Connection, user_id: int, passwords: tuple[str, str], actor: Actor, session: str
+    engine: Engine, user_id: int, passwords: tuple[str, str], actor: Actor, session: str
 ) -> None:
-    """A person's own change, ``passwords`` (current, new): the current one first."""
+    """A person's own change, ``passwords`` (current, new): the current one
+    first. Like a failed login, a refusal is kept in the audit log in a
+    transaction of its own before the UserError leaves."""
     current, new = passwords
-    row = _stored(connection, user_id)
-    if not verify_password(current, row.password_hash):
-        raise UserError("bad_credentials", "the current password is wrong", "当前密码错误")
-    set_password(connection, user_id, new, actor, keep_session=session)
+    with engine.begin() as connection:
+        row = _stored(connection, user_id)
+        if verify_password(current, row.password_hash):
+            set_password(connection, user_id, new, actor, keep_session=session)
+            return
+    with engine.begin() as connection:
+        record(connection, actor, "user.password_refused", "user", user_id)
+    raise UserError("bad_credentials", "the current password is wrong", "当前密码错误")
 
 
 def unlock_user(connection: Connection, user_id: int, actor: Actor) -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, func, select
 
 from envwatch.alerts.filters import FindingFilter
-from envwatch.alerts.queries import CITY_ROLES, Viewer, scope, scope_by, sees_device
+from envwatch.alerts.queries import CITY_ROLES, Viewer, scope, sees_device, visible_findings
 from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.hj212.codes import now_cst
 from envwatch.processing.inputs import device_uploads, load_contexts
@@ -22,7 +22,7 @@ from envwatch.registry.coverage import coverage
 from envwatch.rules.engine import default_rule_set
 from envwatch.rules.hours import hours_of, with_substitutes
 from envwatch.settings import get_settings
-from envwatch.store.schema import Alert, AuditEntry, Enterprise, FindingRecord, MonitoringPoint
+from envwatch.store.schema import Alert, AuditEntry, FindingRecord
 from envwatch.times import as_data_time, cst_text, utc_as_cst_text
 from envwatch.web.api_alerts import MAX_OFFSET
 from envwatch.web.errors import ApiError
@@ -202,16 +202,7 @@ async def list_findings(
     limit, offset = query.limit, query.offset
 
     def read() -> FindingList:
-        conditions = [
-            scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn),
-            *filters.conditions(),
-        ]
-        joined = (
-            select(FindingRecord)
-            .join(MonitoringPoint, MonitoringPoint.mn == FindingRecord.mn)
-            .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
-            .where(*conditions)
-        )
+        joined = visible_findings(user).where(*filters.conditions())
         with request.app.state.database().connect() as connection:
             total = connection.execute(select(func.count()).select_from(joined.subquery()))
             rows = connection.execute(

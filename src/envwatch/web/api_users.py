@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Connection, func, or_, select
 
-from envwatch.audit.log import Actor, record
+from envwatch.audit.log import Actor
 from envwatch.auth.passwords import MIN_LENGTH
 from envwatch.auth.sessions import SessionUser, session_digest
 from envwatch.auth.users import (
@@ -295,16 +295,9 @@ async def change_my_password(
 
     def write() -> UserPublic:
         engine = request.app.state.database()
-        try:
-            with engine.begin() as connection:
-                change_own_password(connection, user.id, (body.current, body.new), actor, session)
-                return _one(connection, user.id)
-        except UserError as error:
-            if error.code == "bad_credentials":
-                # The refusal is kept, in a transaction of its own.
-                with engine.begin() as connection:
-                    record(connection, actor, "user.password_refused", "user", user.id)
-            raise
+        change_own_password(engine, user.id, (body.current, body.new), actor, session)
+        with engine.connect() as connection:
+            return _one(connection, user.id)
 
     try:
         return await asyncio.to_thread(write)

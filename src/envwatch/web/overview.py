@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from envwatch.alerts.queries import CITY_ROLES, Viewer, open_alerts_by_county, scope_by
+from envwatch.alerts.queries import CITY_ROLES, Viewer, open_alerts_by_county, visible_findings
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.registry.coverage import coverage
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import RULE_KINDS
-from envwatch.store.schema import County, Enterprise, FindingRecord, MonitoringPoint
+from envwatch.store.schema import County, Enterprise, FindingRecord
 from envwatch.times import cst_text
 
 NEWEST_FINDINGS = 10
@@ -96,18 +96,10 @@ def _findings_since(
     connection: Connection, user: Viewer, day_start: datetime
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Findings whose window starts on or after ``day_start`` (a data time)."""
-    visible = (
-        select(FindingRecord.id)
-        .join(MonitoringPoint, MonitoringPoint.mn == FindingRecord.mn)
-        .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
-        .where(
-            FindingRecord.window_start >= day_start,
-            scope_by(user, Enterprise.county_code, Enterprise.id, FindingRecord.mn),
-        )
-    )
+    today = FindingRecord.window_start >= day_start
     per_rule = connection.execute(
-        select(FindingRecord.rule, func.count())
-        .where(FindingRecord.id.in_(visible))
+        visible_findings(user, FindingRecord.rule, func.count())
+        .where(today)
         .group_by(FindingRecord.rule)
     ).all()
     counts = dict.fromkeys(RULE_KINDS, 0)
@@ -119,10 +111,13 @@ def _findings_since(
             if rule.kind in LISTED_KINDS:
                 listed_rules.append(rule_id)
     rows = connection.execute(
-        select(FindingRecord, Enterprise.name.label("enterprise_name"), Enterprise.id.label("eid"))
-        .join(MonitoringPoint, MonitoringPoint.mn == FindingRecord.mn)
-        .join(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
-        .where(FindingRecord.id.in_(visible), FindingRecord.rule.in_(listed_rules))
+        visible_findings(
+            user,
+            FindingRecord,
+            Enterprise.name.label("enterprise_name"),
+            Enterprise.id.label("eid"),
+        )
+        .where(today, FindingRecord.rule.in_(listed_rules))
         .order_by(FindingRecord.window_start.desc(), FindingRecord.id.desc())
         .limit(NEWEST_FINDINGS)
     ).all()

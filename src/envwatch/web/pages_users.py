@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from envwatch.alerts.workflow import ROLES_ZH
-from envwatch.audit.log import Actor, record
+from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser, session_digest
 from envwatch.auth.users import (
     ROLES,
@@ -73,20 +73,11 @@ async def account_password(request: Request) -> Response:
     actor = Actor(user.username, user.role, peer_of(request))
     session = session_digest(request.cookies.get(SESSION_COOKIE, ""))
 
-    def write() -> None:
-        engine = database(request)
-        try:
-            with engine.begin() as connection:
-                change_own_password(connection, user.id, (fields.get("current", ""),
-                                    fields.get("new", "")), actor, session)  # fmt: skip
-        except UserError as error:
-            if error.code == "bad_credentials":
-                with engine.begin() as connection:
-                    record(connection, actor, "user.password_refused", "user", user.id)
-            raise
-
+    passwords = (fields.get("current", ""), fields.get("new", ""))
     try:
-        await asyncio.to_thread(write)
+        await asyncio.to_thread(
+            change_own_password, database(request), user.id, passwords, actor, session
+        )
     except UserError as error:
         return await _account(request, user, 422, _message(error, language(request)))
     return await _account(request, user, done=words["us_password_changed"])
