@@ -68,6 +68,12 @@ LENIENT_ONLY: list[tuple[DeviationCode, bytes]] = [
     (DeviationCode.EMPTY_VALUE, with_cp(b"DataTime=20160801085857;a01013-SampleTime=")),
     (DeviationCode.BAD_NUMBER, with_cp(b"DataTime=20160801085857;w01018-Rtd=N/A")),
     (DeviationCode.BAD_TIME, with_cp(b"DataTime=2016-08-01 08:58")),
+    (DeviationCode.FIELDS_AFTER_CP, framed(HEADER.replace(b"Flag=5;", b"") + CP + b";Flag=5")),
+    (DeviationCode.SEGMENT_FLAG_WITHOUT_NUMBERS, replaced(b"Flag=5", b"Flag=7")),
+    (
+        DeviationCode.DASHED_FACTOR_CODE,
+        with_cp(b"DataTime=20160801085857;a34004-1-Rtd=2.2,a34004-1-Flag=N"),
+    ),
 ]
 
 # Reported in both modes: the standard's tables are extensible.

@@ -32,7 +32,7 @@ from envwatch.hj212.model import (
     NUMBER_FIELDS,
     code_2017,
 )
-from envwatch.hj212.segment import parse_time
+from envwatch.hj212.segment import parse_time, split_factor_key
 from envwatch.store.archive import MeasurementRow, MeterReading, ReceivedFrame
 from envwatch.times import as_data_time
 
@@ -252,7 +252,7 @@ def measurements_of(packet: Packet, version: ProtocolVersion) -> tuple[Measureme
     data_time_text: str | None = None
     values_of: dict[str, list[float | str | None]] = {}
     for key, value in packet.items:
-        code, dash, suffix = key.partition("-")
+        code, dash, suffix = split_factor_key(key)
         if not dash:
             if key == "DataTime":
                 data_time_text = value

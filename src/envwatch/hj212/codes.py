@@ -63,9 +63,13 @@ def asks_for_answer(flag: int | None) -> bool:
     return flag is not None and bool(flag & FLAG_A)
 
 
-def is_segmented(flag: int | None, pnum: object | None) -> bool:
-    """Flag bit D, or PNUM present (some loggers send it without a Flag)."""
-    return (flag is not None and bool(flag & FLAG_D)) or pnum is not None
+def is_segmented(pnum: object | None) -> bool:
+    """PNUM present, with Flag bit D or without it (some loggers send no Flag).
+
+    Flag bit D without PNUM/PNO is rejected in strict mode; in lenient mode
+    (2005-era loggers set the bit on whole uploads) the packet is whole.
+    """
+    return pnum is not None
 
 
 def make_flag(version: ProtocolVersion, *, ack: bool = False, segmented: bool = False) -> int:

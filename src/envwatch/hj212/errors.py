@@ -131,6 +131,9 @@ class DeviationCode(StrEnum):
     BAD_TIME = "bad_time"
     UNKNOWN_DATA_FLAG = "unknown_data_flag"
     UNALIGNED_DATA_TIME = "unaligned_data_time"
+    FIELDS_AFTER_CP = "fields_after_cp"
+    SEGMENT_FLAG_WITHOUT_NUMBERS = "segment_flag_without_numbers"
+    DASHED_FACTOR_CODE = "dashed_factor_code"
 
 
 @dataclass(frozen=True, slots=True)

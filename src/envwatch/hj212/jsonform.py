@@ -13,7 +13,7 @@ from typing import Any
 
 from envwatch.errors import PeerError
 from envwatch.hj212.decoder import DecodedFrame
-from envwatch.hj212.segment import HEADER_FIELDS, CpGroup, Packet
+from envwatch.hj212.segment import HEADER_FIELDS, CpGroup, Packet, split_factor_key
 
 JsonObject = dict[str, Any]
 
@@ -55,7 +55,7 @@ def cp_to_json(packet: Packet) -> JsonObject:
     cp: JsonObject = {}
     pollutants: dict[str, dict[str, str]] = {}
     for key, value in packet.cp_items():
-        code, dash, suffix = key.partition("-")
+        code, dash, suffix = split_factor_key(key)
         if dash:
             pollutants.setdefault(code, {})[suffix] = value
         else:

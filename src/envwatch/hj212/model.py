@@ -64,7 +64,7 @@ class Envelope:
 
     @property
     def segmented(self) -> bool:
-        return is_segmented(self.flag, self.pnum)
+        return is_segmented(self.pnum)
 
 
 class DataKind(StrEnum):

@@ -46,6 +46,31 @@ NUMERIC_SUFFIXES: Final = frozenset(
 )  # fmt: skip
 TIME_KEYS: Final = frozenset({"DataTime", "SystemTime", "RestartTime", "BeginTime", "EndTime"})
 TIME_SUFFIXES: Final = frozenset({"SampleTime"})
+# Every suffix of a ``code-Suffix`` key: the standard's (Table 4) and those
+# real loggers send beside them (hj212.md §5.1).
+FIELD_SUFFIXES: Final = (
+    NUMERIC_SUFFIXES
+    | TIME_SUFFIXES
+    | frozenset(
+        {"Flag", "EFlag", "Info", "SN", "ID", "ValidNum", "TotalNum", "Ala", "UpValue", "LowValue"}
+    )
+)
+
+
+def split_factor_key(key: str) -> tuple[str, str, str]:
+    """``(code, "-", suffix)`` of a CP key, like ``str.partition("-")``.
+
+    Vendor factor codes may hold a ``-`` themselves (``a34004-1-Rtd``): such a
+    key is split at its last ``-`` when what follows is a known suffix, so the
+    code keeps its own dashes.
+    """
+    code, dash, suffix = key.partition("-")
+    if "-" in suffix:
+        vendor_code, _, last = key.rpartition("-")
+        if last in FIELD_SUFFIXES:
+            return vendor_code, dash, last
+    return code, dash, suffix
+
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _TIME = re.compile(r"[0-9]{14}")
@@ -177,8 +202,8 @@ class Packet:
 
     @property
     def segmented(self) -> bool:
-        """Flag bit D, or PNUM/PNO present (some loggers send them without a Flag)."""
-        return is_segmented(self.flag_value, self.pnum)
+        """PNUM/PNO present, with Flag bit D or without it (some loggers send no Flag)."""
+        return is_segmented(self.pnum)
 
     @property
     def claimed_version(self) -> ProtocolVersion | None:
@@ -197,7 +222,7 @@ class Packet:
         """CP ``code-Suffix`` pairs by code: ``{"a21026": {"Rtd": "12.3", "Flag": "N"}}``."""
         out: dict[str, dict[str, str]] = {}
         for key, value in self.cp_items():
-            code, dash, suffix = key.partition("-")
+            code, dash, suffix = split_factor_key(key)
             if dash:
                 out.setdefault(code, {})[suffix] = value
         return out
@@ -321,11 +346,13 @@ def _read_fields(text: str, options: DecodeOptions, check: _Checker) -> Packet:
         raise ProtocolError(
             ErrorCode.MISSING_FIELD, "no 'CP=&&' in the data segment", "缺少“CP=&&”"
         )
+    header_text = text[:cp_at]
+    if not text.endswith("&&") and check.lenient:
+        text, header_text = _move_fields_after_cp(text, cp_at, header_text, check)
     if not text.endswith("&&") or len(text) < cp_at + 7:
         raise ProtocolError(
             ErrorCode.BAD_CP, "the CP data area does not end with '&&'", "CP数据区未以“&&”结束"
         )
-    header_text = text[:cp_at]
     if header_text and not header_text.endswith(";"):
         check.deviate(
             ErrorCode.BAD_FIELD,
@@ -337,6 +364,31 @@ def _read_fields(text: str, options: DecodeOptions, check: _Checker) -> Packet:
     header = _parse_header(header_text[:-1], check) if header_text else {}
     cp = _parse_cp(text[cp_at + 5 : -2], check)
     return _build_packet(header, cp, options, check)
+
+
+_TRAILING_FIELDS = re.compile(r"(?:;?(?:QN|ST|CN|PW|MN|Flag|PNUM|PNO)=[^;,=&\s]*)+;?")
+
+
+def _move_fields_after_cp(
+    text: str, cp_at: int, header_text: str, check: _Checker
+) -> tuple[str, str]:
+    """Header fields a serializer wrote after the CP area (``&&;Flag=5``), moved
+    before it; the text as it was when what follows ``&&`` is not header fields."""
+    end = text.rfind("&&")
+    if end < cp_at + 5:
+        return text, header_text
+    trailing = text[end + 2 :]
+    if not _TRAILING_FIELDS.fullmatch(trailing):
+        return text, header_text
+    check.deviate(
+        ErrorCode.BAD_CP,
+        DeviationCode.FIELDS_AFTER_CP,
+        f"header fields {trailing.strip(';')!r} after the CP data area",
+        f"包头字段“{trailing.strip(';')}”位于CP数据区之后",
+    )
+    if header_text and not header_text.endswith(";"):
+        header_text += ";"
+    return text[: end + 2], header_text + trailing.strip(";") + ";"
 
 
 def _standard_items(text: str) -> CpArea | None:
@@ -529,7 +581,14 @@ def _read_cp_items(text: str, check: _Checker) -> CpArea:
 
 
 def _check_value(key: str, value: str, check: _Checker) -> None:
-    _, dash, suffix = key.rpartition("-")
+    code, dash, suffix = split_factor_key(key)
+    if "-" in code:
+        check.deviate(
+            ErrorCode.BAD_CP,
+            DeviationCode.DASHED_FACTOR_CODE,
+            f"factor code {code!r} holds a '-'",
+            f"因子编码“{code}”含有“-”",
+        )
     if dash:
         if suffix in NUMERIC_SUFFIXES:
             kind = "number"
@@ -724,6 +783,15 @@ def _build_packet(
 def _check_segments(fields: Mapping[str, str], flag: int | None, check: _Checker) -> None:
     has_numbers = "PNUM" in fields or "PNO" in fields
     flagged = flag is not None and bool(flag & FLAG_D)
+    if flagged and not has_numbers:
+        # 2005-era loggers set bit D on whole uploads: read as one whole packet.
+        check.deviate(
+            ErrorCode.MISSING_FIELD,
+            DeviationCode.SEGMENT_FLAG_WITHOUT_NUMBERS,
+            f"Flag={flag} marks a segmented upload but PNUM and PNO are missing",
+            f"Flag={flag}标记为拆分包但缺少PNUM和PNO",
+        )
+        return
     if flagged or has_numbers:
         for name in ("PNUM", "PNO"):
             value = fields.get(name)
