@@ -19,10 +19,10 @@ with ``PATCH {"active": false}`` instead, as a registry keeps its history.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -31,17 +31,14 @@ from sqlalchemy import (
     Connection,
     Select,
     delete,
-    func,
     insert,
     literal,
     or_,
     select,
-    update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from envwatch.alerts.queries import CITY_ROLES, Viewer, scope_by
-from envwatch.audit.log import Actor, record
+from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
@@ -78,6 +75,7 @@ from envwatch.store.schema import (
     PointFactor,
 )
 from envwatch.times import utc_as_cst_text
+from envwatch.web.crud import ListFilter, Resource, View, counts_by, envelope, invalid, mount, page
 from envwatch.web.errors import ApiError, csrf_failed
 from envwatch.web.people import CSRF_HEADER, api_user, csrf_ok, peer_of
 
@@ -106,26 +104,10 @@ Search = Annotated[str | None, Query(min_length=1, max_length=100, pattern=r"^[^
 # ---- errors ---------------------------------------------------------------
 
 
-def invalid(field: str, reason: str, reason_zh: str) -> ApiError:
-    """A 422 naming the field, in the shape of the app's validation errors."""
-    problem = {"field": field, "reason": reason, "reason_zh": reason_zh}
-    return ApiError(422, "invalid_request", "the request has invalid fields", "请求中有无效字段",
-                    fields=[problem])  # fmt: skip
-
-
 def unknown(entity: str, key: object) -> ApiError:
-    names = {"enterprise": "企业", "outlet": "排放口", "point": "监测点位",
-             "limit": "许可限值", "meter": "电表", "contractor": "运维单位", "job": "任务",
-             "county": "区县"}  # fmt: skip
+    names = {"job": "任务", "county": "区县"}
     return ApiError(404, f"unknown_{entity}", f"no {entity} {key}",
                     f"没有{names[entity]}{key}，或您无权查看")  # fmt: skip
-
-
-def in_use(code: str, what: str, what_zh: str, holders: Mapping[str, int]) -> ApiError:
-    held = {name: count for name, count in holders.items() if count}
-    listed = ", ".join(f"{count} {name}" for name, count in held.items())
-    return ApiError(409, code, f"{what} is still referred to ({listed}): nothing deleted",
-                    f"{what_zh}仍被引用（{listed}），未删除", dependants=held)  # fmt: skip
 
 
 # ---- who asks -------------------------------------------------------------
@@ -141,6 +123,9 @@ async def registry_writer(
     if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
         raise csrf_failed()
     return user
+
+
+Writer = Annotated[SessionUser, Depends(registry_writer)]
 
 
 def _admin_reader(user: Viewer) -> None:
@@ -425,31 +410,7 @@ class ContractorPublic(_Out):
     credit_code: str
 
 
-_Update = TypeVar("_Update", bound=BaseModel)
-
-
-def changes(body: BaseModel, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The fields a PATCH sets; null only where the column may be empty."""
-    values = body.model_dump(exclude_unset=True)
-    for name, value in values.items():
-        if value is None and name not in nullable:
-            raise invalid(f"body.{name}", "may not be null", "不能为空")
-    return values
-
-
-# ---- reading --------------------------------------------------------------
-
-
-def _envelope(items: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
-
-
-def _page(
-    connection: Connection, query: Select[Any], order: Sequence[Any], limit: int, offset: int
-) -> tuple[list[Any], int]:
-    total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = connection.execute(query.order_by(*order).limit(limit).offset(offset)).all()
-    return list(rows), int(total)
+# ---- scope and checks -----------------------------------------------------
 
 
 def _in_scope(user: Viewer) -> ColumnElement[bool]:
@@ -461,478 +422,17 @@ def _point_scope(user: Viewer) -> ColumnElement[bool]:
     return scope_by(user, Enterprise.county_code, Enterprise.id, MonitoringPoint.mn)  # type: ignore[call-arg,unused-ignore]
 
 
-def _categories(values: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(values)
-    if out.get("key_categories") is not None:
-        out["key_categories"] = ",".join(out["key_categories"])
-    return out
+def _of_enterprises_in_scope(table: Any) -> Callable[[Viewer], Select[Any]]:
+    """The rows of ``table`` whose enterprise the viewer may see."""
 
-
-def _counts(
-    connection: Connection, column: Any, ids: list[int], where: Any = None
-) -> dict[int, int]:
-    query = select(column, func.count()).where(column.in_(ids)).group_by(column)
-    if where is not None:
-        query = query.where(where)
-    return {key: int(count) for key, count in connection.execute(query).all()}
-
-
-def enterprise_counts(connection: Connection, ids: list[int]) -> dict[int, dict[str, int]]:
-    """Outlets, points (monitors, not meters' devices) and meters of each enterprise."""
-    meter_mns = select(Meter.mn).where(Meter.mn.is_not(None))
-    outlets = _counts(connection, Outlet.enterprise_id, ids)
-    points = _counts(connection, MonitoringPoint.enterprise_id, ids,
-                     MonitoringPoint.mn.not_in(meter_mns))  # fmt: skip
-    meters = _counts(connection, Meter.enterprise_id, ids)
-    return {i: {"outlets": outlets.get(i, 0), "points": points.get(i, 0),
-                "meters": meters.get(i, 0)} for i in ids}  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class EnterpriseFilter:
-    """The filters of the enterprise list, as SQL conditions (pure)."""
-
-    county: str | None = None
-    industry: str | None = None
-    key_category: str | None = None
-    q: str | None = None
-    positive_list: bool | None = None
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        found: list[ColumnElement[bool]] = []
-        if self.county:
-            found.append(Enterprise.county_code == self.county)
-        if self.industry:
-            found.append(Enterprise.industry_code.startswith(self.industry, autoescape=True))
-        if self.key_category == "any":
-            found.append(Enterprise.key_categories != "")
-        elif self.key_category == "none":
-            found.append(Enterprise.key_categories == "")
-        elif self.key_category:
-            listed = literal(",") + Enterprise.key_categories + literal(",")
-            found.append(listed.contains(f",{self.key_category},", autoescape=True))
-        if self.q:
-            found.append(
-                or_(
-                    Enterprise.name.contains(self.q, autoescape=True),
-                    Enterprise.credit_code.contains(self.q.upper(), autoescape=True),
-                )
-            )
-        if self.positive_list is not None:
-            found.append(Enterprise.positive_list.is_(self.positive_list))
-        return found
-
-
-def list_enterprises(
-    connection: Connection, user: Viewer, where: EnterpriseFilter, limit: int, offset: int
-) -> dict[str, Any]:
-    """The enterprise list of the API and the registry page, with counts."""
-    query = select(Enterprise).where(_in_scope(user), *where.conditions())
-    rows, total = _page(connection, query, [Enterprise.id], limit, offset)
-    counts = enterprise_counts(connection, [row.id for row in rows])
-    items = [
-        {**EnterprisePublic.model_validate(row).model_dump(),
-         **counts[row.id]}
-        for row in rows
-    ]  # fmt: skip
-    return _envelope(items, total, limit, offset)
-
-
-KeyCategoryFilter = Annotated[
-    str | None, Query(pattern=r"^(air|water|chemical_park|acid|hazardous_waste|medical|any|none)$")
-]
-
-
-@router.get(PREFIX + "/enterprises")
-async def get_enterprises(
-    request: Request,
-    *,
-    user: Annotated[Viewer, Depends(api_user)],
-    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    industry: Annotated[str | None, Query(pattern=r"^[0-9]{1,4}$")] = None,
-    key_category: KeyCategoryFilter = None,
-    q: Search = None,
-    positive_list: bool | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """Enterprises in scope with counts of outlets, points and meters: ``county``,
-    ``industry`` (code prefix), ``key_category`` (a category, ``any`` or
-    ``none``), ``q`` (in the name or credit code), ``positive_list``."""
-    where = EnterpriseFilter(county, industry, key_category, q, positive_list)
-
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            return list_enterprises(connection, user, where, limit, offset)
-
-    return await asyncio.to_thread(read)
-
-
-def _enterprise(connection: Connection, user: Viewer, enterprise_id: int) -> Any:
-    found: Any = connection.execute(
-        select(Enterprise).where(Enterprise.id == enterprise_id, _in_scope(user))
-    ).first()
-    if found is None:
-        raise unknown("enterprise", enterprise_id)
-    return found
-
-
-@router.get(PREFIX + "/enterprises/{enterprise_id}")
-async def get_enterprise(
-    request: Request, enterprise_id: RowId, user: Annotated[Viewer, Depends(api_user)]
-) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            row = _enterprise(connection, user, enterprise_id)
-            counts = enterprise_counts(connection, [row.id])[row.id]
-        return {**EnterprisePublic.model_validate(row).model_dump(), **counts}
-
-    return await asyncio.to_thread(read)
-
-
-def _outlet_query(user: Viewer) -> Select[Any]:
-    return (
-        select(Outlet)
-        .join(Enterprise, Outlet.enterprise_id == Enterprise.id)
-        .where(_in_scope(user))
-    )
-
-
-@router.get(PREFIX + "/outlets")
-async def get_outlets(
-    request: Request,
-    *,
-    user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: IdFilter = None,
-    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    kind: Literal["air", "water"] | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    query = _outlet_query(user)
-    if enterprise_id is not None:
-        query = query.where(Outlet.enterprise_id == enterprise_id)
-    if county is not None:
-        query = query.where(Enterprise.county_code == county)
-    if kind is not None:
-        query = query.where(Outlet.kind == kind)
-
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            rows, total = _page(connection, query, [Outlet.id], limit, offset)
-        items = [OutletPublic.model_validate(row).model_dump() for row in rows]
-        return _envelope(items, total, limit, offset)
-
-    return await asyncio.to_thread(read)
-
-
-def _outlet(connection: Connection, user: Viewer, outlet_id: int) -> Any:
-    found: Any = connection.execute(_outlet_query(user).where(Outlet.id == outlet_id)).first()
-    if found is None:
-        raise unknown("outlet", outlet_id)
-    return found
-
-
-@router.get(PREFIX + "/outlets/{outlet_id}")
-async def get_outlet(
-    request: Request, outlet_id: RowId, user: Annotated[Viewer, Depends(api_user)]
-) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            return OutletPublic.model_validate(_outlet(connection, user, outlet_id)).model_dump()
-
-    return await asyncio.to_thread(read)
-
-
-def _point_query(user: Viewer) -> Select[Any]:
-    return (
-        select(MonitoringPoint)
-        .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
-        .where(_point_scope(user))
-    )
-
-
-def _point_views(connection: Connection, user: Viewer, points: list[Any]) -> list[Any]:
-    mns = [p.mn for p in points]
-    factors: dict[str, list[FactorPublic]] = {}
-    for mn, code, unit in connection.execute(
-        select(PointFactor.mn, PointFactor.pollutant, PointFactor.unit)
-        .where(PointFactor.mn.in_(mns))
-        .order_by(PointFactor.mn, PointFactor.pollutant)
-    ):
-        known = factor(code)
-        factors.setdefault(mn, []).append(
-            FactorPublic(
-                code=code,
-                unit=unit,
-                name_zh=known.name_zh if known else "",
-                name_en=known.name_en if known else "",
-            )
+    def scoped(user: Viewer) -> Select[Any]:
+        return (
+            select(table)
+            .join(Enterprise, table.enterprise_id == Enterprise.id)
+            .where(_in_scope(user))
         )
-    shows_pw = user.role == "city_admin"
-    return [
-        PointPublic(
-            mn=p.mn, pw=p.pw if shows_pw else None, enterprise_id=p.enterprise_id,
-            outlet_id=p.outlet_id, st=p.st, protocol_version=p.protocol_version,
-            lenient=p.lenient, verify_crc=p.verify_crc, verify_length=p.verify_length,
-            active=p.active, contractor_id=p.contractor_id, factors=factors.get(p.mn, []),
-        ).model_dump()
-        for p in points
-    ]  # fmt: skip
 
-
-@router.get(PREFIX + "/points")
-async def get_points(
-    request: Request,
-    *,
-    user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: IdFilter = None,
-    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    outlet_id: IdFilter = None,
-    contractor_id: IdFilter = None,
-    active: bool | None = None,
-    q: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,24}$")] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """Monitoring points in scope with their factors; ``q`` is part of an MN."""
-    query = _point_query(user)
-    for column, value in ((MonitoringPoint.enterprise_id, enterprise_id),
-                          (Enterprise.county_code, county), (MonitoringPoint.outlet_id, outlet_id),
-                          (MonitoringPoint.contractor_id, contractor_id),
-                          (MonitoringPoint.active, active)):  # fmt: skip
-        if value is not None:
-            query = query.where(column == value)
-    if q is not None:
-        query = query.where(MonitoringPoint.mn.contains(q, autoescape=True))
-
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            rows, total = _page(connection, query, [MonitoringPoint.mn], limit, offset)
-            items = _point_views(connection, user, rows)
-        return _envelope(items, total, limit, offset)
-
-    return await asyncio.to_thread(read)
-
-
-def _point(connection: Connection, user: Viewer, mn: str) -> Any:
-    found: Any = connection.execute(_point_query(user).where(MonitoringPoint.mn == mn)).first()
-    if found is None:
-        raise unknown("point", mn)
-    return found
-
-
-@router.get(PREFIX + "/points/{mn}")
-async def get_point(
-    request: Request, mn: MnPath, user: Annotated[Viewer, Depends(api_user)]
-) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            view: dict[str, Any] = _point_views(connection, user, [_point(connection, user, mn)])[0]
-        return view
-
-    return await asyncio.to_thread(read)
-
-
-def _limit_query(user: Viewer) -> Select[Any]:
-    return (
-        select(PermitLimit)
-        .join(Enterprise, PermitLimit.enterprise_id == Enterprise.id)
-        .where(_in_scope(user))
-    )
-
-
-@router.get(PREFIX + "/limits")
-async def get_limits(
-    request: Request,
-    *,
-    user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: IdFilter = None,
-    outlet_id: IdFilter = None,
-    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    pollutant: Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,16}$")] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    query = _limit_query(user)
-    for column, value in ((PermitLimit.enterprise_id, enterprise_id),
-                          (PermitLimit.outlet_id, outlet_id), (Enterprise.county_code, county),
-                          (PermitLimit.pollutant, pollutant)):  # fmt: skip
-        if value is not None:
-            query = query.where(column == value)
-
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            rows, total = _page(connection, query, [PermitLimit.id], limit, offset)
-        items = [LimitPublic.model_validate(row).model_dump(mode="json")
-                 for row in rows]  # fmt: skip
-        return _envelope(items, total, limit, offset)
-
-    return await asyncio.to_thread(read)
-
-
-def _limit(connection: Connection, user: Viewer, limit_id: int) -> Any:
-    found: Any = connection.execute(_limit_query(user).where(PermitLimit.id == limit_id)).first()
-    if found is None:
-        raise unknown("limit", limit_id)
-    return found
-
-
-@router.get(PREFIX + "/limits/{limit_id}")
-async def get_limit(
-    request: Request, limit_id: RowId, user: Annotated[Viewer, Depends(api_user)]
-) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            found = _limit(connection, user, limit_id)
-        return LimitPublic.model_validate(found).model_dump(mode="json")
-
-    return await asyncio.to_thread(read)
-
-
-def _meter_query(user: Viewer) -> Select[Any]:
-    return (
-        select(Meter).join(Enterprise, Meter.enterprise_id == Enterprise.id).where(_in_scope(user))
-    )
-
-
-@router.get(PREFIX + "/meters")
-async def get_meters(
-    request: Request,
-    *,
-    user: Annotated[Viewer, Depends(api_user)],
-    enterprise_id: IdFilter = None,
-    county: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    kind: Literal["production", "treatment", "total"] | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    query = _meter_query(user)
-    for column, value in ((Meter.enterprise_id, enterprise_id), (Enterprise.county_code, county),
-                          (Meter.kind, kind)):  # fmt: skip
-        if value is not None:
-            query = query.where(column == value)
-
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            rows, total = _page(connection, query, [Meter.id], limit, offset)
-        items = [MeterPublic.model_validate(row).model_dump() for row in rows]
-        return _envelope(items, total, limit, offset)
-
-    return await asyncio.to_thread(read)
-
-
-def _meter(connection: Connection, user: Viewer, meter_id: int) -> Any:
-    found: Any = connection.execute(_meter_query(user).where(Meter.id == meter_id)).first()
-    if found is None:
-        raise unknown("meter", meter_id)
-    return found
-
-
-@router.get(PREFIX + "/meters/{meter_id}")
-async def get_meter(
-    request: Request, meter_id: RowId, user: Annotated[Viewer, Depends(api_user)]
-) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            return MeterPublic.model_validate(_meter(connection, user, meter_id)).model_dump()
-
-    return await asyncio.to_thread(read)
-
-
-def _contractor_query(user: Viewer) -> Select[Any]:
-    """Every contractor for supervisors; for the supervised, the contractors
-    running devices they see (a contractor's name and credit code are public)."""
-    query = select(Contractor)
-    if user.role in CITY_ROLES or user.role == "county_officer":
-        return query
-    running = (
-        select(MonitoringPoint.contractor_id)
-        .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
-        .where(_point_scope(user))
-    )
-    return query.where(Contractor.id.in_(running))
-
-
-@router.get(PREFIX + "/contractors")
-async def get_contractors(
-    request: Request,
-    *,
-    user: Annotated[Viewer, Depends(api_user)],
-    q: Search = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    query = _contractor_query(user)
-    if q is not None:
-        query = query.where(Contractor.name.contains(q, autoescape=True))
-
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            rows, total = _page(connection, query, [Contractor.id], limit, offset)
-            ids = [row.id for row in rows]
-            points = _counts(connection, MonitoringPoint.contractor_id, ids)
-        items = [{**ContractorPublic.model_validate(row).model_dump(),
-                  "points": points.get(row.id, 0)} for row in rows]  # fmt: skip
-        return _envelope(items, total, limit, offset)
-
-    return await asyncio.to_thread(read)
-
-
-def _contractor(connection: Connection, user: Viewer, contractor_id: int) -> Any:
-    found: Any = connection.execute(
-        _contractor_query(user).where(Contractor.id == contractor_id)
-    ).first()
-    if found is None:
-        raise unknown("contractor", contractor_id)
-    return found
-
-
-@router.get(PREFIX + "/contractors/{contractor_id}")
-async def get_contractor(
-    request: Request, contractor_id: RowId, user: Annotated[Viewer, Depends(api_user)]
-) -> dict[str, Any]:
-    def read() -> dict[str, Any]:
-        with _engine(request).connect() as connection:
-            found = _contractor(connection, user, contractor_id)
-        return ContractorPublic.model_validate(found).model_dump()
-
-    return await asyncio.to_thread(read)
-
-
-# ---- changing -------------------------------------------------------------
-
-Work = Callable[[Connection], tuple[object, Mapping[str, Any] | None, Mapping[str, Any] | None]]
-"""A change in a transaction: (entity id, before, after) for the audit log."""
-
-
-async def _change(request: Request, user: SessionUser, action: str, entity: str,
-                  work: Work) -> Mapping[str, Any] | None:  # fmt: skip
-    """Run ``work`` and its audit entry in one transaction; what it left after."""
-
-    def run() -> Mapping[str, Any] | None:
-        with _engine(request).begin() as connection:
-            entity_id, before, after = work(connection)
-            record(connection, _actor(request, user), f"registry.{entity}.{action}", entity,
-                   entity_id, before=_masked(before), after=_masked(after))  # fmt: skip
-        return after
-
-    try:
-        return await asyncio.to_thread(run)
-    except IntegrityError:
-        # A check passed, then another change took the key first: nothing was stored.
-        raise ApiError(409, "conflict", "the registry changed meanwhile: nothing stored, "
-                       "try again", "名录已被他人同时修改，未保存，请重试") from None  # fmt: skip
-
-
-def _masked(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A record for the audit log: a device password only as set, never in clear."""
-    if values is None:
-        return None
-    out = dict(values)
-    if "pw" in out:
-        out["pw"] = "******"
-    return out
+    return scoped
 
 
 def _county_exists(connection: Connection, code: str) -> None:
@@ -974,73 +474,134 @@ def _contractor_exists(connection: Connection, contractor_id: int | None) -> Non
                   f"没有编号为{contractor_id}的运维单位")  # fmt: skip
 
 
-def _holders(connection: Connection, checks: Mapping[str, Any]) -> dict[str, int]:
-    return {
-        name: int(connection.execute(select(func.count()).where(condition)).scalar_one())
-        for name, condition in checks.items()
-    }
+# ---- enterprises ----------------------------------------------------------
 
 
-Writer = Annotated[SessionUser, Depends(registry_writer)]
+def _categories(values: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if out.get("key_categories") is not None:
+        out["key_categories"] = ",".join(out["key_categories"])
+    return out
 
 
-@router.post(PREFIX + "/enterprises", status_code=201)
-async def create_enterprise(request: Request, body: EnterpriseCreate, user: Writer) -> Any:
-    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
-        _county_exists(connection, body.county_code)
-        _credit_code_free(connection, Enterprise, body.credit_code)
-        new_id = connection.execute(
-            insert(Enterprise).values(**_categories(body.model_dump())).returning(Enterprise.id)
-        ).scalar_one()
-        row = _enterprise(connection, user, new_id)
-        return new_id, None, EnterprisePublic.model_validate(row).model_dump()
-
-    return await _change(request, user, "create", "enterprise", work)
+def enterprise_counts(connection: Connection, ids: list[int]) -> dict[int, dict[str, int]]:
+    """Outlets, points (monitors, not meters' devices) and meters of each enterprise."""
+    meter_mns = select(Meter.mn).where(Meter.mn.is_not(None))
+    outlets = counts_by(connection, Outlet.enterprise_id, ids)
+    points = counts_by(connection, MonitoringPoint.enterprise_id, ids,
+                       MonitoringPoint.mn.not_in(meter_mns))  # fmt: skip
+    meters = counts_by(connection, Meter.enterprise_id, ids)
+    return {i: {"outlets": outlets.get(i, 0), "points": points.get(i, 0),
+                "meters": meters.get(i, 0)} for i in ids}  # fmt: skip
 
 
-@router.patch(PREFIX + "/enterprises/{enterprise_id}")
-async def update_enterprise(
-    request: Request, enterprise_id: RowId, body: EnterpriseUpdate, user: Writer
-) -> Any:
-    values = _categories(changes(body, frozenset({"longitude", "latitude"})))
+@dataclass(frozen=True, slots=True)
+class EnterpriseFilter:
+    """The filters of the enterprise list, as SQL conditions (pure)."""
 
-    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
-        before = EnterprisePublic.model_validate(_enterprise(connection, user, enterprise_id))
-        if "county_code" in values:
-            _county_exists(connection, values["county_code"])
-        if "credit_code" in values:
-            _credit_code_free(connection, Enterprise, values["credit_code"], enterprise_id)
-        if values:
-            connection.execute(
-                update(Enterprise).where(Enterprise.id == enterprise_id).values(**values)
+    county: str | None = None
+    industry: str | None = None
+    key_category: str | None = None
+    q: str | None = None
+    positive_list: bool | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.county:
+            found.append(Enterprise.county_code == self.county)
+        if self.industry:
+            found.append(Enterprise.industry_code.startswith(self.industry, autoescape=True))
+        if self.key_category == "any":
+            found.append(Enterprise.key_categories != "")
+        elif self.key_category == "none":
+            found.append(Enterprise.key_categories == "")
+        elif self.key_category:
+            listed = literal(",") + Enterprise.key_categories + literal(",")
+            found.append(listed.contains(f",{self.key_category},", autoescape=True))
+        if self.q:
+            found.append(
+                or_(
+                    Enterprise.name.contains(self.q, autoescape=True),
+                    Enterprise.credit_code.contains(self.q.upper(), autoescape=True),
+                )
             )
-        after = EnterprisePublic.model_validate(_enterprise(connection, user, enterprise_id))
-        return enterprise_id, before.model_dump(), after.model_dump()
+        if self.positive_list is not None:
+            found.append(Enterprise.positive_list.is_(self.positive_list))
+        return found
 
-    return await _change(request, user, "update", "enterprise", work)
+
+def _enterprise_views(connection: Connection, _user: Viewer, rows: list[Any]) -> list[View]:
+    counts = enterprise_counts(connection, [row.id for row in rows])
+    return [{**EnterprisePublic.model_validate(row).model_dump(), **counts[row.id]}
+            for row in rows]  # fmt: skip
 
 
-@router.delete(PREFIX + "/enterprises/{enterprise_id}", status_code=204)
-async def delete_enterprise(request: Request, enterprise_id: RowId, user: Writer) -> Response:
-    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
-        before = EnterprisePublic.model_validate(_enterprise(connection, user, enterprise_id))
-        holders = _holders(connection, {
-            "outlets": Outlet.enterprise_id == enterprise_id,
-            "points": MonitoringPoint.enterprise_id == enterprise_id,
-            "meters": Meter.enterprise_id == enterprise_id,
-            "limits": PermitLimit.enterprise_id == enterprise_id,
-            "users": AppUser.enterprise_id == enterprise_id,
-            "tokens": ApiToken.enterprise_id == enterprise_id,
-            "alerts": Alert.enterprise_id == enterprise_id,
-            "cases": EnforcementCase.enterprise_id == enterprise_id,
-        })  # fmt: skip
-        if any(holders.values()):
-            raise in_use("enterprise_in_use", f"enterprise {enterprise_id}", "该企业", holders)
-        connection.execute(delete(Enterprise).where(Enterprise.id == enterprise_id))
-        return enterprise_id, before.model_dump(), None
+def _enterprises_in_scope(user: Viewer) -> Select[Any]:
+    return select(Enterprise).where(_in_scope(user))
 
-    await _change(request, user, "delete", "enterprise", work)
-    return Response(status_code=204)
+
+def list_enterprises(
+    connection: Connection, user: Viewer, where: EnterpriseFilter, limit: int, offset: int
+) -> dict[str, Any]:
+    """The enterprise list of the API and the registry page, with counts."""
+    query = _enterprises_in_scope(user).where(*where.conditions())
+    rows, total = page(connection, query, [Enterprise.id], limit, offset)
+    return envelope(_enterprise_views(connection, user, rows), total, limit, offset)
+
+
+def _check_new_enterprise(connection: Connection, body: EnterpriseCreate) -> None:
+    _county_exists(connection, body.county_code)
+    _credit_code_free(connection, Enterprise, body.credit_code)
+
+
+def _check_enterprise_change(connection: Connection, before: View, values: dict[str, Any]) -> None:
+    if "county_code" in values:
+        _county_exists(connection, values["county_code"])
+    if "credit_code" in values:
+        _credit_code_free(connection, Enterprise, values["credit_code"], before["id"])
+
+
+County6 = Annotated[str | None, Query(pattern=r"^[0-9]{6}$")]
+KeyCategoryFilter = Annotated[
+    str | None, Query(pattern=r"^(air|water|chemical_park|acid|hazardous_waste|medical|any|none)$")
+]
+
+ENTERPRISES: Resource[EnterpriseCreate, EnterpriseUpdate] = Resource(
+    name="enterprise", name_zh="企业", collection="/enterprises",
+    table=Enterprise, key=Enterprise.id, key_param="enterprise_id", key_type=RowId,
+    public=EnterprisePublic, create=EnterpriseCreate, update=EnterpriseUpdate,
+    scoped=_enterprises_in_scope,
+    filters=(
+        ListFilter("county", County6),
+        ListFilter("industry", Annotated[str | None, Query(pattern=r"^[0-9]{1,4}$")]),
+        ListFilter("key_category", KeyCategoryFilter),
+        ListFilter("q", Search),
+        ListFilter("positive_list", bool | None),
+    ),
+    where=lambda given: EnterpriseFilter(**given).conditions(),
+    list_doc="Enterprises in scope with counts of outlets, points and meters: ``county``, "
+    "``industry`` (code prefix), ``key_category`` (a category, ``any`` or ``none``), "
+    "``q`` (in the name or credit code), ``positive_list``.",
+    nullable=frozenset({"longitude", "latitude"}),
+    views=_enterprise_views,
+    row_values=_categories,
+    check_create=_check_new_enterprise,
+    check_update=_check_enterprise_change,
+    holders=lambda key: {
+        "outlets": Outlet.enterprise_id == key,
+        "points": MonitoringPoint.enterprise_id == key,
+        "meters": Meter.enterprise_id == key,
+        "limits": PermitLimit.enterprise_id == key,
+        "users": AppUser.enterprise_id == key,
+        "tokens": ApiToken.enterprise_id == key,
+        "alerts": Alert.enterprise_id == key,
+        "cases": EnforcementCase.enterprise_id == key,
+    },
+    in_use_code="enterprise_in_use",
+)  # fmt: skip
+
+
+# ---- outlets --------------------------------------------------------------
 
 
 def _outlet_code_free(
@@ -1054,303 +615,281 @@ def _outlet_code_free(
                        f"该企业已有排放口{code}", holder=holder)  # fmt: skip
 
 
-@router.post(PREFIX + "/outlets", status_code=201)
-async def create_outlet(request: Request, body: OutletCreate, user: Writer) -> Any:
-    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
-        _enterprise_exists(connection, body.enterprise_id)
-        _outlet_code_free(connection, body.enterprise_id, body.code)
-        new_id = connection.execute(
-            insert(Outlet).values(**body.model_dump()).returning(Outlet.id)
-        ).scalar_one()
-        return (
-            new_id,
-            None,
-            OutletPublic.model_validate(_outlet(connection, user, new_id)).model_dump(),
-        )
-
-    return await _change(request, user, "create", "outlet", work)
+def _check_new_outlet(connection: Connection, body: OutletCreate) -> None:
+    _enterprise_exists(connection, body.enterprise_id)
+    _outlet_code_free(connection, body.enterprise_id, body.code)
 
 
-@router.patch(PREFIX + "/outlets/{outlet_id}")
-async def update_outlet(
-    request: Request, outlet_id: RowId, body: OutletUpdate, user: Writer
-) -> Any:
-    values = changes(body, frozenset({"longitude", "latitude", "height_m"}))
-
-    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
-        before = OutletPublic.model_validate(_outlet(connection, user, outlet_id))
-        if "code" in values:
-            _outlet_code_free(connection, before.enterprise_id, values["code"], outlet_id)
-        if values:
-            connection.execute(update(Outlet).where(Outlet.id == outlet_id).values(**values))
-        after = OutletPublic.model_validate(_outlet(connection, user, outlet_id))
-        return outlet_id, before.model_dump(), after.model_dump()
-
-    return await _change(request, user, "update", "outlet", work)
+def _check_outlet_change(connection: Connection, before: View, values: dict[str, Any]) -> None:
+    if "code" in values:
+        _outlet_code_free(connection, before["enterprise_id"], values["code"], before["id"])
 
 
-@router.delete(PREFIX + "/outlets/{outlet_id}", status_code=204)
-async def delete_outlet(request: Request, outlet_id: RowId, user: Writer) -> Response:
-    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
-        before = OutletPublic.model_validate(_outlet(connection, user, outlet_id))
-        holders = _holders(connection, {
-            "points": MonitoringPoint.outlet_id == outlet_id,
-            "limits": PermitLimit.outlet_id == outlet_id,
-            "meters": Meter.outlet_id == outlet_id,
-        })  # fmt: skip
-        if any(holders.values()):
-            raise in_use("outlet_in_use", f"outlet {outlet_id}", "该排放口", holders)
-        connection.execute(delete(Outlet).where(Outlet.id == outlet_id))
-        return outlet_id, before.model_dump(), None
-
-    await _change(request, user, "delete", "outlet", work)
-    return Response(status_code=204)
-
-
-def _factor_rows(mn: str, factors: list[FactorIn]) -> list[dict[str, str]]:
-    rows = []
-    for item in factors:
-        known = factor(item.code)
-        unit = item.unit if item.unit is not None else (known.unit if known else "")
-        rows.append({"mn": mn, "pollutant": item.code, "unit": unit})
-    return rows
+OUTLETS: Resource[OutletCreate, OutletUpdate] = Resource(
+    name="outlet", name_zh="排放口", collection="/outlets",
+    table=Outlet, key=Outlet.id, key_param="outlet_id", key_type=RowId,
+    public=OutletPublic, create=OutletCreate, update=OutletUpdate,
+    scoped=_of_enterprises_in_scope(Outlet),
+    filters=(
+        ListFilter("enterprise_id", IdFilter, Outlet.enterprise_id),
+        ListFilter("county", County6, Enterprise.county_code),
+        ListFilter("kind", Literal["air", "water"] | None, Outlet.kind),
+    ),
+    nullable=frozenset({"longitude", "latitude", "height_m"}),
+    check_create=_check_new_outlet,
+    check_update=_check_outlet_change,
+    holders=lambda key: {
+        "points": MonitoringPoint.outlet_id == key,
+        "limits": PermitLimit.outlet_id == key,
+        "meters": Meter.outlet_id == key,
+    },
+    in_use_code="outlet_in_use",
+)  # fmt: skip
 
 
-def _full_point(connection: Connection, user: SessionUser, mn: str) -> dict[str, Any]:
-    view: dict[str, Any] = _point_views(connection, user, [_point(connection, user, mn)])[0]
-    return view
+# ---- monitoring points ----------------------------------------------------
 
 
-@router.post(PREFIX + "/points", status_code=201)
-async def create_point(request: Request, body: PointCreate, user: Writer) -> Any:
-    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
-        _enterprise_exists(connection, body.enterprise_id)
-        _outlet_of(connection, body.outlet_id, body.enterprise_id)
-        _contractor_exists(connection, body.contractor_id)
-        taken = connection.execute(
-            select(MonitoringPoint.mn).where(MonitoringPoint.mn == body.mn)
-        ).scalar()
-        if taken is not None:
-            raise ApiError(409, "duplicate_mn", f"MN {body.mn} is registered already",
-                           f"MN {body.mn} 已登记")  # fmt: skip
-        values = body.model_dump(exclude={"factors"})
-        values["protocol_version"] = body.protocol_version.value
-        connection.execute(insert(MonitoringPoint).values(**values))
-        if body.factors:
-            connection.execute(insert(PointFactor), _factor_rows(body.mn, body.factors))
-        return body.mn, None, _full_point(connection, user, body.mn)
-
-    return await _change(request, user, "create", "point", work)
+def _points_in_scope(user: Viewer) -> Select[Any]:
+    return (
+        select(MonitoringPoint)
+        .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+        .where(_point_scope(user))
+    )
 
 
-@router.patch(PREFIX + "/points/{mn}")
-async def update_point(request: Request, mn: MnPath, body: PointUpdate, user: Writer) -> Any:
-    values = changes(body, frozenset({"outlet_id", "contractor_id"}))
-    factors = body.factors if "factors" in values else None
-    values.pop("factors", None)
-    if isinstance(values.get("protocol_version"), ProtocolVersion):
-        values["protocol_version"] = values["protocol_version"].value
-
-    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
-        before = _full_point(connection, user, mn)
-        if "outlet_id" in values:
-            _outlet_of(connection, values["outlet_id"], before["enterprise_id"])
-        if "contractor_id" in values:
-            _contractor_exists(connection, values["contractor_id"])
-        if values:
-            connection.execute(
-                update(MonitoringPoint).where(MonitoringPoint.mn == mn).values(**values)
+def _point_views(connection: Connection, user: Viewer, points: list[Any]) -> list[View]:
+    mns = [p.mn for p in points]
+    factors: dict[str, list[FactorPublic]] = {}
+    for mn, code, unit in connection.execute(
+        select(PointFactor.mn, PointFactor.pollutant, PointFactor.unit)
+        .where(PointFactor.mn.in_(mns))
+        .order_by(PointFactor.mn, PointFactor.pollutant)
+    ):
+        known = factor(code)
+        factors.setdefault(mn, []).append(
+            FactorPublic(
+                code=code,
+                unit=unit,
+                name_zh=known.name_zh if known else "",
+                name_en=known.name_en if known else "",
             )
-        if factors is not None:
-            connection.execute(delete(PointFactor).where(PointFactor.mn == mn))
-            if factors:
-                connection.execute(insert(PointFactor), _factor_rows(mn, factors))
-        after = _full_point(connection, user, mn)
-        if "pw" in values and values["pw"] != before["pw"]:
-            after = {**after, "pw_changed": True}
-        return mn, before, after
+        )
+    shows_pw = user.role == "city_admin"
+    return [
+        PointPublic(
+            mn=p.mn, pw=p.pw if shows_pw else None, enterprise_id=p.enterprise_id,
+            outlet_id=p.outlet_id, st=p.st, protocol_version=p.protocol_version,
+            lenient=p.lenient, verify_crc=p.verify_crc, verify_length=p.verify_length,
+            active=p.active, contractor_id=p.contractor_id, factors=factors.get(p.mn, []),
+        ).model_dump()
+        for p in points
+    ]  # fmt: skip
 
-    return await _change(request, user, "update", "point", work)
+
+def _point_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """A point's own columns: its factors are rows of their own."""
+    out = {name: value for name, value in values.items() if name != "factors"}
+    if isinstance(out.get("protocol_version"), ProtocolVersion):
+        out["protocol_version"] = out["protocol_version"].value
+    return out
 
 
-@router.delete(PREFIX + "/points/{mn}", status_code=204)
-async def delete_point(request: Request, mn: MnPath, user: Writer) -> Response:
-    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
-        before = _full_point(connection, user, mn)
-        holders = _holders(connection, {
-            "frames": or_(ArchivedFrame.mn == mn, ArchivedFrame.chain == mn),
-            "measurements": Measurement.mn == mn,
-            "findings": FindingRecord.mn == mn,
-            "alerts": Alert.mn == mn,
-            "maintenance_windows": MaintenanceWindow.mn == mn,
-            "meters": Meter.mn == mn,
-        })  # fmt: skip
-        if any(holders.values()):
-            error = in_use("point_has_data", f"point {mn}", "该监测点位", holders)
-            error.body["hint"] = 'take it out of service instead: PATCH {"active": false}'
-            error.body["hint_zh"] = "有数据的点位不删除，请改为停用（active=false）"
-            raise error
-        connection.execute(delete(PointFactor).where(PointFactor.mn == mn))
-        connection.execute(delete(MonitoringPoint).where(MonitoringPoint.mn == mn))
-        return mn, before, None
+def _write_factors(connection: Connection, mn: object, values: dict[str, Any]) -> None:
+    """The point's factors, all of them, replaced by those the body lists."""
+    if "factors" not in values:
+        return
+    connection.execute(delete(PointFactor).where(PointFactor.mn == mn))
+    rows = []
+    for item in values["factors"] or []:
+        known = factor(item["code"])
+        unit = item["unit"] if item["unit"] is not None else (known.unit if known else "")
+        rows.append({"mn": mn, "pollutant": item["code"], "unit": unit})
+    if rows:
+        connection.execute(insert(PointFactor), rows)
 
-    await _change(request, user, "delete", "point", work)
-    return Response(status_code=204)
+
+def _check_new_point(connection: Connection, body: PointCreate) -> None:
+    _enterprise_exists(connection, body.enterprise_id)
+    _outlet_of(connection, body.outlet_id, body.enterprise_id)
+    _contractor_exists(connection, body.contractor_id)
+    taken = connection.execute(
+        select(MonitoringPoint.mn).where(MonitoringPoint.mn == body.mn)
+    ).scalar()
+    if taken is not None:
+        raise ApiError(409, "duplicate_mn", f"MN {body.mn} is registered already",
+                       f"MN {body.mn} 已登记")  # fmt: skip
+
+
+def _check_point_change(connection: Connection, before: View, values: dict[str, Any]) -> None:
+    if "outlet_id" in values:
+        _outlet_of(connection, values["outlet_id"], before["enterprise_id"])
+    if "contractor_id" in values:
+        _contractor_exists(connection, values["contractor_id"])
+
+
+POINTS: Resource[PointCreate, PointUpdate] = Resource(
+    name="point", name_zh="监测点位", collection="/points",
+    table=MonitoringPoint, key=MonitoringPoint.mn, key_param="mn", key_type=MnPath,
+    public=PointPublic, create=PointCreate, update=PointUpdate,
+    scoped=_points_in_scope,
+    filters=(
+        ListFilter("enterprise_id", IdFilter, MonitoringPoint.enterprise_id),
+        ListFilter("county", County6, Enterprise.county_code),
+        ListFilter("outlet_id", IdFilter, MonitoringPoint.outlet_id),
+        ListFilter("contractor_id", IdFilter, MonitoringPoint.contractor_id),
+        ListFilter("active", bool | None, MonitoringPoint.active),
+        ListFilter("q", Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,24}$")],
+                   condition=lambda q: MonitoringPoint.mn.contains(q, autoescape=True)),
+    ),
+    list_doc="Monitoring points in scope with their factors; ``q`` is part of an MN.",
+    nullable=frozenset({"outlet_id", "contractor_id"}),
+    secrets=frozenset({"pw"}),
+    views=_point_views,
+    row_values=_point_columns,
+    check_create=_check_new_point,
+    check_update=_check_point_change,
+    after_write=_write_factors,
+    holders=lambda mn: {
+        "frames": or_(ArchivedFrame.mn == mn, ArchivedFrame.chain == mn),
+        "measurements": Measurement.mn == mn,
+        "findings": FindingRecord.mn == mn,
+        "alerts": Alert.mn == mn,
+        "maintenance_windows": MaintenanceWindow.mn == mn,
+        "meters": Meter.mn == mn,
+    },
+    in_use_code="point_has_data",
+    in_use_hint=('take it out of service instead: PATCH {"active": false}',
+                 "有数据的点位不删除，请改为停用（active=false）"),
+    cleanup=lambda connection, mn: _write_factors(connection, mn, {"factors": []}),
+)  # fmt: skip
+
+
+# ---- permit limits --------------------------------------------------------
 
 
 def _limit_values(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
     for name in ("valid_from", "valid_to"):
-        if isinstance(values.get(name), date):
-            values[name] = datetime.combine(values[name], datetime.min.time())
-    return values
+        if isinstance(out.get(name), date):
+            out[name] = datetime.combine(out[name], datetime.min.time())
+    return out
 
 
-@router.post(PREFIX + "/limits", status_code=201)
-async def create_limit(request: Request, body: LimitCreate, user: Writer) -> Any:
-    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
-        _enterprise_exists(connection, body.enterprise_id)
-        _outlet_of(connection, body.outlet_id, body.enterprise_id)
-        new_id = connection.execute(
-            insert(PermitLimit).values(**_limit_values(body.model_dump())).returning(PermitLimit.id)
-        ).scalar_one()
-        found = _limit(connection, user, new_id)
-        return new_id, None, LimitPublic.model_validate(found).model_dump(mode="json")
-
-    return await _change(request, user, "create", "limit", work)
+def _check_new_limit(connection: Connection, body: LimitCreate) -> None:
+    _enterprise_exists(connection, body.enterprise_id)
+    _outlet_of(connection, body.outlet_id, body.enterprise_id)
 
 
-@router.patch(PREFIX + "/limits/{limit_id}")
-async def update_limit(request: Request, limit_id: RowId, body: LimitUpdate, user: Writer) -> Any:
-    values = _limit_values(changes(body, frozenset({"reference_o2", "annual_tonnes", "valid_to"})))
-
-    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
-        before = LimitPublic.model_validate(_limit(connection, user, limit_id))
-        start = values.get("valid_from", before.valid_from)
-        end = values.get("valid_to", before.valid_to)
-        start = start.date() if isinstance(start, datetime) else start
-        end = end.date() if isinstance(end, datetime) else end
-        if end is not None and end <= start:
-            raise invalid(
-                "body.valid_to", "valid_to must follow valid_from", "失效日期须晚于生效日期"
-            )
-        if values:
-            connection.execute(
-                update(PermitLimit).where(PermitLimit.id == limit_id).values(**values)
-            )
-        after = LimitPublic.model_validate(_limit(connection, user, limit_id))
-        return limit_id, before.model_dump(mode="json"), after.model_dump(mode="json")
-
-    return await _change(request, user, "update", "limit", work)
+def _check_limit_change(_connection: Connection, before: View, values: dict[str, Any]) -> None:
+    start = values.get("valid_from", date.fromisoformat(before["valid_from"]))
+    end = values["valid_to"] if "valid_to" in values else before["valid_to"]
+    end = date.fromisoformat(end) if isinstance(end, str) else end
+    if end is not None and end <= start:
+        raise invalid("body.valid_to", "valid_to must follow valid_from", "失效日期须晚于生效日期")
 
 
-@router.delete(PREFIX + "/limits/{limit_id}", status_code=204)
-async def delete_limit(request: Request, limit_id: RowId, user: Writer) -> Response:
+LIMITS: Resource[LimitCreate, LimitUpdate] = Resource(
+    name="limit", name_zh="许可限值", collection="/limits",
+    table=PermitLimit, key=PermitLimit.id, key_param="limit_id", key_type=RowId,
+    public=LimitPublic, create=LimitCreate, update=LimitUpdate,
+    scoped=_of_enterprises_in_scope(PermitLimit),
+    filters=(
+        ListFilter("enterprise_id", IdFilter, PermitLimit.enterprise_id),
+        ListFilter("outlet_id", IdFilter, PermitLimit.outlet_id),
+        ListFilter("county", County6, Enterprise.county_code),
+        ListFilter("pollutant", Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,16}$")],
+                   PermitLimit.pollutant),
+    ),
+    nullable=frozenset({"reference_o2", "annual_tonnes", "valid_to"}),
+    row_values=_limit_values,
+    check_create=_check_new_limit,
+    check_update=_check_limit_change,
     # A limit holds nothing: findings carry the limit they judged in their evidence,
     # and the audit entry keeps the deleted limit.
-    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
-        before = LimitPublic.model_validate(_limit(connection, user, limit_id))
-        connection.execute(delete(PermitLimit).where(PermitLimit.id == limit_id))
-        return limit_id, before.model_dump(mode="json"), None
-
-    await _change(request, user, "delete", "limit", work)
-    return Response(status_code=204)
+    holders=lambda key: {},
+)  # fmt: skip
 
 
-@router.post(PREFIX + "/meters", status_code=201)
-async def create_meter(request: Request, body: MeterCreate, user: Writer) -> Any:
-    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
-        _enterprise_exists(connection, body.enterprise_id)
-        _outlet_of(connection, body.outlet_id, body.enterprise_id)
-        new_id = connection.execute(
-            insert(Meter).values(**body.model_dump()).returning(Meter.id)
-        ).scalar_one()
-        return (
-            new_id,
-            None,
-            MeterPublic.model_validate(_meter(connection, user, new_id)).model_dump(),
-        )
-
-    return await _change(request, user, "create", "meter", work)
+# ---- meters ---------------------------------------------------------------
 
 
-@router.patch(PREFIX + "/meters/{meter_id}")
-async def update_meter(request: Request, meter_id: RowId, body: MeterUpdate, user: Writer) -> Any:
-    values = changes(body, frozenset({"rated_kw", "mn", "outlet_id"}))
-
-    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
-        before = MeterPublic.model_validate(_meter(connection, user, meter_id))
-        if "outlet_id" in values:
-            _outlet_of(connection, values["outlet_id"], before.enterprise_id)
-        if values:
-            connection.execute(update(Meter).where(Meter.id == meter_id).values(**values))
-        after = MeterPublic.model_validate(_meter(connection, user, meter_id))
-        return meter_id, before.model_dump(), after.model_dump()
-
-    return await _change(request, user, "update", "meter", work)
+def _check_new_meter(connection: Connection, body: MeterCreate) -> None:
+    _enterprise_exists(connection, body.enterprise_id)
+    _outlet_of(connection, body.outlet_id, body.enterprise_id)
 
 
-@router.delete(PREFIX + "/meters/{meter_id}", status_code=204)
-async def delete_meter(request: Request, meter_id: RowId, user: Writer) -> Response:
-    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
-        before = MeterPublic.model_validate(_meter(connection, user, meter_id))
-        holders = _holders(connection, {"readings": ElectricityReading.meter_id == meter_id})
-        if any(holders.values()):
-            raise in_use("meter_has_readings", f"meter {meter_id}", "该电表", holders)
-        connection.execute(delete(Meter).where(Meter.id == meter_id))
-        return meter_id, before.model_dump(), None
-
-    await _change(request, user, "delete", "meter", work)
-    return Response(status_code=204)
+def _check_meter_change(connection: Connection, before: View, values: dict[str, Any]) -> None:
+    if "outlet_id" in values:
+        _outlet_of(connection, values["outlet_id"], before["enterprise_id"])
 
 
-@router.post(PREFIX + "/contractors", status_code=201)
-async def create_contractor(request: Request, body: ContractorCreate, user: Writer) -> Any:
-    def work(connection: Connection) -> tuple[object, None, dict[str, Any]]:
-        _credit_code_free(connection, Contractor, body.credit_code)
-        new_id = connection.execute(
-            insert(Contractor).values(**body.model_dump()).returning(Contractor.id)
-        ).scalar_one()
-        found = _contractor(connection, user, new_id)
-        return new_id, None, ContractorPublic.model_validate(found).model_dump()
-
-    return await _change(request, user, "create", "contractor", work)
-
-
-@router.patch(PREFIX + "/contractors/{contractor_id}")
-async def update_contractor(
-    request: Request, contractor_id: RowId, body: ContractorUpdate, user: Writer
-) -> Any:
-    values = changes(body)
-
-    def work(connection: Connection) -> tuple[object, dict[str, Any], dict[str, Any]]:
-        before = ContractorPublic.model_validate(_contractor(connection, user, contractor_id))
-        if "credit_code" in values:
-            _credit_code_free(connection, Contractor, values["credit_code"], contractor_id)
-        if values:
-            connection.execute(
-                update(Contractor).where(Contractor.id == contractor_id).values(**values)
-            )
-        after = ContractorPublic.model_validate(_contractor(connection, user, contractor_id))
-        return contractor_id, before.model_dump(), after.model_dump()
-
-    return await _change(request, user, "update", "contractor", work)
+METERS: Resource[MeterCreate, MeterUpdate] = Resource(
+    name="meter", name_zh="电表", collection="/meters",
+    table=Meter, key=Meter.id, key_param="meter_id", key_type=RowId,
+    public=MeterPublic, create=MeterCreate, update=MeterUpdate,
+    scoped=_of_enterprises_in_scope(Meter),
+    filters=(
+        ListFilter("enterprise_id", IdFilter, Meter.enterprise_id),
+        ListFilter("county", County6, Enterprise.county_code),
+        ListFilter("kind", Literal["production", "treatment", "total"] | None, Meter.kind),
+    ),
+    nullable=frozenset({"rated_kw", "mn", "outlet_id"}),
+    check_create=_check_new_meter,
+    check_update=_check_meter_change,
+    holders=lambda key: {"readings": ElectricityReading.meter_id == key},
+    in_use_code="meter_has_readings",
+)  # fmt: skip
 
 
-@router.delete(PREFIX + "/contractors/{contractor_id}", status_code=204)
-async def delete_contractor(request: Request, contractor_id: RowId, user: Writer) -> Response:
-    def work(connection: Connection) -> tuple[object, dict[str, Any], None]:
-        before = ContractorPublic.model_validate(_contractor(connection, user, contractor_id))
-        holders = _holders(connection, {
-            "points": MonitoringPoint.contractor_id == contractor_id,
-            "users": AppUser.contractor_id == contractor_id,
-        })  # fmt: skip
-        if any(holders.values()):
-            raise in_use("contractor_in_use", f"contractor {contractor_id}", "该运维单位", holders)
-        connection.execute(delete(Contractor).where(Contractor.id == contractor_id))
-        return contractor_id, before.model_dump(), None
+# ---- operation contractors ------------------------------------------------
 
-    await _change(request, user, "delete", "contractor", work)
-    return Response(status_code=204)
+
+def _contractors_in_scope(user: Viewer) -> Select[Any]:
+    """Every contractor for supervisors; for the supervised, the contractors
+    running devices they see (a contractor's name and credit code are public)."""
+    query = select(Contractor)
+    if user.role in CITY_ROLES or user.role == "county_officer":
+        return query
+    running = (
+        select(MonitoringPoint.contractor_id)
+        .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
+        .where(_point_scope(user))
+    )
+    return query.where(Contractor.id.in_(running))
+
+
+def _contractor_views(connection: Connection, _user: Viewer, rows: list[Any]) -> list[View]:
+    points = counts_by(connection, MonitoringPoint.contractor_id, [row.id for row in rows])
+    return [{**ContractorPublic.model_validate(row).model_dump(), "points": points.get(row.id, 0)}
+            for row in rows]  # fmt: skip
+
+
+def _check_contractor_change(connection: Connection, before: View, values: dict[str, Any]) -> None:
+    if "credit_code" in values:
+        _credit_code_free(connection, Contractor, values["credit_code"], before["id"])
+
+
+CONTRACTORS: Resource[ContractorCreate, ContractorUpdate] = Resource(
+    name="contractor", name_zh="运维单位", collection="/contractors",
+    table=Contractor, key=Contractor.id, key_param="contractor_id", key_type=RowId,
+    public=ContractorPublic, create=ContractorCreate, update=ContractorUpdate,
+    scoped=_contractors_in_scope,
+    filters=(ListFilter("q", Search,
+                        condition=lambda q: Contractor.name.contains(q, autoescape=True)),),
+    views=_contractor_views,
+    check_create=lambda connection, body: _credit_code_free(connection, Contractor,
+                                                            body.credit_code),
+    check_update=_check_contractor_change,
+    holders=lambda key: {
+        "points": MonitoringPoint.contractor_id == key,
+        "users": AppUser.contractor_id == key,
+    },
+    in_use_code="contractor_in_use",
+)  # fmt: skip
+
+for _resource in (ENTERPRISES, OUTLETS, POINTS, LIMITS, METERS, CONTRACTORS):
+    mount(router, PREFIX, _resource, registry_writer)
 
 
 # ---- imports and exports as jobs ------------------------------------------
