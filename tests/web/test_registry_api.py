@@ -16,6 +16,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import aliased
 
 from envwatch.registry.importing import ImportKind, import_file
 from envwatch.store.archive import Archive, ReceivedFrame
@@ -26,6 +27,7 @@ from envwatch.store.schema import (
     County,
     Enterprise,
     Meter,
+    MeterLink,
     MonitoringPoint,
     Outlet,
     PermitLimit,
@@ -40,6 +42,8 @@ from tests.web.test_pages_and_api import session
 __all__ = ["base_url"]
 
 API = "/api/v1/registry"
+treatment_meter = aliased(Meter)
+production_meter = aliased(Meter)
 NEW_ENTERPRISE = {
     "name": "聊城示例测试化工有限公司",
     "credit_code": "91371500MA3C0TEXT1",
@@ -612,6 +616,9 @@ def registry_snapshot(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
                     e.longitude,
                     e.latitude,
                     e.positive_list,
+                    e.performance_grade,
+                    e.emergency_exempt,
+                    e.work_shifts,
                 )
                 for e in connection.execute(select(Enterprise))
             },
@@ -664,6 +671,16 @@ def registry_snapshot(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
                 (credit[m.enterprise_id], m.name, m.kind, m.rated_kw, m.mn)
                 for m in connection.execute(select(Meter))
             },
+            "links": {
+                (credit[enterprise_id], treatment, production)
+                for enterprise_id, treatment, production in connection.execute(
+                    select(
+                        treatment_meter.enterprise_id, treatment_meter.name, production_meter.name
+                    )
+                    .join(MeterLink, MeterLink.treatment_meter_id == treatment_meter.id)
+                    .join(production_meter, MeterLink.production_meter_id == production_meter.id)
+                )
+            },
         }
     return snapshot
 
@@ -673,6 +690,27 @@ def test_an_export_imports_back_as_the_same_registry(
 ) -> None:
     admin, csrf = people["admin"]
     headers = {"X-CSRF-Token": csrf}
+    # Electricity traits and a production-treatment link travel too (set over the API).
+    with engine.connect() as connection:
+        meters = connection.execute(select(Meter).order_by(Meter.id)).all()
+    treatment = next(m for m in meters if m.kind == "treatment")
+    production = next(
+        m for m in meters if m.kind == "production" and m.enterprise_id == treatment.enterprise_id
+    )
+    changed = admin.patch(f"{API}/enterprises/{treatment.enterprise_id}", headers=headers,
+                          json={"performance_grade": "B", "emergency_exempt": True,
+                                "work_shifts": "22:00-06:00, 08:00-16:00"})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["work_shifts"] == "22:00-06:00,08:00-16:00"
+    linked = admin.patch(f"{API}/meters/{treatment.id}", headers=headers,
+                         json={"serves": [production.id]})  # fmt: skip
+    assert linked.status_code == 200 and linked.json()["serves"] == [production.id], linked.text
+    for meter_id, serves in ((production.id, [production.id]), (treatment.id, [10**6])):
+        refused = admin.patch(f"{API}/meters/{meter_id}", headers=headers, json={"serves": serves})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["fields"][0]["field"] == "body.serves"
+    held = admin.delete(f"{API}/meters/{production.id}", headers=headers)
+    assert held.status_code == 409 and held.json()["error"]["dependants"]["treatment_meters"] == 1
     started = admin.post(f"{API}/exports?format=xlsx", headers=headers)
     assert started.status_code == 202, started.text
     job = wait_for(admin, started.json()["href"])
@@ -702,7 +740,7 @@ def test_an_export_imports_back_as_the_same_registry(
     started = admin.post(f"{API}/exports?format=csv&kind=meters", headers=headers)
     job = wait_for(admin, started.json()["href"])
     text = admin.get(job["file"]).content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "统一社会信用代码,电表名称,类型,额定功率,MN"
+    assert text.splitlines()[0] == "统一社会信用代码,电表名称,类型,额定功率,MN,服务生产设施"
     assert len(text.splitlines()) - 1 == len(expected["meters"])
     started = admin.post(f"{API}/exports?format=json", headers=headers)
     document = admin.get(wait_for(admin, started.json()["href"])["file"]).json()
@@ -710,7 +748,11 @@ def test_an_export_imports_back_as_the_same_registry(
         (e[0], e[1]) for e in expected["enterprises"]
     }
     assert {p["mn"] for p in document["points"]} == {p[0] for p in expected["points"]}
-    assert [a for a, *_ in audit_actions(engine)] == ["registry.export"] * 3
+    assert [a for a, *_ in audit_actions(engine)] == [
+        "registry.enterprise.update",
+        "registry.meter.update",
+        *["registry.export"] * 3,
+    ]
     supervisor, supervisor_csrf = people["supervisor"]
     assert (
         supervisor.post(f"{API}/exports", headers={"X-CSRF-Token": supervisor_csrf}).status_code

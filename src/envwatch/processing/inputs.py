@@ -13,7 +13,7 @@ from envwatch.electricity.hj212 import ElectricityCodes
 from envwatch.hj212 import DecodeOptions, ProtocolError, decode_frame
 from envwatch.hj212.model import DEVICE_INFO_COMMAND, DeviceInfo, interpret
 from envwatch.registry.limits import limits_in_force
-from envwatch.rules.catalogue import POWER
+from envwatch.rules.catalogue import ENERGY, POWER
 from envwatch.rules.model import (
     Limit,
     Period,
@@ -23,6 +23,7 @@ from envwatch.rules.model import (
     Values,
     batch_meter_key,
 )
+from envwatch.rules.shifts import parse_shifts
 from envwatch.store.schema import (
     ArchivedFrame,
     County,
@@ -33,6 +34,7 @@ from envwatch.store.schema import (
     MaintenanceWindow,
     Measurement,
     Meter,
+    MeterLink,
     MonitoringPoint,
     Outlet,
 )
@@ -56,6 +58,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
                 MonitoringPoint.outlet_id,
                 Enterprise.industry_code,
                 Enterprise.county_code,
+                *ENTERPRISE_TRAITS,
                 Outlet.kind,
             )
             .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
@@ -68,6 +71,13 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
                 select(Meter.id, Meter.mn, Meter.kind, Meter.rated_kw).where(Meter.mn.is_not(None))
             )
         }
+        serves: dict[int, list[int]] = {}
+        for link in connection.execute(
+            select(MeterLink.treatment_meter_id, MeterLink.production_meter_id).order_by(
+                MeterLink.production_meter_id
+            )
+        ):
+            serves.setdefault(link.treatment_meter_id, []).append(link.production_meter_id)
         maintenance: dict[str, list[Period]] = {}
         for window in connection.execute(
             select(
@@ -89,6 +99,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
                 Meter.rated_kw,
                 Enterprise.industry_code,
                 Enterprise.county_code,
+                *ENTERPRISE_TRAITS,
             )
             .join(Enterprise, Meter.enterprise_id == Enterprise.id)
             .where(Meter.mn.is_(None))
@@ -114,6 +125,8 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             county_code=batch_meter.county_code,
             streams=False,
             emergencies=warnings_for(batch_meter.county_code),
+            serves=tuple(serves.get(batch_meter.id, ())),
+            **_traits(batch_meter),
         )
     for point in points:
         meter = meters.get(point.mn)
@@ -136,8 +149,30 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             county_code=point.county_code,
             maintenance=tuple(maintenance.get(point.mn, ())),
             emergencies=warnings_for(point.county_code),
+            serves=() if meter is None else tuple(serves.get(meter.id, ())),
+            **_traits(point),
         )
     return contexts
+
+
+# What the electricity rules read of a device's enterprise.
+ENTERPRISE_TRAITS = (
+    Enterprise.performance_grade,
+    Enterprise.emergency_exempt,
+    Enterprise.work_shifts,
+)
+
+
+def _traits(row: Any) -> dict[str, Any]:
+    try:
+        shifts = parse_shifts(row.work_shifts or "")
+    except ValueError:
+        shifts = ()  # checked when registered; an older row's text says nothing
+    return {
+        "performance_grade": row.performance_grade or "",
+        "emergency_exempt": bool(row.emergency_exempt),
+        "work_shifts": shifts,
+    }
 
 
 def _values(row: Any) -> Values:
@@ -262,6 +297,8 @@ def _upload(rows: list[Any], codes: ElectricityCodes) -> Upload:
     values = {row.pollutant: _values(row) for row in rows}
     if codes.power_kw in values:
         values[POWER] = values[codes.power_kw]
+    if codes.energy_kwh in values:
+        values[ENERGY] = values[codes.energy_kwh]
     return Upload(first.mn, first.cn, first.data_time, values, first.frame_id)
 
 
@@ -305,7 +342,7 @@ def batch_page(
         conditions.append(ElectricityReading.time < until)
     readings = connection.execute(
         select(ElectricityReading.meter_id, ElectricityReading.time, ElectricityReading.power_kw,
-               Meter.mn)
+               ElectricityReading.energy_kwh, Meter.mn)
         .join(Meter, ElectricityReading.meter_id == Meter.id)
         .where(*conditions)
         .order_by(ElectricityReading.batch_id, ElectricityReading.time)
@@ -315,7 +352,8 @@ def batch_page(
             reading.mn or batch_meter_key(reading.meter_id),
             BATCH_READING,
             reading.time,
-            {POWER: Values(rtd=reading.power_kw)},
+            {POWER: Values(rtd=reading.power_kw)}
+            | ({} if reading.energy_kwh is None else {ENERGY: Values(rtd=reading.energy_kwh)}),
         )
         for reading in readings
     ]

@@ -23,6 +23,7 @@ from envwatch.registry.limits import LimitInForce, limits_in_force
 from envwatch.store.schema import (
     Enterprise,
     Meter,
+    MeterLink,
     MonitoringPoint,
     Outlet,
     PermitLimit,
@@ -139,7 +140,8 @@ def registry_tables(
                     {"name": e.name, "credit_code": e.credit_code, "county_code": e.county_code,
                      "industry_code": e.industry_code, "key_categories": e.key_categories,
                      "longitude": e.longitude, "latitude": e.latitude,
-                     "positive_list": e.positive_list}
+                     "positive_list": e.positive_list, "performance_grade": e.performance_grade,
+                     "emergency_exempt": e.emergency_exempt, "work_shifts": e.work_shifts}
                     for e in connection.execute(select(Enterprise).order_by(Enterprise.id))
                 ]  # fmt: skip
             elif kind is ImportKind.OUTLETS:
@@ -178,9 +180,19 @@ def registry_tables(
                     for lim in connection.execute(select(PermitLimit).order_by(PermitLimit.id))
                 ]  # fmt: skip
             else:
+                names = dict(connection.execute(select(Meter.id, Meter.name)).all())
+                serves: dict[int, list[str]] = {}
+                for link in connection.execute(
+                    select(MeterLink).order_by(
+                        MeterLink.treatment_meter_id, MeterLink.production_meter_id
+                    )
+                ):
+                    serves.setdefault(link.treatment_meter_id, []).append(
+                        names[link.production_meter_id]
+                    )
                 out[kind] = [
                     {"credit_code": credit[m.enterprise_id], "name": m.name, "kind": m.kind,
-                     "rated_kw": m.rated_kw, "mn": m.mn}
+                     "rated_kw": m.rated_kw, "mn": m.mn, "serves": ",".join(serves.get(m.id, []))}
                     for m in connection.execute(select(Meter).order_by(Meter.id))
                 ]  # fmt: skip
     return out

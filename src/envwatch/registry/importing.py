@@ -33,10 +33,12 @@ from sqlalchemy import Connection, Engine, select
 from envwatch.errors import PeerError
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
+from envwatch.rules.shifts import format_shifts, parse_shifts
 from envwatch.store.schema import (
     County,
     Enterprise,
     Meter,
+    MeterLink,
     MonitoringPoint,
     Outlet,
     PermitLimit,
@@ -91,6 +93,15 @@ class EnterpriseRow(_Row):
     longitude: float | None = Field(default=None, alias="经度", ge=73, le=136)
     latitude: float | None = Field(default=None, alias="纬度", ge=3, le=54)
     positive_list: bool = Field(default=False, alias="正面清单")
+    performance_grade: Literal["", "A+", "A", "B", "C", "D"] = Field(default="", alias="绩效分级")
+    emergency_exempt: bool = Field(default=False, alias="应急豁免")
+    work_shifts: str = Field(default="", alias="生产班次", max_length=64)
+    """Declared production hours, e.g. ``08:00-16:00,22:00-06:00``."""
+
+    @field_validator("work_shifts")
+    @classmethod
+    def _shifts(cls, value: str) -> str:
+        return format_shifts(parse_shifts(value))
 
     @field_validator("key_categories")
     @classmethod
@@ -101,7 +112,7 @@ class EnterpriseRow(_Row):
             raise ValueError(f"unknown categories {unknown}; known: {sorted(KEY_CATEGORIES)}")
         return ",".join(parts)
 
-    positive_yes_no = field_validator("positive_list", mode="before")(_yes_no)
+    positive_yes_no = field_validator("positive_list", "emergency_exempt", mode="before")(_yes_no)
 
 
 class OutletRow(_Row):
@@ -166,6 +177,12 @@ class MeterRow(_Row):
     kind: Literal["production", "treatment", "total"] = Field(alias="类型")
     rated_kw: float | None = Field(default=None, alias="额定功率", gt=0)
     mn: str | None = Field(default=None, alias="MN", pattern=MN_PATTERN)
+    serves: str = Field(default="", alias="服务生产设施")
+    """A treatment meter's production meters (产治关联): their names, comma-separated."""
+
+    @property
+    def served_names(self) -> list[str]:
+        return [p.strip() for p in self.serves.replace("，", ",").split(",") if p.strip()]
 
 
 SCHEMAS: Mapping[ImportKind, type[_Row]] = {
@@ -350,6 +367,7 @@ def validate(
         counties = set(connection.execute(select(County.code)).scalars())
         enterprises, outlets = _registered(connection)
         mns = set(connection.execute(select(MonitoringPoint.mn)).scalars())
+        production = set(_production_meters(connection))
     seen: set[Any] = set()
     for number, row in enumerate(parsed, start=2):
         key: Any = None
@@ -384,11 +402,60 @@ def validate(
                 key = row.mn
                 if row.mn in mns:
                     errors.append(RowError(number, "mn", f"MN {row.mn} already registered"))
+            if isinstance(row, MeterRow):
+                errors += _link_errors(number, row, production)
+                if row.kind == "production":
+                    production.add((row.credit_code, row.name))
         if key is not None:
             if key in seen:
                 errors.append(RowError(number, "", "repeats an earlier row of this file"))
             seen.add(key)
     return parsed, errors
+
+
+def _production_meters(connection: Connection) -> dict[tuple[str, str], int]:
+    """Production meters' ids by (credit code, meter name)."""
+    return {
+        (credit, name): meter_id
+        for credit, name, meter_id in connection.execute(
+            select(Enterprise.credit_code, Meter.name, Meter.id)
+            .join(Enterprise, Meter.enterprise_id == Enterprise.id)
+            .where(Meter.kind == "production")
+        )
+    }
+
+
+def _link_errors(number: int, row: MeterRow, production: set[tuple[str, str]]) -> list[RowError]:
+    """A treatment meter may serve production meters of its enterprise, registered
+    or in an earlier row of the file."""
+    if not row.served_names:
+        return []
+    if row.kind != "treatment":
+        return [RowError(number, "serves", "only a treatment meter serves production meters")]
+    missing = [n for n in row.served_names if (row.credit_code, n) not in production]
+    if missing:
+        return [RowError(number, "serves", f"no production meter {', '.join(missing)} "
+                         "at this enterprise")]  # fmt: skip
+    return []
+
+
+def _link_records(connection: Connection, rows: Iterable[_Row]) -> list[dict[str, int]]:
+    """The links of the imported treatment meters, once they are written."""
+    production = _production_meters(connection)
+    treatment = {
+        (credit, name): meter_id
+        for credit, name, meter_id in connection.execute(
+            select(Enterprise.credit_code, Meter.name, Meter.id)
+            .join(Enterprise, Meter.enterprise_id == Enterprise.id)
+            .where(Meter.kind == "treatment")
+        )
+    }
+    return [
+        {"treatment_meter_id": treatment[(row.credit_code, row.name)],
+         "production_meter_id": production[(row.credit_code, name)]}
+        for row in rows if isinstance(row, MeterRow)
+        for name in dict.fromkeys(row.served_names)
+    ]  # fmt: skip
 
 
 def _records(
@@ -411,6 +478,8 @@ def _records(
         if kind is ImportKind.POINTS:
             values["protocol_version"] = values["protocol_version"].value
             values.pop("factors")
+        if kind is ImportKind.METERS:
+            values.pop("serves")
         if kind is ImportKind.LIMITS:
             for name in ("valid_from", "valid_to"):
                 if values[name] is not None:
@@ -460,6 +529,9 @@ def import_rows(
         factors = _factor_records(parsed)
         if factors:
             connection.execute(PointFactor.__table__.insert(), factors)  # type: ignore[attr-defined]
+        links = _link_records(connection, parsed) if kind is ImportKind.METERS else []
+        if links:
+            connection.execute(MeterLink.__table__.insert(), links)  # type: ignore[attr-defined]
         if before_commit is not None:
             before_commit(connection, len(records))
     return []

@@ -99,6 +99,15 @@ class PointContext:
     """Maintenance windows declared for the device (运维时段)."""
     emergencies: tuple[PollutionWarning, ...] = ()
     """Heavy-pollution-weather warnings declared for the device's county or city."""
+    serves: tuple[int, ...] = ()
+    """A treatment meter's production meters (产治关联); empty: every production
+    meter of its enterprise (no link declared)."""
+    performance_grade: str = ""
+    """The enterprise's heavy-pollution-weather performance grade (A+, A, B, C, D)."""
+    emergency_exempt: bool = False
+    """The enterprise is exempt from emergency cuts (民生保障类 and the like)."""
+    work_shifts: tuple[tuple[int, int], ...] = ()
+    """The enterprise's declared production hours (``rules/shifts.py``)."""
 
     def in_maintenance(self, moment: datetime) -> Period | None:
         return next((window for window in self.maintenance if window.covers(moment)), None)

@@ -69,6 +69,12 @@ class Enterprise(Base):
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     positive_list: Mapped[bool] = mapped_column(Boolean, default=False)
     """On the enforcement positive list (监督执法正面清单): checked off-site first."""
+    performance_grade: Mapped[str] = mapped_column(String(4), default="")
+    """Heavy-pollution-weather performance grade (绩效分级): A+, A, B, C, D; empty: none."""
+    emergency_exempt: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Exempt from heavy-pollution-weather cuts (e.g. 民生保障类, as the emergency list says)."""
+    work_shifts: Mapped[str] = mapped_column(String(64), default="")
+    """Declared production hours, e.g. ``08:00-16:00,16:00-24:00`` (empty: not declared)."""
 
 
 class Outlet(Base):
@@ -128,6 +134,16 @@ class Meter(Base):
     mn: Mapped[str | None] = mapped_column(String(32), default=None)
     """Set when the meter reports over HJ 212 as a monitoring point."""
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlet.id"), default=None)
+
+
+class MeterLink(Base):
+    """A treatment circuit serving a production circuit (产治关联) of one enterprise:
+    the treatment must run while that production runs."""
+
+    __tablename__ = "meter_link"
+
+    treatment_meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+    production_meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
 
 
 class Contractor(Base):

@@ -53,6 +53,7 @@ from envwatch.registry.jobs import (
     run_import,
     submit,
 )
+from envwatch.rules.shifts import format_shifts, parse_shifts
 from envwatch.settings import get_settings
 from envwatch.store.schema import (
     MAX_ID,
@@ -69,6 +70,7 @@ from envwatch.store.schema import (
     MaintenanceWindow,
     Measurement,
     Meter,
+    MeterLink,
     MonitoringPoint,
     Outlet,
     PermitLimit,
@@ -172,6 +174,14 @@ def _known_factor(value: str) -> str:
     return value
 
 
+PerformanceGrade = Literal["", "A+", "A", "B", "C", "D"]
+
+
+def _declared_shifts(value: str | None) -> str | None:
+    """Shifts as ``HH:MM-HH:MM`` separated by commas, written back tidy."""
+    return None if value is None else format_shifts(parse_shifts(value))
+
+
 class EnterpriseCreate(_In):
     name: str = Field(min_length=2, max_length=200)
     credit_code: str = Field(pattern=CREDIT_CODE)
@@ -183,6 +193,14 @@ class EnterpriseCreate(_In):
     longitude: float | None = Field(default=None, ge=73, le=136)
     latitude: float | None = Field(default=None, ge=3, le=54)
     positive_list: bool = False
+    performance_grade: PerformanceGrade = ""
+    """Heavy-pollution-weather performance grade (绩效分级); empty: none."""
+    emergency_exempt: bool = False
+    """Exempt from heavy-pollution-weather cuts (民生保障类 and the like)."""
+    work_shifts: str = Field(default="", max_length=64)
+    """Declared production hours, e.g. ``08:00-16:00,22:00-06:00``."""
+
+    _shifts = field_validator("work_shifts")(_declared_shifts)
 
 
 class EnterpriseUpdate(_In):
@@ -194,6 +212,11 @@ class EnterpriseUpdate(_In):
     longitude: float | None = Field(default=None, ge=73, le=136)
     latitude: float | None = Field(default=None, ge=3, le=54)
     positive_list: bool | None = None
+    performance_grade: PerformanceGrade | None = None
+    emergency_exempt: bool | None = None
+    work_shifts: str | None = Field(default=None, max_length=64)
+
+    _shifts = field_validator("work_shifts")(_declared_shifts)
 
 
 class EnterprisePublic(_Out):
@@ -206,6 +229,9 @@ class EnterprisePublic(_Out):
     longitude: float | None
     latitude: float | None
     positive_list: bool
+    performance_grade: str
+    emergency_exempt: bool
+    work_shifts: str
 
     @field_validator("key_categories", mode="before")
     @classmethod
@@ -374,6 +400,10 @@ class MeterCreate(_In):
     mn: str | None = Field(default=None, pattern=MN_PATTERN)
     """Set when the meter reports over HJ 212 (its device is a monitoring point)."""
     outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    serves: list[Annotated[int, Field(gt=0, le=MAX_ID)]] = Field(default_factory=list,
+                                                                 max_length=64)  # fmt: skip
+    """A treatment meter's production meters (产治关联), of the same enterprise;
+    empty: it serves every production circuit of its enterprise."""
 
 
 class MeterUpdate(_In):
@@ -382,6 +412,9 @@ class MeterUpdate(_In):
     rated_kw: float | None = Field(default=None, gt=0)
     mn: str | None = Field(default=None, pattern=MN_PATTERN)
     outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
+    serves: list[Annotated[int, Field(gt=0, le=MAX_ID)]] | None = Field(default=None,
+                                                                        max_length=64)  # fmt: skip
+    """The production meters it serves, all of them: the list replaces the stored one."""
 
 
 class MeterPublic(_Out):
@@ -392,6 +425,7 @@ class MeterPublic(_Out):
     rated_kw: float | None
     mn: str | None
     outlet_id: int | None
+    serves: list[int] = Field(default_factory=list)
 
 
 class ContractorCreate(_In):
@@ -814,14 +848,61 @@ LIMITS: Resource[LimitCreate, LimitUpdate] = Resource(
 # ---- meters ---------------------------------------------------------------
 
 
+def _meter_views(connection: Connection, _user: Viewer, rows: list[Any]) -> list[View]:
+    serves: dict[int, list[int]] = {}
+    for link in connection.execute(
+        select(MeterLink.treatment_meter_id, MeterLink.production_meter_id)
+        .where(MeterLink.treatment_meter_id.in_([row.id for row in rows]))
+        .order_by(MeterLink.production_meter_id)
+    ):
+        serves.setdefault(link.treatment_meter_id, []).append(link.production_meter_id)
+    return [MeterPublic.model_validate(row).model_dump() | {"serves": serves.get(row.id, [])}
+            for row in rows]  # fmt: skip
+
+
+def _served_production(
+    connection: Connection, enterprise_id: int, kind: str, serves: list[int]
+) -> None:
+    """Links only from a treatment meter, to production meters of its enterprise."""
+    if not serves:
+        return
+    if kind != "treatment":
+        raise invalid("body.serves", "only a treatment meter serves production meters",
+                      "只有治污设施电表可关联所服务的生产设施")  # fmt: skip
+    found = set(connection.execute(
+        select(Meter.id).where(Meter.id.in_(serves), Meter.enterprise_id == enterprise_id,
+                               Meter.kind == "production")
+    ).scalars())  # fmt: skip
+    missing = sorted(set(serves) - found)
+    if missing:
+        raise invalid("body.serves", f"no production meters {missing} at this enterprise",
+                      f"该企业没有编号为{missing}的生产设施电表")  # fmt: skip
+
+
 def _check_new_meter(connection: Connection, body: MeterCreate) -> None:
     _enterprise_exists(connection, body.enterprise_id)
     _outlet_of(connection, body.outlet_id, body.enterprise_id)
+    _served_production(connection, body.enterprise_id, body.kind, body.serves)
 
 
 def _check_meter_change(connection: Connection, before: View, values: dict[str, Any]) -> None:
     if "outlet_id" in values:
         _outlet_of(connection, values["outlet_id"], before["enterprise_id"])
+    kind = str(values.get("kind", before["kind"]))
+    serves = values["serves"] if "serves" in values else before["serves"]
+    _served_production(connection, before["enterprise_id"], kind, serves)
+
+
+def _write_links(connection: Connection, meter_id: object, values: dict[str, Any]) -> None:
+    """The treatment meter's links, replaced by those the body lists."""
+    if "serves" not in values:
+        return
+    connection.execute(delete(MeterLink).where(MeterLink.treatment_meter_id == meter_id))
+    if values["serves"]:
+        connection.execute(insert(MeterLink), [
+            {"treatment_meter_id": meter_id, "production_meter_id": production}
+            for production in sorted(set(values["serves"]))
+        ])  # fmt: skip
 
 
 METERS: Resource[MeterCreate, MeterUpdate] = Resource(
@@ -835,10 +916,17 @@ METERS: Resource[MeterCreate, MeterUpdate] = Resource(
         ListFilter("kind", Literal["production", "treatment", "total"] | None, Meter.kind),
     ),
     nullable=frozenset({"rated_kw", "mn", "outlet_id"}),
+    views=_meter_views,
+    row_values=lambda values: {k: v for k, v in values.items() if k != "serves"},
     check_create=_check_new_meter,
     check_update=_check_meter_change,
-    holders=lambda key: {"readings": ElectricityReading.meter_id == key},
+    after_write=_write_links,
+    holders=lambda key: {
+        "readings": ElectricityReading.meter_id == key,
+        "treatment_meters": MeterLink.production_meter_id == key,
+    },
     in_use_code="meter_has_readings",
+    cleanup=lambda connection, key: _write_links(connection, key, {"serves": []}),
 )  # fmt: skip
 
 

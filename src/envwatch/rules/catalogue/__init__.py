@@ -17,7 +17,7 @@ from envwatch.rules.catalogue import (
     transmission,
 )
 from envwatch.rules.catalogue.base import RULES, Rule
-from envwatch.rules.catalogue.electricity import POWER
+from envwatch.rules.catalogue.electricity import ENERGY, POWER
 from envwatch.rules.parameters import Params
 
 PARAM_MODELS: dict[str, type[Params]] = {
@@ -25,6 +25,7 @@ PARAM_MODELS: dict[str, type[Params]] = {
 }
 
 __all__ = [
+    "ENERGY",
     "PARAM_MODELS",
     "POWER",
     "RULES",

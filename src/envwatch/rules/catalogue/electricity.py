@@ -3,7 +3,9 @@ meters themselves, night production and heavy-pollution-weather warnings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,28 +23,116 @@ from envwatch.rules.model import (
     PointContext,
     Severity,
     Upload,
+    Values,
 )
 from envwatch.rules.parameters import Params, RuleSet
-
-
-class TreatmentOffParams(Params):
-    production_on_share: float = Field(gt=0, lt=1)
-    treatment_idle_share: float = Field(gt=0, lt=1)
-    minutes: float = Field(gt=0)
-
+from envwatch.rules.shifts import DAY_MINUTES, declared_minutes
 
 POWER = "power_kw"
+ENERGY = "energy_kwh"
+"""A meter's cumulative energy register, where it reports one."""
+
+
+class TreatmentRunningParams(Params):
+    """When a treatment circuit counts as running (rules.md §3.3, [I])."""
+
+    production_on_share: float = Field(gt=0, lt=1)
+    """k_on: production above this share of its rated power runs."""
+    treatment_idle_share: float = Field(gt=0, lt=1)
+    """k_idle: treatment below this share of its own normal running power idles."""
+    treatment_off_share: float = Field(gt=0, lt=1)
+    """Until its normal running power is learned: treatment below this share of
+    its rated power is off (a variable-speed drive may run far below its rating)."""
+    normal_days: int = Field(ge=1)
+    """Normal running power: the median of the hourly mean power of the hours
+    the circuit ran while its production ran, over this many recent days."""
+    normal_min_hours: int = Field(ge=1)
+    running_floor_share: float = Field(gt=0, lt=1)
+    """An hour counts towards normal running power when its mean is above this
+    share of the rated power (so idling hours teach nothing)."""
+
+
+@dataclass
+class NormalPower:
+    """A circuit's normal running power, learned from its own readings."""
+
+    hour: datetime | None = None
+    total: float = 0.0
+    count: int = 0
+    hours: list[tuple[datetime, float]] = field(default_factory=list)
+    level: float | None = None
+    """The median of the learned hours; None until enough are learned."""
+
+    def add(self, when: datetime, kw: float, rated: float, params: TreatmentRunningParams) -> None:
+        """A reading taken while the circuit's production ran."""
+        hour = when.replace(minute=0, second=0, microsecond=0)
+        if self.hour is not None and hour < self.hour:
+            return  # late data teach nothing about the present
+        if self.hour is not None and hour > self.hour and self.count:
+            mean = self.total / self.count
+            if mean > params.running_floor_share * rated:
+                self.hours.append((self.hour, mean))
+            keep_from = hour - timedelta(days=params.normal_days)
+            self.hours = [(h, v) for h, v in self.hours if h >= keep_from]
+            if len(self.hours) >= params.normal_min_hours:
+                self.level = statistics.median(v for _, v in self.hours)
+            self.total, self.count = 0.0, 0
+        self.hour = hour
+        self.total += kw
+        self.count += 1
+
+    def running(self, kw: float, rated: float, params: TreatmentRunningParams) -> bool | None:
+        """Whether ``kw`` is a running treatment circuit; None: cannot say."""
+        if self.level is not None:
+            return kw >= params.treatment_idle_share * self.level
+        if rated > 0:
+            return kw >= params.treatment_off_share * rated
+        return None
+
+
+def production_runs(kw: float, rated: float, params: TreatmentRunningParams) -> bool:
+    return rated > 0 and kw > params.production_on_share * rated
+
+
+@dataclass
+class ProductionSeen:
+    """A production circuit's last reading."""
+
+    seen_at: datetime
+    on: bool
+
+
+def linked_production_runs(
+    production: Mapping[int, ProductionSeen],
+    serves: tuple[int, ...],
+    at: datetime,
+    fresh: timedelta,
+) -> bool:
+    """Whether a production circuit the treatment serves (all of the enterprise's
+    where no link is declared) was seen running lately."""
+    return any(
+        seen.on and at - seen.seen_at <= fresh
+        for meter_id, seen in production.items()
+        if not serves or meter_id in serves
+    )
+
+
+class TreatmentOffParams(TreatmentRunningParams):
+    minutes: float = Field(gt=0)
 
 
 @register
 class TreatmentOff(Rule):
-    """B13 产治不同步: a treatment circuit off or idling while production of the
-    same enterprise runs, for a while."""
+    """B13 产治不同步: a treatment circuit off or idling, for a while, while a
+    production circuit it serves runs (産治关联 from the registry; every
+    production circuit of the enterprise where none is declared). Idling is
+    judged against the circuit's own normal running power, learned from its
+    readings, not against its nameplate."""
 
     id = "treatment_off"
     kind = "electricity"
     devices = METERS
-    version = 1
+    version = 2
     params_model = TreatmentOffParams
     severity = Severity.ALARM
     title_zh = "治污设施未同步运行"
@@ -58,19 +148,25 @@ class TreatmentOff(Rule):
             return []
         params = self.params_for(rules, context, None)
         rated = context.rated_kw or 0.0
-        production: dict[int, tuple[datetime, bool]] = state.setdefault("production", {})
+        production: dict[int, ProductionSeen] = state.setdefault("production", {})
         if context.meter_kind == "production":
-            on = rated > 0 and reading.level > params.production_on_share * rated
-            production[context.meter_id] = (upload.data_time, on)
+            production[context.meter_id] = ProductionSeen(
+                upload.data_time, production_runs(reading.level, rated, params)
+            )
             return []
         if context.meter_kind != "treatment":
             return []
         fresh = timedelta(minutes=params.minutes)
-        producing = any(on and upload.data_time - seen <= fresh for seen, on in production.values())
+        producing = linked_production_runs(production, context.serves, upload.data_time, fresh)
+        normal: NormalPower = state.setdefault("normal", {}).setdefault(
+            context.meter_id, NormalPower()
+        )
+        running = normal.running(reading.level, rated, params)
+        if producing:
+            normal.add(upload.data_time, reading.level, rated, params)
         runs: dict[int, Run] = state.setdefault("treatment", {})
         run = runs.setdefault(context.meter_id, Run())
-        idle = rated > 0 and reading.level < params.treatment_idle_share * rated
-        if not (producing and idle):
+        if not producing or running is not False:
             run.clear()
             return []
         run.extend(upload, reading.level)
@@ -79,19 +175,24 @@ class TreatmentOff(Rule):
         if lasted < fresh or run.reported:
             return []
         run.reported = True
+        if normal.level is not None:
+            against = f"低于其正常运行功率{normal.level:g} kW的{params.treatment_idle_share:.0%}"
+        else:
+            against = f"低于额定功率{rated:g} kW的{params.treatment_off_share:.0%}"
         return [
             self.finding(
                 upload,
                 None,
                 run.start,
                 upload.data_time,
-                f"生产设施运行期间，治污设施用电自{clock_text(run.start)}起持续"
-                f"{lasted.total_seconds() / 60:.0f}分钟低于额定功率的"
-                f"{params.treatment_idle_share:.0%}（最新{reading.level:g} kW，额定{rated:g} kW），"
+                f"所服务的生产设施运行期间，治污设施用电自{clock_text(run.start)}起持续"
+                f"{lasted.total_seconds() / 60:.0f}分钟{against}（最新{reading.level:g} kW），"
                 "疑似治污设施未开启或空转",
                 {
                     "power_kw": run.values,
                     "rated_kw": rated,
+                    "normal_kw": normal.level,
+                    "serves": list(context.serves),
                     "meter_id": context.meter_id,
                     "frames": run.frames,
                 },
@@ -102,16 +203,28 @@ class TreatmentOff(Rule):
 
 class MeterFrozenParams(Params):
     minutes: float = Field(gt=0)
+    running_share: float = Field(gt=0, lt=1)
+    """Power above this share of the rated power (any power without a rating)
+    says the circuit runs."""
+
+
+def register_of(values: Values | None) -> float | None:
+    """An energy register's reading: Rtd of real-time data, Max of minute data."""
+    if values is None:
+        return None
+    return values.rtd if values.rtd is not None else values.max
 
 
 @register
 class MeterFrozen(Rule):
-    """B1 on a meter (rules.md §3.3): its power reading exactly constant for hours."""
+    """B1 on a meter (rules.md §3.3): its energy register stands still while its
+    power says the circuit runs; without a register, a power reading exactly
+    constant above zero. A meter reading zero stands still with its circuit."""
 
     id = "meter_frozen"
     kind = "electricity"
     devices = METERS
-    version = 1
+    version = 2
     params_model = MeterFrozenParams
     severity = Severity.WARNING
     title_zh = "电表数据恒值"
@@ -123,25 +236,39 @@ class MeterFrozen(Rule):
         if context.meter_id is None or reading is None or reading.level is None:
             return []
         params = self.params_for(rules, context, None)
+        rated = context.rated_kw or 0.0
+        runs = reading.level > (params.running_share * rated if rated > 0 else 0.0)
+        register = register_of(upload.values.get(ENERGY))
+        # What must change while the circuit runs: the register where there is one.
+        watched = register if register is not None else reading.level
         run: Run = state.setdefault("run", Run())
-        if run.anchor is not None and reading.level != run.anchor:
+        if not runs or (run.anchor is not None and watched != run.anchor):
             run.clear()
-        run.extend(upload, reading.level)
+        if not runs:
+            return []
+        run.extend(upload, watched)
         assert run.start is not None
         lasted = upload.data_time - run.start
         if lasted < timedelta(minutes=params.minutes) or run.reported:
             return []
         run.reported = True
+        if register is not None:
+            what = (
+                f"电能表底数{register:g} kWh不变，而功率显示设备在运行（最新{reading.level:g} kW）"
+            )
+        else:
+            what = f"功率读数保持{reading.level:g} kW不变"
         return [
             self.finding(
                 upload,
                 None,
                 run.start,
                 upload.data_time,
-                f"电表功率读数自{clock_text(run.start)}起{lasted.total_seconds() / 3600:.1f}小时"
-                f"保持{reading.level:g} kW不变，疑似电表或采集故障",
+                f"电表自{clock_text(run.start)}起{lasted.total_seconds() / 3600:.1f}小时"
+                f"{what}，疑似电表或采集故障",
                 {
                     "power_kw": reading.level,
+                    "energy_kwh": register,
                     "readings": run.count,
                     "meter_id": context.meter_id,
                     "frames": run.frames,
@@ -157,17 +284,21 @@ class NightProductionParams(Params):
     ratio: float = Field(gt=1)
     days: int = Field(ge=1)
     max_gap_minutes: float = Field(gt=0)
+    declared_night_share: float = Field(gt=0, le=1)
+    """An enterprise whose declared shifts cover this share of the night works
+    by night openly (e.g. for the valley tariff): not judged."""
 
 
 @register
 class NightProduction(Rule):
     """夜间生产 (rules.md §3.3): a production circuit drawing more at night than by
-    day, on average over several days; judged as each day ends."""
+    day, on average over several days, at an enterprise that declared no night
+    shift; judged as each day ends."""
 
     id = "night_production"
     kind = "electricity"
     devices = METERS
-    version = 1
+    version = 2
     params_model = NightProductionParams
     severity = Severity.NOTICE
     title_zh = "夜间生产异常"
@@ -179,6 +310,12 @@ class NightProduction(Rule):
         if context.meter_kind != "production" or reading is None or reading.level is None:
             return []
         params = self.params_for(rules, context, None)
+        if context.work_shifts:
+            start, end = params.night_from_hour * 60, params.night_until_hour * 60
+            night = (end - start) % DAY_MINUTES or DAY_MINUTES
+            declared = declared_minutes(context.work_shifts, start, end)
+            if declared >= params.declared_night_share * night:
+                return []
         day = upload.data_time.replace(hour=0, minute=0, second=0, microsecond=0)
         days: dict[datetime, list[float]] = state.setdefault("days", {})
         findings: list[Finding] = []
@@ -237,22 +374,43 @@ class NightProduction(Rule):
         ]
 
 
-class StartStopSyncParams(Params):
-    production_on_share: float = Field(gt=0, lt=1)
-    treatment_on_share: float = Field(gt=0, lt=1)
+class StartStopSyncParams(TreatmentRunningParams):
     lead_minutes: float = Field(gt=0)
     fresh_minutes: float = Field(gt=0)
 
 
+@dataclass
+class MeterState:
+    mn: str
+    on: bool
+    changed_at: datetime | None
+    """When the meter last turned on or off (None: as first seen)."""
+    seen_at: datetime
+    frame_id: int | None = None
+
+
+@dataclass
+class TreatmentSync:
+    """A treatment circuit and the run of the production it serves."""
+
+    meter: MeterState
+    serves: tuple[int, ...]
+    normal: NormalPower = field(default_factory=NormalPower)
+    producing: bool = False
+    started: datetime | None = None
+    start_checked: bool = False
+
+
 @register
 class StartStopSync(Rule):
-    """同启同停 (rules.md §3.3): treatment must start no later than a few minutes
-    after production starts, and must not stop before production stops."""
+    """同启同停 (rules.md §3.3): a treatment circuit must start no later than a
+    few minutes after the production it serves starts, and must not stop
+    before that production stops (links and running as ``treatment_off``)."""
 
     id = "start_stop_sync"
     kind = "electricity"
     devices = METERS
-    version = 1
+    version = 2
     params_model = StartStopSyncParams
     severity = Severity.WARNING
     title_zh = "产治设施启停不同步"
@@ -270,132 +428,144 @@ class StartStopSync(Rule):
             return []
         params = self.params_for(rules, context, None)
         rated = context.rated_kw or 0.0
-        share = (
-            params.production_on_share
-            if context.meter_kind == "production"
-            else params.treatment_on_share
-        )
-        on = rated > 0 and reading.level > share * rated
-        meters: dict[int, MeterState] = state.setdefault(context.meter_kind, {})
-        meter = meters.get(context.meter_id)
+        production: dict[int, MeterState] = state.setdefault("production", {})
+        treatment: dict[int, TreatmentSync] = state.setdefault("treatment", {})
+        if context.meter_kind == "production":
+            self._seen(production, context.meter_id, context.mn,
+                       production_runs(reading.level, rated, params), upload)  # fmt: skip
+        else:
+            sync = treatment.get(context.meter_id)
+            normal = sync.normal if sync is not None else NormalPower()
+            on = normal.running(reading.level, rated, params)
+            if on is None:
+                return []
+            meter = self._seen({} if sync is None else {context.meter_id: sync.meter},
+                               context.meter_id, context.mn, on, upload)  # fmt: skip
+            if sync is None:
+                sync = treatment[context.meter_id] = TreatmentSync(meter, context.serves, normal)
+            sync.serves = context.serves
+            if sync.producing:
+                normal.add(upload.data_time, reading.level, rated, params)
+        findings: list[Finding] = []
+        for sync in treatment.values():
+            findings += self._judge(sync, production, upload, params)
+        return findings
+
+    @staticmethod
+    def _seen(
+        meters: dict[int, MeterState], meter_id: int, mn: str, on: bool, upload: Upload
+    ) -> MeterState:
+        meter = meters.get(meter_id)
         if meter is None:
-            meter = meters[context.meter_id] = MeterState(context.mn, on, None, upload.data_time)
+            meter = meters[meter_id] = MeterState(mn, on, None, upload.data_time)
         elif meter.on != on:
             meter.on, meter.changed_at = on, upload.data_time
         meter.seen_at, meter.frame_id = upload.data_time, upload.frame_id
-        fresh = timedelta(minutes=params.fresh_minutes)
-        production = [
-            m for m in state.get("production", {}).values() if upload.data_time - m.seen_at <= fresh
-        ]
-        treatment: dict[int, MeterState] = state.get("treatment", {})
-        producing = any(m.on for m in production)
-        findings: list[Finding] = []
-        started: datetime | None = state.get("started")
-        if producing and not state.get("producing", False):
-            # A start only when production was seen off before (not at the first reading).
-            changed = [m.changed_at for m in production if m.on and m.changed_at is not None]
-            state["started"] = started = min(changed) if changed else None
-            state["start_checked"] = set()
-        elif not producing and state.get("producing", False):
-            findings += self._stopped(state, treatment, upload, params)
-        state["producing"] = producing
-        lead = timedelta(minutes=params.lead_minutes)
-        if producing and started is not None and upload.data_time - started >= lead:
-            findings += self._late_starts(state, treatment, started, upload, params)
-        return findings
+        return meter
 
-    def _late_starts(
+    def _judge(
         self,
-        state: Any,
-        treatment: dict[int, MeterState],
-        started: datetime,
+        sync: TreatmentSync,
+        production: dict[int, MeterState],
         upload: Upload,
         params: StartStopSyncParams,
     ) -> list[Finding]:
-        checked: set[int] = state["start_checked"]
+        fresh = timedelta(minutes=params.fresh_minutes)
+        served = [
+            m
+            for meter_id, m in production.items()
+            if (not sync.serves or meter_id in sync.serves)
+            and upload.data_time - m.seen_at <= fresh
+        ]
+        producing = any(m.on for m in served)
+        findings: list[Finding] = []
+        if producing and not sync.producing:
+            # A start only when production was seen off before (not at the first reading).
+            changed = [m.changed_at for m in served if m.on and m.changed_at is not None]
+            sync.started = min(changed) if changed else None
+            sync.start_checked = False
+        elif not producing and sync.producing:
+            findings += self._stopped(sync, upload, params)
+        sync.producing = producing
         lead = timedelta(minutes=params.lead_minutes)
-        findings = []
-        for meter_id, meter in treatment.items():
-            if meter_id in checked or meter.seen_at < started + lead:
-                continue  # not yet seen after the lead time
-            checked.add(meter_id)
-            turned_on = meter.changed_at
-            if meter.on and (turned_on is None or turned_on <= started + lead):
-                continue
-            late = f"于{clock_text(turned_on)}才启动" if meter.on and turned_on else "仍未启动"
-            findings.append(
-                self.finding(
-                    upload,
-                    None,
-                    started,
-                    meter.seen_at,
-                    f"生产设施于{clock_text(started)}启动，治污设施{params.lead_minutes:g}分钟内"
-                    f"未同步启动（{late}），不符合产治同启同停要求",
-                    {
-                        "production_started_at": clock_text(started),
-                        "treatment_on": meter.on,
-                        "treatment_changed_at": None
-                        if meter.changed_at is None
-                        else clock_text(meter.changed_at),
-                        "frames": [upload.frame_id, meter.frame_id],
-                    },
-                    params,
-                    mn=meter.mn,
-                )
-            )
+        started = sync.started
+        if (
+            producing
+            and started is not None
+            and not sync.start_checked
+            and upload.data_time - started >= lead
+            and sync.meter.seen_at >= started + lead
+        ):
+            sync.start_checked = True
+            findings += self._late_start(sync.meter, started, upload, params)
         return findings
 
+    def _late_start(
+        self, meter: MeterState, started: datetime, upload: Upload, params: StartStopSyncParams
+    ) -> list[Finding]:
+        lead = timedelta(minutes=params.lead_minutes)
+        turned_on = meter.changed_at
+        if meter.on and (turned_on is None or turned_on <= started + lead):
+            return []
+        late = f"于{clock_text(turned_on)}才启动" if meter.on and turned_on else "仍未启动"
+        return [
+            self.finding(
+                upload,
+                None,
+                started,
+                meter.seen_at,
+                f"生产设施于{clock_text(started)}启动，治污设施{params.lead_minutes:g}分钟内"
+                f"未同步启动（{late}），不符合产治同启同停要求",
+                {
+                    "production_started_at": clock_text(started),
+                    "treatment_on": meter.on,
+                    "treatment_changed_at": None
+                    if meter.changed_at is None
+                    else clock_text(meter.changed_at),
+                    "frames": [upload.frame_id, meter.frame_id],
+                },
+                params,
+                mn=meter.mn,
+            )
+        ]
+
     def _stopped(
-        self,
-        state: Any,
-        treatment: dict[int, MeterState],
-        upload: Upload,
-        params: StartStopSyncParams,
+        self, sync: TreatmentSync, upload: Upload, params: StartStopSyncParams
     ) -> list[Finding]:
         """Production just stopped: a treatment circuit that stopped well before it."""
         stopped_at = upload.data_time
-        started: datetime | None = state.get("started")
+        meter = sync.meter
+        early = meter.changed_at
         lead = timedelta(minutes=params.lead_minutes)
-        findings = []
-        for meter in treatment.values():
-            early = meter.changed_at
-            if meter.on or early is None or stopped_at - early <= lead:
-                continue
-            if started is not None and early < started:
-                continue  # off since before this run of production: a late start, not an early stop
-            findings.append(
-                self.finding(
-                    upload,
-                    None,
-                    early,
-                    stopped_at,
-                    f"治污设施于{clock_text(early)}停运，早于生产设施停运（{clock_text(stopped_at)}）"
-                    f"{(stopped_at - early).total_seconds() / 60:.0f}分钟，不符合产治同启同停要求",
-                    {
-                        "treatment_stopped_at": clock_text(early),
-                        "production_stopped_at": clock_text(stopped_at),
-                        "frames": [meter.frame_id, upload.frame_id],
-                    },
-                    params,
-                    mn=meter.mn,
-                )
+        if meter.on or early is None or stopped_at - early <= lead:
+            return []
+        if sync.started is not None and early < sync.started:
+            return []  # off since before this run of production: a late start, not an early stop
+        return [
+            self.finding(
+                upload,
+                None,
+                early,
+                stopped_at,
+                f"治污设施于{clock_text(early)}停运，早于生产设施停运（{clock_text(stopped_at)}）"
+                f"{(stopped_at - early).total_seconds() / 60:.0f}分钟，不符合产治同启同停要求",
+                {
+                    "treatment_stopped_at": clock_text(early),
+                    "production_stopped_at": clock_text(stopped_at),
+                    "frames": [meter.frame_id, upload.frame_id],
+                },
+                params,
+                mn=meter.mn,
             )
-        return findings
-
-
-@dataclass
-class MeterState:
-    mn: str
-    on: bool
-    changed_at: datetime | None
-    """When the meter last turned on or off (None: as first seen)."""
-    seen_at: datetime
-    frame_id: int | None = None
+        ]
 
 
 class EmergencyConsumptionParams(Params):
     required_cut: dict[str, float]
     """By warning level: the share production must cut (0 where none is required)."""
+    cut_by_grade: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """By performance grade (绩效分级), the cut of each level where it differs
+    (A-grade firms choose their own measures: no cut to check)."""
     tolerance: float = Field(ge=0)
     baseline_days: int = Field(ge=1)
     min_baseline_days: int = Field(ge=1)
@@ -407,13 +577,14 @@ class EmergencyConsumptionParams(Params):
 class EmergencyConsumption(Rule):
     """应急减排未落实 (rules.md §3.4): during a heavy-pollution-weather warning, a
     production circuit's energy against its baseline (the same hours of the
-    previous non-warning days) cut by less than the level requires. Judged as
-    each hour of the warning ends; once per warning and meter."""
+    previous non-warning days) cut by less than its enterprise's grade requires
+    at that level (none for exempt enterprises). Judged as each hour of the
+    warning ends; once per warning and meter."""
 
     id = "emergency_consumption"
     kind = "electricity"
     devices = METERS
-    version = 1
+    version = 2
     params_model = EmergencyConsumptionParams
     severity = Severity.ALARM
     title_zh = "重污染天气应急减排未落实"
@@ -453,8 +624,11 @@ class EmergencyConsumption(Rule):
         params: EmergencyConsumptionParams,
     ) -> list[Finding]:
         warning = context.emergency_at(hour)
-        cut = params.required_cut.get(warning.level, 0.0) if warning else 0.0
-        if warning is None or cut <= 0:
+        if warning is None or context.emergency_exempt:
+            return []
+        cuts = params.cut_by_grade.get(context.performance_grade, params.required_cut)
+        cut = cuts.get(warning.level, 0.0)
+        if cut <= 0:
             return []
         hours: dict[datetime, float] = state["hours"]
         baseline = []
@@ -491,6 +665,7 @@ class EmergencyConsumption(Rule):
                     "baseline_kwh": round(tally.baseline_kwh, 2),
                     "hours": tally.hours,
                     "required_cut": cut,
+                    "performance_grade": context.performance_grade,
                     "meter_id": context.meter_id,
                     "frames": [upload.frame_id],
                 },
