@@ -17,12 +17,14 @@ from sqlalchemy import Engine, func, select, text
 from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
 from envwatch.glossary import factor
+from envwatch.rules.shifts import format_shifts
 from envwatch.store.schema import (
     AppUser,
     Contractor,
     County,
     Enterprise,
     Meter,
+    MeterLink,
     MonitoringPoint,
     Outlet,
     PermitLimit,
@@ -54,6 +56,8 @@ DEMO_CONTRACTOR_EVERY = 3
 DEMO_PASSWORD = "envwatch-demo"
 # Every this many demo enterprises is on the enforcement positive list (正面清单).
 POSITIVE_LIST_EVERY = 5
+# Heavy-pollution-weather performance grades (绩效分级), in turn; most firms have none.
+DEMO_GRADES = ("", "B", "", "C", "", "A", "", "B", "", "D")
 
 
 def _short(name: str) -> str:
@@ -89,7 +93,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
         name: []
         for name in (
             "county", "enterprise", "outlet", "monitoring_point",
-            "point_factor", "permit_limit", "meter", "contractor", "app_user",
+            "point_factor", "permit_limit", "meter", "meter_link", "contractor", "app_user",
         )
     }  # fmt: skip
     for county in city.counties:
@@ -133,6 +137,11 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                     "longitude": round(longitude, 6),
                     "latitude": round(latitude, 6),
                     "positive_list": enterprise_id % POSITIVE_LIST_EVERY == 0,
+                    "performance_grade": DEMO_GRADES[enterprise_id % len(DEMO_GRADES)],
+                    "emergency_exempt": False,
+                    "work_shifts": format_shifts(
+                        ((industry.shift[0] * 60, industry.shift[1] * 60),)
+                    ),
                 }
             )
             monitored = rng.random() >= UNMONITORED_SHARE
@@ -196,6 +205,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                         )
             if rng.random() < UNMETERED_SHARE:
                 continue
+            production_id = None
             for position, meter_name in enumerate(industry.meters):
                 meter_id += 1
                 meter_mn = _meter_mn(county.code, enterprise_id, position)
@@ -220,6 +230,12 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                     if position == 0
                     else "treatment"
                 )
+                if kind == "production":
+                    production_id = meter_id
+                elif kind == "treatment" and production_id is not None:
+                    rows["meter_link"].append(
+                        {"treatment_meter_id": meter_id, "production_meter_id": production_id}
+                    )
                 rows["meter"].append(
                     {
                         "id": meter_id,
@@ -283,7 +299,7 @@ def demo_password_hash() -> str:
 
 
 _TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor, PermitLimit,
-           Meter, AppUser)  # fmt: skip
+           Meter, MeterLink, AppUser)  # fmt: skip
 
 
 def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
