@@ -70,6 +70,7 @@ LENIENT_ONLY: list[tuple[DeviationCode, bytes]] = [
     (DeviationCode.BAD_TIME, with_cp(b"DataTime=2016-08-01 08:58")),
     (DeviationCode.FIELDS_AFTER_CP, framed(HEADER.replace(b"Flag=5;", b"") + CP + b";Flag=5")),
     (DeviationCode.SEGMENT_FLAG_WITHOUT_NUMBERS, replaced(b"Flag=5", b"Flag=7")),
+    (DeviationCode.BAD_DATA_FLAG, replaced(b"w01018-Flag=N", b'w01018-Flag==HYPERLINK("x")')),
     (
         DeviationCode.DASHED_FACTOR_CODE,
         with_cp(b"DataTime=20160801085857;a34004-1-Rtd=2.2,a34004-1-Flag=N"),
@@ -193,6 +194,18 @@ def test_fields_in_any_order() -> None:
         b"ST=32;CN=2011;QN=20160801085857223;MN=010000A8900016F000169DC0;PW=123456;Flag=5;" + CP
     )
     assert decode_frame(shuffled).packet == decode_frame(GOOD).packet
+
+
+def test_what_is_no_data_flag_is_left_out_in_lenient_mode() -> None:
+    for flag in (b'=HYPERLINK("http://x")', b"", b"NN", b"+1"):
+        decoded = decode_frame(replaced(b"w01018-Flag=N", b"w01018-Flag=" + flag), LENIENT)
+        assert decoded.packet.factors()["w01018"] == {"Rtd": "2.2"}, flag
+        assert codes(decoded) == [DeviationCode.BAD_DATA_FLAG]
+    # Flags the standard's table lacks are letters still: kept, and reported.
+    decoded = decode_frame(replaced(b"w01018-Flag=N", b"w01018-Flag=P"), LENIENT)
+    assert decoded.packet.factors()["w01018"]["Flag"] == "P"
+    eflag = decode_frame(replaced(b"w01018-Flag=N", b"w01018-Flag=N,w01018-EFlag=A01"), LENIENT)
+    assert eflag.packet.factors()["w01018"]["EFlag"] == "A01" and eflag.warnings == ()
 
 
 def test_log_text_may_hold_separators() -> None:

@@ -134,6 +134,7 @@ class DeviationCode(StrEnum):
     FIELDS_AFTER_CP = "fields_after_cp"
     SEGMENT_FLAG_WITHOUT_NUMBERS = "segment_flag_without_numbers"
     DASHED_FACTOR_CODE = "dashed_factor_code"
+    BAD_DATA_FLAG = "bad_data_flag"
 
 
 @dataclass(frozen=True, slots=True)

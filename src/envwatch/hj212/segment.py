@@ -84,6 +84,11 @@ _MN_SEEN = re.compile(r"[0-9A-Za-z_\-]{1,32}")
 _PW = re.compile(r"[^;,=&\r\n]{6}")
 _COUNT = re.compile(r"[0-9]{1,4}")
 _DATA_FLAGS: Final = frozenset(f.value for f in DataFlag)
+# What a flag can be, known or not: Flag is C1, EFlag C4 (HJ 212-2017 Table 4).
+_FLAG_ALPHABETS: Final = {
+    "Flag": re.compile(r"[0-9A-Za-z]"),
+    "EFlag": re.compile(r"[0-9A-Za-z]{1,4}"),
+}
 
 # The standard form of a data segment, as a 2017/2025 logger following the
 # standard writes it: header fields in the standard's order and format, and a
@@ -114,8 +119,8 @@ def _cp_pattern() -> str:
     time_keys = "|".join(sorted(TIME_KEYS))
     value = r"[^;,=\s/&]*+"  # no "&": the segment pattern ends in "&&"
     item = (
-        rf"(?>{code}-(?>Flag=[{flags}]|(?:{numeric})={number}|SampleTime={time}"
-        rf"|(?!(?:{numeric}|Flag|SampleTime)=){code}={value})"
+        rf"(?>{code}-(?>Flag=[{flags}]|EFlag=[0-9A-Za-z]{{1,4}}|(?:{numeric})={number}"
+        rf"|SampleTime={time}|(?!(?:{numeric}|Flag|EFlag|SampleTime)=){code}={value})"
         rf"|(?:{time_keys})={time}"
         rf"|(?!(?:{time_keys})=){code}={value})"
     )
@@ -573,14 +578,15 @@ def _read_cp_items(text: str, check: _Checker) -> CpArea:
                     f"CP键{key}重复出现",
                 )
             seen.add(key)
-            _check_value(key, value, check)
-            pairs.append((key, value))
+            if _check_value(key, value, check):
+                pairs.append((key, value))
         if pairs:
             groups.append(tuple(pairs))
     return _flatten(groups)
 
 
-def _check_value(key: str, value: str, check: _Checker) -> None:
+def _check_value(key: str, value: str, check: _Checker) -> bool:
+    """Check one CP value; False: leave it out (lenient), it cannot be what it claims."""
     code, dash, suffix = split_factor_key(key)
     if "-" in code:
         check.deviate(
@@ -594,20 +600,29 @@ def _check_value(key: str, value: str, check: _Checker) -> None:
             kind = "number"
         elif suffix in TIME_SUFFIXES:
             kind = "time"
-        elif suffix == "Flag":
-            if value not in _DATA_FLAGS:
+        elif suffix in _FLAG_ALPHABETS:
+            if not _FLAG_ALPHABETS[suffix].fullmatch(value):
+                # No flag of any edition or vendor: never stored (nor exported as a cell).
+                check.deviate(
+                    ErrorCode.BAD_CP,
+                    DeviationCode.BAD_DATA_FLAG,
+                    f"{key}={value[:40]!r} is not a data flag (left out)",
+                    f"{key}={value[:40]}不是数据标记（已舍弃）",
+                )
+                return False
+            if suffix == "Flag" and value not in _DATA_FLAGS:
                 check.note(
                     DeviationCode.UNKNOWN_DATA_FLAG,
                     f"{key}={value!r} is not a data flag of the standard",
                     f"{key}={value}不是标准规定的数据标记",
                 )
-            return
+            return True
         else:
-            return
+            return True
     elif key in TIME_KEYS:
         kind = "time"
     else:
-        return
+        return True
     if not value:
         check.deviate(
             ErrorCode.BAD_CP, DeviationCode.EMPTY_VALUE, f"{key} is empty", f"{key}的值为空"
@@ -627,6 +642,7 @@ def _check_value(key: str, value: str, check: _Checker) -> None:
             f"{key}={value!r} is not a time YYYYMMDDhhmmss",
             f"{key}={value}不是YYYYMMDDhhmmss格式的时间",
         )
+    return True
 
 
 def parse_time(text: str, *, with_millis: bool = False) -> datetime | None:
