@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select, text
 
-from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame, verify
+from envwatch.store.archive import (
+    FIELD_TOO_LONG,
+    UNSTORABLE,
+    Archive,
+    MeasurementRow,
+    ReceivedFrame,
+    fitted,
+    verify,
+)
 from envwatch.store.schema import ArchivedFrame, Measurement
 
 NOW = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)
@@ -150,3 +160,46 @@ def test_two_writers_of_one_chain_both_store_and_the_chain_stays_whole(engine: E
         rows = connection.execute(select(ArchivedFrame.seq, ArchivedFrame.qn).order_by("seq"))
         assert [tuple(row) for row in rows] == [(1, "1"), (2, "2"), (3, "3")]
     assert verify(engine).broken == ()
+
+
+def test_a_row_the_database_refuses_never_fails_its_neighbours(engine: Engine) -> None:
+    # A QN longer than its column (PostgreSQL refuses it) and a measurement without
+    # its key (both databases refuse it), each between good frames of other devices.
+    long_qn = replace(frame("1" * 24, mn="MN1"), qn="1" * 24)
+    keyless_row = MeasurementRow("MN3", "2061", HOUR, None)  # type: ignore[arg-type]
+    keyless = replace(frame("5", mn="MN3"), measurements=(keyless_row,))
+    batch = [frame("2", mn="MN2"), long_qn, frame("4", mn="MN4"), keyless]
+    ids = Archive(engine).write_batch(batch)
+    assert ids[0] is not None and ids[2] is not None and ids[3] is None
+    if engine.dialect.name == "postgresql":
+        assert ids[1] is None
+    with engine.connect() as connection:
+        rows = {
+            row.mn: row
+            for row in connection.execute(
+                select(ArchivedFrame.mn, ArchivedFrame.verdict, ArchivedFrame.error_code)
+            )
+        }
+        measured = set(connection.execute(select(Measurement.mn)).scalars())
+    assert rows["MN2"].verdict == rows["MN4"].verdict == "accepted"
+    assert {"MN2", "MN4"} <= measured and "MN3" not in measured
+    # The refused frame is archived all the same, rejected, on its own chain.
+    assert (rows["MN3"].verdict, rows["MN3"].error_code) == ("rejected", UNSTORABLE)
+    assert verify(engine).broken == ()
+
+
+def test_every_value_is_cut_to_fit_its_column_with_a_warning() -> None:
+    vendor = MeasurementRow("MN1", "2061", HOUR, "a34004-A-B-C-D-E-F", avg=1.0)
+    received = replace(frame("1" * 24), qn="1" * 24, peer="p" * 100,
+                       measurements=(*frame("x").measurements, vendor))  # fmt: skip
+    kept = fitted(received)
+    assert kept.qn == "1" * 20 and kept.peer == "p" * 64
+    assert [m.pollutant for m in kept.measurements] == ["a21026"]
+    (note,) = json.loads(kept.warnings)
+    assert note["code"] == FIELD_TOO_LONG and "qn" in note["message"]
+    assert kept.raw == received.raw
+    # An MN that cannot be a chain's name names no device.
+    assert fitted(replace(received, mn="M" * 40)).chain == "-"
+    # What fits is left as it is (the same object: nothing to copy on the hot path).
+    plain = frame("1")
+    assert fitted(plain) is plain

@@ -33,7 +33,7 @@ from envwatch.hj212.model import (
     code_2017,
 )
 from envwatch.hj212.segment import parse_time, split_factor_key
-from envwatch.store.archive import MeasurementRow, MeterReading, ReceivedFrame
+from envwatch.store.archive import MeasurementRow, MeterReading, ReceivedFrame, fitted
 from envwatch.times import as_data_time
 
 ACCEPTED = "accepted"
@@ -86,16 +86,18 @@ def reject(
     detail: str = "",
 ) -> Admission:
     return Admission(
-        ReceivedFrame(
-            received_at=received_at,
-            peer=peer,
-            raw=raw,
-            verdict=REJECTED,
-            error_code=code,
-            warnings=_rejection_text(code, detail),
-            mn=packet.mn if packet else None,
-            cn=packet.cn if packet else None,
-            qn=packet.qn if packet else None,
+        fitted(
+            ReceivedFrame(
+                received_at=received_at,
+                peer=peer,
+                raw=raw,
+                verdict=REJECTED,
+                error_code=code,
+                warnings=_rejection_text(code, detail),
+                mn=packet.mn if packet else None,
+                cn=packet.cn if packet else None,
+                qn=packet.qn if packet else None,
+            )
         )
     )
 
@@ -136,7 +138,7 @@ def admit(
         )
         if connection_mn is not None:
             # Attribute garbage to the device this connection already proved to be.
-            admission = Admission(replace(admission.record, mn=connection_mn))
+            admission = Admission(fitted(replace(admission.record, mn=connection_mn)))
         return admission
     packet = item.packet
     device = devices.get(packet.mn or "")
@@ -180,18 +182,20 @@ def admit(
         )
         electricity = () if reading is None else (reading,)
     return Admission(
-        ReceivedFrame(
-            received_at=received_at,
-            peer=peer,
-            raw=decoded.frame.raw,
-            verdict=ACCEPTED,
-            warnings=_warnings_text(decoded.warnings),
-            mn=packet.mn,
-            cn=packet.cn,
-            qn=packet.qn,
-            measurements=measurements,
-            electricity=electricity,
-            data_time=device_info_time(decoded.packet, received_at),
+        fitted(
+            ReceivedFrame(
+                received_at=received_at,
+                peer=peer,
+                raw=decoded.frame.raw,
+                verdict=ACCEPTED,
+                warnings=_warnings_text(decoded.warnings),
+                mn=packet.mn,
+                cn=packet.cn,
+                qn=packet.qn,
+                measurements=measurements,
+                electricity=electricity,
+                data_time=device_info_time(decoded.packet, received_at),
+            )
         ),
         replies=tuple(platform_replies(decoded.packet, device.version)),
         device=device,

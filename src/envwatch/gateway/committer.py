@@ -30,13 +30,13 @@ class _Group(NamedTuple):
     """The frames of one read of one connection: committed and answered together."""
 
     frames: Sequence[ReceivedFrame]
-    future: asyncio.Future[list[int]]
+    future: asyncio.Future[list[int | None]]
 
 
 class GroupCommitter:
     def __init__(
         self,
-        write_batch: Callable[[Sequence[ReceivedFrame]], list[int]],
+        write_batch: Callable[[Sequence[ReceivedFrame]], list[int | None]],
         *,
         max_batch: int = 500,
         max_wait: float = 0.005,
@@ -61,9 +61,9 @@ class GroupCommitter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
 
-    def submit(self, frames: Sequence[ReceivedFrame]) -> asyncio.Future[list[int]]:
+    def submit(self, frames: Sequence[ReceivedFrame]) -> asyncio.Future[list[int | None]]:
         """Queue ``frames``; resolves to their archive row ids once committed."""
-        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[list[int | None]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Group(frames, future))
         return future
 

@@ -261,13 +261,18 @@ class Gateway:
             answers: list[bytes] = []
             if admissions:
                 try:
-                    await self.committer.submit([admission.record for admission in admissions])
+                    ids = await self.committer.submit(
+                        [admission.record for admission in admissions]
+                    )
                 except StoreUnavailableError:
                     self.counts["unacknowledged"] += len(admissions)
                 else:
+                    # A frame the store refused (id None) was archived as rejected: no answer.
+                    self.counts["unstorable"] += ids.count(None)
                     answers.extend(
                         encode_packet(reply)
-                        for admission in admissions
+                        for admission, frame_id in zip(admissions, ids, strict=True)
+                        if frame_id is not None
                         for reply in admission.replies
                     )
             if initialise is not None:

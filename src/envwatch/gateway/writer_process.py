@@ -101,7 +101,7 @@ class _Child:
 
     process: multiprocessing.process.BaseProcess
     pipe: Connection
-    pending: deque[Future[list[int]]] = field(default_factory=deque)
+    pending: deque[Future[list[int | None]]] = field(default_factory=deque)
     reader: threading.Thread | None = None
     lost: bool = False
     """Its pipe ended: it died, though the OS may not report it dead yet."""
@@ -182,10 +182,10 @@ class ArchiveProcess:
         child.process.kill()
         child.process.join(timeout=5)
 
-    def submit(self, frames: Sequence[ReceivedFrame]) -> Future[list[int]]:
+    def submit(self, frames: Sequence[ReceivedFrame]) -> Future[list[int | None]]:
         """Send ``frames`` to be stored in one transaction; resolves to their row ids."""
         wire = [_to_wire(frame) for frame in frames]
-        future: Future[list[int]] = Future()
+        future: Future[list[int | None]] = Future()
         with self._lock:
             if self._closed:
                 raise WriterFailedError("archive writer closed")
@@ -206,7 +206,7 @@ class ArchiveProcess:
                     break
         return future
 
-    def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:
+    def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int | None]:
         """Store ``frames`` in one transaction (in the child); their row ids, in order."""
         return self.submit(frames).result()
 

@@ -9,14 +9,15 @@ received again) but adds no second measurement.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, String, func, select
+from sqlalchemy.exc import DataError, IntegrityError
 
 from envwatch.store.hashchain import (
     AUDIT_CHAIN,
@@ -82,6 +83,88 @@ class ReceivedFrame:
     @property
     def chain(self) -> str:
         return self.mn or UNATTRIBUTED_CHAIN
+
+
+# The text columns a received frame fills, and their lengths: one place, read
+# from the schema, so what is archived fits by construction.
+def _length(table: Any, name: str) -> int:
+    column_type = table.__table__.c[name].type
+    assert isinstance(column_type, String) and column_type.length is not None
+    return column_type.length
+
+
+_FRAME_LENGTHS: Final = {
+    name: _length(ArchivedFrame, name) for name in ("peer", "error_code", "qn")
+}
+_MN_LENGTH: Final = _length(ArchivedFrame, "mn")
+_CN_LENGTH: Final = _length(ArchivedFrame, "cn")
+_MEASUREMENT_LENGTHS: Final = {
+    MeasurementRow._fields.index(name): _length(Measurement, name)
+    for name in ("mn", "cn", "pollutant", "flag", "eflag")
+}
+FIELD_TOO_LONG = "field_too_long"
+
+
+def fitted(frame: ReceivedFrame) -> ReceivedFrame:
+    """``frame`` with every value its columns can hold; the raw frame keeps the rest.
+
+    An over-long QN or peer is cut to its column; an MN or CN that does not fit
+    names no device (the frame goes to the unattributed chain); a measurement
+    whose key or flag does not fit is left out. Each is a ``field_too_long``
+    warning on the frame.
+    """
+    cut = {
+        name: value[:length]
+        for name, length in _FRAME_LENGTHS.items()
+        if (value := getattr(frame, name)) is not None and len(value) > length
+    }
+    if frame.mn is not None and len(frame.mn) > _MN_LENGTH:
+        cut["mn"] = None
+    if frame.cn is not None and len(frame.cn) > _CN_LENGTH:
+        cut["cn"] = None
+    kept = tuple(
+        m
+        for m in frame.measurements
+        if all(len(str(m[i] or "")) <= length for i, length in _MEASUREMENT_LENGTHS.items())
+    )
+    if not cut and len(kept) == len(frame.measurements):
+        return frame
+    left_out = len(frame.measurements) - len(kept)
+    what = ", ".join(sorted(cut)) + (f", {left_out} measurement(s)" if left_out else "")
+    note = {
+        "code": FIELD_TOO_LONG,
+        "message": f"values longer than the archive holds: {what.strip(', ')} "
+        "(cut or left out; the raw frame keeps them)",
+        "message_zh": "字段超过存档长度，已截断或舍弃（原始报文完整保留）",
+    }
+    warnings = json.loads(frame.warnings) if frame.warnings else []
+    return replace(
+        frame,
+        **cut,
+        measurements=kept,
+        electricity=frame.electricity if not left_out else (),
+        warnings=json.dumps([*warnings, note], ensure_ascii=False),
+    )
+
+
+UNSTORABLE = "unstorable"
+
+
+def unstorable(frame: ReceivedFrame, error: BaseException) -> ReceivedFrame:
+    """What is archived of a frame whose rows the database refused: the frame
+    itself, rejected with the refusal, and nothing it would have yielded."""
+    detail = f"{type(error).__name__}: {error}"[:500]
+    return fitted(
+        ReceivedFrame(
+            received_at=frame.received_at,
+            peer=frame.peer,
+            raw=frame.raw,
+            verdict="rejected",
+            error_code=UNSTORABLE,
+            warnings=json.dumps([{"code": UNSTORABLE, "message": detail}], ensure_ascii=False),
+            mn=frame.mn,
+        )
+    )
 
 
 _MEASUREMENT_COLUMNS = (*MeasurementRow._fields, "frame_id")
@@ -222,11 +305,40 @@ class Archive:
         # Bulk statements on PostgreSQL run on the driver's own cursor, whose
         # errors SQLAlchemy does not wrap.
         self._driver_integrity_error: type[Exception] = engine.dialect.loaded_dbapi.IntegrityError
+        dbapi = engine.dialect.loaded_dbapi
+        # What the database says of a row it cannot hold (not of itself being
+        # down): the rows are refused, the store is fine.
+        self._refusals: tuple[type[BaseException], ...] = (
+            DataError, IntegrityError, dbapi.DataError, dbapi.IntegrityError,
+            ValueError, OverflowError,
+        )  # fmt: skip
         postgres = engine.dialect.name == "postgresql"
         self._bulk: _SqliteBulk | _PostgresBulk = _PostgresBulk() if postgres else _SqliteBulk()
 
-    def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int]:
-        """Archive ``frames`` in one transaction; their row ids, in order."""
+    def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int | None]:
+        """Archive ``frames`` in one transaction; their row ids, in order.
+
+        A frame whose rows the database refuses never fails its neighbours:
+        the batch is then written frame by frame, and such a frame is archived
+        as rejected (``unstorable``), its id None: not stored as received, so
+        not to be acknowledged. Errors of the store itself (down, full) raise.
+        """
+        try:
+            return list(self._write_retrying(frames))
+        except self._refusals:
+            return self._write_each(frames)
+
+    def _write_each(self, frames: Sequence[ReceivedFrame]) -> list[int | None]:
+        ids: list[int | None] = []
+        for frame in frames:
+            try:
+                ids.extend(self._write_retrying([frame]))
+            except self._refusals as error:
+                self._write_retrying([unstorable(frame, error)])
+                ids.append(None)
+        return ids
+
+    def _write_retrying(self, frames: Sequence[ReceivedFrame]) -> list[int]:
         try:
             return self._write(frames)
         except (IntegrityError, self._driver_integrity_error):
