@@ -21,7 +21,41 @@ class Settings(BaseSettings):
     )
     gateway_host: str = Field(default="127.0.0.1", description="HJ 212 gateway listen address")
     gateway_port: int = Field(default=9212, description="HJ 212 gateway TCP port")
-    max_connections: int = Field(default=2000, description="Concurrent logger connections")
+    max_connections: int = Field(
+        default=2000,
+        description="Concurrent logger connections (at most what the descriptor limit "
+        "leaves after descriptor_reserve)",
+    )
+    descriptor_reserve: int = Field(
+        default=256, description="File descriptors kept for the web side, database and files"
+    )
+    max_connections_per_peer: int = Field(
+        default=64,
+        description="Concurrent connections from one address (loggers behind one NAT share it)",
+    )
+    frame_deadline_s: float = Field(
+        default=60.0,
+        description="A frame once begun must be complete within this [s] (slow senders closed)",
+    )
+    peer_rejected_bytes_per_min: int = Field(
+        default=262144,
+        description="Rejected input one address may send per minute before it is refused [bytes]",
+    )
+    peer_rejected_records_per_min: int = Field(
+        default=120,
+        description="Rejection records one address may cause per minute before it is refused",
+    )
+    peer_ban_s: float = Field(
+        default=300.0, description="How long an address over its budget is refused [s]"
+    )
+    rejected_sample_bytes: int = Field(
+        default=512, description="Bytes of a run of unframeable input kept in the archive"
+    )
+    overload_quiet_s: float = Field(
+        default=60.0,
+        description="An overload (refused connections, failing accepts) is logged when it "
+        "starts and once this long after it stops [s]",
+    )
     idle_timeout_s: float = Field(default=300.0, description="Close a silent connection after [s]")
     write_timeout_s: float = Field(
         default=30.0, description="Give up on a client that does not read its answers [s]"

@@ -17,7 +17,7 @@ from envwatch.hj212 import (
     decode_frame,
     frame_segment,
 )
-from tests.hj212.conftest import Item, feed_bytewise, feed_whole
+from tests.hj212.conftest import THREE_WAYS, Item, feed_bytewise, feed_whole
 
 STRICT = DecodeOptions()
 LENIENT = DecodeOptions(lenient=True)
@@ -240,11 +240,27 @@ def test_buffer_cap_drops_an_endless_frame() -> None:
 
 def test_lenient_overlong_declared_length_is_rejected() -> None:
     data = b"##9999" + SEGMENT + b"\r\n"
-    too_long, rest = feed_whole(data, LENIENT)
+    (too_long,) = feed_whole(data, LENIENT)
+    # Consumed whole, up to its real end: one rejection.
     assert isinstance(too_long, ProtocolError) and too_long.code == "frame_too_long"
-    # The header is rejected; what follows it is unframed until the next '##'.
-    assert too_long.raw == b"##9999"
-    assert isinstance(rest, ProtocolError) and rest.code == "garbage"
+    assert too_long.raw == data
+
+
+@pytest.mark.parametrize("way", THREE_WAYS)
+def test_a_frame_declared_too_long_is_one_rejection_whatever_it_holds(way: object) -> None:
+    assert callable(way)
+    inside = b"##" * 600  # a '##' every other byte: not an error each
+    oversized = frame_segment(HEADER + b"CP=&&i11001-Info=//" + inside + b"//&&")
+    assert len(oversized) > 1024 + 12
+    for options in (DecodeOptions(), DecodeOptions(lenient=True, max_segment_length=1024)):
+        items = way(oversized + GOOD, options)
+        rejected = [i for i in items if isinstance(i, ProtocolError)]
+        assert [i.code for i in rejected] == ["frame_too_long"], [i.code for i in rejected]
+        assert b"".join(i.raw for i in rejected) == oversized
+        assert [i.frame.raw for i in items if isinstance(i, DecodedFrame)] == [GOOD]
+    # Cut short by a good frame: that frame is kept.
+    items = feed_whole(oversized[:700] + GOOD, DecodeOptions())
+    assert [type(i) for i in items] == [ProtocolError, DecodedFrame]
 
 
 def test_decode_frame_raises_for_two_frames() -> None:

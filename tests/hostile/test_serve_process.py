@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from envwatch.store.schema import ArchivedFrame
 from tests.gateway.helpers import register, upload
-from tests.hostile.serve import envwatch_serve, exchange
+from tests.hostile.serve import Serving, envwatch_serve, exchange
 
 MN_ODD = "010000A8900016F000169D01"
 MN_GOOD = "010000A8900016F000169D02"
@@ -43,3 +43,112 @@ def test_an_over_long_field_stops_no_one_s_acknowledgement(
         ).all()
     assert {(qn, verdict) for qn, verdict, _ in stored} == {("2" * 20, "accepted")}
     assert all("field_too_long" in warnings for *_, warnings in stored)
+
+
+def rejected_rows(engine: Engine) -> tuple[int, int]:
+    """Rejected records archived and the bytes they hold."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ArchivedFrame.raw).where(ArchivedFrame.verdict == "rejected")
+        ).all()
+    return len(rows), sum(len(row.raw) for row in rows)
+
+
+async def send_until_closed(port: int, chunk: bytes, times: int) -> int:
+    """Send ``chunk`` up to ``times`` times; how many went before the gateway hung up."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sent = 0
+    try:
+        for _ in range(times):
+            writer.write(chunk)
+            await writer.drain()
+            sent += 1
+            await asyncio.sleep(0.05)
+            if reader.at_eof():
+                break
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+    return sent
+
+
+async def closed_at_once(port: int) -> bool:
+    """Whether the gateway closes a new connection without a word."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        return await asyncio.wait_for(reader.read(1), 5) == b""
+    except ConnectionError:
+        return True
+    finally:
+        writer.close()
+
+
+def test_unauthenticated_floods_cost_a_bounded_archive_and_get_the_peer_refused(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    register(engine, (MN_GOOD, "123456"))
+    budget = {"peer_rejected_bytes_per_min": 200_000, "peer_rejected_records_per_min": 50,
+              "peer_ban_s": 60, "rejected_sample_bytes": 256}  # fmt: skip
+
+    async def attack(port: int) -> tuple[int, bool]:
+        await send_until_closed(port, b"##" * 32768, 10)
+        await send_until_closed(port, b"##0000\r\n" * 8192, 10)  # an error every 8 bytes
+        endless = await send_until_closed(port, b"x" * 65536, 200)  # 13 MB, never a frame end
+        return endless, await closed_at_once(port)
+
+    with envwatch_serve(database_url, tmp_path, **budget) as serving:
+        endless, refused = asyncio.run(attack(serving.hj212_port))
+        log = serving.log_text()
+    # Hung up on within the minute's budget, and refused after, not after the whole flood.
+    assert endless < 200 and refused
+    assert log.count("peers over their rejected-input budget started") == 1
+    records, stored = rejected_rows(engine)
+    # A constant per peer per minute: records within the budget, each a bounded sample.
+    assert records <= 50 and stored <= 50 * 256
+
+
+def test_slow_senders_idle_slots_and_descriptors_cannot_lock_loggers_or_the_web_out(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    import httpx  # noqa: PLC0415
+
+    register(engine, (MN_GOOD, "123456"))
+    limits = {"frame_deadline_s": 1.0, "max_connections_per_peer": 4, "max_connections": 10**6,
+              "descriptor_reserve": 200, "overload_quiet_s": 30}  # fmt: skip
+
+    async def scenario(serving: Serving) -> tuple[bool, bool, bool, int]:
+        port = serving.hj212_port
+        # Slowloris: one byte at a time, each within the idle timeout.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        frame = upload(MN_GOOD, "20261129100000001")
+        slow_closed = False
+        for byte in frame[:40]:
+            try:
+                writer.write(bytes([byte]))
+                await writer.drain()
+            except ConnectionError:
+                slow_closed = True
+                break
+            await asyncio.sleep(0.1)
+            if reader.at_eof():
+                slow_closed = True
+                break
+        writer.close()
+        # Four slots for this address: a fifth is refused at once, the web answers meanwhile.
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(4)]
+        fifth_refused = await closed_at_once(port)
+        async with httpx.AsyncClient() as client:
+            health = await client.get(serving.base_url + "/healthz", timeout=10)
+        for _, held_writer in held:
+            held_writer.close()
+        await asyncio.sleep(0.2)
+        answered = await exchange(port, [frame], 1)
+        return slow_closed, fifth_refused, health.status_code == 200, len(answered)
+
+    with envwatch_serve(database_url, tmp_path, **limits) as serving:
+        slow_closed, fifth_refused, web_ok, answered = asyncio.run(scenario(serving))
+        log = serving.log_text()
+    assert slow_closed and fifth_refused and web_ok and answered == 1
+    assert log.count("refused_peer_connections started") == 1
+    assert "Traceback" not in log

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -99,6 +100,54 @@ def reject(
                 qn=packet.qn if packet else None,
             )
         )
+    )
+
+
+GARBAGE_RUN = "garbage_run"
+
+
+def coalesced(admissions: Sequence[Admission], sample_bytes: int) -> list[Admission]:
+    """``admissions`` with each run of consecutive framing rejections (garbage,
+    bad headers, oversized input: rejected with no command read) made one
+    record: the run's first ``sample_bytes`` bytes, its byte count and its
+    errors. So ``##`` repeated is one record, not one per ``#``."""
+    out: list[Admission] = []
+    run: list[ReceivedFrame] = []
+
+    def flush() -> None:
+        if len(run) == 1 and len(run[0].raw) <= sample_bytes:
+            out.append(Admission(run[0]))
+        elif run:
+            out.append(Admission(_one_record(run, sample_bytes)))
+        run.clear()
+
+    for admission in admissions:
+        record = admission.record
+        if record.verdict == REJECTED and record.cn is None:
+            run.append(record)
+        else:
+            flush()
+            out.append(admission)
+    flush()
+    return out
+
+
+def _one_record(run: list[ReceivedFrame], sample_bytes: int) -> ReceivedFrame:
+    total = sum(len(r.raw) for r in run)
+    sample = b"".join(r.raw for r in run)[:sample_bytes]
+    codes = Counter(r.error_code or "garbage" for r in run)
+    listed = ", ".join(f"{code} x{count}" for code, count in codes.most_common())
+    summary = {
+        "code": GARBAGE_RUN,
+        "message": f"{total} bytes of input no frame could be cut from, in {len(run)} pieces "
+        f"({listed}); the first {len(sample)} bytes kept",
+        "message_zh": f"{total}字节无法成帧的输入（{len(run)}段），保留前{len(sample)}字节",
+        "bytes": total,
+        "pieces": len(run),
+    }
+    code = run[0].error_code if len(codes) == 1 else GARBAGE_RUN
+    return replace(
+        run[0], raw=sample, error_code=code, warnings=json.dumps([summary], ensure_ascii=False)
     )
 
 

@@ -25,10 +25,12 @@ from envwatch.gateway.admission import (
     Admission,
     Device,
     admit,
+    coalesced,
     connection_options,
     over_rate,
 )
 from envwatch.gateway.committer import GroupCommitter, StoreUnavailableError
+from envwatch.gateway.peers import Episodes, PeerBudget, PeerConnections, connection_limit
 from envwatch.gateway.writer_process import ArchiveProcess
 from envwatch.hj212 import DecodeOptions, Decoder, Packet, ProtocolVersion, encode_packet
 from envwatch.hj212.codes import now_cst
@@ -84,7 +86,10 @@ class _Connection:
     writer: asyncio.StreamWriter
     last_read: float
     """Event-loop time of the connection's latest read."""
+    address: str = ""
     timed_out: bool = False
+    frame_started: float | None = None
+    """Event-loop time the unfinished frame in the decoder began arriving (None: none)."""
 
 
 @dataclass
@@ -122,6 +127,16 @@ class Gateway:
         self._connections: dict[asyncio.Task[None], _Connection] = {}
         self._rates: dict[str, _RateLimit] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self.max_connections = connection_limit(
+            settings.max_connections, settings.descriptor_reserve
+        )
+        self._budget = PeerBudget(
+            settings.peer_rejected_bytes_per_min,
+            settings.peer_rejected_records_per_min,
+            settings.peer_ban_s,
+        )
+        self._per_peer = PeerConnections(settings.max_connections_per_peer)
+        self._episodes = Episodes(settings.overload_quiet_s, log.warning)
 
     @property
     def port(self) -> int:
@@ -136,22 +151,47 @@ class Gateway:
             limit=_READ_SIZE,
         )
         self._sweeper = asyncio.create_task(self._close_idle(), name="idle-sweeper")
+        loop = asyncio.get_running_loop()
+        default_handler = loop.get_exception_handler()
+
+        def on_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+            # Out of descriptors, asyncio reports every failed accept: one line an episode.
+            if str(context.get("message", "")).startswith("socket.accept() out of system"):
+                self._episodes.occurred("accepting connections fails", str(
+                    context.get("exception")), loop.time())  # fmt: skip
+            elif default_handler is not None:
+                default_handler(loop, context)
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(on_loop_error)
 
     async def _close_idle(self) -> None:
         # One timer for all connections instead of one per read: a read is the
         # gateway's hottest path.
-        idle = self.settings.idle_timeout_s
+        settings = self.settings
+        idle = settings.idle_timeout_s
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(min(idle / 4, 1.0))
+            await asyncio.sleep(min(idle / 4, settings.frame_deadline_s / 4, 1.0))
             now = loop.time()
+            self._episodes.settle(now)
+            self._budget.forget_idle(now)
             for connection in list(self._connections.values()):
-                if now - connection.last_read > idle and not connection.timed_out:
-                    connection.timed_out = True
+                if connection.timed_out:
+                    continue
+                started = connection.frame_started
+                if now - connection.last_read > idle:
                     self.counts["idle_timeouts"] += 1
-                    # The pending read sees the end of the stream: what the
-                    # connection sent is stored before it closes.
-                    connection.writer.transport.abort()
+                elif started is not None and now - started > settings.frame_deadline_s:
+                    # A frame trickling in (slowloris) keeps no slot for ever.
+                    self.counts["frame_timeouts"] += 1
+                else:
+                    continue
+                connection.timed_out = True
+                # The pending read sees the end of the stream: what the
+                # connection sent is stored before it closes.
+                connection.writer.transport.abort()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop accepting; close every connection after what it received is stored."""
@@ -173,12 +213,36 @@ class Gateway:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        if len(self._connections) >= self.settings.max_connections:
-            self.counts["refused_connections"] += 1
-            writer.close()
+        peername = writer.get_extra_info("peername")
+        address = str(peername[0]) if peername else "?"
+        now = asyncio.get_running_loop().time()
+        refusal = None
+        if self._budget.banned(address, now):
+            refusal = "refused_banned_peer"
+        elif len(self._connections) >= self.max_connections:
+            refusal = "refused_connections"
+        elif not self._per_peer.open(address):
+            refusal = "refused_peer_connections"
+        if refusal is not None:
+            self.counts[refusal] += 1
+            self._episodes.occurred(refusal, f"{address}; {len(self._connections)} open "
+                                    f"of {self.max_connections}", now)  # fmt: skip
+            writer.transport.abort()
             return
+        try:
+            await self._serve_connection(task, reader, writer, address)
+        finally:
+            self._per_peer.close(address)
+
+    async def _serve_connection(
+        self,
+        task: asyncio.Task[None],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        address: str,
+    ) -> None:
         connection = self._connections[task] = _Connection(
-            writer, asyncio.get_running_loop().time()
+            writer, asyncio.get_running_loop().time(), address
         )
         if self.settings.send_buffer_bytes:
             sock = writer.get_extra_info("socket")
@@ -229,10 +293,14 @@ class Gateway:
                 data = await reader.read(_READ_SIZE)
             except ConnectionError:
                 data = b""
-            connection.last_read = loop.time()
+            now = connection.last_read = loop.time()
             decoded_with = decoder.options
             initialise: Device | None = None
             items = decoder.feed(data) if data else decoder.close()
+            if not decoder.buffered:
+                connection.frame_started = None
+            elif connection.frame_started is None:
+                connection.frame_started = now
             received_at = datetime.now(UTC)
             admissions: list[Admission] = []
             for item in items:
@@ -258,6 +326,14 @@ class Gateway:
                 if admission.record.error_code:
                     self.counts[admission.record.error_code] += 1
                 admissions.append(admission)
+            over_budget = False
+            if any(not admission.accepted for admission in admissions):
+                rejected_bytes = sum(len(a.record.raw) for a in admissions if not a.accepted)
+                admissions = coalesced(admissions, settings.rejected_sample_bytes)
+                records = sum(not admission.accepted for admission in admissions)
+                over_budget = not self._budget.charge(
+                    connection.address, rejected_bytes, records, now
+                )
             answers: list[bytes] = []
             if admissions:
                 try:
@@ -288,6 +364,12 @@ class Gateway:
                     except (TimeoutError, ConnectionError):
                         self.counts["slow_clients"] += 1
                         return
+            if over_budget:
+                # What it sent is stored; now it is refused for a while.
+                self.counts["peers_over_budget"] += 1
+                self._episodes.occurred("peers over their rejected-input budget",
+                                        connection.address, now)  # fmt: skip
+                return
             if not data:
                 return
 

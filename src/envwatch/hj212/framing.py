@@ -126,9 +126,19 @@ class FrameReader:
         nxt = self._buf.find(HEADER, start + 1)
         return nxt if nxt >= 0 else len(self._buf)
 
-    def _header_end(self, start: int) -> int:
-        """Where a rejected header ends: what follows it is unframed until the next '##'."""
-        return min(start + _HEAD_LEN, self._resync_point(start))
+    def _bad_header_end(self, start: int, *, final: bool) -> int | None:
+        """Where the input after a malformed header ends: at the next plausible
+        frame start (``##`` and 4 digits), so a run of ``#`` is one error, not
+        one per ``##``; None: wait, the run may go on (as garbage runs do)."""
+        found = _FRAME_START.search(self._buf, start + 2)
+        if found is not None:
+            return found.start()
+        size = len(self._buf)
+        if final:
+            return size
+        if size - start < self.options.max_buffer:
+            return None
+        return size - (_HEAD_LEN - 1)  # the tail may be the start of a header
 
     def _reject(self, code: ErrorCode, detail_en: str, detail_zh: str, end: int) -> ProtocolError:
         return ProtocolError(code, detail_en, detail_zh, raw=self._take(end))
@@ -171,21 +181,19 @@ class FrameReader:
             return None
         length_digits = buf[start + 2 : start + _HEAD_LEN]
         if not length_digits.isdigit():
+            end = self._bad_header_end(start, final=final)
+            if end is None:
+                return None
             return self._reject(
                 ErrorCode.BAD_HEADER,
                 f"length field {bytes(length_digits)!r} is not 4 digits",
                 f"长度字段{bytes(length_digits)!r}不是4位数字",
-                self._header_end(start),
+                end,
             )
         declared = int(length_digits)
         limit = self._limit
         if declared > limit:
-            return self._reject(
-                ErrorCode.FRAME_TOO_LONG,
-                f"declared data segment of {declared} bytes exceeds {limit}",
-                f"声明的数据段长度{declared}超过{limit}字节",
-                self._header_end(start),
-            )
+            return self._declared_too_long(start, declared, final=final)
         seg_end = start + _HEAD_LEN + declared
         frame_end = seg_end + _TAIL_LEN
         if frame_end <= size and _TAIL.fullmatch(buf, seg_end, frame_end):
@@ -239,6 +247,32 @@ class FrameReader:
                 ),
             )
         return RawFrame(raw, segment, crc, deviations)
+
+    def _declared_too_long(
+        self, start: int, declared: int, *, final: bool
+    ) -> ProtocolError | None:
+        """A frame declared longer than the limit is consumed whole, as one
+        rejection, up to its real end (not one error per ``##`` inside it);
+        a complete frame found inside it ends it there."""
+        buf = self._buf
+        size = len(buf)
+        end = self._real_end(start, size)
+        if end is not None and self._may_grow(end, final=final):
+            return None
+        stop = end.end() if end is not None else size
+        for inner in _FRAME_START.finditer(buf, start + 2, stop):
+            if self._complete_at(inner.start(), verify_crc=True):
+                stop, end = inner.start(), None
+                break
+        else:
+            if end is None and not final and size - self._pos < self.options.max_buffer:
+                return None  # its end may still come
+        return self._reject(
+            ErrorCode.FRAME_TOO_LONG,
+            f"declared data segment of {declared} bytes exceeds {self._limit}",
+            f"声明的数据段长度{declared}超过{self._limit}字节",
+            stop,
+        )
 
     def _inner_frame_start(self, start: int, before: int) -> int:
         match = _FRAME_START.search(self._buf, start + 2, before)
