@@ -5,11 +5,21 @@ stops the city's acknowledgements or processing."""
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select, update
 
-from envwatch.store.schema import ArchivedFrame
+from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.store.schema import (
+    ArchivedFrame,
+    FindingRecord,
+    MonitoringPoint,
+    Outlet,
+    PermitLimit,
+    ProcessingCursor,
+)
 from tests.gateway.helpers import register, upload
 from tests.hostile.serve import Serving, envwatch_serve, exchange
 
@@ -152,3 +162,50 @@ def test_slow_senders_idle_slots_and_descriptors_cannot_lock_loggers_or_the_web_
     assert slow_closed and fifth_refused and web_ok and answered == 1
     assert log.count("refused_peer_connections started") == 1
     assert "Traceback" not in log
+
+
+def add_limit(engine: Engine, *mns: str) -> None:
+    """Put ``mns`` (registered by ``register``) on an outlet with an SO2 limit of 35."""
+    with engine.begin() as connection:
+        connection.execute(insert(Outlet).values(id=1, enterprise_id=1, code="DA001",
+                                                 name="1号排口", kind="air"))  # fmt: skip
+        connection.execute(update(MonitoringPoint).where(MonitoringPoint.mn.in_(mns))
+                           .values(outlet_id=1))  # fmt: skip
+        connection.execute(insert(PermitLimit).values(
+            enterprise_id=1, outlet_id=1, pollutant="a21026", limit_value=35.0, unit="mg/m³",
+            reference_o2=6.0, basis="GB 13223-2011", valid_from=datetime(2020, 1, 1)))  # fmt: skip
+
+
+def rules_found(engine: Engine) -> set[tuple[str, str]]:
+    with engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(  # type: ignore[misc]
+            select(FindingRecord.rule, FindingRecord.mn))}  # fmt: skip
+
+
+def test_an_upload_dated_year_one_stops_no_finding_anywhere(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    register(engine, (MN_ODD, "123456"), (MN_GOOD, "123456"))
+    add_limit(engine, MN_ODD, MN_GOOD)
+    now = datetime.now(CHINA_STANDARD_TIME).replace(minute=0, second=0, microsecond=0)
+    hour = (now - timedelta(hours=1)).strftime("%Y%m%d%H%M%S")
+
+    async def traffic(port: int) -> None:
+        poison = upload(MN_ODD, "20261129100000001", data_time="00010101000000", so2="900")
+        await exchange(port, [poison], 1)
+        await exchange(port, [upload(MN_GOOD, "20261129100000002", data_time=hour, so2="200")], 1)
+
+    with envwatch_serve(database_url, tmp_path) as serving:
+        asyncio.run(traffic(serving.hj212_port))
+        deadline = time.monotonic() + 30
+        while ("exceedance", MN_GOOD) not in rules_found(engine) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    found = rules_found(engine)
+    # The other device's exceedance is found after the poison, which is a finding of its own.
+    assert ("exceedance", MN_GOOD) in found
+    assert ("implausible_data_time", MN_ODD) in found
+    assert ("exceedance", MN_ODD) not in found
+    with engine.connect() as connection:
+        cursor = connection.execute(select(ProcessingCursor.last_frame_id)).scalar()
+        newest = connection.execute(select(func.max(ArchivedFrame.id))).scalar()
+    assert cursor == newest

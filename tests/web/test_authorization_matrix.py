@@ -355,6 +355,10 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     "GET /api/v1/audit": {
         "any": get("/api/v1/audit", row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
     },
+    "GET /api/v1/processing/quarantine": {
+        "any": get("/api/v1/processing/quarantine",
+                   row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
     # --- measurement API ----------------------------------------------------
     "GET /api/v1/points": {
         "in": get("/api/v1/points?limit=500", row(401, _S, _S, _S, _S, _S, _S, _S, _S),

@@ -9,6 +9,7 @@ import typer
 from sqlalchemy import select
 
 from envwatch.cli.common import DbOption, cst_time, database_url
+from envwatch.processing.quarantine import list_quarantined
 from envwatch.processing.worker import replay
 from envwatch.rules.engine import default_rule_set
 from envwatch.settings import get_settings
@@ -80,3 +81,26 @@ def replay_command(
         default_rule_set(settings.rules_file),
     )
     typer.echo(json.dumps({"since": cst_text(start), "until": cst_text(end), "findings": count}))
+
+
+@rules_app.command("quarantine")
+def quarantine_command(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+    mn: Annotated[str | None, typer.Option("--mn", help="Only this device.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 100,
+) -> None:
+    """Uploads the rules set aside (a rule failed on them), newest first: as JSON
+    lines {"id", "mn", "cn", "data_time", "frame_id", "rule", "error",
+    "quarantined_at"}; processing went on past each."""
+    listed = list_quarantined(make_engine(database_url(db)), mn=mn, limit=limit)
+    for item in listed["items"]:
+        if as_json:
+            typer.echo(json.dumps(item, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"{item['quarantined_at']} {item['mn']} {item['cn'] or '-'} "
+                f"{item['data_time'] or '-'} {item['rule']}: {item['error']}"
+            )
+    if not as_json:
+        typer.echo(f"{listed['total']} quarantined")

@@ -248,9 +248,7 @@ class FrameReader:
             )
         return RawFrame(raw, segment, crc, deviations)
 
-    def _declared_too_long(
-        self, start: int, declared: int, *, final: bool
-    ) -> ProtocolError | None:
+    def _declared_too_long(self, start: int, declared: int, *, final: bool) -> ProtocolError | None:
         """A frame declared longer than the limit is consumed whole, as one
         rejection, up to its real end (not one error per ``##`` inside it);
         a complete frame found inside it ends it there."""

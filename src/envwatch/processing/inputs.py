@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from envwatch.store.schema import (
     MonitoringPoint,
     Outlet,
 )
+from envwatch.times import as_data_time, as_utc
 
 # The command a batch reading is given to the rules as: a real-time value.
 BATCH_READING = "2011"
@@ -213,7 +214,13 @@ def upload_page(
     if through_frame_id is not None:
         conditions.append(ArchivedFrame.id <= through_frame_id)
     frames = connection.execute(
-        select(ArchivedFrame.id, ArchivedFrame.mn, ArchivedFrame.cn, ArchivedFrame.data_time)
+        select(
+            ArchivedFrame.id,
+            ArchivedFrame.mn,
+            ArchivedFrame.cn,
+            ArchivedFrame.data_time,
+            ArchivedFrame.received_at,
+        )
         .where(*conditions)
         .order_by(ArchivedFrame.id)
         .limit(limit_frames)
@@ -236,11 +243,12 @@ def upload_page(
     uploads = []
     for frame in frames:
         rows = by_frame.get(frame.id)
+        received_at = as_data_time(as_utc(frame.received_at))
         if rows:
             rows.sort(key=lambda row: row.pollutant)
-            uploads.append(_upload(rows, codes))
+            uploads.append(_upload(rows, codes, received_at))
         elif frame.id in info:
-            uploads.append(info[frame.id])
+            uploads.append(replace(info[frame.id], received_at=received_at))
     return UploadPage(uploads, frames[-1].id)
 
 
@@ -292,14 +300,16 @@ def pages_after(
         last_frame_id = page.last_frame_id
 
 
-def _upload(rows: list[Any], codes: ElectricityCodes) -> Upload:
+def _upload(rows: list[Any], codes: ElectricityCodes, received_at: datetime) -> Upload:
     first = rows[0]
     values = {row.pollutant: _values(row) for row in rows}
     if codes.power_kw in values:
         values[POWER] = values[codes.power_kw]
     if codes.energy_kwh in values:
         values[ENERGY] = values[codes.energy_kwh]
-    return Upload(first.mn, first.cn, first.data_time, values, first.frame_id)
+    return Upload(
+        first.mn, first.cn, first.data_time, values, first.frame_id, received_at=received_at
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,21 +14,38 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.exc import DBAPIError
 
 from envwatch.electricity.hj212 import ElectricityCodes, default_codes
 from envwatch.hj212.codes import now_cst
 from envwatch.processing.inputs import batch_page, load_contexts, pages_after, upload_page
+from envwatch.processing.quarantine import QuarantinedFinding, quarantine
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.store.db import dialect_insert
-from envwatch.store.schema import ArchivedFrame, FindingRecord, ProcessingCursor
+from envwatch.store.schema import (
+    ArchivedFrame,
+    FindingRecord,
+    ProcessingCursor,
+)
 
 log = logging.getLogger(__name__)
 
 STREAM_CURSOR = "rules"
 BATCH_CURSOR = "rules:electricity_batches"
 """The last electricity batch processed (kept in ``last_frame_id``: a batch id)."""
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as JSON every database takes: NaN and infinities become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def _finding_row(finding: Finding, rule_set_version: str) -> dict[str, Any]:
@@ -41,7 +59,7 @@ def _finding_row(finding: Finding, rule_set_version: str) -> dict[str, Any]:
         "window_end": finding.window_end,
         "severity": str(finding.severity),
         "explanation": finding.explanation,
-        "evidence": dict(finding.evidence),
+        "evidence": json_safe(dict(finding.evidence)),
         "found_at": datetime.now(UTC),
     }
 
@@ -50,10 +68,24 @@ def store_findings(
     connection: Connection, findings: Iterable[Finding], rule_set_version: str
 ) -> int:
     """Insert ``findings`` unless already stored (same rule, MN, pollutant and
-    window start); how many were offered."""
+    window start); how many were offered. A finding the database refuses is
+    quarantined with the refusal; the others are stored all the same."""
     rows = [_finding_row(finding, rule_set_version) for finding in findings]
-    if rows:
-        connection.execute(dialect_insert(connection, FindingRecord).on_conflict_do_nothing(), rows)
+    if not rows:
+        return 0
+    insert = dialect_insert(connection, FindingRecord).on_conflict_do_nothing()
+    try:
+        with connection.begin_nested():
+            connection.execute(insert, rows)
+    except DBAPIError:
+        for row in rows:
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert, [row])
+            except DBAPIError as error:
+                quarantine(
+                    connection, [QuarantinedFinding(row, f"{type(error).__name__}: {error}")]
+                )
     return len(rows)
 
 
@@ -70,6 +102,8 @@ class Processor:
     last_batch_id: int | None = None
     """How far it got through the electricity batches (their readings)."""
     findings: int = 0
+    quarantined: int = 0
+    """Uploads set aside since start (a rule failed on them): the metric."""
     warm_up: timedelta = timedelta(hours=24)
     live_clock: bool = False
     """Also let the wall clock (China Standard Time) move the data clock, so
@@ -111,6 +145,7 @@ class Processor:
             for upload in page:
                 self.rules.feed(upload)
             self.rules.advance_clock()
+        self.rules.failures.clear()  # set aside when first processed
 
     def run_once(self) -> int:
         """One pass; 0 when there was nothing new, else the uploads processed
@@ -152,6 +187,8 @@ class Processor:
             found += self.rules.advance_clock(
                 now_cst().replace(tzinfo=None) if self.live_clock else None
             )
+            self.quarantined += quarantine(connection, self.rules.failures)
+            self.rules.failures.clear()
             self.findings += store_findings(connection, found, self.rule_set.version)
             # Past every frame read, also those with no uploads (resends).
             last_frame = page.last_frame_id or self.last_frame_id
@@ -231,6 +268,7 @@ def replay(
         for upload in batched:
             found += rules.feed(upload)
         found += rules.advance_clock()
+        quarantine(connection, rules.failures)
         connection.execute(
             delete(FindingRecord).where(
                 FindingRecord.window_start >= since, FindingRecord.window_start < until

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,16 @@ def default_rule_set(path: Path | None = None) -> RuleSet:
     return load_rule_set(PARAM_MODELS, path)
 
 
+@dataclass(frozen=True, slots=True)
+class RuleFailure:
+    """A rule that raised on an upload (or on the clock, ``upload`` None)."""
+
+    rule: str
+    mn: str
+    upload: Upload | None
+    error: str
+
+
 # The share of devices whose newest data the data clock may not pass.
 CLOCK_QUANTILE = 0.9
 
@@ -38,11 +49,14 @@ class RuleEngine:
     ) -> None:
         self.rule_set = rule_set
         self.rules = tuple(rules if rules is not None else RULES.values())
+        self._gates = tuple(rule for rule in self.rules if rule.gate)
         self._states: dict[tuple[str, str], Any] = {}
         self._bound: dict[tuple[str, str], tuple[tuple[Rule, Any], ...]] = {}
         """By (MN, CN): the rules that read such uploads, with their states."""
         self.contexts = contexts
         self._latest: dict[str, datetime] = {}
+        self.failures: list[RuleFailure] = []
+        """Uploads a rule failed on, with the error: for the processor to quarantine."""
         self.clock: datetime | None = None
         """The city's data clock: a high quantile of the devices' newest data
         times (so one logger with its clock in the future cannot declare every
@@ -66,7 +80,7 @@ class RuleEngine:
             bound = self._bound[key] = tuple(
                 (rule, self._state(rule, context))
                 for rule in self.rules
-                if watches(rule, context, cn)
+                if watches(rule, context, cn) and not rule.gate
             )
         return bound
 
@@ -84,8 +98,15 @@ class RuleEngine:
             return []  # a device the registry does not know (any more)
         findings: list[Finding] = []
         rule_set = self.rule_set
+        for gate in self._gates:
+            refused = gate.refuses(self._state(gate, context), upload, context, rule_set)
+            if refused is not None:
+                return refused
         for rule, state in self._rules_for(context, upload.cn):
-            findings += rule.on_upload(state, upload, context, rule_set)
+            try:
+                findings += rule.on_upload(state, upload, context, rule_set)
+            except Exception as error:  # one upload never stops the city's rules
+                self._failed(rule, context, upload, error)
         latest = self._latest.get(upload.mn)
         if context.streams and (latest is None or upload.data_time > latest):
             self._latest[upload.mn] = upload.data_time
@@ -112,5 +133,21 @@ class RuleEngine:
             for context in self.contexts.values():
                 state = self._states.get((rule.id, rule.scope(context)))
                 if state is not None:
-                    findings += rule.on_clock(state, self.clock, context, self.rule_set)
+                    try:
+                        findings += rule.on_clock(state, self.clock, context, self.rule_set)
+                    except Exception as error:
+                        self._failed(rule, context, None, error)
         return findings
+
+    def _failed(
+        self, rule: Rule, context: PointContext, upload: Upload | None, error: Exception
+    ) -> None:
+        """Set ``upload`` aside with its error; the rule starts afresh for that
+        device, so a state the upload broke cannot fail every later one."""
+        self.failures.append(
+            RuleFailure(rule.id, context.mn, upload, f"{type(error).__name__}: {error}")
+        )
+        key = (rule.id, rule.scope(context))
+        if key in self._states:
+            self._states[key] = rule.new_state()
+            self._bound.clear()

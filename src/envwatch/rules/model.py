@@ -43,6 +43,9 @@ class Upload:
     frame_id: int | None = None
     info: Mapping[str, str] = field(default_factory=dict)
     pol_id: str | None = None
+    received_at: datetime | None = None
+    """When the frame arrived, China Standard Time (naive); None where unknown
+    (readings that came in batches)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -317,6 +317,22 @@ class FindingRecord(Base):
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class QuarantinedUpload(Base):
+    """An upload a rule failed on (or whose finding could not be stored): set
+    aside with the error, for administrators; processing went on past it."""
+
+    __tablename__ = "quarantined_upload"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    mn: Mapped[str] = mapped_column(String(32))
+    cn: Mapped[str | None] = mapped_column(String(4), default=None)
+    data_time: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    frame_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    rule: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text)
+    quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ProcessingCursor(Base):
     """How far a processing worker got through the archive (by frame id)."""
 

@@ -36,6 +36,7 @@ from envwatch.web.api_alerts import router as alerts_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_measurements import router as measurements_api_router
+from envwatch.web.api_processing import router as processing_api_router
 from envwatch.web.api_registry import router as registry_api_router
 from envwatch.web.api_users import router as users_api_router
 from envwatch.web.errors import ApiError
@@ -148,6 +149,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(registry_api_router)
     app.include_router(cases_api_router)
     app.include_router(users_api_router)
+    app.include_router(processing_api_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
     app.include_router(cases_pages_router)

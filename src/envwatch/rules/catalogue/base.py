@@ -125,6 +125,15 @@ class Rule:
 
     watches_clock: ClassVar[bool] = False
 
+    gate: ClassVar[bool] = False
+    """Judged before every other rule: an upload it refuses reaches none of them."""
+
+    def refuses(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding] | None:
+        """None: the upload goes on to the rules; else what refusing it found."""
+        return None
+
     def on_clock(
         self, state: Any, clock: datetime, context: PointContext, rules: RuleSet
     ) -> list[Finding]:

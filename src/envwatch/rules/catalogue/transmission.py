@@ -1,4 +1,4 @@
-"""Missing data and offline devices (rules.md §2.3 B9)."""
+"""Missing data, offline devices (rules.md §2.3 B9) and data times no logger can mean."""
 
 from __future__ import annotations
 
@@ -68,6 +68,69 @@ class Offline(Rule):
                 clock,
                 f"自{clock_text(last)}起已{silent.total_seconds() / 60:.0f}分钟未收到数据（离线）",
                 {"last_data_time": last.isoformat(), "frames": [state.get("last_frame")]},
+                params,
+            )
+        ]
+
+
+class ImplausibleDataTimeParams(Params):
+    max_age_days: float = Field(gt=0)
+    """Older than this before it arrived: not an upload the rules can judge."""
+    max_ahead_hours: float = Field(gt=0)
+    """Ahead of its arrival by more than this: a logger clock gone wrong."""
+    earliest: datetime
+    latest: datetime
+    """Bounds for data whose arrival is unknown (and for any data)."""
+
+
+@register
+class ImplausibleDataTime(Rule):
+    """A data time outside the plausible window around the frame's arrival
+    (or outside absolute bounds): the upload is this finding, once an hour per
+    device, and no input to the rules (nor to the data clock)."""
+
+    id = "implausible_data_time"
+    kind = "transmission"
+    version = 1
+    params_model = ImplausibleDataTimeParams
+    severity = Severity.WARNING
+    title_zh = "数据时间异常"
+    gate = True
+
+    def refuses(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding] | None:
+        params = self.params_for(rules, context, None)
+        when, arrived = upload.data_time, upload.received_at
+        # Differences of times, never sums: total at the calendar's ends too.
+        if params.earliest <= when <= params.latest and (
+            arrived is None
+            or (
+                arrived - when <= timedelta(days=params.max_age_days)
+                and when - arrived <= timedelta(hours=params.max_ahead_hours)
+            )
+        ):
+            return None
+        anchor = min(max(arrived or when, params.earliest), params.latest)
+        hour = anchor.replace(minute=0, second=0, microsecond=0)
+        if state.get("reported_hour") == hour:
+            return []
+        state["reported_hour"] = hour
+        arrival = f"，接收时间{clock_text(arrived)}" if arrived is not None else ""
+        return [
+            self.finding(
+                upload,
+                None,
+                hour,
+                hour + timedelta(hours=1),
+                f"数据时间{clock_text(when)}不可信{arrival}（允许提前{params.max_ahead_hours:g}小时、"
+                f"补传{params.max_age_days:g}天以内）：该数据未参与规则判定，请核查数采仪时钟",
+                {
+                    "data_time": clock_text(when),
+                    "received_at": None if arrived is None else clock_text(arrived),
+                    "cn": upload.cn,
+                    "frames": [upload.frame_id],
+                },
                 params,
             )
         ]
