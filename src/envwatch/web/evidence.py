@@ -19,6 +19,7 @@ from envwatch.glossary import factor
 from envwatch.rules.catalogue.marks import INFO_NAMES
 from envwatch.store.schema import ArchivedFrame
 from envwatch.times import utc_as_cst_text
+from envwatch.web.i18n import N_
 
 # Keys whose numbers are concentrations in the limit's unit.
 CONCENTRATIONS = frozenset({
@@ -35,6 +36,75 @@ UNITS = {
 # Keys shown elsewhere in the table, or not at all (the unit goes with the values).
 SEPARATE = frozenset({"parameters", "frames", "finding_id", "unit", "limit", "basis",
                       "other_limits"})  # fmt: skip
+# The words for the keys rules put in their evidence (``rules/catalogue/``);
+# a key without one shows as itself.
+LABELS = {
+    "value": N_("ev_value"),
+    "measured": N_("ev_measured"),
+    "corrected": N_("ev_corrected"),
+    "o2": N_("ev_o2"),
+    "reference_o2": N_("ev_reference_o2"),
+    "flag": N_("ev_flag"),
+    "daily_mean": N_("ev_daily_mean"),
+    "flow_weighted": N_("ev_flow_weighted"),
+    "hourly_values": N_("ev_hourly_values"),
+    "volumes": N_("ev_volumes"),
+    "minute_values": N_("ev_minute_values"),
+    "valid_minutes": N_("ev_valid_minutes"),
+    "hourly_avg": N_("ev_hourly_avg"),
+    "minute_mean": N_("ev_minute_mean"),
+    "last_data_time": N_("ev_last_data_time"),
+    "values": N_("ev_values"),
+    "hours": N_("ev_hours"),
+    "near_hours": N_("ev_near_hours"),
+    "share": N_("ev_share"),
+    "detection_limit": N_("ev_detection_limit"),
+    "cv": N_("ev_cv"),
+    "median": N_("ev_median"),
+    "robust_sd": N_("ev_robust_sd"),
+    "next_value": N_("ev_next_value"),
+    "ks_statistic": N_("ev_ks_statistic"),
+    "p_value": N_("ev_p_value"),
+    "recent_iqr": N_("ev_recent_iqr"),
+    "reference_iqr": N_("ev_reference_iqr"),
+    "recent_hours": N_("ev_recent_hours"),
+    "reference_hours": N_("ev_reference_hours"),
+    "o2_values": N_("ev_o2_values"),
+    "flows": N_("ev_flows"),
+    "marked": N_("ev_marked"),
+    "flags": N_("ev_flags"),
+    "uploads": N_("ev_uploads"),
+    "concentrations": N_("ev_concentrations"),
+    "temperatures": N_("ev_temperatures"),
+    "warned_value": N_("ev_warned_value"),
+    "flow_before": N_("ev_flow_before"),
+    "flow_after": N_("ev_flow_after"),
+    "approached_at": N_("ev_approached_at"),
+    "approached_value": N_("ev_approached_value"),
+    "code": N_("ev_code"),
+    "before": N_("ev_before"),
+    "after": N_("ev_after"),
+    "before_at": N_("ev_before_at"),
+    "day": N_("ev_day"),
+    "copied_from": N_("ev_copied_from"),
+    "days": N_("ev_days"),
+    "power_kw": N_("ev_power_kw"),
+    "rated_kw": N_("ev_rated_kw"),
+    "meter_id": N_("ev_meter_id"),
+    "readings": N_("ev_readings"),
+    "night_kw": N_("ev_night_kw"),
+    "day_kw": N_("ev_day_kw"),
+    "level": N_("ev_level"),
+    "reference": N_("ev_reference"),
+    "energy_kwh": N_("ev_energy_kwh"),
+    "baseline_kwh": N_("ev_baseline_kwh"),
+    "required_cut": N_("ev_required_cut"),
+    "production_started_at": N_("ev_production_started_at"),
+    "production_stopped_at": N_("ev_production_stopped_at"),
+    "treatment_on": N_("ev_treatment_on"),
+    "treatment_stopped_at": N_("ev_treatment_stopped_at"),
+    "treatment_changed_at": N_("ev_treatment_changed_at"),
+}
 LIST_SHOWN = 48
 """Items of a list shown before the rest is counted (the JSON holds them all)."""
 FRAME_ID_MAX = 2**63 - 1
@@ -107,7 +177,7 @@ def show(value: Any, words: Mapping[str, str], unit: str = "", lang: str = "zh")
 def _name(key: str, words: Mapping[str, str], lang: str) -> str:
     """A key's label: the page's word for it, a monitored factor's or an
     analyser setting's name, else the key itself."""
-    word = words.get(f"ev_{key}")
+    word = words.get(LABELS[key]) if key in LABELS else None
     if word is not None:
         return word
     known = factor(key)
