@@ -7,11 +7,15 @@ without, the words staged in ``envwatch.web.i18n.TEXT``. A msgid missing
 from a catalogue is added; an empty translation is filled; a translation
 already there is kept (``--replace`` overwrites it). Then ``scripts/i18n
 compile`` (and, for staged words, empty ``TEXT``).
+
+``scripts/i18n templates`` rewrites the older ``{{ t.key }}`` and
+``t['prefix_' + x]`` of the templates into ``_("key")`` and ``_('prefix_' ~ x)``.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,6 +23,10 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 from envwatch.web.i18n import LANGUAGES, LOCALE_DIR, TEXT, catalogue_path
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+OLD_COMPUTED = re.compile(r"""(?<![\w.])t\[((["'])[a-z_0-9]+\2) \+ ([^\]]+)\]""")
+OLD_KEY = re.compile(r"""(?<![\w.'"])t\.([a-z_][a-z0-9_]*)\b(?!\s*\()""")
 
 Words = dict[str, dict[str, str]]
 
@@ -74,7 +82,28 @@ def port(
     return written
 
 
+def convert_template(text: str) -> str:
+    """A template's ``t.key`` and ``t['prefix_' + x]`` as ``_()`` calls."""
+    text = OLD_COMPUTED.sub(lambda m: f"_({m.group(1)} ~ {m.group(3)})", text)
+    return OLD_KEY.sub(lambda m: f'_("{m.group(1)}")', text)
+
+
+def convert_templates(directory: Path = TEMPLATES_DIR) -> list[str]:
+    """Convert every template of ``directory``; the names of those changed."""
+    changed = []
+    for template in sorted(directory.glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        converted = convert_template(text)
+        if converted != text:
+            template.write_text(converted, encoding="utf-8")
+            changed.append(template.name)
+    return changed
+
+
 def main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["--templates"]:
+        print("converted:", ", ".join(convert_templates()) or "none")
+        return 0
     replace = "--replace" in argv
     files = [arg for arg in argv if arg != "--replace"]
     words: Words = {}

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.sessions import SessionUser
-from envwatch.web.i18n import LANGUAGES, language, template_words, translator
+from envwatch.web.i18n import LANGUAGES, N_, language, template_words, translator
 
 
 def _templates(lang: str) -> Environment:
@@ -32,8 +32,13 @@ def _templates(lang: str) -> Environment:
 
 TEMPLATES_BY_LANGUAGE = {lang: _templates(lang) for lang in LANGUAGES}
 TEMPLATES = TEMPLATES_BY_LANGUAGE["zh"]
-LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
-LEVELS_EN = {"notice": "notice", "warning": "warning", "alarm": "alarm", "severe": "severe"}
+# Alert levels (``alerts/policy.toml``) and their msgids.
+LEVELS = {
+    "notice": N_("level_notice"),
+    "warning": N_("level_warning"),
+    "alarm": N_("level_alarm"),
+    "severe": N_("level_severe"),
+}
 MAX_FORM_BYTES = 64 << 10
 
 
@@ -44,11 +49,12 @@ def render(
     desk: AlertDesk = request.app.state.alert_desk()
     workflow = desk.workflow
     english = lang == "en"
+    words = translator(lang)
     context = {
         "lang": lang,
-        "t": translator(lang),
+        "t": words,
         "user": user,
-        "levels": LEVELS_EN if english else LEVELS_ZH,
+        "levels": {level: words[key] for level, key in LEVELS.items()},
         "states": {s: s for s in workflow.states} if english else workflow.states,
         "actions": {a: a for a in workflow.actions} if english else workflow.actions,
         "outcomes": workflow.outcomes,
