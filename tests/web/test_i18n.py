@@ -156,3 +156,24 @@ def test_reloading_keeps_the_words() -> None:
     before = translator("en")
     i18n.reload()
     assert translator("en") == before
+
+
+def test_a_read_only_installation_compiles_into_a_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "site-packages" / "locale"
+    shutil.copytree(LOCALE_DIR, directory, ignore=shutil.ignore_patterns("*.mo"))
+    compile_for_real = i18n.compile_catalogue
+
+    def read_only(po: Path, mo: Path) -> None:
+        if directory in mo.parents:
+            raise PermissionError(mo)
+        compile_for_real(po, mo)
+
+    monkeypatch.setattr(i18n, "compile_catalogue", read_only)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    mo = compiled("zh", directory)
+    assert mo.parent == tmp_path / "cache/envwatch/locale/zh_Hans"
+    assert compiled("zh", directory) == mo
+    with mo.open("rb") as source:
+        assert "登录".encode() in source.read()

@@ -19,6 +19,7 @@ still works until ``scripts/i18n port`` has moved it into the catalogues.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -96,10 +97,12 @@ def compiled(lang: str, directory: Path = LOCALE_DIR) -> Path:
     try:
         compile_catalogue(po, mo)
     except OSError:
-        # A read-only installation: compile into a cache of our own instead.
+        # A read-only installation: compile into a cache of our own instead,
+        # named by the catalogue's content (installations may differ).
         cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        mo = cache_dir / "envwatch" / "locale" / LOCALES[lang] / f"{DOMAIN}.mo"
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        digest = hashlib.sha256(po.read_bytes()).hexdigest()[:16]
+        mo = cache_dir / "envwatch" / "locale" / LOCALES[lang] / f"{DOMAIN}-{digest}.mo"
+        if not mo.exists():
             compile_catalogue(po, mo)
     log.info("compiled the %s catalogue into %s", LOCALES[lang], mo)
     return mo
