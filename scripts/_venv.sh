@@ -12,3 +12,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
     echo "$want" > "$stamp"
 fi
+# The pages' gettext catalogues: compile a .po newer than its .mo (or without one).
+for po in src/envwatch/web/locale/*/LC_MESSAGES/messages.po; do
+    if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+        .venv/bin/pybabel -q compile -d src/envwatch/web/locale
+        break
+    fi
+done

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
-from envwatch.cli.serve import DbOption, serve, stop_on_signals
+from envwatch.cli.serve import (
+    DEMO_HISTORY_HOURS,
+    DbOption,
+    HistoryOption,
+    serve,
+    stop_on_signals,
+)
 from envwatch.demo.seed import DEMO_PASSWORD, DemoAlreadySeededError, seed_demo
-from envwatch.demo.simulator import choose_faults, load_points, simulate
+from envwatch.demo.simulator import (
+    SimClock,
+    catch_up_start,
+    choose_faults,
+    load_points,
+    newest_data_time,
+    simulate,
+)
 from envwatch.hj212.codes import now_cst
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine, upgrade
@@ -42,25 +56,30 @@ def simulate_command(
     faults: Annotated[
         bool, typer.Option(help="Script faults on about 12 % of the loggers.")
     ] = True,
+    history: HistoryOption = DEMO_HISTORY_HOURS,
 ) -> None:
     """Run a simulated data logger for every registered monitoring point."""
     settings = get_settings()
-    points = load_points(make_engine(db or settings.database_url))
+    engine = make_engine(db or settings.database_url)
+    points = load_points(engine)
+    now = now_cst()
+    past = timedelta(hours=history) if scale > 1 else timedelta(0)
+    start = catch_up_start(now, past, newest_data_time(engine))
 
     async def main() -> None:
         stop = asyncio.Event()
         stop_on_signals(stop)
         if duration:
             asyncio.get_running_loop().call_later(duration, stop.set)
-        start = now_cst()
         stats = await simulate(
             points,
             host,
             port or settings.gateway_port,
-            scale=scale,
             stop=stop,
-            faults=choose_faults(points, start, seed=7) if faults else None,
-            start=start,
+            faults=choose_faults(points, min(start, now - timedelta(hours=1)), seed=7)
+            if faults
+            else None,
+            clock=SimClock(start, scale),
         )
         typer.echo(json.dumps(dict(stats.counts)))
 
@@ -74,6 +93,7 @@ def demo_command(
     ] = "127.0.0.1:9212",
     http: Annotated[str, typer.Option(help="Web address, HOST:PORT.")] = "127.0.0.1:8000",
     scale: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
+    history: HistoryOption = DEMO_HISTORY_HOURS,
 ) -> None:
     """Everything on one machine: database, demo city, gateway, simulated loggers, web."""
     url = db or get_settings().database_url
@@ -88,4 +108,4 @@ def demo_command(
         "county-371502 (东昌府区; county-<code> for each county), enterprise-1, contractor-1, "
         "contractor-2"
     )
-    serve(db=url, hj212=hj212, http=http, simulate=True, scale=scale)
+    serve(db=url, hj212=hj212, http=http, simulate=True, scale=scale, history=history)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -14,6 +15,17 @@ from sqlalchemy import Engine
 from envwatch.settings import Settings, get_settings
 from envwatch.store.db import make_engine, upgrade
 
+# Hours of past data the simulated loggers start with (``--history``).
+DEMO_HISTORY_HOURS = 6.0
+HistoryOption = Annotated[
+    float,
+    typer.Option(
+        min=0,
+        max=24 * 30,
+        help="Simulated loggers start this many hours in the past and catch up with the "
+        "clock at --scale, then run in real time (never a data time in the future).",
+    ),
+]
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: ENVWATCH_DATABASE_URL).")
 ]
@@ -40,9 +52,11 @@ async def run_platform(
     *,
     stop: asyncio.Event,
     simulate_scale: float | None = None,
+    simulate_history: timedelta = timedelta(0),
 ) -> None:
     """Gateway, rules processing and web until ``stop``; with ``simulate_scale``,
-    the registry's simulated loggers too (faults scripted on some, a few left silent)."""
+    the registry's simulated loggers too (faults scripted on some, a few left
+    silent), from ``simulate_history`` before now, catching up at that scale."""
     # Imported here so that the codec commands start without the web stack.
     import uvicorn  # noqa: PLC0415
 
@@ -52,9 +66,12 @@ async def run_platform(
     from envwatch.alerts.service import run_alert_loop  # noqa: PLC0415
     from envwatch.alerts.workflow import load_workflow  # noqa: PLC0415
     from envwatch.demo.simulator import (  # noqa: PLC0415
+        SimClock,
+        catch_up_start,
         choose_faults,
         load_points,
         never_connecting,
+        newest_data_time,
         simulate,
     )
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
@@ -65,7 +82,9 @@ async def run_platform(
 
     gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
     processor = Processor.create(engine, default_rule_set(settings.rules_file))
-    processor.live_clock = True
+    # Simulated loggers catching up send past data: until they have, the
+    # wall clock must not move the data clock (every device would seem offline).
+    processor.live_clock = simulate_scale is None
     processing = asyncio.create_task(follow_archive(processor, stop))
     desk = AlertDesk(
         engine, load_policy(settings.alert_policy_file), load_workflow(settings.alert_workflow_file)
@@ -90,20 +109,34 @@ async def run_platform(
         every = load_points(engine)
         silent = never_connecting(every, seed=7)
         points = [point for point in every if point.mn not in silent]
-        start = now_cst()
+        now = now_cst()
+        history = simulate_history if simulate_scale > 1 else timedelta(0)
+        start = catch_up_start(now, history, newest_data_time(engine))
+        clock = SimClock(start, simulate_scale)
         typer.echo(
             f"{len(points)} simulated loggers and meters "
-            f"({len(silent)} registered devices stay silent), {simulate_scale:g}x real time"
+            f"({len(silent)} registered devices stay silent), from {start:%Y-%m-%d %H:%M} "
+            f"at {simulate_scale:g}x real time until they catch up with the clock, "
+            "then in real time"
         )
+
+        async def live_clock_once_caught_up() -> None:
+            if await clock.wait_caught_up(stop):
+                processor.live_clock = True
+
+        watcher = asyncio.create_task(live_clock_once_caught_up())
         await simulate(
             points,
             settings.gateway_host,
             settings.gateway_port,
             scale=simulate_scale,
             stop=stop,
-            faults=choose_faults(points, start, seed=7),
-            start=start,
+            # Faults from the second simulated hour, or at once when there is
+            # no past to catch up (a restarted demo).
+            faults=choose_faults(points, min(start, now - timedelta(hours=1)), seed=7),
+            clock=clock,
         )
+        await watcher
     await stop.wait()
     web.should_exit = True
     await asyncio.gather(gateway, web_task, processing, alerting)
@@ -119,6 +152,7 @@ def serve(
         bool, typer.Option(help="Also run a simulated logger for every registered device.")
     ] = False,
     scale: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
+    history: HistoryOption = DEMO_HISTORY_HOURS,
 ) -> None:
     """Run the platform: HJ 212 gateway, processing and web (平台服务)."""
     settings = get_settings()
@@ -135,7 +169,9 @@ def serve(
         stop = asyncio.Event()
         stop_on_signals(stop)
         await run_platform(
-            settings, make_engine(url), web, stop=stop, simulate_scale=scale if simulate else None
-        )
+            settings, make_engine(url), web, stop=stop,
+            simulate_scale=scale if simulate else None,
+            simulate_history=timedelta(hours=history),
+        )  # fmt: skip
 
     asyncio.run(main())

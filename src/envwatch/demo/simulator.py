@@ -2,8 +2,10 @@
 
 Each monitoring point becomes a logger that sends real-time data (2011) every
 30 s, minute data (2051) every 10 min and hourly data (2061) every hour of
-*simulated* time (``scale`` simulated seconds per real second), in the
-edition it is registered for (2005 loggers send short codes and no QN/Flag).
+*simulated* time, in the edition it is registered for (2005 loggers send
+short codes and no QN/Flag). The simulated clock (``SimClock``) starts in the
+past and runs ``scale`` simulated seconds per real second until it has caught
+up with the wall clock, then in real time: never a data time in the future.
 Like a real logger it waits for the 9014 and resends up to 3 times.
 Electricity meters registered with an MN send a 2011 reading (power, energy
 register, current) every 30 s, drawing power by their enterprise's shift.
@@ -17,10 +19,11 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from envwatch.demo.city import industry_by_code
 from envwatch.demo.profiles import (
@@ -43,7 +46,7 @@ from envwatch.hj212 import DecodedFrame, Decoder, Packet, ProtocolVersion, encod
 from envwatch.hj212.codes import make_flag, now_cst
 from envwatch.hj212.model import DEVICE_INFO_COMMAND
 from envwatch.registry.limits import limits_in_force
-from envwatch.store.schema import Enterprise, Meter, MonitoringPoint, PointFactor
+from envwatch.store.schema import ArchivedFrame, Enterprise, Meter, MonitoringPoint, PointFactor
 
 log = logging.getLogger(__name__)
 
@@ -131,20 +134,93 @@ def load_points(engine: Engine) -> list[SimPoint]:
 
 
 class SimClock:
-    """Simulated China Standard Time running ``scale`` times faster than real time."""
+    """Simulated China Standard Time that is never ahead of the wall clock.
 
-    def __init__(self, start: datetime, scale: float) -> None:
+    From ``start`` (in the past, for an accelerated demo) it runs ``scale``
+    times faster than real time until it has caught up with the wall clock,
+    then with it, in real time: a logger cannot send data of a time still to
+    come, and data times ahead of their receipt would be findings of their own.
+    ``wall`` (naive CST) and ``monotonic`` (real seconds) are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        start: datetime,
+        scale: float,
+        *,
+        wall: Callable[[], datetime] = now_cst,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.start = start
         self.scale = scale
-        self._t0 = time.monotonic()
+        self._wall = wall
+        self._monotonic = monotonic
+        self._t0 = monotonic()
+
+    def _fast(self) -> datetime:
+        """Where the accelerated clock alone would be by now."""
+        return self.start + timedelta(seconds=(self._monotonic() - self._t0) * self.scale)
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.scale)
+        return min(self._fast(), self._wall())
+
+    def caught_up(self) -> bool:
+        """Whether the clock runs with the wall clock now (its catching up is over)."""
+        return self._fast() >= self._wall()
+
+    def delay_until(self, moment: datetime) -> float:
+        """Real seconds until the clock reads ``moment``: the later of the
+        accelerated clock's and the wall clock's reaching it."""
+        fast = (moment - self._fast()).total_seconds() / self.scale
+        wall = (moment - self._wall()).total_seconds()
+        return max(fast, wall, 0.0)
+
+    def catch_up_delay(self) -> float:
+        """Real seconds until the clock has caught up with the wall clock
+        (infinite when it never will, at ``scale`` 1 or less)."""
+        behind = (self._wall() - self._fast()).total_seconds()
+        if behind <= 0:
+            return 0.0
+        return behind / (self.scale - 1) if self.scale > 1 else float("inf")
 
     async def sleep_until(self, moment: datetime) -> None:
-        delay = (moment - self.now()).total_seconds() / self.scale
+        delay = self.delay_until(moment)
         if delay > 0:
             await asyncio.sleep(delay)
+
+    async def wait_caught_up(self, stop: asyncio.Event) -> bool:
+        """Wait until the clock has caught up with the wall clock (False if
+        ``stop`` came first)."""
+        while not self.caught_up():
+            delay = min(self.catch_up_delay(), 60.0)
+            try:
+                await asyncio.wait_for(stop.wait(), delay + 0.05)
+            except TimeoutError:
+                continue
+            return False
+        return True
+
+
+def catch_up_start(now: datetime, history: timedelta, newest: datetime | None = None) -> datetime:
+    """Where simulated loggers start: ``history`` before ``now``, so an
+    accelerated clock catches up with the wall clock and shows that much past
+    data; or at the newest data time already stored (a restarted demo fills
+    its gap and repeats nothing), but never after ``now``."""
+    start = now - max(history, timedelta(0))
+    if newest is not None and newest > start:
+        start = min(newest, now)
+    return start
+
+
+def newest_data_time(engine: Engine, frames: int = 5000) -> datetime | None:
+    """The newest data time among the last ``frames`` archived frames (by the
+    primary key, so cheap however long the archive is)."""
+    recent = (
+        select(ArchivedFrame.data_time).order_by(ArchivedFrame.id.desc()).limit(frames).subquery()
+    )
+    with engine.connect() as connection:
+        newest: datetime | None = connection.execute(select(func.max(recent.c.data_time))).scalar()
+    return newest
 
 
 def _number(value: float) -> str:
@@ -461,10 +537,12 @@ async def simulate(
     faults: dict[str, Fault] | None = None,
     start: datetime | None = None,
     seed: int = 7,
+    clock: SimClock | None = None,
 ) -> SimStats:
-    """Run a logger per point until ``stop`` is set."""
+    """Run a logger per point until ``stop`` is set, on ``clock`` (default: one
+    from ``start`` at ``scale``)."""
     stats = SimStats()
-    clock = SimClock(start or now_cst(), scale)
+    clock = clock or SimClock(start or now_cst(), scale)
     faults = faults or {}
     loggers = [
         SimLogger(point, clock, faults.get(point.mn), seed + index, stats)

@@ -1,394 +1,72 @@
-"""The pages' words, Chinese first and English second (pure)."""
+"""The pages' words, Chinese first and English second, from gettext catalogues.
+
+The words live in ``locale/<locale>/LC_MESSAGES/messages.po`` (``zh_Hans`` and
+``en``), kept with Babel: ``scripts/i18n extract`` collects every msgid the
+templates (``_("key")``) and the web modules (``_()``, ``N_()``, ``words["key"]``)
+use into ``locale/messages.pot``, ``scripts/i18n update`` merges it into both
+catalogues, translators fill them, ``scripts/i18n compile`` writes the ``.mo``
+files (``scripts/_venv.sh`` compiles too). A msgid is the stable key the words
+always had (``"login"``, ``"pt_status_online"``), never the text itself.
+
+``translator(lang)`` gives every word of a language as a dict (as before the
+catalogues); ``gettext(lang, key)`` one word. A ``.mo`` missing or older than
+its ``.po`` (a checkout that changed the catalogue since) is compiled at first
+use, next to it or, where the package is read-only, into a cache.
+
+``TEXT`` is where a word added the old way, ``{"key": {"zh": ..., "en": ...}}``,
+still works until ``scripts/i18n port`` has moved it into the catalogues.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
 from fastapi import Request
 
-LANGUAGES = ("zh", "en")
+log = logging.getLogger(__name__)
 
-TEXT: dict[str, dict[str, str]] = {
-    "platform": {"zh": "智慧环境监管平台", "en": "Smart environmental supervision"},
-    "login": {"zh": "登录", "en": "Log in"},
-    "logout": {"zh": "退出", "en": "Log out"},
-    "username": {"zh": "用户名", "en": "User name"},
-    "password": {"zh": "密码", "en": "Password"},
-    "dashboard": {"zh": "一张图", "en": "Overview"},
-    "alerts": {"zh": "预警处置", "en": "Alerts"},
-    "open_alerts": {"zh": "未办结预警", "en": "Open alerts"},
-    "county": {"zh": "区县", "en": "County"},
-    "enterprise": {"zh": "企业", "en": "Enterprise"},
-    "level": {"zh": "级别", "en": "Level"},
-    "state": {"zh": "状态", "en": "State"},
-    "rule": {"zh": "规则", "en": "Rule"},
-    "opened_at": {"zh": "发生时间", "en": "Opened"},
-    "deadline": {"zh": "期限", "en": "Deadline"},
-    "overdue": {"zh": "逾期", "en": "Overdue"},
-    "no_alerts": {"zh": "暂无预警。数据正常时这里为空；新的超标或异常会在几秒内出现。",
-                  "en": "No alerts. New exceedances and anomalies appear here within seconds."},
-    "explanation": {"zh": "说明", "en": "Explanation"},
-    "evidence": {"zh": "证据", "en": "Evidence"},
-    "history": {"zh": "处置记录", "en": "History"},
-    "actions": {"zh": "可执行操作", "en": "Actions"},
-    "note": {"zh": "备注", "en": "Note"},
-    "outcome": {"zh": "处置方式", "en": "Outcome"},
-    "none_allowed": {"zh": "当前状态下您没有可执行的操作。", "en": "No action is yours now."},
-    "not_found": {"zh": "没有找到，或您无权查看。", "en": "Not found, or not yours to see."},
-    "bad_login": {"zh": "用户名或密码错误", "en": "Wrong user name or password"},
-    "locked": {"zh": "登录失败次数过多，账号已暂时锁定，请稍后再试",
-               "en": "Too many failed logins: the account is locked for a while"},
-    "cases": {"zh": "执法案件", "en": "Enforcement cases"},
-    "positive_list": {"zh": "监督执法正面清单企业（优先非现场检查）",
-                      "en": "On the enforcement positive list (off-site checks first)"},
-    "enterprises": {"zh": "企业与点位", "en": "Enterprises"},
-    "coverage": {"zh": "应装尽装", "en": "Coverage"},
-    "registry": {"zh": "基础名录", "en": "Registry"},
-    # -- words of the dashboard and the alert pages (pages.py) --
-    "csrf_failed": {"zh": "请求缺少有效的安全令牌，请从本平台页面重新操作。",
-                    "en": "The request lacks a valid security token: "
-                          "try again from envwatch's page."},
-    "merge_into": {"zh": "合并到（同一事件的重复预警）", "en": "Merge into (a duplicate of)"},
-    "no_merge_targets": {"zh": "该企业没有其他未办结预警可合并。",
-                         "en": "This enterprise has no other open alert to merge into."},
-    "any": {"zh": "全部", "en": "any"},
-    "kind": {"zh": "类别", "en": "Kind"},
-    "kind_name_exceedance": {"zh": "超标", "en": "exceedance"},
-    "kind_name_early_warning": {"zh": "超标预警", "en": "early warning"},
-    "kind_name_falsification": {"zh": "疑似造假", "en": "suspected falsification"},
-    "kind_name_electricity": {"zh": "用电异常", "en": "electricity anomaly"},
-    "kind_name_transmission": {"zh": "传输异常", "en": "transmission fault"},
-    "yes": {"zh": "是", "en": "yes"},
-    "no": {"zh": "否", "en": "no"},
-    "open_only": {"zh": "仅未办结", "en": "open only"},
-    "search": {"zh": "搜索", "en": "Search"},
-    "search_hint": {"zh": "企业名称或MN", "en": "enterprise or MN"},
-    "apply": {"zh": "筛选", "en": "Filter"},
-    "reset": {"zh": "清除条件", "en": "Clear"},
-    "bad_filter": {"zh": "筛选条件有误，已显示全部", "en": "Invalid filter, showing all"},
-    "no_alerts_filtered": {"zh": "没有符合条件的预警。可放宽或清除筛选条件。",
-                           "en": "No alert matches. Widen or clear the filter."},
-    "previous": {"zh": "上一页", "en": "Previous"},
-    "next": {"zh": "下一页", "en": "Next"},
-    "kind_exceedance": {"zh": "今日超标", "en": "exceedances today"},
-    "kind_early_warning": {"zh": "今日超标预警", "en": "early warnings today"},
-    "kind_falsification": {"zh": "今日疑似造假", "en": "suspected falsification today"},
-    "kind_electricity": {"zh": "今日用电异常", "en": "electricity anomalies today"},
-    "kind_transmission": {"zh": "今日传输异常", "en": "transmission faults today"},
-    "findings_today_hint": {"zh": "按数据时间统计今日（北京时间）发现的问题，包括已处置的。",
-                            "en": "Findings whose data time is today (China Standard Time), "
-                                  "handled or not."},
-    "connection": {"zh": "联网情况", "en": "Connection"},
-    "points": {"zh": "监测点", "en": "Points"},
-    "online": {"zh": "在线", "en": "Online"},
-    "offline": {"zh": "离线", "en": "Offline"},
-    "never_connected": {"zh": "从未联网", "en": "Never connected"},
-    "connection_rate": {"zh": "联网率", "en": "Connection rate"},
-    "total": {"zh": "合计", "en": "Total"},
-    "newest_findings": {"zh": "今日最新超标与疑似造假",
-                        "en": "Today's newest exceedances and suspected falsification"},
-    "no_findings_today": {"zh": "今日暂无超标或疑似造假。规则引擎在数据到达后几秒内判断。",
-                          "en": "No exceedance or suspected falsification today. The rules "
-                                "judge data within seconds of its arrival."},
-    "newest_alerts": {"zh": "最新未办结预警", "en": "Newest open alerts"},
-    "data_time": {"zh": "数据时间", "en": "Data time"},
-    "pollutant": {"zh": "监测因子", "en": "Factor"},
-    # -- words of the enterprise and monitoring-point pages (pages_points.py) --
-    "pt_enterprises_title": {"zh": "企业与监测点位", "en": "Enterprises and monitoring points"},
-    "pt_all_counties": {"zh": "全部区县", "en": "All counties"},
-    "pt_all_industries": {"zh": "全部行业", "en": "All industries"},
-    "pt_industry": {"zh": "行业代码", "en": "Industry code"},
-    "pt_search": {"zh": "企业名称", "en": "Name"},
-    "pt_filter": {"zh": "筛选", "en": "Filter"},
-    "pt_no_enterprises": {"zh": "没有符合条件的企业。请调整区县、行业或名称后重试。",
-                          "en": "No enterprise matches: change the county, industry or name."},
-    "pt_points_count": {"zh": "点位数", "en": "Points"},
-    "pt_previous": {"zh": "上一页", "en": "Previous"},
-    "pt_next": {"zh": "下一页", "en": "Next"},
-    "pt_outlets": {"zh": "排放口与监测点位", "en": "Outlets and monitoring points"},
-    "pt_outlet": {"zh": "排放口", "en": "Outlet"},
-    "pt_outlet_kind": {"zh": "类别", "en": "Kind"},
-    "pt_outlet_kind_air": {"zh": "废气", "en": "flue gas"},
-    "pt_outlet_kind_water": {"zh": "废水", "en": "wastewater"},
-    "pt_no_outlets": {"zh": "该企业尚未登记排放口。", "en": "No outlet registered."},
-    "pt_no_monitor": {"zh": "未安装在线监测设备", "en": "no monitor installed"},
-    "pt_mn": {"zh": "设备编码(MN)", "en": "MN"},
-    "pt_status": {"zh": "联网状态", "en": "Status"},
-    "pt_status_online": {"zh": "在线", "en": "online"},
-    "pt_status_offline": {"zh": "离线", "en": "offline"},
-    "pt_status_never_connected": {"zh": "从未联网", "en": "never connected"},
-    "pt_last_data": {"zh": "最新数据时间", "en": "Last data time"},
-    "pt_last_received": {"zh": "最近接收", "en": "Last received"},
-    "pt_meters": {"zh": "用电监控", "en": "Electricity meters"},
-    "pt_meter": {"zh": "电表", "en": "Meter"},
-    "pt_meter_kind": {"zh": "回路", "en": "Circuit"},
-    "pt_meter_production": {"zh": "生产设施", "en": "production"},
-    "pt_meter_treatment": {"zh": "治污设施", "en": "treatment"},
-    "pt_meter_total": {"zh": "总表", "en": "total"},
-    "pt_rated_kw": {"zh": "额定功率(kW)", "en": "Rated power (kW)"},
-    "pt_batch_meter": {"zh": "批量上传", "en": "batch uploads"},
-    "pt_no_meters": {"zh": "该企业尚未安装用电监控。", "en": "No electricity meter installed."},
-    "pt_electricity": {"zh": "生产与治污设施用电对比",
-                       "en": "Electricity: production against treatment"},
-    "pt_electricity_hint": {"zh": "生产设施运行而治污设施停运或低负荷，"
-                                  "是治污设施未正常运行的线索。",
-                            "en": "Production running while treatment is off or idle suggests "
-                                  "the treatment is not running as it should."},
-    "pt_power_kw": {"zh": "功率(kW)", "en": "Power (kW)"},
-    "pt_factors": {"zh": "监测因子与许可限值", "en": "Factors and permit limits"},
-    "pt_pollutant": {"zh": "监测因子", "en": "Factor"},
-    "pt_unit": {"zh": "单位", "en": "Unit"},
-    "pt_limit": {"zh": "许可限值", "en": "Permit limit"},
-    "pt_no_limit": {"zh": "无限值", "en": "no limit"},
-    "pt_reference_o2": {"zh": "基准氧含量", "en": "reference O2"},
-    "pt_judged_corrected": {"zh": "按折算浓度判定", "en": "judged on the O2-corrected value"},
-    "pt_chart": {"zh": "监测数据曲线", "en": "Time series"},
-    "pt_granularity": {"zh": "数据类型", "en": "Data kind"},
-    "pt_cn_2011": {"zh": "实时数据", "en": "Real-time"},
-    "pt_cn_2051": {"zh": "分钟数据", "en": "Minute"},
-    "pt_cn_2061": {"zh": "小时数据", "en": "Hourly"},
-    "pt_cn_2031": {"zh": "日数据", "en": "Daily"},
-    "pt_since": {"zh": "开始时间", "en": "From"},
-    "pt_until": {"zh": "结束时间", "en": "To"},
-    "pt_show": {"zh": "查询", "en": "Show"},
-    "pt_window_hint": {"zh": "时间均为北京时间。实时数据最多查询1天，"
-                             "分钟数据7天，小时数据31天，日数据366天。",
-                       "en": "Times are China Standard Time. At most 1 day of real-time, 7 days "
-                             "of minute, 31 of hourly and 366 of daily data."},
-    "pt_bad_time": {"zh": "时间格式不正确", "en": "Not a valid time"},
-    "pt_table": {"zh": "数据列表", "en": "Data"},
-    "pt_data_time": {"zh": "数据时间", "en": "Data time"},
-    "pt_raw": {"zh": "实测值", "en": "Measured"},
-    "pt_corrected": {"zh": "折算值", "en": "O2-corrected"},
-    "pt_min": {"zh": "最小值", "en": "Min"},
-    "pt_max": {"zh": "最大值", "en": "Max"},
-    "pt_cou": {"zh": "排放量", "en": "Amount"},
-    "pt_flag": {"zh": "数据标记", "en": "Flag"},
-    "pt_flagged": {"zh": "非正常标记", "en": "Marked (not N)"},
-    "pt_validity": {"zh": "有效性", "en": "Validity"},
-    "pt_valid": {"zh": "有效", "en": "valid"},
-    "pt_invalid": {"zh": "无效", "en": "not valid"},
-    "pt_valid_hours": {"zh": "有效小时", "en": "valid hours"},
-    "pt_source": {"zh": "来源", "en": "Source"},
-    "pt_source_uploaded": {"zh": "设备上传", "en": "uploaded"},
-    "pt_source_computed": {"zh": "由小时值计算", "en": "computed from hours"},
-    "pt_no_data": {"zh": "该时段没有数据。可切换数据类型，或清空时间以查看最新数据。",
-                   "en": "No data in this window: switch the data kind, or clear the times "
-                         "to see the newest data."},
-    "pt_loading": {"zh": "正在加载…", "en": "Loading…"},
-    "pt_chart_failed": {"zh": "图表数据加载失败，请刷新重试。",
-                        "en": "Chart data could not be loaded."},
-    "pt_no_script": {"zh": "图表需要启用JavaScript；数据列表不受影响。",
-                     "en": "The chart needs JavaScript; the table works without it."},
-    "pt_alerts_of_point": {"zh": "本点位预警", "en": "Alerts of this point"},
-    "pt_findings_of_point": {"zh": "本点位规则发现", "en": "Findings of this point"},
-    "pt_no_findings": {"zh": "暂无规则发现。", "en": "No findings."},
-    "pt_evidence_chart": {"zh": "事件前后监测数据", "en": "Values around the event"},
-    "pt_raw_frames": {"zh": "事件前后原始报文", "en": "Raw frames around the event"},
-    "pt_frames_hint": {"zh": "报文按接收原样保存并逐条哈希链接，可作执法证据；"
-                             "加粗的为预警证据引用的报文。",
-                       "en": "Frames are kept as received and hash-chained, as evidence; "
-                             "the ones the alert cites are in bold."},
-    "pt_received_at": {"zh": "接收时间", "en": "Received"},
-    "pt_verdict": {"zh": "接收结果", "en": "Verdict"},
-    "pt_verdict_accepted": {"zh": "已接收", "en": "accepted"},
-    "pt_verdict_rejected": {"zh": "已拒收", "en": "rejected"},
-    "pt_frame_text": {"zh": "报文内容", "en": "Frame"},
-    "pt_no_frames": {"zh": "该时段没有原始报文。", "en": "No frames in this window."},
-    "pt_open_point": {"zh": "查看点位全部数据", "en": "All data of this point"},
-    "pt_devices_run": {"zh": "本单位运维的监测设备", "en": "Devices your company runs"},
-    "pt_no_devices": {"zh": "暂无分配给本单位运维的设备。", "en": "No device is assigned to you."},
-    "pt_download_csv": {"zh": "导出CSV", "en": "Download CSV"},
-    # -- words of the registry and coverage pages (pages_registry.py) --
-    "reg_title": {"zh": "基础名录", "en": "Registry"},
-    "reg_filter": {"zh": "筛选", "en": "Filter"},
-    "reg_reset": {"zh": "清除筛选", "en": "Clear filters"},
-    "reg_all": {"zh": "全部", "en": "All"},
-    "reg_industry": {"zh": "行业代码", "en": "Industry code"},
-    "reg_key_category": {"zh": "重点类别", "en": "Key category"},
-    "reg_key_any": {"zh": "重点排污单位（任一类别）", "en": "Key enterprises (any category)"},
-    "reg_key_none": {"zh": "非重点排污单位", "en": "Not key enterprises"},
-    "reg_cat_air": {"zh": "大气", "en": "Air"},
-    "reg_cat_water": {"zh": "水", "en": "Water"},
-    "reg_cat_chemical_park": {"zh": "化工园区", "en": "Chemical park"},
-    "reg_cat_acid": {"zh": "涉酸", "en": "Acid"},
-    "reg_cat_hazardous_waste": {"zh": "危险废物", "en": "Hazardous waste"},
-    "reg_cat_medical": {"zh": "医疗机构", "en": "Medical"},
-    "reg_search": {"zh": "名称或统一社会信用代码", "en": "Name or credit code"},
-    "reg_credit_code": {"zh": "统一社会信用代码", "en": "Credit code"},
-    "reg_outlets": {"zh": "排放口", "en": "Outlets"},
-    "reg_points": {"zh": "监测点位", "en": "Points"},
-    "reg_meters": {"zh": "电表", "en": "Meters"},
-    "reg_positive": {"zh": "正面清单", "en": "Positive list"},
-    "reg_total": {"zh": "共", "en": "Total"},
-    "reg_previous": {"zh": "上一页", "en": "Previous"},
-    "reg_next": {"zh": "下一页", "en": "Next"},
-    "reg_empty_admin": {
-        "zh": "暂无企业。请先在下方导入企业名录：CSV（UTF-8或GBK）或XLSX文件，列为",
-        "en": "No enterprises yet: import an enterprise list below (CSV in UTF-8 or "
-        "GBK, or XLSX) with the columns",
-    },
-    "reg_empty_then": {
-        "zh": "然后依次导入排放口、监测点位、许可限值和电表。",
-        "en": "Then import outlets, monitoring points, permit limits and meters, in "
-        "that order.",
-    },
-    "reg_empty": {
-        "zh": "您的范围内暂无企业。基础名录由市局管理员导入。",
-        "en": "No enterprises in your scope yet. The city administrator imports the "
-        "registry.",
-    },
-    "reg_no_match": {
-        "zh": "没有符合筛选条件的企业。",
-        "en": "No enterprise matches these filters.",
-    },
-    "reg_import": {"zh": "导入名录", "en": "Import"},
-    "reg_import_kind": {"zh": "文件内容", "en": "The file holds"},
-    "reg_kind_enterprises": {"zh": "企业", "en": "Enterprises"},
-    "reg_kind_outlets": {"zh": "排放口", "en": "Outlets"},
-    "reg_kind_points": {"zh": "监测点位", "en": "Monitoring points"},
-    "reg_kind_limits": {"zh": "许可限值", "en": "Permit limits"},
-    "reg_kind_meters": {"zh": "电表", "en": "Meters"},
-    "reg_file": {"zh": "文件（CSV或XLSX）", "en": "File (CSV or XLSX)"},
-    "reg_start_import": {"zh": "开始导入", "en": "Import"},
-    "reg_columns": {"zh": "所需列", "en": "Columns"},
-    "reg_all_or_nothing": {
-        "zh": "整个文件全部导入或全部不导入：只要有一处错误，就不会写入任何数据。",
-        "en": "A file is imported whole or not at all: with any error, nothing is "
-        "stored.",
-    },
-    "reg_job_queued": {"zh": "排队中", "en": "Queued"},
-    "reg_job_running": {"zh": "处理中", "en": "Running"},
-    "reg_job_done": {"zh": "已完成", "en": "Done"},
-    "reg_job_failed": {"zh": "失败", "en": "Failed"},
-    "reg_rows": {"zh": "行", "en": "rows"},
-    "reg_row": {"zh": "行号", "en": "Row"},
-    "reg_column": {"zh": "列", "en": "Column"},
-    "reg_reason": {"zh": "问题", "en": "Problem"},
-    "reg_imported": {"zh": "已导入", "en": "Imported"},
-    "reg_export": {"zh": "导出名录", "en": "Export"},
-    "reg_format": {"zh": "格式", "en": "Format"},
-    "reg_export_kind": {"zh": "内容（CSV须选一类）", "en": "Content (CSV: one kind)"},
-    "reg_everything": {"zh": "全部名录", "en": "Everything"},
-    "reg_start_export": {"zh": "开始导出", "en": "Export"},
-    "reg_download": {"zh": "下载文件", "en": "Download the file"},
-    "reg_export_note": {
-        "zh": "导出文件含设备密码（PW），请妥善保管；导出会记入审计日志。",
-        "en": "Exports hold device passwords (PW): keep them safe. Each export is in "
-        "the audit log.",
-    },
-    "reg_no_js": {
-        "zh": "导入导出需要启用浏览器脚本。",
-        "en": "Imports and exports need JavaScript.",
-    },
-    "reg_coverage_title": {"zh": "应装尽装、应联尽联", "en": "Coverage: installed and connected"},
-    "reg_coverage_forbidden": {
-        "zh": "应装尽装情况仅供监管人员查看。",
-        "en": "Coverage is for supervisors.",
-    },
-    "reg_key_enterprises": {"zh": "重点排污单位", "en": "Key enterprises"},
-    "reg_without_monitor": {"zh": "未装在线监测", "en": "Without monitor"},
-    "reg_without_meter": {"zh": "未装分表计电", "en": "Without meter"},
-    "reg_online": {"zh": "在线", "en": "Online"},
-    "reg_offline": {"zh": "离线", "en": "Offline"},
-    "reg_never": {"zh": "从未联网", "en": "Never connected"},
-    "reg_rate": {"zh": "联网率", "en": "Connection rate"},
-    "reg_city_total": {"zh": "合计", "en": "Total"},
-    "reg_zone_note": {
-        "zh": "开发区列在所在区之下。",
-        "en": "Development zones are listed under their host district.",
-    },
-    "reg_details": {"zh": "明细", "en": "Details"},
-    "reg_details_of": {"zh": "明细：", "en": "Details: "},
-    "reg_all_counties": {"zh": "全部区县", "en": "All counties"},
-    "reg_list_monitor": {
-        "zh": "缺少在线监测设备的重点排污单位",
-        "en": "Key enterprises missing a monitor",
-    },
-    "reg_list_meter": {"zh": "缺少分表计电的重点排污单位", "en": "Key enterprises missing a meter"},
-    "reg_list_never": {"zh": "从未联网的点位", "en": "Points never connected"},
-    "reg_list_offline": {"zh": "离线点位（最长离线在前）", "en": "Points offline (longest first)"},
-    "reg_last_seen": {"zh": "离线起始（最后数据）", "en": "Offline since (last data)"},
-    "reg_none_monitor": {
-        "zh": "所有重点排污单位均已登记在线监测点位。",
-        "en": "Every key enterprise has a monitor registered.",
-    },
-    "reg_none_meter": {
-        "zh": "所有重点排污单位均已登记分表计电。",
-        "en": "Every key enterprise has a meter registered.",
-    },
-    "reg_none_never": {"zh": "所有点位均已联网。", "en": "Every point has connected."},
-    "reg_none_offline": {"zh": "当前没有离线点位。", "en": "No point is offline now."},
-    "reg_no_counties": {"zh": "您的范围内没有区县。", "en": "No county is in your scope."},
-    # -- words of the account pages (pages_users.py) --
-    "us_account": {"zh": "我的账号", "en": "My account"},
-    "us_users": {"zh": "用户管理", "en": "Users"},
-    "us_display_name": {"zh": "姓名", "en": "Name"},
-    "us_role": {"zh": "角色", "en": "Role"},
-    "us_scope": {"zh": "管辖范围", "en": "Scope"},
-    "us_contractor": {"zh": "运维单位", "en": "Contractor"},
-    "us_change_password": {"zh": "修改密码", "en": "Change password"},
-    "us_current_password": {"zh": "当前密码", "en": "Current password"},
-    "us_new_password": {"zh": "新密码", "en": "New password"},
-    "us_confirm_password": {"zh": "确认新密码", "en": "Confirm new password"},
-    "us_password_hint": {"zh": "至少8个字符。修改后，您在其他设备上的登录将失效。",
-                         "en": "At least 8 characters. Your other sessions end."},
-    "us_password_changed": {"zh": "密码已修改。", "en": "Password changed."},
-    "us_mismatch": {"zh": "两次输入的新密码不一致。", "en": "The new passwords differ."},
-    "us_active": {"zh": "启用", "en": "active"},
-    "us_inactive": {"zh": "已停用", "en": "inactive"},
-    "us_locked": {"zh": "已锁定", "en": "locked"},
-    "us_unlock": {"zh": "解锁", "en": "Unlock"},
-    "us_deactivate": {"zh": "停用", "en": "Deactivate"},
-    "us_activate": {"zh": "启用", "en": "Activate"},
-    "us_reset_password": {"zh": "重置密码", "en": "Reset password"},
-    "us_add": {"zh": "新增用户", "en": "Add a user"},
-    "us_add_hint": {"zh": "区县监管人员须填区县代码（逗号分隔），企业用户须选企业，"
-                          "运维单位用户须选运维单位。不设密码则暂不能登录。",
-                    "en": "County officers need county codes (comma-separated), enterprise users "
-                          "an enterprise, contractor users a contractor. Without a password the "
-                          "user cannot log in yet."},
-    "us_none": {"zh": "没有符合条件的用户。", "en": "No user matches."},
-    "us_saved": {"zh": "已保存", "en": "Saved"},
-    # -- words of the case pages (pages_cases.py) --
-    "cs_title": {"zh": "执法案件", "en": "Enforcement cases"},
-    "cs_case": {"zh": "案件", "en": "Case"},
-    "cs_kind": {"zh": "检查方式", "en": "Inspection"},
-    "cs_state": {"zh": "案件状态", "en": "Case state"},
-    "cs_opened_by": {"zh": "立案人", "en": "Opened by"},
-    "cs_opened_at": {"zh": "立案时间", "en": "Opened"},
-    "cs_closed_at": {"zh": "结案时间", "en": "Closed"},
-    "cs_alerts": {"zh": "关联预警", "en": "Alerts of the case"},
-    "cs_findings": {"zh": "调查结果", "en": "Findings"},
-    "cs_legal_basis": {"zh": "法律依据", "en": "Legal basis"},
-    "cs_penalty_reference": {"zh": "处罚决定书文号", "en": "Penalty decision reference"},
-    "cs_rule_findings": {"zh": "预警所依据的判定结果", "en": "Rule findings behind the alerts"},
-    "cs_history": {"zh": "办理记录", "en": "History"},
-    "cs_record": {"zh": "保存记录", "en": "Save the record"},
-    "cs_close": {"zh": "同时结案", "en": "Close the case too"},
-    "cs_record_title": {"zh": "记录调查与处罚", "en": "Record findings and penalty"},
-    "cs_none": {"zh": "暂无执法案件。案件由执法人员、市局监管人员或区县监管人员在预警页面"
-                      "点击“立案检查”开启；企业在正面清单上时默认非现场检查。",
-                "en": "No enforcement cases yet. Enforcement officers, city supervisors and "
-                      "county officers open one from an alert's page (Open an enforcement "
-                      "case); enterprises on the positive list get an off-site check by "
-                      "default."},
-    "cs_none_filtered": {"zh": "没有符合筛选条件的案件。", "en": "No case matches these filters."},
-    "cs_not_recorded": {"zh": "尚未记录", "en": "Not recorded yet"},
-    "cs_of_alert": {"zh": "本预警的执法案件", "en": "This alert's enforcement case"},
-    "cs_open": {"zh": "立案检查", "en": "Open an enforcement case"},
-    "cs_open_hint": {"zh": "以本预警开启执法案件；企业在正面清单上时默认非现场检查。",
-                     "en": "Opens a case from this alert; enterprises on the positive list "
-                           "default to an off-site check."},
-    "cs_explanations": {"zh": "企业（运维单位）说明", "en": "Enterprise's explanation"},
-    "cs_no_explanation": {"zh": "企业尚未提交说明。",
-                          "en": "The enterprise has not explained yet."},
-    "cs_attachments": {"zh": "附件", "en": "Attachments"},
-    "cs_csrf_refused": {"zh": "页面已过期（CSRF校验失败），请刷新后重试。",
-                        "en": "The page expired (CSRF check failed): reload and try again."},
-    "cs_bad_form": {"zh": "提交的内容无效或过长。",
-                    "en": "The form's content is invalid or too long."},
-    "cs_all": {"zh": "全部", "en": "All"},
-    "cs_filter": {"zh": "筛选", "en": "Filter"},
-}  # fmt: skip
+LANGUAGES = ("zh", "en")
+LOCALES = {"zh": "zh_Hans", "en": "en"}
+"""The catalogue (a CLDR locale) of each page language."""
+LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "messages"
+
+# Words added the old way, staged until ported into the catalogues (scripts/i18n port).
+TEXT: dict[str, dict[str, str]] = {}
+
+
+def N_(key: str) -> str:  # noqa: N802 (gettext's name for a marker)
+    """Marks ``key`` as a msgid for extraction where the page looks it up by a
+    computed key; returns it unchanged."""
+    return key
+
+
+# Msgids the pages look up by a computed key (``_("pt_status_" ~ status)``), so
+# that extraction keeps them: one per value the key is computed from.
+COMPUTED = (
+    N_("kind_exceedance"), N_("kind_early_warning"), N_("kind_falsification"),
+    N_("kind_electricity"), N_("kind_transmission"),
+    N_("kind_name_exceedance"), N_("kind_name_early_warning"), N_("kind_name_falsification"),
+    N_("kind_name_electricity"), N_("kind_name_transmission"),
+    N_("cs_findings"), N_("cs_legal_basis"), N_("cs_penalty_reference"),
+    N_("reg_cat_air"), N_("reg_cat_water"), N_("reg_cat_chemical_park"), N_("reg_cat_acid"),
+    N_("reg_cat_hazardous_waste"), N_("reg_cat_medical"),
+    N_("reg_kind_enterprises"), N_("reg_kind_outlets"), N_("reg_kind_points"),
+    N_("reg_kind_limits"), N_("reg_kind_meters"),
+    N_("pt_outlet_kind_air"), N_("pt_outlet_kind_water"),
+    N_("pt_status_online"), N_("pt_status_offline"), N_("pt_status_never_connected"),
+    N_("pt_meter_production"), N_("pt_meter_treatment"), N_("pt_meter_total"),
+    N_("pt_cn_2011"), N_("pt_cn_2051"), N_("pt_cn_2061"), N_("pt_cn_2031"),
+    N_("pt_source_uploaded"), N_("pt_source_computed"),
+)  # fmt: skip
 
 
 def language(request: Request) -> str:
@@ -397,5 +75,79 @@ def language(request: Request) -> str:
     return asked if asked in LANGUAGES else "zh"
 
 
+def catalogue_path(lang: str, suffix: str = ".po", directory: Path = LOCALE_DIR) -> Path:
+    return directory / LOCALES[lang] / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
+def compile_catalogue(po: Path, mo: Path) -> None:
+    """Compile ``po`` into ``mo`` (what ``pybabel compile`` does), atomically."""
+    with po.open("rb") as source:
+        catalog = read_po(source)
+    mo.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=mo.parent, delete=False, suffix=".tmp") as target:
+        write_mo(target, catalog)
+    os.replace(target.name, mo)
+
+
+def compiled(lang: str, directory: Path = LOCALE_DIR) -> Path:
+    """The ``.mo`` of ``lang``, compiled now if it is missing or older than its ``.po``."""
+    po, mo = catalogue_path(lang, directory=directory), catalogue_path(lang, ".mo", directory)
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        return mo
+    try:
+        compile_catalogue(po, mo)
+    except OSError:
+        # A read-only installation: compile into a cache of our own instead,
+        # named by the catalogue's content (installations may differ).
+        cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        digest = hashlib.sha256(po.read_bytes()).hexdigest()[:16]
+        mo = cache_dir / "envwatch" / "locale" / LOCALES[lang] / f"{DOMAIN}-{digest}.mo"
+        if not mo.exists():
+            compile_catalogue(po, mo)
+    log.info("compiled the %s catalogue into %s", LOCALES[lang], mo)
+    return mo
+
+
+@cache
+def _catalogue(lang: str) -> dict[str, str]:
+    with compiled(lang).open("rb") as source:
+        catalog = read_mo(source)
+    return {
+        message.id: message.string
+        for message in catalog
+        if message.id and isinstance(message.id, str) and isinstance(message.string, str)
+        and message.string
+    }  # fmt: skip
+
+
 def translator(lang: str) -> dict[str, str]:
-    return {key: words[lang] for key, words in TEXT.items()}
+    """Every word of ``lang`` (``"zh"`` or ``"en"``) by its key."""
+    words = dict(_catalogue(lang))
+    for key, staged in TEXT.items():
+        words.setdefault(key, staged[lang])
+    return words
+
+
+def gettext(lang: str, key: str) -> str:
+    """One word of ``lang``; the key itself when no catalogue has it."""
+    word = _catalogue(lang).get(key)
+    if word is None and key in TEXT:
+        return TEXT[key][lang]
+    return key if word is None else word
+
+
+def template_words(lang: str) -> dict[str, Callable[..., str]]:
+    """The ``_``, ``gettext`` and ``ngettext`` Jinja's i18n extension calls, for ``lang``."""
+
+    def one(key: str) -> str:
+        return gettext(lang, key)
+
+    def plural(singular: str, plural_key: str, n: int) -> str:
+        return gettext(lang, singular if n == 1 else plural_key)
+
+    return {"_": one, "gettext": one, "ngettext": plural}
+
+
+def reload() -> None:
+    """Forget the loaded catalogues (after ``scripts/i18n compile``, in tests)."""
+    _catalogue.cache_clear()

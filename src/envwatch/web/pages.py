@@ -32,6 +32,7 @@ from envwatch.settings import get_settings
 from envwatch.store.schema import MAX_ID, County
 from envwatch.times import utc_as_cst_text
 from envwatch.web.api_alerts import AlertId
+from envwatch.web.evidence import evidence_view
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
@@ -163,11 +164,17 @@ async def inbox(request: Request) -> Response:
 async def _alert_page(
     request: Request, user: SessionUser, alert_id: int, status: int = 200, error: str = ""
 ) -> HTMLResponse:
-    def read() -> tuple[Any, list[Any]]:
-        with database(request).connect() as connection:
-            return visible_alert(connection, user, alert_id)
+    lang = language(request)
 
-    row, events = await asyncio.to_thread(read)
+    def read() -> tuple[Any, list[Any], dict[str, Any]]:
+        with database(request).connect() as connection:
+            row, events = visible_alert(connection, user, alert_id)
+            shown = {} if row is None else evidence_view(
+                connection, row.evidence, translator(lang), lang, row.mn
+            )  # fmt: skip
+            return row, events, shown
+
+    row, events, evidence = await asyncio.to_thread(read)
     if row is None:
         return not_found(request, user)
     desk: AlertDesk = request.app.state.alert_desk()
@@ -185,8 +192,8 @@ async def _alert_page(
         error=error,
         allowed=allowed,
         merge_targets=merge_targets,
-        rule_title=_rule_title(item["rule"], language(request)),
-        evidence=json.dumps(item["evidence"], ensure_ascii=False, indent=2),
+        rule_title=_rule_title(item["rule"], lang),
+        **evidence,
         **evidence_context(row),
         **await asyncio.to_thread(case_context, request, user, row, events),
         events=[

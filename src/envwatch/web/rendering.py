@@ -15,14 +15,30 @@ from sqlalchemy import Engine
 
 from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.sessions import SessionUser
-from envwatch.web.i18n import language, translator
+from envwatch.web.i18n import LANGUAGES, N_, language, template_words, translator
 
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).with_name("templates")),
-    autoescape=select_autoescape(["html"]),
-)
-LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
-LEVELS_EN = {"notice": "notice", "warning": "warning", "alarm": "alarm", "severe": "severe"}
+
+def _templates(lang: str) -> Environment:
+    """The pages' templates in ``lang``: Jinja's i18n extension, its ``_()`` and
+    ``gettext()`` reading the catalogue of ``lang`` (``web/i18n.py``)."""
+    environment = Environment(
+        loader=FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.globals.update(template_words(lang))
+    return environment
+
+
+TEMPLATES_BY_LANGUAGE = {lang: _templates(lang) for lang in LANGUAGES}
+TEMPLATES = TEMPLATES_BY_LANGUAGE["zh"]
+# Alert levels (``alerts/policy.toml``) and their msgids.
+LEVELS = {
+    "notice": N_("level_notice"),
+    "warning": N_("level_warning"),
+    "alarm": N_("level_alarm"),
+    "severe": N_("level_severe"),
+}
 MAX_FORM_BYTES = 64 << 10
 
 
@@ -33,17 +49,19 @@ def render(
     desk: AlertDesk = request.app.state.alert_desk()
     workflow = desk.workflow
     english = lang == "en"
+    words = translator(lang)
     context = {
         "lang": lang,
-        "t": translator(lang),
+        "t": words,
         "user": user,
-        "levels": LEVELS_EN if english else LEVELS_ZH,
+        "levels": {level: words[key] for level, key in LEVELS.items()},
         "states": {s: s for s in workflow.states} if english else workflow.states,
         "actions": {a: a for a in workflow.actions} if english else workflow.actions,
         "outcomes": workflow.outcomes,
         **values,
     }
-    response = HTMLResponse(TEMPLATES.get_template(template).render(context), status_code=status)
+    page = TEMPLATES_BY_LANGUAGE[lang].get_template(template).render(context)
+    response = HTMLResponse(page, status_code=status)
     if request.query_params.get("lang") in {"zh", "en"}:
         response.set_cookie("lang", lang, samesite="lax")
     return response
