@@ -45,6 +45,7 @@ from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import RuleSet
 from envwatch.rules.validity import Validity, daily_mean
 from envwatch.settings import get_settings
+from envwatch.spreadsheet import safe_cell
 from envwatch.store.schema import (
     MAX_BIG_ID,
     MAX_ID,
@@ -545,8 +546,9 @@ def measurements_csv(body: Mapping[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     for item in body["items"]:
         for code, values in item["values"].items():
-            writer.writerow([item["data_time"], item["source"], code,
-                             *(values.get(name) for name in CSV_COLUMNS[3:])])  # fmt: skip
+            writer.writerow([safe_cell(cell) for cell in (
+                item["data_time"], item["source"], code,
+                *(values.get(name) for name in CSV_COLUMNS[3:]))])  # fmt: skip
     return out.getvalue()
 
 
