@@ -7,7 +7,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -71,11 +70,16 @@ def login(
                          "登录失败次数过多，账号已暂时锁定，请稍后再试")  # fmt: skip
     if user is None or not verify_password(password, user.password_hash):
         if user is not None:
-            failures = user.failed_logins + 1
-            changes: dict[str, Any] = {"failed_logins": failures}
+            # Counted in the database, not from what this request read: parallel
+            # attempts each count.
+            failures = connection.execute(
+                update(AppUser).where(AppUser.id == user.id)
+                .values(failed_logins=AppUser.failed_logins + 1)
+                .returning(AppUser.failed_logins)
+            ).scalar_one()  # fmt: skip
             if failures >= MAX_FAILURES:
-                changes = {"failed_logins": 0, "locked_until": now + LOCKOUT}
-            connection.execute(update(AppUser).where(AppUser.id == user.id).values(**changes))
+                locked = {"failed_logins": 0, "locked_until": now + LOCKOUT}
+                connection.execute(update(AppUser).where(AppUser.id == user.id).values(**locked))
             record(connection, Actor(username, user.role, peer), "auth.login_failed", "user",
                    user.id, after={"failures": failures})  # fmt: skip
         raise LoginError("bad_credentials", "wrong user name or password", "用户名或密码错误")
