@@ -39,7 +39,14 @@ from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
 from envwatch.web.pages_cases import case_context
 from envwatch.web.pages_points import evidence_context
-from envwatch.web.people import SESSION_COOKIE, api_user, csrf_ok, current_user, peer_of
+from envwatch.web.people import (
+    SESSION_COOKIE,
+    api_user,
+    csrf_ok,
+    current_user,
+    peer_of,
+    set_session_cookie,
+)
 from envwatch.web.rendering import database, form, not_found, render
 
 router = APIRouter()
@@ -64,7 +71,7 @@ async def login_submit(request: Request) -> Response:
         message = words["locked"] if error.code == "locked" else words["bad_login"]
         return render(request, "login.html", None, status=401, error=message)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax")
+    set_session_cookie(request, response, token)
     return response
 
 
