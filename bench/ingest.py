@@ -155,6 +155,8 @@ def run_gateway_process(url: str, port: int) -> subprocess.Popen[bytes]:
             **os.environ,
             "ENVWATCH_DEVICE_RATE_PER_S": "100000",
             "ENVWATCH_DEVICE_RATE_BURST": "100000",
+            # Every simulated logger connects from this one address.
+            "ENVWATCH_MAX_CONNECTIONS_PER_PEER": "100000",
         },
     )
     wait_for_port(port)

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     )
     gateway_host: str = Field(default="127.0.0.1", description="HJ 212 gateway listen address")
     gateway_port: int = Field(default=9212, description="HJ 212 gateway TCP port")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Secure flag of the session cookie (None: when the request came over "
+        "HTTPS, directly or per X-Forwarded-Proto)",
+    )
     max_connections: int = Field(
         default=2000,
         description="Concurrent logger connections (at most what the descriptor limit "

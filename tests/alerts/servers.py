@@ -20,6 +20,8 @@ class Received:
     statuses: list[int] = field(default_factory=list)
     """Statuses to answer, in turn (then 200)."""
     mail: list[EmailMessage] = field(default_factory=list)
+    hold: threading.Event | None = None
+    """Set: each request waits for it before it is answered (a slow receiver)."""
 
 
 @contextmanager
@@ -28,6 +30,8 @@ def webhook_receiver(received: Received) -> Iterator[str]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             received.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            if received.hold is not None:
+                received.hold.wait(60)
             status = received.statuses.pop(0) if received.statuses else 200
             self.send_response(status)
             self.send_header("content-length", "0")

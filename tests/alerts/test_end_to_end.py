@@ -12,7 +12,7 @@ from datetime import UTC, timedelta
 from sqlalchemy import Engine, insert, select
 
 from envwatch.alerts.desk import AlertDesk
-from envwatch.alerts.notify import SIGNATURE_HEADER, Mail, Notifier, signature
+from envwatch.alerts.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER, Mail, Notifier, signature
 from envwatch.alerts.service import run_alert_loop
 from envwatch.demo.profiles import Fault, FaultKind
 from envwatch.demo.seed import seed_demo
@@ -91,7 +91,8 @@ def test_a_simulated_exceedance_becomes_one_alert_and_a_webhook(engine: Engine) 
     deliveries = [json.loads(body) for _, body in received.requests]
     assert alert.id in [d["alert"]["id"] for d in deliveries if d["event"] == "opened"]
     headers, body = received.requests[0]
-    assert headers[SIGNATURE_HEADER.lower()] == signature(SECRET, body)
+    stamp = int(headers[TIMESTAMP_HEADER.lower()])
+    assert headers[SIGNATURE_HEADER.lower()] == signature(SECRET, body, stamp)
     # Nobody acknowledges: past the deadline it escalates to the county head.
     desk = AlertDesk(engine)
     assert desk.sweep(opened + timedelta(minutes=30)) == 0

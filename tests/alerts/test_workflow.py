@@ -29,6 +29,8 @@ EXPECTED = {
     ("reviewed", "return"): ("acknowledged", {"city_supervisor"}),
     ("reviewed", "close"): ("closed", {"city_supervisor", "city_admin"}),
     ("closed", "reopen"): ("dispatched", {"city_supervisor", "city_admin"}),
+    # A merge is undone by the city bureau only (issue 12 item 9).
+    ("merged", "reopen"): ("dispatched", {"city_supervisor", "city_admin"}),
     **{(state, "merge"): ("merged", {"city_supervisor", "county_officer"})
        for state in ("new", "dispatched", "acknowledged")},
     **{(state, "explain"): (state, {"enterprise_user", "contractor"})

@@ -166,7 +166,9 @@ def test_simulated_loggers_feed_the_gateway(engine: Engine) -> None:
     async def scenario() -> Counter[str]:
         committer = GroupCommitter(Archive(engine).write_batch)
         committer.start()
-        gateway = Gateway(Settings(database_url="unused"), committer, load_devices(engine))
+        # Every simulated logger connects from this one address.
+        settings = Settings(database_url="unused", max_connections_per_peer=100_000)
+        gateway = Gateway(settings, committer, load_devices(engine))
         await gateway.start("127.0.0.1", 0)
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(3.0, stop.set)

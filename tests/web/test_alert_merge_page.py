@@ -29,6 +29,7 @@ def test_a_duplicate_alert_is_merged_from_its_page(base_url: str, engine: Engine
     store_finding(engine, mn_a, DATA_T0)
     store_finding(engine, mn_a, DATA_T0, rule="constant", severity="warning")
     store_finding(engine, mn_b, DATA_T0)
+    store_finding(engine, mn_a, DATA_T0, rule="zero", severity="warning")
     AlertDesk(engine).run_once(NOW)
     with engine.connect() as connection:
         ids = dict(connection.execute(select(Alert.rule, Alert.id).where(Alert.mn == mn_a)).all())
@@ -57,4 +58,25 @@ def test_a_duplicate_alert_is_merged_from_its_page(base_url: str, engine: Engine
     after = officer.get(f"/alerts/{duplicate}").text
     assert "已合并" in after and "同一次超标的重复预警" in after
     assert 'value="merge"' not in after  # a merged alert merges no more
+
+    # No retiring each other: back into a merged alert, or a severe one into a milder.
+    back = officer.post(f"/alerts/{kept}/act",
+                        data={"csrf": csrf, "action": "merge", "into": str(duplicate)})  # fmt: skip
+    assert back.status_code == 409 and "只能合并到未关闭的预警" in back.text
+    into_zero = {"csrf": csrf, "action": "merge", "into": str(ids["zero"])}
+    milder = officer.post(f"/alerts/{kept}/act", data=into_zero)
+    assert milder.status_code == 409 and "不能将较严重的预警合并到较轻的预警" in milder.text
     officer.close()
+    # The city bureau reopens a merged alert; it is open and stands alone again.
+    supervisor, _ = session(base_url, "supervisor")
+    page = supervisor.get(f"/alerts/{duplicate}")
+    reopened = supervisor.post(f"/alerts/{duplicate}/act", follow_redirects=False,
+                               data={"csrf": csrf_of(page.text), "action": "reopen",
+                                     "note": "合并有误"})  # fmt: skip
+    assert reopened.status_code == 303
+    with engine.connect() as connection:
+        state, into = connection.execute(
+            select(Alert.state, Alert.merged_into).where(Alert.id == duplicate)
+        ).one()
+    assert (state, into) == ("dispatched", None)
+    supervisor.close()

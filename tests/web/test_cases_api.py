@@ -237,6 +237,9 @@ def test_the_notification_log_by_role_and_its_targets_for_city_administrators(
         assert all(item["event"] == "opened" and item["state"] == "pending"
                    for item in log["items"])  # fmt: skip
         assert all("secret" not in item["target"] for item in log["items"])
+        # A webhook URL carries its access token: only city administrators see it.
+        addresses = {item["target"]["address"] for item in log["items"]}
+        assert (addresses != {None}) == (username == "admin"), username
         client.close()
     for username in ("enterprise-1", "contractor-1"):
         client, _ = session(base_url, username)

@@ -6,6 +6,7 @@ axis; every read scoped like the alerts and bounded in time."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from envwatch.gateway.admission import admit, connection_options
 from envwatch.gateway.server import load_devices
 from envwatch.hj212 import Decoder, Packet, encode_packet
 from envwatch.store.archive import Archive
-from envwatch.store.schema import Enterprise, MonitoringPoint, PermitLimit
+from envwatch.store.schema import AuditEntry, Enterprise, MonitoringPoint, PermitLimit
 from envwatch.web.api_measurements import frame_text, missing_days
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import session
@@ -422,6 +423,39 @@ def test_raw_frames_as_evidence(city: City) -> None:
     response = enforcer.get(f"/api/v1/points/{MN}/frames", params={"frame": cited})
     assert sorted(item["id"] for item in response.json()["items"]) == sorted(cited)
     enforcer.close()
+
+
+def test_device_passwords_are_masked_unless_an_administrator_asks(
+    city: City, engine: Engine
+) -> None:
+    enforcer, _ = session(city.base_url, "enforcer")
+    admin, _ = session(city.base_url, "admin")
+    try:
+        with engine.connect() as connection:
+            pw = connection.execute(
+                select(MonitoringPoint.pw).where(MonitoringPoint.mn == MN)
+            ).scalar_one()
+        shown = get(enforcer, f"/api/v1/points/{MN}/frames", limit="500")[1]["items"]
+        accepted = [item for item in shown if item["verdict"] == "accepted"]
+        assert accepted and all(item["passwords_masked"] for item in shown)
+        for item in accepted:
+            assert f"PW={'*' * len(pw)};" in item["text"] and f"PW={pw}" not in item["text"]
+            assert f"PW={pw}".encode() not in base64.b64decode(item["raw_base64"])
+        assert enforcer.get(f"/api/v1/points/{MN}/frames",
+                            params={"reveal_passwords": "true"}).status_code == 403  # fmt: skip
+        revealed = get(admin, f"/api/v1/points/{MN}/frames", limit="1", cn="2061",
+                       reveal_passwords="true")[1]["items"][0]  # fmt: skip
+        assert f"PW={pw};" in revealed["text"] and not revealed["passwords_masked"]
+        with engine.connect() as connection:
+            audited = connection.execute(
+                select(AuditEntry.actor, AuditEntry.entity_id).where(
+                    AuditEntry.action == "frames.reveal_passwords"
+                )
+            ).all()
+        assert [tuple(row) for row in audited] == [("admin", MN)]
+    finally:
+        enforcer.close()
+        admin.close()
 
 
 def test_frames_are_read_as_ascii_utf8_or_gbk() -> None:

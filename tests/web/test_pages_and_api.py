@@ -170,6 +170,23 @@ def test_new_alerts_are_pushed_as_server_sent_events(
     client.close()
 
 
+def test_the_alert_stream_ends_when_its_session_does(
+    base_url: str, alerts: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    client, csrf = session(base_url, "supervisor")
+    lines = []
+    with client.stream("GET", "/api/v1/alerts/stream", timeout=20) as stream:
+        for line in stream.iter_lines():
+            lines.append(line)
+            if line.startswith('data: {"newest"'):
+                # Logged out elsewhere (the same session): the stream must not go on.
+                with httpx.Client(base_url=base_url, cookies=client.cookies) as other:
+                    ended = other.delete("/api/v1/session", headers={"X-CSRF-Token": csrf})
+                    assert ended.status_code == 200
+    assert "event: ended" in lines
+    client.close()
+
+
 def test_the_county_map_is_drawn_from_the_shipped_geojson() -> None:
     areas, height = county_map()
     assert len(areas) == 8 and {a.name_zh for a in areas} >= {"东昌府区", "临清市"}

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from envwatch.alerts.policy import OPEN_STATES, Deadlines, Policy, load_policy
+from envwatch.alerts.policy import LEVELS, OPEN_STATES, Deadlines, Policy, load_policy
 from envwatch.alerts.scope import scope, viewer_of
 from envwatch.alerts.workflow import Workflow, load_workflow
 from envwatch.audit.log import SYSTEM, Actor, record
@@ -215,6 +215,8 @@ class AlertDesk:
     ) -> str:
         alert = connection.execute(select(Alert).where(Alert.id == alert_id)).one()
         state = self.workflow.apply(alert.state, action, actor.role, outcome=outcome, target=into)
+        if action == "merge" and into is not None:
+            _check_merge(connection, alert, into)
         changes: dict[str, Any] = {"state": state}
         stamp = {"acknowledged": "acknowledged_at", "handled": "handled_at", "closed": "closed_at"}
         if state != alert.state and state in stamp:
@@ -224,7 +226,7 @@ class AlertDesk:
         if into is not None:
             changes["merged_into"] = into
         if action == "reopen":
-            changes |= {"closed_at": None, "escalation": 0}
+            changes |= {"closed_at": None, "escalation": 0, "merged_into": None}
         before = {key: getattr(alert, key) for key in changes}
         connection.execute(update(Alert).where(Alert.id == alert_id).values(**changes))
         connection.execute(
@@ -382,3 +384,20 @@ def link_findings(connection: Connection, alert_id: int, finding_ids: Iterable[i
     connection.execute(
         insert(AlertFinding), [{"alert_id": alert_id, "finding_id": f} for f in finding_ids]
     )
+
+
+def _check_merge(connection: Connection, alert: Any, into: int) -> None:
+    """A merge only into an open alert of the same enterprise, never into a
+    milder one: so alerts cannot retire each other (A into B, B into A)
+    without review. Merged alerts are reopened by the city bureau."""
+    target = connection.execute(select(Alert).where(Alert.id == into)).one()
+    if target.state not in OPEN_STATES:
+        raise AlertError("merge_target_not_open", f"alert {into} is {target.state}, not open",
+                         f"预警{into}已{'合并' if target.state == 'merged' else '关闭'}，"
+                         "只能合并到未关闭的预警")  # fmt: skip
+    if target.enterprise_id != alert.enterprise_id:
+        raise AlertError("merge_other_enterprise", f"alert {into} is another enterprise's",
+                         f"预警{into}属于其他企业，不能合并")  # fmt: skip
+    if LEVELS.index(alert.level) > LEVELS.index(target.level):
+        raise AlertError("merge_into_milder", f"a {alert.level} alert is not merged into a "
+                         f"{target.level} one", "不能将较严重的预警合并到较轻的预警")  # fmt: skip

@@ -23,6 +23,9 @@ async def run_alert_loop(
     interval_s: float = 0.2,
     sweep_s: float = 60.0,
 ) -> None:
+    # Delivery runs beside, never in, the loop that opens alerts: a slow
+    # receiver delays no alert (and, delivered per target, no other receiver).
+    delivery = asyncio.create_task(run_delivery_loop(notifier, stop), name="notify")
     loop = asyncio.get_running_loop()
     swept = loop.time() - sweep_s
     while not stop.is_set():
@@ -32,9 +35,22 @@ async def run_alert_loop(
             if loop.time() - swept >= sweep_s:
                 await asyncio.to_thread(desk.sweep)
                 swept = loop.time()
-            await asyncio.to_thread(notifier.deliver_due)
-        except Exception as error:  # the store or a receiver may be down: try again
+        except Exception as error:  # the store may be down: try again
             log.warning("alert pass failed: %s", error)
         if not taken:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
+    await delivery
+
+
+async def run_delivery_loop(
+    notifier: Notifier, stop: asyncio.Event, *, interval_s: float = 1.0
+) -> None:
+    """Deliver due notifications until ``stop``."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(notifier.deliver_due)
+        except Exception as error:  # the store may be down: try again
+            log.warning("notification pass failed: %s", error)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)

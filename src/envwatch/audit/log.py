@@ -79,6 +79,12 @@ def record(
     PostgreSQL the log is locked until the commit, so entries chain in order."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+    else:
+        # SQLite: take the database's write lock before reading the head (a
+        # write that changes nothing takes it), so appends chain one at a time.
+        connection.execute(
+            update(ChainHead).where(ChainHead.chain == AUDIT_CHAIN).values(seq=ChainHead.seq)
+        )
     head = connection.execute(
         select(ChainHead.seq, ChainHead.hash).where(ChainHead.chain == AUDIT_CHAIN)
     ).first()

@@ -7,12 +7,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from envwatch.audit.log import Actor, record
-from envwatch.auth.passwords import verify_password
+from envwatch.auth.passwords import hash_password, verify_password
 from envwatch.errors import PeerError
 from envwatch.store.schema import AppUser, WebSession
 from envwatch.times import as_utc
@@ -53,6 +52,10 @@ def session_digest(token: str) -> str:
     return _digest(token)
 
 
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+"""Checked against when no such user exists, so a login takes as long either way."""
+
+
 def login(
     connection: Connection, username: str, password: str, peer: str, now: datetime | None = None
 ) -> tuple[str, str]:
@@ -64,18 +67,29 @@ def login(
     user = connection.execute(
         select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
     ).first()
+    # The same work whether the name exists or not: no account shows by timing.
+    right = verify_password(password, user.password_hash if user is not None else _DUMMY_HASH)
     locked_until = as_utc(user.locked_until) if user is not None else None
     if user is not None and locked_until is not None and locked_until > now:
         record(connection, Actor(username, user.role, peer), "auth.login_locked", "user", user.id)
+        if not right:
+            # Only the right password learns of the lock: a 423 shows no account's existence.
+            raise LoginError("bad_credentials", "wrong user name or password",
+                             "用户名或密码错误")  # fmt: skip
         raise LoginError("locked", f"too many failed logins: locked until {locked_until:%H:%M} UTC",
                          "登录失败次数过多，账号已暂时锁定，请稍后再试")  # fmt: skip
-    if user is None or not verify_password(password, user.password_hash):
+    if user is None or not right:
         if user is not None:
-            failures = user.failed_logins + 1
-            changes: dict[str, Any] = {"failed_logins": failures}
+            # Counted in the database, not from what this request read: parallel
+            # attempts each count.
+            failures = connection.execute(
+                update(AppUser).where(AppUser.id == user.id)
+                .values(failed_logins=AppUser.failed_logins + 1)
+                .returning(AppUser.failed_logins)
+            ).scalar_one()  # fmt: skip
             if failures >= MAX_FAILURES:
-                changes = {"failed_logins": 0, "locked_until": now + LOCKOUT}
-            connection.execute(update(AppUser).where(AppUser.id == user.id).values(**changes))
+                locked = {"failed_logins": 0, "locked_until": now + LOCKOUT}
+                connection.execute(update(AppUser).where(AppUser.id == user.id).values(**locked))
             record(connection, Actor(username, user.role, peer), "auth.login_failed", "user",
                    user.id, after={"failures": failures})  # fmt: skip
         raise LoginError("bad_credentials", "wrong user name or password", "用户名或密码错误")

@@ -163,6 +163,11 @@ def serve(
     settings = settings.model_copy(
         update={"database_url": url, "gateway_host": gateway_host, "gateway_port": gateway_port}
     )
+    if simulate:
+        # The simulated loggers all connect from this host: one address, many devices.
+        settings = settings.model_copy(
+            update={"max_connections_per_peer": max(settings.max_connections_per_peer, 100_000)}
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     async def main() -> None:

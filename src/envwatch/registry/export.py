@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 
 from envwatch.registry.importing import SCHEMAS, SHEET_NAMES, ImportKind
 from envwatch.registry.limits import LimitInForce, limits_in_force
+from envwatch.spreadsheet import safe_cell
 from envwatch.store.schema import (
     Enterprise,
     Meter,
@@ -201,7 +202,7 @@ def registry_tables(
 def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
-    return "" if value is None else value
+    return "" if value is None else safe_cell(value)
 
 
 def write_export(

@@ -34,6 +34,7 @@ from envwatch.errors import PeerError
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
 from envwatch.rules.shifts import format_shifts, parse_shifts
+from envwatch.spreadsheet import cell_text
 from envwatch.store.schema import (
     County,
     Enterprise,
@@ -296,7 +297,11 @@ def _rows(table: list[list[str]]) -> list[dict[str, str]]:
     if len(set(header)) != len(header):
         raise ImportFileError("the header repeats a column", "表头有重复的列")
     return [
-        {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header) if name}
+        {
+            name: (cell_text(row[i]).strip() if i < len(row) else "")
+            for i, name in enumerate(header)
+            if name
+        }
         for row in table[1:]
     ]
 

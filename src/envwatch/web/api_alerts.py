@@ -26,6 +26,7 @@ from envwatch.web.people import (
     api_user,
     csrf_ok,
     peer_of,
+    set_session_cookie,
 )
 
 router = APIRouter()
@@ -110,7 +111,7 @@ async def open_session(request: Request, credentials: Credentials) -> Any:
         raise ApiError(423 if error.code == "locked" else 401, error.code, error.message_en,
                          error.message_zh) from None  # fmt: skip
     response = JSONResponse({"username": credentials.username, "csrf": csrf})
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax")
+    set_session_cookie(request, response, token)
     return response
 
 

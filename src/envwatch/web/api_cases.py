@@ -9,6 +9,7 @@ zone (China Standard Time shown, any zone accepted)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -224,6 +225,16 @@ async def record_case(
         raise _refused(error) from None
 
 
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+
+
+def _without_address(error: str | None, address: str) -> str | None:
+    """An error text with the target's address (and any URL) taken out."""
+    if error is None:
+        return None
+    return _URL.sub("[target]", error.replace(address, "[target]") if address else error)
+
+
 @router.get("/api/v1/notifications")
 async def list_notifications(
     request: Request,
@@ -235,7 +246,9 @@ async def list_notifications(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The notification log, newest first: the bureau all of it, county
-    officers their counties' alerts'; never the enterprises' or contractors'."""
+    officers their counties' alerts'; never the enterprises' or contractors'.
+    Target addresses (webhook URLs carry access tokens) are shown to city
+    administrators only; others see the channel and role, and errors without them."""
     if user.role not in CITY_ROLES and user.role != "county_officer":
         raise ApiError(403, "forbidden", "the notification log is for supervisors",
                        "仅监管人员可查看通知记录")  # fmt: skip
@@ -260,11 +273,13 @@ async def list_notifications(
                 joined.order_by(Notification.id.desc()).limit(limit).offset(offset)
             ).all()
             count = int(total.scalar_one())
+        shows = user.role == "city_admin"
         items = [
             {"id": r.id, "alert_id": r.alert_id, "event": r.event,
              "target": {"id": r.target_id, "role": r.target_role, "channel": r.channel,
-                        "address": r.address, "county": r.target_county},
-             "state": r.state, "attempts": r.attempts, "last_error": r.last_error,
+                        "address": r.address if shows else None, "county": r.target_county},
+             "state": r.state, "attempts": r.attempts,
+             "last_error": r.last_error if shows else _without_address(r.last_error, r.address),
              "created_at": utc_as_cst_text(r.created_at), "sent_at": utc_as_cst_text(r.sent_at)}
             for r in rows
         ]  # fmt: skip

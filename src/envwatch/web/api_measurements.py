@@ -28,10 +28,12 @@ from pydantic import Field
 from sqlalchemy import Connection, Engine, func, or_, select
 
 from envwatch.alerts.queries import scope_by
+from envwatch.audit.log import Actor, record
 from envwatch.auth.sessions import SessionUser
 from envwatch.electricity.hj212 import load_codes
 from envwatch.glossary import factor
 from envwatch.hj212.codes import CHINA_STANDARD_TIME, now_cst
+from envwatch.hj212.secrets import masked_frame
 from envwatch.processing.inputs import device_uploads
 from envwatch.registry.coverage import point_status
 from envwatch.registry.limits import LimitInForce, limits_in_force
@@ -43,6 +45,7 @@ from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import RuleSet
 from envwatch.rules.validity import Validity, daily_mean
 from envwatch.settings import get_settings
+from envwatch.spreadsheet import safe_cell
 from envwatch.store.schema import (
     MAX_BIG_ID,
     MAX_ID,
@@ -58,7 +61,7 @@ from envwatch.store.schema import (
 )
 from envwatch.times import as_data_time, as_utc, cst_text, utc_as_cst_text
 from envwatch.web.errors import ApiError
-from envwatch.web.people import api_user
+from envwatch.web.people import api_user, peer_of
 
 router = APIRouter()
 
@@ -543,8 +546,9 @@ def measurements_csv(body: Mapping[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     for item in body["items"]:
         for code, values in item["values"].items():
-            writer.writerow([item["data_time"], item["source"], code,
-                             *(values.get(name) for name in CSV_COLUMNS[3:])])  # fmt: skip
+            writer.writerow([safe_cell(cell) for cell in (
+                item["data_time"], item["source"], code,
+                *(values.get(name) for name in CSV_COLUMNS[3:]))])  # fmt: skip
     return out.getvalue()
 
 
@@ -626,11 +630,20 @@ async def point_frames(
     frame: Annotated[list[FrameId] | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    reveal_passwords: bool = False,
 ) -> dict[str, Any]:
     """The raw frames archived on the point's chain, received in [since, until)
     (at most 31 days; China Standard Time when naive), accepted and rejected:
     the evidence itself, with its place in the hash chain. ``frame`` (repeated)
-    asks for the frames a finding cites, by id, whenever they came."""
+    asks for the frames a finding cites, by id, whenever they came.
+
+    Device passwords (PW, NewPW) are masked in ``text`` and ``raw_base64``:
+    with MN and PW anyone could send data the gateway accepts. A city
+    administrator may ask for them with ``reveal_passwords`` (audited); the
+    hashes are the archived, intact frames'."""
+    if reveal_passwords and not (isinstance(user, SessionUser) and user.role == "city_admin"):
+        raise ApiError(403, "forbidden", "only city administrators see device passwords",
+                       "仅市局管理员可查看设备密码")  # fmt: skip
 
     def read() -> dict[str, Any]:
         with request.app.state.database().connect() as connection:
@@ -664,16 +677,23 @@ async def point_frames(
                 select(ArchivedFrame).where(*conditions).order_by(ordering)
                 .limit(limit).offset(offset)
             ).all()  # fmt: skip
+            if reveal_passwords:
+                record(connection, Actor(user.username, user.role, peer_of(request)),
+                       "frames.reveal_passwords", "point", mn,
+                       after={"frames": [row.id for row in rows]})  # fmt: skip
+                connection.commit()
         items = []
         for row in rows:
-            text, encoding = frame_text(row.raw)
+            shown = row.raw if reveal_passwords else masked_frame(row.raw)
+            text, encoding = frame_text(shown)
             items.append({
                 "id": row.id, "seq": row.seq, "received_at": utc_as_cst_text(row.received_at),
                 "peer": row.peer, "verdict": row.verdict, "error_code": row.error_code,
                 "warnings": _warnings(row.warnings), "cn": row.cn, "qn": row.qn,
                 "data_time": None if row.data_time is None else cst_text(row.data_time),
                 "text": text, "encoding": encoding,
-                "raw_base64": base64.b64encode(row.raw).decode("ascii"),
+                "raw_base64": base64.b64encode(shown).decode("ascii"),
+                "passwords_masked": not reveal_passwords,
                 "bytes": len(row.raw), "hash": row.hash, "prev_hash": row.prev_hash,
             })  # fmt: skip
         return {"mn": mn, "since": None if frame else cst_text(start),

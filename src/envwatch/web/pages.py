@@ -32,13 +32,21 @@ from envwatch.settings import get_settings
 from envwatch.store.schema import MAX_ID, County
 from envwatch.times import utc_as_cst_text
 from envwatch.web.api_alerts import AlertId
+from envwatch.web.errors import ApiError
 from envwatch.web.evidence import evidence_view
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
 from envwatch.web.pages_cases import case_context
 from envwatch.web.pages_points import evidence_context
-from envwatch.web.people import SESSION_COOKIE, api_user, csrf_ok, current_user, peer_of
+from envwatch.web.people import (
+    SESSION_COOKIE,
+    api_user,
+    csrf_ok,
+    current_user,
+    peer_of,
+    set_session_cookie,
+)
 from envwatch.web.rendering import database, form, not_found, render
 
 router = APIRouter()
@@ -63,7 +71,7 @@ async def login_submit(request: Request) -> Response:
         message = words["locked"] if error.code == "locked" else words["bad_login"]
         return render(request, "login.html", None, status=401, error=message)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax")
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -260,7 +268,8 @@ async def alert_act(request: Request, alert_id: AlertId) -> Response:
 @router.get("/api/v1/alerts/stream")
 async def alert_stream(request: Request) -> Response:
     """Server-sent events: the newest visible alert's id, whenever it changes
-    (``data: {"newest": id}``)."""
+    (``data: {"newest": id}``), for as long as the session or token is valid
+    (then an ``ended`` event, and the stream closes)."""
     from fastapi.responses import StreamingResponse  # noqa: PLC0415
 
     # The page's session, or a read token of a machine client.
@@ -274,6 +283,12 @@ async def alert_stream(request: Request) -> Response:
     async def events() -> Any:
         last: int | None = None
         while not await request.is_disconnected():
+            try:
+                # Asked again each time: a logout or a revoked token ends the stream.
+                await api_user(request)
+            except ApiError:
+                yield 'event: ended\ndata: {"reason": "unauthenticated"}\n\n'
+                return
             current = await asyncio.to_thread(newest)
             if current != last:
                 last = current

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from envwatch.auth.sessions import SessionUser, check_csrf, session_user
 from envwatch.auth.tokens import TokenReader, authenticate, reader_of
+from envwatch.settings import get_settings
 from envwatch.web.errors import ApiError
 
 SESSION_COOKIE = "envwatch_session"
@@ -93,3 +94,15 @@ async def api_person(request: Request) -> SessionUser:
         raise ApiError(403, "person_required", "this needs a person logged in, not a token",
                        "此操作须由登录人员进行，访问令牌不可用")  # fmt: skip
     return principal
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, and Secure when served over
+    HTTPS (directly, or behind a proxy that says so) or when configured so
+    (``ENVWATCH_COOKIE_SECURE``)."""
+    configured = get_settings().cookie_secure
+    https = request.url.scheme == "https" or (
+        request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower() == "https"
+    )
+    secure = https if configured is None else configured
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure)
