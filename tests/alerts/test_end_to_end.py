@@ -57,7 +57,7 @@ def test_a_simulated_exceedance_becomes_one_alert_and_a_webhook(engine: Engine) 
             await gateway.start("127.0.0.1", 0)
             stop = asyncio.Event()
             processing = asyncio.create_task(
-                follow_archive(Processor.create(engine), stop, interval_s=0.1)
+                follow_archive(Processor.create(engine, simulated=True), stop, interval_s=0.1)
             )
             alerting = asyncio.create_task(
                 run_alert_loop(AlertDesk(engine), notifier, stop, interval_s=0.1)

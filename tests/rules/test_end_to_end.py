@@ -120,7 +120,7 @@ def test_simulated_faults_become_findings(
         gateway = Gateway(Settings(database_url="unused"), committer, load_devices(engine))
         await gateway.start("127.0.0.1", 0)
         stop = asyncio.Event()
-        processor = Processor.create(engine, rule_set)
+        processor = Processor.create(engine, rule_set, simulated=True)
         processing = asyncio.create_task(follow_archive(processor, stop, interval_s=0.1))
         asyncio.get_running_loop().call_later(12.0, stop.set)
         await simulate(points, "127.0.0.1", gateway.port, scale=3600.0, stop=stop,
@@ -188,7 +188,7 @@ def test_replay_finds_what_streaming_found(engine: Engine, tmp_path: Path) -> No
         await committer.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 120))
-    processor = Processor.create(engine)
+    processor = Processor.create(engine, simulated=True)
     while processor.run_once():
         pass
 
@@ -202,5 +202,5 @@ def test_replay_finds_what_streaming_found(engine: Engine, tmp_path: Path) -> No
 
     streamed = stored()
     assert {rule for rule, *_ in streamed} >= {"constant", "zero", "o2_dilution", "exceedance"}
-    replay(engine, NOON - timedelta(days=1), NOON + timedelta(days=2))
+    replay(engine, NOON - timedelta(days=1), NOON + timedelta(days=2), trust_arrival=False)
     assert stored() == streamed

@@ -22,6 +22,11 @@ MN = "010000A8900016F000169DC1"
 T0 = datetime(2026, 11, 29, 8, 0)
 
 
+def arrived(moment: datetime) -> datetime:
+    """Received as it was measured (China Standard Time to UTC): live, not back-filled."""
+    return (moment - timedelta(hours=8)).replace(tzinfo=UTC)
+
+
 def store_zeros(engine: Engine) -> None:
     register(engine, (MN, "123456"))
     frames = []
@@ -31,7 +36,7 @@ def store_zeros(engine: Engine) -> None:
             MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
             MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"),
         )
-        frames.append(ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=MN, cn="2011",
+        frames.append(ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=MN, cn="2011",
                                     measurements=rows))  # fmt: skip
     Archive(engine).write_batch(frames)
 
@@ -86,7 +91,7 @@ def test_a_restarted_processor_picks_up_runs_that_span_the_restart(engine: Engin
                 MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
                 MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"),
             )
-            frames.append(ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=MN,
+            frames.append(ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=MN,
                                         cn="2011", measurements=rows))  # fmt: skip
         return frames
 
@@ -113,7 +118,7 @@ def test_a_page_of_resends_does_not_stall_the_processor(engine: Engine) -> None:
         moment = T0 + timedelta(seconds=30 * i)
         rows = (MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
                 MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"))  # fmt: skip
-        return ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=MN, cn="2011",
+        return ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=MN, cn="2011",
                              measurements=rows)  # fmt: skip
 
     archive.write_batch([upload(0)])

@@ -121,7 +121,7 @@ def test_an_upload_a_rule_fails_on_is_set_aside_and_the_rules_go_on() -> None:
     assert (failure.rule, failure.mn) == ("brittle_for_test", MN)
     assert failure.upload is not None and failure.upload.values["a21026"].avg == 13.0
     assert "ZeroDivisionError: defect" in failure.error
-    assert engine._states[("brittle_for_test", MN)] == {"seen": 1}
+    assert engine._states[("brittle_for_test", MN, "")] == {"seen": 1}
 
 
 def test_the_test_rule_is_not_in_the_catalogue() -> None:

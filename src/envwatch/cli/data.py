@@ -12,7 +12,7 @@ from envwatch.cli.common import DbOption, cst_time, database_url
 from envwatch.hj212.codes import now_cst
 from envwatch.processing.inputs import device_uploads, load_contexts
 from envwatch.rules.engine import default_rule_set
-from envwatch.rules.hours import hours_of, with_substitutes
+from envwatch.rules.hours import hours_of, hours_without_own_data, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.store.uploads import iter_uploads
@@ -61,6 +61,8 @@ def hours_command(
     limit = context.limit(pollutant)
     with engine.connect() as connection:
         uploads = device_uploads(connection, mn, ("2051", "2061"), start, end)
+        for first, last in hours_without_own_data(uploads, start, end):
+            uploads += device_uploads(connection, mn, ("2011",), first, last)
     interval = rules.for_point("exceedance").minute_interval  # type: ignore[attr-defined]
     hours = with_substitutes(
         hours_of(uploads, pollutant, rules, reference_o2=limit.reference_o2 if limit else None,

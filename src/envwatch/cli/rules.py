@@ -67,6 +67,14 @@ def replay_command(
     since: Annotated[str, typer.Option("--since", help="From (China Standard Time).")],
     until: Annotated[str, typer.Option("--until", help="Until, exclusive.")],
     db: DbOption = None,
+    simulated: Annotated[
+        bool,
+        typer.Option(
+            "--simulated",
+            help="The frames came from the demo's simulated loggers: receive times "
+            "say nothing (history they sent live would be judged a back-fill).",
+        ),
+    ] = False,
 ) -> None:
     """Recompute the findings of the stored uploads with DataTime in [since, until):
     the window's findings are replaced by what the current rules find."""
@@ -79,6 +87,7 @@ def replay_command(
         start,
         end,
         default_rule_set(settings.rules_file),
+        trust_arrival=not simulated,
     )
     typer.echo(json.dumps({"since": cst_text(start), "until": cst_text(end), "findings": count}))
 

@@ -81,9 +81,12 @@ async def run_platform(
     from envwatch.web.app import create_app  # noqa: PLC0415
 
     gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
-    processor = Processor.create(engine, default_rule_set(settings.rules_file))
-    # Simulated loggers catching up send past data: until they have, the
-    # wall clock must not move the data clock (every device would seem offline).
+    # Simulated loggers catching up send past data as if live: their data times
+    # stand for arrival, and the wall clock must not move the arrival clock
+    # (every device would seem offline, every upload back-filled).
+    processor = Processor.create(
+        engine, default_rule_set(settings.rules_file), simulated=simulate_scale is not None
+    )
     processor.live_clock = simulate_scale is None
     processing = asyncio.create_task(follow_archive(processor, stop))
     desk = AlertDesk(

@@ -108,18 +108,23 @@ class Processor:
     live_clock: bool = False
     """Also let the wall clock (China Standard Time) move the data clock, so
     silence shows even when every device falls silent; for live data only."""
+    simulated: bool = False
+    """The demo's simulated loggers, catching up with the wall clock, send their
+    history live: their receive times say nothing, data times stand in."""
     warm_up_frames: int = 500_000
     batch_frames: int = 2000
     """Frames read per pass at most."""
 
     @classmethod
-    def create(cls, engine: Engine, rule_set: RuleSet | None = None) -> Processor:
-        return cls(engine, rule_set or default_rule_set(), default_codes())
+    def create(
+        cls, engine: Engine, rule_set: RuleSet | None = None, *, simulated: bool = False
+    ) -> Processor:
+        return cls(engine, rule_set or default_rule_set(), default_codes(), simulated=simulated)
 
     def refresh_registry(self) -> None:
         contexts = load_contexts(self.engine, now_cst().replace(tzinfo=None))
         if self.rules is None:
-            self.rules = RuleEngine(self.rule_set, contexts)
+            self.rules = RuleEngine(self.rule_set, contexts, trust_arrival=not self.simulated)
         else:
             self.rules.contexts = contexts
 
@@ -245,12 +250,16 @@ def replay(
     since: datetime,
     until: datetime,
     rule_set: RuleSet | None = None,
+    *,
+    trust_arrival: bool = True,
 ) -> int:
     """Recompute the findings of uploads with DataTime in [since, until) (China
     Standard Time, naive): the window's findings are replaced by what the
-    current rules find. The number of findings."""
+    current rules find. The number of findings. ``trust_arrival`` False for
+    the demo's simulated loggers (``Processor.simulated``)."""
     rule_set = rule_set or default_rule_set()
-    rules = RuleEngine(rule_set, load_contexts(engine, now_cst().replace(tzinfo=None)))
+    contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
+    rules = RuleEngine(rule_set, contexts, trust_arrival=trust_arrival)
     codes = default_codes()
     found: list[Finding] = []
     with engine.begin() as connection:
@@ -268,6 +277,7 @@ def replay(
         for upload in batched:
             found += rules.feed(upload)
         found += rules.advance_clock()
+        found += rules.finish()  # back-fills still open at the window's end
         quarantine(connection, rules.failures)
         connection.execute(
             delete(FindingRecord).where(

@@ -1,6 +1,8 @@
 """A device's hours of one pollutant as HJ 75 counts them (pure): the hour
 the logger uploaded (2061) or, where it sent none, the hour computed from its
-minute data (2051, valid with enough valid minutes); the O2-corrected mean;
+minute data (2051, valid with enough valid minutes) or, where it sent neither,
+from its real-time data (2011, each reading covering the time to the next,
+valid with enough coverage); the O2-corrected mean;
 the hour's emission from the flow; and, for an invalid hour of a substituted
 pollutant, the HJ 75 substitute beside the original, never instead of it."""
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from envwatch.rules.model import FLUE_GAS_FLOW_CODE, O2_CODE, WATER_FLOW_CODE, Upload
 from envwatch.rules.o2 import o2_corrected
@@ -19,9 +21,11 @@ from envwatch.rules.validity import (
     Validity,
     capture_rate,
     period_mean,
+    realtime_samples,
     substitute_emission,
 )
 
+REALTIME = "2011"
 MINUTE_DATA = "2051"
 HOURLY = "2061"
 SECONDS_PER_HOUR = 3600
@@ -31,7 +35,7 @@ KG_PER_MG = 1e-6
 @dataclass(frozen=True, slots=True)
 class Hour:
     start: datetime
-    source: str  # uploaded (2061) / computed (from 2051)
+    source: str  # uploaded (2061) / computed (from 2051) / realtime (computed from 2011)
     validity: Validity
     mean: float | None
     """The measured hourly mean (None when the hour is not valid)."""
@@ -74,22 +78,50 @@ def hours_of(
     reference_o2: float | None = None,
     minute_interval: float = 10.0,
 ) -> list[Hour]:
-    """The hours of ``pollutant`` in ``uploads`` (one device's 2051 and 2061), in order."""
+    """The hours of ``pollutant`` in ``uploads`` (one device's 2011, 2051 and
+    2061), in order."""
     uploaded = {_hour_of(u.data_time): u for u in uploads if u.cn == HOURLY}
     minutes: dict[datetime, list[Upload]] = {}
+    realtime: dict[datetime, list[Upload]] = {}
     for upload in uploads:
         if upload.cn == MINUTE_DATA:
             minutes.setdefault(_hour_of(upload.data_time), []).append(upload)
+        elif upload.cn == REALTIME:
+            realtime.setdefault(_hour_of(upload.data_time), []).append(upload)
+    max_sample = rules.for_point("exceedance").realtime_max_sample_minutes  # type: ignore[attr-defined]
     hours = []
-    for start in sorted(set(uploaded) | set(minutes)):
+    for start in sorted(set(uploaded) | set(minutes) | set(realtime)):
         if start in uploaded:
             hours.append(_uploaded(uploaded[start], start, pollutant, rules, reference_o2))
-        else:
+        elif start in minutes:
             hours.append(
                 _computed(minutes[start], start, pollutant, rules,
                           reference_o2=reference_o2, minute_interval=minute_interval)
             )  # fmt: skip
+        else:
+            hours.append(_from_realtime(realtime[start], start, pollutant, rules,
+                                        reference_o2=reference_o2,
+                                        max_sample=max_sample))  # fmt: skip
     return hours
+
+
+def hours_without_own_data(
+    uploads: Sequence[Upload], since: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The runs of clock hours in [since, until) with no 2051 or 2061 upload:
+    where a device's hours must come from its real-time data."""
+    covered = {_hour_of(u.data_time) for u in uploads if u.cn in (MINUTE_DATA, HOURLY)}
+    runs: list[tuple[datetime, datetime]] = []
+    hour = _hour_of(since)
+    while hour < until:
+        following = hour + timedelta(hours=1)
+        if hour not in covered:
+            if runs and runs[-1][1] == hour:
+                runs[-1] = (runs[-1][0], following)
+            else:
+                runs.append((hour, following))
+        hour = following
+    return runs
 
 
 def _corrected(
@@ -144,6 +176,31 @@ def _computed(
     mean = hour.mean if hour.validity is Validity.VALID else None
     corrected = _corrected(mean, o2, reference_o2, rules)
     return Hour(start, "computed", hour.validity, mean, o2, corrected, volume,
+                _emission(mean, volume))  # fmt: skip
+
+
+def _from_realtime(
+    records: Sequence[Upload],
+    start: datetime,
+    pollutant: str,
+    rules: RuleSet,
+    *,
+    reference_o2: float | None,
+    max_sample: float,
+) -> Hour:
+    end = start + timedelta(hours=1)
+    readings = [(r.data_time, r.values[pollutant].rtd, r.values[pollutant].flag)
+                for r in records if pollutant in r.values]  # fmt: skip
+    samples = realtime_samples(readings, end, max_sample)
+    hour = period_mean(samples, min_valid_minutes=rules.validity.min_valid_minutes,
+                       valid_flags=rules.validity.valid_flags)  # fmt: skip
+    o2_levels = [o2 for r in records if O2_CODE in r.values
+                 and (o2 := r.values[O2_CODE].rtd) is not None]  # fmt: skip
+    o2 = statistics.fmean(o2_levels) if o2_levels else None
+    volume = _hour_volume(records, SECONDS_PER_HOUR)  # real-time flow: a rate, no Cou
+    mean = hour.mean if hour.validity is Validity.VALID else None
+    corrected = _corrected(mean, o2, reference_o2, rules)
+    return Hour(start, "realtime", hour.validity, mean, o2, corrected, volume,
                 _emission(mean, volume))  # fmt: skip
 
 

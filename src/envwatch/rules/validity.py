@@ -29,6 +29,24 @@ class Sample:
     minutes: float = 1.0
 
 
+def realtime_samples(
+    readings: Sequence[tuple[datetime, float | None, str | None]],
+    period_end: datetime,
+    max_sample_minutes: float,
+) -> list[Sample]:
+    """Real-time readings (time, value, flag) of one period as samples: each
+    covers the time until the next reading (the last until ``period_end``),
+    at most ``max_sample_minutes``, so gaps in the data are gaps in the
+    coverage HJ 75 counts, however often the logger sends."""
+    ordered = sorted(readings, key=lambda reading: reading[0])
+    samples = []
+    for index, (time, value, flag) in enumerate(ordered):
+        until = ordered[index + 1][0] if index + 1 < len(ordered) else period_end
+        covered = max(0.0, min((until - time).total_seconds() / 60, max_sample_minutes))
+        samples.append(Sample(time, value, flag, covered))
+    return samples
+
+
 @dataclass(frozen=True, slots=True)
 class PeriodMean:
     validity: Validity

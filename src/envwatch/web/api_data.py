@@ -20,7 +20,7 @@ from envwatch.hj212.codes import now_cst
 from envwatch.processing.inputs import device_uploads, load_contexts
 from envwatch.registry.coverage import coverage
 from envwatch.rules.engine import default_rule_set
-from envwatch.rules.hours import hours_of, with_substitutes
+from envwatch.rules.hours import hours_of, hours_without_own_data, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.schema import Alert, AuditEntry, FindingRecord
 from envwatch.times import as_data_time, cst_text, utc_as_cst_text
@@ -249,6 +249,8 @@ async def point_hours(
         limit = context.limit(pollutant)
         with engine.connect() as connection:
             uploads = device_uploads(connection, mn, ("2051", "2061"), start, end)
+            for first, last in hours_without_own_data(uploads, start, end):
+                uploads += device_uploads(connection, mn, ("2011",), first, last)
         hours = with_substitutes(
             hours_of(uploads, pollutant, rules,
                      reference_o2=limit.reference_o2 if limit else None),

@@ -124,6 +124,8 @@ class Rule:
         return []
 
     watches_clock: ClassVar[bool] = False
+    """Speaks as the city's arrival clock advances (``on_clock``); told of
+    every arrival, late ones too (``on_arrival``)."""
 
     gate: ClassVar[bool] = False
     """Judged before every other rule: an upload it refuses reaches none of them."""
@@ -134,10 +136,16 @@ class Rule:
         """None: the upload goes on to the rules; else what refusing it found."""
         return None
 
+    def on_arrival(
+        self, state: Any, upload: Upload, arrival: datetime, context: PointContext, rules: RuleSet
+    ) -> None:
+        """``upload`` arrived at ``arrival`` (live or back-filled): for rules
+        that watch the clock."""
+
     def on_clock(
         self, state: Any, clock: datetime, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
-        """Findings of silence: called as the city's data clock advances."""
+        """Findings of silence: called as the city's arrival clock advances."""
         return []
 
     def params_for(self, rules: RuleSet, context: PointContext, pollutant: str | None) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,13 @@ from envwatch.rules.model import (
     Values,
 )
 from envwatch.rules.parameters import Params, RuleSet
-from envwatch.rules.validity import Sample, Validity, daily_mean, period_mean
+from envwatch.rules.validity import (
+    Sample,
+    Validity,
+    daily_mean,
+    period_mean,
+    realtime_samples,
+)
 
 # Hours whose hourly upload came, kept until their minute data are judged.
 UPLOADED_HOURS_KEPT = 48
@@ -41,6 +48,13 @@ class ExceedanceParams(Params):
     data: str = Field(default=HOURLY, pattern=r"^20[156]1$")
     minute_interval: float = Field(default=10.0, gt=0, le=60)
     """Minutes a 2051 record covers, for hours computed from minute data."""
+    realtime_after_hours: float = Field(default=2.0, gt=0)
+    """A device that sent no minute or hourly data for this long has its hours
+    computed from its real-time data."""
+    realtime_wait_minutes: float = Field(default=15.0, ge=0)
+    """How long after an hour its own hourly upload may still come."""
+    realtime_max_sample_minutes: float = Field(default=5.0, gt=0, le=60)
+    """The most a single real-time reading covers (HJ 75 coverage of the hour)."""
 
 
 @register
@@ -58,6 +72,9 @@ class Exceedance(Rule):
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
+        if upload.cn == REALTIME and self.params_for(rules, context, None).data != REALTIME:
+            return self._realtime(state, upload, context, rules)
+        state["periodic"] = max(state.get("periodic", upload.data_time), upload.data_time)
         if upload.cn == MINUTE_DATA:
             return self._minute_data(state, upload, context, rules)
         findings = []
@@ -98,7 +115,11 @@ class Exceedance(Rule):
         hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
         water = context.outlet_kind == "water"
         kind = "超限预警（日均值判定前）" if water else "超标"
-        source = "（由分钟数据计算）" if "minute_values" in used else ""
+        source = (
+            "（由分钟数据计算）" if "minute_values" in used
+            else "（由实时数据计算）" if "realtime_values" in used
+            else ""
+        )  # fmt: skip
         return self.finding(
             upload,
             code,
@@ -127,6 +148,69 @@ class Exceedance(Rule):
                 findings += self._judge_minutes(records, context, rules)
             uploaded.discard(done)
         minutes.setdefault(hour, []).append(upload)
+        return findings
+
+    def _realtime(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        """Keep the real-time data of a device that sends no minute or hourly
+        data; once an hour is over (and its own hourly upload had time to
+        come), judge the hour computed from them (HJ 75 coverage)."""
+        params = self.params_for(rules, context, None)
+        periodic: datetime | None = state.get("periodic")
+        pending: dict[datetime, list[Upload]] = state.setdefault("realtime", {})
+        if periodic is not None and upload.data_time - periodic < timedelta(
+            hours=params.realtime_after_hours
+        ):
+            pending.clear()  # it sends its own hours: nothing to compute
+            return []
+        hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
+        findings: list[Finding] = []
+        due = upload.data_time - timedelta(hours=1, minutes=params.realtime_wait_minutes)
+        for done in sorted(h for h in pending if h <= due):
+            findings += self._judge_realtime(pending.pop(done), done, context, rules)
+        if hour > due:
+            readings = {code: v for code, v in upload.values.items()
+                        if code == O2_CODE or context.limit(code) is not None}  # fmt: skip
+            if readings:  # only what judging needs: real-time data come often
+                pending.setdefault(hour, []).append(replace(upload, values=readings))
+        return findings
+
+    def _judge_realtime(
+        self, records: list[Upload], hour: datetime, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        findings = []
+        end = hour + timedelta(hours=1)
+        for code in {code for record in records for code in record.values}:
+            limit = context.limit(code)
+            if limit is None:
+                continue
+            params = self.params_for(rules, context, code)
+            readings = [(r.data_time, r.values[code].rtd, r.values[code].flag)
+                        for r in records if code in r.values]  # fmt: skip
+            samples = realtime_samples(readings, end, params.realtime_max_sample_minutes)
+            hour_mean = period_mean(
+                samples,
+                min_valid_minutes=rules.validity.min_valid_minutes,
+                valid_flags=rules.validity.valid_flags,
+            )
+            if hour_mean.validity is not Validity.VALID or hour_mean.mean is None:
+                continue
+            o2 = [v for r in records if O2_CODE in r.values
+                  and (v := r.values[O2_CODE].rtd) is not None]  # fmt: skip
+            derived = Upload(
+                records[-1].mn, HOURLY, hour,
+                {code: Values(avg=hour_mean.mean),
+                 **({O2_CODE: Values(avg=statistics.fmean(o2))} if o2 else {})},
+                records[-1].frame_id,
+            )  # fmt: skip
+            value, used = compliance_value(derived, code, derived.values[code], limit, rules)
+            if value is None or value <= limit.value:
+                continue
+            used = {**used, "realtime_values": len(samples),
+                    "valid_minutes": round(hour_mean.valid_minutes, 1),
+                    "frames": [r.frame_id for r in records][-60:]}  # fmt: skip
+            findings.append(self._hour(derived, code, value, used, context=context, params=params))
         return findings
 
     def _judge_minutes(

@@ -1,4 +1,5 @@
-"""Missing data, offline devices (rules.md §2.3 B9) and data times no logger can mean."""
+"""Missing data, offline devices (rules.md §2.3 B9), back-filled data (补传) and
+data times no logger can mean."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
+from envwatch.rules.backfill import BackfillEpisode
 from envwatch.rules.catalogue.base import (
     Rule,
     clock_text,
@@ -27,26 +29,29 @@ class OfflineParams(Params):
 
 @register
 class Offline(Rule):
-    """B9 离线: no upload for a while, by the city's data clock (the newest data
-    time of any device), so replay and accelerated simulation judge alike."""
+    """B9 离线: nothing has arrived from the device for a while, by the city's
+    arrival clock (when frames arrived, not the data times they carry), so a
+    back-fill of old data is an arrival and a replay judges as live did."""
 
     id = "offline"
     kind = "transmission"
-    version = 1
+    version = 2
     params_model = OfflineParams
     severity = Severity.WARNING
     title_zh = "离线/数据缺失"
     watches_clock = True
 
-    def on_upload(
-        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
-    ) -> list[Finding]:
+    def on_arrival(
+        self, state: Any, upload: Upload, arrival: datetime, context: PointContext, rules: RuleSet
+    ) -> None:
         if not context.streams:
-            return []  # readings in batches: silence between batches is no outage
-        state["last"] = max(state.get("last", upload.data_time), upload.data_time)
-        state["last_frame"] = upload.frame_id
-        state["reported"] = False
-        return []
+            return  # readings in batches: silence between batches is no outage
+        last: datetime | None = state.get("last")
+        if last is None or arrival > last:
+            state["last"] = arrival
+            state["last_frame"] = upload.frame_id
+            state["last_data_time"] = upload.data_time
+            state["reported"] = False  # a new arrival ends a silence, nothing else does
 
     def on_clock(
         self, state: Any, clock: datetime, context: PointContext, rules: RuleSet
@@ -60,6 +65,7 @@ class Offline(Rule):
             return []
         state["reported"] = True
         probe = Upload(mn=context.mn, cn="", data_time=clock, values={})
+        data_time: datetime | None = state.get("last_data_time")
         return [
             self.finding(
                 probe,
@@ -67,10 +73,66 @@ class Offline(Rule):
                 last,
                 clock,
                 f"自{clock_text(last)}起已{silent.total_seconds() / 60:.0f}分钟未收到数据（离线）",
-                {"last_data_time": last.isoformat(), "frames": [state.get("last_frame")]},
+                {
+                    "last_received_at": last.isoformat(),
+                    "last_data_time": None if data_time is None else data_time.isoformat(),
+                    "frames": [state.get("last_frame")],
+                },
                 params,
             )
         ]
+
+
+class BackfillParams(Params):
+    late_after_minutes: float = Field(gt=0)
+    """An upload arriving this long after its period ended is back-filled."""
+    quiet_minutes: float = Field(gt=0)
+    """A back-fill is over when no late upload arrived for this long."""
+    longest_hours: float = Field(gt=0)
+    """... or when it has lasted this long (reported, and a new one begins)."""
+    max_held: int = Field(gt=0)
+    """Out-of-order uploads held per device before a part of them is judged."""
+    period_minutes: dict[str, float]
+    """How long each command's data take (2061: an hour), by CN."""
+
+
+@register
+class Backfill(Rule):
+    """补传: a device re-sent data late (``rules/backfill.py``); reported once
+    per episode with its span, after its held uploads were judged."""
+
+    id = "backfill"
+    kind = "transmission"
+    version = 1
+    params_model = BackfillParams
+    severity = Severity.NOTICE
+    title_zh = "补传数据"
+    reads = frozenset[str]()  # the engine routes late uploads; this rule reports them
+
+    def report(self, episode: BackfillEpisode, context: PointContext, rules: RuleSet) -> Finding:
+        params = self.params_for(rules, context, None)
+        probe = Upload(mn=episode.mn, cn="", data_time=episode.first_data, values={})
+        commands = "、".join(sorted(episode.commands))
+        return self.finding(
+            probe,
+            None,
+            episode.first_data,
+            episode.last_data_end,
+            f"补传数据{episode.uploads}条（{commands}），数据时间{clock_text(episode.first_data)}"
+            f"至{clock_text(episode.last_data_end)}，于{clock_text(episode.first_arrival)}"
+            f"至{clock_text(episode.last_arrival)}收到；已按数据时间顺序判定，"
+            f"其中发现问题{episode.findings}项",
+            {
+                "uploads": episode.uploads,
+                "judged_apart": episode.judged_held,
+                "commands": sorted(episode.commands),
+                "first_received_at": episode.first_arrival.isoformat(),
+                "last_received_at": episode.last_arrival.isoformat(),
+                "findings": episode.findings,
+                "frames": episode.frames,
+            },
+            params,
+        )
 
 
 class ImplausibleDataTimeParams(Params):
