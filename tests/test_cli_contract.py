@@ -39,6 +39,11 @@ def test_registry_export_follows_the_contract(database_url: str, engine: Engine)
     assert set(document) == {"points", "meters"}
     point = document["points"][0]
     assert {"mn", "pw", "st", "version", "enterprise", "county", "pollutants"} <= set(point)
+    assert {p["pw"] for p in document["points"]} == {None}  # unless asked for
+    asked = envwatch("registry", "export", "--db", database_url, "--passwords")
+    assert asked.returncode == 0, asked.stderr
+    passwords = [p["pw"] for p in json.loads(asked.stdout)["points"]]
+    assert passwords and all(isinstance(pw, str) and len(pw) >= 6 for pw in passwords)
     limited = [
         pollutant
         for point in document["points"]

@@ -8,7 +8,9 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from envwatch.store.archive import (
     FIELD_TOO_LONG,
@@ -19,6 +21,7 @@ from envwatch.store.archive import (
     fitted,
     verify,
 )
+from envwatch.store.db import error_summary
 from envwatch.store.schema import ArchivedFrame, Measurement
 
 NOW = datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=UTC)
@@ -203,3 +206,18 @@ def test_every_value_is_cut_to_fit_its_column_with_a_warning() -> None:
     # What fits is left as it is (the same object: nothing to copy on the hot path).
     plain = frame("1")
     assert fitted(plain) is plain
+
+
+def test_database_errors_never_quote_a_frames_password(engine: Engine) -> None:
+    """Errors reach the log (a failed group commit is logged): the values of the
+    failed statement, a raw frame with its PW among them, stay out of them."""
+    raw = b"##0101QN=1;ST=32;CN=2011;PW=s3cret!;MN=X;Flag=4;CP=&&&&0000\r\n"
+    with pytest.raises(DBAPIError) as failed, engine.begin() as connection:
+        connection.execute(text("INSERT INTO archived_frame (raw, peer) VALUES (:raw, :peer)"),
+                           {"raw": raw, "peer": "PW=s3cret!"})  # fmt: skip
+    # What the log and the archive keep of it: the refusal, not the row.
+    summary = error_summary(failed.value)
+    assert "s3cret" not in summary and "733363" not in summary  # nor in hex
+    assert "null" in summary.lower() or "not null" in summary.lower(), summary
+    # SQLAlchemy's own text never quotes the values (PostgreSQL's detail may).
+    assert "parameters hidden" in str(failed.value)

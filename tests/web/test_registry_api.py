@@ -150,7 +150,9 @@ def test_crud_round_trips_are_audited(
         ("a21026", "mg/m³"),
         ("a34013", "mg/m³"),
     ]
-    assert point.json()["pw"] == "123456"  # an administrator sees the PW
+    assert point.json()["pw"] is None  # not even an administrator, unasked
+    revealed = admin.get(f"{API}/points/{mn}?reveal_secrets=true")
+    assert revealed.status_code == 200 and revealed.json()["pw"] == "123456"
     refactored = admin.patch(
         f"{API}/points/{mn}",
         headers=headers,
@@ -227,6 +229,7 @@ def test_crud_round_trips_are_audited(
         "registry.outlet.create",
         "registry.contractor.create",
         "registry.point.create",
+        "registry.point.reveal_secrets",
         "registry.point.update",
         "registry.limit.create",
         "registry.meter.create",
@@ -240,7 +243,8 @@ def test_crud_round_trips_are_audited(
     update = entries[1]
     assert json.loads(update[2])["positive_list"] is False
     assert json.loads(update[3])["positive_list"] is True
-    point_update = entries[5]
+    assert json.loads(entries[5][3]) == {"fields": ["pw"]}  # who saw the PW, not the PW
+    point_update = entries[6]
     assert "123456" not in point_update[2] + point_update[3]  # PWs never in clear
     assert json.loads(point_update[3])["pw_changed"] is True
     assert entries[-1][3] == ""  # nothing after a delete
@@ -315,7 +319,19 @@ def test_reads_are_scoped_and_passwords_are_for_administrators(
         pw = connection.execute(
             select(MonitoringPoint.pw).where(MonitoringPoint.mn == own_point)
         ).scalar_one()
-    assert admin.get(f"{API}/points/{own_point}").json()["pw"] == pw
+    assert admin.get(f"{API}/points/{own_point}").json()["pw"] is None
+    assert admin.get(f"{API}/points/{own_point}?reveal_secrets=1").json()["pw"] == pw
+    assert admin.get(f"{API}/points?q={own_point}").json()["items"][0]["pw"] is None
+    for person in (owner, supervisor):
+        refused = person.get(f"{API}/points/{own_point}?reveal_secrets=1")
+        assert refused.status_code == 403 and "pw" not in refused.text
+    with engine.connect() as connection:
+        revealed = connection.execute(
+            select(AuditEntry.action, AuditEntry.entity_id).where(
+                AuditEntry.action == "registry.point.reveal_secrets"
+            )
+        ).all()
+    assert [tuple(r) for r in revealed] == [("registry.point.reveal_secrets", own_point)]
     # Filters and paging.
     with engine.connect() as connection:
         air = connection.execute(
@@ -713,7 +729,15 @@ def test_an_export_imports_back_as_the_same_registry(
     serving = count(engine, MeterLink, MeterLink.production_meter_id == production.id)
     assert held.status_code == 409 and serving >= 1
     assert held.json()["error"]["dependants"]["treatment_meters"] == serving
-    started = admin.post(f"{API}/exports?format=xlsx", headers=headers)
+    # Without passwords unless asked: such a file cannot register its points anew.
+    started = admin.post(f"{API}/exports?format=csv&kind=points", headers=headers)
+    masked = admin.get(wait_for(admin, started.json()["href"])["file"]).content.decode("utf-8-sig")
+    with engine.connect() as connection:
+        secrets = set(connection.execute(select(MonitoringPoint.pw)).scalars())
+    lines = masked.splitlines()
+    assert lines[0].startswith("MN,PW,") and len(lines) - 1 == len(secrets) > 0
+    assert all(line.split(",")[1] == "" for line in lines[1:])
+    started = admin.post(f"{API}/exports?format=xlsx&passwords=true", headers=headers)
     assert started.status_code == 202, started.text
     job = wait_for(admin, started.json()["href"])
     assert job["state"] == "done", job
@@ -753,8 +777,16 @@ def test_an_export_imports_back_as_the_same_registry(
     assert [a for a, *_ in audit_actions(engine)] == [
         "registry.enterprise.update",
         "registry.meter.update",
-        *["registry.export"] * 3,
+        *["registry.export"] * 4,
     ]
+    with engine.connect() as connection:
+        asked = connection.execute(
+            select(AuditEntry.after)
+            .where(AuditEntry.action == "registry.export")
+            .order_by(AuditEntry.seq)
+        ).scalars()
+        assert [json.loads(a)["passwords"] if isinstance(a, str) else a["passwords"]
+                for a in asked] == [False, True, False, False]  # fmt: skip
     supervisor, supervisor_csrf = people["supervisor"]
     assert (
         supervisor.post(f"{API}/exports", headers={"X-CSRF-Token": supervisor_csrf}).status_code

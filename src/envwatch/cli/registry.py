@@ -54,9 +54,14 @@ def import_command(
 @registry_app.command("export")
 def export_command(
     db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+    passwords: Annotated[
+        bool,
+        typer.Option("--passwords", help="Include the devices' passwords (PW); else null."),
+    ] = False,
 ) -> None:
     """Print the registry as JSON: {"points": [{mn, pw, st, version, enterprise, county,
-    pollutants: [{code, unit, limit}]}], "meters": [...]} (limits in force now)."""
+    pollutants: [{code, unit, limit}]}], "meters": [...]} (limits in force now).
+    ``pw`` is null unless --passwords: with MN and PW anyone could send data."""
     engine = make_engine(db or get_settings().database_url)
-    document = export_registry(engine, now_cst().replace(tzinfo=None))
+    document = export_registry(engine, now_cst().replace(tzinfo=None), passwords=passwords)
     typer.echo(json.dumps(document, ensure_ascii=False))

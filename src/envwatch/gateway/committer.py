@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from envwatch.store.archive import ReceivedFrame
+from envwatch.store.db import error_summary
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,10 @@ class GroupCommitter:
             ids = await asyncio.to_thread(self._write_batch, frames)
         except Exception as error:
             self.failures += 1
-            log.warning("commit of %d frames failed: %s", len(frames), error)
+            log.warning("commit of %d frames failed: %s", len(frames), error_summary(error))
             for group in batch:
                 if not group.future.done():
-                    group.future.set_exception(StoreUnavailableError(str(error)))
+                    group.future.set_exception(StoreUnavailableError(error_summary(error)))
             return
         self.batches += 1
         self.frames += len(frames)

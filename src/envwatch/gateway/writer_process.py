@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from envwatch.store.archive import Archive, MeasurementRow, MeterReading, ReceivedFrame
-from envwatch.store.db import make_engine
+from envwatch.store.db import error_summary, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _serve_writes(pipe: Connection, database_url: str) -> None:
             try:
                 ids = archive.write_batch([_from_wire(wire) for wire in batch])
             except Exception as error:
-                pipe.send(("error", f"{type(error).__name__}: {error}"))
+                pipe.send(("error", error_summary(error)))
             else:
                 pipe.send(("ok", ids))
     finally:

@@ -48,9 +48,11 @@ def strictest(
     return in_force[0].value if in_force else None
 
 
-def export_registry(engine: Engine, now: datetime) -> dict[str, list[dict[str, Any]]]:
+def export_registry(
+    engine: Engine, now: datetime, *, passwords: bool = False
+) -> dict[str, list[dict[str, Any]]]:
     """``{"points": [...], "meters": [...]}``; ``now`` (China Standard Time, naive)
-    picks the permit limits in force."""
+    picks the permit limits in force. A point's ``pw`` is null unless ``passwords``."""
     with engine.connect() as connection:
         points = connection.execute(
             select(
@@ -91,7 +93,7 @@ def export_registry(engine: Engine, now: datetime) -> dict[str, list[dict[str, A
         "points": [
             {
                 "mn": point.mn,
-                "pw": point.pw,
+                "pw": point.pw if passwords else None,
                 "st": point.st,
                 "version": point.protocol_version,
                 "enterprise": point.name,
@@ -128,9 +130,13 @@ Table = list[dict[str, Any]]
 
 
 def registry_tables(
-    engine: Engine, kinds: Sequence[ImportKind] = tuple(ImportKind)
+    engine: Engine, kinds: Sequence[ImportKind] = tuple(ImportKind), *, passwords: bool = False
 ) -> dict[ImportKind, Table]:
-    """The registry as the import reads it, kind by kind, in a stable order."""
+    """The registry as the import reads it, kind by kind, in a stable order.
+    Device passwords (PW) are left empty unless ``passwords`` (a city
+    administrator's explicit, audited request): with MN and PW anyone could
+    send data the gateway accepts. A file without them cannot register its
+    points elsewhere (the import requires a PW)."""
     out: dict[ImportKind, Table] = {}
     with engine.connect() as connection:
         credit = dict(connection.execute(select(Enterprise.id, Enterprise.credit_code)).all())
@@ -161,7 +167,8 @@ def registry_tables(
                 ):
                     factors.setdefault(mn, []).append(code)
                 out[kind] = [
-                    {"mn": p.mn, "pw": p.pw, "credit_code": credit.get(p.enterprise_id, ""),
+                    {"mn": p.mn, "pw": p.pw if passwords else "",
+                     "credit_code": credit.get(p.enterprise_id, ""),
                      "outlet_code": outlet_codes.get(p.outlet_id, ""), "st": p.st,
                      "protocol_version": p.protocol_version, "lenient": p.lenient,
                      "factors": ",".join(factors.get(p.mn, []))}

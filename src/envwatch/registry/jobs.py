@@ -165,16 +165,18 @@ def _row_error(error: RowError) -> dict[str, Any]:
 
 
 def run_export(engine: Engine, job_id: int, kinds: tuple[ImportKind, ...], file_format: str, *,
-               actor: Actor) -> None:  # fmt: skip
-    """Write the registry's ``kinds`` as one file into the job."""
+               actor: Actor, passwords: bool = False) -> None:  # fmt: skip
+    """Write the registry's ``kinds`` as one file into the job (device
+    passwords only if ``passwords``)."""
     _start(engine, job_id)
-    tables = registry_tables(engine, kinds)
+    tables = registry_tables(engine, kinds, passwords=passwords)
     counts = {kind.value: len(rows) for kind, rows in tables.items()}
     content = write_export(tables, file_format, _Progress(engine, job_id))
     with engine.begin() as connection:
-        # Exports carry device passwords: who took one is on record.
+        # Who took the registry is on record, and whether with device passwords.
         record(connection, actor, "registry.export", "registry_job", job_id,
-               after={"format": file_format, "rows": counts})  # fmt: skip
+               after={"format": file_format, "rows": counts,
+                      "passwords": passwords})  # fmt: skip
         _set(connection, job_id, state=JobState.DONE.value, content=content, result=counts,
              rows_done=sum(counts.values()), rows_total=sum(counts.values()),
              finished_at=_now(), heartbeat_at=_now())  # fmt: skip

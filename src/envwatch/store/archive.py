@@ -19,6 +19,7 @@ from typing import Any, Final, NamedTuple
 from sqlalchemy import Engine, String, func, select
 from sqlalchemy.exc import DataError, IntegrityError
 
+from envwatch.store.db import error_summary
 from envwatch.store.hashchain import (
     AUDIT_CHAIN,
     GENESIS,
@@ -153,7 +154,7 @@ UNSTORABLE = "unstorable"
 def unstorable(frame: ReceivedFrame, error: BaseException) -> ReceivedFrame:
     """What is archived of a frame whose rows the database refused: the frame
     itself, rejected with the refusal, and nothing it would have yielded."""
-    detail = f"{type(error).__name__}: {error}"[:500]
+    detail = error_summary(error)[:500]
     return fitted(
         ReceivedFrame(
             received_at=frame.received_at,

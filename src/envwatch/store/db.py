@@ -17,15 +17,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, full fsync on commit and a busy
+    """An engine for ``url``, whose errors never quote the statement's values
+    (a raw frame holds its device's password, and errors reach the log);
+    SQLite files get WAL, full fsync on commit and a busy
     timeout [s] (how long a write waits for a lock before it fails)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     database = parsed.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout})
+    engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -95,3 +97,16 @@ def drop_scratch_database(admin_url: str, url: str) -> None:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def error_summary(error: BaseException) -> str:
+    """``error`` as a log or a stored record may hold it: its class and the
+    database's primary message, never the statement's values (PostgreSQL's
+    detail quotes the failing row: a raw frame with its device's password)."""
+    cause = getattr(error, "orig", None) or error
+    diagnosis = getattr(cause, "diag", None)
+    primary = getattr(diagnosis, "message_primary", None)
+    if primary:
+        return f"{type(cause).__name__}: {primary}"
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {first_line}"

@@ -166,17 +166,27 @@ class Resource(Generic[CreateT, UpdateT]):
         return ApiError(404, f"unknown_{self.name}", f"no {self.name} {key}",
                         f"没有{self.name_zh}{key}，或您无权查看")  # fmt: skip
 
-    def show(self, connection: Connection, viewer: Viewer, rows: list[Row]) -> list[View]:
+    def show(
+        self, connection: Connection, viewer: Viewer, rows: list[Row], *, reveal: bool = False
+    ) -> list[View]:
+        """Rows as shown: secrets as null unless ``reveal`` (a city administrator
+        who asked for them, audited)."""
         if self.views is not None:
-            return self.views(connection, viewer, rows)
-        return [self.public.model_validate(row).model_dump(mode="json") for row in rows]
+            items = self.views(connection, viewer, rows)
+        else:
+            items = [self.public.model_validate(row).model_dump(mode="json") for row in rows]
+        if reveal or not self.secrets:
+            return items
+        return [{**item, **{name: None for name in self.secrets if name in item}} for item in items]
 
-    def one(self, connection: Connection, viewer: Viewer, key: object) -> View:
+    def one(
+        self, connection: Connection, viewer: Viewer, key: object, *, reveal: bool = False
+    ) -> View:
         """The row of ``key`` as shown, if the viewer may see it; 404 otherwise."""
         found = connection.execute(self.scoped(viewer).where(self.key == key)).first()
         if found is None:
             raise self.unknown(key)
-        return self.show(connection, viewer, [found])[0]
+        return self.show(connection, viewer, [found], reveal=reveal)[0]
 
     def conditions(self, values: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         given = {name: value for name, value in values.items() if value is not None}
@@ -272,16 +282,32 @@ def mount(
 
     async def read_one(request: Request, user: Viewer, **path_values: Any) -> View:
         key = path_values[resource.key_param]
+        reveal = bool(path_values.get("reveal_secrets"))
+        if reveal and not (isinstance(user, SessionUser) and user.role == "city_admin"):
+            raise ApiError(403, "forbidden", "only city administrators see secrets such as "
+                           "device passwords", "仅市局管理员可查看设备密码等保密字段")  # fmt: skip
 
         def read() -> View:
-            with _engine(request).connect() as connection:
-                return resource.one(connection, user, key)
+            if not reveal:
+                with _engine(request).connect() as connection:
+                    return resource.one(connection, user, key)
+            assert isinstance(user, SessionUser)
+            with _engine(request).begin() as connection:
+                shown = resource.one(connection, user, key, reveal=True)
+                record(connection, _actor(request, user),
+                       f"registry.{resource.name}.reveal_secrets", resource.name, str(key),
+                       after={"fields": sorted(resource.secrets)})  # fmt: skip
+                return shown
 
         return await asyncio.to_thread(read)
 
-    router.add_api_route(item_path, _signed(read_one, f"get_{resource.name}", "",
-                                            [request_param, key_param, reader]),
-                         methods=["GET"])  # fmt: skip
+    reveal_param = [_param("reveal_secrets", bool, False)] if resource.secrets else []
+    router.add_api_route(item_path, _signed(
+        read_one, f"get_{resource.name}",
+        "Secrets (a device's PW) are null unless a city administrator asks with "
+        "``reveal_secrets`` (audited)." if resource.secrets else "",
+        [request_param, key_param, reader, *reveal_param],
+    ), methods=["GET"])  # fmt: skip
 
     async def create(request: Request, user: SessionUser, body: BaseModel) -> View | None:
         def work(connection: Connection) -> tuple[object, None, View]:
@@ -307,7 +333,7 @@ def mount(
         values = changes(body, resource.nullable)
 
         def work(connection: Connection) -> tuple[object, View, View]:
-            before = resource.one(connection, user, key)
+            before = resource.one(connection, user, key, reveal=True)  # secrets: audit masks
             resource.check_update(connection, before, values)
             columns = resource.row_values(values)
             if columns:
