@@ -26,6 +26,28 @@ class Settings(BaseSettings):
         description="Secure flag of the session cookie (None: when the request came over "
         "HTTPS, directly or per X-Forwarded-Proto)",
     )
+    login_failures_per_account_and_address: int = Field(
+        default=5, gt=0, description="Failed logins that shut an address out of an account [I]"
+    )
+    login_failures_per_address: int = Field(
+        default=50, gt=0,
+        description="Failed logins (any account) that shut an address out of every login [I]",
+    )  # fmt: skip
+    login_failures_per_account: int = Field(
+        default=10, gt=0,
+        description="Failed logins from untrusted addresses that lock an account for them [I]",
+    )  # fmt: skip
+    login_lockout_s: float = Field(
+        default=900.0, gt=0, description="The first lockout; each next one doubles [I]"
+    )
+    login_longest_lockout_s: float = Field(
+        default=86400.0, gt=0, description="The longest lockout [I]"
+    )
+    login_trusted_days: float = Field(
+        default=30.0, ge=0,
+        description="An address an account logged in from this recently is not locked by "
+        "other addresses' failures [I]",
+    )  # fmt: skip
     max_connections: int = Field(
         default=2000,
         description="Concurrent logger connections (at most what the descriptor limit "

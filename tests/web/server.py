@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 from sqlalchemy import Engine
 
@@ -37,3 +38,13 @@ def serving(engine: Engine | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def form_login(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    """Log in as a browser does: the login page first (its CSRF token in the
+    form and a cookie), then its form posted."""
+    page = client.get("/login")
+    token = page.text.split('name="login_csrf" value="')[1].split('"')[0]
+    return client.post(
+        "/login", data={"username": username, "password": password, "login_csrf": token}
+    )

@@ -45,7 +45,7 @@ from envwatch.store.schema import (
     PermitLimit,
 )
 from envwatch.web.app import create_app
-from envwatch.web.people import CSRF_HEADER, SESSION_COOKIE
+from envwatch.web.people import CSRF_HEADER, LOGIN_CSRF_COOKIE, LOGIN_CSRF_FIELD, SESSION_COOKIE
 from tests.alerts.test_desk import DATA_T0, NOW, store_finding
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import alerts
@@ -121,6 +121,7 @@ class Case:
     stream: bool = False
     save: tuple[str, str] | None = None  # ("new_outlet", "id"): keep a created object's key
     poll_while: int | None = None  # ask again (bounded) while this status comes back
+    login_form: bool = False  # posted from the login page: its CSRF token and cookie
 
 
 def get(path: str, expect: Mapping[str, Cell], lists: tuple[str, str] | None = None) -> Case:
@@ -227,11 +228,11 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     },
     "POST /login": {
         "bad password": Case(
-            "POST", "/login", form=BAD_LOGIN,
+            "POST", "/login", form=BAD_LOGIN, login_form=True,
             expect=row(401, 401, 401, 401, 401, 401, 401, 401, 401),
         ),
         "good password": Case(
-            "POST", "/login", form=GOOD_LOGIN,
+            "POST", "/login", form=GOOD_LOGIN, login_form=True,
             expect=row(303, 303, 303, 303, 303, 303, 303, 303, 303),
         ),
     },
@@ -1047,6 +1048,13 @@ def send(http: httpx.Client, who: Principal, case: Case, values: dict[str, str])
         headers[CSRF_HEADER] = who.csrf
         if form is not None:
             form["csrf"] = who.csrf
+    if case.login_form and form is not None:
+        page = http.get("/login", headers=headers)
+        token = page.text.split('name="login_csrf" value="')[1].split('"')[0]
+        form[LOGIN_CSRF_FIELD] = token
+        cookies = [c for c in (headers.get("cookie"), f"{LOGIN_CSRF_COOKIE}={token}") if c]
+        headers["cookie"] = "; ".join(cookies)
+        http.cookies.clear()
     if case.content_type is not None:
         headers["content-type"] = case.content_type
     content = None if case.content is None else fill(case.content.decode(), values).encode()

@@ -19,6 +19,7 @@ from envwatch.alerts.desk import AlertDesk
 from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.store.schema import AuditEntry, Enterprise
 from tests.electricity.test_http_batch import base_url
+from tests.web.server import form_login
 from tests.web.test_pages_and_api import alerts
 
 __all__ = ["alerts", "base_url"]
@@ -30,7 +31,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 def browser(base_url: str, username: str) -> Iterator[httpx.Client]:
     """A person logged in through the login page (the session in its cookie)."""
     with httpx.Client(base_url=base_url) as client:
-        login = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+        login = form_login(client, username, DEMO_PASSWORD)
         assert login.status_code == 303, login.text
         yield client
 

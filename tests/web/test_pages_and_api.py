@@ -19,6 +19,7 @@ from envwatch.store.schema import AppUser, Enterprise, MonitoringPoint
 from envwatch.web.mapsvg import county_map
 from tests.alerts.test_desk import DATA_T0, NOW, store_finding
 from tests.electricity.test_http_batch import base_url
+from tests.web.server import form_login
 
 __all__ = ["base_url"]
 
@@ -126,10 +127,9 @@ def test_pages_in_chinese_and_english_with_local_assets_only(
     mine, theirs = alerts
     with httpx.Client(base_url=base_url) as browser:
         assert "登录" in browser.get("/").text
-        wrong = browser.post("/login", data={"username": "enterprise-1", "password": "nope"})
+        wrong = form_login(browser, "enterprise-1", "nope")
         assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
-        login = browser.post("/login", data={"username": f"county-{mine['county']}",
-                                             "password": DEMO_PASSWORD})  # fmt: skip
+        login = form_login(browser, f"county-{mine['county']}", DEMO_PASSWORD)
         assert login.status_code == 303
         dashboard = browser.get("/")
         assert dashboard.text.count('class="county heat') == 8
@@ -153,7 +153,7 @@ def test_pages_in_chinese_and_english_with_local_assets_only(
                       "/static/liaocheng-counties.geojson"):  # fmt: skip
             assert browser.get(asset).status_code == 200, asset
     with httpx.Client(base_url=base_url) as enterprise:
-        enterprise.post("/login", data={"username": "enterprise-1", "password": DEMO_PASSWORD})
+        form_login(enterprise, "enterprise-1", DEMO_PASSWORD)
         assert enterprise.get(f"/enterprises/{mine['enterprise']}").status_code == 200
         assert enterprise.get(f"/enterprises/{theirs['enterprise']}").status_code == 404
 

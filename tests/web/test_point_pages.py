@@ -20,6 +20,7 @@ from envwatch.alerts.desk import AlertDesk
 from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.store.schema import ArchivedFrame
 from tests.alerts.test_desk import NOW, store_finding
+from tests.web.server import form_login
 from tests.web.test_measurements_api import (
     COUNTY,
     DAY,
@@ -52,7 +53,7 @@ def login(city: City) -> Iterator[Login]:
     def as_user(username: str) -> httpx.Client:
         client = httpx.Client(base_url=city.base_url)
         made.append(client)
-        response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+        response = form_login(client, username, DEMO_PASSWORD)
         assert response.status_code == 303
         return client
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.store.schema import AuditEntry
 from tests.electricity.test_http_batch import base_url
+from tests.web.server import form_login
 from tests.web.test_pages_and_api import session
 
 __all__ = ["base_url"]
@@ -177,5 +178,6 @@ def test_a_login_name_with_a_nul_is_simply_wrong(base_url: str) -> None:
     answer = httpx.post(f"{base_url}/api/v1/session",
                         json={"username": "admin\u0000x", "password": DEMO_PASSWORD})  # fmt: skip
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "bad_credentials"
-    page = httpx.post(f"{base_url}/login", data={"username": "a\x00", "password": "x"})
+    with httpx.Client(base_url=base_url) as client:
+        page = form_login(client, "a\x00", "x")
     assert page.status_code == 401 and "用户名或密码错误" in page.text

@@ -15,6 +15,7 @@ from envwatch.alerts.scope import UserScope, viewer_of
 from envwatch.alerts.workflow import ROLES_ZH
 from envwatch.audit.log import Actor, record
 from envwatch.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from envwatch.auth.sessions import end_lockouts
 from envwatch.errors import PeerError
 from envwatch.store.schema import AppUser, Contractor, County, Enterprise, WebSession
 
@@ -184,8 +185,9 @@ def set_password(
     _stored(connection, user_id)
     connection.execute(
         update(AppUser).where(AppUser.id == user_id)
-        .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
+        .values(password_hash=hash_password(password))
     )  # fmt: skip
+    end_lockouts(connection, user_id)
     connection.execute(
         delete(WebSession).where(WebSession.user_id == user_id,
                                  WebSession.token_hash != keep_session)
@@ -213,9 +215,7 @@ def change_own_password(
 def unlock_user(connection: Connection, user_id: int, actor: Actor) -> None:
     """End a lockout after repeated failed logins."""
     _stored(connection, user_id)
-    connection.execute(
-        update(AppUser).where(AppUser.id == user_id).values(failed_logins=0, locked_until=None)
-    )
+    end_lockouts(connection, user_id)
     record(connection, actor, "user.unlock", "user", user_id)
 
 

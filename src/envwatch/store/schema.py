@@ -399,6 +399,24 @@ class AppUser(Base):
     """scrypt, self-describing (auth/passwords.py); None: cannot log in."""
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    """The latest lockout of the account from any address (for administrators;
+    the lockouts themselves: ``login_throttle``)."""
+
+
+class LoginThrottle(Base):
+    """Failed logins of an account from an address (``auth/throttle.py``);
+    ``user_id`` 0: an address over every account; ``peer`` "*": an account
+    over the addresses it is not trusted from."""
+
+    __tablename__ = "login_throttle"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    peer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class WebSession(Base):

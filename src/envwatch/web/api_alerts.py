@@ -25,11 +25,13 @@ from envwatch.web.people import (
     api_person,
     api_user,
     csrf_ok,
+    login_policy,
     peer_of,
     set_session_cookie,
 )
 
 router = APIRouter()
+LOGIN_REFUSED = {"locked": 423, "throttled": 429}
 MAX_OFFSET = MAX_BIG_ID
 AlertId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 NO_NUL = r"^[^\x00]*$"
@@ -105,11 +107,11 @@ async def open_session(request: Request, credentials: Credentials) -> Any:
     try:
         token, csrf = await asyncio.to_thread(
             attempt_login, request.app.state.database(), credentials.username,
-            credentials.password, peer_of(request),
+            credentials.password, peer_of(request), login_policy(),
         )  # fmt: skip
     except LoginError as error:
-        raise ApiError(423 if error.code == "locked" else 401, error.code, error.message_en,
-                         error.message_zh) from None  # fmt: skip
+        raise ApiError(LOGIN_REFUSED.get(error.code, 401), error.code, error.message_en,
+                       error.message_zh) from None  # fmt: skip
     response = JSONResponse({"username": credentials.username, "csrf": csrf})
     set_session_cookie(request, response, token)
     return response

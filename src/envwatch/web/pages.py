@@ -40,11 +40,16 @@ from envwatch.web.overview import overview
 from envwatch.web.pages_cases import case_context
 from envwatch.web.pages_points import evidence_context
 from envwatch.web.people import (
+    LOGIN_CSRF_FIELD,
     SESSION_COOKIE,
     api_user,
     csrf_ok,
     current_user,
+    login_csrf_ok,
+    login_policy,
+    new_login_csrf,
     peer_of,
+    set_login_csrf_cookie,
     set_session_cookie,
 )
 from envwatch.web.rendering import database, form, not_found, render
@@ -52,24 +57,40 @@ from envwatch.web.rendering import database, form, not_found, render
 router = APIRouter()
 
 
+def login_form(request: Request, status: int = 200, error: str | None = None) -> HTMLResponse:
+    """The login page, with a fresh login CSRF token in its form and cookie."""
+    token = new_login_csrf()
+    response = render(request, "login.html", None, status=status, error=error,
+                      login_csrf=token)  # fmt: skip
+    set_login_csrf_cookie(request, response, token)
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request) -> HTMLResponse:
-    return render(request, "login.html", None)
+    return login_form(request)
 
 
 @router.post("/login", response_model=None)
 async def login_submit(request: Request) -> Response:
     fields = await form(request)
-
+    words = translator(language(request))
+    if not login_csrf_ok(request, fields.get(LOGIN_CSRF_FIELD)):
+        # Not from our own login page (or from one too old): never a login.
+        return login_form(request, status=403, error=words["login_expired"])
     try:
         token, _ = await asyncio.to_thread(
             attempt_login, database(request), fields.get("username", ""),
-            fields.get("password", ""), peer_of(request),
+            fields.get("password", ""), peer_of(request), login_policy(),
         )  # fmt: skip
     except LoginError as error:
-        words = translator(language(request))
-        message = words["locked"] if error.code == "locked" else words["bad_login"]
-        return render(request, "login.html", None, status=401, error=message)
+        message = (
+            words["locked"] if error.code == "locked"
+            else words["login_throttled"] if error.code == "throttled"
+            else words["bad_login"]
+        )  # fmt: skip
+        status = 429 if error.code == "throttled" else 401
+        return login_form(request, status=status, error=message)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(request, response, token)
     return response
@@ -100,7 +121,7 @@ async def logout_submit(request: Request) -> Response:
 async def dashboard(request: Request) -> HTMLResponse:
     user = await current_user(request)
     if user is None:
-        return render(request, "login.html", None)
+        return login_form(request)
 
     def read() -> dict[str, Any]:
         offline_after = timedelta(seconds=get_settings().offline_after_s)

@@ -5,10 +5,13 @@ only; CSRF checks on every change."""
 from __future__ import annotations
 
 import asyncio
+import secrets
+from datetime import timedelta
 
 from fastapi import Request, Response
 
 from envwatch.auth.sessions import SessionUser, check_csrf, session_user
+from envwatch.auth.throttle import LoginPolicy
 from envwatch.auth.tokens import TokenReader, authenticate, reader_of
 from envwatch.settings import get_settings
 from envwatch.web.errors import ApiError
@@ -19,6 +22,19 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 
 Principal = SessionUser | TokenReader
 """Whoever an API read is for: a person, or a read token (both Viewers)."""
+
+
+def login_policy() -> LoginPolicy:
+    """The lockouts of failed logins, as configured."""
+    settings = get_settings()
+    return LoginPolicy(
+        failures_per_account_and_address=settings.login_failures_per_account_and_address,
+        failures_per_address=settings.login_failures_per_address,
+        failures_per_account=settings.login_failures_per_account,
+        lockout=timedelta(seconds=settings.login_lockout_s),
+        longest_lockout=timedelta(seconds=settings.login_longest_lockout_s),
+        trusted_for=timedelta(days=settings.login_trusted_days),
+    )
 
 
 def peer_of(request: Request) -> str:
@@ -96,13 +112,38 @@ async def api_person(request: Request) -> SessionUser:
     return principal
 
 
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    """The session cookie: HttpOnly, SameSite=Lax, and Secure when served over
-    HTTPS (directly, or behind a proxy that says so) or when configured so
-    (``ENVWATCH_COOKIE_SECURE``)."""
+def _secure(request: Request) -> bool:
+    """Whether cookies get the Secure flag: when served over HTTPS (directly,
+    or behind a proxy that says so) or when configured so (``ENVWATCH_COOKIE_SECURE``)."""
     configured = get_settings().cookie_secure
     https = request.url.scheme == "https" or (
         request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower() == "https"
     )
-    secure = https if configured is None else configured
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure)
+    return https if configured is None else configured
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure as ``_secure`` says."""
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=_secure(request))  # fmt: skip
+
+
+LOGIN_CSRF_COOKIE = "envwatch_login_csrf"
+LOGIN_CSRF_FIELD = "login_csrf"
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def set_login_csrf_cookie(request: Request, response: Response, token: str) -> None:
+    """A login form's CSRF token, also as a cookie (double submit): another
+    site can post a login form, but cannot read or set this cookie, so it
+    cannot log a browser into an account of the attacker's choosing."""
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=_secure(request), path="/login", max_age=12 * 3600)  # fmt: skip
+
+
+def login_csrf_ok(request: Request, sent: str | None) -> bool:
+    kept = request.cookies.get(LOGIN_CSRF_COOKIE)
+    return bool(kept) and sent is not None and secrets.compare_digest(kept or "", sent)
