@@ -1,19 +1,26 @@
 """Hostile and broken input against a real ``envwatch serve`` process over TCP,
 on SQLite and PostgreSQL (issue 12 items 1-5): one device or one peer never
-stops the city's acknowledgements or processing."""
+stops the city's acknowledgements or processing, and a device's password
+leaks through no frame, view, export or log."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine, func, insert, select, update
 
+from envwatch.auth.passwords import hash_password
+from envwatch.auth.tokens import create_token
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.store.schema import (
+    AppUser,
     ArchivedFrame,
+    AuditEntry,
     FindingRecord,
     MonitoringPoint,
     Outlet,
@@ -209,3 +216,60 @@ def test_an_upload_dated_year_one_stops_no_finding_anywhere(
         cursor = connection.execute(select(ProcessingCursor.last_frame_id)).scalar()
         newest = connection.execute(select(func.max(ArchivedFrame.id))).scalar()
     assert cursor == newest
+
+
+def test_a_device_password_shows_nowhere_but_to_an_administrator_who_asks(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    secret = "Zq7pW2x9"
+    register(engine, (MN_GOOD, secret))
+    with engine.begin() as connection:
+        connection.execute(insert(AppUser).values(
+            username="admin", display_name="管理员", role="city_admin", active=True,
+            password_hash=hash_password("admin-password-1"), failed_logins=0))  # fmt: skip
+    _, token = create_token(engine, "reader", ["read"])
+
+    async def traffic(port: int) -> None:
+        mine = [upload(MN_GOOD, f"2026112910000000{hour}", pw=secret, hour=hour)
+                for hour in (10, 11)]  # fmt: skip
+        await exchange(port, mine, 2)
+        # A wrong password is refused (and archived as such), unanswered.
+        await exchange(port, [upload(MN_GOOD, "20261129100000003", pw="wrong-pw")], 0)
+
+    with envwatch_serve(database_url, tmp_path) as serving:
+        asyncio.run(traffic(serving.hj212_port))
+        reader = {"authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=serving.base_url, headers=reader, timeout=30) as api:
+            frames = api.get(f"/api/v1/points/{MN_GOOD}/frames")
+            assert frames.status_code == 200 and len(frames.json()["items"]) >= 3
+            point = api.get(f"/api/v1/registry/points/{MN_GOOD}")
+            assert point.status_code == 200 and point.json()["pw"] is None
+            shown = frames.text + point.text
+            assert api.get(f"/api/v1/points/{MN_GOOD}/frames?reveal_passwords=1").status_code == 403
+        with httpx.Client(base_url=serving.base_url, timeout=30) as admin:
+            login = {"username": "admin", "password": "admin-password-1"}
+            opened = admin.post("/api/v1/session", json=login)
+            csrf = opened.json()["csrf"]
+            write = {"X-CSRF-Token": csrf}
+            started = admin.post("/api/v1/registry/exports?format=json", headers=write)
+            export = admin.get(str(wait_for_job(admin, started.json()["href"])["file"]))
+            shown += export.text + admin.get(f"/api/v1/registry/points/{MN_GOOD}").text
+            asked = admin.get(f"/api/v1/registry/points/{MN_GOOD}?reveal_secrets=1")
+            assert asked.json()["pw"] == secret  # asked for: and on record
+        log = serving.log_text()
+    assert secret not in shown, shown[max(0, shown.find(secret) - 300) : shown.find(secret) + 50]
+    assert base64.b64encode(secret.encode()).decode()[:8] not in shown
+    assert secret not in log and secret.encode().hex() not in log
+    with engine.connect() as connection:
+        audited = set(connection.execute(select(AuditEntry.action)).scalars())
+    assert {"registry.export", "registry.point.reveal_secrets"} <= audited
+
+
+def wait_for_job(client: httpx.Client, href: str) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job: dict[str, object] = client.get(href).json()
+        if job["state"] in {"done", "failed"}:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {href} did not finish")

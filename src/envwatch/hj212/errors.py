@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from envwatch.errors import PeerError
+from envwatch.hj212.secrets import masked_text
 
 
 class ErrorCode(StrEnum):
@@ -90,6 +91,8 @@ class ProtocolError(PeerError):
         raw: bytes = b"",
     ) -> None:
         base_en, base_zh = _ERROR_TEXT[code]
+        # What went wrong, never a device password (errors are archived and shown).
+        detail_en, detail_zh = masked_text(detail_en), masked_text(detail_zh)
         message_en = f"{base_en}: {detail_en}" if detail_en else base_en
         message_zh = f"{base_zh}：{detail_zh or detail_en}" if (detail_zh or detail_en) else base_zh
         super().__init__(code.value, message_en, message_zh)
@@ -144,6 +147,11 @@ class Deviation:
     code: DeviationCode
     message_en: str
     message_zh: str
+
+    def __post_init__(self) -> None:
+        # Archived with the frame and shown: never a device password.
+        object.__setattr__(self, "message_en", masked_text(self.message_en))
+        object.__setattr__(self, "message_zh", masked_text(self.message_zh))
 
     def as_json(self) -> dict[str, str]:
         return {"code": self.code.value, "message": self.message_en, "message_zh": self.message_zh}
