@@ -24,7 +24,7 @@ COAL = PointContext(
 )  # fmt: skip
 WATER = PointContext(
     mn="W1", enterprise_id=2, industry="4620", outlet_kind="water",
-    limits={"w01018": (Limit(50.0, "mg/L", "GB 18918-2002 一级A"),)},
+    limits={"w01018": (Limit(50.0, "mg/L", "GB 18918-2002 一级A", period="24h"),)},
 )  # fmt: skip
 PRODUCTION = PointContext(mn="P1", enterprise_id=3, industry="1713", outlet_kind=None,
                           meter_id=11, meter_kind="production", rated_kw=1000.0)  # fmt: skip
@@ -65,7 +65,9 @@ def test_exceedance_is_judged_on_the_o2_corrected_hourly_mean() -> None:
     (found,) = run([air(T0, 31.0, o2=9.0, cn="2061")], "exceedance")
     assert found.evidence["corrected"] == pytest.approx(38.75)
     assert found.evidence["limit"] == 35.0
-    assert found.evidence["other_limits"] == [{"value": 100.0, "basis": "GB 13223-2011"}]
+    assert found.evidence["other_limits"] == [
+        {"value": 100.0, "basis": "GB 13223-2011", "period": "1h"}
+    ]
     assert found.severity == "alarm" and "38.75" in found.explanation
     assert (found.window_start, found.window_end) == (T0, T0 + timedelta(hours=1))
     # near misses: 30 at 8 % is 34.6; equality is compliant; real-time data are not judged
@@ -205,7 +207,7 @@ def test_overrides_apply_by_industry_and_pollutant(tmp_path: Path) -> None:
         (("epsilon = 0.0", "epsilon = 0.0\nepsilom = 1"), r"line \d+, rules\.constant\.epsilom"),
         (("[rules.negative]", "[rules.negativ]"), r"rules\.negativ: no such rule"),
         (("min_valid_minutes = 45.0", "min_valid_minutes = 75.0"), r"validity\.min_valid_minutes"),
-        (('version = "envwatch-rules-2026.3"', ""), "version"),
+        (('version = "envwatch-rules-2026.4"', ""), "version"),
         (("[rules.zero]", "[rules.zero"), "rules.toml"),
     ],
 )

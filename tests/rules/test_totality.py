@@ -83,8 +83,8 @@ def test_a_data_time_no_logger_can_mean_is_a_finding_and_no_input() -> None:
                    received_at=arrived)  # fmt: skip
     assert engine.feed(ahead) == []
     # A month-old back-fill is plausible: judged as usual.
-    old = Upload(MN, "2061", T0 - timedelta(days=30), {"a21026": Values(avg=900.0, flag="N")},
-                 received_at=arrived)  # fmt: skip
+    old = Upload(MN, "2061", T0 - timedelta(days=30), {"a21026": Values(avg=900.0, flag="N"),
+                 "a19001": Values(avg=6.0, flag="N")}, received_at=arrived)  # fmt: skip
     assert [f.rule for f in engine.feed(old)] == ["exceedance"]
     # Without an arrival time, absolute bounds still hold.
     assert [f.rule for f in engine.feed(air(datetime(2150, 1, 1), 900.0, cn="2061"))] == [

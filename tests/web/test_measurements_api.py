@@ -141,7 +141,8 @@ def test_hourly_values_come_back_raw_and_o2_corrected(city: City) -> None:
     assert body["total"] == 24
     (so2,) = body["pollutants"]
     assert (so2["code"], so2["name_zh"], so2["unit"]) == (SO2, "二氧化硫", "mg/m³")
-    assert so2["limits"][0] == {"value": 35.0, "unit": "mg/m³", "basis": "超低排放（燃煤电厂）",
+    assert so2["limits"][0] == {"value": 35.0, "lower": None, "period": "1h", "unit": "mg/m³",
+                                "basis": "超低排放（燃煤电厂）",
                                 "reference_o2": 6.0}  # fmt: skip
     first = body["items"][0]
     assert first["data_time"] == "2026-11-29T00:00:00+08:00"

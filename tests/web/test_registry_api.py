@@ -674,6 +674,8 @@ def registry_snapshot(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
                     code[x.outlet_id],
                     x.pollutant,
                     x.limit_value,
+                    x.lower_value,
+                    x.averaging_period,
                     x.unit,
                     x.reference_o2,
                     x.basis,

@@ -139,7 +139,14 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             outlet_kind=point.kind,
             limits={
                 code: tuple(
-                    Limit(limit.value, limit.unit, limit.basis, limit.reference_o2)
+                    Limit(
+                        limit.value,
+                        limit.unit,
+                        limit.basis,
+                        limit.reference_o2,
+                        limit.period.value,
+                        limit.lower,
+                    )
                     for limit in in_force
                 )
                 for code, in_force in by_pollutant.items()

@@ -181,6 +181,7 @@ def registry_tables(
                     {"credit_code": credit[lim.enterprise_id],
                      "outlet_code": outlet_codes.get(lim.outlet_id, ""),
                      "pollutant": lim.pollutant, "limit_value": lim.limit_value,
+                     "lower_value": lim.lower_value, "averaging_period": lim.averaging_period,
                      "unit": lim.unit, "reference_o2": lim.reference_o2, "basis": lim.basis,
                      "annual_tonnes": lim.annual_tonnes,
                      "valid_from": lim.valid_from.date().isoformat(),

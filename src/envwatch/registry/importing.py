@@ -27,12 +27,20 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from openpyxl import load_workbook
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import Connection, Engine, select
 
 from envwatch.errors import PeerError
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
+from envwatch.registry.limits import AveragingPeriod
 from envwatch.rules.shifts import format_shifts, parse_shifts
 from envwatch.spreadsheet import cell_text
 from envwatch.store.schema import (
@@ -157,6 +165,10 @@ class LimitRow(_Row):
     outlet_code: str = Field(alias="排放口编号")
     pollutant: str = Field(alias="污染物编码")
     limit_value: float = Field(alias="限值", gt=0)
+    lower_value: float | None = Field(default=None, alias="下限", ge=0)
+    """The lower bound of a two-sided limit (pH 6-9: 6)."""
+    averaging_period: AveragingPeriod | None = Field(default=None, alias="平均时间")
+    """1h, 24h or instant; empty: the outlet kind's usual period."""
     unit: str = Field(alias="单位", min_length=1)
     reference_o2: float | None = Field(default=None, alias="基准氧含量", ge=0, lt=21)
     basis: str = Field(default="", alias="依据")
@@ -170,6 +182,12 @@ class LimitRow(_Row):
         if factor(value) is None:
             raise ValueError(f"{value} is not an HJ 212-2017 factor code")
         return value
+
+    @model_validator(mode="after")
+    def _range(self) -> LimitRow:
+        if self.lower_value is not None and self.lower_value >= self.limit_value:
+            raise ValueError("下限 (lower bound) must be below 限值")
+        return self
 
 
 class MeterRow(_Row):
@@ -486,6 +504,8 @@ def _records(
         if kind is ImportKind.METERS:
             values.pop("serves")
         if kind is ImportKind.LIMITS:
+            period = values["averaging_period"]
+            values["averaging_period"] = None if period is None else period.value
             for name in ("valid_from", "valid_to"):
                 if values[name] is not None:
                     values[name] = datetime.combine(values[name], datetime.min.time())

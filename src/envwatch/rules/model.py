@@ -48,12 +48,42 @@ class Upload:
     (readings that came in batches)."""
 
 
+HOUR_PERIOD = "1h"
+DAY_PERIOD = "24h"
+INSTANT_PERIOD = "instant"
+PERIODS = (HOUR_PERIOD, DAY_PERIOD, INSTANT_PERIOD)
+"""Averaging periods of limits (``registry/limits.py``), in the order a rule
+that asks for no period takes them."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limit:
     value: float
+    """The upper bound."""
     unit: str
     basis: str
     reference_o2: float | None = None
+    period: str = HOUR_PERIOD
+    """What the limit is judged on: an hourly mean, a daily mean or each value."""
+    lower: float | None = None
+    """The lower bound of a two-sided limit (pH 6-9)."""
+
+    def breached_by(self, value: float) -> bool:
+        """Above the limit or, for a two-sided one, below its lower bound
+        (equality is compliant)."""
+        return value > self.value or (self.lower is not None and value < self.lower)
+
+    def margin(self, value: float) -> float:
+        """How far ``value`` is beyond the limit, as a share of it (negative: within)."""
+        over = value / self.value - 1 if self.value else 0.0
+        if self.lower is not None and self.lower > 0:
+            return max(over, 1 - value / self.lower)
+        return over
+
+    @property
+    def text(self) -> str:
+        """The limit as people write it: 50, or 6~9 for a two-sided one."""
+        return f"{self.lower:g}~{self.value:g}" if self.lower is not None else f"{self.value:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +120,7 @@ class PointContext:
     industry: str | None
     outlet_kind: str | None  # air / water
     limits: Mapping[str, tuple[Limit, ...]] = field(default_factory=dict)
-    """Limits in force by pollutant, strictest first."""
+    """Limits in force by pollutant, by period and strictest first within one."""
     meter_id: int | None = None
     meter_kind: str | None = None  # production / treatment / total
     rated_kw: float | None = None
@@ -118,9 +148,21 @@ class PointContext:
     def emergency_at(self, moment: datetime) -> PollutionWarning | None:
         return next((e for e in self.emergencies if e.period.covers(moment)), None)
 
-    def limit(self, pollutant: str) -> Limit | None:
-        limits = self.limits.get(pollutant)
-        return limits[0] if limits else None
+    def limits_of(self, pollutant: str, period: str) -> tuple[Limit, ...]:
+        """The limits of ``pollutant`` judged on ``period``, strictest first."""
+        return tuple(limit for limit in self.limits.get(pollutant, ()) if limit.period == period)
+
+    def limit(self, pollutant: str, period: str | None = None) -> Limit | None:
+        """The strictest limit of ``period``; without one, of the first period
+        (hourly, else daily, else instantaneous) the pollutant has limits for."""
+        if period is not None:
+            limits = self.limits_of(pollutant, period)
+            return limits[0] if limits else None
+        for candidate in PERIODS:
+            limits = self.limits_of(pollutant, candidate)
+            if limits:
+                return limits[0]
+        return None
 
 
 class Severity(StrEnum):

@@ -32,6 +32,10 @@ class ValidityParams(Params):
     min_valid_minutes: float = Field(gt=0, le=60)
     valid_flags: frozenset[str] = Field(min_length=1)
     o2_ceiling_percent: float = Field(gt=0, lt=21)
+    o2_min_percent: float = Field(ge=0, lt=21)
+    """A valid O2 at or above this (and below the ceiling) corrects concentrations."""
+    startup_shutdown_flags: frozenset[str] = frozenset()
+    """Marks of start-up and shut-down: such hours are not judged against limits."""
 
 
 class SubstitutionParams(Params):

@@ -112,6 +112,12 @@ class PermitLimit(Base):
     outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlet.id"), default=None)
     pollutant: Mapped[str] = mapped_column(String(16))
     limit_value: Mapped[float] = mapped_column(Float)
+    """The upper bound (for pH 6-9: 9)."""
+    lower_value: Mapped[float | None] = mapped_column(Float, default=None)
+    """The lower bound of a two-sided limit (pH 6-9: 6); None for most."""
+    averaging_period: Mapped[str | None] = mapped_column(String(8), default=None)
+    """What the limit is judged on: 1h, 24h or instant (``registry/limits.py``);
+    None: the outlet kind's usual period."""
     unit: Mapped[str] = mapped_column(String(16))
     reference_o2: Mapped[float | None] = mapped_column(Float, default=None)
     basis: Mapped[str] = mapped_column(String(64), default="")

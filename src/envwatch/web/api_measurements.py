@@ -193,7 +193,8 @@ def last_frame(connection: Connection, mn: str) -> tuple[datetime | None, dateti
 
 
 def _limit_json(limit: LimitInForce) -> dict[str, Any]:
-    return {"value": limit.value, "unit": limit.unit, "basis": limit.basis,
+    return {"value": limit.value, "lower": limit.lower, "period": limit.period.value,
+            "unit": limit.unit, "basis": limit.basis,
             "reference_o2": limit.reference_o2}  # fmt: skip
 
 
@@ -221,7 +222,7 @@ def _factor_json(code: str, unit: str, limits: Sequence[LimitInForce]) -> dict[s
         "name_zh": name_zh,
         "name_en": name_en,
         "unit": unit or known_unit,
-        # Strictest first: the first is judged, the others are shown.
+        # Hourly first, strictest first within a period: each period's first is judged.
         "limits": [_limit_json(limit) for limit in limits],
     }
 

@@ -53,6 +53,7 @@ from envwatch.registry.jobs import (
     run_import,
     submit,
 )
+from envwatch.registry.limits import AveragingPeriod
 from envwatch.rules.shifts import format_shifts, parse_shifts
 from envwatch.settings import get_settings
 from envwatch.store.schema import (
@@ -346,6 +347,12 @@ class LimitCreate(_In):
     outlet_id: int | None = Field(default=None, gt=0, le=MAX_ID)
     pollutant: str = Field(min_length=1, max_length=16)
     limit_value: float = Field(gt=0)
+    """The upper bound (pH 6-9: 9)."""
+    lower_value: float | None = Field(default=None, ge=0)
+    """The lower bound of a two-sided limit (pH 6-9: 6)."""
+    averaging_period: AveragingPeriod | None = None
+    """What the limit is judged on: 1h, 24h or instant; null: the outlet kind's
+    usual period (air 1h, water 24h)."""
     unit: str = Field(min_length=1, max_length=16)
     reference_o2: float | None = Field(default=None, ge=0, lt=21)
     """Reference O2 of flue-gas limits [%]."""
@@ -360,11 +367,15 @@ class LimitCreate(_In):
     def _period(self) -> LimitCreate:
         if self.valid_to is not None and self.valid_to <= self.valid_from:
             raise ValueError("valid_to must follow valid_from")
+        if self.lower_value is not None and self.lower_value >= self.limit_value:
+            raise ValueError("lower_value must be below limit_value")
         return self
 
 
 class LimitUpdate(_In):
     limit_value: float | None = Field(default=None, gt=0)
+    lower_value: float | None = Field(default=None, ge=0)
+    averaging_period: AveragingPeriod | None = None
     unit: str | None = Field(default=None, min_length=1, max_length=16)
     reference_o2: float | None = Field(default=None, ge=0, lt=21)
     basis: str | None = Field(default=None, max_length=64)
@@ -379,6 +390,8 @@ class LimitPublic(_Out):
     outlet_id: int | None
     pollutant: str
     limit_value: float
+    lower_value: float | None
+    averaging_period: AveragingPeriod | None
     unit: str
     reference_o2: float | None
     basis: str
@@ -803,6 +816,8 @@ POINTS: Resource[PointCreate, PointUpdate] = Resource(
 
 def _limit_values(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
+    if isinstance(out.get("averaging_period"), AveragingPeriod):
+        out["averaging_period"] = out["averaging_period"].value
     for name in ("valid_from", "valid_to"):
         if isinstance(out.get(name), date):
             out[name] = datetime.combine(out[name], datetime.min.time())
@@ -820,6 +835,11 @@ def _check_limit_change(_connection: Connection, before: View, values: dict[str,
     end = date.fromisoformat(end) if isinstance(end, str) else end
     if end is not None and end <= start:
         raise invalid("body.valid_to", "valid_to must follow valid_from", "失效日期须晚于生效日期")
+    lower = values["lower_value"] if "lower_value" in values else before["lower_value"]
+    upper = values.get("limit_value", before["limit_value"])
+    if lower is not None and lower >= upper:
+        raise invalid("body.lower_value", "lower_value must be below limit_value",
+                      "下限须低于限值")  # fmt: skip
 
 
 LIMITS: Resource[LimitCreate, LimitUpdate] = Resource(
@@ -834,7 +854,8 @@ LIMITS: Resource[LimitCreate, LimitUpdate] = Resource(
         ListFilter("pollutant", Annotated[str | None, Query(pattern=r"^[0-9A-Za-z]{1,16}$")],
                    PermitLimit.pollutant),
     ),
-    nullable=frozenset({"reference_o2", "annual_tonnes", "valid_to"}),
+    nullable=frozenset({"reference_o2", "annual_tonnes", "valid_to", "lower_value",
+                        "averaging_period"}),
     row_values=_limit_values,
     check_create=_check_new_limit,
     check_update=_check_limit_change,

@@ -35,7 +35,7 @@ UNITS = {
 }  # fmt: skip
 # Keys shown elsewhere in the table, or not at all (the unit goes with the values).
 SEPARATE = frozenset({"parameters", "frames", "finding_id", "unit", "limit", "basis",
-                      "other_limits"})  # fmt: skip
+                      "other_limits", "lower_limit", "period"})  # fmt: skip
 # The words for the keys rules put in their evidence (``rules/catalogue/``);
 # a key without one shows as itself.
 LABELS = {
@@ -217,7 +217,18 @@ def evidence_rows(
         values.append(EvidenceRow(key, name(key), text))
     limit = []
     if "limit" in evidence:
-        limit.append(EvidenceRow("limit", words["ev_limit"], shown(evidence["limit"], unit)))
+        lower = evidence.get("lower_limit")
+        bound = (
+            f"{shown(lower)}~{shown(evidence['limit'], unit)}"
+            if lower is not None
+            else shown(evidence["limit"], unit)
+        )
+        period = evidence.get("period")
+        periods = {"1h": words["ev_period_hour"], "24h": words["ev_period_day"],
+                   "instant": words["ev_period_instant"]}  # fmt: skip
+        if isinstance(period, str) and period in periods:
+            bound = f"{bound}（{periods[period]}）"
+        limit.append(EvidenceRow("limit", words["ev_limit"], bound))
     if evidence.get("basis"):
         limit.append(EvidenceRow("basis", words["ev_basis"], shown(evidence["basis"])))
     others = evidence.get("other_limits")

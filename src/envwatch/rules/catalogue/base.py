@@ -3,7 +3,7 @@ and the helpers that read an upload against its limits."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -202,11 +202,26 @@ def running(upload: Upload) -> bool:
     return True
 
 
+def o2_problem(o2: Values | None, rules: RuleSet) -> str | None:
+    """Why an O2 value cannot correct a concentration (None: it can): absent,
+    marked invalid (only a valid O2 corrects: a D-marked 0.0 would hide an
+    exceedance), or outside the plausible range (below it, or so near air
+    that the factor explodes)."""
+    if o2 is None or o2.level is None:
+        return "missing"
+    if (o2.flag or "N") not in rules.validity.valid_flags:
+        return f"flag {o2.flag}"
+    if not rules.validity.o2_min_percent <= o2.level < rules.validity.o2_ceiling_percent:
+        return "out_of_range"
+    return None
+
+
 def compliance_value(
     upload: Upload, code: str, values: Values, limit: Limit, rules: RuleSet
 ) -> tuple[float | None, dict[str, Any]]:
     """The value judged against ``limit``: O2-corrected when the limit has a
-    reference O2 and the upload carries O2; None when O2 is too high to correct."""
+    reference O2; None when it cannot be (no valid, plausible O2: the
+    evidence says why under ``o2_problem``)."""
     level = values.level
     if level is None:
         return None, {}
@@ -214,22 +229,52 @@ def compliance_value(
         return level, {"measured": level}
     o2 = upload.values.get(O2_CODE)
     o2_level = o2.level if o2 is not None else None
-    if o2_level is None:
-        return level, {"measured": level, "o2": None}
+    evidence: dict[str, Any] = {"measured": level, "o2": o2_level,
+                                "reference_o2": limit.reference_o2}  # fmt: skip
+    problem = o2_problem(o2, rules)
+    if problem is not None:
+        return None, {**evidence, "o2_problem": problem}
+    assert o2_level is not None
     corrected = o2_corrected(level, o2_level, limit.reference_o2, rules.validity.o2_ceiling_percent)
-    evidence = {"measured": level, "o2": o2_level, "reference_o2": limit.reference_o2}
     if corrected is None:
-        return None, evidence
+        return None, {**evidence, "o2_problem": "out_of_range"}
     return corrected, {**evidence, "corrected": round(corrected, 4)}
 
 
-def limit_evidence(context: PointContext, code: str) -> dict[str, Any]:
+def judge_value(
+    upload: Upload, code: str, values: Values, limits: Sequence[Limit], rules: RuleSet
+) -> tuple[Limit | None, float | None, dict[str, Any]]:
+    """``code``'s value against ``limits`` (of one period), each corrected to
+    its own reference O2: the limit breached furthest, else the nearest, with
+    the value judged; (None, None, evidence) when it cannot be corrected."""
+    best: tuple[float, Limit, float, dict[str, Any]] | None = None
+    for limit in limits:
+        value, used = compliance_value(upload, code, values, limit, rules)
+        if value is None:
+            return None, None, used
+        margin = limit.margin(value)
+        if best is None or margin > best[0]:
+            best = (margin, limit, value, used)
+    if best is None:
+        return None, None, {}
+    return best[1], best[2], best[3]
+
+
+def limit_evidence(context: PointContext, code: str, judged: Limit | None = None) -> dict[str, Any]:
+    """The limit judged (by default the strictest) and the others in force."""
     limits = context.limits.get(code, ())
+    limit = judged or (limits[0] if limits else None)
     return {
-        "limit": limits[0].value if limits else None,
-        "unit": limits[0].unit if limits else None,
-        "basis": limits[0].basis if limits else None,
-        "other_limits": [{"value": lim.value, "basis": lim.basis} for lim in limits[1:]],
+        "limit": limit.value if limit else None,
+        "lower_limit": limit.lower if limit else None,
+        "period": limit.period if limit else None,
+        "unit": limit.unit if limit else None,
+        "basis": limit.basis if limit else None,
+        "other_limits": [
+            {"value": lim.value, "basis": lim.basis, "period": lim.period}
+            for lim in limits
+            if lim is not limit
+        ],
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import replace
@@ -18,19 +19,25 @@ from envwatch.rules.catalogue.base import (
     Run,
     clock_text,
     compliance_value,
+    judge_value,
     limit_evidence,
     name_of,
+    o2_problem,
     register,
 )
 from envwatch.rules.model import (
+    DAY_PERIOD,
+    HOUR_PERIOD,
     O2_CODE,
     WATER_FLOW_CODE,
     Finding,
+    Limit,
     PointContext,
     Severity,
     Upload,
     Values,
 )
+from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import Params, RuleSet
 from envwatch.rules.validity import (
     Sample,
@@ -84,21 +91,42 @@ class Exceedance(Rule):
             if len(uploaded) > UPLOADED_HOURS_KEPT:  # a device that sends no minute data
                 uploaded.discard(min(uploaded))
         for code, values in upload.values.items():
-            limit = context.limit(code)
-            if limit is None:
-                continue
             params = self.params_for(rules, context, code)
-            if upload.cn != params.data:
+            if upload.cn != params.data or not hourly_limits(context, code):
                 continue
             if (values.flag or "N") not in rules.validity.valid_flags:
                 continue  # an invalid or marked hour is not judged (rule flag_abuse looks)
-            value, used = compliance_value(upload, code, values, limit, rules)
-            if value is not None and value > limit.value:
-                used = {**used, "flag": values.flag, "frames": [upload.frame_id]}
-                findings.append(
-                    self._hour(upload, code, value, used, context=context, params=params)
-                )
+            extra = {"flag": values.flag, "frames": [upload.frame_id]}
+            findings += self._judge_hour(state, upload, code, extra, context=context, rules=rules)
         return findings
+
+    def _judge_hour(
+        self,
+        state: Any,
+        upload: Upload,
+        code: str,
+        extra: Mapping[str, Any],
+        *,
+        context: PointContext,
+        rules: RuleSet,
+    ) -> list[Finding]:
+        """An hour's value of ``code`` (uploaded or computed) against the limits
+        of its period, each corrected to its own reference O2."""
+        if in_startup_or_shutdown(upload, code, rules):
+            return []  # judged by the marking rules for such periods, not at the ceiling
+        limit, value, used = judge_value(upload, code, upload.values[code],
+                                         hourly_limits(context, code), rules)  # fmt: skip
+        if limit is None or value is None:
+            if "o2_problem" not in used:
+                return []
+            return O2_UNCORRECTABLE.report(
+                state, upload, code, {**used, **extra}, context=context, rules=rules
+            )
+        if not limit.breached_by(value):
+            return []
+        params = self.params_for(rules, context, code)
+        return [self._hour(upload, code, value, {**used, **extra}, limit=limit, context=context,
+                           params=params)]  # fmt: skip
 
     def _hour(
         self,
@@ -107,11 +135,10 @@ class Exceedance(Rule):
         value: float,
         used: Mapping[str, Any],
         *,
+        limit: Limit,
         context: PointContext,
         params: Params,
     ) -> Finding:
-        limit = context.limit(code)
-        assert limit is not None
         hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
         water = context.outlet_kind == "water"
         kind = "超限预警（日均值判定前）" if water else "超标"
@@ -120,6 +147,7 @@ class Exceedance(Rule):
             else "（由实时数据计算）" if "realtime_values" in used
             else ""
         )  # fmt: skip
+        beyond = "低于" if limit.lower is not None and value < limit.lower else "超过"
         return self.finding(
             upload,
             code,
@@ -127,8 +155,8 @@ class Exceedance(Rule):
             hour + timedelta(hours=1),
             f"{name_of(code)}{clock_text(hour)}时段小时均值{source}"
             f"{'折算浓度' if 'corrected' in used else ''}{value:.2f}{limit.unit}，"
-            f"超过{limit.basis}限值{limit.value:g}{limit.unit}（{kind}）",
-            {**used, "value": round(value, 4), **limit_evidence(context, code)},
+            f"{beyond}{limit.basis}限值{limit.text}{limit.unit}（{kind}）",
+            {**used, "value": round(value, 4), **limit_evidence(context, code, limit)},
             params,
             Severity.WARNING if water else Severity.ALARM,
         )
@@ -145,7 +173,7 @@ class Exceedance(Rule):
         for done in sorted(h for h in minutes if h < hour):
             records = minutes.pop(done)
             if done not in uploaded:
-                findings += self._judge_minutes(records, context, rules)
+                findings += self._judge_minutes(state, records, context, rules)
             uploaded.discard(done)
         minutes.setdefault(hour, []).append(upload)
         return findings
@@ -168,22 +196,26 @@ class Exceedance(Rule):
         findings: list[Finding] = []
         due = upload.data_time - timedelta(hours=1, minutes=params.realtime_wait_minutes)
         for done in sorted(h for h in pending if h <= due):
-            findings += self._judge_realtime(pending.pop(done), done, context, rules)
+            findings += self._judge_realtime(state, pending.pop(done), done, context, rules)
         if hour > due:
             readings = {code: v for code, v in upload.values.items()
-                        if code == O2_CODE or context.limit(code) is not None}  # fmt: skip
+                        if code == O2_CODE or hourly_limits(context, code)}  # fmt: skip
             if readings:  # only what judging needs: real-time data come often
                 pending.setdefault(hour, []).append(replace(upload, values=readings))
         return findings
 
     def _judge_realtime(
-        self, records: list[Upload], hour: datetime, context: PointContext, rules: RuleSet
+        self,
+        state: Any,
+        records: list[Upload],
+        hour: datetime,
+        context: PointContext,
+        rules: RuleSet,
     ) -> list[Finding]:
         findings = []
         end = hour + timedelta(hours=1)
         for code in {code for record in records for code in record.values}:
-            limit = context.limit(code)
-            if limit is None:
+            if not hourly_limits(context, code):
                 continue
             params = self.params_for(rules, context, code)
             readings = [(r.data_time, r.values[code].rtd, r.values[code].flag)
@@ -196,31 +228,22 @@ class Exceedance(Rule):
             )
             if hour_mean.validity is not Validity.VALID or hour_mean.mean is None:
                 continue
-            o2 = [v for r in records if O2_CODE in r.values
-                  and (v := r.values[O2_CODE].rtd) is not None]  # fmt: skip
-            derived = Upload(
-                records[-1].mn, HOURLY, hour,
-                {code: Values(avg=hour_mean.mean),
-                 **({O2_CODE: Values(avg=statistics.fmean(o2))} if o2 else {})},
-                records[-1].frame_id,
-            )  # fmt: skip
-            value, used = compliance_value(derived, code, derived.values[code], limit, rules)
-            if value is None or value <= limit.value:
-                continue
-            used = {**used, "realtime_values": len(samples),
-                    "valid_minutes": round(hour_mean.valid_minutes, 1),
-                    "frames": [r.frame_id for r in records][-60:]}  # fmt: skip
-            findings.append(self._hour(derived, code, value, used, context=context, params=params))
+            o2_readings = [r.values.get(O2_CODE) for r in records]
+            derived = computed_hour(records[-1], hour, code, hour_mean.mean,
+                                    o2_readings=o2_readings, rules=rules)  # fmt: skip
+            extra = {"realtime_values": len(samples),
+                     "valid_minutes": round(hour_mean.valid_minutes, 1),
+                     "frames": [r.frame_id for r in records][-60:]}  # fmt: skip
+            findings += self._judge_hour(state, derived, code, extra, context=context, rules=rules)
         return findings
 
     def _judge_minutes(
-        self, records: list[Upload], context: PointContext, rules: RuleSet
+        self, state: Any, records: list[Upload], context: PointContext, rules: RuleSet
     ) -> list[Finding]:
         findings = []
         last = records[-1]
         for code in {code for record in records for code in record.values}:
-            limit = context.limit(code)
-            if limit is None:
+            if not hourly_limits(context, code):
                 continue
             params = self.params_for(rules, context, code)
             interval = params.minute_interval
@@ -232,25 +255,111 @@ class Exceedance(Rule):
             )  # fmt: skip
             if hour_mean.validity is not Validity.VALID or hour_mean.mean is None:
                 continue
-            o2_values = [r.values[O2_CODE].avg for r in records if O2_CODE in r.values]
-            o2 = [v for v in o2_values if v is not None]
-            derived = Upload(
-                last.mn,
-                HOURLY,
-                last.data_time.replace(minute=0, second=0, microsecond=0),
-                {code: Values(avg=hour_mean.mean),
-                 **({O2_CODE: Values(avg=statistics.fmean(o2))} if o2 else {})},
-                last.frame_id,
-            )  # fmt: skip
-            value, used = compliance_value(derived, code, derived.values[code], limit, rules)
-            if value is None or value <= limit.value:
-                continue
-            used = {**used, "minute_values": [r.values[code].avg for r in records
-                                              if code in r.values],
-                    "valid_minutes": hour_mean.valid_minutes,
-                    "frames": [r.frame_id for r in records]}  # fmt: skip
-            findings.append(self._hour(derived, code, value, used, context=context, params=params))
+            hour = last.data_time.replace(minute=0, second=0, microsecond=0)
+            o2_readings = [r.values.get(O2_CODE) for r in records]
+            derived = computed_hour(last, hour, code, hour_mean.mean,
+                                    o2_readings=o2_readings, rules=rules)  # fmt: skip
+            extra = {"minute_values": [r.values[code].avg for r in records if code in r.values],
+                     "valid_minutes": hour_mean.valid_minutes,
+                     "frames": [r.frame_id for r in records]}  # fmt: skip
+            findings += self._judge_hour(state, derived, code, extra, context=context, rules=rules)
         return findings
+
+
+def hourly_limits(context: PointContext, code: str) -> tuple[Limit, ...]:
+    """What an hour is judged against: the hourly limits; for wastewater
+    without any, its daily limits (an hour over them is a warning before the
+    day is judged, rules.md §1.3)."""
+    hourly = context.limits_of(code, HOUR_PERIOD)
+    if hourly or context.outlet_kind != "water":
+        return hourly
+    return context.limits_of(code, DAY_PERIOD)
+
+
+def in_startup_or_shutdown(upload: Upload, code: str, rules: RuleSet) -> bool:
+    """The pollutant or the O2 marked as start-up or shut-down."""
+    marks = rules.validity.startup_shutdown_flags
+    return any(
+        (values := upload.values.get(factor)) is not None and (values.flag or "N") in marks
+        for factor in (code, O2_CODE)
+    )
+
+
+def computed_hour(
+    last: Upload,
+    hour: datetime,
+    code: str,
+    mean: float,
+    *,
+    o2_readings: list[Values | None],
+    rules: RuleSet,
+) -> Upload:
+    """An hour computed from a device's minute or real-time data, as an hourly
+    upload: its O2 the mean of the valid, plausible O2 readings (none: no O2,
+    so the hour cannot be corrected)."""
+    o2 = [
+        reading.level
+        for reading in o2_readings
+        if reading is not None and reading.level is not None and o2_problem(reading, rules) is None
+    ]
+    values = {code: Values(avg=mean)}
+    if o2:
+        values[O2_CODE] = Values(avg=statistics.fmean(o2))
+    return Upload(last.mn, HOURLY, hour, values, last.frame_id)
+
+
+class O2UncorrectableParams(Params):
+    pass
+
+
+@register
+class O2Uncorrectable(Rule):
+    """B6 (rules.md §1.1, §2.3): an hour that should be judged O2-corrected has no
+    valid, plausible O2, so it cannot be judged: said once per run of such hours."""
+
+    id = "o2_uncorrectable"
+    kind = "falsification"
+    reads = frozenset[str]()  # the exceedance rule reports what it could not judge
+    version = 1
+    params_model = O2UncorrectableParams
+    severity = Severity.WARNING
+    title_zh = "含氧量无效无法折算"
+
+    def report(
+        self,
+        state: Any,
+        upload: Upload,
+        code: str,
+        used: Mapping[str, Any],
+        *,
+        context: PointContext,
+        rules: RuleSet,
+    ) -> list[Finding]:
+        hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
+        runs: dict[str, datetime] = state.setdefault("o2_uncorrectable", {})
+        last = runs.get(code)
+        runs[code] = hour
+        if last is not None and timedelta(0) <= hour - last <= timedelta(hours=1):
+            return []  # the same run of hours: said when it began
+        problem = {"missing": "缺少含氧量", "out_of_range": "含氧量超出合理范围"}.get(
+            str(used.get("o2_problem")), f"含氧量标记无效（{used.get('o2_problem')}）"
+        )
+        params = self.params_for(rules, context, code)
+        return [
+            self.finding(
+                upload,
+                code,
+                hour,
+                hour + timedelta(hours=1),
+                f"{name_of(code)}{clock_text(hour)}时段{problem}，无法折算到基准含氧量，"
+                f"本时段起未作超标判定，请核查氧分析仪",
+                {**used, **limit_evidence(context, code)},
+                params,
+            )
+        ]
+
+
+O2_UNCORRECTABLE = O2Uncorrectable()
 
 
 class HourlyMismatchParams(Params):
@@ -323,17 +432,31 @@ class HourlyMismatch(Rule):
 
 class DailyExceedanceParams(Params):
     min_valid_hours: int = Field(ge=1, le=24)
+    """Valid hours a day of continuous discharge (or operation) needs to be
+    judged; a day with stopped hours needs the same share of its running hours."""
+
+
+def valid_day(valid_hours: int, stopped_hours: int, params: DailyExceedanceParams) -> bool:
+    """Whether a day has enough valid hours to be judged: ``min_valid_hours``
+    of 24, scaled to the hours it ran (an intermittent discharger's 10 hours
+    need 9; stopped hours never count against a day, HJ 355/356)."""
+    running = max(0, 24 - stopped_hours)
+    if running == 0 or valid_hours == 0:
+        return False
+    return valid_hours >= math.ceil(params.min_valid_hours * running / 24)
 
 
 @register
 class DailyExceedance(Rule):
-    """Wastewater (rules.md §1.3, §1.4): the day's effective mean, flow-weighted
-    when flow is measured (HJ 356), above the limit; judged when the day is over."""
+    """The day's effective mean against the daily (24-hour) limits: wastewater
+    flow-weighted when flow is measured (HJ 356), flue gas the mean of its valid
+    hours corrected to each limit's reference O2 (an incinerator's 24-h limit);
+    two-sided limits (pH 6-9) as ranges; judged when the day is over."""
 
     id = "daily_exceedance"
     kind = "exceedance"
     reads = frozenset({HOURLY})
-    version = 1
+    version = 2
     params_model = DailyExceedanceParams
     severity = Severity.ALARM
     title_zh = "日均值超标"
@@ -341,7 +464,7 @@ class DailyExceedance(Rule):
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
-        if context.outlet_kind != "water" or upload.cn != HOURLY:
+        if upload.cn != HOURLY:
             return []
         day = upload.data_time.replace(hour=0, minute=0, second=0, microsecond=0)
         findings: list[Finding] = []
@@ -349,17 +472,24 @@ class DailyExceedance(Rule):
         if current is not None and day > current:
             findings = self._judge(state, upload, context, rules)
         if current is None or day > current:
-            state["day"], state["hours"] = day, {}
+            state["day"], state["hours"], state["stopped"] = day, {}, {}
         if day < state["day"]:
             return findings  # a late hour of a day already judged
         flow = upload.values.get(WATER_FLOW_CODE)
         volume = flow.cou if flow is not None else None
-        hours: dict[str, list[tuple[float, float | None, int | None]]] = state["hours"]
+        o2 = upload.values.get(O2_CODE)
+        hours: dict[str, list[tuple[float, Values | None, float | None, int | None]]] = state[
+            "hours"
+        ]
+        stopped: dict[str, int] = state["stopped"]
         for code, values in upload.values.items():
-            if context.limit(code) is None or values.avg is None:
+            if not context.limits_of(code, DAY_PERIOD) or values.avg is None:
                 continue
-            if (values.flag or "N") in rules.validity.valid_flags:
-                hours.setdefault(code, []).append((values.avg, volume, upload.frame_id))
+            flag = values.flag or "N"
+            if flag in rules.validity.valid_flags:
+                hours.setdefault(code, []).append((values.avg, o2, volume, upload.frame_id))
+            elif flag in rules.validity.startup_shutdown_flags:
+                stopped[code] = stopped.get(code, 0) + 1
         return findings
 
     def _judge(
@@ -369,17 +499,17 @@ class DailyExceedance(Rule):
         findings = []
         for code, hours in state["hours"].items():
             params = self.params_for(rules, context, code)
-            limit = context.limit(code)
-            if limit is None or len(hours) < params.min_valid_hours:
+            stopped = state["stopped"].get(code, 0)
+            if not valid_day(len(hours), stopped, params):
                 continue
-            volumes = [volume for _, volume, _ in hours]
-            weighted = all(volume is not None for volume in volumes)
-            mean = daily_mean(
-                [value for value, _, _ in hours],
-                [v for v in volumes if v is not None] if weighted else None,
-            )
-            if mean <= limit.value:
+            judged = self._worst(code, hours, context, rules)
+            if judged is None:
                 continue
+            limit, mean, weighted = judged
+            if not limit.breached_by(mean):
+                continue
+            beyond = "低于" if limit.lower is not None and mean < limit.lower else "超过"
+            how = "流量加权" if weighted else "算术平均"
             findings.append(
                 self.finding(
                     upload,
@@ -387,20 +517,58 @@ class DailyExceedance(Rule):
                     day,
                     day + timedelta(days=1),
                     f"{name_of(code)}{day:%Y-%m-%d}日均值{mean:.2f}{limit.unit}"
-                    f"（{'流量加权' if weighted else '算术平均'}，{len(hours)}个有效小时），"
-                    f"超过{limit.basis}限值{limit.value:g}{limit.unit}",
+                    f"（{how}，{len(hours)}个有效小时"
+                    f"{f'，停运{stopped}小时' if stopped else ''}），"
+                    f"{beyond}{limit.basis}限值{limit.text}{limit.unit}",
                     {
                         "daily_mean": round(mean, 4),
                         "flow_weighted": weighted,
-                        "hourly_values": [value for value, _, _ in hours],
-                        "volumes": volumes,
-                        **limit_evidence(context, code),
-                        "frames": [frame for _, _, frame in hours],
+                        "hourly_values": [value for value, *_ in hours],
+                        "volumes": [volume for _, _, volume, _ in hours],
+                        "stopped_hours": stopped,
+                        **limit_evidence(context, code, limit),
+                        "frames": [frame for *_, frame in hours],
                     },
                     params,
                 )
             )
         return findings
+
+    def _worst(
+        self,
+        code: str,
+        hours: list[tuple[float, Values | None, float | None, int | None]],
+        context: PointContext,
+        rules: RuleSet,
+    ) -> tuple[Limit, float, bool] | None:
+        """The daily limit breached furthest by the day's mean (each limit's mean
+        corrected to its reference O2), with that mean and how it was taken."""
+        best: tuple[float, Limit, float, bool] | None = None
+        for limit in context.limits_of(code, DAY_PERIOD):
+            values: list[float] = []
+            for value, o2, _, _ in hours:
+                if limit.reference_o2 is None:
+                    values.append(value)
+                    continue
+                if o2 is None or o2.level is None or o2_problem(o2, rules) is not None:
+                    continue  # an hour that cannot be corrected does not count
+                corrected = o2_corrected(value, o2.level, limit.reference_o2,
+                                         rules.validity.o2_ceiling_percent)  # fmt: skip
+                if corrected is not None:
+                    values.append(corrected)
+            if not values:
+                continue
+            volumes = [volume for _, _, volume, _ in hours]
+            weighted = (
+                limit.reference_o2 is None
+                and len(values) == len(volumes)
+                and all(volume is not None for volume in volumes)
+            )
+            mean = daily_mean(values, [v for v in volumes if v is not None] if weighted else None)
+            margin = limit.margin(mean)
+            if best is None or margin > best[0]:
+                best = (margin, limit, mean, weighted)
+        return None if best is None else best[1:]
 
 
 class EarlyWarningParams(Params):
@@ -428,8 +596,8 @@ class EarlyWarning(Rule):
         findings = []
         for code, values in upload.values.items():
             limit = context.limit(code)
-            if limit is None:
-                continue
+            if limit is None or limit.lower is not None:
+                continue  # a range (pH) has no "approaching" in one direction
             params = self.params_for(rules, context, code)
             run: Run = state.setdefault(code, Run())
             value, used = compliance_value(upload, code, values, limit, rules)
