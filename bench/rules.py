@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).parent))
+from envwatch.demo.plant_week import interleaved, plant_week
 from envwatch.processing.worker import replay
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
@@ -229,6 +230,43 @@ def run_saqc(devices: int, minutes: int) -> dict[str, Any]:
     return result
 
 
+def normal_plant_week(days: int) -> dict[str, Any]:
+    """False alarms on the normal plant week (``envwatch/demo/plant_week.py``):
+    findings per device-week by rule and severity, where the target is no
+    alarm and no warning (notices are allowed), and by scenario."""
+    devices = plant_week(days)
+    engine = RuleEngine(default_rule_set(), {d.context.mn: d.context for d in devices})
+    found = []
+    started = time.perf_counter()
+    for index, upload in enumerate(interleaved(devices)):
+        found += engine.feed(upload)
+        if index % 200 == 0:
+            found += engine.advance_clock()
+    found += engine.advance_clock() + engine.finish()
+    seconds = time.perf_counter() - started
+    device_weeks = len(devices) * days / 7
+    names = {d.context.mn: d.name for d in devices}
+    by_rule: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    by_scenario: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for finding in found:
+        by_rule[finding.rule][str(finding.severity)] += 1 / device_weeks
+        by_scenario[names[finding.mn]][f"{finding.rule}:{finding.severity}"] += 1
+    false_alarms = sum(1 for f in found if str(f.severity) in {"warning", "alarm", "severe"})
+    return {
+        "devices": len(devices),
+        "days": days,
+        "seconds": round(seconds, 3),
+        "alarms_and_warnings": false_alarms,
+        "alarms_and_warnings_per_device_week": round(false_alarms / device_weeks, 3),
+        "target_alarms_and_warnings": 0,
+        "per_rule_per_device_week": {
+            rule: {severity: round(n, 3) for severity, n in sorted(counts.items())}
+            for rule, counts in sorted(by_rule.items())
+        },
+        "per_scenario": {name: dict(sorted(c.items())) for name, c in sorted(by_scenario.items())},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
@@ -260,6 +298,7 @@ def main() -> None:
             "per_pattern": score(devices, found),
             "cross_channel": cross_channel(devices_n // 5, minutes),
             "replay": measure_replay(devices[: args.replay_devices], min(minutes, 24 * 60)),
+            "normal_plant_week": normal_plant_week(2 if args.quick else 7),
         },
     }  # fmt: skip
     if not args.no_saqc:
