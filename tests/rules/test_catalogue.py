@@ -119,7 +119,8 @@ def test_a_negative_concentration_once_per_run() -> None:
 def test_pinned_just_under_the_limit() -> None:
     hours = [air(T0 + timedelta(hours=i), 33.0 + 0.2 * (i % 3), cn="2061") for i in range(24)]
     (found,) = run(hours, "pinned")
-    assert found.evidence["share"] == 1.0 and found.evidence["cv"] < 0.05
+    assert found.evidence["share"] == pytest.approx(33.2 / 35, abs=1e-4)
+    assert found.evidence["cv"] < 0.05 and found.evidence["median"] == 33.2
     assert run(hours[:23], "pinned") == []
     # hours in the band that vary are not "pinned"; nor are too few in the band
     varied = [air(T0 + timedelta(hours=i), 30.0 + 4.5 * (i % 2), cn="2061") for i in range(48)]
@@ -130,6 +131,13 @@ def test_pinned_just_under_the_limit() -> None:
     # one odd hour does not hide a flat top
     odd = [air(T0, 12.0, cn="2061"), *hours]
     assert len(run(odd, "pinned")) == 1
+    # a process held at its set point, 44 ± 2 against 50 (88 %), is not pinned
+    scr = [air(T0 + timedelta(hours=i), 27.7 + 1.2 * ((i * 7) % 5 - 2) / 2, cn="2061")
+           for i in range(72)]  # fmt: skip  # SO2 limit 35: 27.7 is the same 79-88 %
+    assert run(scr, "pinned") == []
+    # nor hours that once went over the limit
+    over = [*hours[:23], air(T0 + timedelta(hours=23), 35.5, cn="2061")]
+    assert run(over, "pinned") == []
 
 
 def test_o2_dilution_while_flue_gas_flows() -> None:
@@ -207,7 +215,7 @@ def test_overrides_apply_by_industry_and_pollutant(tmp_path: Path) -> None:
         (("epsilon = 0.0", "epsilon = 0.0\nepsilom = 1"), r"line \d+, rules\.constant\.epsilom"),
         (("[rules.negative]", "[rules.negativ]"), r"rules\.negativ: no such rule"),
         (("min_valid_minutes = 45.0", "min_valid_minutes = 75.0"), r"validity\.min_valid_minutes"),
-        (('version = "envwatch-rules-2026.4"', ""), "version"),
+        (('version = "envwatch-rules-2026.5"', ""), "version"),
         (("[rules.zero]", "[rules.zero"), "rules.toml"),
     ],
 )

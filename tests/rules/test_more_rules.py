@@ -244,6 +244,9 @@ def test_wet_fgd_temperature_near_misses() -> None:
     # Not thermal power: no wet desulfuriser assumed.
     boiler = {MN: replace(COAL, industry="4430")}
     assert run([flue(t, 120.0, 5.0) for t in hours(3)], "wet_fgd_temperature", boiler) == []
+    # A unit that reheats its flue gas after wet desulfurisation (MGGH), as registered.
+    reheated = {MN: replace(COAL, reheated=True)}
+    assert run([flue(t, 85.0, 5.0) for t in hours(3)], "wet_fgd_temperature", reheated) == []
 
 
 # -- start/stop synchronisation --------------------------------------------------

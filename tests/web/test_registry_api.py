@@ -645,6 +645,7 @@ def registry_snapshot(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
                     o.name,
                     o.kind,
                     o.height_m,
+                    o.reheated,
                     o.longitude,
                     o.latitude,
                 )

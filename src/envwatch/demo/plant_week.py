@@ -21,7 +21,7 @@ import math
 import random
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from envwatch.rules.model import Limit, PointContext, Upload, Values
@@ -235,7 +235,7 @@ def reheated_unit(days: int, rng: random.Random) -> PlantDevice:
                 FLOW: (160 * _load(when) + rng.gauss(0, 4), "N")}  # fmt: skip
 
     mn = "37150200000000PLANT00007"
-    context = _air(mn, "4411", {SO2: (35, 6)})
+    context = replace(_air(mn, "4411", {SO2: (35, 6)}), reheated=True)
     return PlantDevice("reheated_flue_gas", "11", context,
                        _series(mn, days, minute, flows=frozenset({FLOW})))  # fmt: skip
 

@@ -61,6 +61,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
                 Enterprise.county_code,
                 *ENTERPRISE_TRAITS,
                 Outlet.kind,
+                Outlet.reheated,
             )
             .outerjoin(Enterprise, MonitoringPoint.enterprise_id == Enterprise.id)
             .outerjoin(Outlet, MonitoringPoint.outlet_id == Outlet.id)
@@ -137,6 +138,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             enterprise_id=point.enterprise_id,
             industry=point.industry_code,
             outlet_kind=point.kind,
+            reheated=bool(point.reheated),
             limits={
                 code: tuple(
                     Limit(

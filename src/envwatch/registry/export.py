@@ -154,7 +154,8 @@ def registry_tables(
             elif kind is ImportKind.OUTLETS:
                 out[kind] = [
                     {"credit_code": credit[o.enterprise_id], "code": o.code, "name": o.name,
-                     "kind": o.kind, "height_m": o.height_m, "longitude": o.longitude,
+                     "kind": o.kind, "height_m": o.height_m, "reheated": o.reheated,
+                     "longitude": o.longitude,
                      "latitude": o.latitude}
                     for o in connection.execute(select(Outlet).order_by(Outlet.id))
                 ]  # fmt: skip

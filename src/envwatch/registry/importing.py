@@ -130,6 +130,10 @@ class OutletRow(_Row):
     name: str = Field(alias="排放口名称", min_length=1, max_length=100)
     kind: Literal["air", "water"] = Field(alias="类型")
     height_m: float | None = Field(default=None, alias="高度", gt=0, le=400)
+    reheated: bool = Field(default=False, alias="脱硫后烟气再热")
+    """Flue gas reheated after wet desulfurisation (MGGH): it leaves hot."""
+
+    reheated_yes_no = field_validator("reheated", mode="before")(_yes_no)
     longitude: float | None = Field(default=None, alias="经度", ge=73, le=136)
     latitude: float | None = Field(default=None, alias="纬度", ge=3, le=54)
 

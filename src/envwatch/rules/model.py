@@ -141,6 +141,8 @@ class PointContext:
     """The enterprise is exempt from emergency cuts (民生保障类 and the like)."""
     work_shifts: tuple[tuple[int, int], ...] = ()
     """The enterprise's declared production hours (``rules/shifts.py``)."""
+    reheated: bool = False
+    """Its flue gas is reheated after wet desulfurisation (MGGH): it leaves hot."""
 
     def in_maintenance(self, moment: datetime) -> Period | None:
         return next((window for window in self.maintenance if window.covers(moment)), None)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -90,6 +91,8 @@ class Outlet(Base):
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     height_m: Mapped[float | None] = mapped_column(Float, default=None)
+    reheated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Flue gas reheated after wet desulfurisation (MGGH, GGH): it leaves hot."""
 
 
 class PointFactor(Base):

@@ -249,6 +249,8 @@ class OutletCreate(_In):
     longitude: float | None = Field(default=None, ge=73, le=136)
     latitude: float | None = Field(default=None, ge=3, le=54)
     height_m: float | None = Field(default=None, gt=0, le=400)
+    reheated: bool = False
+    """Flue gas reheated after wet desulfurisation (MGGH): it leaves hot."""
 
 
 class OutletUpdate(_In):
@@ -258,6 +260,7 @@ class OutletUpdate(_In):
     longitude: float | None = Field(default=None, ge=73, le=136)
     latitude: float | None = Field(default=None, ge=3, le=54)
     height_m: float | None = Field(default=None, gt=0, le=400)
+    reheated: bool | None = None
 
 
 class OutletPublic(_Out):
@@ -269,6 +272,7 @@ class OutletPublic(_Out):
     longitude: float | None
     latitude: float | None
     height_m: float | None
+    reheated: bool
 
 
 class FactorIn(_In):

@@ -315,8 +315,8 @@ class WetDesulfurisationTemperature(Rule):
         if upload.cn != HOURLY or temperature is None or so2 is None or limit is None:
             return []
         params = self.params_for(rules, context, SO2_CODE)
-        if not params.applies or temperature.level is None:
-            return []
+        if not params.applies or context.reheated or temperature.level is None:
+            return []  # reheated flue gas (MGGH) leaves hot by design
         value, used = compliance_value(upload, SO2_CODE, so2, limit, rules)
         run: Run = state.setdefault("run", Run())
         hot_and_low = (

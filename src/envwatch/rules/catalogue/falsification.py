@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import deque
 from datetime import datetime, timedelta
@@ -170,17 +171,24 @@ class Negative(Rule):
         return findings
 
 
+MAD_TO_SD = 1.4826
+"""The median absolute deviation of normal data times this is their standard deviation."""
+
+
 class PinnedParams(Params):
     window: int = Field(ge=2)
-    band_low: float = Field(gt=0, lt=1)
-    min_share: float = Field(gt=0, le=1)
+    median_share_of_limit: float = Field(gt=0, lt=1)
+    """The typical hour this close under the limit (its median at least this share)."""
     max_cv: float = Field(gt=0)
+    """... with the whole window's hours this flat (robust coefficient of
+    variation: 1.4826 × MAD / median)."""
     min_hours: int = Field(ge=2)
 
 
 @register
 class Pinned(Rule):
-    """B5 贴限: most valid hours just under the limit, with little variation."""
+    """B5 贴限: the valid hours of a window sit just under the limit (their
+    median), never above it, with little variation."""
 
     id = "pinned"
     kind = "falsification"
@@ -212,11 +220,19 @@ class Pinned(Rule):
             if len(hours) < params.min_hours:
                 continue
             levels = [v for _, v, _ in hours]
-            in_band = [v for v in levels if params.band_low * limit.value <= v < limit.value]
-            share = len(in_band) / len(levels)
-            # How flat the top is: the variation of the hours in the band.
-            cv = statistics.pstdev(in_band) / statistics.fmean(in_band) if in_band else 1.0
-            pinned = share >= params.min_share and cv < params.max_cv
+            # The whole window's distribution, not the hours in a band: a process
+            # held at its set point is flat too, but its typical hour sits well
+            # under the limit; pinned data sit right under it and never above.
+            median = statistics.median(levels)
+            # Robust: one odd hour neither hides a flat top nor makes one.
+            mad = statistics.median(abs(v - median) for v in levels)
+            cv = MAD_TO_SD * mad / median if median > 0 else math.inf
+            share = median / limit.value
+            pinned = (
+                share >= params.median_share_of_limit
+                and cv < params.max_cv
+                and max(levels) <= limit.value
+            )
             if not pinned:
                 state[reported_key] = False
                 continue
@@ -229,11 +245,12 @@ class Pinned(Rule):
                     code,
                     hours[0][0],
                     upload.data_time + timedelta(hours=1),
-                    f"{name_of(code)}近{len(levels)}个有效小时中{share:.0%}落在限值"
-                    f"{limit.value:g}{limit.unit}的{params.band_low:.0%}至100%之间，"
-                    f"且这些小时的变异系数仅{cv:.1%}，疑似贴限排放",
+                    f"{name_of(code)}近{len(levels)}个有效小时的中位数{median:.2f}{limit.unit}"
+                    f"为限值{limit.value:g}{limit.unit}的{share:.0%}，从未超过限值，"
+                    f"且变异系数仅{cv:.1%}，疑似贴限排放",
                     {
                         "hourly_values": [round(v, 4) for v in levels],
+                        "median": round(median, 4),
                         "share": round(share, 4),
                         "cv": round(cv, 5),
                         **limit_evidence(context, code),
