@@ -9,9 +9,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
+
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import (
     Finding,
+    Limit,
     Period,
     PointContext,
     PollutionWarning,
@@ -49,24 +52,53 @@ def with_window(context: PointContext, start: datetime, end: datetime) -> dict[s
 
 
 def test_near_detection_limit_fires_after_enough_hours_of_almost_nothing() -> None:
-    # SO2's detection limit is 3 mg/m³ in the default rules: [0, 6] is "near".
-    series = [air(t, 2.0 + (i % 3), cn="2061") for i, t in enumerate(hours(140))]
+    # SO2 limit 35 (ultra-low): a range of 2.5 x 35 and an LOD of 2 % of it, 1.75 mg/m³.
+    series = [air(t, 0.5 + 0.5 * (i % 3), cn="2061") for i, t in enumerate(hours(140))]
     (found,) = run(series, "near_lod")
-    assert found.pollutant == "a21026" and found.evidence["detection_limit"] == 3.0
+    assert found.pollutant == "a21026" and found.evidence["detection_limit"] == 1.75
+    assert found.evidence["detection_limit_from"] == "limit_range"
     assert found.evidence["hours"] == 120 and found.evidence["share"] == 1.0
     assert found.window_end == T0 + timedelta(hours=120)
     assert "检出限" in found.explanation
 
 
+def test_the_analyser_s_own_detection_limit_comes_first() -> None:
+    """Issue 20 item 10: detection limits per analyser, from its 3020 settings."""
+    settings = Upload(MN, "3020", T0 - timedelta(hours=1), {}, info={"i13009": "0.3"},
+                      pol_id="a21026")  # fmt: skip
+    series = [air(t, 0.5 + 0.5 * (i % 3), cn="2061") for i, t in enumerate(hours(140))]
+    assert run([settings, *series], "near_lod") == []  # 0.5-1.5 is not near an LOD of 0.3
+    tiny = [air(t, 0.3 + 0.1 * (i % 3), cn="2061") for i, t in enumerate(hours(140))]
+    (found,) = run([settings, *tiny], "near_lod")
+    assert found.evidence["detection_limit"] == 0.3
+    assert found.evidence["detection_limit_from"] == "analyser"
+    ranged = replace(settings, info={"i13001": "20"})  # a 0-20 range: LOD 0.4
+    (found,) = run([ranged, *tiny], "near_lod")
+    assert found.evidence["detection_limit"] == pytest.approx(0.4)
+
+
+def test_clean_low_emitters_are_not_near_the_detection_limit() -> None:
+    """Issue 20 item 10: a gas boiler's SO2 0-4 and an ultra-low unit's dust ~1.5."""
+    gas = replace(COAL, limits={"a21026": (Limit(50.0, "mg/m³", "GB 13271-2014 燃气", 3.5),)})
+    series = [air(t, float(i % 5), cn="2061") for i, t in enumerate(hours(168))]
+    assert run(series, "near_lod", {MN: gas}) == []
+    ultra_low = replace(COAL, limits={"a34013": (Limit(10.0, "mg/m³", "超低排放", 6.0),)})
+    dust = [Upload(MN, "2061", t, {"a34013": Values(avg=1.3 + 0.1 * (i % 5), flag="N"),
+                                   "a19001": Values(avg=6.0, flag="N"),
+                                   "a00000": Values(avg=180.0, flag="N")})
+            for i, t in enumerate(hours(168))]  # fmt: skip
+    assert run(dust, "near_lod", {MN: ultra_low}) == []
+
+
 def test_near_detection_limit_near_misses() -> None:
     # 60 % of hours near the limit: below the 80 % share.
-    mixed = [air(t, 4.0 if i % 5 < 3 else 20.0, cn="2061") for i, t in enumerate(hours(168))]
+    mixed = [air(t, 1.0 if i % 5 < 3 else 20.0, cn="2061") for i, t in enumerate(hours(168))]
     assert run(mixed, "near_lod") == []
     # Near the limit but not running (no flow): nothing to measure.
-    stopped = [air(t, 2.0, flow=0.0, cn="2061") for t in hours(168)]
+    stopped = [air(t, 1.0, flow=0.0, cn="2061") for t in hours(168)]
     assert run(stopped, "near_lod") == []
     # Too few hours for a week's judgement.
-    assert run([air(t, 2.0, cn="2061") for t in hours(100)], "near_lod") == []
+    assert run([air(t, 1.0, cn="2061") for t in hours(100)], "near_lod") == []
 
 
 # -- B16 distribution ----------------------------------------------------------

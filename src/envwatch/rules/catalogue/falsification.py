@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from envwatch.hj212.model import DEVICE_INFO_COMMAND
 from envwatch.rules.catalogue.base import (
     HOURLY,
     NON_POLLUTANTS,
@@ -27,6 +28,7 @@ from envwatch.rules.catalogue.base import (
     valid_hourly_values,
 )
 from envwatch.rules.model import (
+    HOUR_PERIOD,
     Finding,
     PointContext,
     Severity,
@@ -342,7 +344,16 @@ class Spike(Rule):
 
 class NearDetectionLimitParams(Params):
     detection_limits: dict[str, float] = Field(default_factory=dict)
-    """By factor code: the analyser's detection limit (LOD), in the data's unit."""
+    """By factor code: a detection limit (LOD), in the data's unit, where
+    neither the analyser (3020) nor a limit says better."""
+    lod_share_of_range: float = Field(gt=0, lt=1)
+    """An analyser's LOD as a share of its measuring range."""
+    range_multiple_of_limit: float = Field(gt=0)
+    """An analyser's range as a multiple of its hourly limit, where unreported."""
+    clean_fuel_reference_o2: frozenset[float] = frozenset()
+    """Reference O2 of oil- and gas-fired units, whose SO2 and dust may truly
+    be near zero: not judged there (``clean_fuel_codes``)."""
+    clean_fuel_codes: frozenset[str] = frozenset()
     multiple: float = Field(gt=0)
     share: float = Field(gt=0, le=1)
     window_hours: int = Field(ge=24)
@@ -356,7 +367,7 @@ class NearDetectionLimit(Rule):
 
     id = "near_lod"
     kind = "falsification"
-    reads = frozenset({HOURLY})
+    reads = frozenset({HOURLY, DEVICE_INFO_COMMAND})
     devices = POINTS
     version = 1
     params_model = NearDetectionLimitParams
@@ -366,11 +377,14 @@ class NearDetectionLimit(Rule):
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
+        if upload.cn == DEVICE_INFO_COMMAND:
+            self._settings(state, upload)
+            return []
         findings = []
         for code, level in valid_hourly_values(upload, context, rules):
             params = self.params_for(rules, context, code)
-            lod = params.detection_limits.get(code)
-            if lod is None:
+            lod, source = self._detection_limit(state, context, code, params)
+            if lod is None or self._clean_fuel(context, code, params):
                 continue
             hours: deque[tuple[datetime, float, int | None]] = state.setdefault(code, deque())
             hours.append((upload.data_time, level, upload.frame_id))
@@ -401,6 +415,7 @@ class NearDetectionLimit(Rule):
                         "near_hours": len(near),
                         "share": round(share, 4),
                         "detection_limit": lod,
+                        "detection_limit_from": source,
                         "values": [value for _, value, _ in hours][-48:],
                         "frames": [frame for *_, frame in hours][-48:],
                     },
@@ -408,6 +423,44 @@ class NearDetectionLimit(Rule):
                 )
             )
         return findings
+
+    @staticmethod
+    def _settings(state: Any, upload: Upload) -> None:
+        """An analyser's reported detection limit (i13009) and range (i13001)."""
+        if not upload.pol_id:
+            return
+        for key, code in (("lod", "i13009"), ("range", "i13001")):
+            try:
+                value = float(upload.info.get(code, ""))
+            except ValueError:
+                continue
+            if math.isfinite(value) and value > 0:
+                state.setdefault(key, {})[upload.pol_id] = value
+
+    @staticmethod
+    def _detection_limit(
+        state: Any, context: PointContext, code: str, params: NearDetectionLimitParams
+    ) -> tuple[float | None, str]:
+        """The analyser's LOD: as it reported it; else a share of its reported
+        range; else of the range its hourly limit implies; else the factor's."""
+        reported = state.get("lod", {}).get(code)
+        if reported is not None:
+            return reported, "analyser"
+        span = state.get("range", {}).get(code)
+        if span is not None:
+            return span * params.lod_share_of_range, "analyser_range"
+        limit = context.limit(code, HOUR_PERIOD)
+        if limit is not None:
+            implied = limit.value * params.range_multiple_of_limit
+            return implied * params.lod_share_of_range, "limit_range"
+        return params.detection_limits.get(code), "factor"
+
+    @staticmethod
+    def _clean_fuel(context: PointContext, code: str, params: NearDetectionLimitParams) -> bool:
+        if code not in params.clean_fuel_codes:
+            return False
+        limit = context.limit(code, HOUR_PERIOD)
+        return limit is not None and limit.reference_o2 in params.clean_fuel_reference_o2
 
 
 class DistributionParams(Params):
