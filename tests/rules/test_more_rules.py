@@ -8,8 +8,11 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import (
@@ -21,6 +24,7 @@ from envwatch.rules.model import (
     Upload,
     Values,
 )
+from envwatch.rules.statistics import binomial_tail, chance_of_equal
 from tests.rules.test_catalogue import COAL, MN, PRODUCTION, T0, TREATMENT, WATER, air
 
 CONTEXTS = {c.mn: c for c in (COAL, WATER, PRODUCTION, TREATMENT)}
@@ -354,3 +358,41 @@ def test_emergency_consumption_near_misses() -> None:
     assert week_then_warning(600.0) == []  # cut by 25 %: more than the 20 % required
     assert week_then_warning(800.0, level="blue") == []  # blue requires no cut
     assert week_then_warning(700.0, level="yellow") == []  # 12.5 % against 10 %
+
+
+def test_copied_day_knows_the_resolution_of_the_data() -> None:
+    """Issue 20 item 11: an analyser reporting whole mg/L between 9 and 12 repeats
+    a quarter of its hours by chance; 12 equal hours are no copy (about 11 % of
+    days had them); a whole day repeated still is one."""
+    rng = random.Random(11)
+    days = 60
+    values = [float(rng.randint(9, 12)) for _ in range(days * 24)]
+    series = [air(t, v, cn="2061") for t, v in zip(hours(days * 24), values, strict=True)]
+    chance_days = sum(
+        1
+        for day in range(1, days)
+        for earlier in range(max(0, day - 7), day)
+        if sum(values[day * 24 + h] == values[earlier * 24 + h] for h in range(24)) >= 12
+    )
+    assert chance_days > 0  # the old exact test would have alarmed on these
+    assert run(series, "copied_day") == []
+    copied = values[: 24 * 3] + values[24:48]  # day 4 is day 2 again
+    series = [air(t, v, cn="2061") for t, v in zip(hours(len(copied)), copied, strict=True)]
+    close = [air(T0 + timedelta(days=5), 10.0, cn="2061")]
+    (found,) = run(series + close, "copied_day")
+    assert found.evidence["copied_from"] == (T0 + timedelta(days=1)).date().isoformat()
+    assert found.evidence["probability_by_chance"] < 1e-6
+
+
+@given(
+    trials=st.integers(min_value=1, max_value=48),
+    p=st.floats(min_value=0, max_value=1),
+    values=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=48),
+)
+def test_chance_figures_are_probabilities(trials: int, p: float, values: list[int]) -> None:
+    tails = [binomial_tail(trials, k, p) for k in range(trials + 2)]
+    assert tails[0] == 1.0 and tails[-1] == 0.0
+    assert all(-1e-12 <= t <= 1 + 1e-9 for t in tails)
+    assert all(a + 1e-12 >= b for a, b in pairwise(tails))  # never rising
+    chance = chance_of_equal([float(v) for v in values])
+    assert 1 / len(set(values)) - 1e-12 <= chance <= 1.0

@@ -35,7 +35,12 @@ from envwatch.rules.model import (
     Upload,
 )
 from envwatch.rules.parameters import Params, RuleSet
-from envwatch.rules.statistics import interquartile_range, ks_two_sample
+from envwatch.rules.statistics import (
+    binomial_tail,
+    chance_of_equal,
+    interquartile_range,
+    ks_two_sample,
+)
 
 
 class RunParams(Params):
@@ -551,6 +556,10 @@ class CopiedDayParams(Params):
     days: int = Field(ge=1)
     min_hours: int = Field(ge=2, le=24)
     epsilon: float = Field(ge=0)
+    chance: float = Field(gt=0, lt=1)
+    """Found only when this many equal hours had at most this probability by
+    chance, given how often the two days' values repeat at their resolution
+    (per pair of days compared: ``days`` pairs a day)."""
 
 
 @register
@@ -603,6 +612,15 @@ class CopiedDay(Rule):
             ]
             if len(same) < params.min_hours:
                 continue
+            # At the data's resolution, how likely so many equal hours are anyway.
+            pooled = [value for value, _ in hours.values()] + [
+                value for value, _ in days[earlier].values()
+            ]
+            compared = sum(1 for hour in hours if hour in days[earlier])
+            p_equal = chance_of_equal(pooled)
+            by_chance = binomial_tail(compared, len(same), p_equal)
+            if by_chance > params.chance:
+                continue
             return [
                 self.finding(
                     upload,
@@ -616,6 +634,8 @@ class CopiedDay(Rule):
                         "copied_from": earlier.date().isoformat(),
                         "hours": sorted(same),
                         "values": [hours[hour][0] for hour in sorted(same)],
+                        "chance_of_equal_hour": round(p_equal, 4),
+                        "probability_by_chance": by_chance,
                         "frames": [hours[hour][1] for hour in sorted(same)]
                         + [days[earlier][hour][1] for hour in sorted(same)],
                     },
