@@ -253,6 +253,11 @@ def test_drop_after_warning_near_misses() -> None:
     assert run(warned + late, "drop_after_warning") == []
     once = [air(T0, 30.0), air(T0 + timedelta(minutes=6), 12.0)]  # one value is no warning
     assert run(once, "drop_after_warning") == []
+    # Issue 20 item 11: more ammonia to the SCR at constant load brings the value down
+    # over several readings: a process responding, not figures changed.
+    response = [30.0, 31.0, 31.5, 27.0, 24.0, 21.0, 18.0, 15.0, 12.0, 11.0]
+    responding = [air(T0 + timedelta(seconds=30 * i), v) for i, v in enumerate(response)]
+    assert run(responding, "drop_after_warning") == []
 
 
 # -- B8 wet desulfurisation flue temperature ------------------------------------

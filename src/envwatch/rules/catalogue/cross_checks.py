@@ -200,9 +200,10 @@ class DropAfterWarningParams(Params):
 
 @register
 class DropAfterWarning(Rule):
-    """B11 预警后骤降: a concentration that falls by more than half within minutes
-    of approaching its limit (the early-warning condition) while the flow does
-    not fall with it: the process did not change, the figures did."""
+    """B11 预警后骤降: a concentration that falls by more than half in one step
+    from near its limit (the early-warning condition), its very next reading,
+    while the flow does not fall with it: the process did not change, the
+    figures did. A fall over several readings is a process responding."""
 
     id = "drop_after_warning"
     kind = "falsification"
@@ -237,8 +238,11 @@ class DropAfterWarning(Rule):
             warned: tuple[datetime, float, float | None, int | None] | None = series["warned"]
             if warned is None:
                 continue
+            # Judged once, on the first value back under the warning level: a cliff
+            # from the last warning value is implausible for a process, while a
+            # control response (more ammonia to the SCR) falls over several readings.
+            series["warned"] = None
             if upload.data_time - warned[0] > timedelta(minutes=params.minutes):
-                series["warned"] = None
                 continue
             if warned[2] is None or flow is None:
                 continue  # without a flow the fall cannot be told from a load change
@@ -246,7 +250,6 @@ class DropAfterWarning(Rule):
             flow_held = flow > (1 - params.drop_share) * warned[2]
             if not (fell and flow_held):
                 continue
-            series["warned"] = None
             findings.append(
                 self.finding(
                     upload,
