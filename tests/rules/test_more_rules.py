@@ -136,6 +136,25 @@ def test_distribution_near_misses() -> None:
     assert run(shifted, "distribution") == []
 
 
+def test_base_load_after_load_following_is_no_distribution_anomaly() -> None:
+    """Issue 20 item 11: concentrations steady because the load steadied (the
+    flow narrowed with them) are the process's; narrowing at an unchanged
+    load is still found."""
+    rng = random.Random(7)
+    start = T0 + timedelta(days=21)
+
+    def hour_at(when: datetime, load: float) -> Upload:
+        return air(when, 20 * load + rng.gauss(0, 0.3), flow=180 * load, cn="2061")
+
+    following = [hour_at(t, rng.uniform(0.5, 1.5)) for t in hours(21 * 24)]
+    base = [hour_at(t, 1.0 + rng.uniform(-0.02, 0.02)) for t in hours(8 * 24, start)]
+    assert run(following + base, "distribution") == []
+    figures = [air(t, 20 + rng.uniform(-0.5, 0.5), flow=180 * rng.uniform(0.5, 1.5), cn="2061")
+               for t in hours(8 * 24, start)]  # fmt: skip
+    (found,) = run(following + figures, "distribution")
+    assert found.evidence["recent_iqr"] < 0.5 * found.evidence["reference_iqr"]
+
+
 # -- copied days ---------------------------------------------------------------
 
 

@@ -28,7 +28,9 @@ from envwatch.rules.catalogue.base import (
     valid_hourly_values,
 )
 from envwatch.rules.model import (
+    FLUE_GAS_FLOW_CODE,
     HOUR_PERIOD,
+    WATER_FLOW_CODE,
     Finding,
     PointContext,
     Severity,
@@ -476,6 +478,23 @@ class DistributionParams(Params):
     p_value: float = Field(gt=0, lt=1)
     narrowing: float = Field(gt=0, lt=1)
     """Fires when the recent interquartile range is below this share of the reference's."""
+    load_narrowing: float = Field(gt=0, le=1)
+    """... unless the flow's narrowed too, below this share of its reference
+    spread: the load steadied (load following to base load)."""
+
+
+def _iqr_ratio(recent: list[float], reference: list[float]) -> float | None:
+    spread = interquartile_range(reference)
+    return interquartile_range(recent) / spread if spread > 0 else None
+
+
+def flow_level(upload: Upload) -> float | None:
+    """The upload's flue-gas or wastewater flow, where it has one."""
+    for code in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE):
+        values = upload.values.get(code)
+        if values is not None and values.level is not None:
+            return values.level
+    return None
 
 
 @register
@@ -497,17 +516,23 @@ class Distribution(Rule):
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
         findings = []
+        flow = flow_level(upload)
         for code, level in valid_hourly_values(upload, context, rules):
             params = self.params_for(rules, context, code)
-            series: dict[str, Any] = state.setdefault(code, {"days": {}, "reported": False})
+            series: dict[str, Any] = state.setdefault(
+                code, {"days": {}, "flows": {}, "reported": False}
+            )
             days: dict[datetime, list[float]] = series["days"]
             today = day_of(upload.data_time)
             if days and today > max(days):
                 findings += self._judge(series, code, upload, params)
             days.setdefault(today, []).append(level)
+            if flow is not None:
+                series["flows"].setdefault(today, []).append(flow)
             keep = today - timedelta(days=params.recent_days + params.reference_days)
             for old in [day for day in days if day < keep]:
                 del days[old]
+                series["flows"].pop(old, None)
         return findings
 
     def _judge(
@@ -523,6 +548,14 @@ class Distribution(Rule):
         test = ks_two_sample(recent, reference)
         recent_iqr, reference_iqr = interquartile_range(recent), interquartile_range(reference)
         unusual = test.p_value < params.p_value and recent_iqr < params.narrowing * reference_iqr
+        flows: dict[datetime, list[float]] = series["flows"]
+        recent_flow = [v for day, values in flows.items() if day >= split for v in values]
+        reference_flow = [v for day, values in flows.items() if day < split for v in values]
+        if unusual and recent_flow and reference_flow:
+            # From load following to base load, concentrations steady with the load:
+            # a narrowing the flow shares is the process's, not the figures'.
+            flow_ratio = _iqr_ratio(recent_flow, reference_flow)
+            unusual = flow_ratio is None or flow_ratio >= params.load_narrowing
         if not unusual:
             series["reported"] = False
             return []
