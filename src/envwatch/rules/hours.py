@@ -92,7 +92,7 @@ def hours_of(
 ) -> list[Hour]:
     """The hours of ``pollutant`` in ``uploads`` (one device's 2011, 2051 and
     2061), in order. With ``since`` and ``until``: every clock hour of
-    [since, until), those without any upload invalid with cause ``missing``.
+    [since, until) too, those without any upload invalid with cause ``missing``.
     Hours starting in an ``out_of_control`` period (失控: from the last
     passing calibration to the failed check) are invalid whatever their flags."""
     uploaded = {_hour_of(u.data_time): u for u in uploads if u.cn == HOURLY}
@@ -107,7 +107,6 @@ def hours_of(
     accounting = accounting_of(pollutant)
     starts = set(uploaded) | set(minutes) | set(realtime)
     if since is not None and until is not None:
-        starts = {s for s in starts if since <= s < until}
         hour = _hour_of(since) + (HOUR if _hour_of(since) < since else timedelta(0))
         while hour < until:
             starts.add(hour)
