@@ -106,9 +106,14 @@ def test_the_hours_command_reads_stored_uploads(engine: Engine, database_url: st
                     "--since", "2026-11-29T00:00", "--until", "2026-11-30T00:00")  # fmt: skip
     assert done.returncode == 0, done.stderr
     hours = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(hours) == 23 and hours[0]["hour"] == "2026-11-29T00:00:00+08:00"
-    assert (hours[20]["validity"], hours[20]["mean"]) == ("invalid", None)
-    assert hours[20]["substituted_kg"] == pytest.approx(10.44)
+    # Every clock hour: the one with no upload at all is missing.
+    assert len(hours) == 24 and hours[0]["hour"] == "2026-11-29T00:00:00+08:00"
+    assert (hours[23]["source"], hours[23]["cause"]) == ("none", "missing")
+    assert (hours[20]["validity"], hours[20]["mean"], hours[20]["cause"]) == (
+        "invalid", None, "fault")  # fmt: skip
+    # α is the quarter's: silent since 2026-11-29 23:00, the device's quarter
+    # is below 75 % and the table does not cover it.
+    assert hours[20]["substituted_kg"] is None and "unusable" in hours[20]["substitution"]
     assert (hours[21]["source"], hours[21]["mean"]) == ("computed", 20.0)
     window = ("--since", "20261129000000", "--until", "20261130000000")
     unknown = envwatch("data", "hours", "--db", database_url, "--mn", "NOPE", "--pollutant",

@@ -10,9 +10,9 @@ import typer
 
 from envwatch.cli.common import DbOption, cst_time, database_url
 from envwatch.hj212.codes import now_cst
-from envwatch.processing.inputs import device_uploads, load_contexts
+from envwatch.processing.hours import stored_hours
+from envwatch.processing.inputs import load_contexts
 from envwatch.rules.engine import default_rule_set
-from envwatch.rules.hours import hours_of, hours_without_own_data, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.store.uploads import iter_uploads
@@ -45,9 +45,12 @@ def hours_command(
     db: DbOption = None,
 ) -> None:
     """One JSON line per hour: {"hour", "source", "validity", "mean", "o2",
-    "corrected", "volume_m3", "emission_kg", "substituted_kg", "substitution"}:
-    the uploaded hour, or the one computed from minute data; for an invalid hour
-    of SO2, NOx or particulate, the HJ 75 substitute beside the original."""
+    "corrected", "volume_m3", "emission_kg", "substituted_kg", "substitution",
+    "cause"}: every clock hour from the device's first data until the last hour
+    over, the uploaded hour, or the one computed from minute (or real-time)
+    data, or none (cause "missing"); for an invalid hour of SO2, NOx or
+    particulate, the HJ 75 substitute beside the original, with the capture
+    rate of its calendar quarter and a look-back over the stored history."""
     start, end = cst_time(since), cst_time(until)
     if end <= start:
         raise typer.BadParameter("--until must be after --since")
@@ -59,23 +62,19 @@ def hours_command(
         typer.echo(f"unknown_mn: 登记库中没有设备 {mn} / no device {mn}", err=True)
         raise typer.Exit(1)
     limit = context.limit(pollutant)
-    with engine.connect() as connection:
-        uploads = device_uploads(connection, mn, ("2051", "2061"), start, end)
-        for first, last in hours_without_own_data(uploads, start, end):
-            uploads += device_uploads(connection, mn, ("2011",), first, last)
     interval = rules.for_point("exceedance").minute_interval  # type: ignore[attr-defined]
-    hours = with_substitutes(
-        hours_of(uploads, pollutant, rules, reference_o2=limit.reference_o2 if limit else None,
-                 minute_interval=interval),
-        pollutant,
-        rules,
-    )  # fmt: skip
+    with engine.connect() as connection:
+        hours = stored_hours(connection, mn, pollutant, rules, since=start, until=end,
+                             now=now_cst(),
+                             reference_o2=limit.reference_o2 if limit else None,
+                             minute_interval=interval)  # fmt: skip
     for hour in hours:
         typer.echo(json.dumps({
             "hour": cst_text(hour.start), "source": hour.source, "validity": hour.validity.value,
             "mean": hour.mean, "o2": hour.o2, "corrected": _round(hour.corrected),
             "volume_m3": _round(hour.volume_m3), "emission_kg": _round(hour.emission_kg),
             "substituted_kg": _round(hour.substituted_kg), "substitution": hour.substitution,
+            "cause": None if hour.cause is None else hour.cause.value,
         }, ensure_ascii=False))  # fmt: skip
 
 

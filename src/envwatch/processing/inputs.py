@@ -380,19 +380,27 @@ def batch_page(
 
 
 def device_uploads(
-    connection: Connection, mn: str, cns: tuple[str, ...], since: datetime, until: datetime
+    connection: Connection,
+    mn: str,
+    cns: tuple[str, ...],
+    since: datetime,
+    until: datetime,
+    *,
+    codes: tuple[str, ...] | None = None,
 ) -> list[Upload]:
     """A device's stored uploads of commands ``cns`` with DataTime in [since,
-    until), oldest first (through the measurement key)."""
+    until), oldest first (through the measurement key); only the factors
+    ``codes`` when given."""
+    query = select(Measurement).where(
+        Measurement.mn == mn,
+        Measurement.cn.in_(cns),
+        Measurement.data_time >= since,
+        Measurement.data_time < until,
+    )
+    if codes is not None:
+        query = query.where(Measurement.pollutant.in_(codes))
     rows = connection.execute(
-        select(Measurement)
-        .where(
-            Measurement.mn == mn,
-            Measurement.cn.in_(cns),
-            Measurement.data_time >= since,
-            Measurement.data_time < until,
-        )
-        .order_by(Measurement.data_time, Measurement.cn, Measurement.pollutant)
+        query.order_by(Measurement.data_time, Measurement.cn, Measurement.pollutant)
     ).all()
     by_upload: dict[tuple[str, datetime], list[Any]] = {}
     for row in rows:

@@ -2,25 +2,33 @@
 the logger uploaded (2061) or, where it sent none, the hour computed from its
 minute data (2051, valid with enough valid minutes) or, where it sent neither,
 from its real-time data (2011, each reading covering the time to the next,
-valid with enough coverage); the O2-corrected mean;
-the hour's emission from the flow; and, for an invalid hour of a substituted
-pollutant, the HJ 75 substitute beside the original, never instead of it."""
+valid with enough coverage); an hour with no upload at all, inside the span
+asked for, is invalid with cause ``missing``; the O2-corrected mean;
+the hour's emission [kg] from the flow, in the units of the code table
+(``rules/units.py``); and, for an invalid hour of a substituted pollutant,
+the HJ 75 substitute beside the original, never instead of it, chosen by the
+capture rate of the hour's calendar quarter and the cause of the gap."""
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from envwatch.rules.model import FLUE_GAS_FLOW_CODE, O2_CODE, WATER_FLOW_CODE, Upload
+from envwatch.rules.model import O2_CODE, Period, Upload
 from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import RuleSet
+from envwatch.rules.units import Accounting, CubicMetres, Kilograms, accounting_of, period_volume
 from envwatch.rules.validity import (
+    InvalidCause,
     Sample,
     Validity,
     capture_rate,
+    cause_of,
     period_mean,
+    quarter_of,
     realtime_samples,
     substitute_emission,
 )
@@ -28,46 +36,47 @@ from envwatch.rules.validity import (
 REALTIME = "2011"
 MINUTE_DATA = "2051"
 HOURLY = "2061"
+NO_DATA = "none"
 SECONDS_PER_HOUR = 3600
-KG_PER_MG = 1e-6
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Hour:
     start: datetime
-    source: str  # uploaded (2061) / computed (from 2051) / realtime (computed from 2011)
+    source: str  # uploaded (2061) / computed (from 2051) / realtime (from 2011) / none
     validity: Validity
     mean: float | None
-    """The measured hourly mean (None when the hour is not valid)."""
+    """The measured hourly mean [the factor's unit] (None when the hour is not valid)."""
     o2: float | None
     corrected: float | None
-    volume_m3: float | None
-    emission_kg: float | None
-    substituted_kg: float | None = None
+    volume_m3: CubicMetres | None
+    emission_kg: Kilograms | None
+    substituted_kg: Kilograms | None = None
     substitution: str | None = None
+    cause: InvalidCause | None = None
+    """Why the hour is invalid (None when it is not)."""
 
 
 def _hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def _hour_volume(uploads: Sequence[Upload], seconds_each: float) -> float | None:
-    """m³ through the outlet in the hour: the mean flow rate of the uploads (each
-    one's Cou over its period, else its flow) times an hour."""
-    for code in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE):
-        rates = [
-            flow.cou / seconds_each if flow.cou is not None else flow.level
-            for u in uploads
-            if (flow := u.values.get(code)) is not None
-        ]
-        known = [rate for rate in rates if rate is not None]
-        if known:
-            return statistics.fmean(known) * SECONDS_PER_HOUR
-    return None
+def _hour_volume(
+    uploads: Sequence[Upload], accounting: Accounting | None, seconds_each: float
+) -> CubicMetres | None:
+    """The volume [m³] through the outlet in the hour, from the flow that
+    carries the pollutant (flue gas for air, wastewater for water)."""
+    if accounting is None:
+        return None
+    flows = [values for u in uploads if (values := u.values.get(accounting.flow.code)) is not None]
+    return period_volume(flows, accounting.flow, seconds_each, SECONDS_PER_HOUR)
 
 
-def _emission(mean: float | None, volume: float | None) -> float | None:
-    return None if mean is None or volume is None else mean * volume * KG_PER_MG
+def _emission(
+    accounting: Accounting | None, mean: float | None, volume: CubicMetres | None
+) -> Kilograms | None:
+    return None if accounting is None else accounting.emission(mean, volume)
 
 
 def hours_of(
@@ -77,9 +86,15 @@ def hours_of(
     *,
     reference_o2: float | None = None,
     minute_interval: float = 10.0,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    out_of_control: Sequence[Period] = (),
 ) -> list[Hour]:
     """The hours of ``pollutant`` in ``uploads`` (one device's 2011, 2051 and
-    2061), in order."""
+    2061), in order. With ``since`` and ``until``: every clock hour of
+    [since, until) too, those without any upload invalid with cause ``missing``.
+    Hours starting in an ``out_of_control`` period (失控: from the last
+    passing calibration to the failed check) are invalid whatever their flags."""
     uploaded = {_hour_of(u.data_time): u for u in uploads if u.cn == HOURLY}
     minutes: dict[datetime, list[Upload]] = {}
     realtime: dict[datetime, list[Upload]] = {}
@@ -89,19 +104,32 @@ def hours_of(
         elif upload.cn == REALTIME:
             realtime.setdefault(_hour_of(upload.data_time), []).append(upload)
     max_sample = rules.for_point("exceedance").realtime_max_sample_minutes  # type: ignore[attr-defined]
+    accounting = accounting_of(pollutant)
+    starts = set(uploaded) | set(minutes) | set(realtime)
+    if since is not None and until is not None:
+        hour = _hour_of(since) + (HOUR if _hour_of(since) < since else timedelta(0))
+        while hour < until:
+            starts.add(hour)
+            hour += HOUR
     hours = []
-    for start in sorted(set(uploaded) | set(minutes) | set(realtime)):
+    for start in sorted(starts):
         if start in uploaded:
-            hours.append(_uploaded(uploaded[start], start, pollutant, rules, reference_o2))
+            hour_ = _uploaded(uploaded[start], start, pollutant, rules, accounting,
+                              reference_o2=reference_o2)  # fmt: skip
         elif start in minutes:
-            hours.append(
-                _computed(minutes[start], start, pollutant, rules,
-                          reference_o2=reference_o2, minute_interval=minute_interval)
-            )  # fmt: skip
+            hour_ = _computed(minutes[start], start, pollutant, rules, accounting,
+                              reference_o2=reference_o2,
+                              minute_interval=minute_interval)  # fmt: skip
+        elif start in realtime:
+            hour_ = _from_realtime(realtime[start], start, pollutant, rules, accounting,
+                                   reference_o2=reference_o2, max_sample=max_sample)  # fmt: skip
         else:
-            hours.append(_from_realtime(realtime[start], start, pollutant, rules,
-                                        reference_o2=reference_o2,
-                                        max_sample=max_sample))  # fmt: skip
+            hour_ = Hour(start, NO_DATA, Validity.INVALID, None, None, None, None, None,
+                         cause=InvalidCause.MISSING)  # fmt: skip
+        if hour_.validity is not Validity.STOPPED and any(p.covers(start) for p in out_of_control):
+            hour_ = replace(hour_, validity=Validity.INVALID, mean=None, corrected=None,
+                            emission_kg=None, cause=InvalidCause.OUT_OF_CONTROL)  # fmt: skip
+        hours.append(hour_)
     return hours
 
 
@@ -133,24 +161,46 @@ def _corrected(
 
 
 def _uploaded(
-    upload: Upload, start: datetime, pollutant: str, rules: RuleSet, reference_o2: float | None
+    upload: Upload,
+    start: datetime,
+    pollutant: str,
+    rules: RuleSet,
+    accounting: Accounting | None,
+    *,
+    reference_o2: float | None,
 ) -> Hour:
     values = upload.values.get(pollutant)
     flag = (values.flag if values else None) or "N"
+    cause = None
     if values is None or values.level is None:
-        validity = Validity.INVALID
+        validity, cause = Validity.INVALID, InvalidCause.NO_VALUE
     elif flag in rules.validity.valid_flags:
         validity = Validity.VALID
     elif flag == "F":
         validity = Validity.STOPPED
     else:
         validity = Validity.INVALID
+        cause = cause_of([flag], rules.validity.invalid_causes)
     mean = values.level if values is not None and validity is Validity.VALID else None
     o2_values = upload.values.get(O2_CODE)
     o2 = o2_values.level if o2_values is not None else None
-    volume = _hour_volume([upload], SECONDS_PER_HOUR)
+    volume = _hour_volume([upload], accounting, SECONDS_PER_HOUR)
     corrected = _corrected(mean, o2, reference_o2, rules)
-    return Hour(start, "uploaded", validity, mean, o2, corrected, volume, _emission(mean, volume))
+    return Hour(start, "uploaded", validity, mean, o2, corrected, volume,
+                _emission(accounting, mean, volume), cause=cause)  # fmt: skip
+
+
+def _invalid_cause(
+    samples: Sequence[Sample], validity: Validity, rules: RuleSet
+) -> InvalidCause | None:
+    if validity is not Validity.INVALID:
+        return None
+    if not any(s.value is not None for s in samples) and all(
+        s.flag in (None, "N") for s in samples
+    ):
+        return InvalidCause.NO_VALUE
+    invalid = [s.flag for s in samples if (s.flag or "N") not in rules.validity.valid_flags]
+    return cause_of(invalid, rules.validity.invalid_causes)
 
 
 def _computed(
@@ -158,6 +208,7 @@ def _computed(
     start: datetime,
     pollutant: str,
     rules: RuleSet,
+    accounting: Accounting | None,
     *,
     reference_o2: float | None,
     minute_interval: float,
@@ -172,11 +223,12 @@ def _computed(
     o2_levels = [o2 for r in records if O2_CODE in r.values
                  and (o2 := r.values[O2_CODE].level) is not None]  # fmt: skip
     o2 = statistics.fmean(o2_levels) if o2_levels else None
-    volume = _hour_volume(records, minute_interval * 60)
+    volume = _hour_volume(records, accounting, minute_interval * 60)
     mean = hour.mean if hour.validity is Validity.VALID else None
     corrected = _corrected(mean, o2, reference_o2, rules)
     return Hour(start, "computed", hour.validity, mean, o2, corrected, volume,
-                _emission(mean, volume))  # fmt: skip
+                _emission(accounting, mean, volume),
+                cause=_invalid_cause(samples, hour.validity, rules))  # fmt: skip
 
 
 def _from_realtime(
@@ -184,11 +236,12 @@ def _from_realtime(
     start: datetime,
     pollutant: str,
     rules: RuleSet,
+    accounting: Accounting | None,
     *,
     reference_o2: float | None,
     max_sample: float,
 ) -> Hour:
-    end = start + timedelta(hours=1)
+    end = start + HOUR
     readings = [(r.data_time, r.values[pollutant].rtd, r.values[pollutant].flag)
                 for r in records if pollutant in r.values]  # fmt: skip
     samples = realtime_samples(readings, end, max_sample)
@@ -197,39 +250,95 @@ def _from_realtime(
     o2_levels = [o2 for r in records if O2_CODE in r.values
                  and (o2 := r.values[O2_CODE].rtd) is not None]  # fmt: skip
     o2 = statistics.fmean(o2_levels) if o2_levels else None
-    volume = _hour_volume(records, SECONDS_PER_HOUR)  # real-time flow: a rate, no Cou
+    # Real-time flow is a rate (no Cou): the mean rate times the hour.
+    volume = _hour_volume(records, accounting, SECONDS_PER_HOUR)
     mean = hour.mean if hour.validity is Validity.VALID else None
     corrected = _corrected(mean, o2, reference_o2, rules)
     return Hour(start, "realtime", hour.validity, mean, o2, corrected, volume,
-                _emission(mean, volume))  # fmt: skip
+                _emission(accounting, mean, volume),
+                cause=_invalid_cause(samples, hour.validity, rules))  # fmt: skip
 
 
-def with_substitutes(hours: Sequence[Hour], pollutant: str, rules: RuleSet) -> list[Hour]:
-    """``hours`` with HJ 75 substitutes for the emissions of invalid hours (of the
-    substituted pollutants), the capture rate taken over ``hours``."""
+def quarterly_capture(hours: Sequence[Hour]) -> dict[datetime, float | None]:
+    """The capture rate α of each calendar quarter the hours fall in (HJ 75):
+    stopped hours leave numerator and denominator, every other invalid hour,
+    absent ones included, counts against it. The hours should be all the
+    quarter's hours (``hours_of`` with ``since`` and ``until``)."""
+    counts: dict[datetime, list[int]] = {}
+    for hour in hours:
+        count = counts.setdefault(quarter_of(hour.start), [0, 0, 0])
+        count[0] += 1
+        count[1] += hour.validity is Validity.STOPPED
+        count[2] += hour.validity is Validity.INVALID
+    return {quarter: capture_rate(*count) for quarter, count in counts.items()}
+
+
+def _look_back_from(
+    hours: Sequence[Hour], first: int, out_of_control: Sequence[Period]
+) -> datetime:
+    """Where the valid history of the gap starting at ``hours[first]`` ends:
+    for maintenance and other causes, the gap's start; out of control, the
+    last passing calibration: the start of its declared period, else the
+    last calibration-marked hour before the gap."""
+    start = hours[first].start
+    if hours[first].cause is not InvalidCause.OUT_OF_CONTROL:
+        return start
+    period = next((p for p in out_of_control if p.covers(start)), None)
+    if period is not None:
+        return min(period.start, start)
+    for hour in reversed(hours[:first]):
+        if hour.cause is InvalidCause.CALIBRATION:
+            return hour.start
+    return start
+
+
+def with_substitutes(
+    hours: Sequence[Hour],
+    pollutant: str,
+    rules: RuleSet,
+    *,
+    out_of_control: Sequence[Period] = (),
+) -> list[Hour]:
+    """``hours`` with HJ 75 substitutes for the emissions of invalid hours (of
+    the substituted pollutants): α from each hour's calendar quarter, N the
+    length of its run of invalid hours of the same kind (out of control or
+    not), the look-back over every valid hour given before the gap (or before
+    the last calibration). Give the device's history with the hours (the
+    quarters and the look-back), then keep the hours wanted."""
     if pollutant not in rules.substitution.pollutants:
         return list(hours)
-    stopped = sum(1 for h in hours if h.validity is Validity.STOPPED)
-    invalid = sum(1 for h in hours if h.validity is Validity.INVALID)
-    capture = capture_rate(len(hours), stopped, invalid)
+    capture = quarterly_capture(hours)
     table = rules.substitution.table()
+    valid = [(h.start, h.emission_kg) for h in hours
+             if h.validity is Validity.VALID and h.emission_kg is not None]  # fmt: skip
+    valid_starts = [start for start, _ in valid]
     result: list[Hour] = []
-    history: list[float] = []
     index = 0
     while index < len(hours):
         hour = hours[index]
         if hour.validity is not Validity.INVALID:
-            if hour.emission_kg is not None:
-                history.append(hour.emission_kg)
             result.append(hour)
             index += 1
             continue
+        uncontrolled = hour.cause is InvalidCause.OUT_OF_CONTROL
         end = index
-        while end < len(hours) and hours[end].validity is Validity.INVALID:
+        while (
+            end < len(hours)
+            and hours[end].validity is Validity.INVALID
+            and (hours[end].cause is InvalidCause.OUT_OF_CONTROL) == uncontrolled
+        ):
             end += 1
-        substitute = substitute_emission(table, capture or 0.0, end - index, history)
+        before = bisect.bisect_left(valid_starts, _look_back_from(hours, index, out_of_control))
+        history = [emission for _, emission in valid[:before]]
         for gap in hours[index:end]:
-            result.append(replace(gap, substituted_kg=substitute.value,
-                                  substitution=substitute.rule))  # fmt: skip
+            alpha = capture.get(quarter_of(gap.start))
+            substitute = substitute_emission(table, alpha or 0.0, end - index, history)
+            value = None if substitute.value is None else Kilograms(substitute.value)
+            rule = (
+                f"{substitute.rule} before the last calibration (失控)"
+                if uncontrolled
+                else substitute.rule
+            )
+            result.append(replace(gap, substituted_kg=value, substitution=rule))
         index = end
     return result

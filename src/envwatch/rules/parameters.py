@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from envwatch.errors import ConfigError
-from envwatch.rules.validity import SubstitutionTable
+from envwatch.rules.validity import InvalidCause, SubstitutionTable
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("rules.toml")
 
@@ -36,6 +36,9 @@ class ValidityParams(Params):
     """A valid O2 at or above this (and below the ceiling) corrects concentrations."""
     startup_shutdown_flags: frozenset[str] = frozenset()
     """Marks of start-up and shut-down: such hours are not judged against limits."""
+    invalid_causes: Mapping[str, InvalidCause] = Field(default_factory=dict)
+    """What each flag of an invalid value says about the cause (a per-deployment
+    table: a vendor may mark out-of-control data with a flag of its own)."""
 
 
 class SubstitutionParams(Params):
@@ -47,9 +50,12 @@ class SubstitutionParams(Params):
     low_rate_window: int = Field(gt=0)
     pollutants: frozenset[str] = Field(min_length=1)
     """Factors whose invalid hours' emissions are substituted."""
+    history_days: int = Field(default=183, gt=0)
+    """How far before a window's quarter the callers read a device's stored
+    hours for the look-backs (the longest window of valid hours)."""
 
     def table(self) -> SubstitutionTable:
-        return SubstitutionTable(**self.model_dump(exclude={"pollutants"}))
+        return SubstitutionTable(**self.model_dump(exclude={"pollutants", "history_days"}))
 
 
 class Override(Params):

@@ -6,7 +6,8 @@ substitution windows) are parameters from ``rules.toml``, never literals here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -98,8 +99,47 @@ def capture_rate(hours: float, stopped_hours: float, invalid_hours: float) -> fl
 
 
 class InvalidCause(StrEnum):
+    """Why an hour is not valid. HJ 75's substitution tells only out-of-control
+    hours from the rest; the other causes are recorded for the people who
+    review the hours."""
+
     OUT_OF_CONTROL = "out_of_control"  # 失控: a failed zero/span/comparison check
-    MAINTENANCE = "maintenance"  # maintenance and other invalid periods
+    MAINTENANCE = "maintenance"  # M
+    CALIBRATION = "calibration"  # C
+    FAULT = "fault"  # D
+    COMMS = "comms"  # B: communication failure
+    MANUAL = "manual"  # S: a manually set value
+    MISSING = "missing"  # no upload at all for the hour
+    NO_VALUE = "no_value"  # an upload without a value of the factor
+    TOO_FEW_MINUTES = "too_few_minutes"  # unmarked, but too little valid coverage
+    OTHER = "other"  # a flag the cause table does not name
+
+
+def cause_of(flags: Collection[str | None], causes: Mapping[str, InvalidCause]) -> InvalidCause:
+    """The cause of an invalid period from the flags of its invalid samples:
+    the most frequent flag the table names (out of control first, whatever
+    its count); unmarked samples only: too few valid minutes."""
+    named = [causes[flag] for flag in flags if flag is not None and flag in causes]
+    if InvalidCause.OUT_OF_CONTROL in named:
+        return InvalidCause.OUT_OF_CONTROL
+    if named:
+        return Counter(named).most_common(1)[0][0]
+    if any(flag is not None and flag != "N" for flag in flags):
+        return InvalidCause.OTHER
+    return InvalidCause.TOO_FEW_MINUTES
+
+
+def quarter_of(moment: datetime) -> datetime:
+    """The start of the calendar quarter containing ``moment`` (HJ 75 counts
+    the capture rate per quarter)."""
+    return moment.replace(month=(moment.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0,
+                          second=0, microsecond=0)  # fmt: skip
+
+
+def next_quarter(start: datetime) -> datetime:
+    """The start of the quarter after the one starting at ``start``."""
+    month = start.month + 3
+    return start.replace(year=start.year + (month > 12), month=(month - 1) % 12 + 1)
 
 
 @dataclass(frozen=True, slots=True)

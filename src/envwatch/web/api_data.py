@@ -17,10 +17,10 @@ from envwatch.alerts.filters import FindingFilter
 from envwatch.alerts.queries import CITY_ROLES, Viewer, scope, sees_device, visible_findings
 from envwatch.alerts.sla import alert_times, sla_figures
 from envwatch.hj212.codes import now_cst
-from envwatch.processing.inputs import device_uploads, load_contexts
+from envwatch.processing.hours import stored_hours
+from envwatch.processing.inputs import load_contexts
 from envwatch.registry.coverage import coverage
 from envwatch.rules.engine import default_rule_set
-from envwatch.rules.hours import hours_of, hours_without_own_data, with_substitutes
 from envwatch.settings import get_settings
 from envwatch.store.schema import Alert, AuditEntry, FindingRecord
 from envwatch.times import as_data_time, cst_text, utc_as_cst_text
@@ -248,14 +248,9 @@ async def point_hours(
             raise ApiError(404, "unknown_point", f"no point {mn}", f"没有监测点{mn}")
         limit = context.limit(pollutant)
         with engine.connect() as connection:
-            uploads = device_uploads(connection, mn, ("2051", "2061"), start, end)
-            for first, last in hours_without_own_data(uploads, start, end):
-                uploads += device_uploads(connection, mn, ("2011",), first, last)
-        hours = with_substitutes(
-            hours_of(uploads, pollutant, rules,
-                     reference_o2=limit.reference_o2 if limit else None),
-            pollutant, rules,
-        )  # fmt: skip
+            hours = stored_hours(connection, mn, pollutant, rules, since=start, until=end,
+                                 now=now_cst(),
+                                 reference_o2=limit.reference_o2 if limit else None)  # fmt: skip
         return {
             "mn": mn, "pollutant": pollutant,
             "limit": None if limit is None else {"value": limit.value, "unit": limit.unit,
@@ -264,7 +259,8 @@ async def point_hours(
                        "validity": h.validity.value, "mean": h.mean, "o2": h.o2,
                        "corrected": h.corrected, "volume_m3": h.volume_m3,
                        "emission_kg": h.emission_kg, "substituted_kg": h.substituted_kg,
-                       "substitution": h.substitution} for h in hours],
+                       "substitution": h.substitution,
+                       "cause": None if h.cause is None else h.cause.value} for h in hours],
         }  # fmt: skip
 
     return await asyncio.to_thread(read)
