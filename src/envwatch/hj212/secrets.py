@@ -25,4 +25,3 @@ _PASSWORD_TEXT = re.compile(r"(?i)((?<![a-z])(?:new)?pw\s*=\s*['\"]?)((?:(?![;,&
 def masked_text(text: str) -> str:
     """``text`` (an error or deviation message) with every password value masked."""
     return _PASSWORD_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)), text)
-
