@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
+from envwatch.rules.calibration import CalibrationParams, MarkRun, daily
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import (
     CalibrationSchedule,
@@ -213,7 +214,7 @@ def test_a_calibration_mark_that_hides_an_exceedance_is_still_found() -> None:
     found = run(COAL_UNIT, with_hours(COAL_UNIT, hiding()))
     assert loud(found) == Counter({"flag_abuse": 1})
     (abuse,) = [f for f in found if f.rule == "flag_abuse"]
-    assert abuse.window_start > hidden_at + timedelta(minutes=30)
+    assert abuse.window_start > hidden_at + timedelta(minutes=20)
     assert "undeclared_maintenance" in {f.rule for f in found}
 
 
@@ -237,6 +238,24 @@ def test_a_calibration_mark_right_after_a_warning_that_does_not_recur_is_found()
     assert loud(found) == Counter({"mark_after_warning": 1})
     (late,) = [f for f in found if f.rule == "mark_after_warning"]
     assert late.pollutant == NOX and late.window_end == marked_at
+
+
+def test_a_daily_calibration_is_learned_across_midnight_and_not_from_scattered_marks() -> None:
+    params = CalibrationParams(flags=frozenset("C"), max_minutes=20.0, slack_minutes=5.0,
+                               learn_days=3)  # fmt: skip
+    late = MONDAY + timedelta(hours=23, minutes=58)
+
+    def runs(*starts: datetime) -> list[MarkRun]:
+        return [MarkRun(start, start + timedelta(minutes=10)) for start in starts]
+
+    learned = daily(runs(late, late + timedelta(days=1, minutes=4),
+                         late + timedelta(days=2, minutes=2)), params, SO2)  # fmt: skip
+    assert learned is not None and learned.start == time(0, 0) and learned.minutes == 10.0
+    assert learned.covers(late + timedelta(days=5), SO2, params.slack_minutes)
+    assert not learned.covers(late + timedelta(days=5), NOX, params.slack_minutes)
+    skipped_day = runs(late, late + timedelta(days=1), late + timedelta(days=3))
+    drifting = runs(late, late + timedelta(days=1, minutes=12), late + timedelta(days=2))
+    assert daily(skipped_day, params, SO2) is None and daily(drifting, params, SO2) is None
 
 
 WEEKEND = (MONDAY + timedelta(days=5, hours=22), MONDAY + timedelta(days=6, hours=4),

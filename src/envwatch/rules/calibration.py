@@ -108,16 +108,19 @@ class CalibrationLearner:
 
 def daily(runs: list[MarkRun], params: CalibrationParams, code: str) -> CalibrationSchedule | None:
     """The daily calibration ``runs`` show: one a day on consecutive days, at
-    the same time of day (within the slack either side); None if they do not."""
+    the same time of day (within the slack either side, across midnight too);
+    None if they do not."""
     if len(runs) < params.learn_days:
         return None
-    days = [run.start.date() for run in runs]
-    if any(later - earlier != timedelta(days=1) for earlier, later in pairwise(days)):
+    day, slack = timedelta(days=1), timedelta(minutes=2 * params.slack_minutes)
+    if any(abs(later.start - earlier.start - day) > slack for earlier, later in pairwise(runs)):
         return None
-    minutes = [run.start.hour * 60 + run.start.minute + run.start.second / 60 for run in runs]
-    if max(minutes) - min(minutes) > 2 * params.slack_minutes:
+    first = runs[0].start
+    # Each start as minutes from the first's time of day, -720 to 720.
+    offsets = [((run.start - first).total_seconds() / 60 + 720) % 1440 - 720 for run in runs]
+    if max(offsets) - min(offsets) > 2 * params.slack_minutes:
         return None
-    start = statistics.median(minutes)
+    start = (first.hour * 60 + first.minute + first.second / 60 + statistics.median(offsets)) % 1440
     return CalibrationSchedule(
         start=time(int(start // 60), int(start % 60)),
         minutes=max(run.minutes for run in runs),

@@ -91,7 +91,8 @@ class CalibrationSchedule:
         ``pollutant``'s analyser; None: of any), ``slack_minutes`` either side."""
         if self.pollutant is not None and pollutant is not None and pollutant != self.pollutant:
             return False
-        for day in (moment.date() - timedelta(days=1), moment.date()):
+        for shift in (-1, 0, 1):  # a slot (and its slack) may cross midnight
+            day = moment.date() + timedelta(days=shift)
             begins = datetime.combine(day, self.start) - timedelta(minutes=slack_minutes)
             ends = begins + timedelta(minutes=self.minutes + 2 * slack_minutes)
             if begins <= moment < ends:
