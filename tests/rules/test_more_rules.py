@@ -205,10 +205,21 @@ def test_mark_after_warning_near_misses() -> None:
 
 
 def test_marks_outside_declared_maintenance_are_found() -> None:
-    series = [air(t, 10.0, flag="C") for t in minutes(3)]
+    series = [air(t, 10.0, flag="M") for t in minutes(3)]
     (found,) = run(series, "undeclared_maintenance")
-    assert found.evidence["flags"] == ["C"] and found.pollutant is None
+    assert found.evidence["flags"] == ["M"] and found.pollutant is None
     assert found.severity == "notice"
+    # A calibration mark as long as a calibration is judged a day later: it
+    # did not recur at the same time of day, so no daily calibration explains it.
+    calibration = [air(t, 10.0, flag="C") for t in minutes(3)]
+    day_later = [air(t, 10.0) for t in minutes(3, T0 + timedelta(days=1, hours=1))]
+    assert run(calibration, "undeclared_maintenance") == []
+    (late,) = run(calibration + day_later, "undeclared_maintenance")
+    assert late.evidence["flags"] == ["C"] and late.window_start == T0
+    # One longer than any calibration is found once it is.
+    long_one = [air(t, 10.0, flag="C") for t in minutes(45)]
+    (found,) = run(long_one, "undeclared_maintenance")
+    assert found.evidence["minutes"] > 20
 
 
 def test_declared_maintenance_explains_marks_but_not_a_fault_mark() -> None:
@@ -221,8 +232,12 @@ def test_declared_maintenance_explains_marks_but_not_a_fault_mark() -> None:
     # ... but a fault mark over an exceedance still is, window or not.
     (hidden,) = run([air(T0, 80.0, flag="D")], "flag_abuse", declared)
     assert hidden.evidence["flag"] == "D"
-    # Outside the window the calibration mark over an exceedance is found.
-    assert run([air(T0 + timedelta(hours=2), 80.0, flag="C")], "flag_abuse", declared) != []
+    # Outside the window a calibration mark over an exceedance is found once it
+    # lasts longer than a calibration can (issue 20 item 6: span gas reads 80).
+    after = T0 + timedelta(hours=2)
+    assert run([air(t, 80.0, flag="C") for t in minutes(10, after)], "flag_abuse", declared) == []
+    (hidden,) = run([air(t, 80.0, flag="C") for t in minutes(45, after)], "flag_abuse", declared)
+    assert hidden.evidence["marked_minutes"] > 20
 
 
 # -- B14 analyser parameters ----------------------------------------------------

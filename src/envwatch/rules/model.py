@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -106,6 +106,30 @@ class PollutionWarning:
     reference: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class CalibrationSchedule:
+    """An analyser's recurring automatic calibration (自动校准), declared once:
+    every day at ``start`` for ``minutes``, China Standard Time."""
+
+    start: time
+    minutes: float
+    pollutant: str | None = None
+    """The analyser's factor code; None: every analyser of the point."""
+
+    def covers(self, moment: datetime, pollutant: str | None, slack_minutes: float = 0.0) -> bool:
+        """Whether ``moment`` falls in one of the day's calibrations (of
+        ``pollutant``'s analyser; None: of any), ``slack_minutes`` either side."""
+        if self.pollutant is not None and pollutant is not None and pollutant != self.pollutant:
+            return False
+        for shift in (-1, 0, 1):  # a slot (and its slack) may cross midnight
+            day = moment.date() + timedelta(days=shift)
+            begins = datetime.combine(day, self.start) - timedelta(minutes=slack_minutes)
+            ends = begins + timedelta(minutes=self.minutes + 2 * slack_minutes)
+            if begins <= moment < ends:
+                return True
+        return False
+
+
 def batch_meter_key(meter_id: int) -> str:
     """How the rules name a meter that has no MN (its readings come in batches)."""
     return f"meter:{meter_id}"
@@ -130,6 +154,9 @@ class PointContext:
     batches of readings does not, and its silence is no outage."""
     maintenance: tuple[Period, ...] = ()
     """Maintenance windows declared for the device (运维时段)."""
+    calibrations: tuple[CalibrationSchedule, ...] = ()
+    """Recurring automatic calibrations declared for its analysers (or confirmed
+    by a person after ``rules/calibration.py`` learned them)."""
     emergencies: tuple[PollutionWarning, ...] = ()
     """Heavy-pollution-weather warnings declared for the device's county or city."""
     serves: tuple[int, ...] = ()

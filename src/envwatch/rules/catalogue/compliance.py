@@ -601,7 +601,8 @@ class EarlyWarning(Rule):
             params = self.params_for(rules, context, code)
             run: Run = state.setdefault(code, Run())
             value, used = compliance_value(upload, code, values, limit, rules)
-            if value is None or value < params.share_of_limit * limit.value:
+            marked = (values.flag or "N") not in rules.validity.valid_flags  # calibration gas
+            if value is None or marked or value < params.share_of_limit * limit.value:
                 run.clear()
                 continue
             run.extend(upload, round(value, 4))

@@ -4,6 +4,8 @@ warning against flow (B11), declared stops against flow (B12)."""
 
 from __future__ import annotations
 
+import statistics
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,16 +40,19 @@ from envwatch.rules.parameters import Params, RuleSet
 
 class O2DilutionParams(RunParams):
     o2_percent: float = Field(gt=0, lt=21)
+    stopped_flags: frozenset[str] = Field(min_length=1)
+    """Marks of a stopped source (F): its fans purge with air, O2 reads ambient."""
 
 
 @register
 class O2Dilution(Rule):
-    """B6 稀释: O2 at or above a threshold while flue gas flows."""
+    """B6 稀释: O2 at or above a threshold while flue gas flows, outside
+    periods marked stopped (a shut-down unit's fans purge it with air)."""
 
     id = "o2_dilution"
     kind = "falsification"
     reads = frozenset({REALTIME})
-    version = 1
+    version = 2
     params_model = O2DilutionParams
     severity = Severity.ALARM
     title_zh = "氧含量异常（疑似稀释）"
@@ -60,7 +65,8 @@ class O2Dilution(Rule):
             return []
         params = self.params_for(rules, context, O2_CODE)
         run: Run = state.setdefault(O2_CODE, Run())
-        if o2.level < params.o2_percent or not running(upload):
+        stopped = any(v.flag in params.stopped_flags for v in upload.values.values())
+        if o2.level < params.o2_percent or not running(upload) or stopped:
             run.clear()
             return []
         run.extend(upload, o2.level)
@@ -85,16 +91,62 @@ class O2Dilution(Rule):
 class DeclaredStoppedParams(RunParams):
     flags: frozenset[str] = Field(min_length=1)
     min_flow: float = Field(ge=0)
+    """Until the point's normal running flow is learned: a flow above this runs."""
+    running_share: float = Field(gt=0, lt=1)
+    """A flow above this share of the point's normal running flow runs (a
+    shut-down unit's fans purge it with far less)."""
+    normal_days: int = Field(ge=1)
+    """Normal running flow: the median hourly mean flow of the unmarked hours
+    over this many recent days ..."""
+    normal_min_hours: int = Field(ge=1)
+    """... once this many are learned."""
+    air_o2_percent: float = Field(gt=0, le=21)
+    """O2 at or above this: the fans move ambient air (a purge), not flue gas."""
+
+
+@dataclass
+class NormalFlow:
+    """A point's normal running flow, learned from its own unmarked readings."""
+
+    hour: datetime | None = None
+    total: float = 0.0
+    count: int = 0
+    hours: list[tuple[datetime, float]] = field(default_factory=list)
+    level: float | None = None
+    """The median of the learned hours' means; None until enough are learned."""
+
+    def add(self, when: datetime, flow: float, params: DeclaredStoppedParams) -> None:
+        hour = when.replace(minute=0, second=0, microsecond=0)
+        if self.hour is not None and hour < self.hour:
+            return  # late data teach nothing about the present
+        if self.hour is not None and hour > self.hour and self.count:
+            self.hours.append((self.hour, self.total / self.count))
+            keep_from = hour - timedelta(days=params.normal_days)
+            self.hours = [(h, v) for h, v in self.hours if h >= keep_from]
+            if len(self.hours) >= params.normal_min_hours:
+                self.level = statistics.median(v for _, v in self.hours)
+            self.total, self.count = 0.0, 0
+        self.hour = hour
+        self.total += flow
+        self.count += 1
+
+    def threshold(self, params: DeclaredStoppedParams) -> float:
+        """The flow above which the point runs."""
+        if self.level is None:
+            return params.min_flow
+        return params.running_share * self.level
 
 
 @register
 class DeclaredStopped(Rule):
-    """B12 标停未停: data marked stopped (F) while the flow says the source runs."""
+    """B12 标停未停: data marked stopped (F) while the flow says the source runs:
+    above a share of the point's normal running flow (learned from its own
+    unmarked data), and, for flue gas, not ambient air (a purge)."""
 
     id = "declared_stopped"
     kind = "falsification"
     reads = frozenset({REALTIME})
-    version = 1
+    version = 2
     params_model = DeclaredStoppedParams
     severity = Severity.ALARM
     title_zh = "标停未停"
@@ -112,8 +164,15 @@ class DeclaredStopped(Rule):
         )  # fmt: skip
         marked = [code for code, v in upload.values.items()
                   if code not in NON_POLLUTANTS and v.flag in params.flags]  # fmt: skip
+        normal: NormalFlow = state.setdefault("normal", NormalFlow())
+        flags = {v.flag or "N" for v in upload.values.values()}
+        if flow is not None and flow > 0 and flags <= rules.validity.valid_flags:
+            normal.add(upload.data_time, flow, params)
+        o2 = upload.values.get(O2_CODE)
+        purge = o2 is not None and o2.level is not None and o2.level >= params.air_o2_percent
         run: Run = state.setdefault("run", Run())
-        if not marked or flow is None or flow <= params.min_flow:
+        threshold = normal.threshold(params)
+        if not marked or flow is None or flow <= threshold or purge:
             run.clear()
             return []
         run.extend(upload, flow)
@@ -128,8 +187,14 @@ class DeclaredStopped(Rule):
                 run.start,
                 upload.data_time,
                 f"自{clock_text(run.start)}起{run.count}个实时数据标记为停运（{','.join(sorted(marked))}），"
-                f"而烟气或废水流量仍为{flow:g}，疑似标停未停",
-                {"flows": run.values, "marked": sorted(marked), "frames": run.frames},
+                f"而烟气或废水流量仍为{flow:g}（高于运行判定值{threshold:g}），疑似标停未停",
+                {
+                    "flows": run.values,
+                    "marked": sorted(marked),
+                    "normal_flow": normal.level,
+                    "threshold": round(threshold, 4),
+                    "frames": run.frames,
+                },
                 params,
             )
         ]

@@ -51,6 +51,11 @@ class RunParams(Params):
 
 class ConstantParams(RunParams):
     epsilon: float = Field(ge=0)
+    cycle_minutes: float = Field(ge=0)
+    """The analyser's measurement cycle: 0 for a continuous analyser (every
+    reading a result); a batch analyser (COD, NH3-N) holds each result this long."""
+    cycles: int = Field(ge=2)
+    """A batch analyser's value is constant once the same result spans this many cycles."""
 
 
 class _RunRule(Rule):
@@ -68,6 +73,17 @@ class _RunRule(Rule):
         # A meter's readings have rules of their own (an idle circuit reads zero).
         return context.meter_id is None and code not in NON_POLLUTANTS and running(upload)
 
+    def complete(self, run: Run, upload: Upload, params: Any) -> bool:
+        """Whether ``run`` (``upload`` its newest value) makes a finding."""
+        return bool(run.count >= params.consecutive)
+
+    def describe(self, run: Run, upload: Upload, level: float, params: Any) -> str:
+        assert run.start is not None
+        return (
+            f"自{clock_text(run.start)}起连续{run.count}个实时值"
+            f"{self.condition_zh}（{level:g}），而排放仍在进行"
+        )
+
     def on_upload(
         self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
     ) -> list[Finding]:
@@ -77,7 +93,10 @@ class _RunRule(Rule):
         for code, values in upload.values.items():
             level = values.level
             run: Run = state.setdefault(code, Run())
-            if level is None or not self.applies(upload, context, code):
+            # Marked values (calibration gas, a stopped plant's) are no
+            # measurements of the process: the run ends with them.
+            marked = (values.flag or "N") not in rules.validity.valid_flags
+            if level is None or marked or not self.applies(upload, context, code):
                 run.clear()
                 continue
             params = self.params_for(rules, context, code)
@@ -86,7 +105,7 @@ class _RunRule(Rule):
                 if not self.holds(level, run, params):
                     continue
             run.extend(upload, level)
-            if run.count >= params.consecutive and not run.reported:
+            if self.complete(run, upload, params) and not run.reported:
                 run.reported = True
                 assert run.start is not None
                 findings.append(
@@ -95,8 +114,7 @@ class _RunRule(Rule):
                         code,
                         run.start,
                         upload.data_time,
-                        f"{name_of(code)}自{clock_text(run.start)}起连续{run.count}个实时值"
-                        f"{self.condition_zh}（{level:g}），而排放仍在进行",
+                        f"{name_of(code)}{self.describe(run, upload, level, params)}",
                         {
                             "values": run.values,
                             "frames": run.frames,
@@ -114,7 +132,7 @@ class Constant(_RunRule):
 
     id = "constant"
     kind = "falsification"
-    version = 1
+    version = 2
     params_model = ConstantParams
     severity = Severity.WARNING
     title_zh = "恒值异常"
@@ -124,6 +142,26 @@ class Constant(_RunRule):
         # Runs of zeros are the zero rule's: one fault, one finding.
         return value != 0 and (run.anchor is None or abs(value - run.anchor) <= params.epsilon)
 
+    def complete(self, run: Run, upload: Upload, params: Any) -> bool:
+        if not params.cycle_minutes:
+            return super().complete(run, upload, params)
+        # A batch analyser repeats each result until the next: judged on
+        # results, i.e. on how many cycles the same value spans.
+        assert run.start is not None
+        return upload.data_time - run.start >= timedelta(
+            minutes=params.cycles * params.cycle_minutes
+        )
+
+    def describe(self, run: Run, upload: Upload, level: float, params: Any) -> str:
+        if not params.cycle_minutes:
+            return super().describe(run, upload, level, params)
+        assert run.start is not None
+        hours = (upload.data_time - run.start).total_seconds() / 3600
+        return (
+            f"自{clock_text(run.start)}起{hours:g}小时（{params.cycles}个以上"
+            f"{params.cycle_minutes:g}分钟测量周期）测定结果保持不变（{level:g}），而排放仍在进行"
+        )
+
 
 @register
 class Zero(_RunRule):
@@ -131,7 +169,7 @@ class Zero(_RunRule):
 
     id = "zero"
     kind = "falsification"
-    version = 1
+    version = 2
     params_model = RunParams
     severity = Severity.WARNING
     title_zh = "零值异常"
