@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from envwatch.demo.seed import seed_demo
 from envwatch.errors import PeerError, UsageError
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.processing.inputs import load_contexts
 from envwatch.registry.maintenance import (
     EMERGENCY_LEVELS,
     MAX_MAINTENANCE_WINDOW,
@@ -24,6 +26,8 @@ from envwatch.registry.maintenance import (
     list_emergencies,
     list_maintenance,
 )
+from envwatch.rules.engine import RuleEngine, default_rule_set
+from envwatch.rules.model import PointContext, Upload, Values
 from envwatch.store.schema import (
     AppUser,
     AuditEntry,
@@ -355,3 +359,45 @@ def test_cli_declarations_need_a_user_whose_role_and_scope_allow_them(
     by_contractor = envwatch("maintenance", "add", "--db", database_url, "--mn", theirs,
                              *window, "--by", "contractor-1")  # fmt: skip
     assert by_contractor.returncode == 0, by_contractor.stderr
+
+
+def test_a_declared_daily_calibration_explains_its_marks(
+    database_url: str, engine: Engine, registry: tuple[str, str, str]
+) -> None:
+    """Issue 20 item 6: a calibration declared once (or a learned one confirmed)
+    reaches the rules, and a 25-minute span check inside it is no alarm."""
+    mn = registry[0]
+    refused = envwatch("maintenance", "calibration", "--db", database_url, "--mn", mn,
+                       "--at", "02:00", "--minutes", "500", "--by", "admin")  # fmt: skip
+    assert refused.returncode == 1 and "bad_minutes" in refused.stderr
+    done = envwatch("maintenance", "calibration", "--db", database_url, "--mn", mn,
+                    "--at", "02:00", "--minutes", "30", "--pollutant", "a21026",
+                    "--by", "admin")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = envwatch("maintenance", "calibrations", "--db", database_url, "--mn", mn)
+    (listed,) = [json.loads(line) for line in shown.stdout.splitlines()]
+    assert (listed["at"], listed["minutes"], listed["pollutant"]) == ("02:00", 30.0, "a21026")
+    context = load_contexts(engine, datetime(2026, 12, 1, 12))[mn]
+    (schedule,) = context.calibrations
+    assert schedule.covers(datetime(2026, 12, 3, 2, 20), "a21026")
+    with engine.connect() as connection:
+        audited = connection.execute(
+            select(AuditEntry.action).where(AuditEntry.entity == "calibration_schedule")
+        ).scalars().all()  # fmt: skip
+    assert audited == ["calibration.declare"]
+
+    def span_check(context: PointContext) -> list[str]:
+        engine_ = RuleEngine(default_rule_set(), {mn: context})
+        found = []
+        for minute in range(40):
+            when = datetime(2026, 12, 3, 1, 55) + timedelta(minutes=minute)
+            marked = 2 <= when.hour < 3 and when.minute < 25
+            values = {"a21026": Values(rtd=80.0 if marked else 20.0 + minute % 3,
+                                       flag="C" if marked else "N"),
+                      "a19001": Values(rtd=6.0, flag="N"),
+                      "a00000": Values(rtd=180.0, flag="N")}  # fmt: skip
+            found += engine_.feed(Upload(mn, "2011", when, values))
+        return sorted(f.rule for f in found if f.severity in ("warning", "alarm", "severe"))
+
+    assert span_check(context) == []
+    assert "flag_abuse" in span_check(replace(context, calibrations=()))

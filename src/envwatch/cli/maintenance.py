@@ -1,9 +1,12 @@
 """``envwatch maintenance add`` and ``envwatch maintenance list``: maintenance
-windows operation contractors declare for a device in advance (运维时段)."""
+windows operation contractors declare for a device in advance (运维时段);
+``envwatch maintenance calibration`` and ``calibrations``: analysers' daily
+automatic calibrations (自动校准), declared once or confirmed when learned."""
 
 from __future__ import annotations
 
 import json
+from datetime import time
 from typing import Annotated, Any
 
 import typer
@@ -13,10 +16,13 @@ from rich.table import Table
 from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
 from envwatch.registry.maintenance import (
+    MAX_CALIBRATION_MINUTES,
     MAX_MAINTENANCE_WINDOW,
     Maintenance,
+    declare_calibration,
     declare_maintenance,
     declarer,
+    list_calibrations,
     list_maintenance,
 )
 from envwatch.times import cst_text
@@ -108,3 +114,61 @@ def list_command(
             f"{window.reported_at:%Y-%m-%d %H:%M}",
         )
     Console().print(table)
+
+
+@maintenance_app.command("calibration")
+def calibration_command(
+    mn: Annotated[str, typer.Option("--mn", help="The device's MN.")],
+    at: Annotated[str, typer.Option("--at", help="When it starts each day, HH:MM (CST).")],
+    minutes: Annotated[
+        float, typer.Option("--minutes", help=f"How long, at most {MAX_CALIBRATION_MINUTES:g}.")
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who declares it (a user of envwatch).")],
+    pollutant: Annotated[
+        str | None, typer.Option("--pollutant", help="The analyser's factor code; else all.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Declare (or confirm, as the rule calibration_schedule asks) an analyser's
+    daily automatic calibration: its C marks then explain themselves.
+
+    Exit status 0 when stored, 1 when it was refused (nothing stored).
+    """
+    try:
+        starts = time.fromisoformat(at)
+    except ValueError:
+        raise typer.BadParameter(f"--at {at!r} is no time of day HH:MM") from None
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            actor = declarer(connection, by, peer(), mn=mn)
+            calibration_id = declare_calibration(
+                connection, mn=mn, starts=starts, minutes=minutes, pollutant=pollutant,
+                declared_by=actor.name, actor=actor,
+            )  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"已登记每日校准 {calibration_id} / daily calibration {calibration_id} declared")
+
+
+@maintenance_app.command("calibrations")
+def calibrations_command(
+    db: DbOption = None,
+    mn: Annotated[str | None, typer.Option("--mn", help="Only this device.")] = None,
+) -> None:
+    """The declared daily calibrations, as JSON lines {"id", "mn", "pollutant",
+    "at", "minutes", "declared_by", "declared_at"}."""
+    engine = migrated_engine(db)
+    try:
+        with engine.connect() as connection:
+            calibrations = list_calibrations(connection, mn=mn)
+    finally:
+        engine.dispose()
+    for item in calibrations:
+        typer.echo(json.dumps({
+            "id": item.id, "mn": item.mn, "pollutant": item.pollutant,
+            "at": f"{item.starts:%H:%M}", "minutes": item.minutes,
+            "declared_by": item.declared_by, "declared_at": item.declared_at.isoformat(),
+        }, ensure_ascii=False))  # fmt: skip

@@ -12,8 +12,9 @@ message in Chinese and English that names it; a caller in a transaction
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Final
 
 from sqlalchemy import Connection, select
@@ -21,10 +22,13 @@ from sqlalchemy import Connection, select
 from envwatch.alerts.scope import sees_device, viewer_of
 from envwatch.audit.log import Actor, record
 from envwatch.errors import PeerError, UsageError
+from envwatch.glossary import factor
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.rules.model import CalibrationSchedule
 from envwatch.store.schema import (
     AppUser,
     County,
+    DeclaredCalibration,
     EmergencyPeriod,
     MaintenanceWindow,
     MonitoringPoint,
@@ -35,6 +39,8 @@ MAX_MAINTENANCE_WINDOW: Final = timedelta(days=30)
 """The longest maintenance window one declaration may cover."""
 EMERGENCY_LEVELS: Final = ("blue", "yellow", "orange", "red")
 """Warning levels, mildest first (蓝色、黄色、橙色、红色预警)."""
+MAX_CALIBRATION_MINUTES: Final = 120.0
+"""The longest daily calibration one declaration may cover."""
 MAX_USER_LENGTH: Final = 64  # reported_by, declared_by
 MAX_REFERENCE_LENGTH: Final = 200
 
@@ -303,3 +309,91 @@ def _check_user(user: str) -> str:
 
 def _stored_moment(moment: datetime) -> datetime:
     return as_utc(moment).astimezone(CHINA_STANDARD_TIME)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """A stored daily calibration of a device's analyser (or of all of them)."""
+
+    id: int
+    mn: str
+    pollutant: str | None
+    starts: time
+    minutes: float
+    declared_by: str
+    declared_at: datetime
+    """Timezone-aware, China Standard Time."""
+
+    @property
+    def schedule(self) -> CalibrationSchedule:
+        return CalibrationSchedule(self.starts, self.minutes, self.pollutant)
+
+
+def declare_calibration(
+    connection: Connection,
+    *,
+    mn: str,
+    starts: time,
+    minutes: float,
+    pollutant: str | None,
+    declared_by: str,
+    actor: Actor | None = None,
+) -> int:
+    """Store that device ``mn``'s analyser of ``pollutant`` (None: every one)
+    calibrates itself every day at ``starts`` for ``minutes``; its id. This is
+    how a person confirms the schedule the rules learned (rule
+    ``calibration_schedule``). With ``actor``, it goes to the audit log."""
+    if not 0 < minutes <= MAX_CALIBRATION_MINUTES:
+        raise PeerError(
+            "bad_minutes",
+            f"a daily calibration lasts more than 0 and at most {MAX_CALIBRATION_MINUTES:g} "
+            f"minutes, not {minutes:g}",
+            f"每日校准时长须大于0且不超过{MAX_CALIBRATION_MINUTES:g}分钟（而非{minutes:g}）",
+        )
+    if pollutant is not None and factor(pollutant) is None:
+        raise PeerError("unknown_pollutant", f"{pollutant!r} is no HJ 212-2017 factor code",
+                        f"{pollutant!r}不是HJ 212-2017的监测因子编码")  # fmt: skip
+    declared_by = _check_user(declared_by)
+    if connection.scalar(select(MonitoringPoint.mn).where(MonitoringPoint.mn == mn)) is None:
+        raise PeerError(
+            "unknown_mn",
+            f"no monitoring point with MN {mn!r} in the registry",
+            f"登记库中没有设备编码（MN）为 {mn!r} 的监测点",
+        )
+    table = DeclaredCalibration.__table__
+    values = {"mn": mn, "pollutant": pollutant, "starts": f"{starts:%H:%M}", "minutes": minutes}
+    new_id = connection.execute(
+        table.insert().returning(table.c.id),  # type: ignore[attr-defined]
+        {**values, "declared_by": declared_by, "declared_at": datetime.now(UTC)},
+    ).scalar_one()
+    if actor is not None:
+        record(connection, actor, "calibration.declare", "calibration_schedule", new_id,
+               after=values)  # fmt: skip
+    return int(new_id)
+
+
+def list_calibrations(connection: Connection, *, mn: str | None = None) -> list[Calibration]:
+    """The declared daily calibrations (of device ``mn`` only, when given)."""
+    query = select(DeclaredCalibration).order_by(DeclaredCalibration.mn, DeclaredCalibration.id)
+    if mn is not None:
+        query = query.where(DeclaredCalibration.mn == mn)
+    return [
+        Calibration(
+            id=row.id,
+            mn=row.mn,
+            pollutant=row.pollutant,
+            starts=time.fromisoformat(row.starts),
+            minutes=row.minutes,
+            declared_by=row.declared_by,
+            declared_at=_stored_moment(row.declared_at),
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def calibration_schedules(connection: Connection) -> Mapping[str, tuple[CalibrationSchedule, ...]]:
+    """Every device's declared daily calibrations, by MN, for the rules."""
+    found: dict[str, list[CalibrationSchedule]] = {}
+    for calibration in list_calibrations(connection):
+        found.setdefault(calibration.mn, []).append(calibration.schedule)
+    return {mn: tuple(schedules) for mn, schedules in found.items()}

@@ -369,6 +369,23 @@ class MaintenanceWindow(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DeclaredCalibration(Base):
+    """An analyser's recurring automatic calibration (自动校准), declared once (or
+    a learned one a person confirmed): every day at ``starts`` (HH:MM, China
+    Standard Time) for ``minutes``; C marks inside it are explained."""
+
+    __tablename__ = "calibration_schedule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mn: Mapped[str] = mapped_column(String(32), index=True)
+    pollutant: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The analyser's factor code; None: every analyser of the point."""
+    starts: Mapped[str] = mapped_column(String(5))
+    minutes: Mapped[float] = mapped_column(Float)
+    declared_by: Mapped[str] = mapped_column(String(64))
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class EmergencyPeriod(Base):
     """A heavy-pollution-weather warning in force (重污染天气预警): the city's,
     or one county's when ``county_code`` is set."""
