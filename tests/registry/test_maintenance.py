@@ -23,6 +23,7 @@ from envwatch.registry.maintenance import (
     MAX_MAINTENANCE_WINDOW,
     declare_emergency,
     declare_maintenance,
+    declared_periods,
     list_emergencies,
     list_maintenance,
 )
@@ -39,7 +40,9 @@ from envwatch.store.schema import (
 
 START = datetime(2026, 12, 1, 8, 0)
 END = datetime(2026, 12, 1, 12, 0)
-MAINTENANCE_KEYS = {"id", "mn", "starts_at", "ends_at", "reason", "reported_by", "reported_at"}
+MAINTENANCE_KEYS = {
+    "id", "mn", "starts_at", "ends_at", "reason", "reported_by", "reported_at", "kind",
+}  # fmt: skip
 EMERGENCY_KEYS = {
     "id",
     "level",
@@ -236,6 +239,7 @@ def test_cli_adds_and_lists_maintenance(
         "ends_at": "2026-12-01T12:30:00+08:00",
         "reason": "更换SO2分析仪探头",
         "reported_by": "admin",
+        "kind": "maintenance",
     }
     assert lines[0]["reported_at"].endswith("+08:00")
     listed = envwatch("maintenance", "list", "--db", database_url, "--json")
@@ -401,3 +405,42 @@ def test_a_declared_daily_calibration_explains_its_marks(
 
     assert span_check(context) == []
     assert "flag_abuse" in span_check(replace(context, calibrations=()))
+
+
+def test_windows_of_start_up_and_out_of_control_reach_the_rules_and_the_hours(
+    database_url: str, engine: Engine, registry: tuple[str, str, str]
+) -> None:
+    """Issue 20 items 2 and 4: a declared start-up period is not judged against
+    the limits; a declared out-of-control period makes its hours invalid with
+    that cause (and substituted as such) in the hours the API and CLI give."""
+    mn = registry[0]
+    refused = envwatch("maintenance", "add", "--db", database_url, "--mn", mn, "--from",
+                       "20261201080000", "--until", "20261201100000", "--reason", "点火",
+                       "--by", "admin", "--kind", "lunch")  # fmt: skip
+    assert refused.returncode == 1 and "unknown_kind" in refused.stderr
+    for kind, start, end in (("startup_shutdown", "20261201060000", "20261201080000"),
+                             ("out_of_control", "20261201100000", "20261201120000")):  # fmt: skip
+        done = envwatch("maintenance", "add", "--db", database_url, "--mn", mn,
+                        "--from", start, "--until", end, "--reason", kind, "--by", "admin",
+                        "--kind", kind)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    context = load_contexts(engine, datetime(2026, 12, 1, 12))[mn]
+    assert context.maintenance == () and len(context.startups) == 1
+    limit = next(c for c, limits in context.limits.items() if limits[0].reference_o2)
+    cap = context.limits[limit][0].value
+
+    def hour(at: datetime) -> Upload:
+        return Upload(mn, "2061", at, {limit: Values(avg=cap * 3, flag="N"),
+                                       "a19001": Values(avg=6.0, flag="N")})  # fmt: skip
+
+    rules_engine = RuleEngine(default_rule_set(), {mn: context})
+    during, after = datetime(2026, 12, 1, 7), datetime(2026, 12, 1, 8)
+    assert [f.rule for f in rules_engine.feed(hour(during)) if f.rule == "exceedance"] == []
+    assert [f.rule for f in rules_engine.feed(hour(after)) if f.rule == "exceedance"] == [
+        "exceedance"
+    ]
+    with engine.connect() as connection:
+        windows = declared_periods(connection, "out_of_control", mn=mn)
+    assert [(p.start, p.end) for p in windows[mn]] == [
+        (datetime(2026, 12, 1, 10), datetime(2026, 12, 1, 12))
+    ]

@@ -39,6 +39,7 @@ def maintenance_json(window: Maintenance) -> dict[str, Any]:
         "reason": window.reason,
         "reported_by": window.reported_by,
         "reported_at": window.reported_at.isoformat(),
+        "kind": window.kind,
     }
 
 
@@ -55,9 +56,18 @@ def add_command(
     reason: Annotated[str, typer.Option("--reason", help="What is done (运维内容).")],
     by: Annotated[str, typer.Option("--by", help="Who declares it (a user of envwatch).")],
     db: DbOption = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="maintenance (explains M/C marks), out_of_control (失控: from the last "
+            "passing calibration to the failed check; its hours substituted as such) or "
+            "startup_shutdown (启停: not judged against the limits).",
+        ),
+    ] = "maintenance",
 ) -> None:
-    """Declare a maintenance window of one device (times: ISO 8601 or
-    YYYYMMDDhhmmss, China Standard Time).
+    """Declare a window of one device (times: ISO 8601 or YYYYMMDDhhmmss, China
+    Standard Time): maintenance, out of control or start-up/shut-down.
 
     Exit status 0 when stored, 1 when it was refused (nothing stored).
     """
@@ -74,6 +84,7 @@ def add_command(
                 reason=reason,
                 reported_by=actor.name,
                 actor=actor,
+                kind=kind,
             )
     except PeerError as error:
         raise refuse(error) from None

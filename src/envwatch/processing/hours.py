@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select
 
 from envwatch.processing.inputs import device_uploads
+from envwatch.registry.maintenance import declared_periods
 from envwatch.rules.hours import (
     HOURLY,
     MINUTE_DATA,
@@ -71,7 +72,7 @@ def stored_hours(
     now: datetime,
     reference_o2: float | None = None,
     minute_interval: float = 10.0,
-    out_of_control: Sequence[Period] = (),
+    out_of_control: Sequence[Period] | None = None,
 ) -> list[Hour]:
     """The hours of [since, until) (China Standard Time, naive) of ``mn``'s
     ``pollutant``. Hours before the device's first data are not counted as
@@ -79,6 +80,8 @@ def stored_hours(
     with an invalid hour in the window, the quarters the window touches and
     ``history_days`` before them are read too: α is the quarter's, the
     look-back the device's stored history."""
+    if out_of_control is None:  # as declared (envwatch maintenance add --kind out_of_control)
+        out_of_control = declared_periods(connection, "out_of_control", mn=mn).get(mn, [])
     medium_flows = tuple(FLOW_CODE_BY_MEDIUM.values())
     codes = (pollutant, O2_CODE, *medium_flows)
     first_data = _first_data(connection, mn)

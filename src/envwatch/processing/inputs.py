@@ -13,7 +13,7 @@ from envwatch.electricity.hj212 import ElectricityCodes
 from envwatch.hj212 import DecodeOptions, ProtocolError, decode_frame
 from envwatch.hj212.model import DEVICE_INFO_COMMAND, DeviceInfo, interpret
 from envwatch.registry.limits import limits_in_force
-from envwatch.registry.maintenance import calibration_schedules
+from envwatch.registry.maintenance import calibration_schedules, declared_periods
 from envwatch.rules.catalogue import ENERGY, POWER
 from envwatch.rules.model import (
     Limit,
@@ -32,7 +32,6 @@ from envwatch.store.schema import (
     ElectricityReading,
     EmergencyPeriod,
     Enterprise,
-    MaintenanceWindow,
     Measurement,
     Meter,
     MeterLink,
@@ -81,13 +80,8 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             )
         ):
             serves.setdefault(link.treatment_meter_id, []).append(link.production_meter_id)
-        maintenance: dict[str, list[Period]] = {}
-        for window in connection.execute(
-            select(
-                MaintenanceWindow.mn, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at
-            ).order_by(MaintenanceWindow.starts_at)
-        ):
-            maintenance.setdefault(window.mn, []).append(Period(window.starts_at, window.ends_at))
+        maintenance = declared_periods(connection, "maintenance")
+        startups = declared_periods(connection, "startup_shutdown")
         calibrations = calibration_schedules(connection)
         hosts: dict[str, str | None] = dict(
             connection.execute(select(County.code, County.host_code)).all()
@@ -160,6 +154,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             rated_kw=None if meter is None else meter.rated_kw,
             county_code=point.county_code,
             maintenance=tuple(maintenance.get(point.mn, ())),
+            startups=tuple(startups.get(point.mn, ())),
             calibrations=calibrations.get(point.mn, ()),
             emergencies=warnings_for(point.county_code),
             serves=() if meter is None else tuple(serves.get(meter.id, ())),

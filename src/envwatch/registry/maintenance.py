@@ -24,7 +24,7 @@ from envwatch.audit.log import Actor, record
 from envwatch.errors import PeerError, UsageError
 from envwatch.glossary import factor
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
-from envwatch.rules.model import CalibrationSchedule
+from envwatch.rules.model import CalibrationSchedule, Period
 from envwatch.store.schema import (
     AppUser,
     County,
@@ -39,6 +39,12 @@ MAX_MAINTENANCE_WINDOW: Final = timedelta(days=30)
 """The longest maintenance window one declaration may cover."""
 EMERGENCY_LEVELS: Final = ("blue", "yellow", "orange", "red")
 """Warning levels, mildest first (蓝色、黄色、橙色、红色预警)."""
+WINDOW_KINDS: Final = {
+    "maintenance": ("运维", "maintenance"),
+    "out_of_control": ("失控", "out of control"),
+    "startup_shutdown": ("启停", "start-up or shut-down"),
+}
+"""What a declared window of a device says about its data (``MaintenanceWindow.kind``)."""
 MAX_CALIBRATION_MINUTES: Final = 120.0
 """The longest daily calibration one declaration may cover."""
 MAX_USER_LENGTH: Final = 64  # reported_by, declared_by
@@ -57,6 +63,7 @@ class Maintenance:
     reported_by: str
     reported_at: datetime
     """Timezone-aware, China Standard Time."""
+    kind: str = "maintenance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +90,15 @@ def declare_maintenance(
     reason: str,
     reported_by: str,
     actor: Actor | None = None,
+    kind: str = "maintenance",
 ) -> int:
-    """Store a maintenance window of device ``mn`` over [starts_at, ends_at); its
-    id. With ``actor``, the declaration goes to the audit log."""
+    """Store a window of device ``mn`` over [starts_at, ends_at) of ``kind``
+    (``WINDOW_KINDS``); its id. With ``actor``, the declaration goes to the
+    audit log."""
+    if kind not in WINDOW_KINDS:
+        raise PeerError("unknown_kind",
+                        f"unknown kind of window {kind!r}: one of {', '.join(WINDOW_KINDS)}",
+                        f"时段类型 {kind!r} 无效，应为 {', '.join(WINDOW_KINDS)} 之一")  # fmt: skip
     _check_period(starts_at, ends_at)
     if ends_at - starts_at > MAX_MAINTENANCE_WINDOW:
         days = MAX_MAINTENANCE_WINDOW.days
@@ -118,10 +131,12 @@ def declare_maintenance(
             "reason": reason,
             "reported_by": reported_by,
             "reported_at": datetime.now(UTC),
+            "kind": kind,
         },
     ).scalar_one()
     if actor is not None:
-        declared = {"mn": mn, "starts_at": starts_at, "ends_at": ends_at, "reason": reason}
+        declared = {"mn": mn, "starts_at": starts_at, "ends_at": ends_at, "reason": reason,
+                    "kind": kind}  # fmt: skip
         record(connection, actor, "maintenance.declare", "maintenance_window", new_id,
                after=declared)  # fmt: skip
     return int(new_id)
@@ -238,6 +253,7 @@ def list_maintenance(connection: Connection, *, mn: str | None = None) -> list[M
         MaintenanceWindow.reason,
         MaintenanceWindow.reported_by,
         MaintenanceWindow.reported_at,
+        MaintenanceWindow.kind,
     ).order_by(MaintenanceWindow.starts_at, MaintenanceWindow.id)
     if mn is not None:
         query = query.where(MaintenanceWindow.mn == mn)
@@ -250,6 +266,7 @@ def list_maintenance(connection: Connection, *, mn: str | None = None) -> list[M
             reason=row.reason,
             reported_by=row.reported_by,
             reported_at=_stored_moment(row.reported_at),
+            kind=row.kind,
         )
         for row in connection.execute(query)
     ]
@@ -397,3 +414,17 @@ def calibration_schedules(connection: Connection) -> Mapping[str, tuple[Calibrat
     for calibration in list_calibrations(connection):
         found.setdefault(calibration.mn, []).append(calibration.schedule)
     return {mn: tuple(schedules) for mn, schedules in found.items()}
+
+
+def declared_periods(
+    connection: Connection, kind: str, *, mn: str | None = None
+) -> dict[str, list[Period]]:
+    """The declared windows of ``kind``, by MN (of ``mn`` only, when given), earliest first."""
+    query = select(MaintenanceWindow.mn, MaintenanceWindow.starts_at, MaintenanceWindow.ends_at)
+    query = query.where(MaintenanceWindow.kind == kind).order_by(MaintenanceWindow.starts_at)
+    if mn is not None:
+        query = query.where(MaintenanceWindow.mn == mn)
+    found: dict[str, list[Period]] = {}
+    for row in connection.execute(query):
+        found.setdefault(row.mn, []).append(Period(row.starts_at, row.ends_at))
+    return found

@@ -154,6 +154,8 @@ class PointContext:
     batches of readings does not, and its silence is no outage."""
     maintenance: tuple[Period, ...] = ()
     """Maintenance windows declared for the device (运维时段)."""
+    startups: tuple[Period, ...] = ()
+    """Start-up and shut-down periods declared for the device (启停时段)."""
     calibrations: tuple[CalibrationSchedule, ...] = ()
     """Recurring automatic calibrations declared for its analysers (or confirmed
     by a person after ``rules/calibration.py`` learned them)."""
@@ -170,6 +172,10 @@ class PointContext:
     """The enterprise's declared production hours (``rules/shifts.py``)."""
     reheated: bool = False
     """Its flue gas is reheated after wet desulfurisation (MGGH): it leaves hot."""
+
+    def in_startup(self, start: datetime, end: datetime) -> Period | None:
+        """A declared start-up or shut-down period overlapping [start, end)."""
+        return next((p for p in self.startups if p.start < end and start < p.end), None)
 
     def in_maintenance(self, moment: datetime) -> Period | None:
         return next((window for window in self.maintenance if window.covers(moment)), None)

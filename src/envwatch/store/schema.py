@@ -367,6 +367,12 @@ class MaintenanceWindow(Base):
     reason: Mapped[str] = mapped_column(Text)
     reported_by: Mapped[str] = mapped_column(String(64))
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16), default="maintenance",
+                                      server_default="maintenance")  # fmt: skip
+    """maintenance (运维: explains M/C marks), out_of_control (失控: from the last
+    passing calibration to the failed check, its hours invalid and substituted
+    as such) or startup_shutdown (启停: its hours judged by the start-up rules,
+    not against the limits); ``registry/maintenance.py``."""
 
 
 class DeclaredCalibration(Base):

@@ -112,7 +112,10 @@ class Exceedance(Rule):
     ) -> list[Finding]:
         """An hour's value of ``code`` (uploaded or computed) against the limits
         of its period, each corrected to its own reference O2."""
-        if in_startup_or_shutdown(upload, code, rules):
+        hour = upload.data_time.replace(minute=0, second=0, microsecond=0)
+        if in_startup_or_shutdown(upload, code, rules) or context.in_startup(
+            hour, hour + timedelta(hours=1)
+        ):
             return []  # judged by the marking rules for such periods, not at the ceiling
         limit, value, used = judge_value(upload, code, upload.values[code],
                                          hourly_limits(context, code), rules)  # fmt: skip
@@ -482,11 +485,14 @@ class DailyExceedance(Rule):
             "hours"
         ]
         stopped: dict[str, int] = state["stopped"]
+        starting = context.in_startup(upload.data_time, upload.data_time + timedelta(hours=1))
         for code, values in upload.values.items():
             if not context.limits_of(code, DAY_PERIOD) or values.avg is None:
                 continue
             flag = values.flag or "N"
-            if flag in rules.validity.valid_flags:
+            if starting is not None:  # a declared start-up or shut-down hour: not judged
+                stopped[code] = stopped.get(code, 0) + 1
+            elif flag in rules.validity.valid_flags:
                 hours.setdefault(code, []).append((values.avg, o2, volume, upload.frame_id))
             elif flag in rules.validity.startup_shutdown_flags:
                 stopped[code] = stopped.get(code, 0) + 1
