@@ -435,3 +435,13 @@ def test_chance_figures_are_probabilities(trials: int, p: float, values: list[in
     assert all(a + 1e-12 >= b for a, b in pairwise(tails))  # never rising
     chance = chance_of_equal([float(v) for v in values])
     assert 1 / len(set(values)) - 1e-12 <= chance <= 1.0
+
+
+def test_zeros_where_the_process_can_be_at_zero_are_no_finding() -> None:
+    """Issue 20 item 10: a gas boiler's SO2 may truly read 0 for a long while;
+    a coal unit's cannot."""
+    zeros = [air(t, 0.0) for t in minutes(30, step_s=30)]
+    (found,) = run(zeros, "zero")
+    assert found.pollutant == "a21026"
+    gas = replace(COAL, limits={"a21026": (Limit(50.0, "mg/m³", "GB 13271-2014 燃气", 3.5),)})
+    assert run(zeros, "zero", {MN: gas}) == []

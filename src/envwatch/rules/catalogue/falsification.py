@@ -69,7 +69,7 @@ class _RunRule(Rule):
     def holds(self, value: float, run: Run, params: Any) -> bool:
         raise NotImplementedError
 
-    def applies(self, upload: Upload, context: PointContext, code: str) -> bool:
+    def applies(self, upload: Upload, context: PointContext, code: str, rules: RuleSet) -> bool:
         # A meter's readings have rules of their own (an idle circuit reads zero).
         return context.meter_id is None and code not in NON_POLLUTANTS and running(upload)
 
@@ -96,7 +96,7 @@ class _RunRule(Rule):
             # Marked values (calibration gas, a stopped plant's) are no
             # measurements of the process: the run ends with them.
             marked = (values.flag or "N") not in rules.validity.valid_flags
-            if level is None or marked or not self.applies(upload, context, code):
+            if level is None or marked or not self.applies(upload, context, code, rules):
                 run.clear()
                 continue
             params = self.params_for(rules, context, code)
@@ -163,20 +163,35 @@ class Constant(_RunRule):
         )
 
 
+class ZeroParams(RunParams):
+    clean_fuel_reference_o2: frozenset[float] = frozenset()
+    """Reference O2 of oil- and gas-fired units, whose SO2 and dust may truly
+    read zero: not judged there (``clean_fuel_codes``)."""
+    clean_fuel_codes: frozenset[str] = frozenset()
+
+
 @register
 class Zero(_RunRule):
-    """B2 零值: zeros while the source runs (flow above zero)."""
+    """B2 零值: exact zeros that persist while the source runs (flow above
+    zero), where the process cannot be at zero (a gas-fired unit's SO2 can)."""
 
     id = "zero"
     kind = "falsification"
-    version = 2
-    params_model = RunParams
+    version = 3
+    params_model = ZeroParams
     severity = Severity.WARNING
     title_zh = "零值异常"
     condition_zh = "为零"
 
     def holds(self, value: float, run: Run, params: Any) -> bool:
         return value == 0
+
+    def applies(self, upload: Upload, context: PointContext, code: str, rules: RuleSet) -> bool:
+        if not super().applies(upload, context, code, rules):
+            return False
+        params = self.params_for(rules, context, code)
+        return not clean_fuel(context, code, params.clean_fuel_reference_o2,
+                              params.clean_fuel_codes)  # fmt: skip
 
 
 class NegativeParams(Params):
@@ -387,6 +402,18 @@ class Spike(Rule):
         return findings
 
 
+def clean_fuel(
+    context: PointContext, code: str, reference_o2: frozenset[float], codes: frozenset[str]
+) -> bool:
+    """Whether ``code`` of this point may truly read (almost) nothing: one of
+    ``codes`` at a unit whose hourly limit is referenced to an oil- or
+    gas-fired unit's O2 (GB 13223/13271: 3 %, 3.5 %; gas turbines 15 %)."""
+    if code not in codes:
+        return False
+    limit = context.limit(code, HOUR_PERIOD)
+    return limit is not None and limit.reference_o2 in reference_o2
+
+
 class NearDetectionLimitParams(Params):
     detection_limits: dict[str, float] = Field(default_factory=dict)
     """By factor code: a detection limit (LOD), in the data's unit, where
@@ -502,10 +529,7 @@ class NearDetectionLimit(Rule):
 
     @staticmethod
     def _clean_fuel(context: PointContext, code: str, params: NearDetectionLimitParams) -> bool:
-        if code not in params.clean_fuel_codes:
-            return False
-        limit = context.limit(code, HOUR_PERIOD)
-        return limit is not None and limit.reference_o2 in params.clean_fuel_reference_o2
+        return clean_fuel(context, code, params.clean_fuel_reference_o2, params.clean_fuel_codes)
 
 
 class DistributionParams(Params):
