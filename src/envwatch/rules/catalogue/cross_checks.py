@@ -4,8 +4,7 @@ warning against flow (B11), declared stops against flow (B12)."""
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +34,7 @@ from envwatch.rules.model import (
     Severity,
     Upload,
 )
+from envwatch.rules.normal import NormalLevel
 from envwatch.rules.parameters import Params, RuleSet
 
 
@@ -105,30 +105,11 @@ class DeclaredStoppedParams(RunParams):
 
 
 @dataclass
-class NormalFlow:
+class NormalFlow(NormalLevel):
     """A point's normal running flow, learned from its own unmarked readings."""
 
-    hour: datetime | None = None
-    total: float = 0.0
-    count: int = 0
-    hours: list[tuple[datetime, float]] = field(default_factory=list)
-    level: float | None = None
-    """The median of the learned hours' means; None until enough are learned."""
-
     def add(self, when: datetime, flow: float, params: DeclaredStoppedParams) -> None:
-        hour = when.replace(minute=0, second=0, microsecond=0)
-        if self.hour is not None and hour < self.hour:
-            return  # late data teach nothing about the present
-        if self.hour is not None and hour > self.hour and self.count:
-            self.hours.append((self.hour, self.total / self.count))
-            keep_from = hour - timedelta(days=params.normal_days)
-            self.hours = [(h, v) for h, v in self.hours if h >= keep_from]
-            if len(self.hours) >= params.normal_min_hours:
-                self.level = statistics.median(v for _, v in self.hours)
-            self.total, self.count = 0.0, 0
-        self.hour = hour
-        self.total += flow
-        self.count += 1
+        self.learn(when, flow, days=params.normal_days, min_hours=params.normal_min_hours)
 
     def threshold(self, params: DeclaredStoppedParams) -> float:
         """The flow above which the point runs."""

@@ -3,7 +3,6 @@ meters themselves, night production and heavy-pollution-weather warnings."""
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from envwatch.rules.model import (
     Upload,
     Values,
 )
+from envwatch.rules.normal import NormalLevel
 from envwatch.rules.parameters import Params, RuleSet
 from envwatch.rules.shifts import DAY_MINUTES, declared_minutes
 
@@ -53,33 +53,14 @@ class TreatmentRunningParams(Params):
 
 
 @dataclass
-class NormalPower:
+class NormalPower(NormalLevel):
     """A circuit's normal running power, learned from its own readings."""
 
-    hour: datetime | None = None
-    total: float = 0.0
-    count: int = 0
-    hours: list[tuple[datetime, float]] = field(default_factory=list)
-    level: float | None = None
-    """The median of the learned hours; None until enough are learned."""
-
     def add(self, when: datetime, kw: float, rated: float, params: TreatmentRunningParams) -> None:
-        """A reading taken while the circuit's production ran."""
-        hour = when.replace(minute=0, second=0, microsecond=0)
-        if self.hour is not None and hour < self.hour:
-            return  # late data teach nothing about the present
-        if self.hour is not None and hour > self.hour and self.count:
-            mean = self.total / self.count
-            if mean > params.running_floor_share * rated:
-                self.hours.append((self.hour, mean))
-            keep_from = hour - timedelta(days=params.normal_days)
-            self.hours = [(h, v) for h, v in self.hours if h >= keep_from]
-            if len(self.hours) >= params.normal_min_hours:
-                self.level = statistics.median(v for _, v in self.hours)
-            self.total, self.count = 0.0, 0
-        self.hour = hour
-        self.total += kw
-        self.count += 1
+        """A reading taken while the circuit's production ran (idling hours,
+        below a share of the rated power, teach nothing)."""
+        self.learn(when, kw, days=params.normal_days, min_hours=params.normal_min_hours,
+                   floor=params.running_floor_share * rated)  # fmt: skip
 
     def running(self, kw: float, rated: float, params: TreatmentRunningParams) -> bool | None:
         """Whether ``kw`` is a running treatment circuit; None: cannot say."""
