@@ -81,6 +81,15 @@ class Emergency:
     """Timezone-aware, China Standard Time."""
 
 
+def _check_point(connection: Connection, mn: str) -> None:
+    if connection.scalar(select(MonitoringPoint.mn).where(MonitoringPoint.mn == mn)) is None:
+        raise PeerError(
+            "unknown_mn",
+            f"no monitoring point with MN {mn!r} in the registry",
+            f"登记库中没有设备编码（MN）为 {mn!r} 的监测点",
+        )
+
+
 def declare_maintenance(
     connection: Connection,
     *,
@@ -115,12 +124,7 @@ def declare_maintenance(
             "empty_reason", "the reason of the maintenance is empty", "运维原因不能为空"
         )
     reported_by = _check_user(reported_by)
-    if connection.scalar(select(MonitoringPoint.mn).where(MonitoringPoint.mn == mn)) is None:
-        raise PeerError(
-            "unknown_mn",
-            f"no monitoring point with MN {mn!r} in the registry",
-            f"登记库中没有设备编码（MN）为 {mn!r} 的监测点",
-        )
+    _check_point(connection, mn)
     table = MaintenanceWindow.__table__
     new_id = connection.execute(
         table.insert().returning(table.c.id),  # type: ignore[attr-defined]
@@ -371,12 +375,7 @@ def declare_calibration(
         raise PeerError("unknown_pollutant", f"{pollutant!r} is no HJ 212-2017 factor code",
                         f"{pollutant!r}不是HJ 212-2017的监测因子编码")  # fmt: skip
     declared_by = _check_user(declared_by)
-    if connection.scalar(select(MonitoringPoint.mn).where(MonitoringPoint.mn == mn)) is None:
-        raise PeerError(
-            "unknown_mn",
-            f"no monitoring point with MN {mn!r} in the registry",
-            f"登记库中没有设备编码（MN）为 {mn!r} 的监测点",
-        )
+    _check_point(connection, mn)
     table = DeclaredCalibration.__table__
     values = {"mn": mn, "pollutant": pollutant, "starts": f"{starts:%H:%M}", "minutes": minutes}
     new_id = connection.execute(
