@@ -61,10 +61,14 @@ def test_a_normal_plant_week_raises_no_alarm_and_no_warning(scenario: str) -> No
 
 def test_the_week_is_realistic_and_whole() -> None:
     devices, _ = week()
-    assert len(devices) == len(SCENARIOS) >= 7
+    assert len(devices) == len(SCENARIOS) >= 11
     for device in devices:
         cns = Counter(u.cn for u in device.uploads)
-        assert cns["2011"] == DAYS * 1440 and cns["2061"] == DAYS * 24, device.name
+        assert cns["2011"] == DAYS * 1440, device.name
+        assert cns["2061"] == (0 if device.context.meter_id else DAYS * 24), device.name
+    line_b = next(d for d in devices if d.name == "cement_line_b")
+    wednesday = [u for u in line_b.uploads if u.data_time.weekday() == 2]
+    assert {u.values["power_kw"].rtd for u in wednesday} == {0.0}  # down for the overhaul
     coal = next(d for d in devices if d.name == "coal_unit")
     flags = Counter(v.flag for u in coal.uploads if u.cn == "2011" for v in u.values.values())
     assert flags["C"] == DAYS * 10 - 10  # ten minutes a day, but not on the Saturday

@@ -4,8 +4,9 @@ and no warning (issue 20): a coal unit's daily automatic calibration and its
 weekend shut-down with purge, an SCR held near its NOx set point, a gas
 boiler and an ultra-low dust analyser near their detection limits, batch
 water analysers that hold each result for their cycle, a day-shift
-discharger, an integer-output COD analyser and a unit that reheats its flue
-gas after wet desulfurisation.
+discharger, an integer-output COD analyser, a unit that reheats its flue
+gas after wet desulfurisation, and a cement works' electricity meters with
+one line down for an overhaul and declared night shifts in the valley tariff.
 
 ``plant_week`` gives each device's registry view and its uploads (real-time
 every minute, 10-minute and hourly data, as a logger sends them, received on
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from envwatch.rules.model import Limit, PointContext, Upload, Values
+from envwatch.rules.shifts import parse_shifts
 
 START = datetime(2026, 11, 23)  # a Monday
 SO2, NOX, DUST, O2, FLOW, TEMPERATURE = "a21026", "a21002", "a34013", "a19001", "a00000", "a01012"
@@ -240,6 +242,44 @@ def reheated_unit(days: int, rng: random.Random) -> PlantDevice:
                        _series(mn, days, minute, flows=frozenset({FLOW})))  # fmt: skip
 
 
+def _meter(mn: str, meter_id: int, kind: str, rated: float, **traits: object) -> PointContext:
+    return PointContext(mn=mn, enterprise_id=40_000, industry="3011", outlet_kind=None,
+                        meter_id=meter_id, meter_kind=kind, rated_kw=rated,
+                        work_shifts=parse_shifts("22:00-06:00,08:00-16:00"),
+                        **traits)  # type: ignore[arg-type]  # fmt: skip
+
+
+def cement_works(days: int, rng: random.Random) -> list[PlantDevice]:
+    """A cement works on electricity meters (分表计电): two production lines,
+    each with its own dust collector (linked in the registry), working the
+    declared shifts 22:00-06:00 (the valley tariff) and 08:00-16:00; on the
+    Wednesday line B and its dust collector are down for an overhaul."""
+    line_a = _meter("37150200000000PLANT00011", 11, "production", 1000.0)
+    line_b = _meter("37150200000000PLANT00012", 12, "production", 1000.0)
+    dust_a = _meter("37150200000000PLANT00013", 13, "treatment", 400.0, serves=(11,))
+    dust_b = _meter("37150200000000PLANT00014", 14, "treatment", 400.0, serves=(12,))
+    circuits = ((line_a, 800.0, False), (line_b, 800.0, True),
+                (dust_a, 280.0, False), (dust_b, 280.0, True))  # fmt: skip
+    devices = []
+    for context, running_kw, overhauled in circuits:
+        uploads = []
+        energy = 1_000_000.0
+        for index in range(days * 24 * 60):
+            when = START + timedelta(minutes=index)
+            minute = when.hour * 60 + when.minute
+            on_shift = minute >= 22 * 60 or minute < 6 * 60 or 8 * 60 <= minute < 16 * 60
+            down = overhauled and when.weekday() == 2
+            kw = round(running_kw * rng.uniform(0.97, 1.03), 1) if on_shift and not down else 0.0
+            energy = round(energy + kw / 60, 2)
+            values = {"power_kw": Values(rtd=kw, flag="N"),
+                      "energy_kwh": Values(rtd=energy, flag="N")}  # fmt: skip
+            uploads.append(Upload(context.mn, "2011", when, values, received_at=when))
+        name = {11: "cement_line_a", 12: "cement_line_b", 13: "cement_dust_a",
+                14: "cement_dust_b"}[context.meter_id or 0]  # fmt: skip
+        devices.append(PlantDevice(name, "9", context, uploads))
+    return devices
+
+
 SCENARIOS: tuple[Callable[[int, random.Random], PlantDevice], ...] = (
     coal_unit, scr_unit, gas_boiler, batch_water, day_shift_discharger, integer_cod,
     reheated_unit,
@@ -247,8 +287,10 @@ SCENARIOS: tuple[Callable[[int, random.Random], PlantDevice], ...] = (
 
 
 def plant_week(days: int = 7, seed: int = 20261204) -> list[PlantDevice]:
-    """One device per scenario, ``days`` days from Monday ``START``."""
-    return [make(days, random.Random(seed + i)) for i, make in enumerate(SCENARIOS)]
+    """One device per scenario (and a cement works' four meters), ``days`` days
+    from Monday ``START``."""
+    devices = [make(days, random.Random(seed + i)) for i, make in enumerate(SCENARIOS)]
+    return devices + cement_works(days, random.Random(seed - 1))
 
 
 def interleaved(devices: Iterable[PlantDevice]) -> list[Upload]:
