@@ -192,14 +192,20 @@ def register(cls: type[Rule]) -> type[Rule]:
     return cls
 
 
-def running(upload: Upload) -> bool:
-    """Whether the source runs, as far as the upload tells: flow above zero,
-    or no flow measured at all."""
+def flow_level(upload: Upload) -> float | None:
+    """The upload's flue-gas or wastewater flow, where it has one."""
     for code in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE):
         values = upload.values.get(code)
         if values is not None and values.level is not None:
-            return values.level > 0
-    return True
+            return values.level
+    return None
+
+
+def running(upload: Upload) -> bool:
+    """Whether the source runs, as far as the upload tells: flow above zero,
+    or no flow measured at all."""
+    flow = flow_level(upload)
+    return flow is None or flow > 0
 
 
 def o2_problem(o2: Values | None, rules: RuleSet) -> str | None:

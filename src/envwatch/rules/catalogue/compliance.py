@@ -176,7 +176,8 @@ class Exceedance(Rule):
         for done in sorted(h for h in minutes if h < hour):
             records = minutes.pop(done)
             if done not in uploaded:
-                findings += self._judge_minutes(state, records, context, rules)
+                findings += self._judge_computed(state, records, done, realtime=False,
+                                                 context=context, rules=rules)  # fmt: skip
             uploaded.discard(done)
         minutes.setdefault(hour, []).append(upload)
         return findings
@@ -199,7 +200,8 @@ class Exceedance(Rule):
         findings: list[Finding] = []
         due = upload.data_time - timedelta(hours=1, minutes=params.realtime_wait_minutes)
         for done in sorted(h for h in pending if h <= due):
-            findings += self._judge_realtime(state, pending.pop(done), done, context, rules)
+            findings += self._judge_computed(state, pending.pop(done), done, realtime=True,
+                                             context=context, rules=rules)  # fmt: skip
         if hour > due:
             readings = {code: v for code, v in upload.values.items()
                         if code == O2_CODE or hourly_limits(context, code)}  # fmt: skip
@@ -207,23 +209,32 @@ class Exceedance(Rule):
                 pending.setdefault(hour, []).append(replace(upload, values=readings))
         return findings
 
-    def _judge_realtime(
+    def _judge_computed(
         self,
         state: Any,
         records: list[Upload],
         hour: datetime,
+        *,
+        realtime: bool,
         context: PointContext,
         rules: RuleSet,
     ) -> list[Finding]:
+        """The hour computed from a device's real-time data (each reading covering
+        the time to the next) or minute data (each covering its interval), judged
+        when valid as HJ 75 counts it."""
         findings = []
-        end = hour + timedelta(hours=1)
         for code in {code for record in records for code in record.values}:
             if not hourly_limits(context, code):
                 continue
             params = self.params_for(rules, context, code)
-            readings = [(r.data_time, r.values[code].rtd, r.values[code].flag)
-                        for r in records if code in r.values]  # fmt: skip
-            samples = realtime_samples(readings, end, params.realtime_max_sample_minutes)
+            own = [r for r in records if code in r.values]
+            if realtime:
+                readings = [(r.data_time, r.values[code].rtd, r.values[code].flag) for r in own]
+                samples = realtime_samples(readings, hour + timedelta(hours=1),
+                                           params.realtime_max_sample_minutes)  # fmt: skip
+            else:
+                samples = [Sample(r.data_time, r.values[code].avg, r.values[code].flag,
+                                  params.minute_interval) for r in own]  # fmt: skip
             hour_mean = period_mean(
                 samples,
                 min_valid_minutes=rules.validity.min_valid_minutes,
@@ -234,37 +245,15 @@ class Exceedance(Rule):
             o2_readings = [r.values.get(O2_CODE) for r in records]
             derived = computed_hour(records[-1], hour, code, hour_mean.mean,
                                     o2_readings=o2_readings, rules=rules)  # fmt: skip
-            extra = {"realtime_values": len(samples),
-                     "valid_minutes": round(hour_mean.valid_minutes, 1),
-                     "frames": [r.frame_id for r in records][-60:]}  # fmt: skip
-            findings += self._judge_hour(state, derived, code, extra, context=context, rules=rules)
-        return findings
-
-    def _judge_minutes(
-        self, state: Any, records: list[Upload], context: PointContext, rules: RuleSet
-    ) -> list[Finding]:
-        findings = []
-        last = records[-1]
-        for code in {code for record in records for code in record.values}:
-            if not hourly_limits(context, code):
-                continue
-            params = self.params_for(rules, context, code)
-            interval = params.minute_interval
-            hour_mean = period_mean(
-                [Sample(r.data_time, r.values[code].avg, r.values[code].flag, interval)
-                 for r in records if code in r.values],
-                min_valid_minutes=rules.validity.min_valid_minutes,
-                valid_flags=rules.validity.valid_flags,
+            extra: dict[str, Any] = (
+                {"realtime_values": len(samples),
+                 "valid_minutes": round(hour_mean.valid_minutes, 1),
+                 "frames": [r.frame_id for r in records][-60:]}
+                if realtime
+                else {"minute_values": [r.values[code].avg for r in own],
+                      "valid_minutes": hour_mean.valid_minutes,
+                      "frames": [r.frame_id for r in records]}
             )  # fmt: skip
-            if hour_mean.validity is not Validity.VALID or hour_mean.mean is None:
-                continue
-            hour = last.data_time.replace(minute=0, second=0, microsecond=0)
-            o2_readings = [r.values.get(O2_CODE) for r in records]
-            derived = computed_hour(last, hour, code, hour_mean.mean,
-                                    o2_readings=o2_readings, rules=rules)  # fmt: skip
-            extra = {"minute_values": [r.values[code].avg for r in records if code in r.values],
-                     "valid_minutes": hour_mean.valid_minutes,
-                     "frames": [r.frame_id for r in records]}  # fmt: skip
             findings += self._judge_hour(state, derived, code, extra, context=context, rules=rules)
         return findings
 

@@ -19,6 +19,7 @@ from envwatch.rules.catalogue.base import (
     Run,
     clock_text,
     compliance_value,
+    flow_level,
     limit_evidence,
     name_of,
     register,
@@ -264,7 +265,7 @@ class DropAfterWarning(Rule):
     ) -> list[Finding]:
         if upload.cn != REALTIME:
             return []
-        flow = flow_of(upload)
+        flow = flow_level(upload)
         findings = []
         for code, values in upload.values.items():
             limit = context.limit(code)
@@ -318,14 +319,6 @@ class DropAfterWarning(Rule):
                 )
             )
         return findings
-
-
-def flow_of(upload: Upload) -> float | None:
-    for code in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE):
-        values = upload.values.get(code)
-        if values is not None and values.level is not None:
-            return values.level
-    return None
 
 
 FLUE_TEMPERATURE_CODE = "a01012"

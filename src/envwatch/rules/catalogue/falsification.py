@@ -21,6 +21,7 @@ from envwatch.rules.catalogue.base import (
     clock_text,
     compliance_value,
     day_of,
+    flow_level,
     limit_evidence,
     name_of,
     register,
@@ -28,9 +29,7 @@ from envwatch.rules.catalogue.base import (
     valid_hourly_values,
 )
 from envwatch.rules.model import (
-    FLUE_GAS_FLOW_CODE,
     HOUR_PERIOD,
-    WATER_FLOW_CODE,
     Finding,
     PointContext,
     Severity,
@@ -548,15 +547,6 @@ class DistributionParams(Params):
 def _iqr_ratio(recent: list[float], reference: list[float]) -> float | None:
     spread = interquartile_range(reference)
     return interquartile_range(recent) / spread if spread > 0 else None
-
-
-def flow_level(upload: Upload) -> float | None:
-    """The upload's flue-gas or wastewater flow, where it has one."""
-    for code in (FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE):
-        values = upload.values.get(code)
-        if values is not None and values.level is not None:
-            return values.level
-    return None
 
 
 @register
