@@ -12,6 +12,7 @@ from envwatch.cli.electricity import electricity_app
 from envwatch.cli.emergency import emergency_app
 from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.maintenance import maintenance_app
+from envwatch.cli.quality import quality_app
 from envwatch.cli.registry import registry_app
 from envwatch.cli.rules import findings_app, rules_app
 from envwatch.cli.serve import serve
@@ -36,6 +37,7 @@ app.add_typer(findings_app, name="findings")
 app.add_typer(rules_app, name="rules")
 app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(emergency_app, name="emergency")
+app.add_typer(quality_app, name="quality")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(users_app, name="users")
 app.add_typer(contractors_app, name="contractors")
