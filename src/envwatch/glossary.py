@@ -277,6 +277,14 @@ _WATER: Final[tuple[_Row, ...]] = (
     ("w99001", "有机氮", "organic nitrogen", "mg/L", "kg", "N3.1", "061"),
 )
 
+# Codes of HJ 524-2009 (air) and HJ 525-2009 (water) that ambient air and
+# surface-water quality stations send (ST 22 and 21) but Appendix B does not
+# print; units as those stations report them. [M]
+_QUALITY_STATIONS: Final[tuple[_Row, ...]] = (
+    ("a05024", "臭氧", "ozone (O3)", "µg/m³", None, "N4.1", None),
+    ("w01003", "浊度", "turbidity", "NTU", None, "N4.1", None),
+)
+
 # Table B.3: noise. All levels are in dB (分贝).
 _NOISE: Final[tuple[_Row, ...]] = (
     ("L10", "累计百分声级L10", "percentile sound level L10", "dB", None, "N3.1", None),
@@ -298,8 +306,8 @@ _NOISE: Final[tuple[_Row, ...]] = (
 def _build_factors() -> Mapping[str, Factor]:
     table: dict[str, Factor] = {}
     for medium, rows in (
-        (Medium.AIR, _AIR),
-        (Medium.WATER, _WATER),
+        (Medium.AIR, sorted(_AIR + _QUALITY_STATIONS[:1])),
+        (Medium.WATER, sorted(_WATER + _QUALITY_STATIONS[1:])),
         (Medium.NOISE, _NOISE),
     ):
         for code, name_zh, name_en, unit, amount_unit, data_type, code_2005 in rows:
@@ -321,7 +329,8 @@ def _build_factors() -> Mapping[str, Factor]:
 
 
 FACTORS: Final[Mapping[str, Factor]] = _build_factors()
-"""All factors of Appendix B tables B.1–B.3, keyed by 2017 code (read-only)."""
+"""All factors of Appendix B tables B.1–B.3 and the quality stations' codes
+above, keyed by 2017 code (read-only)."""
 
 
 def _build_2005_index() -> Mapping[str, tuple[Factor, ...]]:

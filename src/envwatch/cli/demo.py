@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from envwatch.cli.serve import (
     serve,
     stop_on_signals,
 )
+from envwatch.demo.quality_seed import HISTORY_DAYS, seed_quality_history
 from envwatch.demo.seed import DEMO_PASSWORD, DemoAlreadySeededError, seed_demo
 from envwatch.demo.simulator import (
     SimClock,
@@ -94,13 +96,31 @@ def demo_command(
     http: Annotated[str, typer.Option(help="Web address, HOST:PORT.")] = "127.0.0.1:8000",
     scale: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
     history: HistoryOption = DEMO_HISTORY_HOURS,
+    quality_days: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=3000,
+            help="Days of air-station and river-section history seeded before the "
+            "simulated loggers take over (the first run only).",
+        ),
+    ] = HISTORY_DAYS,
 ) -> None:
     """Everything on one machine: database, demo city, gateway, simulated loggers, web."""
     url = db or get_settings().database_url
     upgrade(url)
+    engine = make_engine(url)
     try:
-        counts = seed_demo(make_engine(url))
+        counts = seed_demo(engine)
         typer.echo(f"demo city loaded: {counts}")
+        if quality_days:
+            started = time.monotonic()
+            end = now_cst().replace(tzinfo=None) - timedelta(hours=history)
+            frames = seed_quality_history(engine, end, quality_days)
+            typer.echo(
+                f"air and water quality history: {quality_days} days, {frames} frames "
+                f"in {time.monotonic() - started:.0f} s"
+            )
     except DemoAlreadySeededError:
         typer.echo("demo city already loaded")
     typer.echo(

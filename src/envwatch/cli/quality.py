@@ -16,11 +16,15 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from envwatch.cli.common import DbOption, migrated_engine
 from envwatch.errors import PeerError
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.quality.air_statistics import DAY_KEYS, day_statistics
 from envwatch.quality.aqi import QualityInputError, indicator_iaqi
+from envwatch.quality.daily import recompute_days, refresh_days
 from envwatch.quality.editions import POLLUTANTS, WINDOWS, air_editions
+from envwatch.quality.queries import month_span, ranking
+from envwatch.quality.ranking import RankedArea
 from envwatch.quality.water import section_class, water_standard
 
 quality_app = typer.Typer(help="Environmental quality: air AQI, water classes, rankings.")
@@ -239,3 +243,73 @@ def water_class_command(
             {"item": i.item, "value": number(i.value), "class": i.water_class} for i in judged.worst
         ],
     })  # fmt: skip
+
+
+def month_of(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        refusal("bad_month", f"{text!r} is not a month (YYYY-MM)", f"{text!r} 不是月份（YYYY-MM）")
+
+
+@quality_app.command("rank")
+def rank_command(
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON list (the contract).")] = False,
+) -> None:
+    """The counties ranked by composite index for a month (to date while it
+    runs), with the change against the same days a year earlier."""
+    first_of_month = month_of(month)
+    engine = migrated_engine(db)
+    refresh_days(engine)
+    today = datetime.now(CHINA_STANDARD_TIME).date()
+    first, last = month_span(first_of_month, today)
+    if first > today:
+        refusal("future_month", f"{month} has not begun", f"{month} 尚未开始")
+    with engine.connect() as connection:
+        ranked = ranking(connection, first, last)
+    rows = [ranked_row(item) for item in ranked]
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['rank'] or '-':>3} {row['county']:<8} {row['composite_index'] or '-':>6} "
+            f"PM2.5 {row['pm2_5'] or '-':>5} O3 {row['o3_8h_p90'] or '-':>5} "
+            f"优良 {row['good_day_ratio'] or '-':>5}% {row['yoy_change'] or ''}"
+        )
+
+
+def ranked_row(item: RankedArea) -> dict[str, Any]:
+    statistics = item.statistics.statistics
+    ratio = item.statistics.good_day_ratio
+    return {
+        "county": item.area,
+        "composite_index": number(item.index),
+        "pm2_5": number(statistics["PM2_5"].value),
+        "o3_8h_p90": number(statistics["O3_8h_p90"].value),
+        "good_day_ratio": None if ratio is None else round(float(ratio), 1),
+        "rank": item.rank,
+        "yoy_change": None if item.yoy_change is None else round(float(item.yoy_change), 4),
+    }
+
+
+@quality_app.command("refresh")
+def refresh_command(
+    db: DbOption = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="YYYY-MM-DD: recompute from this day.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="YYYY-MM-DD (default today).")
+    ] = None,
+) -> None:
+    """Bring the stations' and sections' days up to date with the stored data
+    (``--since``: recompute every day of the span from scratch)."""
+    engine = migrated_engine(db)
+    written = refresh_days(engine)
+    if since is not None:
+        last = day_of(until)
+        written += recompute_days(engine, day_of(since), last)
+    emit({"days_written": written})

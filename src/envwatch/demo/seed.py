@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, text
 
 from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
+from envwatch.demo.quality_seed import seed_quality_sites
 from envwatch.glossary import factor
 from envwatch.rules.shifts import format_shifts
 from envwatch.store.schema import (
@@ -325,7 +326,8 @@ def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
                             f"(SELECT max(id) FROM {name}))"
                         )
                     )
-    return {name: len(table_rows) for name, table_rows in rows.items()}
+        quality = seed_quality_sites(connection)
+    return {name: len(table_rows) for name, table_rows in rows.items()} | quality
 
 
 class DemoAlreadySeededError(Exception):

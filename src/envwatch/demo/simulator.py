@@ -40,6 +40,13 @@ from envwatch.demo.profiles import (
     o2_corrected,
     sample,
 )
+from envwatch.demo.quality_profiles import DemoSection, DemoStation, quality_demo
+from envwatch.demo.quality_seed import (
+    WATER_EVERY_HOURS,
+    hourly_upload,
+    section_values,
+    station_values,
+)
 from envwatch.electricity.hj212 import default_codes
 from envwatch.glossary import factor
 from envwatch.hj212 import DecodedFrame, Decoder, Packet, ProtocolVersion, encode_packet
@@ -53,6 +60,7 @@ log = logging.getLogger(__name__)
 RTD_INTERVAL = timedelta(seconds=30)
 MINUTE_INTERVAL = timedelta(minutes=10)
 HOUR = timedelta(hours=1)
+SECTION_INTERVAL = timedelta(hours=WATER_EVERY_HOURS)
 # The measuring range [mg/m³ or mg/L] simulated analysers report (i13001).
 ANALYSER_RANGE = 500.0
 ACK_TIMEOUT_S = 5.0
@@ -71,6 +79,9 @@ class SimPoint:
     reference_o2: float | None
     meter: MeterProfile | None = None
     """Set when the point is an electricity meter's device (it sends 2011 readings only)."""
+    station: DemoStation | DemoSection | None = None
+    """Set when the point is an air station's or a river section's logger (hourly
+    2061 uploads only; a section's every four hours)."""
 
 
 def load_points(engine: Engine) -> list[SimPoint]:
@@ -130,7 +141,24 @@ def load_points(engine: Engine) -> list[SimPoint]:
                 else MeterProfile(meter[0], meter[1] or DEFAULT_RATED_KW, industry.shift),
             )
         )
-    return out
+    return out + station_points(engine)
+
+
+def station_points(engine: Engine) -> list[SimPoint]:
+    """The demo's air stations and river sections registered with an active logger."""
+    demo = quality_demo()
+    sites: dict[str, DemoStation | DemoSection] = {s.mn: s for s in demo.stations}
+    sites.update({s.mn: s for s in demo.sections})
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(MonitoringPoint.mn, MonitoringPoint.pw, MonitoringPoint.st)
+            .where(MonitoringPoint.active.is_(True), MonitoringPoint.mn.in_(sites))
+            .order_by(MonitoringPoint.mn)
+        ).all()
+    return [
+        SimPoint(mn, pw, st, ProtocolVersion.HJ212_2017, {}, {}, None, station=sites[mn])
+        for mn, pw, st in rows
+    ]
 
 
 class SimClock:
@@ -367,6 +395,10 @@ class SimLogger:
 
         if self.point.meter is not None:
             return [(aligned(RTD_INTERVAL), "2011", RTD_INTERVAL)]
+        if isinstance(self.point.station, DemoStation):
+            return [(aligned(HOUR), "2061", HOUR)]
+        if self.point.station is not None:
+            return [(aligned(SECTION_INTERVAL), "2061", SECTION_INTERVAL)]
         schedule = [
             (aligned(RTD_INTERVAL), "2011", RTD_INTERVAL),
             (aligned(MINUTE_INTERVAL), "2051", MINUTE_INTERVAL),
@@ -384,6 +416,15 @@ class SimLogger:
         qn = self._next_qn(due)
         # Data periods start at DataTime: the hour just ended, etc.
         data_time = due if cn == "2011" else due - step
+        station = self.point.station
+        if station is not None:
+            values = (
+                station_values(station, data_time)
+                if isinstance(station, DemoStation)
+                else section_values(station, data_time)
+            )
+            point = self.point
+            return hourly_upload(point.mn, point.pw, point.st, data_time, values, qn=qn)[0], qn
         meter = self.point.meter
         if meter is not None:
             power = meter_power(meter, data_time, self.rng, fault)
@@ -506,7 +547,9 @@ def never_connecting(points: list[SimPoint], seed: int, share: float = 0.03) -> 
     """About ``share`` of the points, whose loggers stay silent: registered but
     never connected, as the coverage view (应联尽联) must show."""
     rng = random.Random(seed * 31 + 1)
-    return {point.mn for point in points if rng.random() < share}
+    # Stations stay connected; skipping them draws nothing, so the choice among
+    # the enterprises' points does not depend on them.
+    return {point.mn for point in points if point.station is None and rng.random() < share}
 
 
 def choose_faults(
@@ -516,7 +559,7 @@ def choose_faults(
     treatment meters TREATMENT_OFF, all from the second hour."""
     rng = random.Random(seed)
     begins = start + timedelta(hours=1)
-    loggers = [p for p in points if p.meter is None and rng.random() < share]
+    loggers = [p for p in points if p.meter is None and p.station is None and rng.random() < share]
     faults = {
         point.mn: Fault(LOGGER_FAULTS[index % len(LOGGER_FAULTS)], begins)
         for index, point in enumerate(loggers)

@@ -105,7 +105,7 @@ def day_statistics(
     values["O3_1h"] = (
         rounded(edition, "O3", max(o3_present)) if valid["O3_1h"] and o3_present else None
     )
-    return DayStatistics(day, edition.id, values, counts, valid, _day_aqi(edition, values))
+    return DayStatistics(day, edition.id, values, counts, valid, day_aqi(edition, values))
 
 
 def _day_hours(hours: Mapping[str, Sequence[float | None]], pollutant: str) -> list[float | None]:
@@ -113,7 +113,8 @@ def _day_hours(hours: Mapping[str, Sequence[float | None]], pollutant: str) -> l
     return row + [None] * (24 - len(row))
 
 
-def _day_aqi(edition: Edition, values: Mapping[str, Decimal | None]) -> AqiReport:
+def day_aqi(edition: Edition, values: Mapping[str, Decimal | None]) -> AqiReport:
+    """The daily AQI from a day's statistics by ``DAY_KEYS`` key."""
     return daily_report(
         edition, {INDICATOR_OF_DAY_KEY[key]: value for key, value in values.items()}
     )
@@ -134,7 +135,7 @@ def area_day(
         valid[key] = bool(present)
         average = mean(v for v in present if v is not None)
         values[key] = None if average is None else rounded(edition, _pollutant(key), average)
-    return DayStatistics(day, edition.id, values, counts, valid, _day_aqi(edition, values))
+    return DayStatistics(day, edition.id, values, counts, valid, day_aqi(edition, values))
 
 
 def _pollutant(day_key: str) -> str:

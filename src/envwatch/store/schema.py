@@ -7,13 +7,14 @@ states them, stored without zone; times envwatch takes itself
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -640,3 +641,101 @@ class RegistryJob(Base):
     error_message_zh: Mapped[str] = mapped_column(Text, default="")
     content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     """An export's file (uploads are not kept: they hold device passwords)."""
+
+
+class AirStation(Base):
+    """An ambient air-quality monitoring station (环境空气质量监测站点): national
+    (国控), provincial (省控) or county (县控) level. Its logger reports over
+    HJ 212 (ST 22) as the monitoring point ``mn``, which belongs to no enterprise."""
+
+    __tablename__ = "air_station"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))
+    """national, provincial or county."""
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    mn: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WaterSection(Base):
+    """A surface-water monitoring section (地表水监测断面) of a river or lake,
+    controlled at national (国控), provincial (省控) or city (市控) level, with
+    the class it must reach; its automatic station reports over HJ 212 (ST 21)."""
+
+    __tablename__ = "water_section"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    river: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    """national, provincial or city."""
+    target_class: Mapped[str] = mapped_column(String(4))
+    """I, II, III, IV, V (GB 3838)."""
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    lake: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A lake or reservoir: its TP and TN limits differ (GB 3838)."""
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    mn: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class QualityDay(Base):
+    """A station's or section's day, computed from its stored hourly data
+    (``quality/days.py``): air statistics with the day's AQI by the edition in
+    force, or water items' means; recomputed whenever that day's data change."""
+
+    __tablename__ = "quality_day"
+    __table_args__ = (Index("ix_quality_day_day", "day"),)
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    """air or water."""
+    site: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """The station's or section's code."""
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    edition: Mapped[str] = mapped_column(String(16))
+    """The air edition (2012, 2026) or the water standard's version."""
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """Valid statistics by key (air: PM2_5 … O3_8h, O3_1h; water: items), null where invalid."""
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    valid: Mapped[dict[str, Any]] = mapped_column(JSON)
+    aqi: Mapped[int | None] = mapped_column(Integer, default=None)
+    primary_pollutants: Mapped[str] = mapped_column(String(64), default="")
+    """Comma-separated indicators with the highest IAQI (AQI > 50)."""
+    newest_frame_id: Mapped[int] = mapped_column(BigInteger)
+    """The newest stored frame behind the day: a figure names its data."""
+
+
+class QualityTarget(Base):
+    """A year's target of the city or a county (PM2.5 annual mean, good-day
+    ratio, composite index), set by city administrators."""
+
+    __tablename__ = "quality_target"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area: Mapped[str] = mapped_column(String(12), primary_key=True)
+    """A county code, or ``city``."""
+    indicator: Mapped[str] = mapped_column(String(24), primary_key=True)
+    """PM2_5 [µg/m³], good_day_ratio [%] or composite_index."""
+    value: Mapped[float] = mapped_column(Float)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProvinceMonthly(Base):
+    """A month's figures of a city of the province, or of the province itself
+    (``全省``), imported from the province's publication."""
+
+    __tablename__ = "province_monthly"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    """The month's first day."""
+    area: Mapped[str] = mapped_column(String(32), primary_key=True)
+    composite_index: Mapped[float | None] = mapped_column(Float, default=None)
+    pm2_5: Mapped[float | None] = mapped_column(Float, default=None)
+    good_day_ratio: Mapped[float | None] = mapped_column(Float, default=None)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
