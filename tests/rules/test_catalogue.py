@@ -215,7 +215,7 @@ def test_overrides_apply_by_industry_and_pollutant(tmp_path: Path) -> None:
         (("epsilon = 0.0", "epsilon = 0.0\nepsilom = 1"), r"line \d+, rules\.constant\.epsilom"),
         (("[rules.negative]", "[rules.negativ]"), r"rules\.negativ: no such rule"),
         (("min_valid_minutes = 45.0", "min_valid_minutes = 75.0"), r"validity\.min_valid_minutes"),
-        (('version = "envwatch-rules-2026.8"', ""), "version"),
+        (('version = "envwatch-rules-2026.9"', ""), "version"),
         (("[rules.zero]", "[rules.zero"), "rules.toml"),
     ],
 )

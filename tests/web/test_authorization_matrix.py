@@ -183,6 +183,15 @@ NEW_USER_FORM: Final = {
 WRONG_CURRENT: Final = {"current": "not-the-password", "new": "matrix-password-9"}
 WRONG_CURRENT_FORM: Final = {**WRONG_CURRENT, "confirm": "matrix-password-9"}
 BAD_IMPORT: Final = "name\n矩阵\n".encode()
+Q: Final = "/api/v1/quality"
+NEW_STATION: Final = {"code": "MTX-A1", "name": "矩阵站点", "level": "county",
+                      "county_code": "{county_in}"}  # fmt: skip
+NEW_SECTION: Final = {"code": "MTX-W1", "name": "矩阵断面", "river": "矩阵河", "level": "city",
+                      "target_class": "III", "county_code": "{county_in}"}  # fmt: skip
+NEW_TARGET: Final = {"year": 2026, "area": "city", "indicator": "PM2_5", "value": 40}
+PROVINCE_CSV: Final = (
+    "month,area,composite_index,pm2_5,good_day_ratio\n2026-01,全省,5.1,60,55\n".encode()
+)
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
 #                  anon  admin super enforc viewer county enterp contra token
@@ -844,6 +853,89 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "out": get("/enterprises/{enterprise_out}",
                    row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
         "unknown": get("/enterprises/" + UNKNOWN_ID,
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    # --- environmental quality: public figures, changes by city administrators ---
+    "GET /api/v1/quality/stations": {
+        "any": get(Q + "/stations", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/quality/stations/{code}": {
+        "known": get(Q + "/stations/LC-A01", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "unknown": get(Q + "/stations/NO-SUCH", row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/quality/stations": {
+        "create": write("POST", Q + "/stations", NEW_STATION,
+                        expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "PATCH /api/v1/quality/stations/{code}": {
+        "change": write("PATCH", Q + "/stations/MTX-A1", {"name": "矩阵站点乙"},
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "DELETE /api/v1/quality/stations/{code}": {
+        "no csrf": write("DELETE", Q + "/stations/MTX-A1", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "delete": write("DELETE", Q + "/stations/MTX-A1",
+                        expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/quality/sections": {
+        "any": get(Q + "/sections", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/quality/sections/{code}": {
+        "known": get(Q + "/sections/LC-W09", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "unknown": get(Q + "/sections/NO-SUCH", row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/quality/sections": {
+        "create": write("POST", Q + "/sections", NEW_SECTION,
+                        expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "PATCH /api/v1/quality/sections/{code}": {
+        "change": write("PATCH", Q + "/sections/MTX-W1", {"target_class": "II"},
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "DELETE /api/v1/quality/sections/{code}": {
+        "delete": write("DELETE", Q + "/sections/MTX-W1",
+                        expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/quality/stations/{code}/days": {
+        "any": get(Q + "/stations/LC-A01/days", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/quality/stations/{code}/hours": {
+        "any": get(Q + "/stations/LC-A01/hours", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/quality/ranking": {
+        "any": get(Q + "/ranking", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/quality/water": {
+        "any": get(Q + "/water", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/quality/sections/{code}/months": {
+        "any": get(Q + "/sections/LC-W09/months", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/quality/targets": {
+        "any": get(Q + "/targets", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "PUT /api/v1/quality/targets": {
+        "set": write("PUT", Q + "/targets", NEW_TARGET,
+                     expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/quality/province": {
+        "any": get(Q + "/province", row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "POST /api/v1/quality/province": {
+        "import": write("POST", Q + "/province", content=PROVINCE_CSV, content_type="text/csv",
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /quality": {
+        "any": get("/quality", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+    },
+    "GET /quality/stations/{code}": {
+        "known": get("/quality/stations/LC-A01", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+        "unknown": get("/quality/stations/NO-SUCH",
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    "GET /quality/sections/{code}": {
+        "known": get("/quality/sections/LC-W09", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+        "unknown": get("/quality/sections/NO-SUCH",
                        row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
     },
 }  # fmt: skip

@@ -20,6 +20,7 @@ from envwatch.audit.log import SYSTEM, Actor, record
 from envwatch.errors import PeerError
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import (
+    AirStation,
     Alert,
     AlertEvent,
     AlertFinding,
@@ -32,6 +33,7 @@ from envwatch.store.schema import (
     Notification,
     NotificationTarget,
     ProcessingCursor,
+    WaterSection,
 )
 from envwatch.times import as_utc
 
@@ -313,6 +315,12 @@ def owner_of(connection: Connection, mn: str) -> Owner:
             .join(MonitoringPoint, MonitoringPoint.enterprise_id == Enterprise.id)
             .where(MonitoringPoint.mn == mn)
         ).first()
+    if row is None:
+        # An air station's or a river section's logger: the county it lies in.
+        for table in (AirStation, WaterSection):
+            county = connection.execute(select(table.county_code).where(table.mn == mn)).scalar()
+            if county is not None:
+                return Owner(None, county)
     return Owner(None, None) if row is None else Owner(row.id, row.county_code)
 
 

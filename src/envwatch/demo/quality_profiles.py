@@ -149,6 +149,7 @@ CLASS_LIMITS: dict[str, dict[str, float]] = {
     "TP": {"I": 0.02, "II": 0.1, "III": 0.2, "IV": 0.3, "V": 0.4},
     "TP_lake": {"I": 0.01, "II": 0.025, "III": 0.05, "IV": 0.1, "V": 0.2},
     "DO": {"I": 7.5, "II": 6, "III": 5, "IV": 3, "V": 2},
+    "TN": {"I": 0.2, "II": 0.5, "III": 1.0, "IV": 1.5, "V": 2.0},
 }
 """GB 3838 limits the demo's levels are drawn around (demo data: the
 calculations read ``quality/water_classes.toml``)."""
@@ -178,7 +179,8 @@ def water_sample(section: DemoSection, when: datetime) -> dict[str, float]:
         "COD": round(near("COD", 0.72), 1),
         "NH3_N": round(nh3n, 3),
         "TP": round(near("TP", 0.7), 3),
-        "TN": round(max(0.3, 2.2 * math.exp(rng.gauss(0, 0.15))), 2),
+        # Rivers carry more nitrogen; only a lake's TN is assessed (GB 3838).
+        "TN": round(near("TN", 0.7) if section.lake else 2.2 * math.exp(rng.gauss(0, 0.15)), 2),
         "temperature": round(15 + 12 * warm + rng.gauss(0, 0.5), 1),
         "conductivity": round(900 + 150 * rng.gauss(0, 1), 0),
         "turbidity": round(max(1.0, 25 * math.exp(rng.gauss(0, 0.3))), 1),

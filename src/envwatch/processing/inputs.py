@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, select, tuple_
 from envwatch.electricity.hj212 import ElectricityCodes
 from envwatch.hj212 import DecodeOptions, ProtocolError, decode_frame
 from envwatch.hj212.model import DEVICE_INFO_COMMAND, DeviceInfo, interpret
+from envwatch.quality.daily import load_sites
 from envwatch.registry.limits import limits_in_force
 from envwatch.registry.maintenance import calibration_schedules, declared_periods
 from envwatch.rules.catalogue import ENERGY, POWER
@@ -20,12 +21,14 @@ from envwatch.rules.model import (
     Period,
     PointContext,
     PollutionWarning,
+    StationTraits,
     Upload,
     Values,
     batch_meter_key,
 )
 from envwatch.rules.shifts import parse_shifts
 from envwatch.store.schema import (
+    AirStation,
     ArchivedFrame,
     County,
     ElectricityBatch,
@@ -37,6 +40,7 @@ from envwatch.store.schema import (
     MeterLink,
     MonitoringPoint,
     Outlet,
+    WaterSection,
 )
 from envwatch.times import as_data_time, as_utc
 
@@ -110,6 +114,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             if e.county_code is None or e.county_code in (county_code, hosts.get(county_code or ""))
         )
 
+    stations = station_traits(engine)
     contexts = {}
     for batch_meter in batch_meters:
         contexts[batch_meter_key(batch_meter.id)] = PointContext(
@@ -129,11 +134,13 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
     for point in points:
         meter = meters.get(point.mn)
         by_pollutant = limits.get(point.outlet_id or -1, {})
+        station = stations.get(point.mn)
         contexts[point.mn] = PointContext(
             mn=point.mn,
             enterprise_id=point.enterprise_id,
             industry=point.industry_code,
-            outlet_kind=point.kind,
+            outlet_kind=STATION_OUTLET_KIND[station[0].kind] if station else point.kind,
+            station=station[0] if station else None,
             reheated=bool(point.reheated),
             limits={
                 code: tuple(
@@ -152,7 +159,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             meter_id=None if meter is None else meter.id,
             meter_kind=None if meter is None else meter.kind,
             rated_kw=None if meter is None else meter.rated_kw,
-            county_code=point.county_code,
+            county_code=station[1] if station else point.county_code,
             maintenance=tuple(maintenance.get(point.mn, ())),
             startups=tuple(startups.get(point.mn, ())),
             calibrations=calibrations.get(point.mn, ()),
@@ -161,6 +168,49 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             **_traits(point),
         )
     return contexts
+
+
+STATION_OUTLET_KIND = {"air": "ambient_air", "water": "surface_water"}
+"""The "outlet kind" of a quality station's device: rules.toml overrides
+parameters for it as for an outlet kind."""
+
+
+def station_traits(engine: Engine) -> dict[str, tuple[StationTraits, str]]:
+    """The quality stations' and sections' devices with their traits and county, by MN."""
+    with engine.connect() as connection:
+        sites = load_sites(connection)
+        sections = {
+            row.code: row
+            for row in connection.execute(
+                select(WaterSection.code, WaterSection.target_class, WaterSection.lake)
+            )
+        }
+        positions = {
+            code: (lon, lat)
+            for table in (AirStation, WaterSection)
+            for code, lon, lat in connection.execute(
+                select(table.code, table.longitude, table.latitude)
+            )
+        }
+    out = {}
+    for mn, site in sites.items():
+        section = sections.get(site.code) if site.kind == "water" else None
+        lon, lat = positions.get(site.code, (None, None))
+        out[mn] = (
+            StationTraits(
+                kind=site.kind,
+                code=site.code,
+                longitude=lon,
+                latitude=lat,
+                target_class=None if section is None else section.target_class,
+                lake=bool(section.lake) if section is not None else False,
+                readings={
+                    code: (wanted.name, scale) for code, (wanted, scale) in site.conversions.items()
+                },
+            ),
+            site.county_code,
+        )
+    return out
 
 
 # What the electricity rules read of a device's enterprise.

@@ -48,6 +48,10 @@ class WaterStandard:
     items: Mapping[str, ItemRule]
     words: Mapping[str, str]
     colours: Mapping[str, str]
+    names_zh: Mapping[str, str]
+
+    def name_zh(self, item: str) -> str:
+        return self.names_zh.get(item, item)
 
     @property
     def all_classes(self) -> tuple[str, ...]:
@@ -106,6 +110,7 @@ def load_water_standard(text: str) -> WaterStandard:
         items=MappingProxyType({k: _rule(k, v) for k, v in raw["item"].items()}),
         words=MappingProxyType(dict(raw["words"])),
         colours=MappingProxyType(dict(raw["colours"])),
+        names_zh=MappingProxyType(dict(raw["names_zh"])),
     )
 
 

@@ -136,6 +136,24 @@ def batch_meter_key(meter_id: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class StationTraits:
+    """What the registry says of an air station or a river section whose
+    logger the device is (``quality/``)."""
+
+    kind: str
+    """air or water."""
+    code: str
+    longitude: float | None = None
+    latitude: float | None = None
+    target_class: str | None = None
+    """A section's target class (GB 3838)."""
+    lake: bool = False
+    readings: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    """By factor code: the calculations' name (``PM2_5``, ``NH3_N``) and the
+    factor turning the logger's unit into the calculations' unit."""
+
+
+@dataclass(frozen=True, slots=True)
 class PointContext:
     """What the registry says about a monitoring point (or a meter)."""
 
@@ -172,6 +190,8 @@ class PointContext:
     """The enterprise's declared production hours (``rules/shifts.py``)."""
     reheated: bool = False
     """Its flue gas is reheated after wet desulfurisation (MGGH): it leaves hot."""
+    station: StationTraits | None = None
+    """Set when the device is an air station's or a river section's logger."""
 
     def in_startup(self, start: datetime, end: datetime) -> Period | None:
         """A declared start-up or shut-down period overlapping [start, end)."""

@@ -37,6 +37,7 @@ from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_processing import router as processing_api_router
+from envwatch.web.api_quality import router as quality_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
 from envwatch.web.api_registry import router as registry_api_router
 from envwatch.web.api_users import router as users_api_router
@@ -45,6 +46,7 @@ from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
 from envwatch.web.pages_cases import router as cases_pages_router
 from envwatch.web.pages_points import router as points_pages_router
+from envwatch.web.pages_quality import router as quality_pages_router
 from envwatch.web.pages_registry import router as registry_pages_router
 from envwatch.web.pages_users import router as users_pages_router
 from envwatch.web.people import Principal, api_user
@@ -162,10 +164,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(cases_api_router)
     app.include_router(users_api_router)
     app.include_router(processing_api_router)
+    app.include_router(quality_api_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
     app.include_router(cases_pages_router)
     app.include_router(users_pages_router)
+    app.include_router(quality_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -55,6 +55,23 @@ def project(features: list[Mapping[str, Any]], width: float = 600.0) -> tuple[li
 
 
 @cache
+def _bounds() -> tuple[float, float, float, float]:
+    """West, north, the longitude squeeze and the scale of the county map."""
+    features = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["features"]
+    points = [p for f in features for ring in _rings(f["geometry"]) for p in ring]
+    west, east = min(p[0] for p in points), max(p[0] for p in points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    squeeze = math.cos(math.radians((south + north) / 2))
+    return west, north, squeeze, 600.0 / ((east - west) * squeeze)
+
+
+def map_point(longitude: float, latitude: float) -> tuple[float, float]:
+    """Where a place lies on the county map (the view box of ``county_map``)."""
+    west, north, squeeze, scale = _bounds()
+    return (longitude - west) * squeeze * scale, (north - latitude) * scale
+
+
+@cache
 def county_map() -> tuple[tuple[Area, ...], float]:
     features = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["features"]
     areas, height = project(features)

@@ -14,6 +14,7 @@ from envwatch.rules.catalogue import (
     electricity,
     falsification,
     marks,
+    quality,
     transmission,
 )
 from envwatch.rules.catalogue.base import RULES, Rule
@@ -35,5 +36,6 @@ __all__ = [
     "electricity",
     "falsification",
     "marks",
+    "quality",
     "transmission",
 ]

@@ -59,6 +59,8 @@ def watches(rule: Rule, context: PointContext, cn: str) -> bool:
     """Whether ``rule`` reads an upload of command ``cn`` from this device."""
     if rule.reads is not None and cn not in rule.reads:
         return False
+    if context.station is not None and not rule.for_stations:
+        return False
     if rule.devices == ANY_DEVICE:
         return True
     return (rule.devices == METERS) == (context.meter_id is not None)
@@ -93,7 +95,14 @@ class Run:
         self.reported = False
 
 
-RULE_KINDS = ("exceedance", "early_warning", "falsification", "electricity", "transmission")
+RULE_KINDS = (
+    "exceedance",
+    "early_warning",
+    "falsification",
+    "electricity",
+    "transmission",
+    "quality",
+)
 
 
 class Rule:
@@ -105,11 +114,17 @@ class Rule:
     kind: ClassVar[str]
     """What the finding tells a supervisor: an ``exceedance`` of a limit, an
     ``early_warning`` before one, suspected ``falsification``, an
-    ``electricity`` anomaly, or a ``transmission`` fault (see ``RULE_KINDS``)."""
+    ``electricity`` anomaly, a ``transmission`` fault, or the environment's
+    ``quality`` against its levels and targets (see ``RULE_KINDS``)."""
     reads: ClassVar[frozenset[str] | None] = None
     """The commands (CN) whose uploads the rule reads; None: every upload."""
     devices: ClassVar[str] = ANY_DEVICE
     """Which devices it watches: monitoring points, meters or any."""
+    for_stations: ClassVar[bool] = False
+    """Whether it watches air stations' and river sections' loggers too: the
+    rules of data quality (offline, zeros, constant and copied values,
+    spikes) do, with parameters for them (``ambient_air``, ``surface_water``
+    overrides); those about emissions and their limits do not."""
 
     def scope(self, context: PointContext) -> str:
         """Whose state this rule keeps: a device by default."""

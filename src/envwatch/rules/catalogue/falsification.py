@@ -130,6 +130,7 @@ class Constant(_RunRule):
     """B1 恒值: real-time values frozen (within epsilon) while the source runs."""
 
     id = "constant"
+    for_stations = True
     kind = "falsification"
     version = 2
     params_model = ConstantParams
@@ -175,6 +176,7 @@ class Zero(_RunRule):
     zero), where the process cannot be at zero (a gas-fired unit's SO2 can)."""
 
     id = "zero"
+    for_stations = True
     kind = "falsification"
     version = 3
     params_model = ZeroParams
@@ -202,6 +204,7 @@ class Negative(Rule):
     """B3 负值: a negative concentration."""
 
     id = "negative"
+    for_stations = True
     kind = "falsification"
     version = 1
     params_model = NegativeParams
@@ -336,6 +339,7 @@ class Spike(Rule):
     next value back at the baseline."""
 
     id = "spike"
+    for_stations = True
     kind = "falsification"
     reads = frozenset({REALTIME})
     devices = POINTS
@@ -654,6 +658,7 @@ class CopiedDay(Rule):
     constant values is the constant rule's."""
 
     id = "copied_day"
+    for_stations = True
     kind = "falsification"
     reads = frozenset({HOURLY})
     devices = POINTS

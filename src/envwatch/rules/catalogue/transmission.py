@@ -34,6 +34,7 @@ class Offline(Rule):
     back-fill of old data is an arrival and a replay judges as live did."""
 
     id = "offline"
+    for_stations = True
     kind = "transmission"
     version = 2
     params_model = OfflineParams
@@ -102,6 +103,7 @@ class Backfill(Rule):
     per episode with its span, after its held uploads were judged."""
 
     id = "backfill"
+    for_stations = True
     kind = "transmission"
     version = 1
     params_model = BackfillParams
@@ -152,6 +154,7 @@ class ImplausibleDataTime(Rule):
     device, and no input to the rules (nor to the data clock)."""
 
     id = "implausible_data_time"
+    for_stations = True
     kind = "transmission"
     version = 1
     params_model = ImplausibleDataTimeParams
