@@ -286,7 +286,9 @@ class SectionBelowTarget(Rule):
                                   "multiple": round(multiple, 2)})  # fmt: skip
         worst = judged.worst[0]
         codes = {name: code for code, (name, _) in section.readings.items()}
-        words = "、".join(f"{standard.name_zh(e['item'])}超标{e['multiple']}倍" for e in exceeding)
+        words = "、".join(
+            f"{standard.name_zh(str(e['item']))}超标{e['multiple']}倍" for e in exceeding
+        )
         return [
             self.finding(
                 upload, codes.get(worst.item), upload.data_time, upload.data_time,
