@@ -77,6 +77,7 @@ async def run_platform(
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
     from envwatch.hj212.codes import now_cst  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
+    from envwatch.quality.daily import follow_quality  # noqa: PLC0415
     from envwatch.rules.engine import default_rule_set  # noqa: PLC0415
     from envwatch.web.app import create_app  # noqa: PLC0415
 
@@ -99,6 +100,7 @@ async def run_platform(
         settings.notify_max_attempts,
     )
     alerting = asyncio.create_task(run_alert_loop(desk, notifier, stop))
+    quality = asyncio.create_task(follow_quality(engine, stop))
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")
     )
@@ -142,7 +144,7 @@ async def run_platform(
         await watcher
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task, processing, alerting)
+    await asyncio.gather(gateway, web_task, processing, alerting, quality)
 
 
 def serve(

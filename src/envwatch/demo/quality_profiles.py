@@ -34,11 +34,12 @@ class DemoStation:
 
     @property
     def mn(self) -> str:
-        return f"{self.county}AQ{self.index:016d}"
+        # 24 hex digits, as a strict reading of HJ 212-2017 wants (A: air).
+        return f"{self.county}A{self.index:017d}"
 
     @property
     def pw(self) -> str:
-        return f"aq{self.index:06d}"
+        return f"a{self.index:05d}"  # six characters (HJ 212-2017)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +57,11 @@ class DemoSection:
 
     @property
     def mn(self) -> str:
-        return f"{self.county}WQ{self.index:016d}"
+        return f"{self.county}B{self.index:017d}"  # B: water
 
     @property
     def pw(self) -> str:
-        return f"wq{self.index:06d}"
+        return f"w{self.index:05d}"
 
 
 @dataclass(frozen=True, slots=True)

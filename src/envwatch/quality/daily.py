@@ -11,6 +11,9 @@ day's samples. A resend changes nothing; a late upload recomputes its day.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +36,8 @@ from envwatch.store.schema import (
     QualityDay,
     WaterSection,
 )
+
+log = logging.getLogger(__name__)
 
 CURSOR = "quality"
 HOURLY = "2061"
@@ -244,3 +249,14 @@ def _water_day(site: Site, day: date, values: HourValues, newest: int) -> dict[s
 
 def _json_number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+async def follow_quality(engine: Engine, stop: asyncio.Event, *, interval_s: float = 10.0) -> None:
+    """Keep the quality days current while ``envwatch serve`` runs."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(refresh_days, engine)
+        except Exception as error:  # the store may be down: try again
+            log.warning("quality pass failed: %s", error)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)
