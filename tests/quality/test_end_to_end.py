@@ -7,11 +7,11 @@ officer and not by another's."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,8 +19,8 @@ import httpx
 from sqlalchemy import Engine
 
 from envwatch.demo.quality_profiles import quality_demo
-from envwatch.demo.seed import DEMO_PASSWORD, seed_demo
 from envwatch.demo.quality_seed import hourly_upload
+from envwatch.demo.seed import DEMO_PASSWORD, seed_demo
 from envwatch.hj212 import DecodedFrame, Decoder
 from envwatch.hj212.codes import now_cst
 from envwatch.quality.air_statistics import day_statistics

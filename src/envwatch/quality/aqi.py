@@ -28,6 +28,17 @@ class QualityInputError(PeerError):
     """A concentration, indicator or input file the quality calculations refuse."""
 
 
+LABELS = {"PM2_5": "PM2.5", "PM10": "PM10", "SO2": "SO2", "NO2": "NO2", "CO": "CO", "O3": "O3"}
+
+
+def indicator_label(indicator: str) -> str:
+    """How reports name an indicator: ``PM2_5_24h`` → ``PM2.5``, ``O3_8h`` → ``O3-8h``."""
+    pollutant = pollutant_of(indicator)
+    window = indicator.rsplit("_", 1)[1]
+    label = LABELS.get(pollutant, pollutant)
+    return f"{label}-{window}" if pollutant == "O3" or window == "1h" else label
+
+
 def pollutant_of(indicator: str) -> str:
     """``PM2_5_24h`` → ``PM2_5``."""
     return indicator.rsplit("_", 1)[0]

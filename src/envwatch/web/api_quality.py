@@ -24,6 +24,7 @@ from envwatch.alerts.queries import Viewer
 from envwatch.audit.log import Actor, record
 from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import now_cst
+from envwatch.quality.aqi import indicator_label
 from envwatch.quality.factors import quality_factors
 from envwatch.quality.province import ProvinceImportError, import_province_csv, province_rows
 from envwatch.quality.queries import (
@@ -312,7 +313,7 @@ def day_view(row: Any) -> dict[str, Any]:
         "level": None if level is None else level.number,
         "category": None if level is None else level.category_zh,
         "colour": None if level is None else level.colour,
-        "primary": row.primary_pollutants,
+        "primary": "、".join(indicator_label(i) for i in row.primary_pollutants.split(",") if i),
         **{key: _number(row.figures.get(key)) for key in
            ("PM2_5", "PM10", "SO2", "NO2", "CO", "O3_8h", "O3_1h")},
         "valid": row.valid, "counts": row.counts, "newest_frame_id": row.newest_frame_id,
