@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from openpyxl import Workbook
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from envwatch.registry.importing import SCHEMAS, SHEET_NAMES, ImportKind
 from envwatch.registry.limits import LimitInForce, limits_in_force
 from envwatch.spreadsheet import safe_cell
 from envwatch.store.schema import (
+    AirStation,
     Enterprise,
     Meter,
     MeterLink,
@@ -29,6 +30,7 @@ from envwatch.store.schema import (
     Outlet,
     PermitLimit,
     PointFactor,
+    WaterSection,
 )
 
 EXPORT_FORMATS: Final = ("json", "csv", "xlsx")
@@ -174,7 +176,9 @@ def registry_tables(
                      "protocol_version": p.protocol_version, "lenient": p.lenient,
                      "factors": ",".join(factors.get(p.mn, []))}
                     for p in connection.execute(
-                        select(MonitoringPoint).order_by(MonitoringPoint.mn)
+                        select(MonitoringPoint)
+                        .where(MonitoringPoint.mn.not_in(_site_loggers(connection)))
+                        .order_by(MonitoringPoint.mn)
                     )
                 ]  # fmt: skip
             elif kind is ImportKind.LIMITS:
@@ -189,6 +193,8 @@ def registry_tables(
                      "valid_to": None if lim.valid_to is None else lim.valid_to.date().isoformat()}
                     for lim in connection.execute(select(PermitLimit).order_by(PermitLimit.id))
                 ]  # fmt: skip
+            elif kind in (ImportKind.STATIONS, ImportKind.SECTIONS):
+                out[kind] = _sites(connection, kind, passwords=passwords)
             else:
                 names = dict(connection.execute(select(Meter.id, Meter.name)).all())
                 serves: dict[int, list[str]] = {}
@@ -206,6 +212,31 @@ def registry_tables(
                     for m in connection.execute(select(Meter).order_by(Meter.id))
                 ]  # fmt: skip
     return out
+
+
+def _site_loggers(connection: Connection) -> list[str]:
+    """The loggers of air stations and river sections: exported with their sites."""
+    return [
+        str(mn)
+        for table in (AirStation, WaterSection)
+        for mn in connection.execute(select(table.mn).where(table.mn.is_not(None))).scalars()
+    ]
+
+
+def _sites(connection: Connection, kind: ImportKind, *, passwords: bool) -> Table:
+    pws = dict(connection.execute(select(MonitoringPoint.mn, MonitoringPoint.pw)).all())
+    shared = ("code", "county_code", "longitude", "latitude", "mn")
+    if kind is ImportKind.STATIONS:
+        rows = connection.execute(select(AirStation).order_by(AirStation.code))
+        extra: tuple[str, ...] = ("name", "level")
+    else:
+        rows = connection.execute(select(WaterSection).order_by(WaterSection.code))
+        extra = ("name", "river", "level", "target_class", "lake")
+    return [
+        {**{name: getattr(row, name) for name in (*shared, *extra)},
+         "pw": pws.get(row.mn, "") if passwords and row.mn else ""}
+        for row in rows
+    ]  # fmt: skip
 
 
 def _cell(value: Any) -> Any:

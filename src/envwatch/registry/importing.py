@@ -44,6 +44,7 @@ from envwatch.registry.limits import AveragingPeriod
 from envwatch.rules.shifts import format_shifts, parse_shifts
 from envwatch.spreadsheet import cell_text
 from envwatch.store.schema import (
+    AirStation,
     County,
     Enterprise,
     Meter,
@@ -52,6 +53,7 @@ from envwatch.store.schema import (
     Outlet,
     PermitLimit,
     PointFactor,
+    WaterSection,
 )
 
 MAX_ROWS = 100_000
@@ -73,6 +75,8 @@ class ImportKind(StrEnum):
     POINTS = "points"
     LIMITS = "limits"
     METERS = "meters"
+    STATIONS = "stations"
+    SECTIONS = "sections"
 
 
 def _yes_no(value: object) -> object:
@@ -208,12 +212,66 @@ class MeterRow(_Row):
         return [p.strip() for p in self.serves.replace("，", ",").split(",") if p.strip()]
 
 
+CONTROL_LEVELS = {"国控": "national", "省控": "provincial", "县控": "county", "市控": "city"}
+
+
+def _control_level(value: object) -> object:
+    return CONTROL_LEVELS.get(value, value) if isinstance(value, str) else value
+
+
+def _water_class(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    roman = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V"}
+    cleaned = value.strip().replace("类", "")
+    return roman.get(cleaned, cleaned)
+
+
+class _SiteRow(_Row):
+    """What air stations and river sections share: where they are and their logger."""
+
+    code: str = Field(alias="编码", pattern=r"^[0-9A-Za-z_\-]{1,32}$")
+    county_code: str = Field(alias="区县代码", pattern=r"^\d{6}$")
+    longitude: float | None = Field(default=None, alias="经度", ge=73, le=136)
+    latitude: float | None = Field(default=None, alias="纬度", ge=3, le=54)
+    mn: str | None = Field(default=None, alias="MN", pattern=MN_PATTERN)
+    pw: str | None = Field(default=None, alias="PW", pattern=PW_PATTERN)
+    """With an MN not yet registered: its logger's password (the point is created)."""
+
+    @model_validator(mode="after")
+    def _pw_needs_mn(self) -> _SiteRow:
+        if self.pw is not None and self.mn is None:
+            raise ValueError("PW needs an MN")
+        return self
+
+
+class StationRow(_SiteRow):
+    name: str = Field(alias="站点名称", min_length=1, max_length=100)
+    level: Literal["national", "provincial", "county"] = Field(alias="级别")
+
+    level_words = field_validator("level", mode="before")(_control_level)
+
+
+class SectionRow(_SiteRow):
+    name: str = Field(alias="断面名称", min_length=1, max_length=100)
+    river: str = Field(alias="河流", min_length=1, max_length=64)
+    level: Literal["national", "provincial", "city"] = Field(alias="控制级别")
+    target_class: Literal["I", "II", "III", "IV", "V"] = Field(alias="目标类别")
+    lake: bool = Field(default=False, alias="湖库")
+
+    level_words = field_validator("level", mode="before")(_control_level)
+    class_words = field_validator("target_class", mode="before")(_water_class)
+    lake_yes_no = field_validator("lake", mode="before")(_yes_no)
+
+
 SCHEMAS: Mapping[ImportKind, type[_Row]] = {
     ImportKind.ENTERPRISES: EnterpriseRow,
     ImportKind.OUTLETS: OutletRow,
     ImportKind.POINTS: PointRow,
     ImportKind.LIMITS: LimitRow,
     ImportKind.METERS: MeterRow,
+    ImportKind.STATIONS: StationRow,
+    ImportKind.SECTIONS: SectionRow,
 }
 
 
@@ -240,6 +298,8 @@ SHEET_NAMES: Mapping[ImportKind, str] = {
     ImportKind.POINTS: "监测点位",
     ImportKind.LIMITS: "许可限值",
     ImportKind.METERS: "电表",
+    ImportKind.STATIONS: "空气站点",
+    ImportKind.SECTIONS: "水质断面",
 }
 """The Chinese sheet name of each kind in a workbook (the English one is the kind's value)."""
 
@@ -393,8 +453,22 @@ def validate(
     with engine.connect() as connection:
         counties = set(connection.execute(select(County.code)).scalars())
         enterprises, outlets = _registered(connection)
-        mns = set(connection.execute(select(MonitoringPoint.mn)).scalars())
+        points = dict(
+            connection.execute(select(MonitoringPoint.mn, MonitoringPoint.enterprise_id)).all()
+        )
+        mns = set(points)
         production = set(_production_meters(connection))
+        sites = {
+            kind: set(connection.execute(select(table.code)).scalars())
+            for kind, table in (
+                (ImportKind.STATIONS, AirStation),
+                (ImportKind.SECTIONS, WaterSection),
+            )
+        }
+        site_mns = {
+            str(mn) for table in (AirStation, WaterSection)
+            for mn in connection.execute(select(table.mn).where(table.mn.is_not(None))).scalars()
+        }  # fmt: skip
     seen: set[Any] = set()
     for number, row in enumerate(parsed, start=2):
         key: Any = None
@@ -404,6 +478,11 @@ def validate(
             if row.credit_code in enterprises:
                 errors.append(RowError(number, "credit_code", "enterprise already registered"))
             key = row.credit_code
+        elif isinstance(row, _SiteRow):
+            key = ("site", row.code)
+            errors += _site_errors(number, row, counties, sites[kind], points, site_mns)
+            if row.mn is not None:
+                site_mns.add(row.mn)
         elif isinstance(row, OutletRow | PointRow | LimitRow | MeterRow):
             if row.credit_code not in enterprises:
                 errors.append(
@@ -438,6 +517,30 @@ def validate(
                 errors.append(RowError(number, "", "repeats an earlier row of this file"))
             seen.add(key)
     return parsed, errors
+
+
+def _site_errors(  # noqa: PLR0917 (what the registry holds, each by name)
+    number: int,
+    row: _SiteRow,
+    counties: set[str],
+    registered: set[str],
+    points: Mapping[str, int | None],
+    site_mns: set[str],
+) -> list[RowError]:
+    """A station's or section's problems: its county, its code, its logger."""
+    errors = []
+    if row.county_code not in counties:
+        errors.append(RowError(number, "county_code", f"unknown county {row.county_code}"))
+    if row.code in registered:
+        errors.append(RowError(number, "code", f"{row.code} already registered"))
+    if row.mn is not None:
+        if row.mn in site_mns:
+            errors.append(RowError(number, "mn", f"MN {row.mn} already belongs to a site"))
+        elif row.mn in points and points[row.mn] is not None:
+            errors.append(RowError(number, "mn", f"MN {row.mn} is an enterprise's point"))
+        elif row.mn not in points and row.pw is None:
+            errors.append(RowError(number, "pw", "a new logger needs its password (PW)"))
+    return errors
 
 
 def _production_meters(connection: Connection) -> dict[tuple[str, str], int]:
@@ -498,6 +601,10 @@ def _records(
         if kind is ImportKind.ENTERPRISES:
             out.append({**values, "credit_code": credit})
             continue
+        if kind in (ImportKind.STATIONS, ImportKind.SECTIONS):
+            values.pop("pw")
+            out.append(values)
+            continue
         values["enterprise_id"] = enterprises[credit]
         if "outlet_code" in values:
             code = values.pop("outlet_code")
@@ -520,8 +627,34 @@ def _records(
         ImportKind.POINTS: MonitoringPoint,
         ImportKind.LIMITS: PermitLimit,
         ImportKind.METERS: Meter,
+        ImportKind.STATIONS: AirStation,
+        ImportKind.SECTIONS: WaterSection,
     }[kind]
     return table, out
+
+
+def _site_loggers(
+    connection: Connection, kind: ImportKind, rows: Iterable[_Row]
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The monitoring points (no enterprise) and factors of the sites' new
+    loggers, in the units of ``quality/factors.toml``."""
+    from envwatch.quality.factors import quality_factors  # noqa: PLC0415
+
+    known = set(connection.execute(select(MonitoringPoint.mn)).scalars())
+    medium = "air" if kind is ImportKind.STATIONS else "water"
+    points: list[dict[str, Any]] = []
+    factors: list[dict[str, str]] = []
+    for row in rows:
+        if not isinstance(row, _SiteRow) or row.mn is None or row.mn in known or row.pw is None:
+            continue
+        st = "22" if medium == "air" else "21"
+        points.append({"mn": row.mn, "pw": row.pw, "enterprise_id": None, "st": st,
+                       "protocol_version": "2017"})  # fmt: skip
+        factors += [
+            {"mn": row.mn, "pollutant": f.code, "unit": f.unit}
+            for f in quality_factors().of_kind(medium).values()
+        ]
+    return points, factors
 
 
 def _factor_records(rows: Iterable[_Row]) -> list[dict[str, str]]:
@@ -552,6 +685,11 @@ def import_rows(
         return errors
     with engine.begin() as connection:
         enterprises, outlets = _registered(connection)
+        if kind in (ImportKind.STATIONS, ImportKind.SECTIONS):
+            loggers, logger_factors = _site_loggers(connection, kind, parsed)
+            if loggers:
+                connection.execute(MonitoringPoint.__table__.insert(), loggers)  # type: ignore[attr-defined]
+                connection.execute(PointFactor.__table__.insert(), logger_factors)  # type: ignore[attr-defined]
         table, records = _records(kind, parsed, enterprises, outlets)
         if records:
             connection.execute(table.__table__.insert(), records)

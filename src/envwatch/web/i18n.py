@@ -53,14 +53,15 @@ def N_(key: str) -> str:  # noqa: N802 (gettext's name for a marker)
 # that extraction keeps them: one per value the key is computed from.
 COMPUTED = (
     N_("kind_exceedance"), N_("kind_early_warning"), N_("kind_falsification"),
-    N_("kind_electricity"), N_("kind_transmission"),
+    N_("kind_electricity"), N_("kind_transmission"), N_("kind_quality"),
     N_("kind_name_exceedance"), N_("kind_name_early_warning"), N_("kind_name_falsification"),
-    N_("kind_name_electricity"), N_("kind_name_transmission"),
+    N_("kind_name_electricity"), N_("kind_name_transmission"), N_("kind_name_quality"),
     N_("cs_findings"), N_("cs_legal_basis"), N_("cs_penalty_reference"),
     N_("reg_cat_air"), N_("reg_cat_water"), N_("reg_cat_chemical_park"), N_("reg_cat_acid"),
     N_("reg_cat_hazardous_waste"), N_("reg_cat_medical"),
     N_("reg_kind_enterprises"), N_("reg_kind_outlets"), N_("reg_kind_points"),
-    N_("reg_kind_limits"), N_("reg_kind_meters"),
+    N_("reg_kind_limits"), N_("reg_kind_meters"), N_("reg_kind_stations"),
+    N_("reg_kind_sections"),
     N_("pt_outlet_kind_air"), N_("pt_outlet_kind_water"),
     N_("pt_status_online"), N_("pt_status_offline"), N_("pt_status_never_connected"),
     N_("pt_meter_production"), N_("pt_meter_treatment"), N_("pt_meter_total"),
