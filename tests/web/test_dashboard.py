@@ -64,7 +64,7 @@ def test_todays_findings_and_connection_per_county_by_scope(base_url: str, engin
     assert body["day"] == today_at(0).date().isoformat()
     assert body["findings_today"] == {"exceedance": 1, "early_warning": 0,
                                       "falsification": 1, "electricity": 0,
-                                      "transmission": 1}  # fmt: skip
+                                      "transmission": 1, "quality": 0}  # fmt: skip
     assert [(f["mn"], f["rule"]) for f in body["newest_findings"]] == [
         (mn_a, "constant"),
         (mn_a, "exceedance"),

@@ -22,6 +22,7 @@ from envwatch.registry.importing import ImportKind, import_file
 from envwatch.store.archive import Archive, ReceivedFrame
 from envwatch.store.db import make_engine, upgrade
 from envwatch.store.schema import (
+    AirStation,
     AppUser,
     AuditEntry,
     County,
@@ -33,6 +34,7 @@ from envwatch.store.schema import (
     PermitLimit,
     PointFactor,
     RegistryJob,
+    WaterSection,
 )
 from envwatch.web.api_registry import EnterpriseFilter
 from tests.electricity.test_http_batch import base_url
@@ -661,7 +663,23 @@ def registry_snapshot(engine: Engine) -> dict[str, set[tuple[Any, ...]]]:
                     p.protocol_version,
                     p.lenient,
                 )
-                for p in connection.execute(select(MonitoringPoint))
+                for p in connection.execute(
+                    select(MonitoringPoint).where(MonitoringPoint.enterprise_id.is_not(None))
+                )
+            },
+            "stations": {
+                (s.code, s.name, s.level, s.county_code, s.longitude, s.latitude, s.mn)
+                for s in connection.execute(select(AirStation))
+            },
+            "sections": {
+                (s.code, s.name, s.river, s.level, s.target_class, s.county_code, s.lake, s.mn)
+                for s in connection.execute(select(WaterSection))
+            },
+            "site_loggers": {
+                (p.mn, p.pw, p.st, p.protocol_version)
+                for p in connection.execute(
+                    select(MonitoringPoint).where(MonitoringPoint.enterprise_id.is_(None))
+                )
             },
             "factors": {
                 tuple(f)
@@ -736,7 +754,10 @@ def test_an_export_imports_back_as_the_same_registry(
     started = admin.post(f"{API}/exports?format=csv&kind=points", headers=headers)
     masked = admin.get(wait_for(admin, started.json()["href"])["file"]).content.decode("utf-8-sig")
     with engine.connect() as connection:
-        secrets = set(connection.execute(select(MonitoringPoint.pw)).scalars())
+        # The enterprises' points: stations' and sections' loggers go with their sites.
+        secrets = set(connection.execute(
+            select(MonitoringPoint.pw).where(MonitoringPoint.enterprise_id.is_not(None))
+        ).scalars())  # fmt: skip
     lines = masked.splitlines()
     assert lines[0].startswith("MN,PW,") and len(lines) - 1 == len(secrets) > 0
     assert all(line.split(",")[1] == "" for line in lines[1:])
@@ -745,13 +766,16 @@ def test_an_export_imports_back_as_the_same_registry(
     job = wait_for(admin, started.json()["href"])
     assert job["state"] == "done", job
     expected = registry_snapshot(engine)
-    rows = sum(len(expected[k]) for k in ("enterprises", "outlets", "points", "limits", "meters"))
+    kinds = ("enterprises", "outlets", "points", "limits", "meters", "stations", "sections")
+    rows = sum(len(expected[k]) for k in kinds)
     assert job["rows_done"] == job["rows_total"] == rows
     download = admin.get(job["file"])
     assert download.status_code == 200
     assert "attachment" in download.headers["content-disposition"]
     workbook = load_workbook(io.BytesIO(download.content), read_only=True)
-    assert workbook.sheetnames == ["企业", "排放口", "监测点位", "许可限值", "电表"]
+    assert workbook.sheetnames == [
+        "企业", "排放口", "监测点位", "许可限值", "电表", "空气站点", "水质断面",
+    ]  # fmt: skip
     workbook.close()
     # Into a fresh registry with the same counties, kind by kind from the one workbook.
     url = f"sqlite:///{tmp_path}/copy.db"
@@ -805,8 +829,11 @@ def test_coverage_gaps_list_exactly_what_is_missing(
         enterprises = connection.execute(
             select(Enterprise.id, Enterprise.county_code, Enterprise.key_categories)
         ).all()
+        # Coverage is the enterprises' (an air station's logger belongs to none).
         points = connection.execute(
-            select(MonitoringPoint.mn, MonitoringPoint.enterprise_id, MonitoringPoint.active)
+            select(MonitoringPoint.mn, MonitoringPoint.enterprise_id, MonitoringPoint.active).where(
+                MonitoringPoint.enterprise_id.is_not(None)
+            )
         ).all()
         metered = set(connection.execute(select(Meter.enterprise_id)).scalars())
     monitors = {p.enterprise_id for p in points if p.mn not in meter_mns}

@@ -17,7 +17,12 @@ from envwatch.cli.serve import (
     serve,
     stop_on_signals,
 )
-from envwatch.demo.quality_seed import HISTORY_DAYS, seed_quality_history
+from envwatch.demo.quality_seed import (
+    HISTORY_DAYS,
+    seed_province,
+    seed_quality_history,
+    seed_quality_targets,
+)
 from envwatch.demo.seed import DEMO_PASSWORD, DemoAlreadySeededError, seed_demo
 from envwatch.demo.simulator import (
     SimClock,
@@ -117,6 +122,8 @@ def demo_command(
             started = time.monotonic()
             end = now_cst().replace(tzinfo=None) - timedelta(hours=history)
             frames = seed_quality_history(engine, end, quality_days)
+            seed_quality_targets(engine, end.year)
+            seed_province(engine, end.date())
             typer.echo(
                 f"air and water quality history: {quality_days} days, {frames} frames "
                 f"in {time.monotonic() - started:.0f} s"

@@ -5,8 +5,9 @@ in the devices' hash chains), then the quality days computed from it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -23,6 +24,7 @@ from envwatch.hj212.framing import frame_segment
 from envwatch.processing.worker import STREAM_CURSOR
 from envwatch.quality.daily import refresh_days
 from envwatch.quality.factors import quality_factors
+from envwatch.quality.province import import_province_csv
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import (
@@ -31,6 +33,7 @@ from envwatch.store.schema import (
     MonitoringPoint,
     PointFactor,
     ProcessingCursor,
+    QualityTarget,
     WaterSection,
 )
 
@@ -191,3 +194,47 @@ def _skip_rules_past(engine: Engine) -> None:
                 index_elements=[ProcessingCursor.name], set_={"last_frame_id": newest}
             )
         )
+
+
+DEMO_TARGETS = {"PM2_5": 45.0, "good_day_ratio": 68.0}
+"""The demo's annual targets for the city and every county (fictional) [I]."""
+
+
+def seed_quality_targets(engine: Engine, year: int) -> int:
+    """The demo's targets for ``year`` (the city and each county with a station)."""
+    demo = quality_demo()
+    areas = ["city", *sorted({s.county for s in demo.stations})]
+    now = datetime.now(UTC)
+    rows = [
+        {"year": year, "area": area, "indicator": indicator, "value": value,
+         "set_by": "demo", "set_at": now}
+        for area in areas for indicator, value in DEMO_TARGETS.items()
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(insert(QualityTarget), rows)
+    return len(rows)
+
+
+def province_csv(until: date, months: int = 24) -> bytes:
+    """The province's monthly figures (``全省``, fictional): a winter-high
+    seasonal index, about 4 % better each year, as the file it publishes."""
+    lines = ["month,area,composite_index,pm2_5,good_day_ratio"]
+    month = until.replace(day=1)
+    for _ in range(months):
+        month = (month - timedelta(days=1)).replace(day=1)
+        years = (month - ORIGIN_DAY).days / 365.25
+        winter = math.cos(2 * math.pi * (month.month - 1) / 12)
+        index = (4.3 + 1.2 * winter) * (1 - 0.04 * years)
+        pm2_5 = (40 + 22 * winter) * (1 - 0.04 * years)
+        good = 72 - 14 * winter + 2 * years
+        lines.append(f"{month:%Y-%m},全省,{index:.2f},{pm2_5:.0f},{good:.1f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+ORIGIN_DAY = date(2025, 1, 1)
+
+
+def seed_province(engine: Engine, until: date) -> int:
+    """Import the demo's province figures for the months before ``until``."""
+    with engine.begin() as connection:
+        return import_province_csv(connection, province_csv(until))

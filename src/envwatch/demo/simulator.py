@@ -15,6 +15,7 @@ Scripted faults (``profiles.FaultKind``) make some of them misbehave.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -487,6 +488,8 @@ class SimLogger:
         finally:
             if connection is not None:
                 connection[1].close()
+                with contextlib.suppress(OSError, asyncio.CancelledError):
+                    await connection[1].wait_closed()
 
     async def _connect(
         self, host: str, port: int

@@ -283,3 +283,31 @@ def section_months(
         (month, judge_section(info, {i: t / n for i, (t, n) in items.items() if n}))
         for month, items in sorted(months.items())
     ]
+
+
+def county_water_ranking(judged: Iterable[SectionJudgement]) -> list[dict[str, Any]]:
+    """Counties ranked by the mean water-quality index of their sections
+    (lower is cleaner; equal means share a rank) [I], with how many of them
+    meet their target."""
+    by_county: dict[str, list[SectionJudgement]] = defaultdict(list)
+    for judgement in judged:
+        by_county[judgement.section.county_code].append(judgement)
+    rows = []
+    for county, items in by_county.items():
+        indexes = [j.index for j in items if j.index is not None]
+        rows.append({
+            "county": county,
+            "index": round(sum(indexes) / len(indexes), 2) if indexes else None,
+            "sections": len(items),
+            "meeting_target": sum(1 for j in items if j.meets_target),
+        })  # fmt: skip
+    rows.sort(key=lambda r: (r["index"] is None, r["index"] or 0, r["county"]))
+    for position, row in enumerate(rows, start=1):
+        earlier = rows[position - 2] if position > 1 else None
+        if row["index"] is None:
+            row["rank"] = None
+        elif earlier is not None and earlier["index"] == row["index"]:
+            row["rank"] = earlier["rank"]
+        else:
+            row["rank"] = position
+    return rows

@@ -32,6 +32,7 @@ from envwatch.quality.queries import (
     SectionJudgement,
     area_periods,
     areas_of,
+    county_water_ranking,
     month_span,
     ranking,
     section_months,
@@ -420,18 +421,44 @@ def county_names(connection: Connection) -> dict[str, str]:
     return names
 
 
+QuarterText = Annotated[str | None, Query(pattern=r"^[0-9]{4}-Q[1-4]$")]
+
+
+def period_span(month: str | None, quarter: str | None, year: int | None) -> tuple[date, date, str]:
+    """The days of a month, a quarter (``2026-Q3``) or a year, to date while it
+    runs; and its name."""
+    if sum(x is not None for x in (month, quarter, year)) > 1:
+        raise ApiError(422, "one_period", "give one of month, quarter and year",
+                       "月份、季度、年份只能给出其一")  # fmt: skip
+    if quarter is not None:
+        number = int(quarter[-1])
+        first = date(int(quarter[:4]), 3 * number - 2, 1)
+        end = month_span(date(first.year, 3 * number, 1))[1]
+        label = quarter
+    elif year is not None:
+        first, end, label = date(year, 1, 1), date(year, 12, 31), str(year)
+    else:
+        first, end = month_span(_month(month))
+        label = first.strftime("%Y-%m")
+    if first > today():
+        raise ApiError(422, "future_period", "that period has not begun", "该时段尚未开始")
+    return first, min(end, today()), label
+
+
 @router.get(PREFIX + "/ranking", response_model=None, responses=TABLE_RESPONSES)
 async def monthly_ranking(
     request: Request,
     user: Annotated[Principal, Depends(api_user)],
+    *,
     month: MonthText = None,
+    quarter: QuarterText = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     file_format: Format = None,
 ) -> dict[str, Any] | Response:
-    """Counties and zones ranked by the month's composite index (to date while
-    the month runs), with the year-on-year change; the city beside them."""
-    first, last = month_span(_month(month), today())
-    if first > today():
-        raise ApiError(422, "future_month", "that month has not begun", "该月尚未开始")
+    """Counties and zones ranked by the composite index of a month (default:
+    this one), a quarter or a year (to date while it runs; HJ 663
+    statistics), with the year-on-year change; the city beside them."""
+    first, last, label = period_span(month, quarter, year)
 
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -442,14 +469,14 @@ async def monthly_ranking(
         from envwatch.quality.ranking import rank_areas  # noqa: PLC0415
 
         city_row = rank_view(rank_areas(city, {})[0], names) if CITY in city else None
-        return {"month": first.strftime("%Y-%m"), "from": first.isoformat(),
+        return {"period": label, "from": first.isoformat(),
                 "to": last.isoformat(), "items": [rank_view(i, names) for i in ranked],
                 "city": city_row}  # fmt: skip
 
     result = await asyncio.to_thread(read)
     if file_format is not None:
         return table_response(RANK_COLUMNS, result["items"], file_format,
-                              f"ranking-{result['month']}")  # fmt: skip
+                              f"ranking-{result['period']}")  # fmt: skip
     return result
 
 
@@ -501,15 +528,19 @@ async def sections_of_month(
     if first > today():
         raise ApiError(422, "future_month", "that period has not begun", "该时段尚未开始")
 
-    def read() -> list[dict[str, Any]]:
+    def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         with _engine(request).connect() as connection:
             judged = section_period(connection, first, last)
-        return [section_view(j) for _, j in sorted(judged.items())]
+            names = county_names(connection)
+        ranked = [{**row, "name": names.get(row["county"], row["county"])}
+                  for row in county_water_ranking(judged.values())]  # fmt: skip
+        return [section_view(j) for _, j in sorted(judged.items())], ranked
 
-    items = await asyncio.to_thread(read)
+    items, counties = await asyncio.to_thread(read)
     if file_format is not None:
         return table_response(SECTION_COLUMNS, items, file_format, f"sections-{label}")
-    return {"period": label, "from": first.isoformat(), "to": last.isoformat(), "items": items}
+    return {"period": label, "from": first.isoformat(), "to": last.isoformat(), "items": items,
+            "counties": counties}  # fmt: skip
 
 
 @router.get(PREFIX + "/sections/{code}/months")
