@@ -115,7 +115,10 @@ def validate(
     if errors:
         return [], errors
     enterprises, outlets = _registered(connection)
-    holders = dict(connection.execute(select(Permit.number, Permit.enterprise_id)).tuples().all())
+    holders = {
+        row.number: row.enterprise_id
+        for row in connection.execute(select(Permit.number, Permit.enterprise_id))
+    }
     firsts: dict[str, PermitRow] = {}
     seen: set[tuple[str, str, str]] = set()
     for number, row in enumerate(rows, start=2):
