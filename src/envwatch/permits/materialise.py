@@ -28,6 +28,9 @@ current hour.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -57,6 +60,8 @@ from envwatch.store.schema import (
     PointFactor,
     ProcessingCursor,
 )
+
+log = logging.getLogger(__name__)
 
 CURSOR = "permits:emissions"
 HOUR = timedelta(hours=1)
@@ -309,3 +314,21 @@ class Materialiser:
                 connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
                 recompute_device(connection, mn, None, self.rules)
             materialise_direct(connection, now, self.parameters)
+
+
+async def follow_emissions(
+    materialiser: Materialiser, stop: asyncio.Event, *, interval_s: float = 60.0
+) -> None:
+    """Run passes until ``stop``: at once while there is a backlog, else every
+    ``interval_s`` (a pass recomputes a touched device's current quarter, so
+    fewer, larger passes cost less)."""
+    while not stop.is_set():
+        try:
+            read = await asyncio.to_thread(materialiser.run_once)
+        except Exception as error:  # the store may be down: try again later
+            log.warning("emissions pass failed: %s", error)
+            read = 0
+        if read:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)
