@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as FastApiPath
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 
 from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
-from envwatch.glossary import factor
 from envwatch.hj212.codes import now_cst
 from envwatch.permits.importing import FREQUENCY_PATTERN
 from envwatch.permits.parameters import load_parameters
@@ -38,7 +38,7 @@ from envwatch.permits.store import (
 from envwatch.registry.limits import AveragingPeriod
 from envwatch.store.schema import MAX_ID, Permit
 from envwatch.web.api_measurements import unknown_enterprise, visible_enterprise
-from envwatch.web.api_registry import registry_writer
+from envwatch.web.api_registry import _In, _known_factor, registry_writer  # the registry's schemas
 from envwatch.web.crud import invalid
 from envwatch.web.errors import ApiError
 from envwatch.web.people import api_user, peer_of
@@ -48,16 +48,6 @@ router = APIRouter()
 EnterpriseId = Annotated[int, FastApiPath(ge=1, le=MAX_ID)]
 Reader = Annotated[SessionUser, Depends(api_user)]
 Writer = Annotated[SessionUser, Depends(registry_writer)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _known_factor(value: str) -> str:
-    if factor(value) is None:
-        raise ValueError(f"{value} is not an HJ 212-2017 factor code")
-    return value
 
 
 class ItemIn(_In):
@@ -158,6 +148,13 @@ async def record_permit(
                 permit_id = record_version(
                     connection, permit, Actor(user.username, user.role, peer_of(request))
                 )
+            except IntegrityError:  # another version of the number was recorded meanwhile
+                raise ApiError(
+                    409,
+                    "conflict",
+                    "the permit changed meanwhile: nothing stored, try again",
+                    "许可证已被他人同时修改，未保存，请重试",
+                ) from None
             except PermitError as error:
                 if error.code == "permit_holder_changed":
                     raise ApiError(409, error.code, error.message_en, error.message_zh) from None
