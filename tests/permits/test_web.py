@@ -5,6 +5,7 @@ the year's emissions with monthly totals, and the page showing them."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -30,18 +31,18 @@ def test_permits_and_emissions_over_http(base_url: str, engine: Engine) -> None:
             MonitoringPoint.outlet_id == outlet.id)).scalar_one()  # fmt: skip
     foreign = next_outlet_elsewhere(engine)
     admin, csrf = session(base_url, "admin")
-    version = {"number": "91371500000000001X001P", "category": "key",
+    item = {"outlet_id": outlet.id, "pollutant": SO2, "limit_value": 35, "unit": "mg/m³",
+            "annual_tonnes": 3.0}  # fmt: skip
+    version: dict[str, Any] = {"number": "91371500000000001X001P", "category": "key",
                "valid_from": "2026-01-01", "valid_to": "2031-01-01",
-               "items": [{"outlet_id": outlet.id, "pollutant": SO2, "limit_value": 35,
-                          "unit": "mg/m³", "annual_tonnes": 3.0}],
+               "items": [item],
                "plan": [{"outlet_id": outlet.id, "pollutant": SO2, "method": "automatic",
                          "frequency": "continuous"}]}  # fmt: skip
     created = admin.post("/api/v1/enterprises/1/permits", json=version, headers={CSRF_HEADER: csrf})
     assert created.status_code == 201, created.text
     assert (created.json()["version"], created.json()["current"]) == (2, True)
     refused = admin.post("/api/v1/enterprises/1/permits", headers={CSRF_HEADER: csrf},
-                         json={**version, "items": [{**version["items"][0],
-                                                     "outlet_id": foreign}]})  # fmt: skip
+                         json={**version, "items": [{**item, "outlet_id": foreign}]})  # fmt: skip
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "invalid_request"
     history = admin.get("/api/v1/enterprises/1/permits?history=true").json()["items"]
@@ -66,6 +67,7 @@ def test_permits_and_emissions_over_http(base_url: str, engine: Engine) -> None:
     assert page.status_code == 200
     assert "排污许可与排放量" in page.text and "0.360" in page.text
     assert 'data-chart="emissions"' in page.text
+    admin.close()
 
 
 def next_outlet_elsewhere(engine: Engine) -> int:
