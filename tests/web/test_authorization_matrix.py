@@ -166,6 +166,12 @@ NEW_LIMIT: Final = {
     "unit": "mg/m3",
     "valid_from": "2026-01-01",
 }
+NEW_PERMIT: Final = {
+    "number": "MTX-PERMIT-0001",
+    "category": "key",
+    "valid_from": "2026-01-01",
+    "valid_to": "2031-01-01",
+}
 NEW_METER: Final = {"enterprise_id": "#enterprise_out", "name": "矩阵电表", "kind": "total"}
 NEW_CONTRACTOR: Final = {"name": "矩阵测试运维乙公司", "credit_code": "91371500MA3MATRX02"}
 NEW_USER: Final = {
@@ -424,6 +430,34 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                    row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
         "unknown": get(f"/api/v1/enterprises/{UNKNOWN_ID}/electricity",
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    # Permits and emissions (排污审计): an enterprise is no device, a contractor sees none.
+    "GET /api/v1/enterprises/{enterprise_id}/permits": {
+        "in": get("/api/v1/enterprises/{enterprise_in}/permits?history=true",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/enterprises/{enterprise_out}/permits",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(f"/api/v1/enterprises/{UNKNOWN_ID}/permits",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    # A permit version is recorded by city administrators (with their CSRF token) only.
+    "POST /api/v1/enterprises/{enterprise_id}/permits": {
+        "no csrf": write("POST", "/api/v1/enterprises/{enterprise_in}/permits", NEW_PERMIT,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "record": write("POST", "/api/v1/enterprises/{enterprise_in}/permits", NEW_PERMIT,
+                        expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+        "unknown": write("POST", f"/api/v1/enterprises/{UNKNOWN_ID}/permits", NEW_PERMIT,
+                         expect=row(401, 404, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/enterprises/{enterprise_id}/emissions": {
+        "in": get("/api/v1/enterprises/{enterprise_in}/emissions?year=2026",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/enterprises/{enterprise_out}/emissions",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(f"/api/v1/enterprises/{UNKNOWN_ID}/emissions",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+        "bad year": get("/api/v1/enterprises/{enterprise_in}/emissions?year=1",
+                        row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
     },
     # --- registry API: reads in scope, changes by city administrators ------
     # An enterprise, its outlets, limits and meters are no devices: a contractor sees none.
@@ -848,6 +882,14 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "unknown": get("/points/" + UNKNOWN_MN, row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
     },
     # An enterprise is no device: a contractor sees none.
+    "GET /enterprises/{enterprise_id}/emissions": {
+        "in": get("/enterprises/{enterprise_in}/emissions",
+                  row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
+        "out": get("/enterprises/{enterprise_out}/emissions?year=2026",
+                   row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/enterprises/" + UNKNOWN_ID + "/emissions",
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
     "GET /enterprises/{enterprise_id}": {
         "in": get("/enterprises/{enterprise_in}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
         "out": get("/enterprises/{enterprise_out}",

@@ -302,8 +302,14 @@ def in_scope(connection: Connection, user: Any, alert_id: int) -> bool:
 
 
 def owner_of(connection: Connection, mn: str) -> Owner:
-    """The enterprise and county of a device (an MN, or ``meter:<id>``)."""
-    if mn.startswith("meter:") and mn[6:].isdigit():
+    """The enterprise and county of a device (an MN, ``meter:<id>``, or
+    ``enterprise:<id>`` for an enterprise's own findings such as its permitted
+    totals, ``permits/report.py``)."""
+    if mn.startswith("enterprise:") and mn[11:].isdigit():
+        row = connection.execute(
+            select(Enterprise.id, Enterprise.county_code).where(Enterprise.id == int(mn[11:]))
+        ).first()
+    elif mn.startswith("meter:") and mn[6:].isdigit():
         row = connection.execute(
             select(Enterprise.id, Enterprise.county_code)
             .join(Meter, Meter.enterprise_id == Enterprise.id)

@@ -76,6 +76,7 @@ async def run_platform(
     )
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
     from envwatch.hj212.codes import now_cst  # noqa: PLC0415
+    from envwatch.permits.materialise import Materialiser, follow_emissions  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
     from envwatch.quality.daily import follow_quality  # noqa: PLC0415
     from envwatch.rules.engine import default_rule_set  # noqa: PLC0415
@@ -90,6 +91,8 @@ async def run_platform(
     )
     processor.live_clock = simulate_scale is None
     processing = asyncio.create_task(follow_archive(processor, stop))
+    # Hourly emissions against the permits (排污审计), kept current as data arrive.
+    emissions = asyncio.create_task(follow_emissions(Materialiser.create(engine), stop))
     desk = AlertDesk(
         engine, load_policy(settings.alert_policy_file), load_workflow(settings.alert_workflow_file)
     )
@@ -144,7 +147,7 @@ async def run_platform(
         await watcher
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task, processing, alerting, quality)
+    await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions)
 
 
 def serve(

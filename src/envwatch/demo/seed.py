@@ -8,7 +8,7 @@ monitor or meter on purpose, so the coverage view (应装尽装) has something t
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -19,6 +19,7 @@ from envwatch.demo.city import City, load_city
 from envwatch.demo.quality_seed import seed_quality_sites
 from envwatch.glossary import factor
 from envwatch.rules.shifts import format_shifts
+from envwatch.rules.units import accounting_of
 from envwatch.store.schema import (
     AppUser,
     Contractor,
@@ -28,7 +29,9 @@ from envwatch.store.schema import (
     MeterLink,
     MonitoringPoint,
     Outlet,
+    Permit,
     PermitLimit,
+    PermitMonitoring,
     PointFactor,
 )
 
@@ -37,6 +40,14 @@ DEMO_PW_LENGTH = 6
 EDITION_SHARES = (("2017", 0.8), ("2005", 0.1), ("2025", 0.1))
 STRICT_SHARE = 0.2
 UNMONITORED_SHARE = 0.04  # key enterprises with no monitor registered yet
+# The demo permits (排污许可证): issued for five years from the demo's year; what
+# their applications declare for direct discharge (按直排核算) is fictional:
+# the untreated concentration a multiple of the limit, a design flow by kind.
+DEMO_PERMIT_FROM = datetime(2026, 1, 1)
+DEMO_PERMIT_TO = datetime(2031, 1, 1)
+DEMO_PERMIT_RECORDED = datetime(2025, 12, 20, tzinfo=UTC)
+DEMO_UNTREATED_TIMES_LIMIT = 10.0
+DEMO_DESIGN_FLOW_M3H = {"air": 200_000.0, "water": 100.0}
 UNMETERED_SHARE = 0.06
 # HJ 212-2017 has no system code for electricity monitoring: the demo's meters
 # say air pollution source, as collectors in the field often do.
@@ -94,7 +105,8 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
         name: []
         for name in (
             "county", "enterprise", "outlet", "monitoring_point",
-            "point_factor", "permit_limit", "meter", "meter_link", "contractor", "app_user",
+            "point_factor", "permit", "permit_limit", "permit_monitoring", "meter", "meter_link",
+            "contractor", "app_user",
         )
     }  # fmt: skip
     for county in city.counties:
@@ -146,6 +158,20 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                 }
             )
             monitored = rng.random() >= UNMONITORED_SHARE
+            rows["permit"].append(
+                {
+                    "id": enterprise_id,
+                    "number": f"913715{enterprise_id:011d}X001P",
+                    "version": 1,
+                    "enterprise_id": enterprise_id,
+                    "category": "key" if industry.key_categories else "simplified",
+                    "valid_from": DEMO_PERMIT_FROM,
+                    "valid_to": DEMO_PERMIT_TO,
+                    "recorded_by": "demo",
+                    "recorded_at": DEMO_PERMIT_RECORDED,
+                    "note": "",
+                }
+            )
             for index, template in enumerate(industry.outlets, start=1):
                 outlet_id += 1
                 prefix = "DA" if template.kind == "air" else "DW"
@@ -177,8 +203,24 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                             "annual_tonnes": round(rng.uniform(5, 200), 1),
                             "valid_from": valid_from,
                             "valid_to": None,
+                            "permit_id": enterprise_id,
                         }
                     )
+                    watched = monitored and code in industry.factors
+                    if accounting_of(code) is not None and (watched or not monitored):
+                        # The plan monitors it automatically; an unmonitored key
+                        # enterprise's outlet is accounted as direct discharge.
+                        rows["permit_monitoring"].append(
+                            {
+                                "permit_id": enterprise_id,
+                                "outlet_id": outlet_id,
+                                "pollutant": code,
+                                "method": "automatic",
+                                "frequency": "continuous",
+                                "untreated_concentration": value * DEMO_UNTREATED_TIMES_LIMIT,
+                                "design_flow_m3h": DEMO_DESIGN_FLOW_M3H[template.kind],
+                            }
+                        )
                 if not monitored:
                     continue
                 edition = _edition(rng)
@@ -299,8 +341,8 @@ def demo_password_hash() -> str:
     return hash_password(DEMO_PASSWORD)
 
 
-_TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor, PermitLimit,
-           Meter, MeterLink, AppUser)  # fmt: skip
+_TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor, Permit,
+           PermitLimit, PermitMonitoring, Meter, MeterLink, AppUser)  # fmt: skip
 
 
 def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:

@@ -18,6 +18,7 @@ from typing import Final
 
 from sqlalchemy import Connection, select
 
+from envwatch.permits.store import limit_in_force_version
 from envwatch.store.schema import Outlet, PermitLimit
 
 
@@ -60,12 +61,13 @@ def limits_in_force(
     """By outlet and pollutant, the limits in force at ``now`` (China Standard
     Time, naive), by period (hourly first) and strictest first within one: a
     national standard, a stricter local one and the permit may all apply; the
-    strictest is judged, the others shown."""
+    strictest is judged, the others shown. Of a permit, only its newest
+    version's limits (``permits/store.py``)."""
     found: dict[int, dict[str, list[LimitInForce]]] = {}
     for row in connection.execute(
         select(PermitLimit, Outlet.kind.label("outlet_kind"))
         .join(Outlet, Outlet.id == PermitLimit.outlet_id)
-        .where(PermitLimit.valid_from <= now)
+        .where(PermitLimit.valid_from <= now, limit_in_force_version())
     ).all():
         if row.valid_to is not None and row.valid_to <= now:
             continue

@@ -128,6 +128,11 @@ class PermitLimit(Base):
     annual_tonnes: Mapped[float | None] = mapped_column(Float, default=None)
     valid_from: Mapped[datetime] = mapped_column(DateTime)
     valid_to: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    permit_id: Mapped[int | None] = mapped_column(ForeignKey("permit.id"), default=None)
+    """The permit version the limit belongs to (``permit``); None: a limit of a
+    standard outside any permit. Only the newest version's limits are in force."""
+    monthly_tonnes: Mapped[float | None] = mapped_column(Float, default=None)
+    """The permit's monthly cap [t] where it sets one."""
 
 
 class Meter(Base):
@@ -739,3 +744,78 @@ class ProvinceMonthly(Base):
     pm2_5: Mapped[float | None] = mapped_column(Float, default=None)
     good_day_ratio: Mapped[float | None] = mapped_column(Float, default=None)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Permit(Base):
+    """One version of a discharge permit (排污许可证): a change of the permit is
+    a new row with the next version, so an audit of the past reads the version
+    it was made under; rows are never rewritten."""
+
+    __tablename__ = "permit"
+    __table_args__ = (UniqueConstraint("number", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    category: Mapped[str] = mapped_column(String(16))
+    """Management category: key (重点管理), simplified (简化管理) or registration (登记管理)."""
+    valid_from: Mapped[datetime] = mapped_column(DateTime)
+    valid_to: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PermitMonitoring(Base):
+    """An item of a permit version's self-monitoring plan (自行监测方案): what
+    is monitored at an outlet, automatically or by hand, and how often. For an
+    automatic item, the untreated concentration and design flow the permit
+    application declares are what direct discharge (按直排核算) is counted with
+    where no device monitors it."""
+
+    __tablename__ = "permit_monitoring"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    permit_id: Mapped[int] = mapped_column(ForeignKey("permit.id"), index=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlet.id"))
+    pollutant: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))
+    """automatic (自动监测) or manual (手工监测)."""
+    frequency: Mapped[str] = mapped_column(String(32))
+    """continuous, or a count per period: 1/day, 1/month, 1/quarter, 1/year."""
+    untreated_concentration: Mapped[float | None] = mapped_column(Float, default=None)
+    """[the factor's unit] before treatment (产生浓度)."""
+    design_flow_m3h: Mapped[float | None] = mapped_column(Float, default=None)
+    """[m³/h] the outlet's design flow (设计风量 / 设计水量)."""
+
+
+class HourlyEmission(Base):
+    """The emission of one pollutant of one device in one clock hour, as the
+    permit accounting counts it (``permits/accounting.py``), kept current as
+    uploads arrive (``permits/materialise.py``). Direct discharge of an outlet
+    without a device has the device ``outlet:<id>``."""
+
+    __tablename__ = "hourly_emission"
+    __table_args__ = (Index("ix_hourly_emission_enterprise", "enterprise_id", "pollutant", "hour"),)
+
+    mn: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pollutant: Mapped[str] = mapped_column(String(16), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    """The hour's start, China Standard Time, naive."""
+    enterprise_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    outlet_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    validity: Mapped[str] = mapped_column(String(8))
+    cause: Mapped[str | None] = mapped_column(String(32), default=None)
+    concentration: Mapped[float | None] = mapped_column(Float, default=None)
+    """The measured hourly mean (not O2-corrected); None when the hour is not valid."""
+    flow_m3: Mapped[float | None] = mapped_column(Float, default=None)
+    """The volume through the outlet in the hour [m³]."""
+    measured_kg: Mapped[float | None] = mapped_column(Float, default=None)
+    """The emission the measurement gives (the original, kept beside a substitute)."""
+    emission_kg: Mapped[float | None] = mapped_column(Float, default=None)
+    """The emission accounted [kg]; None when nothing accounts for it."""
+    method: Mapped[str] = mapped_column(String(12))
+    """measured, substituted, direct, manual, stopped or missing."""
+    rule: Mapped[str | None] = mapped_column(String(160), default=None)
+    """The substitution rule or direct-discharge reason."""

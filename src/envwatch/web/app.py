@@ -36,6 +36,7 @@ from envwatch.web.api_alerts import router as alerts_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_measurements import router as measurements_api_router
+from envwatch.web.api_permits import router as permits_api_router
 from envwatch.web.api_processing import router as processing_api_router
 from envwatch.web.api_quality import router as quality_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
@@ -45,6 +46,7 @@ from envwatch.web.body_limit import BodyLimit
 from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
 from envwatch.web.pages_cases import router as cases_pages_router
+from envwatch.web.pages_permits import router as permits_pages_router
 from envwatch.web.pages_points import router as points_pages_router
 from envwatch.web.pages_quality import router as quality_pages_router
 from envwatch.web.pages_registry import router as registry_pages_router
@@ -165,6 +167,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(users_api_router)
     app.include_router(processing_api_router)
     app.include_router(quality_api_router)
+    app.include_router(permits_api_router)
+    app.include_router(permits_pages_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
     app.include_router(cases_pages_router)

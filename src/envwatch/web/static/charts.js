@@ -172,6 +172,39 @@
     });
   }
 
+  // An enterprise's monthly emissions of one pollutant [t], stacked by how
+  // they were obtained, against the monthly share of the annual permit.
+  function emissionsChart(element) {
+    var pollutant = element.getAttribute("data-pollutant");
+    var permitted = parseFloat(element.getAttribute("data-permitted"));
+    return load(element.getAttribute("data-src")).then(function (body) {
+      var months = (body.months || {})[pollutant];
+      if (!months) { message(element, word("no_data"), false); return; }
+      var labels = months.map(function (_, i) { return String(i + 1); });
+      var series = ["measured", "substituted", "direct", "manual"].map(function (method) {
+        return {
+          name: word("em_" + method), type: "bar", stack: "t",
+          data: months.map(function (m) { return m[method] || 0; })
+        };
+      });
+      if (!isNaN(permitted)) {
+        series.push({
+          name: word("em_monthly_permit"), type: "line", symbol: "none",
+          lineStyle: { type: "dashed", color: "#c0392b" },
+          data: labels.map(function () { return permitted / 12; })
+        });
+      }
+      draw(element, {
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 64, right: 24, top: 40, bottom: 32 },
+        xAxis: { type: "category", data: labels, name: word("em_month") },
+        yAxis: { type: "value", name: "t" },
+        series: series
+      }, months.length);
+    });
+  }
+
   // The raw frames around an alert: those received then, and those its
   // evidence cites (in bold), oldest first.
   function framesTable(element) {
@@ -214,7 +247,7 @@
     });
   }
 
-  var kinds = { point: pointChart, evidence: evidenceChart, electricity: electricityChart, frames: framesTable };
+  var kinds = { point: pointChart, evidence: evidenceChart, electricity: electricityChart, emissions: emissionsChart, frames: framesTable };
   document.querySelectorAll("[data-chart]").forEach(function (element) {
     var kind = kinds[element.getAttribute("data-chart")];
     if (!kind) { return; }

@@ -1,0 +1,334 @@
+"""The hourly emissions table kept current as data arrive (``hourly_emission``).
+
+``Materialiser.run_once`` follows the archive like the rules processor
+(``processing/worker.py``): a cursor over the stored frames by id
+(``processing_cursor`` ``permits:emissions``). For each device the new frames
+touch, it recomputes only what they can change, and stores rows and cursor in
+one transaction:
+
+* a pollutant without HJ 75 substitution: the hours from the earliest touched
+  one (or from the hour after the device's last accounted one, when data
+  arrive after it: the hours between become missing) to the device's newest
+  data;
+* a substituted pollutant (SO2, NOx, particulate): the calendar quarters from
+  that hour's on, each computed as ``processing/hours.py`` ``stored_hours``
+  computes it, since a new hour moves the quarter's capture rate α and the
+  look-backs of later gaps.
+
+Every device's hours run from its first to its newest data: hours after the
+newest are not yet accounted (the offline rule speaks of silence). So the
+table equals a recomputation from scratch (``rebuild``) whatever order,
+resends and late data the uploads came in. A declared out-of-control window
+changes hours without an upload: ``rebuild`` the device then.
+
+Direct discharge (按直排核算, ``accounting.direct_hours``) is added for every
+automatic item of a permit's newest version no device monitors, up to the
+current hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+
+from envwatch.hj212.codes import now_cst
+from envwatch.permits.accounting import EmissionHour, accounted_hours, direct_device, direct_hours
+from envwatch.permits.parameters import PermitParameters, load_parameters
+from envwatch.permits.report import store_total_findings
+from envwatch.permits.store import MonitoringMethod, newest_versions
+from envwatch.processing.hours import stored_hours
+from envwatch.rules.engine import default_rule_set
+from envwatch.rules.hours import HOURLY, MINUTE_DATA, REALTIME
+from envwatch.rules.parameters import RuleSet
+from envwatch.rules.units import accounting_of
+from envwatch.rules.validity import next_quarter, quarter_of
+from envwatch.store.db import dialect_insert
+from envwatch.store.schema import (
+    ArchivedFrame,
+    HourlyEmission,
+    Measurement,
+    MonitoringPoint,
+    Permit,
+    PermitMonitoring,
+    PointFactor,
+    ProcessingCursor,
+)
+
+log = logging.getLogger(__name__)
+
+CURSOR = "permits:emissions"
+HOUR = timedelta(hours=1)
+DATA_CNS = (REALTIME, MINUTE_DATA, HOURLY)
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Touched:
+    """The data times a pass's frames of one device cover."""
+
+    first: datetime
+    last: datetime
+
+
+def _row(hour: EmissionHour, enterprise_id: int | None, outlet_id: int | None) -> dict[str, Any]:
+    values = asdict(hour)
+    values["method"] = str(hour.method)
+    values["enterprise_id"], values["outlet_id"] = enterprise_id, outlet_id
+    return values
+
+
+def _owner(connection: Connection, mn: str) -> tuple[int | None, int | None]:
+    row = connection.execute(
+        select(MonitoringPoint.enterprise_id, MonitoringPoint.outlet_id).where(
+            MonitoringPoint.mn == mn
+        )
+    ).first()
+    return (None, None) if row is None else (row.enterprise_id, row.outlet_id)
+
+
+def _data_span(connection: Connection, mn: str) -> tuple[datetime, datetime] | None:
+    first, last = connection.execute(
+        select(func.min(Measurement.data_time), func.max(Measurement.data_time)).where(
+            Measurement.mn == mn, Measurement.cn.in_(DATA_CNS)
+        )
+    ).one()
+    return None if first is None else (first, last)
+
+
+def _pollutants(connection: Connection, mn: str, since: datetime) -> list[str]:
+    """The device's accounted pollutants: those already in the table and those
+    of its data since ``since``."""
+    known = set(connection.execute(
+        select(HourlyEmission.pollutant).where(HourlyEmission.mn == mn).distinct()
+    ).scalars())  # fmt: skip
+    known |= set(connection.execute(
+        select(Measurement.pollutant).where(
+            Measurement.mn == mn, Measurement.cn.in_(DATA_CNS), Measurement.data_time >= since
+        ).distinct()
+    ).scalars())  # fmt: skip
+    return sorted(code for code in known if accounting_of(code) is not None)
+
+
+def device_hours(
+    connection: Connection, mn: str, pollutant: str, rules: RuleSet, *, since: datetime,
+    end: datetime,
+) -> list[EmissionHour]:  # fmt: skip
+    """The accounted hours of [since, end) of one device and pollutant, as the
+    table holds them: by calendar quarter for a substituted pollutant."""
+    hours: list[EmissionHour] = []
+    start = since
+    while start < end:
+        until = min(next_quarter(quarter_of(start)), end)
+        hours += accounted_hours(mn, pollutant, stored_hours(
+            connection, mn, pollutant, rules, since=start, until=until, now=until,
+        ))  # fmt: skip
+        start = until
+    return hours
+
+
+def recompute_device(
+    connection: Connection, mn: str, touched: Touched | None, rules: RuleSet
+) -> int:
+    """Bring the device's rows up to date after data of ``touched`` arrived
+    (None: all of them, from scratch); how many rows were written."""
+    span = _data_span(connection, mn)
+    if span is None:
+        return 0
+    end = _hour(span[1]) + HOUR
+    old_last = connection.execute(
+        select(func.max(HourlyEmission.hour)).where(HourlyEmission.mn == mn)
+    ).scalar()
+    if touched is None or old_last is None:
+        start = _hour(span[0])
+    else:
+        start = _hour(touched.first)
+        if _hour(touched.last) > old_last:
+            start = min(start, old_last + HOUR)
+    enterprise_id, outlet_id = _owner(connection, mn)
+    written = 0
+    for pollutant in _pollutants(connection, mn, start if touched is not None else span[0]):
+        if touched is None:
+            since = _hour(span[0])
+        elif pollutant in rules.substitution.pollutants:
+            since = quarter_of(start)
+        else:
+            since = start
+        hours = device_hours(connection, mn, pollutant, rules, since=since, end=end)
+        connection.execute(delete(HourlyEmission).where(
+            HourlyEmission.mn == mn, HourlyEmission.pollutant == pollutant,
+            HourlyEmission.hour >= since,
+        ))  # fmt: skip
+        rows = [_row(hour, enterprise_id, outlet_id) for hour in hours]
+        for first in range(0, len(rows), 2000):
+            connection.execute(insert(HourlyEmission), rows[first : first + 2000])
+        written += len(rows)
+    return written
+
+
+def _monitored(connection: Connection, outlet_id: int, pollutant: str) -> bool:
+    """Whether an active device at the outlet monitors the pollutant."""
+    devices = select(MonitoringPoint.mn).where(
+        MonitoringPoint.outlet_id == outlet_id, MonitoringPoint.active.is_(True)
+    )
+    declared = connection.execute(
+        select(PointFactor.mn).where(PointFactor.mn.in_(devices),
+                                     PointFactor.pollutant == pollutant).limit(1)
+    ).first()  # fmt: skip
+    if declared is not None:
+        return True
+    seen = connection.execute(
+        select(HourlyEmission.mn).where(HourlyEmission.mn.in_(devices),
+                                        HourlyEmission.pollutant == pollutant).limit(1)
+    ).first()  # fmt: skip
+    return seen is not None
+
+
+def materialise_direct(connection: Connection, now: datetime, parameters: PermitParameters) -> int:
+    """Add the direct-discharge hours of the permits' unmonitored automatic
+    items up to the hour before ``now`` (China Standard Time); how many."""
+    items = connection.execute(
+        select(PermitMonitoring, Permit.enterprise_id, Permit.valid_from, Permit.valid_to)
+        .join(Permit, Permit.id == PermitMonitoring.permit_id)
+        .where(newest_versions(), PermitMonitoring.method == str(MonitoringMethod.AUTOMATIC))
+    ).all()
+    written = 0
+    for item in items:
+        if _monitored(connection, item.outlet_id, item.pollutant):
+            continue
+        device = direct_device(item.outlet_id)
+        last = connection.execute(
+            select(func.max(HourlyEmission.hour)).where(
+                HourlyEmission.mn == device, HourlyEmission.pollutant == item.pollutant
+            )
+        ).scalar()
+        since = item.valid_from if last is None else max(item.valid_from, last + HOUR)
+        until = min(item.valid_to, _hour(now))
+        hours = direct_hours(
+            item.outlet_id, item.pollutant, untreated_concentration=item.untreated_concentration,
+            design_flow_m3h=item.design_flow_m3h, since=since, until=until,
+            reason=parameters.direct.reason,
+        )  # fmt: skip
+        rows = [_row(hour, item.enterprise_id, item.outlet_id) for hour in hours]
+        for first in range(0, len(rows), 2000):
+            connection.execute(insert(HourlyEmission), rows[first : first + 2000])
+        written += len(rows)
+    return written
+
+
+def touched_devices(
+    connection: Connection, after: int, limit_frames: int
+) -> tuple[dict[str, Touched], int | None]:
+    """The devices the next ``limit_frames`` stored frames after ``after``
+    touch, with the data times they cover; the last frame id read."""
+    frames = connection.execute(
+        select(ArchivedFrame.id, ArchivedFrame.mn, ArchivedFrame.data_time)
+        .where(ArchivedFrame.id > after, ArchivedFrame.verdict == "accepted",
+               ArchivedFrame.cn.in_(DATA_CNS), ArchivedFrame.data_time.is_not(None))
+        .order_by(ArchivedFrame.id).limit(limit_frames)
+    ).all()  # fmt: skip
+    touched: dict[str, Touched] = {}
+    for frame in frames:
+        if frame.mn is None:
+            continue
+        known = touched.get(frame.mn)
+        touched[frame.mn] = (
+            Touched(frame.data_time, frame.data_time)
+            if known is None
+            else Touched(min(known.first, frame.data_time), max(known.last, frame.data_time))
+        )
+    return touched, (frames[-1].id if frames else None)
+
+
+def _cursor(connection: Connection) -> int:
+    return int(connection.execute(
+        select(ProcessingCursor.last_frame_id).where(ProcessingCursor.name == CURSOR)
+    ).scalar() or 0)  # fmt: skip
+
+
+def _set_cursor(connection: Connection, last: int) -> None:
+    upsert = dialect_insert(connection, ProcessingCursor).values(name=CURSOR, last_frame_id=last)
+    connection.execute(upsert.on_conflict_do_update(
+        index_elements=[ProcessingCursor.name], set_={"last_frame_id": last}
+    ))  # fmt: skip
+
+
+@dataclass
+class Materialiser:
+    """Keeps ``hourly_emission`` current: one pass reads the frames stored
+    since the last and recomputes what they touched, in one transaction."""
+
+    engine: Engine
+    rules: RuleSet
+    parameters: PermitParameters
+    batch_frames: int = 20_000
+
+    @classmethod
+    def create(cls, engine: Engine) -> Materialiser:
+        return cls(engine, default_rule_set(), load_parameters())
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """One pass; how many frames it read (0: caught up). Direct discharge
+        is brought up to ``now`` (China Standard Time; the wall clock if None)."""
+        now = now or now_cst().replace(tzinfo=None)
+        with self.engine.begin() as connection:
+            touched, last = touched_devices(connection, _cursor(connection), self.batch_frames)
+            enterprises: set[int] = set()
+            for mn in sorted(touched):
+                if recompute_device(connection, mn, touched[mn], self.rules):
+                    enterprise_id, _ = _owner(connection, mn)
+                    if enterprise_id is not None:
+                        enterprises.add(enterprise_id)
+            materialise_direct(connection, now, self.parameters)
+            day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            for enterprise_id in sorted(enterprises):
+                store_total_findings(connection, enterprise_id, day, self.parameters)
+            if last is not None:
+                _set_cursor(connection, last)
+        return 0 if last is None else len(touched) or 1
+
+    def catch_up(self, now: datetime | None = None) -> None:
+        """Passes until every stored frame is accounted."""
+        while self.run_once(now):
+            pass
+
+    def rebuild(self, mns: Iterable[str] | None = None, now: datetime | None = None) -> None:
+        """Recompute the devices ``mns`` (all with data if None) from scratch."""
+        now = now or now_cst().replace(tzinfo=None)
+        with self.engine.begin() as connection:
+            if mns is None:
+                mns = list(connection.execute(select(Measurement.mn).distinct()).scalars())
+                connection.execute(delete(HourlyEmission))
+                _set_cursor(connection, int(connection.execute(
+                    select(func.max(ArchivedFrame.id))).scalar() or 0))  # fmt: skip
+            for mn in mns:
+                connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
+                recompute_device(connection, mn, None, self.rules)
+            materialise_direct(connection, now, self.parameters)
+
+
+async def follow_emissions(
+    materialiser: Materialiser, stop: asyncio.Event, *, interval_s: float = 60.0
+) -> None:
+    """Run passes until ``stop``: at once while there is a backlog, else every
+    ``interval_s`` (a pass recomputes a touched device's current quarter, so
+    fewer, larger passes cost less)."""
+    while not stop.is_set():
+        try:
+            read = await asyncio.to_thread(materialiser.run_once)
+        except Exception as error:  # the store may be down: try again later
+            log.warning("emissions pass failed: %s", error)
+            read = 0
+        if read:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)

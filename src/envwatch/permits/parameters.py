@@ -1,0 +1,52 @@
+"""The permit accounting's parameters (``permits.toml``): the rules.md §5.2
+thresholds and the direct-discharge reason, checked at load."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from envwatch.errors import ConfigError
+
+DEFAULT_FILE = Path(__file__).with_name("permits.toml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Totals(_Strict):
+    warning_share: float = Field(gt=0, le=1)
+    projection_share: float = Field(gt=0)
+    alarm_share: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Totals:
+        if self.alarm_share < self.warning_share:
+            raise ValueError("alarm_share must not be below warning_share")
+        return self
+
+
+class Direct(_Strict):
+    reason: str = Field(min_length=1)
+    reason_en: str = Field(min_length=1)
+
+
+class PermitParameters(_Strict):
+    version: str = Field(min_length=1)
+    totals: Totals
+    direct: Direct
+
+
+def load_parameters(path: Path | None = None) -> PermitParameters:
+    path = path or DEFAULT_FILE
+    try:
+        return PermitParameters.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(path, str(error), f"无法读取：{error}") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(path, f"{where}: {first['msg']}", f"{where}：{first['msg']}") from None

@@ -1,0 +1,161 @@
+"""Permit totals read from the store: an enterprise's year per pollutant (the
+``envwatch permits emissions`` contract), its monthly totals, a device's
+accounted hours, and the rules.md §5.2 warnings as findings the alert desk
+turns into alerts (device ``enterprise:<id>``; one finding per enterprise,
+pollutant and day: the finding table's key)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from envwatch.permits.parameters import PermitParameters
+from envwatch.permits.store import limit_in_force_version
+from envwatch.permits.totals import (
+    KG_PER_TONNE,
+    PollutantTotal,
+    Status,
+    pollutant_total,
+    year_bounds,
+)
+from envwatch.processing.worker import store_findings
+from envwatch.rules.model import Finding, Severity
+from envwatch.store.schema import HourlyEmission, PermitLimit
+
+HOUR = timedelta(hours=1)
+RULE = "permit_total"
+RULE_VERSION = 1
+
+
+def enterprise_device(enterprise_id: int) -> str:
+    """The pseudo-device of an enterprise's findings (``alerts/desk.py`` ``owner_of``)."""
+    return f"enterprise:{enterprise_id}"
+
+
+def permitted_tonnes(connection: Connection, enterprise_id: int, year: int) -> dict[str, float]:
+    """The annual permitted totals [t] by pollutant: per outlet the largest
+    annual total of the limits in force in the year (a national and a permit
+    row of one outlet are not added), summed over outlets."""
+    start, end = year_bounds(year)
+    rows = connection.execute(
+        select(PermitLimit.outlet_id, PermitLimit.pollutant,
+               func.max(PermitLimit.annual_tonnes).label("tonnes"))
+        .where(PermitLimit.enterprise_id == enterprise_id, PermitLimit.annual_tonnes.is_not(None),
+               PermitLimit.valid_from < end,
+               PermitLimit.valid_to.is_(None) | (PermitLimit.valid_to > start),
+               limit_in_force_version())
+        .group_by(PermitLimit.outlet_id, PermitLimit.pollutant)
+    ).all()  # fmt: skip
+    totals: dict[str, float] = {}
+    for row in rows:
+        totals[row.pollutant] = totals.get(row.pollutant, 0.0) + float(row.tonnes)
+    return totals
+
+
+def year_totals(
+    connection: Connection, enterprise_id: int, year: int, parameters: PermitParameters
+) -> list[PollutantTotal]:
+    """The enterprise's pollutants of ``year`` (those permitted or accounted)."""
+    start, end = year_bounds(year)
+    sums = connection.execute(
+        select(HourlyEmission.pollutant, HourlyEmission.method,
+               func.sum(HourlyEmission.emission_kg).label("kg"),
+               func.max(HourlyEmission.hour).label("newest"))
+        .where(HourlyEmission.enterprise_id == enterprise_id,
+               HourlyEmission.hour >= start, HourlyEmission.hour < end)
+        .group_by(HourlyEmission.pollutant, HourlyEmission.method)
+    ).all()  # fmt: skip
+    by_pollutant: dict[str, dict[str, float]] = {}
+    newest: datetime | None = None
+    for row in sums:
+        by_pollutant.setdefault(row.pollutant, {})[row.method] = float(row.kg or 0.0)
+        newest = row.newest if newest is None else max(newest, row.newest)
+    permitted = permitted_tonnes(connection, enterprise_id, year)
+    until = None if newest is None else newest + HOUR
+    return [
+        pollutant_total(
+            code, by_pollutant.get(code, {}), permitted.get(code), year, until, parameters.totals
+        )
+        for code in sorted(set(by_pollutant) | set(permitted))
+    ]
+
+
+def emissions_json(enterprise_id: int, year: int, totals: list[PollutantTotal]) -> dict[str, Any]:
+    """The ``envwatch permits emissions --json`` contract."""
+    return {
+        "enterprise": enterprise_id,
+        "year": year,
+        "pollutants": [{**asdict(total), "status": str(total.status)} for total in totals],
+    }
+
+
+def monthly_totals(
+    connection: Connection, enterprise_id: int, year: int
+) -> dict[str, list[dict[str, float]]]:
+    """By pollutant, twelve months of accounted tonnes by method."""
+    start, end = year_bounds(year)
+    rows = connection.execute(
+        select(HourlyEmission.pollutant, HourlyEmission.method, HourlyEmission.hour,
+               HourlyEmission.emission_kg)
+        .where(HourlyEmission.enterprise_id == enterprise_id, HourlyEmission.hour >= start,
+               HourlyEmission.hour < end, HourlyEmission.emission_kg.is_not(None))
+    )  # fmt: skip
+    months: dict[str, list[dict[str, float]]] = {}
+    for row in rows:
+        month = months.setdefault(row.pollutant, [{} for _ in range(12)])[row.hour.month - 1]
+        month[row.method] = month.get(row.method, 0.0) + row.emission_kg / KG_PER_TONNE
+    return months
+
+
+def hours_json(
+    connection: Connection, mn: str, since: datetime, until: datetime
+) -> Iterator[dict[str, Any]]:
+    """The ``envwatch permits hours --json`` contract: one device's accounted hours."""
+    rows = connection.execute(
+        select(HourlyEmission)
+        .where(HourlyEmission.mn == mn, HourlyEmission.hour >= since, HourlyEmission.hour < until)
+        .order_by(HourlyEmission.hour, HourlyEmission.pollutant)
+    )  # fmt: skip
+    for row in rows:
+        yield {
+            "mn": row.mn, "pollutant": row.pollutant, "hour": row.hour.isoformat(),
+            "concentration": row.concentration, "flow": row.flow_m3,
+            "emission_kg": row.emission_kg, "method": row.method, "rule": row.rule,
+        }  # fmt: skip
+
+
+def total_findings(
+    enterprise_id: int, day: datetime, totals: list[PollutantTotal], parameters: PermitParameters
+) -> list[Finding]:
+    """The warnings and alarms of ``totals`` on ``day`` (00:00 China Standard Time)."""
+    found = []
+    for total in totals:
+        if total.status not in (Status.WARNING, Status.ALARM):
+            continue
+        assert total.share is not None and total.permitted_t is not None
+        projected = "—" if total.projection_t is None else f"{total.projection_t:.3f}"
+        word = "报警" if total.status is Status.ALARM else "预警"
+        found.append(Finding(
+            enterprise_device(enterprise_id), total.code, RULE, RULE_VERSION, day,
+            day + timedelta(days=1),
+            Severity.ALARM if total.status is Status.ALARM else Severity.WARNING,
+            f"排放总量{word}：{total.code} 本年累计 {total.actual_t:.3f} t，占年许可排放量 "
+            f"{total.permitted_t:.3f} t 的 {total.share:.1%}，线性预测全年 {projected} t",
+            {**asdict(total), "status": str(total.status),
+             "thresholds": parameters.totals.model_dump(), "version": parameters.version},
+        ))  # fmt: skip
+    return found
+
+
+def store_total_findings(
+    connection: Connection, enterprise_id: int, day: datetime, parameters: PermitParameters
+) -> int:
+    """Judge the enterprise's year to ``day`` and store its findings (once a day)."""
+    totals = year_totals(connection, enterprise_id, day.year, parameters)
+    return store_findings(
+        connection, total_findings(enterprise_id, day, totals, parameters), parameters.version
+    )

@@ -1,0 +1,189 @@
+"""The permit API (排污审计): an enterprise's permits with their versions, a
+new version recorded by a city administrator (a change never rewrites the
+past: versions are only added, so there is no PATCH nor DELETE), and the
+emissions of a year against the permit (the ``envwatch permits emissions``
+document with monthly totals by method). Scoped like the rest
+(``alerts/scope.py``): an enterprise out of scope answers 404 like an unknown
+one; an enterprise is no device, so a contractor sees none."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as FastApiPath
+from pydantic import Field, field_validator, model_validator
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from envwatch.audit.log import Actor
+from envwatch.auth.sessions import SessionUser
+from envwatch.hj212.codes import now_cst
+from envwatch.permits.importing import FREQUENCY_PATTERN
+from envwatch.permits.parameters import load_parameters
+from envwatch.permits.report import emissions_json, monthly_totals, year_totals
+from envwatch.permits.store import (
+    Category,
+    MonitoringMethod,
+    PermitError,
+    PermitItem,
+    PermitVersion,
+    PlanItem,
+    current_permits,
+    permit_view,
+    record_version,
+)
+from envwatch.registry.limits import AveragingPeriod
+from envwatch.store.schema import MAX_ID, Permit
+from envwatch.web.api_measurements import unknown_enterprise, visible_enterprise
+from envwatch.web.api_registry import _In, _known_factor, registry_writer  # the registry's schemas
+from envwatch.web.crud import invalid
+from envwatch.web.errors import ApiError
+from envwatch.web.people import api_user, peer_of
+
+router = APIRouter()
+
+EnterpriseId = Annotated[int, FastApiPath(ge=1, le=MAX_ID)]
+Reader = Annotated[SessionUser, Depends(api_user)]
+Writer = Annotated[SessionUser, Depends(registry_writer)]
+
+
+class ItemIn(_In):
+    outlet_id: int = Field(gt=0, le=MAX_ID)
+    pollutant: str = Field(min_length=1, max_length=16)
+    limit_value: float = Field(gt=0, le=1e9)
+    unit: str = Field(min_length=1, max_length=16)
+    basis: str = Field(default="", max_length=64)
+    reference_o2: float | None = Field(default=None, ge=0, lt=21)
+    averaging_period: AveragingPeriod | None = None
+    lower_value: float | None = Field(default=None, ge=0, le=1e9)
+    annual_tonnes: float | None = Field(default=None, ge=0, le=1e9)
+    """The annual permitted emission [t/a]."""
+    monthly_tonnes: float | None = Field(default=None, ge=0, le=1e9)
+
+    _known = field_validator("pollutant")(_known_factor)
+
+
+class PlanIn(_In):
+    outlet_id: int = Field(gt=0, le=MAX_ID)
+    pollutant: str = Field(min_length=1, max_length=16)
+    method: MonitoringMethod
+    frequency: str = Field(pattern=FREQUENCY_PATTERN)
+    """continuous, or a count per period: 1/day, 4/quarter, ..."""
+    untreated_concentration: float | None = Field(default=None, ge=0, le=1e9)
+    design_flow_m3h: float | None = Field(default=None, gt=0, le=1e12)
+
+    _known = field_validator("pollutant")(_known_factor)
+
+
+class PermitIn(_In):
+    number: str = Field(min_length=4, max_length=32, pattern=r"^[0-9A-Za-z-]+$")
+    category: Category
+    valid_from: date
+    valid_to: date
+    items: list[ItemIn] = Field(default_factory=list, max_length=500)
+    plan: list[PlanIn] = Field(default_factory=list, max_length=500)
+    note: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _dates(self) -> PermitIn:
+        if self.valid_to <= self.valid_from:
+            raise ValueError("valid_to must follow valid_from")
+        return self
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+@router.get("/api/v1/enterprises/{enterprise_id}/permits")
+async def enterprise_permits(
+    request: Request, enterprise_id: EnterpriseId, user: Reader, history: bool = False
+) -> dict[str, Any]:
+    """The enterprise's permits (current versions; with ``history`` every version)."""
+
+    def read() -> dict[str, Any]:
+        engine: Engine = request.app.state.database()
+        with engine.connect() as connection:
+            if visible_enterprise(connection, user, enterprise_id) is None:
+                raise unknown_enterprise(enterprise_id)
+            rows = current_permits(connection, enterprise_id)
+            if history:
+                rows = list(connection.execute(
+                    select(Permit).where(Permit.enterprise_id == enterprise_id)
+                    .order_by(Permit.number, Permit.version)
+                ).all())  # fmt: skip
+            items = [permit_view(connection, row) for row in rows]
+        return {"items": items, "total": len(items)}
+
+    return await asyncio.to_thread(read)
+
+
+@router.post("/api/v1/enterprises/{enterprise_id}/permits", status_code=201)
+async def record_permit(
+    request: Request, enterprise_id: EnterpriseId, body: PermitIn, user: Writer
+) -> dict[str, Any]:
+    """Record a permit as issued or changed: its number's next version."""
+    permit = PermitVersion(
+        body.number, enterprise_id, body.category, _midnight(body.valid_from),
+        _midnight(body.valid_to),
+        items=[PermitItem(
+            i.outlet_id, i.pollutant, i.limit_value, i.unit, i.basis, i.reference_o2,
+            None if i.averaging_period is None else str(i.averaging_period), i.lower_value,
+            i.annual_tonnes, i.monthly_tonnes,
+        ) for i in body.items],
+        plan=[PlanItem(p.outlet_id, p.pollutant, p.method, p.frequency,
+                       p.untreated_concentration, p.design_flow_m3h) for p in body.plan],
+        note=body.note,
+    )  # fmt: skip
+
+    def write() -> dict[str, Any]:
+        engine: Engine = request.app.state.database()
+        with engine.begin() as connection:
+            if visible_enterprise(connection, user, enterprise_id) is None:
+                raise unknown_enterprise(enterprise_id)
+            try:
+                permit_id = record_version(
+                    connection, permit, Actor(user.username, user.role, peer_of(request))
+                )
+            except IntegrityError:  # another version of the number was recorded meanwhile
+                raise ApiError(
+                    409,
+                    "conflict",
+                    "the permit changed meanwhile: nothing stored, try again",
+                    "许可证已被他人同时修改，未保存，请重试",
+                ) from None
+            except PermitError as error:
+                if error.code == "permit_holder_changed":
+                    raise ApiError(409, error.code, error.message_en, error.message_zh) from None
+                raise invalid("body", error.message_en, error.message_zh) from None
+            row = connection.execute(select(Permit).where(Permit.id == permit_id)).one()
+            return permit_view(connection, row)
+
+    return await asyncio.to_thread(write)
+
+
+@router.get("/api/v1/enterprises/{enterprise_id}/emissions")
+async def enterprise_emissions(
+    request: Request,
+    enterprise_id: EnterpriseId,
+    user: Reader,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> dict[str, Any]:
+    """The year's emissions per pollutant against the permit (permitted, actual
+    by method, share, projection to year end, status) and monthly tonnes by
+    method; the current year by default."""
+    wanted = year or now_cst().year
+
+    def read() -> dict[str, Any]:
+        engine: Engine = request.app.state.database()
+        with engine.connect() as connection:
+            if visible_enterprise(connection, user, enterprise_id) is None:
+                raise unknown_enterprise(enterprise_id)
+            totals = year_totals(connection, enterprise_id, wanted, load_parameters())
+            months = monthly_totals(connection, enterprise_id, wanted)
+        return {**emissions_json(enterprise_id, wanted, totals), "months": months}
+
+    return await asyncio.to_thread(read)
