@@ -1,0 +1,258 @@
+"""Control units and access lists in the database: import, pre-check and the
+mismatches of registered enterprises (I/O around the pure ``geometry`` and
+``access``).
+
+Units come from GeoJSON (``import_units``: all or nothing, each problem naming
+its feature); a unit whose code is already stored is replaced (its clauses
+stay). Clauses come from CSV/XLSX keyed by unit code (``import_clauses``,
+with the registry import's row-level errors); a file replaces the clauses of
+every unit it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+from sqlalchemy import ColumnElement, Connection, delete, select, true
+
+from envwatch.alerts.scope import Viewer, scope_by
+from envwatch.registry.importing import RowError, _Row, read_table, validate_rows
+from envwatch.store.schema import AccessClause, ControlUnit, County, Enterprise
+from envwatch.zoning.access import (
+    DIMENSIONS,
+    EFFECT_WORDS,
+    EFFECTS,
+    Clause,
+    Verdict,
+    industry_prefix_problem,
+    judge,
+)
+from envwatch.zoning.geometry import Area, UnitIndex, area_of
+from envwatch.zoning.units import FeatureProblem, read_units
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    code: str
+    name: str
+    unit_type: str
+    county_code: str
+
+
+def import_units(connection: Connection, content: bytes) -> tuple[int, list[FeatureProblem]]:
+    """Store the units of a GeoJSON FeatureCollection: (how many, []) or, with
+    any problem, (0, every problem) and nothing stored."""
+    units, problems = read_units(content)
+    counties: dict[str, str] = {}
+    for code, name in connection.execute(select(County.code, County.name_zh)):
+        counties[code] = code
+        counties[name] = code
+    for unit in units:
+        if unit.county not in counties:
+            problems.append(
+                FeatureProblem(unit.number, unit.code, f"county {unit.county!r} is not registered")
+            )
+    if problems:
+        problems.sort(key=lambda p: p.number)
+        return 0, problems
+    stored = set(connection.scalars(select(ControlUnit.code)))
+    now = datetime.now(UTC)
+    for unit in units:
+        bounds = unit.area.bounds
+        values: dict[str, Any] = {
+            "name": unit.name,
+            "unit_type": unit.unit_type,
+            "county_code": counties[unit.county],
+            "geometry": unit.geometry,
+            "west": bounds.west,
+            "south": bounds.south,
+            "east": bounds.east,
+            "north": bounds.north,
+            "imported_at": now,
+        }
+        if unit.code in stored:
+            connection.execute(
+                ControlUnit.__table__.update()  # type: ignore[attr-defined]
+                .where(ControlUnit.code == unit.code)
+                .values(**values)
+            )
+        else:
+            connection.execute(
+                ControlUnit.__table__.insert(),  # type: ignore[attr-defined]
+                {"code": unit.code, **values},
+            )
+    return len(units), []
+
+
+class ClauseRow(_Row):
+    unit_code: str = Field(alias="单元编码", min_length=1, max_length=32)
+    dimension: str = Field(alias="维度")
+    effect: str = Field(alias="效力")
+    industries: str = Field(alias="行业代码", min_length=1, max_length=200)
+    """GB/T 4754 code prefixes, comma-separated, or ``*``."""
+    text: str = Field(alias="条款", min_length=2, max_length=2000)
+
+    @field_validator("dimension")
+    @classmethod
+    def _dimension(cls, value: str) -> str:
+        if value not in DIMENSIONS:
+            raise ValueError(f"not one of {' / '.join(DIMENSIONS)}")
+        return value
+
+    @field_validator("effect")
+    @classmethod
+    def _effect(cls, value: str) -> str:
+        effect = EFFECT_WORDS.get(value, value)
+        if effect not in EFFECTS:
+            raise ValueError("not one of 禁止 / 限制 (forbidden / restricted)")
+        return effect
+
+    @field_validator("industries")
+    @classmethod
+    def _industries(cls, value: str) -> str:
+        prefixes = [p.strip() for p in value.replace("，", ",").split(",") if p.strip()]
+        for prefix in prefixes:
+            problem = industry_prefix_problem(prefix)
+            if problem:
+                raise ValueError(problem)
+        if not prefixes:
+            raise ValueError("no industry code prefix")
+        return ",".join(prefixes)
+
+
+def import_clauses(connection: Connection, name: str, content: bytes) -> tuple[int, list[RowError]]:
+    """Store the clauses of a CSV/XLSX file (columns 单元编码, 维度, 效力,
+    行业代码, 条款 or their English field names): (how many, []) or, with
+    any problem, (0, every problem) and nothing stored. Raises
+    ``ImportFileError`` when the file is not a table at all."""
+    rows = read_table(name, content)
+    parsed, errors = validate_rows(ClauseRow, rows, first_row=2)
+    units = set(connection.scalars(select(ControlUnit.code)))
+    for number, record in enumerate(rows, start=2):
+        code = record.get("单元编码") or record.get("unit_code") or ""
+        if code and code not in units:
+            errors.append(RowError(number, "单元编码", f"no control unit with code {code!r}"))
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        return 0, errors
+    named = sorted({row.unit_code for row in parsed})
+    connection.execute(delete(AccessClause).where(AccessClause.unit_code.in_(named)))
+    if parsed:
+        connection.execute(
+            AccessClause.__table__.insert(),  # type: ignore[attr-defined]
+            [row.model_dump() for row in parsed],
+        )
+    return len(parsed), []
+
+
+@dataclass(frozen=True, slots=True)
+class Zoning:
+    """The stored units, their index and their clauses, loaded once."""
+
+    units: Mapping[str, Unit]
+    areas: Mapping[str, Area]
+    index: UnitIndex
+    clauses: Mapping[str, tuple[Clause, ...]]
+
+    def check(self, lon: float, lat: float, industry_code: str) -> tuple[list[Unit], Verdict]:
+        """The units at (lon, lat) and the verdict on ``industry_code`` there."""
+        codes = self.index.units_at((lon, lat))
+        clauses = [clause for code in codes for clause in self.clauses.get(code, ())]
+        return [self.units[code] for code in codes], judge(clauses, industry_code)
+
+
+def load_zoning(connection: Connection, counties: Iterable[str] | None = None) -> Zoning:
+    """The units (of ``counties`` only, when given) with their clauses."""
+    where: ColumnElement[bool] = (
+        ControlUnit.county_code.in_(sorted(counties)) if counties is not None else true()
+    )
+    units: dict[str, Unit] = {}
+    areas: dict[str, Area] = {}
+    for row in connection.execute(
+        select(ControlUnit.code, ControlUnit.name, ControlUnit.unit_type,
+               ControlUnit.county_code, ControlUnit.geometry).where(where)
+    ):  # fmt: skip
+        units[row.code] = Unit(row.code, row.name, row.unit_type, row.county_code)
+        areas[row.code] = area_of(row.geometry)
+    clauses: dict[str, list[Clause]] = {}
+    for clause in connection.execute(
+        select(AccessClause.unit_code, AccessClause.dimension, AccessClause.effect,
+               AccessClause.industries, AccessClause.text).order_by(AccessClause.id)
+    ):  # fmt: skip
+        if clause.unit_code in units:
+            clauses.setdefault(clause.unit_code, []).append(
+                Clause(clause.unit_code, clause.dimension, clause.effect,
+                       tuple(clause.industries.split(",")), clause.text)
+            )  # fmt: skip
+    return Zoning(
+        units,
+        areas,
+        UnitIndex(areas.items()),
+        {code: tuple(found) for code, found in clauses.items()},
+    )
+
+
+def check_json(units: list[Unit], verdict: Verdict) -> dict[str, Any]:
+    """The ``envwatch zoning check --json`` document."""
+    return {
+        "units": [{"code": u.code, "name": u.name, "type": u.unit_type} for u in units],
+        "verdict": verdict.verdict,
+        "clauses": [
+            {"dimension": c.dimension, "text": c.text, "effect": c.effect} for c in verdict.clauses
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A registered enterprise its unit's access list forbids or restricts."""
+
+    enterprise_id: int
+    enterprise: str
+    county_code: str
+    industry_code: str
+    unit: Unit
+    verdict: Verdict
+
+
+def mismatches(connection: Connection, viewer: Viewer | None = None) -> list[Mismatch]:
+    """Every registered enterprise (in ``viewer``'s scope) with a location and
+    an industry code whose own unit (``UnitIndex.home_unit``: on a border, the
+    first by code) forbids or restricts its industry; by county, then name."""
+    zoning = load_zoning(connection)
+    where = (
+        scope_by(viewer, Enterprise.county_code, Enterprise.id) if viewer is not None else true()
+    )
+    found: list[Mismatch] = []
+    for row in connection.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.county_code, Enterprise.industry_code,
+               Enterprise.longitude, Enterprise.latitude)
+        .where(where, Enterprise.longitude.is_not(None), Enterprise.latitude.is_not(None),
+               Enterprise.industry_code != "")
+        .order_by(Enterprise.county_code, Enterprise.name, Enterprise.id)
+    ):  # fmt: skip
+        home = zoning.index.home_unit((row.longitude, row.latitude))
+        if home is None:
+            continue
+        verdict = judge(zoning.clauses.get(home, ()), row.industry_code)
+        if verdict.verdict != "allowed":
+            found.append(Mismatch(row.id, row.name, row.county_code, row.industry_code,
+                                  zoning.units[home], verdict))  # fmt: skip
+    return found
+
+
+def mismatch_json(mismatch: Mismatch) -> dict[str, Any]:
+    return {
+        "enterprise_id": mismatch.enterprise_id,
+        "enterprise": mismatch.enterprise,
+        "county": mismatch.county_code,
+        "industry": mismatch.industry_code,
+        "unit": {"code": mismatch.unit.code, "name": mismatch.unit.name,
+                 "type": mismatch.unit.unit_type},
+        **{key: value for key, value in check_json([], mismatch.verdict).items()
+           if key != "units"},
+    }  # fmt: skip
