@@ -4,6 +4,8 @@ weather warning periods (重污染天气预警), of the city or of one county.""
 from __future__ import annotations
 
 import json
+from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +14,8 @@ from rich.table import Table
 
 from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
+from envwatch.registry.emergency_lists import daily_compliance, import_lines
+from envwatch.registry.importing import ImportFileError
 from envwatch.registry.maintenance import (
     EMERGENCY_LEVELS,
     Emergency,
@@ -110,4 +114,68 @@ def list_command(
             period.declared_by,
             f"{period.declared_at:%Y-%m-%d %H:%M}",
         )
+    Console().print(table)
+
+
+@emergency_app.command("lines")
+def lines_command(
+    path: Annotated[Path, typer.Argument(help="A .csv (UTF-8 or GBK) or .xlsx file.", exists=True)],
+    db: DbOption = None,
+) -> None:
+    """Import emergency lists (应急减排清单) by production line: columns
+    统一社会信用代码, 版本 (season, e.g. 2026-2027), 生效日期, 失效日期, 生产线,
+    工序, 电表 (production meters by name), and the measure per level 蓝色,
+    黄色, 橙色, 红色 (停产 / 限产30% / 错峰生产). A file replaces the lines of
+    each enterprise and season it names.
+
+    Exit status 0 when imported, 1 with each problem as row, column, reason.
+    """
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            count, errors = import_lines(connection, path.name, path.read_bytes())
+    except ImportFileError as error:
+        raise refuse(error) from None
+    finally:
+        engine.dispose()
+    for problem in errors:
+        typer.echo(f"row {problem.row}, column {problem.column or '-'}: {problem.reason}", err=True)
+    if errors:
+        typer.echo(f"{len(errors)} problems: nothing imported", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"imported {count} lines")
+
+
+@emergency_app.command("compliance")
+def compliance_command(
+    day: Annotated[str, typer.Option("--day", help="The day, YYYY-MM-DD (China Standard Time).")],
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+) -> None:
+    """Each listed line under a warning on the day: its electricity against its
+    baseline and its required measure. JSON lines {"enterprise", "county",
+    "grade", "line", "level", "required", "measured", "baseline", "status",
+    "evidence"}; status complied, not_complied, no_data or exempt."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter(f"{day!r} is not a day (YYYY-MM-DD)") from None
+    engine = migrated_engine(db)
+    try:
+        with engine.connect() as connection:
+            report = daily_compliance(connection, when)
+    finally:
+        engine.dispose()
+    if as_json:
+        for row in report:
+            typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
+        return
+    table = Table()
+    for header in ("区县", "企业", "绩效", "生产线", "级别", "要求", "用电kWh", "基准kWh", "结论"):
+        table.add_column(header, overflow="fold")
+    for row in report:
+        line = row.as_json()
+        table.add_row(*(str("" if line[key] is None else line[key]) for key in (
+            "county", "enterprise", "grade", "line", "level", "required", "measured",
+            "baseline", "status")))  # fmt: skip
     Console().print(table)
