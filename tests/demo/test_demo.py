@@ -39,11 +39,14 @@ from envwatch.settings import Settings
 from envwatch.store.archive import Archive, verify
 from envwatch.store.schema import (
     ArchivedFrame,
+    ControlUnit,
     ElectricityReading,
+    EmergencyLine,
     Enterprise,
     Measurement,
     MonitoringPoint,
 )
+from envwatch.zoning.store import mismatches
 
 COUNTY_CODES = {"371502", "371503", "371521", "371522", "371524", "371525", "371526", "371581"}
 
@@ -271,3 +274,18 @@ def test_clean_demo_loggers_stay_below_the_early_warning_share(engine: Engine) -
                 mean, swing = point.factors[code]
                 worst = max(worst, mean * (1 + swing) * 1.05 * factor / limit)
     assert 0.3 < worst < share
+
+
+def test_the_demo_zoning_has_every_unit_type_and_a_few_enterprises_break_their_lists(
+    engine: Engine,
+) -> None:
+    seed_demo(engine)
+    with engine.connect() as connection:
+        types = Counter(connection.scalars(select(ControlUnit.unit_type)))
+        found = mismatches(connection)
+        lines = connection.execute(select(func.count()).select_from(EmergencyLine)).scalar_one()
+    assert set(types) == {"优先保护", "重点管控", "一般管控"}
+    assert types["一般管控"] == 8  # one per county on the map
+    verdicts = Counter(m.verdict.verdict for m in found)
+    assert 3 <= verdicts["forbidden"] <= 15 and verdicts["restricted"] >= 1
+    assert lines > 20

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -35,9 +36,11 @@ from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.tokens import create_token
 from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.store.schema import (
+    AccessClause,
     Alert,
     AppUser,
     Contractor,
+    ControlUnit,
     Enterprise,
     Meter,
     MonitoringPoint,
@@ -629,6 +632,31 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     "GET /api/v1/coverage/gaps": {
         "any": get("/api/v1/coverage/gaps", row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
     },
+    # --- zoning (三线一单) and emergency lists ------------------------------
+    # The zoning plan is public to everyone logged in; the mismatches and the
+    # compliance report are scoped like the enterprises they name.
+    "GET /api/v1/zoning/units": {
+        "any": get("/api/v1/zoning/units", row(401, _S, _S, _S, _S, _S, _S, _S, _S),
+                   lists=("code", "MATRIX-UNIT")),
+    },
+    "GET /api/v1/zoning/check": {
+        "any": get("/api/v1/zoning/check?lon=116.0&lat=36.4&industry=2614",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "bad": get("/api/v1/zoning/check?lon=500&lat=36.4&industry=x",
+                   row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "GET /api/v1/zoning/mismatches": {
+        "in": get("/api/v1/zoning/mismatches", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("enterprise_id", "{enterprise_in}")),
+        "out": get("/api/v1/zoning/mismatches", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("enterprise_id", "{enterprise_out}")),
+    },
+    "GET /api/v1/emergency/compliance": {
+        "any": get("/api/v1/emergency/compliance?day=2026-11-29",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "bad": get("/api/v1/emergency/compliance?day=2026-13-40",
+                   row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
     # --- enforcement cases and notifications ------------------------------
     # A case is an enterprise's, no device's: a contractor sees none.
     "GET /api/v1/cases": {
@@ -777,6 +805,12 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     },
     "GET /coverage": {
         "any": get("/coverage", row(_L, 200, 200, 200, 200, 200, 403, 403, _L)),
+    },
+    "GET /zoning": {
+        "in": get("/zoning", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
+                  lists=("html", 'data-enterprise="{enterprise_in}"')),
+        "out": get("/zoning", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'data-enterprise="{enterprise_out}"')),
     },
     "GET /cases": {
         "in": get("/cases", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
@@ -993,6 +1027,25 @@ def open_cases(http: httpx.Client, admin: Principal, values: dict[str, str]) -> 
         values[f"case_{side}"] = str(response.json()["id"]) if response.status_code == 201 else "0"
 
 
+def zoning_objects(engine: Engine, mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, str]:
+    """A control unit around both enterprises whose list forbids every industry."""
+    square = [[[115.0, 36.0], [117.0, 36.0], [117.0, 37.0], [115.0, 37.0], [115.0, 36.0]]]
+    with engine.begin() as connection:
+        for enterprise in (mine["enterprise"], theirs["enterprise"]):
+            located = {"longitude": 116.0, "latitude": 36.5, "industry_code": "2614"}
+            connection.execute(update(Enterprise).where(Enterprise.id == enterprise)
+                               .values(**located))  # fmt: skip
+        connection.execute(insert(ControlUnit).values(
+            code="MATRIX-UNIT", name="矩阵测试单元", unit_type="优先保护",
+            county_code=mine["county"], geometry={"type": "Polygon", "coordinates": square},
+            west=115.0, south=36.0, east=117.0, north=37.0,
+            imported_at=datetime.now(UTC)))  # fmt: skip
+        connection.execute(insert(AccessClause).values(
+            unit_code="MATRIX-UNIT", dimension="空间布局约束", effect="forbidden",
+            industries="*", text="禁止新建工业项目"))  # fmt: skip
+    return {}
+
+
 @pytest.fixture
 def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
     mine, theirs = alerts
@@ -1002,6 +1055,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
         "enterprise_in": str(mine["enterprise"]), "enterprise_out": str(theirs["enterprise"]),
         "county_in": mine["county"], "county_out": theirs["county"],
     } | more_devices(engine, mine, theirs) | registry_objects(engine, mine, theirs)  # fmt: skip
+    values |= zoning_objects(engine, mine, theirs)
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for name, username in USERNAMES.items():

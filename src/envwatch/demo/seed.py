@@ -16,12 +16,17 @@ from sqlalchemy import Engine, func, select, text
 
 from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
+from envwatch.demo.zoning import demo_emergency_lines, demo_zoning_rows
 from envwatch.glossary import factor
 from envwatch.rules.shifts import format_shifts
 from envwatch.store.schema import (
+    AccessClause,
     AppUser,
     Contractor,
+    ControlUnit,
     County,
+    EmergencyLine,
+    EmergencyLineMeter,
     Enterprise,
     Meter,
     MeterLink,
@@ -249,6 +254,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                 )
     rows["contractor"] = demo_contractors(rows)
     rows["app_user"] = demo_users(city)
+    rows |= demo_zoning_rows(city) | demo_emergency_lines(rows)
     return rows
 
 
@@ -299,7 +305,8 @@ def demo_password_hash() -> str:
 
 
 _TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor, PermitLimit,
-           Meter, MeterLink, AppUser)  # fmt: skip
+           Meter, MeterLink, AppUser, ControlUnit, AccessClause, EmergencyLine,
+           EmergencyLineMeter)  # fmt: skip
 
 
 def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:

@@ -41,6 +41,9 @@ from envwatch.store.schema import (
     Meter,
 )
 
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+"""The days a compliance report may be asked for (beyond them, no warnings)."""
 LEVEL_COLUMNS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
 
@@ -199,6 +202,8 @@ def daily_compliance(
     """Each listed line of each enterprise (in ``viewer``'s scope) under a
     warning on ``day``, judged (one row per line and warning period), by
     county, enterprise and line."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return []
     params = compliance_params()
     start = datetime.combine(day, datetime.min.time())
     end = start + timedelta(days=1)

@@ -154,6 +154,8 @@ class Zoning:
     """The stored units, their index and their clauses, loaded once."""
 
     units: Mapping[str, Unit]
+    geometries: Mapping[str, dict[str, Any]]
+    """Each unit's GeoJSON geometry, as imported."""
     areas: Mapping[str, Area]
     index: UnitIndex
     clauses: Mapping[str, tuple[Clause, ...]]
@@ -171,12 +173,14 @@ def load_zoning(connection: Connection, counties: Iterable[str] | None = None) -
         ControlUnit.county_code.in_(sorted(counties)) if counties is not None else true()
     )
     units: dict[str, Unit] = {}
+    geometries: dict[str, dict[str, Any]] = {}
     areas: dict[str, Area] = {}
     for row in connection.execute(
         select(ControlUnit.code, ControlUnit.name, ControlUnit.unit_type,
                ControlUnit.county_code, ControlUnit.geometry).where(where)
     ):  # fmt: skip
         units[row.code] = Unit(row.code, row.name, row.unit_type, row.county_code)
+        geometries[row.code] = row.geometry
         areas[row.code] = area_of(row.geometry)
     clauses: dict[str, list[Clause]] = {}
     for clause in connection.execute(
@@ -190,6 +194,7 @@ def load_zoning(connection: Connection, counties: Iterable[str] | None = None) -
             )  # fmt: skip
     return Zoning(
         units,
+        geometries,
         areas,
         UnitIndex(areas.items()),
         {code: tuple(found) for code, found in clauses.items()},

@@ -1,0 +1,157 @@
+"""The zoning (三线一单) and emergency-list APIs: control units with their
+access lists, the pre-check of a planned project, the registered enterprises
+their unit's list forbids or restricts (scoped like the alerts), and the
+daily compliance of emergency-list lines during a warning (scoped too)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from envwatch.registry.emergency_lists import FIRST_DAY, LAST_DAY, daily_compliance
+from envwatch.web.people import Principal, api_user
+from envwatch.zoning.store import check_json, load_zoning, mismatch_json, mismatches
+
+router = APIRouter()
+INDUSTRY_CODE = r"^[A-Ta-t]?\d{2,4}$"
+
+
+class UnitRef(BaseModel):
+    code: str
+    name: str
+    type: str = Field(description="优先保护, 重点管控 or 一般管控")
+
+
+class ClausePublic(BaseModel):
+    dimension: str = Field(description="空间布局约束, 污染物排放管控, 环境风险防控 or 资源开发效率")
+    text: str
+    effect: str = Field(description="forbidden or restricted")
+
+
+class UnitPublic(UnitRef):
+    county: str
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon")
+    clauses: list[ClausePublic]
+
+
+class UnitList(BaseModel):
+    items: list[UnitPublic]
+    total: int
+
+
+class CheckPublic(BaseModel):
+    units: list[UnitRef]
+    verdict: str = Field(description="allowed, restricted or forbidden")
+    clauses: list[ClausePublic]
+
+
+class MismatchPublic(BaseModel):
+    enterprise_id: int
+    enterprise: str
+    county: str
+    industry: str
+    unit: UnitRef
+    verdict: str
+    clauses: list[ClausePublic]
+
+
+class MismatchList(BaseModel):
+    items: list[MismatchPublic]
+    total: int
+
+
+class LineCompliancePublic(BaseModel):
+    enterprise: str
+    county: str
+    grade: str
+    line: str
+    level: str
+    required: str = Field(description="stop, cut:<share>, staggered or none")
+    measured: float | None = Field(description="kWh in the warning hours of the day")
+    baseline: float | None = Field(description="kWh of the same hours, non-warning days")
+    status: str = Field(description="complied, not_complied, no_data or exempt")
+    evidence: dict[str, Any]
+
+
+class ComplianceList(BaseModel):
+    items: list[LineCompliancePublic]
+    total: int
+
+
+@router.get("/api/v1/zoning/units")
+async def zoning_units(request: Request, user: Annotated[Principal, Depends(api_user)]) -> UnitList:
+    """Every control unit with its polygon and access list (the zoning plan is
+    public to everyone logged in)."""
+
+    def read() -> UnitList:
+        with request.app.state.database().connect() as connection:
+            zoning = load_zoning(connection)
+        items = [
+            UnitPublic(code=u.code, name=u.name, type=u.unit_type, county=u.county_code,
+                       geometry=zoning.geometries[u.code],
+                       clauses=[ClausePublic(dimension=c.dimension, text=c.text, effect=c.effect)
+                                for c in zoning.clauses.get(u.code, ())])
+            for u in sorted(zoning.units.values(), key=lambda unit: unit.code)
+        ]  # fmt: skip
+        return UnitList(items=items, total=len(items))
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/zoning/check")
+async def zoning_check(
+    request: Request,
+    user: Annotated[Principal, Depends(api_user)],
+    lon: Annotated[float, Query(ge=-180, le=180, description="longitude, WGS 84 / CGCS2000")],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    industry: Annotated[str, Query(pattern=INDUSTRY_CODE, description="GB/T 4754 code")],
+) -> CheckPublic:
+    """Pre-check of a planned project (环评与监管联动): the units at the point
+    (on a border: each), the verdict and the clauses that apply."""
+
+    def read() -> CheckPublic:
+        with request.app.state.database().connect() as connection:
+            units, verdict = load_zoning(connection).check(lon, lat, industry)
+        return CheckPublic.model_validate(check_json(units, verdict))
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/zoning/mismatches")
+async def zoning_mismatches(
+    request: Request, user: Annotated[Principal, Depends(api_user)]
+) -> MismatchList:
+    """Registered enterprises in the user's scope whose own unit forbids or
+    restricts their industry, by county."""
+
+    def read() -> MismatchList:
+        with request.app.state.database().connect() as connection:
+            found = mismatches(connection, user)
+        items = [MismatchPublic.model_validate(mismatch_json(m)) for m in found]
+        return MismatchList(items=items, total=len(items))
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/emergency/compliance")
+async def emergency_compliance(
+    request: Request,
+    user: Annotated[Principal, Depends(api_user)],
+    day: Annotated[
+        date, Query(ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD, China Standard Time")
+    ],
+) -> ComplianceList:
+    """Each emergency-list line in the user's scope under a warning on the day:
+    electricity against its baseline and its required measure."""
+
+    def read() -> ComplianceList:
+        with request.app.state.database().connect() as connection:
+            report = daily_compliance(connection, day, user)
+        items = [LineCompliancePublic.model_validate(row.as_json()) for row in report]
+        return ComplianceList(items=items, total=len(items))
+
+    return await asyncio.to_thread(read)
