@@ -62,6 +62,10 @@ def test_the_zoning_page_draws_units_and_enterprises_offline_and_prechecks(
     assert forbidden.verdict.clauses[0].text in clauses.first.inner_text()
     assert page.locator("#project-point").count() == 1
     page.screenshot(path=str(SCREENSHOTS / "zoning.png"), full_page=True)
+    # The enterprise's own page shows its unit and the clause it breaks.
+    page.goto(f"{base_url}/enterprises/{forbidden.enterprise_id}")
+    shown = page.inner_text("main")
+    assert forbidden.unit.name in shown and forbidden.verdict.clauses[0].text in shown
     # A bad industry code is named, not an error page.
     page.goto(f"{base_url}/zoning?lon=116&lat=36.4&industry=abc")
     assert page.locator("#precheck-problem").count() == 1

@@ -274,3 +274,24 @@ def daily_compliance(
                                          line.performance_grade, line.name, period.level,
                                          measure, verdict))  # fmt: skip
     return report
+
+
+def enterprise_lines(connection: Connection, enterprise_id: int) -> list[dict[str, Any]]:
+    """An enterprise's emergency-list lines, newest season first, with their meters."""
+    meters: dict[int, list[str]] = defaultdict(list)
+    for row in connection.execute(
+        select(EmergencyLineMeter.line_id, Meter.name)
+        .join(Meter, EmergencyLineMeter.meter_id == Meter.id)
+        .where(Meter.enterprise_id == enterprise_id)
+        .order_by(Meter.id)
+    ):
+        meters[row.line_id].append(row.name)
+    return [
+        {"season": row.season, "valid_from": row.valid_from.isoformat(),
+         "valid_until": row.valid_until.isoformat(), "name": row.name, "process": row.process,
+         "meters": meters[row.id], "measures": dict(row.measures)}
+        for row in connection.execute(
+            select(EmergencyLine).where(EmergencyLine.enterprise_id == enterprise_id)
+            .order_by(EmergencyLine.valid_from.desc(), EmergencyLine.name)
+        )
+    ]  # fmt: skip

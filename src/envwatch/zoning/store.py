@@ -261,3 +261,17 @@ def mismatch_json(mismatch: Mismatch) -> dict[str, Any]:
         **{key: value for key, value in check_json([], mismatch.verdict).items()
            if key != "units"},
     }  # fmt: skip
+
+
+def enterprise_zoning(connection: Connection, enterprise_id: int) -> dict[str, Any] | None:
+    """The units at an enterprise's location and the verdict on its industry
+    there (the ``check_json`` document); None without a location."""
+    row = connection.execute(
+        select(Enterprise.longitude, Enterprise.latitude, Enterprise.industry_code).where(
+            Enterprise.id == enterprise_id
+        )
+    ).one_or_none()
+    if row is None or row.longitude is None or row.latitude is None:
+        return None
+    units, verdict = load_zoning(connection).check(row.longitude, row.latitude, row.industry_code)
+    return check_json(units, verdict)
