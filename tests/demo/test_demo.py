@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from envwatch.demo.city import load_city
+from envwatch.demo.emergency_week import WARNING_DAY
 from envwatch.demo.profiles import (
     LOGGER_FAULTS,
     Fault,
@@ -35,6 +36,7 @@ from envwatch.gateway.committer import GroupCommitter
 from envwatch.gateway.server import Gateway, load_devices
 from envwatch.hj212 import DecodeOptions, ProtocolVersion, decode_frame, interpret
 from envwatch.hj212.model import DataUpload
+from envwatch.registry.emergency_lists import daily_compliance
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive, verify
 from envwatch.store.schema import (
@@ -289,3 +291,18 @@ def test_the_demo_zoning_has_every_unit_type_and_a_few_enterprises_break_their_l
     verdicts = Counter(m.verdict.verdict for m in found)
     assert 3 <= verdicts["forbidden"] <= 15 and verdicts["restricted"] >= 1
     assert lines > 20
+
+
+def test_the_demo_orange_warning_has_lines_that_comply_and_lines_that_do_not(
+    engine: Engine,
+) -> None:
+    counts = seed_demo(engine, emergency=True)
+    assert counts["electricity_reading"] > 10_000
+    with engine.connect() as connection:
+        report = daily_compliance(connection, WARNING_DAY)
+    statuses = Counter(row.verdict.status for row in report)
+    assert statuses["complied"] > statuses["not_complied"] >= 3
+    assert statuses["no_data"] >= 1
+    assert {row.level for row in report} == {"orange"}
+    stopped = [r for r in report if r.required is not None and r.required.kind == "stop"]
+    assert {r.verdict.status for r in stopped} >= {"complied", "not_complied"}

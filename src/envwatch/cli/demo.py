@@ -38,7 +38,7 @@ def seed_demo_command(db: DbOption = None) -> None:
     url = db or get_settings().database_url
     upgrade(url)
     try:
-        counts = seed_demo(make_engine(url))
+        counts = seed_demo(make_engine(url), emergency=True)
     except DemoAlreadySeededError:
         typer.echo("the registry already holds data: demo not loaded", err=True)
         raise typer.Exit(1) from None
@@ -99,7 +99,7 @@ def demo_command(
     url = db or get_settings().database_url
     upgrade(url)
     try:
-        counts = seed_demo(make_engine(url))
+        counts = seed_demo(make_engine(url), emergency=True)
         typer.echo(f"demo city loaded: {counts}")
     except DemoAlreadySeededError:
         typer.echo("demo city already loaded")

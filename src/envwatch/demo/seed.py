@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, text
 
 from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
+from envwatch.demo.emergency_week import seed_emergency_week
 from envwatch.demo.zoning import demo_emergency_lines, demo_zoning_rows
 from envwatch.glossary import factor
 from envwatch.rules.shifts import format_shifts
@@ -309,8 +310,10 @@ _TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor,
            EmergencyLineMeter)  # fmt: skip
 
 
-def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
-    """Insert the demo registry into an empty registry; the row count per table."""
+def seed_demo(engine: Engine, seed: int = 7, *, emergency: bool = False) -> dict[str, int]:
+    """Insert the demo registry into an empty registry; the row count per table.
+    With ``emergency``, also the demo's orange warning and its week of line
+    readings (``demo/emergency_week.py``)."""
     with engine.connect() as connection:
         if connection.execute(select(func.count()).select_from(County)).scalar_one():
             raise DemoAlreadySeededError
@@ -332,7 +335,10 @@ def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
                             f"(SELECT max(id) FROM {name}))"
                         )
                     )
-    return {name: len(table_rows) for name, table_rows in rows.items()}
+    counts = {name: len(table_rows) for name, table_rows in rows.items()}
+    if emergency:
+        counts["electricity_reading"] = seed_emergency_week(engine, rows)
+    return counts
 
 
 class DemoAlreadySeededError(Exception):
