@@ -806,6 +806,10 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     "GET /coverage": {
         "any": get("/coverage", row(_L, 200, 200, 200, 200, 200, 403, 403, _L)),
     },
+    "GET /emergency": {
+        "any": get("/emergency", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+        "day": get("/emergency?day=2026-11-29", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+    },
     "GET /zoning": {
         "in": get("/zoning", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
                   lists=("html", 'data-enterprise="{enterprise_in}"')),

@@ -2,12 +2,16 @@
 SVG on the server (the county map's own projection, ``mapsvg``; no tiles, no
 network), the enterprises in the user's scope as dots (those their unit's
 list forbids or restricts marked), a pre-check form for a planned project,
-and the list of mismatches per county."""
+and the list of mismatches per county. And the emergency page: the daily
+compliance report of the emergency-list lines under a warning, per county
+(complied, not complied with evidence, no data, exempt), in the user's scope."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections import Counter
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from envwatch.alerts.scope import scope_by
-from envwatch.store.schema import County, Enterprise
+from envwatch.registry.emergency_lists import FIRST_DAY, LAST_DAY, daily_compliance
+from envwatch.store.schema import County, EmergencyPeriod, Enterprise
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map, county_projection, rings_of
 from envwatch.web.people import current_user
@@ -103,4 +108,48 @@ async def zoning_page(
                        "restricted": words["zn_verdict_restricted"],
                        "forbidden": words["zn_verdict_forbidden"]},
         form={"lon": lon or "", "lat": lat or "", "industry": code},
+    )  # fmt: skip
+
+
+STATUSES = ("complied", "not_complied", "no_data", "exempt")
+
+
+@router.get("/emergency", response_class=HTMLResponse, response_model=None)
+async def emergency_page(request: Request, day: str | None = None) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    words = translator(language(request))
+    try:
+        chosen: date | None = date.fromisoformat(day) if day else None
+    except ValueError:
+        chosen = None
+    if chosen is not None and not FIRST_DAY <= chosen <= LAST_DAY:
+        chosen = None
+
+    def read() -> dict[str, Any]:
+        with database(request).connect() as connection:
+            periods = connection.execute(
+                select(EmergencyPeriod.level, EmergencyPeriod.starts_at, EmergencyPeriod.ends_at,
+                       EmergencyPeriod.county_code, EmergencyPeriod.reference)
+                .order_by(EmergencyPeriod.starts_at.desc()).limit(50)
+            ).all()  # fmt: skip
+            shown = chosen
+            if shown is None and periods:
+                newest = periods[0]
+                shown = (newest.ends_at - timedelta(microseconds=1)).date()
+            report = daily_compliance(connection, shown, user) if shown else []
+            names = dict(connection.execute(select(County.code, County.name_zh)).all())
+        return {"periods": periods, "day": shown, "report": report, "names": names}
+
+    data = await asyncio.to_thread(read)
+    counties: dict[str, Counter[str]] = {}
+    for row in data["report"]:
+        counties.setdefault(row.county_code, Counter())[row.verdict.status] += 1
+    status_names = {"complied": words["em_complied"], "not_complied": words["em_not_complied"],
+                    "no_data": words["em_no_data"], "exempt": words["em_exempt"]}  # fmt: skip
+    return render(
+        request, "emergency.html", user, periods=data["periods"], day=data["day"],
+        rows=[row.as_json() for row in data["report"]], counties=counties,
+        statuses=STATUSES, status_names=status_names, county_names=data["names"],
     )  # fmt: skip
