@@ -6,11 +6,22 @@ from __future__ import annotations
 import itertools
 import math
 
+import pytest
 import shapely
+import shapely.affinity
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from envwatch.zoning.geometry import Area, Polygon, Ring, UnitIndex, orientation
+from envwatch.zoning.geometry import (
+    KM_PER_DEGREE_LAT,
+    KM_PER_DEGREE_LON_EQUATOR,
+    Area,
+    Polygon,
+    Ring,
+    UnitIndex,
+    distance_km,
+    orientation,
+)
 
 GRID = 0.125  # coordinates on a binary grid: edge midpoints are exact floats
 
@@ -122,3 +133,19 @@ def test_orientation_is_exact_where_floating_point_cannot_tell() -> None:
     assert orientation((0.0, 0.0), (3.0, 1.0), (1.5, 0.5)) == 0
     assert orientation((0.0, 0.0), (3.0, 1.0), (1.5, 0.5000000000000001)) == 1
     assert orientation((0.0, 0.0), (3.0, 1.0), (1.5, 0.49999999999999994)) == -1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_distance_agrees_with_shapely_on_the_local_plane(data: st.DataObject) -> None:
+    polygon = data.draw(polygons())
+    reference = shapely_polygon(polygon)
+    assume(reference.is_valid)
+    area = Area((polygon,))
+    for point in probes(data, polygon)[:20]:
+        # The same plane: degrees scaled to km at the point's latitude.
+        kx = KM_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(point[1]))
+        plane = shapely.affinity.scale(reference, kx, KM_PER_DEGREE_LAT, origin=(0, 0))
+        at = shapely.Point(point[0] * kx, point[1] * KM_PER_DEGREE_LAT)
+        expected = 0.0 if reference.covers(shapely.Point(point)) else plane.distance(at)
+        assert distance_km(area, point) == pytest.approx(expected, rel=1e-6, abs=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from envwatch.store.schema import AccessClause, ControlUnit, County, Enterprise
@@ -69,6 +70,11 @@ def test_units_and_clauses_import_and_a_border_point_sees_both(engine: Engine) -
     assert [u["code"] for u in border["units"]] == ["ZH37150210001", "ZH37150220001"]
     assert border["verdict"] == "forbidden"  # the priority unit forbids every industry
     assert outside == {"units": [], "verdict": "allowed", "clauses": []}
+    # A project 0.01° (about 0.9 km) east of the key unit sees no priority unit
+    # within 2 km; one just south of the priority unit does.
+    assert zoning.nearby(116.11, 36.45) == []
+    ((near, distance),) = zoning.nearby(115.95, 36.39)
+    assert near.code == "ZH37150210001" and distance == pytest.approx(1.106, abs=0.01)
 
 
 def test_a_bad_feature_is_named_and_nothing_is_imported(engine: Engine) -> None:

@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field
 
 from envwatch.registry.emergency_lists import FIRST_DAY, LAST_DAY, daily_compliance
 from envwatch.web.people import Principal, api_user
-from envwatch.zoning.store import check_json, load_zoning, mismatch_json, mismatches
+from envwatch.zoning.store import (
+    check_json,
+    load_zoning,
+    mismatch_json,
+    mismatches,
+    nearby_json,
+)
 
 router = APIRouter()
 INDUSTRY_CODE = r"^[A-Ta-t]?\d{2,4}$"
@@ -43,10 +49,17 @@ class UnitList(BaseModel):
     total: int
 
 
+class NearbyUnit(UnitRef):
+    distance_km: float
+
+
 class CheckPublic(BaseModel):
     units: list[UnitRef]
     verdict: str = Field(description="allowed, restricted or forbidden")
     clauses: list[ClausePublic]
+    nearby: list[NearbyUnit] = Field(
+        description="sensitive units (zoning.toml) near the point that do not hold it"
+    )
 
 
 class MismatchPublic(BaseModel):
@@ -111,12 +124,15 @@ async def zoning_check(
     industry: Annotated[str, Query(pattern=INDUSTRY_CODE, description="GB/T 4754 code")],
 ) -> CheckPublic:
     """Pre-check of a planned project (环评与监管联动): the units at the point
-    (on a border: each), the verdict and the clauses that apply."""
+    (on a border: each), the verdict, the clauses that apply, and the
+    sensitive units nearby."""
 
     def read() -> CheckPublic:
         with request.app.state.database().connect() as connection:
-            units, verdict = load_zoning(connection).check(lon, lat, industry)
-        return CheckPublic.model_validate(check_json(units, verdict))
+            zoning = load_zoning(connection)
+        units, verdict = zoning.check(lon, lat, industry)
+        nearby = nearby_json(zoning.nearby(lon, lat))
+        return CheckPublic.model_validate({**check_json(units, verdict), "nearby": nearby})
 
     return await asyncio.to_thread(read)
 

@@ -25,7 +25,13 @@ from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map, county_projection, rings_of
 from envwatch.web.people import current_user
 from envwatch.web.rendering import database, render
-from envwatch.zoning.store import check_json, load_zoning, mismatch_json, mismatches
+from envwatch.zoning.store import (
+    check_json,
+    load_zoning,
+    mismatch_json,
+    mismatches,
+    nearby_json,
+)
 
 router = APIRouter()
 INDUSTRY = re.compile(r"^[A-Ta-t]?\d{2,4}$")
@@ -74,6 +80,7 @@ async def zoning_page(
             answer = None
             if asked and not problem and x is not None and y is not None:
                 answer = check_json(*zoning.check(x, y, code))
+                answer["nearby"] = nearby_json(zoning.nearby(x, y))
         return {"zoning": zoning, "mismatches": found, "enterprises": enterprises,
                 "names": names, "answer": answer}  # fmt: skip
 

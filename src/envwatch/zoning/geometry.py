@@ -122,6 +122,30 @@ def area_of(geometry: Mapping[str, Any]) -> Area:
     )
 
 
+KM_PER_DEGREE_LAT = 110.574
+KM_PER_DEGREE_LON_EQUATOR = 111.320
+
+
+def distance_km(area: Area, p: Point) -> float:
+    """How far ``p`` lies from ``area`` (0 inside or on it), in km, on a local
+    equirectangular plane at ``p``'s latitude (metres off at a city's scale)."""
+    if area.covers(p):
+        return 0.0
+    kx = KM_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(p[1]))
+    ky = KM_PER_DEGREE_LAT
+    best = math.inf
+    for polygon in area.polygons:
+        for ring in (polygon.shell, *polygon.holes):
+            for a, b in itertools.pairwise(ring):
+                ax, ay = (a[0] - p[0]) * kx, (a[1] - p[1]) * ky
+                bx, by = (b[0] - p[0]) * kx, (b[1] - p[1]) * ky
+                dx, dy = bx - ax, by - ay
+                length = dx * dx + dy * dy
+                t = 0.0 if length == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length))
+                best = min(best, math.hypot(ax + t * dx, ay + t * dy))
+    return best
+
+
 def ring_area(ring: Ring) -> float:
     """The signed planar area (shoelace): positive anticlockwise."""
     return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring)) / 2

@@ -11,9 +11,13 @@ every unit it names.
 
 from __future__ import annotations
 
+import math
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -26,13 +30,42 @@ from envwatch.zoning.access import (
     DIMENSIONS,
     EFFECT_WORDS,
     EFFECTS,
+    UNIT_TYPES,
     Clause,
     Verdict,
     industry_prefix_problem,
     judge,
 )
-from envwatch.zoning.geometry import Area, UnitIndex, area_of
+from envwatch.zoning.geometry import (
+    KM_PER_DEGREE_LON_EQUATOR,
+    Area,
+    UnitIndex,
+    area_of,
+    distance_km,
+)
 from envwatch.zoning.units import FeatureProblem, read_units
+
+SETTINGS_FILE = Path(__file__).with_name("zoning.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class ZoningSettings:
+    version: str
+    nearby_km: float
+    sensitive_types: tuple[str, ...]
+
+
+@cache
+def zoning_settings(path: Path = SETTINGS_FILE) -> ZoningSettings:
+    """The zoning parameters (``zoning.toml``), checked."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    settings = ZoningSettings(str(data["version"]), float(data["nearby_km"]),
+                              tuple(data["sensitive_types"]))  # fmt: skip
+    unknown = set(settings.sensitive_types) - set(UNIT_TYPES)
+    if unknown or not 0 < settings.nearby_km <= 50:
+        raise ValueError(f"{path}: sensitive_types {sorted(unknown)} unknown, or nearby_km "
+                         "not in (0, 50]")  # fmt: skip
+    return settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +193,28 @@ class Zoning:
     index: UnitIndex
     clauses: Mapping[str, tuple[Clause, ...]]
 
+    def nearby(self, lon: float, lat: float) -> list[tuple[Unit, float]]:
+        """The sensitive units (``zoning.toml``) near (lon, lat) that do not
+        hold it, nearest first, with their distance in km."""
+        settings = zoning_settings()
+        reach = settings.nearby_km
+        found = []
+        for code, unit in self.units.items():
+            if unit.unit_type not in settings.sensitive_types:
+                continue
+            area = self.areas[code]
+            box = area.bounds
+            # A cheap first test: the box grown by the reach (a degree of
+            # longitude is never more than a degree of latitude here).
+            margin = reach / KM_PER_DEGREE_LON_EQUATOR / max(math.cos(math.radians(lat)), 0.1)
+            if not (box.west - margin <= lon <= box.east + margin
+                    and box.south - margin <= lat <= box.north + margin):  # fmt: skip
+                continue
+            distance = distance_km(area, (lon, lat))
+            if 0 < distance <= reach:
+                found.append((unit, round(distance, 3)))
+        return sorted(found, key=lambda item: (item[1], item[0].code))
+
     def check(self, lon: float, lat: float, industry_code: str) -> tuple[list[Unit], Verdict]:
         """The units at (lon, lat) and the verdict on ``industry_code`` there."""
         codes = self.index.units_at((lon, lat))
@@ -210,6 +265,12 @@ def check_json(units: list[Unit], verdict: Verdict) -> dict[str, Any]:
             {"dimension": c.dimension, "text": c.text, "effect": c.effect} for c in verdict.clauses
         ],
     }
+
+
+def nearby_json(nearby: list[tuple[Unit, float]]) -> list[dict[str, Any]]:
+    """The sensitive units near a planned project, for the API and the page."""
+    return [{"code": u.code, "name": u.name, "type": u.unit_type, "distance_km": distance}
+            for u, distance in nearby]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
