@@ -15,6 +15,7 @@ from envwatch.electricity.emergency import (
     ComplianceParams,
     LineVerdict,
     Measure,
+    assess,
     baseline,
     hourly_energy,
     judge_line,
@@ -129,3 +130,26 @@ def test_constant_power_gives_its_energy_every_covered_hour(
 def test_warning_hours_are_its_whole_hours() -> None:
     assert warning_hours(DAY + timedelta(minutes=30), DAY + timedelta(hours=3)) == [
         DAY + timedelta(hours=1), DAY + timedelta(hours=2)]  # fmt: skip
+
+
+def test_the_assessment_sums_required_against_achieved_by_group() -> None:
+    def verdict(status: str, measured: float | None, base: float | None) -> LineVerdict:
+        return LineVerdict(status, measured, base, {})
+
+    judged = [
+        ("371502", "C", Measure("stop"), verdict("complied", 50.0, 4000.0)),
+        ("371502", "B", Measure("cut", 0.2), verdict("not_complied", 3800.0, 4000.0)),
+        ("371503", "B", Measure("cut", 0.2), verdict("no_data", None, 4000.0)),
+        ("371503", "", None, verdict("exempt", 4000.0, 4000.0)),
+    ]
+    by_county = assess(judged, lambda county, grade: county)
+    assert [g["group"] for g in by_county] == ["371502", "371503"]
+    first, second = by_county
+    assert (first["required_reduction_kwh"], first["achieved_reduction_kwh"]) == (4800.0, 4150.0)
+    assert first["achieved_share_of_required"] == pytest.approx(4150 / 4800, abs=1e-3)
+    assert (first["complied"], first["not_complied"]) == (1, 1)
+    assert (second["no_data"], second["exempt"], second["baseline_kwh"]) == (1, 1, 0.0)
+    assert second["achieved_share_of_required"] is None
+    by_grade = {g["group"]: g for g in assess(judged, lambda county, grade: grade or "-")}
+    assert set(by_grade) == {"B", "C", "-"}
+    assert by_grade["C"]["required_reduction_kwh"] == 4000.0

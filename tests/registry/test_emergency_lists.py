@@ -10,7 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
-from envwatch.registry.emergency_lists import daily_compliance, import_lines
+from envwatch.alerts.notify import Mail, Notifier
+from envwatch.registry.emergency_lists import (
+    daily_compliance,
+    import_lines,
+    queue_warning_notices,
+)
+from envwatch.registry.maintenance import declare_emergency
 from envwatch.store.schema import (
     County,
     ElectricityReading,
@@ -18,7 +24,9 @@ from envwatch.store.schema import (
     EmergencyPeriod,
     Enterprise,
     Meter,
+    NotificationTarget,
 )
+from tests.alerts.servers import Received, smtp_receiver, webhook_receiver
 from tests.test_cli_contract import envwatch
 
 DAY = datetime(2026, 12, 10)
@@ -136,3 +144,55 @@ def test_cli_follows_the_compliance_contract(
     assert all(set(row) == keys for row in rows)
     assert sorted(row["status"] for row in rows) == [
         "complied", "exempt", "no_data", "not_complied"]  # fmt: skip
+    with engine.connect() as connection:
+        orange = connection.scalar(select(EmergencyPeriod.id).where(
+            EmergencyPeriod.level == "orange"))  # fmt: skip
+    done = envwatch("emergency", "assessment", "--db", database_url, "--warning", str(orange))
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert set(document) == {"warning", "by_county", "by_grade", "total"}
+    assert [g["group"] for g in document["by_grade"]] == ["-", "B", "C"]
+    done = envwatch("emergency", "assessment", "--db", database_url, "--warning", "999")
+    assert done.returncode == 1 and "unknown_warning" in done.stderr
+
+
+def test_a_declared_warning_notifies_the_enterprises_it_covers_with_their_measures(
+    engine: Engine,
+) -> None:
+    registry(engine)
+    with engine.begin() as connection:
+        import_lines(connection, "lines.csv", LINES.encode())
+        connection.execute(insert(County), [{"code": "371503", "name_zh": "茌平区"}])
+        connection.execute(insert(Enterprise), [
+            {"id": 4, "name": "茌平铝业", "credit_code": "91371500000000004A",
+             "county_code": "371503"}])  # fmt: skip
+    received = Received()
+    with webhook_receiver(received) as url, smtp_receiver(received) as smtp_port:
+        with engine.begin() as connection:
+            connection.execute(insert(NotificationTarget), [
+                {"role": "enterprise_user", "channel": "webhook", "address": url,
+                 "enterprise_id": 1, "active": True},
+                {"role": "enterprise_user", "channel": "email", "address": "env@steel.example",
+                 "enterprise_id": 1, "active": True},
+                {"role": "enterprise_user", "channel": "email", "address": "env@al.example",
+                 "enterprise_id": 4, "active": True},
+            ])  # fmt: skip
+            start = DAY + timedelta(days=2)
+            period = declare_emergency(connection, level="red", starts_at=start,
+                                       ends_at=start + timedelta(days=1), county_code="371502",
+                                       reference="聊重污办〔2026〕9号",
+                                       declared_by="admin")  # fmt: skip
+            # The enterprise in the other county hears nothing.
+            assert queue_warning_notices(connection, period, datetime.now(UTC)) == 2
+        notifier = Notifier(engine, Mail("127.0.0.1", smtp_port, "envwatch@city.example"),
+                            timeout_s=5)  # fmt: skip
+        assert notifier.deliver_due() == 2
+    ((_, body),) = received.requests
+    payload = json.loads(body)
+    assert payload["event"] == "warning_declared"
+    assert payload["warning"]["level"] == "red" and payload["enterprise"]["grade"] == "C"
+    assert payload["measures"] == [{"line": "1号烧结机", "measure": "stop"},
+                                   {"line": "球团线", "measure": "stop"}]  # fmt: skip
+    (mail,) = received.mail
+    assert mail["To"] == "env@steel.example" and "红色预警" in mail["Subject"]
+    assert "1号烧结机：停产" in mail.get_content() and "聊重污办〔2026〕9号" in mail.get_content()

@@ -651,6 +651,10 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "out": get("/api/v1/zoning/mismatches", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
                    lists=("enterprise_id", "{enterprise_out}")),
     },
+    "GET /api/v1/emergency/warnings/{warning_id}/assessment": {
+        "unknown": get(f"/api/v1/emergency/warnings/{UNKNOWN_ID}/assessment",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
     "GET /api/v1/emergency/compliance": {
         "any": get("/api/v1/emergency/compliance?day=2026-11-29",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),

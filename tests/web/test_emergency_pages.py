@@ -52,5 +52,13 @@ def test_the_compliance_report_is_shown_per_county_within_scope(
     enterprise, _ = session(emergency_url, "enterprise-1")
     own = enterprise.get("/api/v1/emergency/compliance", params={"day": WARNING_DAY.isoformat()})
     assert {item["enterprise"] for item in own.json()["items"]} == {failing.enterprise}
+    # After the warning: the reduction required against achieved, in scope.
+    assessed = admin.get("/api/v1/emergency/warnings/1/assessment").json()
+    assert assessed["warning"]["level"] == "orange"
+    (total,) = assessed["total"]
+    assert total["line_days"] == len(report)
+    assert total["not_complied"] == sum(r.verdict.status == "not_complied" for r in report)
+    counties = county.get("/api/v1/emergency/warnings/1/assessment").json()["by_county"]
+    assert [group["group"] for group in counties] == [failing.county_code]
     for client in (admin, county, enterprise):
         client.close()

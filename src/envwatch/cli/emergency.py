@@ -4,7 +4,7 @@ weather warning periods (重污染天气预警), of the city or of one county.""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +14,12 @@ from rich.table import Table
 
 from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
-from envwatch.registry.emergency_lists import daily_compliance, import_lines
+from envwatch.registry.emergency_lists import (
+    daily_compliance,
+    import_lines,
+    queue_warning_notices,
+    warning_assessment,
+)
 from envwatch.registry.importing import ImportFileError
 from envwatch.registry.maintenance import (
     EMERGENCY_LEVELS,
@@ -76,11 +81,13 @@ def declare_command(
                 declared_by=actor.name,
                 actor=actor,
             )
+            notices = queue_warning_notices(connection, period_id, datetime.now(UTC))
     except PeerError as error:
         raise refuse(error) from None
     finally:
         engine.dispose()
-    typer.echo(f"已登记预警时段 {period_id} / warning period {period_id} declared")
+    typer.echo(f"已登记预警时段 {period_id}，已排队通知企业 {notices} 条 / warning period "
+               f"{period_id} declared, {notices} enterprise notices queued")  # fmt: skip
 
 
 @emergency_app.command("list")
@@ -179,3 +186,24 @@ def compliance_command(
             "county", "enterprise", "grade", "line", "level", "required", "measured",
             "baseline", "status")))  # fmt: skip
     Console().print(table)
+
+
+@emergency_app.command("assessment")
+def assessment_command(
+    warning: Annotated[int, typer.Option("--warning", help="The warning period's id.")],
+    db: DbOption = None,
+) -> None:
+    """The after-action assessment of a warning as JSON: {"warning", "by_county",
+    "by_grade", "total"}; each group's line-days by status and the reduction
+    required against achieved (kWh). Exit 1 for an unknown warning."""
+    engine = migrated_engine(db)
+    try:
+        with engine.connect() as connection:
+            document = warning_assessment(connection, warning)
+    finally:
+        engine.dispose()
+    if document is None:
+        typer.echo(f"unknown_warning: 没有编号为{warning}的预警时段 / no warning period {warning}",
+                   err=True)  # fmt: skip
+        raise typer.Exit(1)
+    typer.echo(json.dumps(document, ensure_ascii=False))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -210,3 +210,44 @@ def warning_hours(starts_at: datetime, ends_at: datetime) -> list[datetime]:
         hours.append(first)
         first += HOUR
     return hours
+
+
+def required_share(measure: Measure | None) -> float:
+    """The share of its baseline a line must cut: all of it to stop."""
+    if measure is None:
+        return 0.0
+    return measure.share if measure.kind == "cut" else 1.0
+
+
+def assess(
+    judged: Iterable[tuple[str, str, Measure | None, LineVerdict]],
+    key: Callable[[str, str], str],
+) -> list[dict[str, Any]]:
+    """After a warning: per group (``key`` of county and grade), the line-days
+    by status and, over the line-days with both energy and baseline, the
+    reduction required (baseline × the measure's share) against the reduction
+    achieved (baseline − energy), in kWh; exempt lines count apart."""
+    groups: dict[str, dict[str, Any]] = {}
+    for county, grade, measure, verdict in judged:
+        group = groups.setdefault(key(county, grade), {
+            "group": key(county, grade), "line_days": 0, "complied": 0, "not_complied": 0,
+            "no_data": 0, "exempt": 0, "baseline_kwh": 0.0, "measured_kwh": 0.0,
+            "required_reduction_kwh": 0.0, "achieved_reduction_kwh": 0.0})  # fmt: skip
+        group["line_days"] += 1
+        group[verdict.status] += 1
+        if (verdict.status == "exempt" or verdict.measured_kwh is None
+                or verdict.baseline_kwh is None):  # fmt: skip
+            continue
+        group["baseline_kwh"] += verdict.baseline_kwh
+        group["measured_kwh"] += verdict.measured_kwh
+        group["required_reduction_kwh"] += verdict.baseline_kwh * required_share(measure)
+        group["achieved_reduction_kwh"] += verdict.baseline_kwh - verdict.measured_kwh
+    for group in groups.values():
+        for name in ("baseline_kwh", "measured_kwh", "required_reduction_kwh",
+                     "achieved_reduction_kwh"):  # fmt: skip
+            group[name] = round(group[name], 1)
+        required = group["required_reduction_kwh"]
+        group["achieved_share_of_required"] = (
+            round(group["achieved_reduction_kwh"] / required, 3) if required else None
+        )
+    return [groups[name] for name in sorted(groups)]

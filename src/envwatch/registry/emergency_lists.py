@@ -15,13 +15,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
-from sqlalchemy import Connection, delete, select, true
+from sqlalchemy import Connection, delete, insert, select, true
 
 from envwatch.alerts.scope import Viewer, scope_by
 from envwatch.electricity.emergency import (
     ComplianceParams,
     LineVerdict,
     Measure,
+    assess,
     hourly_energy,
     judge_line,
     line_energy,
@@ -39,6 +40,8 @@ from envwatch.store.schema import (
     EmergencyPeriod,
     Enterprise,
     Meter,
+    Notification,
+    NotificationTarget,
 )
 
 FIRST_DAY = date(2000, 1, 1)
@@ -174,6 +177,8 @@ class LineCompliance:
     level: str
     required: Measure | None
     verdict: LineVerdict
+    period_id: int = 0
+    """The warning period judged."""
 
     def as_json(self) -> dict[str, Any]:
         """The ``envwatch emergency compliance --json`` line."""
@@ -209,8 +214,8 @@ def daily_compliance(
     end = start + timedelta(days=1)
     lookback = start - timedelta(days=params.baseline_days * 3 + 1)
     periods = connection.execute(
-        select(EmergencyPeriod.level, EmergencyPeriod.starts_at, EmergencyPeriod.ends_at,
-               EmergencyPeriod.county_code)
+        select(EmergencyPeriod.id, EmergencyPeriod.level, EmergencyPeriod.starts_at,
+               EmergencyPeriod.ends_at, EmergencyPeriod.county_code)
         .where(EmergencyPeriod.ends_at > lookback, EmergencyPeriod.starts_at < end)
         .order_by(EmergencyPeriod.starts_at)
     ).all()  # fmt: skip
@@ -272,7 +277,7 @@ def daily_compliance(
                                  exempt=bool(line.emergency_exempt), params=params)  # fmt: skip
             report.append(LineCompliance(line.enterprise_id, line.firm, line.county_code,
                                          line.performance_grade, line.name, period.level,
-                                         measure, verdict))  # fmt: skip
+                                         measure, verdict, period.id))  # fmt: skip
     return report
 
 
@@ -295,3 +300,88 @@ def enterprise_lines(connection: Connection, enterprise_id: int) -> list[dict[st
             .order_by(EmergencyLine.valid_from.desc(), EmergencyLine.name)
         )
     ]  # fmt: skip
+
+
+def warning_assessment(
+    connection: Connection, period_id: int, viewer: Viewer | None = None
+) -> dict[str, Any] | None:
+    """The after-action assessment of warning ``period_id`` (None: no such
+    warning): every day it covered judged line by line (in ``viewer``'s
+    scope), then the reduction required against the reduction achieved, by
+    county and by grade (``electricity.emergency.assess``)."""
+    period = connection.execute(
+        select(EmergencyPeriod.id, EmergencyPeriod.level, EmergencyPeriod.starts_at,
+               EmergencyPeriod.ends_at, EmergencyPeriod.county_code, EmergencyPeriod.reference)
+        .where(EmergencyPeriod.id == period_id)
+    ).one_or_none()  # fmt: skip
+    if period is None:
+        return None
+    rows: list[LineCompliance] = []
+    day = period.starts_at.date()
+    while datetime.combine(day, datetime.min.time()) < period.ends_at:
+        rows += [r for r in daily_compliance(connection, day, viewer) if r.period_id == period_id]
+        day += timedelta(days=1)
+    judged = [(r.county_code, r.grade, r.required, r.verdict) for r in rows]
+    return {
+        "warning": {"id": period.id, "level": period.level,
+                    "starts_at": period.starts_at.isoformat(),
+                    "ends_at": period.ends_at.isoformat(),
+                    "county_code": period.county_code, "reference": period.reference},
+        "by_county": assess(judged, lambda county, grade: county),
+        "by_grade": assess(judged, lambda county, grade: grade or "-"),
+        "total": assess(judged, lambda county, grade: "all"),
+    }  # fmt: skip
+
+
+WARNING_EVENT = "warning_declared"
+
+
+def queue_warning_notices(connection: Connection, period_id: int, now: datetime) -> int:
+    """Queue a notice of warning ``period_id`` in the outbox (``alerts/notify.py``
+    delivers it) to every active target of each enterprise the warning covers,
+    with that enterprise's own required measures (its emergency-list lines in
+    force on the warning's first day); how many were queued."""
+    period = connection.execute(
+        select(EmergencyPeriod).where(EmergencyPeriod.id == period_id)
+    ).one()
+    hosts: dict[str, str | None] = dict(
+        connection.execute(select(County.code, County.host_code)).all()
+    )
+    day = period.starts_at.date()
+    targets = connection.execute(
+        select(NotificationTarget.id, NotificationTarget.enterprise_id, Enterprise.name,
+               Enterprise.county_code, Enterprise.performance_grade,
+               Enterprise.emergency_exempt)
+        .join(Enterprise, NotificationTarget.enterprise_id == Enterprise.id)
+        .where(NotificationTarget.active.is_(True))
+        .order_by(NotificationTarget.id)
+    ).all()  # fmt: skip
+    rows = []
+    for target in targets:
+        if not _covers(period.county_code, target.county_code, hosts):
+            continue
+        lines = connection.execute(
+            select(EmergencyLine.name, EmergencyLine.measures)
+            .where(EmergencyLine.enterprise_id == target.enterprise_id,
+                   EmergencyLine.valid_from <= day, EmergencyLine.valid_until > day)
+            .order_by(EmergencyLine.valid_from.desc(), EmergencyLine.name)
+        ).all()  # fmt: skip
+        payload = {
+            "event": WARNING_EVENT,
+            "warning": {"id": period.id, "level": period.level,
+                        "starts_at": period.starts_at.isoformat(),
+                        "ends_at": period.ends_at.isoformat(),
+                        "county_code": period.county_code, "reference": period.reference},
+            "enterprise": {"id": target.enterprise_id, "name": target.name,
+                           "grade": target.performance_grade,
+                           "exempt": bool(target.emergency_exempt)},
+            "measures": [{"line": line.name, "measure": line.measures.get(period.level, "none")}
+                         for line in lines],
+        }  # fmt: skip
+        rows.append({"alert_id": None, "emergency_id": period.id, "target_id": target.id,
+                     "event": WARNING_EVENT, "payload": payload, "state": "pending",
+                     "attempts": 0, "next_attempt_at": now, "last_error": "",
+                     "created_at": now})  # fmt: skip
+    if rows:
+        connection.execute(insert(Notification), rows)
+    return len(rows)

@@ -562,6 +562,9 @@ class NotificationTarget(Base):
     secret: Mapped[str | None] = mapped_column(String(200), default=None)
     """The HMAC key webhook deliveries are signed with."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    """An enterprise's own target: it hears of the warnings that concern it
+    (with its required measures), not of alerts."""
 
 
 class Notification(Base):
@@ -571,7 +574,12 @@ class Notification(Base):
     __table_args__ = (Index("ix_notification_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"))
+    """The alert it is about (None for a warning notice)."""
+    emergency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("emergency_period.id"), default=None
+    )
+    """The heavy-pollution-weather warning a warning notice is about."""
     target_id: Mapped[int] = mapped_column(ForeignKey("notification_target.id"))
     event: Mapped[str] = mapped_column(String(32))  # opened / escalated / ...
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

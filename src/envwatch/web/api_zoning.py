@@ -9,10 +9,17 @@ import asyncio
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from envwatch.registry.emergency_lists import FIRST_DAY, LAST_DAY, daily_compliance
+from envwatch.registry.emergency_lists import (
+    FIRST_DAY,
+    LAST_DAY,
+    daily_compliance,
+    warning_assessment,
+)
+from envwatch.store.schema import MAX_ID
+from envwatch.web.errors import ApiError
 from envwatch.web.people import Principal, api_user
 from envwatch.zoning.store import (
     check_json,
@@ -169,5 +176,55 @@ async def emergency_compliance(
             report = daily_compliance(connection, day, user)
         items = [LineCompliancePublic.model_validate(row.as_json()) for row in report]
         return ComplianceList(items=items, total=len(items))
+
+    return await asyncio.to_thread(read)
+
+
+class AssessmentGroup(BaseModel):
+    group: str = Field(description="a county code, a grade, or all")
+    line_days: int
+    complied: int
+    not_complied: int
+    no_data: int
+    exempt: int
+    baseline_kwh: float
+    measured_kwh: float
+    required_reduction_kwh: float
+    achieved_reduction_kwh: float
+    achieved_share_of_required: float | None
+
+
+class AssessedWarning(BaseModel):
+    id: int
+    level: str
+    starts_at: str
+    ends_at: str
+    county_code: str | None
+    reference: str
+
+
+class AssessmentPublic(BaseModel):
+    warning: AssessedWarning
+    by_county: list[AssessmentGroup]
+    by_grade: list[AssessmentGroup]
+    total: list[AssessmentGroup]
+
+
+@router.get("/api/v1/emergency/warnings/{warning_id}/assessment")
+async def emergency_assessment(
+    request: Request,
+    user: Annotated[Principal, Depends(api_user)],
+    warning_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> AssessmentPublic:
+    """After a warning: reduction required against achieved, by county and by
+    grade, over the lines in the user's scope."""
+
+    def read() -> AssessmentPublic:
+        with request.app.state.database().connect() as connection:
+            document = warning_assessment(connection, warning_id, user)
+        if document is None:
+            raise ApiError(404, "unknown_warning", f"no warning period {warning_id}",
+                           f"没有编号为{warning_id}的预警时段")  # fmt: skip
+        return AssessmentPublic.model_validate(document)
 
     return await asyncio.to_thread(read)

@@ -1,4 +1,5 @@
-"""control units (三线一单) with their access lists; emergency lists (应急减排清单) by line
+"""control units (三线一单) with their access lists; emergency lists (应急减排清单) by line;
+warning notices to enterprises through the outbox
 
 Revision ID: 0031
 Revises: 0027
@@ -66,9 +67,27 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["meter_id"], ["meter.id"]),
         sa.PrimaryKeyConstraint("line_id", "meter_id"),
     )
+    with op.batch_alter_table("notification_target") as batch_op:
+        batch_op.add_column(sa.Column("enterprise_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_notification_target_enterprise", "enterprise", ["enterprise_id"], ["id"]
+        )
+    with op.batch_alter_table("notification") as batch_op:
+        batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=True)
+        batch_op.add_column(sa.Column("emergency_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_notification_emergency", "emergency_period", ["emergency_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notification") as batch_op:
+        batch_op.drop_constraint("fk_notification_emergency", type_="foreignkey")
+        batch_op.drop_column("emergency_id")
+        batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=False)
+    with op.batch_alter_table("notification_target") as batch_op:
+        batch_op.drop_constraint("fk_notification_target_enterprise", type_="foreignkey")
+        batch_op.drop_column("enterprise_id")
     op.drop_table("emergency_line_meter")
     op.drop_table("emergency_line")
     op.drop_index("ix_access_clause_unit", table_name="access_clause")
