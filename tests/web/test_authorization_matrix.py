@@ -146,6 +146,12 @@ MERGE_INTO_OUT: Final = {"action": "merge", "into": "#alert_out", "note": "autho
 GOOD_LOGIN: Final = {"username": "viewer", "password": DEMO_PASSWORD}
 BAD_LOGIN: Final = {"username": "nobody-at-all", "password": "not-the-password"}
 
+CITY_WARNING: Final = {
+    "level": "orange",
+    "starts_at": "2026-12-10T00:00:00",
+    "ends_at": "2026-12-11T00:00:00",
+    "reference": "authorisation matrix",
+}
 NEW_ENTERPRISE: Final = {
     "name": "矩阵测试企业",
     "credit_code": "91371500MA3MATRX01",
@@ -654,6 +660,20 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     "GET /api/v1/emergency/warnings/{warning_id}/assessment": {
         "unknown": get(f"/api/v1/emergency/warnings/{UNKNOWN_ID}/assessment",
                        row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    # Warnings: the city's by city supervisors and administrators, a county's
+    # also by its county officers; nobody else (rules.md §3.4, registry/maintenance.py).
+    "POST /api/v1/emergency/warnings": {
+        "no csrf": write("POST", "/api/v1/emergency/warnings", CITY_WARNING, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "city": write("POST", "/api/v1/emergency/warnings", CITY_WARNING,
+                      expect=row(401, 201, 201, 403, 403, 403, 403, 403, 403)),
+        "county": write("POST", "/api/v1/emergency/warnings",
+                        {**CITY_WARNING, "county_code": "{county_in}"},
+                        expect=row(401, 201, 201, 403, 403, 201, 403, 403, 403)),
+        "other county": write("POST", "/api/v1/emergency/warnings",
+                              {**CITY_WARNING, "county_code": "{county_out}"},
+                              expect={"anonymous": 401, "county": 403, "enterprise": 403}),
     },
     "GET /api/v1/emergency/compliance": {
         "any": get("/api/v1/emergency/compliance?day=2026-11-29",

@@ -4,17 +4,24 @@ only theirs, an enterprise user only its own lines. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, select, update
 
+from envwatch.alerts.notify import Mail, Notifier
 from envwatch.demo.emergency_week import WARNING_DAY
 from envwatch.demo.seed import seed_demo
-from envwatch.registry.emergency_lists import daily_compliance
-from envwatch.store.schema import AppUser
+from envwatch.registry.emergency_lists import daily_compliance, enterprise_lines
+from envwatch.store.schema import AppUser, Enterprise, NotificationTarget
+from envwatch.web.people import CSRF_HEADER
+from tests.alerts.servers import Received, webhook_receiver
+from tests.electricity.test_http_batch import base_url
 from tests.web.server import serving
 from tests.web.test_pages_and_api import session
+
+__all__ = ["base_url"]
 
 
 @pytest.fixture
@@ -62,3 +69,37 @@ def test_the_compliance_report_is_shown_per_county_within_scope(
     assert [group["group"] for group in counties] == [failing.county_code]
     for client in (admin, county, enterprise):
         client.close()
+
+
+def test_a_warning_declared_through_the_api_notifies_the_enterprises_it_covers(
+    base_url: str, engine: Engine
+) -> None:
+    with engine.begin() as connection:
+        county = connection.scalar(select(Enterprise.county_code).where(Enterprise.id == 1))
+        lines = enterprise_lines(connection, 1)
+    assert lines  # enterprise 1 of the demo has a listed line
+    received = Received()
+    with webhook_receiver(received) as url:
+        with engine.begin() as connection:
+            connection.execute(insert(NotificationTarget), [
+                {"role": "enterprise_user", "channel": "webhook", "address": url,
+                 "enterprise_id": 1, "active": True}])  # fmt: skip
+        admin, csrf = session(base_url, "admin")
+        warning = {"level": "red", "starts_at": "2026-12-10T00:00:00",
+                   "ends_at": "2026-12-12T00:00:00", "county_code": county,
+                   "reference": "聊重污办〔2026〕12号"}  # fmt: skip
+        refused = admin.post("/api/v1/emergency/warnings", json={**warning, "level": "purple"},
+                             headers={CSRF_HEADER: csrf})  # fmt: skip
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_level"
+        done = admin.post("/api/v1/emergency/warnings", json=warning, headers={CSRF_HEADER: csrf})
+        assert done.status_code == 201, done.text
+        assert done.json()["notices"] == 1
+        assert Notifier(engine, Mail(None, 25, "envwatch@city.example")).deliver_due() == 1
+        admin.close()
+    ((_, body),) = received.requests
+    payload = json.loads(body)
+    assert payload["warning"]["id"] == done.json()["id"] and payload["warning"]["level"] == "red"
+    assert payload["enterprise"]["id"] == 1
+    assert payload["measures"] == [
+        {"line": line["name"], "measure": line["measures"].get("red", "none")} for line in lines
+    ]

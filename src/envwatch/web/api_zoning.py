@@ -6,21 +6,34 @@ daily compliance of emergency-list lines during a warning (scoped too)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from envwatch.auth.sessions import SessionUser
+from envwatch.errors import PeerError
 from envwatch.registry.emergency_lists import (
     FIRST_DAY,
     LAST_DAY,
     daily_compliance,
+    queue_warning_notices,
     warning_assessment,
 )
+from envwatch.registry.maintenance import EMERGENCY_LEVELS, declare_emergency, declarer
 from envwatch.store.schema import MAX_ID
-from envwatch.web.errors import ApiError
-from envwatch.web.people import Principal, api_user
+from envwatch.times import as_data_time
+from envwatch.web.errors import ApiError, csrf_failed
+from envwatch.web.people import (
+    CSRF_HEADER,
+    Principal,
+    api_person,
+    api_user,
+    csrf_ok,
+    peer_of,
+)
 from envwatch.zoning.store import (
     check_json,
     load_zoning,
@@ -228,3 +241,61 @@ async def emergency_assessment(
         return AssessmentPublic.model_validate(document)
 
     return await asyncio.to_thread(read)
+
+
+class DeclareWarning(BaseModel):
+    """A heavy-pollution-weather warning to declare (times China Standard Time)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: str = Field(description=" / ".join(EMERGENCY_LEVELS), max_length=16)
+    starts_at: datetime
+    ends_at: datetime
+    county_code: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="a county's warning; none: the city's"
+    )
+    reference: str = Field(
+        default="",
+        max_length=200,
+        pattern=r"^[^\x00-\x1f]*$",
+        description="the notice that declared it (文号)",
+    )
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+            raise ValueError(f"a time between {FIRST_DAY.year} and {LAST_DAY.year}")
+        return value
+
+
+@router.post("/api/v1/emergency/warnings", status_code=201)
+async def declare_warning(
+    request: Request, body: DeclareWarning, user: Annotated[SessionUser, Depends(api_person)]
+) -> Any:
+    """Declare a warning (the city's: city supervisors and administrators; a
+    county's: also its county officers; needs X-CSRF-Token). Each enterprise it
+    covers is notified at once through the outbox, with its own measures:
+    ``{"id", "notices"}``."""
+    if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
+        raise csrf_failed()
+    starts_at, ends_at = as_data_time(body.starts_at), as_data_time(body.ends_at)
+
+    def change() -> dict[str, int]:
+        with request.app.state.database().begin() as connection:
+            actor = declarer(connection, user.username, peer_of(request),
+                             county_code=body.county_code)  # fmt: skip
+            period_id = declare_emergency(
+                connection, level=body.level, starts_at=starts_at, ends_at=ends_at,
+                county_code=body.county_code, reference=body.reference,
+                declared_by=actor.name, actor=actor,
+            )  # fmt: skip
+            notices = queue_warning_notices(connection, period_id, datetime.now(UTC))
+        return {"id": period_id, "notices": notices}
+
+    try:
+        created = await asyncio.to_thread(change)
+    except PeerError as error:
+        status = 403 if error.code == "not_allowed" else 422
+        raise ApiError(status, error.code, error.message_en, error.message_zh) from None
+    return JSONResponse(created, status_code=201)
