@@ -8,15 +8,17 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from envwatch.alerts.notify import Mail, Notifier
+from envwatch.errors import PeerError
 from envwatch.registry.emergency_lists import (
     daily_compliance,
     import_lines,
     queue_warning_notices,
 )
-from envwatch.registry.maintenance import declare_emergency
+from envwatch.registry.maintenance import change_emergency, declare_emergency
 from envwatch.store.schema import (
     County,
     ElectricityReading,
@@ -196,3 +198,42 @@ def test_a_declared_warning_notifies_the_enterprises_it_covers_with_their_measur
     (mail,) = received.mail
     assert mail["To"] == "env@steel.example" and "红色预警" in mail["Subject"]
     assert "1号烧结机：停产" in mail.get_content() and "聊重污办〔2026〕9号" in mail.get_content()
+
+
+def test_a_warning_is_upgraded_and_lifted_as_periods_of_their_own(engine: Engine) -> None:
+    registry(engine)
+    start = DAY + timedelta(days=5)
+    with engine.begin() as connection:
+        import_lines(connection, "lines.csv", LINES.encode())
+        first = declare_emergency(connection, level="orange", starts_at=start,
+                                  ends_at=start + timedelta(days=2), county_code=None,
+                                  reference="聊重污办〔2026〕20号",
+                                  declared_by="admin")  # fmt: skip
+        red = change_emergency(connection, first, at=start + timedelta(hours=12), level="red",
+                               declared_by="admin")  # fmt: skip
+        assert red is not None
+        assert change_emergency(connection, red, at=start + timedelta(hours=30), level=None,
+                                declared_by="admin") is None  # fmt: skip
+        for at, level, code in (
+            (start + timedelta(days=3), "yellow", "not_in_warning"),  # after the lift
+            (start + timedelta(hours=20), "red", "same_level"),
+        ):
+            with pytest.raises(PeerError) as refused:
+                change_emergency(connection, red, at=at, level=level, declared_by="admin")
+            assert refused.value.code == code
+    with engine.connect() as connection:
+        periods = connection.execute(
+            select(EmergencyPeriod.level, EmergencyPeriod.starts_at, EmergencyPeriod.ends_at,
+                   EmergencyPeriod.reference)
+            .where(EmergencyPeriod.starts_at >= start).order_by(EmergencyPeriod.starts_at)
+        ).all()  # fmt: skip
+        # The first day: 12 hours orange, then 12 hours red, each judged by its own measure.
+        levels = sorted((r.line, r.level, r.required.text if r.required else "none")
+                        for r in daily_compliance(connection, start.date()))  # fmt: skip
+    assert [(p.level, p.starts_at, p.ends_at) for p in periods] == [
+        ("orange", start, start + timedelta(hours=12)),
+        ("red", start + timedelta(hours=12), start + timedelta(hours=30)),
+    ]
+    assert {p.reference for p in periods} == {"聊重污办〔2026〕20号"}
+    assert ("1号烧结机", "orange", "stop") in levels and ("球团线", "red", "stop") in levels
+    assert ("球团线", "orange", "cut:0.3") in levels

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
@@ -24,10 +25,12 @@ from envwatch.registry.importing import ImportFileError
 from envwatch.registry.maintenance import (
     EMERGENCY_LEVELS,
     Emergency,
+    change_emergency,
     declare_emergency,
     declarer,
     list_emergencies,
 )
+from envwatch.store.schema import EmergencyPeriod
 from envwatch.times import cst_text
 
 emergency_app = typer.Typer(help="Heavy-pollution-weather warning periods (重污染天气预警).")
@@ -207,3 +210,54 @@ def assessment_command(
                    err=True)  # fmt: skip
         raise typer.Exit(1)
     typer.echo(json.dumps(document, ensure_ascii=False))
+
+
+def _change(period_id: int, at: str, level: str | None, by: str, db: str | None) -> None:
+    moment = cst_time(at)
+    engine = migrated_engine(db)
+    try:
+        with engine.begin() as connection:
+            county = connection.scalar(
+                select(EmergencyPeriod.county_code).where(EmergencyPeriod.id == period_id)
+            )
+            actor = declarer(connection, by, peer(), county_code=county)
+            new_id = change_emergency(connection, period_id, at=moment, level=level,
+                                      declared_by=actor.name, actor=actor)  # fmt: skip
+            notices = (
+                queue_warning_notices(connection, new_id, datetime.now(UTC))
+                if new_id is not None else 0
+            )  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    finally:
+        engine.dispose()
+    if new_id is None:
+        typer.echo(f"预警时段 {period_id} 已解除 / warning period {period_id} lifted")
+    else:
+        typer.echo(f"预警时段 {period_id} 自该时起为时段 {new_id}（{level}），已排队通知企业 "
+                   f"{notices} 条 / warning period {period_id} continues as {new_id} ({level}), "
+                   f"{notices} enterprise notices queued")  # fmt: skip
+
+
+@emergency_app.command("level")
+def level_command(
+    period_id: Annotated[int, typer.Option("--id", help="The warning period.")],
+    level: Annotated[str, typer.Option("--level", help="The new level (upgrade or downgrade).")],
+    at: Annotated[str, typer.Option("--at", help="From when (China Standard Time).")],
+    by: Annotated[str, typer.Option("--by", help="Who changes it (a user of envwatch).")],
+    db: DbOption = None,
+) -> None:
+    """Upgrade or downgrade a warning from a moment on: the period ends there
+    and continues at the new level (its enterprises notified of their measures)."""
+    _change(period_id, at, level, by, db)
+
+
+@emergency_app.command("lift")
+def lift_command(
+    period_id: Annotated[int, typer.Option("--id", help="The warning period.")],
+    at: Annotated[str, typer.Option("--at", help="From when (China Standard Time).")],
+    by: Annotated[str, typer.Option("--by", help="Who lifts it (a user of envwatch).")],
+    db: DbOption = None,
+) -> None:
+    """Lift a warning early: its period ends at the moment given."""
+    _change(period_id, at, None, by, db)
