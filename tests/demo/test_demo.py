@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from envwatch.demo.city import load_city
+from envwatch.demo.emergency_week import WARNING_DAY
 from envwatch.demo.profiles import (
     LOGGER_FAULTS,
     Fault,
@@ -35,15 +36,19 @@ from envwatch.gateway.committer import GroupCommitter
 from envwatch.gateway.server import Gateway, load_devices
 from envwatch.hj212 import DecodeOptions, ProtocolVersion, decode_frame, interpret
 from envwatch.hj212.model import DataUpload
+from envwatch.registry.emergency_lists import daily_compliance
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive, verify
 from envwatch.store.schema import (
     ArchivedFrame,
+    ControlUnit,
     ElectricityReading,
+    EmergencyLine,
     Enterprise,
     Measurement,
     MonitoringPoint,
 )
+from envwatch.zoning.store import mismatches
 
 COUNTY_CODES = {"371502", "371503", "371521", "371522", "371524", "371525", "371526", "371581"}
 
@@ -271,3 +276,33 @@ def test_clean_demo_loggers_stay_below_the_early_warning_share(engine: Engine) -
                 mean, swing = point.factors[code]
                 worst = max(worst, mean * (1 + swing) * 1.05 * factor / limit)
     assert 0.3 < worst < share
+
+
+def test_the_demo_zoning_has_every_unit_type_and_a_few_enterprises_break_their_lists(
+    engine: Engine,
+) -> None:
+    seed_demo(engine)
+    with engine.connect() as connection:
+        types = Counter(connection.scalars(select(ControlUnit.unit_type)))
+        found = mismatches(connection)
+        lines = connection.execute(select(func.count()).select_from(EmergencyLine)).scalar_one()
+    assert set(types) == {"优先保护", "重点管控", "一般管控"}
+    assert types["一般管控"] == 8  # one per county on the map
+    verdicts = Counter(m.verdict.verdict for m in found)
+    assert 3 <= verdicts["forbidden"] <= 15 and verdicts["restricted"] >= 1
+    assert lines > 20
+
+
+def test_the_demo_orange_warning_has_lines_that_comply_and_lines_that_do_not(
+    engine: Engine,
+) -> None:
+    counts = seed_demo(engine, emergency=True)
+    assert counts["electricity_reading"] > 10_000
+    with engine.connect() as connection:
+        report = daily_compliance(connection, WARNING_DAY)
+    statuses = Counter(row.verdict.status for row in report)
+    assert statuses["complied"] > statuses["not_complied"] >= 3
+    assert statuses["no_data"] >= 1
+    assert {row.level for row in report} == {"orange"}
+    stopped = [r for r in report if r.required is not None and r.required.kind == "stop"]
+    assert {r.verdict.status for r in stopped} >= {"complied", "not_complied"}

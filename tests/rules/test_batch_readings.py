@@ -8,9 +8,12 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy import Engine, insert, select
 
+from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.tokens import create_token
 from envwatch.processing.worker import Processor, replay
-from envwatch.store.schema import FindingRecord, Meter
+from envwatch.registry.emergency_lists import import_lines
+from envwatch.registry.maintenance import declare_emergency
+from envwatch.store.schema import Alert, Enterprise, FindingRecord, Meter
 from tests.electricity.test_http_batch import NDJSON, PATH, base_url, bearer, lines
 
 __all__ = ["base_url"]  # the fixture, used by name
@@ -66,3 +69,40 @@ def test_treatment_idling_reported_in_a_batch_becomes_a_finding(
     # Replay reads the same batches and finds the same.
     replay(engine, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert sorted(findings(engine)) == sorted(streamed)
+
+
+def test_a_listed_line_that_keeps_running_in_a_warning_opens_an_alert(
+    base_url: str, engine: Engine
+) -> None:
+    production, _ = add_meters(engine)
+    with engine.begin() as connection:
+        credit, county = connection.execute(
+            select(Enterprise.credit_code, Enterprise.county_code).where(Enterprise.id == 1)
+        ).one()  # fmt: skip
+        header = "统一社会信用代码,版本,生效日期,失效日期,生产线,电表,橙色\n"
+        listed = f"{credit},2026-2027,2026-10-01,2027-03-16,1号生产线,1号生产线,停产\n"
+        assert import_lines(connection, "lines.csv", (header + listed).encode()) == (1, [])
+        declare_emergency(connection, level="orange", starts_at=T0,
+                          ends_at=T0 + timedelta(hours=12), county_code=county,
+                          reference="聊重污办〔2026〕3号", declared_by="admin")  # fmt: skip
+    _, token = create_token(engine, "collector", ["electricity:write"])
+    readings = [
+        {"meter": production, "time": (T0 + timedelta(minutes=m)).strftime("%Y%m%d%H%M%S"),
+         "power_kw": 800.0}
+        for m in range(3)
+    ]  # fmt: skip
+    response = httpx.post(
+        base_url + PATH, content=lines(*readings), headers=bearer(token, **NDJSON)
+    )
+    assert response.status_code == 200, response.text
+    processor = Processor.create(engine)
+    while processor.run_once():
+        pass
+    assert ("emergency_stop", f"meter:{production}", T0) in findings(engine)
+    AlertDesk(engine).run_once()
+    with engine.connect() as connection:
+        alert = connection.execute(
+            select(Alert.rule, Alert.enterprise_id, Alert.county_code, Alert.state)
+            .where(Alert.mn == f"meter:{production}")
+        ).one()  # fmt: skip
+    assert (alert.rule, alert.enterprise_id, alert.county_code) == ("emergency_stop", 1, county)

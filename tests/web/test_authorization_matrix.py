@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -35,9 +36,11 @@ from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.tokens import create_token
 from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.store.schema import (
+    AccessClause,
     Alert,
     AppUser,
     Contractor,
+    ControlUnit,
     Enterprise,
     Meter,
     MonitoringPoint,
@@ -143,6 +146,12 @@ MERGE_INTO_OUT: Final = {"action": "merge", "into": "#alert_out", "note": "autho
 GOOD_LOGIN: Final = {"username": "viewer", "password": DEMO_PASSWORD}
 BAD_LOGIN: Final = {"username": "nobody-at-all", "password": "not-the-password"}
 
+CITY_WARNING: Final = {
+    "level": "orange",
+    "starts_at": "2026-12-10T00:00:00",
+    "ends_at": "2026-12-11T00:00:00",
+    "reference": "authorisation matrix",
+}
 NEW_ENTERPRISE: Final = {
     "name": "矩阵测试企业",
     "credit_code": "91371500MA3MATRX01",
@@ -672,6 +681,49 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     "GET /api/v1/coverage/gaps": {
         "any": get("/api/v1/coverage/gaps", row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
     },
+    # --- zoning (三线一单) and emergency lists ------------------------------
+    # The zoning plan is public to everyone logged in; the mismatches and the
+    # compliance report are scoped like the enterprises they name.
+    "GET /api/v1/zoning/units": {
+        "any": get("/api/v1/zoning/units", row(401, _S, _S, _S, _S, _S, _S, _S, _S),
+                   lists=("code", "MATRIX-UNIT")),
+    },
+    "GET /api/v1/zoning/check": {
+        "any": get("/api/v1/zoning/check?lon=116.0&lat=36.4&industry=2614",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "bad": get("/api/v1/zoning/check?lon=500&lat=36.4&industry=x",
+                   row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "GET /api/v1/zoning/mismatches": {
+        "in": get("/api/v1/zoning/mismatches", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("enterprise_id", "{enterprise_in}")),
+        "out": get("/api/v1/zoning/mismatches", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("enterprise_id", "{enterprise_out}")),
+    },
+    "GET /api/v1/emergency/warnings/{warning_id}/assessment": {
+        "unknown": get(f"/api/v1/emergency/warnings/{UNKNOWN_ID}/assessment",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    # Warnings: the city's by city supervisors and administrators, a county's
+    # also by its county officers; nobody else (rules.md §3.4, registry/maintenance.py).
+    "POST /api/v1/emergency/warnings": {
+        "no csrf": write("POST", "/api/v1/emergency/warnings", CITY_WARNING, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "city": write("POST", "/api/v1/emergency/warnings", CITY_WARNING,
+                      expect=row(401, 201, 201, 403, 403, 403, 403, 403, 403)),
+        "county": write("POST", "/api/v1/emergency/warnings",
+                        {**CITY_WARNING, "county_code": "{county_in}"},
+                        expect=row(401, 201, 201, 403, 403, 201, 403, 403, 403)),
+        "other county": write("POST", "/api/v1/emergency/warnings",
+                              {**CITY_WARNING, "county_code": "{county_out}"},
+                              expect={"anonymous": 401, "county": 403, "enterprise": 403}),
+    },
+    "GET /api/v1/emergency/compliance": {
+        "any": get("/api/v1/emergency/compliance?day=2026-11-29",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "bad": get("/api/v1/emergency/compliance?day=2026-13-40",
+                   row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
     # --- enforcement cases and notifications ------------------------------
     # A case is an enterprise's, no device's: a contractor sees none.
     "GET /api/v1/cases": {
@@ -820,6 +872,16 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     },
     "GET /coverage": {
         "any": get("/coverage", row(_L, 200, 200, 200, 200, 200, 403, 403, _L)),
+    },
+    "GET /emergency": {
+        "any": get("/emergency", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+        "day": get("/emergency?day=2026-11-29", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+    },
+    "GET /zoning": {
+        "in": get("/zoning", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
+                  lists=("html", 'data-enterprise="{enterprise_in}"')),
+        "out": get("/zoning", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'data-enterprise="{enterprise_out}"')),
     },
     "GET /cases": {
         "in": get("/cases", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
@@ -1127,6 +1189,25 @@ def open_cases(http: httpx.Client, admin: Principal, values: dict[str, str]) -> 
         values[f"case_{side}"] = str(response.json()["id"]) if response.status_code == 201 else "0"
 
 
+def zoning_objects(engine: Engine, mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, str]:
+    """A control unit around both enterprises whose list forbids every industry."""
+    square = [[[115.0, 36.0], [117.0, 36.0], [117.0, 37.0], [115.0, 37.0], [115.0, 36.0]]]
+    with engine.begin() as connection:
+        for enterprise in (mine["enterprise"], theirs["enterprise"]):
+            located = {"longitude": 116.0, "latitude": 36.5, "industry_code": "2614"}
+            connection.execute(update(Enterprise).where(Enterprise.id == enterprise)
+                               .values(**located))  # fmt: skip
+        connection.execute(insert(ControlUnit).values(
+            code="MATRIX-UNIT", name="矩阵测试单元", unit_type="优先保护",
+            county_code=mine["county"], geometry={"type": "Polygon", "coordinates": square},
+            west=115.0, south=36.0, east=117.0, north=37.0,
+            imported_at=datetime.now(UTC)))  # fmt: skip
+        connection.execute(insert(AccessClause).values(
+            unit_code="MATRIX-UNIT", dimension="空间布局约束", effect="forbidden",
+            industries="*", text="禁止新建工业项目"))  # fmt: skip
+    return {}
+
+
 @pytest.fixture
 def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
     mine, theirs = alerts
@@ -1136,6 +1217,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
         "enterprise_in": str(mine["enterprise"]), "enterprise_out": str(theirs["enterprise"]),
         "county_in": mine["county"], "county_out": theirs["county"],
     } | more_devices(engine, mine, theirs) | registry_objects(engine, mine, theirs)  # fmt: skip
+    values |= zoning_objects(engine, mine, theirs)
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for name, username in USERNAMES.items():

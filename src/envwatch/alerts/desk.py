@@ -354,6 +354,7 @@ def queue(
     targets = connection.execute(
         select(NotificationTarget).where(
             NotificationTarget.active.is_(True),
+            NotificationTarget.enterprise_id.is_(None),  # enterprises hear of warnings only
             NotificationTarget.role == role,
             NotificationTarget.county_code.is_(None)
             if county_code is None

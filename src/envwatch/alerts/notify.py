@@ -25,9 +25,18 @@ FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
 
 LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
+WARNING_LEVELS_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+MEASURES_ZH = {"stop": "停产", "staggered": "错峰生产", "none": "无强制措施"}
 
 
 TIMESTAMP_HEADER = "X-Envwatch-Timestamp"
+
+
+def measure_zh(measure: str) -> str:
+    """An emergency-list measure (``stop``, ``cut:0.3``, ...) in Chinese."""
+    if measure.startswith("cut:"):
+        return f"限产{float(measure[4:]):.0%}"
+    return MEASURES_ZH.get(measure, measure)
 
 
 def signature(secret: str, body: bytes, timestamp: int) -> str:
@@ -138,6 +147,8 @@ class Notifier:
     def _mail(self, row: Any) -> str | None:
         if self.mail.host is None:
             return "no mail server configured (ENVWATCH_SMTP_HOST)"
+        if "warning" in row.payload:
+            return self._warning_mail(row)
         alert = row.payload["alert"]
         message = EmailMessage()
         message["From"] = self.mail.sender
@@ -149,6 +160,33 @@ class Notifier:
             f"{alert['explanation']}\n\n预警编号：{alert['id']}\n监测点：{alert['mn']}\n"
             f"规则：{alert['rule']}\n级别：{level}\n状态：{alert['state']}\n"
         )
+        return self._send_mail(message)
+
+    def _warning_mail(self, row: Any) -> str | None:
+        """A heavy-pollution-weather warning notice to an enterprise, with the
+        measures its own emergency list requires at the level."""
+        warning, enterprise = row.payload["warning"], row.payload["enterprise"]
+        level = WARNING_LEVELS_ZH.get(warning["level"], warning["level"])
+        message = EmailMessage()
+        message["From"] = self.mail.sender
+        message["To"] = row.address
+        message["Subject"] = f"【envwatch 重污染天气{level}预警】{enterprise['name']}"
+        measures = (
+            "\n".join(f"  {m['line']}：{measure_zh(m['measure'])}" for m in row.payload["measures"])
+            or "  （未登记应急减排清单）"
+        )
+        exempt = "\n本企业为应急减排豁免企业。" if enterprise["exempt"] else ""
+        message.set_content(
+            f"{warning['reference']}\n预警级别：{level}\n"
+            f"时段：{warning['starts_at']} 至 {warning['ends_at']}\n"
+            f"企业：{enterprise['name']}（绩效分级：{enterprise['grade'] or '未评级'}）{exempt}\n"
+            f"请按应急减排清单落实以下措施：\n{measures}\n"
+        )
+        return self._send_mail(message)
+
+    def _send_mail(self, message: EmailMessage) -> str | None:
+        if self.mail.host is None:
+            return "no mail server configured (ENVWATCH_SMTP_HOST)"
         with smtplib.SMTP(self.mail.host, self.mail.port, timeout=self.timeout_s) as smtp:
             smtp.send_message(message)
         return None

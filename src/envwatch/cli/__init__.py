@@ -19,6 +19,7 @@ from envwatch.cli.rules import findings_app, rules_app
 from envwatch.cli.serve import serve
 from envwatch.cli.store import archive_app, coverage_command, db_app, gateway
 from envwatch.cli.tokens import token_app
+from envwatch.cli.zoning import zoning_app
 
 app = typer.Typer(
     name="envwatch",
@@ -46,6 +47,7 @@ app.add_typer(notify_app, name="notify")
 app.add_typer(cases_app, name="cases")
 app.add_typer(audit_app, name="audit")
 app.add_typer(permits_app, name="permits")
+app.add_typer(zoning_app, name="zoning")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

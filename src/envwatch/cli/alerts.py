@@ -230,16 +230,21 @@ def add_target_command(
     address: Annotated[str, typer.Option("--address", help="URL or e-mail address")],
     county: Annotated[str | None, typer.Option("--county", help="None: the city")] = None,
     secret: Annotated[str | None, typer.Option("--secret", help="HMAC key of webhooks")] = None,
+    enterprise: Annotated[
+        int | None,
+        typer.Option("--enterprise", help="An enterprise's own target: it hears of warnings."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Register who hears of alerts of a county (or the city) and role; prints {"id"}."""
+    """Register who hears of alerts of a county (or the city) and role, or (with
+    --enterprise) the heavy-pollution-weather warnings of an enterprise; prints {"id"}."""
     if channel not in {"webhook", "email"}:
         raise typer.BadParameter("--channel must be webhook or email")
     if channel == "webhook" and not address.startswith(("http://", "https://")):
         raise typer.BadParameter("a webhook address is an http(s) URL")
     engine = migrated_engine(db)
     values = {"county_code": county, "role": role, "channel": channel, "address": address,
-              "secret": secret, "active": True}  # fmt: skip
+              "secret": secret, "active": True, "enterprise_id": enterprise}  # fmt: skip
     with engine.begin() as connection:
         target_id = connection.execute(
             insert(NotificationTarget).values(**values).returning(NotificationTarget.id)

@@ -45,7 +45,7 @@ def seed_demo_command(db: DbOption = None) -> None:
     url = db or get_settings().database_url
     upgrade(url)
     try:
-        counts = seed_demo(make_engine(url))
+        counts = seed_demo(make_engine(url), emergency=True)
     except DemoAlreadySeededError:
         typer.echo("the registry already holds data: demo not loaded", err=True)
         raise typer.Exit(1) from None
@@ -116,7 +116,7 @@ def demo_command(
     upgrade(url)
     engine = make_engine(url)
     try:
-        counts = seed_demo(engine)
+        counts = seed_demo(engine, emergency=True)
         typer.echo(f"demo city loaded: {counts}")
         if quality_days:
             started = time.monotonic()

@@ -16,14 +16,20 @@ from sqlalchemy import Engine, func, select, text
 
 from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
+from envwatch.demo.emergency_week import seed_emergency_week
 from envwatch.demo.quality_seed import seed_quality_sites
+from envwatch.demo.zoning import demo_emergency_lines, demo_zoning_rows
 from envwatch.glossary import factor
 from envwatch.rules.shifts import format_shifts
 from envwatch.rules.units import accounting_of
 from envwatch.store.schema import (
+    AccessClause,
     AppUser,
     Contractor,
+    ControlUnit,
     County,
+    EmergencyLine,
+    EmergencyLineMeter,
     Enterprise,
     Meter,
     MeterLink,
@@ -292,6 +298,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                 )
     rows["contractor"] = demo_contractors(rows)
     rows["app_user"] = demo_users(city)
+    rows |= demo_zoning_rows(city) | demo_emergency_lines(rows)
     return rows
 
 
@@ -342,11 +349,14 @@ def demo_password_hash() -> str:
 
 
 _TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor, Permit,
-           PermitLimit, PermitMonitoring, Meter, MeterLink, AppUser)  # fmt: skip
+           PermitLimit, PermitMonitoring, Meter, MeterLink, AppUser, ControlUnit, AccessClause,
+           EmergencyLine, EmergencyLineMeter)  # fmt: skip
 
 
-def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
-    """Insert the demo registry into an empty registry; the row count per table."""
+def seed_demo(engine: Engine, seed: int = 7, *, emergency: bool = False) -> dict[str, int]:
+    """Insert the demo registry into an empty registry; the row count per table.
+    With ``emergency``, also the demo's orange warning and its week of line
+    readings (``demo/emergency_week.py``)."""
     with engine.connect() as connection:
         if connection.execute(select(func.count()).select_from(County)).scalar_one():
             raise DemoAlreadySeededError
@@ -369,7 +379,10 @@ def seed_demo(engine: Engine, seed: int = 7) -> dict[str, int]:
                         )
                     )
         quality = seed_quality_sites(connection)
-    return {name: len(table_rows) for name, table_rows in rows.items()} | quality
+    counts = {name: len(table_rows) for name, table_rows in rows.items()} | quality
+    if emergency:
+        counts["electricity_reading"] = seed_emergency_week(engine, rows)
+    return counts
 
 
 class DemoAlreadySeededError(Exception):

@@ -18,6 +18,7 @@ from envwatch.registry.maintenance import calibration_schedules, declared_period
 from envwatch.rules.catalogue import ENERGY, POWER
 from envwatch.rules.model import (
     Limit,
+    ListedLine,
     Period,
     PointContext,
     PollutionWarning,
@@ -33,6 +34,8 @@ from envwatch.store.schema import (
     County,
     ElectricityBatch,
     ElectricityReading,
+    EmergencyLine,
+    EmergencyLineMeter,
     EmergencyPeriod,
     Enterprise,
     Measurement,
@@ -93,6 +96,16 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
         emergencies = connection.execute(
             select(EmergencyPeriod).order_by(EmergencyPeriod.starts_at)
         ).all()
+        listed: dict[int, list[ListedLine]] = {}
+        for line in connection.execute(
+            select(EmergencyLineMeter.meter_id, EmergencyLine.name, EmergencyLine.valid_from,
+                   EmergencyLine.valid_until, EmergencyLine.measures)
+            .join(EmergencyLine, EmergencyLineMeter.line_id == EmergencyLine.id)
+            .order_by(EmergencyLine.valid_from, EmergencyLine.id)
+        ):  # fmt: skip
+            listed.setdefault(line.meter_id, []).append(
+                ListedLine(line.name, line.valid_from, line.valid_until, dict(line.measures))
+            )
         batch_meters = connection.execute(
             select(
                 Meter.id,
@@ -128,6 +141,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             county_code=batch_meter.county_code,
             streams=False,
             emergencies=warnings_for(batch_meter.county_code),
+            emergency_lines=tuple(listed.get(batch_meter.id, ())),
             serves=tuple(serves.get(batch_meter.id, ())),
             **_traits(batch_meter),
         )
@@ -164,6 +178,7 @@ def load_contexts(engine: Engine, now: datetime) -> dict[str, PointContext]:
             startups=tuple(startups.get(point.mn, ())),
             calibrations=calibrations.get(point.mn, ()),
             emergencies=warnings_for(point.county_code),
+            emergency_lines=() if meter is None else tuple(listed.get(meter.id, ())),
             serves=() if meter is None else tuple(serves.get(meter.id, ())),
             **_traits(point),
         )

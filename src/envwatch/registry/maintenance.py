@@ -204,6 +204,56 @@ def declare_emergency(
     return int(new_id)
 
 
+def change_emergency(
+    connection: Connection,
+    period_id: int,
+    *,
+    at: datetime,
+    level: str | None,
+    declared_by: str,
+    actor: Actor | None = None,
+) -> int | None:
+    """The lifecycle of a warning after its declaration: from ``at`` on it is
+    lifted (``level`` None) or upgraded or downgraded to ``level``. The period
+    ends at ``at``; a new level continues as a new period from ``at`` to the old
+    end, with the same area and reference (so each level's hours are judged by
+    their own measures). The new period's id, or None for a lift."""
+    row = connection.execute(
+        select(EmergencyPeriod).where(EmergencyPeriod.id == period_id)
+    ).one_or_none()
+    if row is None:
+        raise PeerError("unknown_warning", f"no warning period {period_id}",
+                        f"没有编号为{period_id}的预警时段")  # fmt: skip
+    if at.tzinfo is not None:
+        raise UsageError("data times are naive China Standard Time")
+    if not row.starts_at < at < row.ends_at:
+        raise PeerError(
+            "not_in_warning",
+            f"{at:%Y-%m-%d %H:%M:%S} is not inside warning {period_id} "
+            f"({row.starts_at:%Y-%m-%d %H:%M} to {row.ends_at:%Y-%m-%d %H:%M})",
+            f"{at:%Y-%m-%d %H:%M:%S} 不在预警时段{period_id}之内",
+        )
+    if level is not None and level == row.level:
+        raise PeerError("same_level", f"warning {period_id} is already {level}",
+                        f"预警时段{period_id}已是该级别")  # fmt: skip
+    new_id = None
+    if level is not None:
+        new_id = declare_emergency(connection, level=level, starts_at=at, ends_at=row.ends_at,
+                                   county_code=row.county_code, reference=row.reference,
+                                   declared_by=declared_by, actor=actor)  # fmt: skip
+    connection.execute(
+        EmergencyPeriod.__table__.update()  # type: ignore[attr-defined]
+        .where(EmergencyPeriod.id == period_id)
+        .values(ends_at=at)
+    )
+    if actor is not None:
+        action = "emergency.lift" if level is None else "emergency.change_level"
+        record(connection, actor, action, "emergency_period", period_id,
+               before={"level": row.level, "ends_at": row.ends_at},
+               after={"ends_at": at, "continued_as": new_id, "level": level})  # fmt: skip
+    return new_id
+
+
 # Who may declare what: contractors and enterprises their own devices' windows,
 # county officers those of their counties; warnings the city (or a county
 # officer for the county). [I]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -107,6 +107,19 @@ class PollutionWarning:
 
 
 @dataclass(frozen=True, slots=True)
+class ListedLine:
+    """A production line of the enterprise's emergency list (应急减排清单) the
+    meter is on, in one season's version."""
+
+    line: str
+    valid_from: date
+    valid_until: date
+    """Exclusive."""
+    measures: Mapping[str, str]
+    """By warning level: ``stop``, ``cut:<share>`` or ``staggered`` (absent: none)."""
+
+
+@dataclass(frozen=True, slots=True)
 class CalibrationSchedule:
     """An analyser's recurring automatic calibration (自动校准), declared once:
     every day at ``start`` for ``minutes``, China Standard Time."""
@@ -186,6 +199,8 @@ class PointContext:
     """The enterprise's heavy-pollution-weather performance grade (A+, A, B, C, D)."""
     emergency_exempt: bool = False
     """The enterprise is exempt from emergency cuts (民生保障类 and the like)."""
+    emergency_lines: tuple[ListedLine, ...] = ()
+    """The emergency-list lines the meter is on, every season's version."""
     work_shifts: tuple[tuple[int, int], ...] = ()
     """The enterprise's declared production hours (``rules/shifts.py``)."""
     reheated: bool = False
@@ -202,6 +217,17 @@ class PointContext:
 
     def emergency_at(self, moment: datetime) -> PollutionWarning | None:
         return next((e for e in self.emergencies if e.period.covers(moment)), None)
+
+    def listed_measure(self, moment: datetime, level: str) -> tuple[ListedLine, str] | None:
+        """The line and the measure its emergency list requires at ``level`` on
+        ``moment``'s day (the newest version in force); None: the meter is on
+        no line in force then."""
+        day = moment.date()
+        lines = [line for line in self.emergency_lines if line.valid_from <= day < line.valid_until]
+        if not lines:
+            return None
+        line = max(lines, key=lambda found: found.valid_from)
+        return line, line.measures.get(level, "")
 
     def limits_of(self, pollutant: str, period: str) -> tuple[Limit, ...]:
         """The limits of ``pollutant`` judged on ``period``, strictest first."""

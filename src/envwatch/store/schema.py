@@ -567,6 +567,9 @@ class NotificationTarget(Base):
     secret: Mapped[str | None] = mapped_column(String(200), default=None)
     """The HMAC key webhook deliveries are signed with."""
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    """An enterprise's own target: it hears of the warnings that concern it
+    (with its required measures), not of alerts."""
 
 
 class Notification(Base):
@@ -576,7 +579,12 @@ class Notification(Base):
     __table_args__ = (Index("ix_notification_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"))
+    """The alert it is about (None for a warning notice)."""
+    emergency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("emergency_period.id"), default=None
+    )
+    """The heavy-pollution-weather warning a warning notice is about."""
     target_id: Mapped[int] = mapped_column(ForeignKey("notification_target.id"))
     event: Mapped[str] = mapped_column(String(32))  # opened / escalated / ...
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -819,3 +827,69 @@ class HourlyEmission(Base):
     """measured, substituted, direct, manual, stopped or missing."""
     rule: Mapped[str | None] = mapped_column(String(160), default=None)
     """The substitution rule or direct-discharge reason."""
+
+
+class ControlUnit(Base):
+    """An environmental control unit (生态环境管控单元, 三线一单) with its polygon."""
+
+    __tablename__ = "control_unit"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_type: Mapped[str] = mapped_column(String(8))
+    """优先保护, 重点管控 or 一般管控."""
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """A GeoJSON Polygon or MultiPolygon, longitude-latitude (WGS 84 / CGCS2000)."""
+    west: Mapped[float] = mapped_column(Float)
+    south: Mapped[float] = mapped_column(Float)
+    east: Mapped[float] = mapped_column(Float)
+    north: Mapped[float] = mapped_column(Float)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccessClause(Base):
+    """A clause of a control unit's access list (生态环境准入清单)."""
+
+    __tablename__ = "access_clause"
+    __table_args__ = (Index("ix_access_clause_unit", "unit_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("control_unit.code"))
+    dimension: Mapped[str] = mapped_column(String(16))
+    """空间布局约束, 污染物排放管控, 环境风险防控 or 资源开发效率."""
+    effect: Mapped[str] = mapped_column(String(16))
+    """forbidden or restricted."""
+    industries: Mapped[str] = mapped_column(String(200))
+    """GB/T 4754 code prefixes, comma-separated, or ``*``."""
+    text: Mapped[str] = mapped_column(Text)
+
+
+class EmergencyLine(Base):
+    """A production line of an enterprise's emergency list (应急减排清单) in one
+    season's version, with the measure it takes at each warning level."""
+
+    __tablename__ = "emergency_line"
+    __table_args__ = (UniqueConstraint("enterprise_id", "season", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    season: Mapped[str] = mapped_column(String(16))
+    """The list's version, e.g. ``2026-2027`` (autumn and winter)."""
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    """Exclusive."""
+    name: Mapped[str] = mapped_column(String(100))
+    process: Mapped[str] = mapped_column(String(100), default="")
+    """The process (工序) the line runs."""
+    measures: Mapped[dict[str, str]] = mapped_column(JSON)
+    """By warning level, the measure: ``stop``, ``cut:0.3``, ``staggered`` (or absent: none)."""
+
+
+class EmergencyLineMeter(Base):
+    """A meter on an emergency-list line's production circuit."""
+
+    __tablename__ = "emergency_line_meter"
+
+    line_id: Mapped[int] = mapped_column(ForeignKey("emergency_line.id"), primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)

@@ -42,6 +42,7 @@ from envwatch.web.api_quality import router as quality_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
 from envwatch.web.api_registry import router as registry_api_router
 from envwatch.web.api_users import router as users_api_router
+from envwatch.web.api_zoning import router as zoning_api_router
 from envwatch.web.body_limit import BodyLimit
 from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
@@ -51,6 +52,7 @@ from envwatch.web.pages_points import router as points_pages_router
 from envwatch.web.pages_quality import router as quality_pages_router
 from envwatch.web.pages_registry import router as registry_pages_router
 from envwatch.web.pages_users import router as users_pages_router
+from envwatch.web.pages_zoning import router as zoning_pages_router
 from envwatch.web.people import Principal, api_user
 
 # FastAPI's own refusals, in envwatch's error envelope: code and Chinese words.
@@ -169,8 +171,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(quality_api_router)
     app.include_router(permits_api_router)
     app.include_router(permits_pages_router)
+    app.include_router(zoning_api_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
+    app.include_router(zoning_pages_router)
     app.include_router(cases_pages_router)
     app.include_router(users_pages_router)
     app.include_router(quality_pages_router)

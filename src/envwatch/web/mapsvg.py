@@ -30,45 +30,47 @@ def _rings(geometry: Mapping[str, Any]) -> list[list[list[float]]]:
     return [ring for polygon in geometry["coordinates"] for ring in polygon]
 
 
-def project(features: list[Mapping[str, Any]], width: float = 600.0) -> tuple[list[Area], float]:
-    """The areas in a view box ``width`` wide (north up); and its height."""
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """Longitude-latitude to the view box (north up)."""
+
+    west: float
+    north: float
+    squeeze: float
+    scale: float
+    height: float
+
+    def xy(self, lon: float, lat: float) -> tuple[float, float]:
+        return (lon - self.west) * self.squeeze * self.scale, (self.north - lat) * self.scale
+
+    def path(self, rings: list[list[list[float]]]) -> str:
+        """SVG path data of the rings (one subpath each, so holes show with evenodd)."""
+        return " ".join(
+            "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in (self.xy(*p[:2]) for p in ring)) + " Z"
+            for ring in rings
+        )
+
+
+def frame(features: list[Mapping[str, Any]], width: float = 600.0) -> Projection:
+    """The projection that fits ``features`` in a view box ``width`` wide."""
     points = [p for f in features for ring in _rings(f["geometry"]) for p in ring]
     west, east = min(p[0] for p in points), max(p[0] for p in points)
     south, north = min(p[1] for p in points), max(p[1] for p in points)
     squeeze = math.cos(math.radians((south + north) / 2))
     scale = width / ((east - west) * squeeze)
-    height = (north - south) * scale
+    return Projection(west, north, squeeze, scale, (north - south) * scale)
 
-    def xy(lon: float, lat: float) -> tuple[float, float]:
-        return (lon - west) * squeeze * scale, (north - lat) * scale
 
+def project(features: list[Mapping[str, Any]], width: float = 600.0) -> tuple[list[Area], float]:
+    """The areas in a view box ``width`` wide (north up); and its height."""
+    projection = frame(features, width)
     areas = []
     for feature in features:
         properties = feature["properties"]
-        path = " ".join(
-            "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in (xy(*p[:2]) for p in ring)) + " Z"
-            for ring in _rings(feature["geometry"])
-        )
-        label = xy(*properties.get("centroid") or properties["center"])
+        path = projection.path(_rings(feature["geometry"]))
+        label = projection.xy(*(properties.get("centroid") or properties["center"]))
         areas.append(Area(str(properties["adcode"]), properties["name"], path, *label))
-    return areas, height
-
-
-@cache
-def _bounds() -> tuple[float, float, float, float]:
-    """West, north, the longitude squeeze and the scale of the county map."""
-    features = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["features"]
-    points = [p for f in features for ring in _rings(f["geometry"]) for p in ring]
-    west, east = min(p[0] for p in points), max(p[0] for p in points)
-    south, north = min(p[1] for p in points), max(p[1] for p in points)
-    squeeze = math.cos(math.radians((south + north) / 2))
-    return west, north, squeeze, 600.0 / ((east - west) * squeeze)
-
-
-def map_point(longitude: float, latitude: float) -> tuple[float, float]:
-    """Where a place lies on the county map (the view box of ``county_map``)."""
-    west, north, squeeze, scale = _bounds()
-    return (longitude - west) * squeeze * scale, (north - latitude) * scale
+    return areas, projection.height
 
 
 @cache
@@ -76,3 +78,19 @@ def county_map() -> tuple[tuple[Area, ...], float]:
     features = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["features"]
     areas, height = project(features)
     return tuple(areas), height
+
+
+@cache
+def county_projection() -> Projection:
+    """The county map's projection, to draw other layers over it."""
+    return frame(json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["features"])
+
+
+def map_point(longitude: float, latitude: float) -> tuple[float, float]:
+    """Where a place lies on the county map (the view box of ``county_map``)."""
+    return county_projection().xy(longitude, latitude)
+
+
+def rings_of(geometry: Mapping[str, Any]) -> list[list[list[float]]]:
+    """Every ring of a GeoJSON Polygon or MultiPolygon."""
+    return _rings(geometry)

@@ -22,6 +22,7 @@ from envwatch.alerts.policy import OPEN_STATES
 from envwatch.alerts.queries import CITY_ROLES, scope, scope_by
 from envwatch.auth.sessions import SessionUser
 from envwatch.enforcement.cases import CaseError, enterprise_history
+from envwatch.registry.emergency_lists import enterprise_lines
 from envwatch.rules.catalogue import RULES
 from envwatch.store.schema import (
     MAX_ID,
@@ -46,6 +47,7 @@ from envwatch.web.errors import ApiError
 from envwatch.web.i18n import language, translator
 from envwatch.web.people import current_user
 from envwatch.web.rendering import database, not_found, render
+from envwatch.zoning.store import enterprise_zoning
 
 router = APIRouter()
 
@@ -185,7 +187,11 @@ async def enterprise_page(request: Request, enterprise_id: int) -> Response:
                 row = visible_point(connection, user, mn)
                 if row is not None:
                     points.append(point_view(connection, row, detail=False))
+            zoning = enterprise_zoning(connection, enterprise_id)
+            lines = enterprise_lines(connection, enterprise_id)
         return {
+            "zoning": zoning,
+            "lines": lines,
             "history": history,
             "outlets": [{"id": o.id, "code": o.code, "name": o.name, "kind": o.kind,
                          "height_m": o.height_m,

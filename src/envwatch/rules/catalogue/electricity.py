@@ -559,13 +559,15 @@ class EmergencyConsumption(Rule):
     """应急减排未落实 (rules.md §3.4): during a heavy-pollution-weather warning, a
     production circuit's energy against its baseline (the same hours of the
     previous non-warning days) cut by less than its enterprise's grade requires
-    at that level (none for exempt enterprises). Judged as each hour of the
-    warning ends; once per warning and meter."""
+    at that level (none for exempt enterprises); where the meter is on a line
+    of the enterprise's emergency list (应急减排清单), the cut that list
+    requires instead (a line that must stop is ``emergency_stop``'s). Judged
+    as each hour of the warning ends; once per warning and meter."""
 
     id = "emergency_consumption"
     kind = "electricity"
     devices = METERS
-    version = 2
+    version = 3
     params_model = EmergencyConsumptionParams
     severity = Severity.ALARM
     title_zh = "重污染天气应急减排未落实"
@@ -607,8 +609,14 @@ class EmergencyConsumption(Rule):
         warning = context.emergency_at(hour)
         if warning is None or context.emergency_exempt:
             return []
-        cuts = params.cut_by_grade.get(context.performance_grade, params.required_cut)
-        cut = cuts.get(warning.level, 0.0)
+        listed = context.listed_measure(hour, warning.level)
+        if listed is not None:
+            cut = listed_cut(listed[1])
+            if cut is None:
+                return []  # a line that must stop: emergency_stop judges it at once
+        else:
+            cuts = params.cut_by_grade.get(context.performance_grade, params.required_cut)
+            cut = cuts.get(warning.level, 0.0)
         if cut <= 0:
             return []
         hours: dict[datetime, float] = state["hours"]
@@ -646,9 +654,99 @@ class EmergencyConsumption(Rule):
                     "baseline_kwh": round(tally.baseline_kwh, 2),
                     "hours": tally.hours,
                     "required_cut": cut,
+                    "listed_line": listed[0].line if listed is not None else None,
                     "performance_grade": context.performance_grade,
                     "meter_id": context.meter_id,
                     "frames": [upload.frame_id],
+                },
+                params,
+            )
+        ]
+
+
+def listed_cut(measure: str) -> float | None:
+    """The share an emergency-list measure cuts: 0 for none, None for a stop
+    (or staggered production, which keeps the line off through a warning)."""
+    if measure.startswith("cut:"):
+        return float(measure[4:])
+    return None if measure in ("stop", "staggered") else 0.0
+
+
+class EmergencyStopParams(Params):
+    production_on_share: float = Field(gt=0, lt=1)
+    """k_on: above this share of its rated power a production line runs (rules.md §3.4)."""
+    confirm_readings: int = Field(ge=1)
+    """Consecutive readings above k_on before the line counts as running (one
+    reading may be a start-up transient or a meter's glitch)."""
+
+
+@register
+class EmergencyStop(Rule):
+    """应急停产未落实 (rules.md §3.4): during a heavy-pollution-weather warning, a
+    production circuit on a line that the enterprise's emergency list stops at
+    that level (停产, or 错峰生产) draws production power, above k_on of its
+    rating. Non-compliant at once: found on the reading that confirms it, so
+    the desk opens the alert within its next pass; once per warning and meter."""
+
+    id = "emergency_stop"
+    kind = "electricity"
+    devices = METERS
+    version = 1
+    params_model = EmergencyStopParams
+    severity = Severity.ALARM
+    title_zh = "重污染天气应急停产未落实"
+
+    def on_upload(
+        self, state: Any, upload: Upload, context: PointContext, rules: RuleSet
+    ) -> list[Finding]:
+        reading = upload.values.get(POWER)
+        if context.meter_kind != "production" or reading is None or reading.level is None:
+            return []
+        warning = context.emergency_at(upload.data_time)
+        listed = context.listed_measure(upload.data_time, warning.level) if warning else None
+        rated = context.rated_kw or 0.0
+        if (warning is None or listed is None or context.emergency_exempt or rated <= 0
+                or listed[1] not in ("stop", "staggered")):  # fmt: skip
+            state.pop("running", None)
+            return []
+        params = self.params_for(rules, context, None)
+        limit = params.production_on_share * rated
+        if reading.level <= limit:
+            state.pop("running", None)
+            return []
+        reported: set[datetime] = state.setdefault("reported", set())
+        if warning.period.start in reported:
+            return []
+        running: list[tuple[datetime, float, int | None]] = state.setdefault("running", [])
+        running.append((upload.data_time, reading.level, upload.frame_id))
+        if len(running) < params.confirm_readings:
+            return []
+        reported.add(warning.period.start)
+        line, measure = listed
+        level_zh = LEVELS_ZH.get(warning.level, warning.level)
+        reference = f"（{warning.reference}）" if warning.reference else ""
+        since = running[0][0]
+        return [
+            self.finding(
+                upload,
+                None,
+                warning.period.start,
+                upload.data_time,
+                f"重污染天气{level_zh}预警期间{reference}，应急减排清单要求"
+                f"{'停产' if measure == 'stop' else '错峰生产（停产）'}的生产线“{line.line}”"
+                f"自{clock_text(since)}起仍在用电，功率{reading.level:.0f} kW，"
+                f"超过额定功率{rated:.0f} kW的{params.production_on_share:.0%}",
+                {
+                    "level": warning.level,
+                    "reference": warning.reference,
+                    "line": line.line,
+                    "measure": measure,
+                    "power_kw": reading.level,
+                    "rated_kw": rated,
+                    "limit_kw": round(limit, 2),
+                    "running_since": since.isoformat(),
+                    "meter_id": context.meter_id,
+                    "frames": [frame for _, _, frame in running if frame is not None],
                 },
                 params,
             )

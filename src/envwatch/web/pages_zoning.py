@@ -1,0 +1,162 @@
+"""The zoning page (三线一单): the control units drawn over the county map as
+SVG on the server (the county map's own projection, ``mapsvg``; no tiles, no
+network), the enterprises in the user's scope as dots (those their unit's
+list forbids or restricts marked), a pre-check form for a planned project,
+and the list of mismatches per county. And the emergency page: the daily
+compliance report of the emergency-list lines under a warning, per county
+(complied, not complied with evidence, no data, exempt), in the user's scope."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from envwatch.alerts.scope import scope_by
+from envwatch.registry.emergency_lists import FIRST_DAY, LAST_DAY, daily_compliance
+from envwatch.store.schema import County, EmergencyPeriod, Enterprise
+from envwatch.web.i18n import language, translator
+from envwatch.web.mapsvg import county_map, county_projection, rings_of
+from envwatch.web.people import current_user
+from envwatch.web.rendering import database, render
+from envwatch.zoning.store import (
+    check_json,
+    load_zoning,
+    mismatch_json,
+    mismatches,
+    nearby_json,
+)
+
+router = APIRouter()
+INDUSTRY = re.compile(r"^[A-Ta-t]?\d{2,4}$")
+UNIT_CLASSES = {"优先保护": "priority", "重点管控": "key", "一般管控": "general"}
+
+
+def _number(text: str | None, low: float, high: float) -> float | None:
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+@router.get("/zoning", response_class=HTMLResponse, response_model=None)
+async def zoning_page(
+    request: Request,
+    lon: str | None = None,
+    lat: str | None = None,
+    industry: str | None = None,
+) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    words = translator(language(request))
+    asked = any(value for value in (lon, lat, industry))
+    x, y = _number(lon, -180, 180), _number(lat, -90, 90)
+    code = (industry or "").strip()
+    problem = ""
+    if asked and (x is None or y is None):
+        problem = words["zn_bad_point"]
+    elif asked and not INDUSTRY.match(code):
+        problem = words["zn_bad_industry"]
+
+    def read() -> dict[str, Any]:
+        with database(request).connect() as connection:
+            zoning = load_zoning(connection)
+            found = {m.enterprise_id: mismatch_json(m) for m in mismatches(connection, user)}
+            enterprises = connection.execute(
+                select(Enterprise.id, Enterprise.name, Enterprise.longitude, Enterprise.latitude)
+                .where(scope_by(user, Enterprise.county_code, Enterprise.id),
+                       Enterprise.longitude.is_not(None), Enterprise.latitude.is_not(None))
+                .order_by(Enterprise.id)
+            ).all()  # fmt: skip
+            names = dict(connection.execute(select(County.code, County.name_zh)).all())
+            answer = None
+            if asked and not problem and x is not None and y is not None:
+                answer = check_json(*zoning.check(x, y, code))
+                answer["nearby"] = nearby_json(zoning.nearby(x, y))
+        return {"zoning": zoning, "mismatches": found, "enterprises": enterprises,
+                "names": names, "answer": answer}  # fmt: skip
+
+    data = await asyncio.to_thread(read)
+    projection = county_projection()
+    zoning = data["zoning"]
+    units = [
+        {"code": unit.code, "name": unit.name, "type": unit.unit_type,
+         "class": UNIT_CLASSES.get(unit.unit_type, "general"),
+         "path": projection.path(rings_of(zoning.geometries[unit.code])),
+         "clauses": zoning.clauses.get(unit.code, ())}
+        for unit in sorted(zoning.units.values(),
+                           # general units first, so the smaller units draw over them
+                           key=lambda u: (u.unit_type != "一般管控", u.code))
+    ]  # fmt: skip
+    dots = [
+        {"id": e.id, "name": e.name, "mismatch": data["mismatches"].get(e.id),
+         "xy": projection.xy(e.longitude, e.latitude)}
+        for e in data["enterprises"]
+    ]  # fmt: skip
+    point = (
+        projection.xy(x, y)
+        if data["answer"] is not None and x is not None and y is not None
+        else None
+    )
+    areas, height = county_map()
+    return render(
+        request, "zoning.html", user, areas=areas, height=height, units=units, dots=dots,
+        mismatch_list=list(data["mismatches"].values()), county_names=data["names"],
+        answer=data["answer"], problem=problem, point=point,
+        verdict_names={"allowed": words["zn_verdict_allowed"],
+                       "restricted": words["zn_verdict_restricted"],
+                       "forbidden": words["zn_verdict_forbidden"]},
+        form={"lon": lon or "", "lat": lat or "", "industry": code},
+    )  # fmt: skip
+
+
+STATUSES = ("complied", "not_complied", "no_data", "exempt")
+
+
+@router.get("/emergency", response_class=HTMLResponse, response_model=None)
+async def emergency_page(request: Request, day: str | None = None) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    words = translator(language(request))
+    try:
+        chosen: date | None = date.fromisoformat(day) if day else None
+    except ValueError:
+        chosen = None
+    if chosen is not None and not FIRST_DAY <= chosen <= LAST_DAY:
+        chosen = None
+
+    def read() -> dict[str, Any]:
+        with database(request).connect() as connection:
+            periods = connection.execute(
+                select(EmergencyPeriod.level, EmergencyPeriod.starts_at, EmergencyPeriod.ends_at,
+                       EmergencyPeriod.county_code, EmergencyPeriod.reference)
+                .order_by(EmergencyPeriod.starts_at.desc()).limit(50)
+            ).all()  # fmt: skip
+            shown = chosen
+            if shown is None and periods:
+                newest = periods[0]
+                shown = (newest.ends_at - timedelta(microseconds=1)).date()
+            report = daily_compliance(connection, shown, user) if shown else []
+            names = dict(connection.execute(select(County.code, County.name_zh)).all())
+        return {"periods": periods, "day": shown, "report": report, "names": names}
+
+    data = await asyncio.to_thread(read)
+    counties: dict[str, Counter[str]] = {}
+    for row in data["report"]:
+        counties.setdefault(row.county_code, Counter())[row.verdict.status] += 1
+    status_names = {"complied": words["em_complied"], "not_complied": words["em_not_complied"],
+                    "no_data": words["em_no_data"], "exempt": words["em_exempt"]}  # fmt: skip
+    return render(
+        request, "emergency.html", user, periods=data["periods"], day=data["day"],
+        rows=[row.as_json() for row in data["report"]], counties=counties,
+        statuses=STATUSES, status_names=status_names, county_names=data["names"],
+    )  # fmt: skip

@@ -1,0 +1,74 @@
+"""The zoning page in a real browser (Playwright driving Debian's chromium),
+on the demo city: the control units and the enterprises drawn as SVG over
+the county map with nothing fetched from anywhere but envwatch itself; the
+pre-check form answers with the unit, the verdict and the clauses. The
+screenshot is saved as zoning.png (``ENVWATCH_SCREENSHOTS``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from envwatch.store.schema import ControlUnit, Enterprise
+from envwatch.zoning.store import mismatches
+from tests.electricity.test_http_batch import base_url
+from tests.web.test_browser import SCREENSHOTS, browser, log_in
+
+__all__ = ["base_url", "browser"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_zoning_page_draws_units_and_enterprises_offline_and_prechecks(
+    base_url: str, engine: Engine, browser: Any
+) -> None:
+    with engine.connect() as connection:
+        units = connection.execute(select(func.count()).select_from(ControlUnit)).scalar_one()
+        located = connection.execute(
+            select(func.count()).select_from(Enterprise).where(Enterprise.longitude.is_not(None))
+        ).scalar_one()  # fmt: skip
+        forbidden = next(m for m in mismatches(connection) if m.verdict.verdict == "forbidden")
+        where = connection.execute(
+            select(Enterprise.longitude, Enterprise.latitude)
+            .where(Enterprise.id == forbidden.enterprise_id)
+        ).one()  # fmt: skip
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = log_in(browser, base_url, "admin")
+    errors: list[str] = []
+    elsewhere: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: elsewhere.append(request.url)
+            if urlsplit(request.url).hostname != "127.0.0.1" else None)  # fmt: skip
+    page.goto(f"{base_url}/zoning")
+    assert page.locator("#zoning-map svg path.unit").count() == units
+    assert page.locator("#zoning-map svg circle.enterprise").count() == located
+    assert page.locator("#zoning-map svg circle.enterprise.forbidden").count() >= 1
+    box = page.locator("#zoning-map svg").bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 300
+    assert page.locator(f'#mismatch-table tr[data-enterprise="{forbidden.enterprise_id}"]').count()
+    # A planned project at the forbidden enterprise's place, in its industry.
+    page.fill("#precheck-form input[name=lon]", str(where.longitude))
+    page.fill("#precheck-form input[name=lat]", str(where.latitude))
+    page.fill("#precheck-form input[name=industry]", forbidden.industry_code)
+    page.click("#precheck-form button[type=submit]")
+    page.wait_for_url("**/zoning?lon=*")
+    answer = page.locator("#precheck-answer")
+    assert answer.get_attribute("data-verdict") == "forbidden"
+    assert forbidden.unit.name in answer.inner_text()
+    clauses = page.locator("#precheck-answer ul.clauses li")
+    assert clauses.count() >= 1
+    assert forbidden.verdict.clauses[0].text in clauses.first.inner_text()
+    assert page.locator("#project-point").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "zoning.png"), full_page=True)
+    # The enterprise's own page shows its unit and the clause it breaks.
+    page.goto(f"{base_url}/enterprises/{forbidden.enterprise_id}")
+    shown = page.inner_text("main")
+    assert forbidden.unit.name in shown and forbidden.verdict.clauses[0].text in shown
+    # A bad industry code is named, not an error page.
+    page.goto(f"{base_url}/zoning?lon=116&lat=36.4&industry=abc")
+    assert page.locator("#precheck-problem").count() == 1
+    assert errors == []
+    assert elsewhere == []
+    page.close()

@@ -1,0 +1,105 @@
+"""The emergency compliance report as a page and over the API, on the demo
+city's orange warning, scoped: the city sees every county, a county officer
+only theirs, an enterprise user only its own lines. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, insert, select, update
+
+from envwatch.alerts.notify import Mail, Notifier
+from envwatch.demo.emergency_week import WARNING_DAY
+from envwatch.demo.seed import seed_demo
+from envwatch.registry.emergency_lists import daily_compliance, enterprise_lines
+from envwatch.store.schema import AppUser, Enterprise, NotificationTarget
+from envwatch.web.people import CSRF_HEADER
+from tests.alerts.servers import Received, webhook_receiver
+from tests.electricity.test_http_batch import base_url
+from tests.web.server import serving
+from tests.web.test_pages_and_api import session
+
+__all__ = ["base_url"]
+
+
+@pytest.fixture
+def emergency_url(engine: Engine) -> Iterator[str]:
+    seed_demo(engine, emergency=True)
+    with serving(engine) as url:
+        yield url
+
+
+def test_the_compliance_report_is_shown_per_county_within_scope(
+    emergency_url: str, engine: Engine
+) -> None:
+    with engine.connect() as connection:
+        report = daily_compliance(connection, WARNING_DAY)
+    failing = next(row for row in report if row.verdict.status == "not_complied")
+    admin, _ = session(emergency_url, "admin")
+    page = admin.get("/emergency")  # the newest warning's day by default
+    assert page.status_code == 200
+    assert WARNING_DAY.isoformat() in page.text
+    assert page.text.count('class="status not_complied"') == sum(
+        row.verdict.status == "not_complied" for row in report)  # fmt: skip
+    assert failing.enterprise in page.text
+    api = admin.get("/api/v1/emergency/compliance", params={"day": WARNING_DAY.isoformat()})
+    assert api.status_code == 200 and api.json()["total"] == len(report)
+    county, _ = session(emergency_url, f"county-{failing.county_code}")
+    mine = county.get("/api/v1/emergency/compliance", params={"day": WARNING_DAY.isoformat()})
+    assert {item["county"] for item in mine.json()["items"]} == {failing.county_code}
+    shown = county.get(f"/emergency?day={WARNING_DAY.isoformat()}")
+    others = {row.enterprise for row in report if row.county_code != failing.county_code}
+    assert failing.enterprise in shown.text
+    assert not any(name in shown.text for name in others)
+    with engine.begin() as connection:  # the demo's enterprise user, of the failing enterprise
+        connection.execute(update(AppUser).where(AppUser.username == "enterprise-1")
+                           .values(enterprise_id=failing.enterprise_id))  # fmt: skip
+    enterprise, _ = session(emergency_url, "enterprise-1")
+    own = enterprise.get("/api/v1/emergency/compliance", params={"day": WARNING_DAY.isoformat()})
+    assert {item["enterprise"] for item in own.json()["items"]} == {failing.enterprise}
+    # After the warning: the reduction required against achieved, in scope.
+    assessed = admin.get("/api/v1/emergency/warnings/1/assessment").json()
+    assert assessed["warning"]["level"] == "orange"
+    (total,) = assessed["total"]
+    assert total["line_days"] == len(report)
+    assert total["not_complied"] == sum(r.verdict.status == "not_complied" for r in report)
+    counties = county.get("/api/v1/emergency/warnings/1/assessment").json()["by_county"]
+    assert [group["group"] for group in counties] == [failing.county_code]
+    for client in (admin, county, enterprise):
+        client.close()
+
+
+def test_a_warning_declared_through_the_api_notifies_the_enterprises_it_covers(
+    base_url: str, engine: Engine
+) -> None:
+    with engine.begin() as connection:
+        county = connection.scalar(select(Enterprise.county_code).where(Enterprise.id == 1))
+        lines = enterprise_lines(connection, 1)
+    assert lines  # enterprise 1 of the demo has a listed line
+    received = Received()
+    with webhook_receiver(received) as url:
+        with engine.begin() as connection:
+            connection.execute(insert(NotificationTarget), [
+                {"role": "enterprise_user", "channel": "webhook", "address": url,
+                 "enterprise_id": 1, "active": True}])  # fmt: skip
+        admin, csrf = session(base_url, "admin")
+        warning = {"level": "red", "starts_at": "2026-12-10T00:00:00",
+                   "ends_at": "2026-12-12T00:00:00", "county_code": county,
+                   "reference": "聊重污办〔2026〕12号"}  # fmt: skip
+        refused = admin.post("/api/v1/emergency/warnings", json={**warning, "level": "purple"},
+                             headers={CSRF_HEADER: csrf})  # fmt: skip
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_level"
+        done = admin.post("/api/v1/emergency/warnings", json=warning, headers={CSRF_HEADER: csrf})
+        assert done.status_code == 201, done.text
+        assert done.json()["notices"] == 1
+        assert Notifier(engine, Mail(None, 25, "envwatch@city.example")).deliver_due() == 1
+        admin.close()
+    ((_, body),) = received.requests
+    payload = json.loads(body)
+    assert payload["warning"]["id"] == done.json()["id"] and payload["warning"]["level"] == "red"
+    assert payload["enterprise"]["id"] == 1
+    assert payload["measures"] == [
+        {"line": line["name"], "measure": line["measures"].get("red", "none")} for line in lines
+    ]
