@@ -65,6 +65,27 @@ def test_the_quality_page_draws_map_ranking_and_a_station_chart(
     page.screenshot(path=str(SCREENSHOTS / "quality-station.png"), full_page=True)
     page.goto(f"{quality_city}/quality/sections/LC-W09")
     assert page.locator("#months tbody tr").count() >= 2
+    assert page.locator("#quality-admin").count() == 0  # a supervisor sets no targets
     assert errors == []
     assert hosts == {urlsplit(quality_city).netloc}
     page.close()
+    # A city administrator sets the city's PM2.5 target on the page.
+    admin = log_in(browser, quality_city, "admin")
+    admin.on("pageerror", lambda error: errors.append(str(error)))
+    admin.goto(f"{quality_city}/quality")
+    admin.select_option("#target-form select[name=area]", "city")
+    admin.select_option("#target-form select[name=indicator]", "PM2_5")
+    admin.fill("#target-form input[name=value]", "42")
+    admin.click("#target-form button[type=submit]")
+    admin.locator("#targets tr[data-area=city] td", has_text="42.0").first.wait_for(timeout=15_000)
+    # A province file with a bad row: refused whole, the row and column named.
+    admin.set_input_files("#province-form input[name=file]", files=[{
+        "name": "province.csv", "mimeType": "text/csv",
+        "buffer": "month,area,composite_index\n2026-13,全省,4.1\n".encode(),
+    }])  # fmt: skip
+    admin.click("#province-form button[type=submit]")
+    status = admin.locator("#quality-admin-status.error")
+    status.wait_for(timeout=15_000)
+    assert "2 month" in status.inner_text()
+    assert errors == []
+    admin.close()

@@ -71,6 +71,48 @@
     }).catch(function (error) { failed(element, error); });
   }
 
+  // City administrators set targets and import the province's figures.
+  var admin = document.getElementById("quality-admin");
+  if (admin) {
+    var csrf = admin.getAttribute("data-csrf");
+    var english = admin.getAttribute("data-lang") === "en";
+    var status = document.getElementById("quality-admin-status");
+    var answer = function (response) {
+      return response.json().then(function (body) {
+        if (response.ok) { window.location.reload(); return; }
+        var error = body.error || {};
+        var text = english ? error.message : (error.message_zh || error.message);
+        var rows = (error.errors || error.fields || []).map(function (e) {
+          return (e.row !== undefined ? e.row + " " : "") + (e.column || e.field || "") + ": " +
+            (english ? e.reason : (e.reason_zh || e.reason));
+        });
+        status.textContent = [text].concat(rows).join("; ");
+        status.className = "error";
+      });
+    };
+    document.getElementById("target-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = event.target;
+      fetch("/api/v1/quality/targets", {
+        method: "PUT", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ year: Number(form.year.value), area: form.area.value,
+                               indicator: form.indicator.value, value: Number(form.value.value) })
+      }).then(answer);
+    });
+    document.getElementById("province-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = event.target.file.files[0];
+      if (!file) { return; }
+      file.arrayBuffer().then(function (content) {
+        return fetch("/api/v1/quality/province", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "text/csv", "X-CSRF-Token": csrf }, body: content
+        });
+      }).then(answer);
+    });
+  }
+
   document.querySelectorAll("[data-chart]").forEach(function (element) {
     var kind = element.getAttribute("data-chart");
     if (kind === "station-aqi") { dailyAqi(element); }
