@@ -570,7 +570,11 @@ class Notification(Base):
     __table_args__ = (Index("ix_notification_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"))
+    """The alert it is about (None: a rectification problem, ``problem_id``)."""
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_problem.id"), default=None
+    )
     target_id: Mapped[int] = mapped_column(ForeignKey("notification_target.id"))
     event: Mapped[str] = mapped_column(String(32))  # opened / escalated / ...
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -640,3 +644,96 @@ class RegistryJob(Base):
     error_message_zh: Mapped[str] = mapped_column(Text, default="")
     content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     """An export's file (uploads are not kept: they hold device passwords)."""
+
+
+class RectificationProblem(Base):
+    """A problem to rectify (整改事项): fed back by an inspection round, a
+    complaint, an alert or case, or found by the bureau itself (rules.md §4.2)."""
+
+    __tablename__ = "rectification_problem"
+    __table_args__ = (
+        UniqueConstraint("source", "batch", "item_no", name="uq_rectification_item"),
+        Index("ix_rectification_county_state", "county_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # central / provincial / city / complaint ...
+    batch: Mapped[str] = mapped_column(String(100))
+    """The round, e.g. 第二轮中央生态环境保护督察 (with its feedback date)."""
+    item_no: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(16))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    """The enterprise the problem is (when it is one's): its users are the responsible unit."""
+    lead_unit: Mapped[str] = mapped_column(String(200))
+    cooperating_units: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    """The last day of rectification (China Standard Time, midnight, naive)."""
+    state: Mapped[str] = mapped_column(String(16))
+    escalation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notice_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    """What was done, as the public notice shows it (no personal data)."""
+
+
+class RectificationLink(Base):
+    """What a problem concerns: enterprises, alerts, enforcement cases, and the
+    similar problems it was linked to (举一反三)."""
+
+    __tablename__ = "rectification_link"
+
+    problem_id: Mapped[int] = mapped_column(ForeignKey("rectification_problem.id"),
+                                            primary_key=True)  # fmt: skip
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # enterprise/alert/case/problem
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RectificationEvent(Base):
+    """A problem's history: each action, who took it, from where, why, with what files."""
+
+    __tablename__ = "rectification_event"
+    __table_args__ = (Index("ix_rectification_event_problem", "problem_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("rectification_problem.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class EvidenceFile(Base):
+    """A stored file, by the SHA-256 of its content (content-addressed: the
+    same file uploaded twice is kept once). Kept in the database, so a file and
+    the action it backs commit together."""
+
+    __tablename__ = "evidence_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProblemEvidence(Base):
+    """A file backing a problem's action, under the name it was uploaded with."""
+
+    __tablename__ = "problem_evidence"
+    __table_args__ = (Index("ix_problem_evidence_problem", "problem_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("rectification_problem.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("rectification_event.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_file.sha256"))
+    name: Mapped[str] = mapped_column(String(200))

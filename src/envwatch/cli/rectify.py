@@ -1,0 +1,132 @@
+"""``envwatch rectify``: rectification to closure (集中整改) from the command
+line: import a feedback list, list problems, act on one, sweep deadlines,
+progress by county."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from envwatch.audit.log import Actor
+from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
+from envwatch.errors import PeerError
+from envwatch.rectification.desk import RectificationDesk
+from envwatch.rectification.evidence import Upload
+from envwatch.rectification.importing import import_problems
+from envwatch.rectification.problems import list_view, progress_by_county, times_of
+from envwatch.registry.importing import ImportFileError
+from envwatch.store.schema import RectificationProblem
+
+rectify_app = typer.Typer(help="Rectification to closure (集中整改): 交办 → 整改 → 验收 → 销号.")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines.")]
+
+
+@rectify_app.command("import")
+def import_command(
+    path: Annotated[
+        Path, typer.Argument(help="A feedback list, .csv or .xlsx.", exists=True, dir_okay=False)
+    ],
+    db: DbOption = None,
+) -> None:
+    """Import every problem of the list, or none: each bad row is reported as
+    row, column, reason on stderr (exit 1, nothing imported). Prints
+    {"imported": N, "ids": [...]}; each problem is assigned (交办) to its county."""
+    engine = migrated_engine(db)
+    try:
+        ids, errors = import_problems(RectificationDesk(engine), path.name, path.read_bytes(),
+                                      Actor("envwatch", "system", peer()))  # fmt: skip
+    except ImportFileError as error:
+        raise refuse(error) from None
+    for problem in errors:
+        typer.echo(f"row {problem.row}, column {problem.column or '-'}: {problem.reason}",
+                   err=True)  # fmt: skip
+    if errors:
+        typer.echo(f"{len(errors)} problems: nothing imported", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"imported": len(ids), "ids": ids}))
+
+
+@rectify_app.command("list")
+def list_command(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    state: Annotated[str | None, typer.Option("--state", help="Only in this state.")] = None,
+    county: Annotated[str | None, typer.Option("--county", help="Only this county.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue ones.")] = False,
+) -> None:
+    """The problems, oldest first: JSON lines {"id", "source", "batch", "county",
+    "title", "state", "deadline", "overdue", "responsible"}."""
+    engine = migrated_engine(db)
+    query = select(RectificationProblem).order_by(RectificationProblem.id)
+    if state is not None:
+        query = query.where(RectificationProblem.state == state)
+    if county is not None:
+        query = query.where(RectificationProblem.county_code == county)
+    now = datetime.now(UTC)
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            view = list_view(row, now)
+            if overdue and not view["overdue"]:
+                continue
+            if as_json:
+                typer.echo(json.dumps(view, ensure_ascii=False))
+            else:
+                mark = " 【逾期】" if view["overdue"] else ""
+                typer.echo(f"#{row.id} {row.state:10} {row.county_code} {row.batch} "
+                           f"{row.item_no}: {row.title} ({row.lead_unit}, "
+                           f"{view['deadline']}){mark}")  # fmt: skip
+
+
+@rectify_app.command("act")
+def act_command(
+    problem_id: Annotated[int, typer.Argument(help="The problem's id.")],
+    action: Annotated[str, typer.Argument(help="start, report, apply, check, sign, ...")],
+    user: Annotated[str, typer.Option("--user", help="Who acts (a user of envwatch).")],
+    note: Annotated[str, typer.Option("--note", help="What was done, found or decided.")] = "",
+    attach: Annotated[
+        list[Path] | None, typer.Option("--attach", help="A file backing the action (evidence).")
+    ] = None,
+    target: Annotated[
+        int | None, typer.Option("--target", help="The similar problem to link (link).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Take an action on a problem as ``--user``; prints {"id", "state"}. Files
+    are kept in the evidence store (SHA-256, size and type checked)."""
+    uploads = []
+    for path in attach or []:
+        try:
+            uploads.append(Upload(path.name, path.read_bytes()))
+        except OSError as error:
+            raise typer.BadParameter(f"cannot read {path}: {error}") from None
+    engine = migrated_engine(db)
+    try:
+        state = RectificationDesk(engine).act(problem_id, action, user, peer=peer(), note=note,
+                                              target=target, files=uploads)  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps({"id": problem_id, "state": state}))
+
+
+@rectify_app.command("sweep")
+def sweep_command(db: DbOption = None) -> None:
+    """Escalate problems past their deadline (督办); prints {"escalated": N}."""
+    engine = migrated_engine(db)
+    typer.echo(json.dumps({"escalated": RectificationDesk(engine).sweep()}))
+
+
+@rectify_app.command("progress")
+def progress_command(db: DbOption = None) -> None:
+    """Progress by county as JSON lines {"county", "problems", "open", "overdue",
+    "closed", "closed_on_time", "reopened"}."""
+    engine = migrated_engine(db)
+    with engine.connect() as connection:
+        rows = connection.execute(select(RectificationProblem)).all()
+    for line in progress_by_county((times_of(row) for row in rows), datetime.now(UTC)):
+        typer.echo(json.dumps(line, ensure_ascii=False))
