@@ -87,7 +87,7 @@ class Upload:
 def check_file(upload: Upload, limits: EvidencePolicy) -> str:
     """The media type of an acceptable upload, or EvidenceError saying why not."""
     name = PurePath(upload.name.replace("\\", "/")).name
-    if not name or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
+    if name in {"", ".", ".."} or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
         raise EvidenceError("bad_file_name", f"not a usable file name: {upload.name[:50]!r}",
                             "文件名不可用")  # fmt: skip
     if not upload.content:

@@ -80,13 +80,13 @@ def validate(
     if errors:
         return parsed, errors
     counties = {code: code for code in connection.execute(select(County.code)).scalars()}
-    counties |= dict(connection.execute(select(County.name_zh, County.code)).tuples().all())
-    enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).tuples())
+    counties |= dict(connection.execute(select(County.name_zh, County.code)).all())
+    enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).all())
     known = set(
         connection.execute(
             select(RectificationProblem.source, RectificationProblem.batch,
                    RectificationProblem.item_no)
-        ).tuples()
+        ).all()
     )  # fmt: skip
     alerts = _existing(connection, Alert.id, (i for row in parsed for i in _ids(row.alerts)))
     cases = _existing(connection, EnforcementCase.id,
@@ -148,10 +148,8 @@ def import_problems(
         if errors:
             return [], errors
         counties = {code: code for code in connection.execute(select(County.code)).scalars()}
-        counties |= dict(connection.execute(select(County.name_zh, County.code)).tuples().all())
-        enterprises = dict(
-            connection.execute(select(Enterprise.credit_code, Enterprise.id)).tuples()
-        )
+        counties |= dict(connection.execute(select(County.name_zh, County.code)).all())
+        enterprises = dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).all())
         ids = []
         for row in parsed:
             credits = _ids(row.enterprises)
