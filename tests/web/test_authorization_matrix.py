@@ -19,6 +19,7 @@ untested.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,9 @@ from starlette.routing import Mount
 from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.tokens import create_token
 from envwatch.demo.seed import DEMO_PASSWORD
+from envwatch.rectification.desk import RectificationDesk
+from envwatch.rectification.evidence import Upload
+from envwatch.rectification.importing import import_problems
 from envwatch.store.schema import (
     Alert,
     AppUser,
@@ -48,6 +52,7 @@ from envwatch.web.app import create_app
 from envwatch.web.people import CSRF_HEADER, LOGIN_CSRF_COOKIE, LOGIN_CSRF_FIELD, SESSION_COOKIE
 from tests.alerts.test_desk import DATA_T0, NOW, store_finding
 from tests.electricity.test_http_batch import base_url
+from tests.rectification.helpers import as_csv
 from tests.web.test_pages_and_api import alerts
 
 __all__ = ["alerts", "base_url"]
@@ -183,6 +188,7 @@ NEW_USER_FORM: Final = {
 WRONG_CURRENT: Final = {"current": "not-the-password", "new": "matrix-password-9"}
 WRONG_CURRENT_FORM: Final = {**WRONG_CURRENT, "confirm": "matrix-password-9"}
 BAD_IMPORT: Final = "name\n矩阵\n".encode()
+PDF_FILE: Final = b"%PDF-1.4\n% authorisation matrix\n%%EOF\n"
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
 #                  anon  admin super enforc viewer county enterp contra token
@@ -846,6 +852,78 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "unknown": get("/enterprises/" + UNKNOWN_ID,
                        row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
     },
+    # --- rectification (集中整改, issue 15) ---------------------------------
+    # Problems are scoped like cases (county, enterprise; none by device, so a
+    # contractor sees none); actions follow rectification/workflow.toml (a
+    # role it does not allow: 409); evidence is added by the roles of actions
+    # that need it (county officer, enterprise user: 403 for the rest).
+    "GET /api/v1/problems": {
+        "in": get("/api/v1/problems?limit=500", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("id", "{problem_in}")),
+        "out": get("/api/v1/problems?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{problem_out}")),
+    },
+    "GET /api/v1/problems/{problem_id}": {
+        "in": get("/api/v1/problems/{problem_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/problems/{problem_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/problems/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/problems/{problem_id}/actions": {
+        "no csrf": write("POST", "/api/v1/problems/{problem_in}/actions", COMMENT, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/problems/{problem_in}/actions", COMMENT,
+                    expect=row(401, 200, 200, 200, 409, 200, 409, 404, 403)),
+        "out": write("POST", "/api/v1/problems/{problem_out}/actions", COMMENT,
+                     expect=row(401, 200, 200, 200, 409, 404, 404, 404, 403)),
+    },
+    "POST /api/v1/evidence": {
+        "no csrf": write("POST", "/api/v1/evidence?problem={problem_in}&name=m.pdf",
+                         content=PDF_FILE, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/evidence?problem={problem_in}&name=m.pdf",
+                    content=PDF_FILE, expect=row(401, 403, 403, 403, 403, 201, 201, 404, 403)),
+        "out": write("POST", "/api/v1/evidence?problem={problem_out}&name=m.pdf",
+                     content=PDF_FILE, expect=row(401, 403, 403, 403, 403, 404, 404, 404, 403)),
+    },
+    "GET /api/v1/problems/{problem_id}/files/{sha256}": {
+        "in": get("/api/v1/problems/{problem_in}/files/{file_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/problems/{problem_out}/files/{file_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "not this problem's": get("/api/v1/problems/{problem_out}/files/{file_in}",
+                                  row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "GET /api/v1/rectification/progress": {
+        "any": get("/api/v1/rectification/progress",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /problems": {
+        "in": get("/problems", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
+                  lists=("html", 'href="/problems/{problem_in}"')),
+        "out": get("/problems", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'href="/problems/{problem_out}"')),
+    },
+    "GET /problems/{problem_id}": {
+        "in": get("/problems/{problem_in}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
+        "out": get("/problems/{problem_out}", row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/problems/" + UNKNOWN_ID,
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    "POST /problems/{problem_id}/act": {
+        "no csrf": Case("POST", "/problems/{problem_in}/act", form=COMMENT, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 404, _L)),
+        "in": Case("POST", "/problems/{problem_in}/act", form=COMMENT,
+                   expect=row(_L, 303, 303, 303, 409, 303, 409, 404, _L)),
+        "out": Case("POST", "/problems/{problem_out}/act", form=COMMENT,
+                    expect=row(_L, 303, 303, 303, 409, 404, 404, 404, _L)),
+    },
+    # The public notice (公示): no login, for everyone alike.
+    "GET /notice": {
+        "any": get("/notice", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
 }  # fmt: skip
 
 
@@ -993,6 +1071,30 @@ def open_cases(http: httpx.Client, admin: Principal, values: dict[str, str]) -> 
         values[f"case_{side}"] = str(response.json()["id"]) if response.status_code == 201 else "0"
 
 
+def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
+    """A problem of the "in" county and enterprise and one of the "out" ones
+    (imported as a feedback list), each with a file of evidence."""
+    with engine.connect() as connection:
+        credit = dict(connection.execute(select(Enterprise.id, Enterprise.credit_code)).all())
+    rows = [
+        ["中央生态环境保护督察", "矩阵批次", str(number), f"矩阵问题{side}", "", "大气",
+         values[f"county_{side}"], "矩阵责任单位", "", "", "2099-12-31",
+         credit[int(values[f"enterprise_{side}"])], "", ""]
+        for number, side in enumerate(("in", "out"), start=1)
+    ]  # fmt: skip
+    desk = RectificationDesk(engine)
+    ids, errors = import_problems(desk, "matrix.csv", as_csv(rows))
+    assert errors == [], errors
+    found = {"problem_in": str(ids[0]), "problem_out": str(ids[1])}
+    for side, problem in zip(("in", "out"), ids, strict=True):
+        officer = f"county-{values[f'county_{side}']}"
+        content = PDF_FILE + side.encode()
+        desk.act(problem, "start", officer, peer="matrix")
+        desk.act(problem, "report", officer, peer="matrix", files=[Upload(f"{side}.pdf", content)])
+        found[f"file_{side}"] = hashlib.sha256(content).hexdigest()
+    return found
+
+
 @pytest.fixture
 def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
     mine, theirs = alerts
@@ -1002,6 +1104,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
         "enterprise_in": str(mine["enterprise"]), "enterprise_out": str(theirs["enterprise"]),
         "county_in": mine["county"], "county_out": theirs["county"],
     } | more_devices(engine, mine, theirs) | registry_objects(engine, mine, theirs)  # fmt: skip
+    values |= rectification_objects(engine, values)
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for name, username in USERNAMES.items():
@@ -1110,6 +1213,7 @@ LOOK_ALIKES: Final = (
     ("/api/v1/registry/outlets/{id}", "{outlet_out}", UNKNOWN_ID),
     ("/api/v1/registry/meters/{id}", "{meter_out}", UNKNOWN_ID),
     ("/api/v1/cases/{id}", "{case_out}", UNKNOWN_ID),
+    ("/api/v1/problems/{id}", "{problem_out}", UNKNOWN_ID),
 )
 
 

@@ -16,6 +16,7 @@ from envwatch.cli.serve import (
     serve,
     stop_on_signals,
 )
+from envwatch.demo.rectification import seed_rectification
 from envwatch.demo.seed import DEMO_PASSWORD, DemoAlreadySeededError, seed_demo
 from envwatch.demo.simulator import (
     SimClock,
@@ -38,10 +39,12 @@ def seed_demo_command(db: DbOption = None) -> None:
     url = db or get_settings().database_url
     upgrade(url)
     try:
-        counts = seed_demo(make_engine(url))
+        engine = make_engine(url)
+        counts = seed_demo(engine)
     except DemoAlreadySeededError:
         typer.echo("the registry already holds data: demo not loaded", err=True)
         raise typer.Exit(1) from None
+    counts["rectification_problem"] = seed_rectification(engine)
     typer.echo(json.dumps(counts))
 
 
@@ -99,7 +102,9 @@ def demo_command(
     url = db or get_settings().database_url
     upgrade(url)
     try:
-        counts = seed_demo(make_engine(url))
+        engine = make_engine(url)
+        counts = seed_demo(engine)
+        counts["rectification_problem"] = seed_rectification(engine)
         typer.echo(f"demo city loaded: {counts}")
     except DemoAlreadySeededError:
         typer.echo("demo city already loaded")

@@ -38,6 +38,10 @@ from envwatch.times import as_utc
 DEFAULT_WORKFLOW_FILE = DEFAULT_POLICY_FILE.with_name("workflow.toml")
 
 
+StoredName = tuple[str, str]
+"""A file kept before its action: the name it was uploaded with, its SHA-256."""
+
+
 class ProblemError(PeerError):
     """A problem action refused: unknown problem or user, out of scope, or too early."""
 
@@ -68,11 +72,14 @@ class RectificationDesk:
         note: str = "",
         target: int | None = None,
         files: Sequence[evidence.Upload] = (),
+        stored: Sequence[StoredName] = (),
         now: datetime | None = None,
     ) -> str:
-        """``username`` takes ``action`` on the problem; the new state."""
+        """``username`` takes ``action`` on the problem; the new state. The
+        action's evidence: ``files`` uploaded with it, and files ``stored``
+        before (``upload``), by name and SHA-256."""
         now = now or datetime.now(UTC)
-        if len(files) > self.policy.evidence.max_files_per_action:
+        if len(files) + len(stored) > self.policy.evidence.max_files_per_action:
             most = self.policy.evidence.max_files_per_action
             raise ProblemError("too_many_files", f"at most {most} files",
                                f"每次最多{most}个文件")  # fmt: skip
@@ -95,9 +102,39 @@ class RectificationDesk:
             ):
                 raise ProblemError("unknown_problem", f"no problem {target} to link",
                                    f"没有可关联的整改事项{target}")  # fmt: skip
+            for name, digest in stored:
+                evidence.usable_name(name)
+                if evidence.stored_type(connection, digest) is None:
+                    raise ProblemError("unknown_file", f"no stored file {digest} ({name})",
+                                       f"没有已上传的文件“{name}”")  # fmt: skip
             actor = Actor(user.username, user.role, peer)
             return self.change(connection, problem_id, action, actor, now=now, note=note,
-                               target=target, files=checked)  # fmt: skip
+                               target=target, files=checked, stored=stored)  # fmt: skip
+
+    def upload(
+        self, problem_id: int, username: str, upload: evidence.Upload, now: datetime | None = None
+    ) -> tuple[str, str]:
+        """Keep a file for a later action on the problem (its SHA-256 and media
+        type): only for a user who sees the problem and whose role takes an
+        action that needs evidence."""
+        media_type = evidence.check_file(upload, self.policy.evidence)
+        with self.engine.begin() as connection:
+            user = connection.execute(
+                select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
+            ).first()
+            if user is None or not sees_problem(connection, viewer_of(user), problem_id):
+                raise ProblemError("unknown_problem", f"no problem {problem_id}",
+                                   f"没有编号为{problem_id}的整改事项")  # fmt: skip
+            if user.role not in self.uploaders():
+                raise ProblemError("role_not_allowed", f"the role {user.role!r} adds no evidence",
+                                   "该角色不能上传佐证材料")  # fmt: skip
+            return evidence.put(connection, upload.content, media_type, now), media_type
+
+    def uploaders(self) -> frozenset[str]:
+        """The roles that take an action needing evidence (from the workflow table)."""
+        return frozenset(
+            role for t in self.workflow.transitions if t.needs_evidence for role in t.roles
+        )
 
     def change(
         self,
@@ -110,13 +147,14 @@ class RectificationDesk:
         note: str = "",
         target: int | None = None,
         files: Sequence[tuple[evidence.Upload, str]] = (),
+        stored: Sequence[StoredName] = (),
     ) -> str:
         """Take ``action`` in the caller's transaction (no scope check: the caller's)."""
         problem = connection.execute(
             select(RectificationProblem).where(RectificationProblem.id == problem_id)
         ).one()
         state = self.workflow.apply(problem.state, action, actor.role, target=target,
-                                    evidence=len(files))  # fmt: skip
+                                    evidence=len(files) + len(stored))  # fmt: skip
         changes: dict[str, Any] = {"state": state}
         if action == "close":
             until = as_utc(problem.notice_until)
@@ -152,19 +190,22 @@ class RectificationDesk:
                 .returning(RectificationEvent.id)
             ).scalar_one()
         )  # fmt: skip
-        stored = []
-        for upload, media_type in files:
-            digest = evidence.put(connection, upload.content, media_type, now)
-            name = evidence.clean_name(upload.name)
+        kept = [
+            (upload.name, evidence.put(connection, upload.content, media_type, now))
+            for upload, media_type in files
+        ]
+        listed = []
+        for name, digest in [*kept, *stored]:
+            shown = evidence.clean_name(name)
             connection.execute(
                 insert(ProblemEvidence).values(problem_id=problem_id, event_id=event_id,
-                                               sha256=digest, name=name)
+                                               sha256=digest, name=shown)
             )  # fmt: skip
-            stored.append(f"{name} sha256:{digest}")
+            listed.append(f"{shown} sha256:{digest}")
         if action == "link" and target is not None:
             for one, other in ((problem_id, target), (target, problem_id)):
                 link(connection, one, "problem", other)
-        after = {**changes, "note": note, "evidence": stored}
+        after = {**changes, "note": note, "evidence": listed}
         if target is not None:
             after["target"] = target
         record(connection, actor, f"problem.{action}", "rectification_problem", problem_id,

@@ -86,10 +86,7 @@ class Upload:
 
 def check_file(upload: Upload, limits: EvidencePolicy) -> str:
     """The media type of an acceptable upload, or EvidenceError saying why not."""
-    name = PurePath(upload.name.replace("\\", "/")).name
-    if name in {"", ".", ".."} or len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
-        raise EvidenceError("bad_file_name", f"not a usable file name: {upload.name[:50]!r}",
-                            "文件名不可用")  # fmt: skip
+    name = usable_name(upload.name)
     if not upload.content:
         raise EvidenceError("empty_file", f"{name} is empty", f"{name}是空文件")
     if len(upload.content) > limits.max_bytes:
@@ -119,6 +116,15 @@ def clean_name(name: str) -> str:
     return PurePath(name.replace("\\", "/")).name
 
 
+def usable_name(name: str) -> str:
+    """The name an upload is listed under, or EvidenceError if there is none."""
+    clean = clean_name(name)
+    if clean in {"", ".", ".."} or len(clean) > MAX_NAME or any(ord(c) < 32 for c in clean):
+        raise EvidenceError("bad_file_name", f"not a usable file name: {name[:50]!r}",
+                            "文件名不可用")  # fmt: skip
+    return clean
+
+
 def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
@@ -137,6 +143,13 @@ def put(
                                         content=content, stored_at=now or datetime.now(UTC))
         )  # fmt: skip
     return digest
+
+
+def stored_type(connection: Connection, digest: str) -> str | None:
+    """The media type of the stored file with this SHA-256 (None: none)."""
+    return connection.execute(
+        select(EvidenceFile.media_type).where(EvidenceFile.sha256 == digest)
+    ).scalar()
 
 
 @dataclass(frozen=True, slots=True)

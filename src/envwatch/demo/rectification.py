@@ -1,0 +1,112 @@
+"""The demo city's rectification (集中整改): an inspection feedback list of
+fictional problems in the demo counties, imported as a real list would be
+(``rectification/importing.py``), and taken through the workflow by the demo
+users so the pages show problems in every state: assigned, rectifying,
+applied, checked, signed, in notice, closed, reopened, and overdue ones."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine, select
+
+from envwatch.rectification.desk import RectificationDesk
+from envwatch.rectification.evidence import Upload
+from envwatch.rectification.importing import COLUMNS, import_problems
+from envwatch.store.schema import County, Enterprise, RectificationProblem
+
+CENTRAL = "第三轮中央生态环境保护督察反馈问题（2026年）"
+PROVINCIAL = "第二轮省级生态环境保护督察交办问题（2026年）"
+# (source, batch, title, category, measures, with an enterprise, days to the deadline)
+PROBLEMS = (
+    ("中央生态环境保护督察", CENTRAL, "热电企业脱硫设施运行不正常，二氧化硫排放浓度偏高", "大气",
+     "完成脱硫系统改造，安装备用循环泵，加密在线监测比对", True, 60),
+    ("中央生态环境保护督察", CENTRAL, "工业园区污水处理厂超负荷运行，出水氨氮超标", "水",
+     "扩建二期工程，实施雨污分流改造", True, -20),
+    ("中央生态环境保护督察", CENTRAL, "化工企业危险废物贮存不规范，台账不全", "危险废物",
+     "规范建设危废贮存库，完善转移联单和台账", True, 30),
+    ("中央生态环境保护督察", CENTRAL, "城区建筑工地扬尘管控不到位", "大气",
+     "落实六个百分百，安装视频监控和在线监测", False, 90),
+    ("省生态环境保护督察", PROVINCIAL, "铸造企业无组织排放，周边群众反映异味", "恶臭",
+     "密闭车间，建设集气收集和处理设施", True, -5),
+    ("省生态环境保护督察", PROVINCIAL, "河道两岸垃圾堆放，影响水体", "固体废物",
+     "清理垃圾，建立河长巡查长效机制", False, 45),
+    ("省生态环境保护督察", PROVINCIAL, "夜间施工噪声扰民", "噪声",
+     "限定施工时段，加强夜间巡查", False, 15),
+    ("省生态环境保护督察", PROVINCIAL, "畜禽养殖场粪污处理设施不完善", "水",
+     "配套建设粪污处理设施，实施资源化利用", False, 120),
+)  # fmt: skip
+# Where each problem is taken to (by its index), and by whom: (action, user, note).
+START = ("start", "{county}", "已制定整改方案，开始整改")
+APPLY = ("apply", "{county}", "整改措施已全部完成，申请验收")
+CHECK = ("check", "enforcer", "现场核查，整改到位")
+SIGN = ("sign", "supervisor", "审核同意")
+PUBLISH = ("publish", "supervisor", "整改完成，达标排放，现予公示")
+CLOSE = ("close", "supervisor", "公示期满无异议，予以销号")
+REBOUND = ("rebound", "{county}", "群众再次投诉，问题反弹")
+PATHS = {
+    0: (START, APPLY, CHECK, SIGN, PUBLISH),  # in notice
+    2: (START, APPLY, CHECK, SIGN, PUBLISH, CLOSE),  # closed
+    3: (START, APPLY),  # applied for acceptance
+    4: (START,),  # rectifying, overdue
+    5: (START, APPLY, CHECK),  # checked on site
+    6: (START, APPLY, CHECK, SIGN, PUBLISH, CLOSE, REBOUND),  # reopened
+}
+REPORT = b"%PDF-1.4\n% envwatch demo: rectification report\n%%EOF\n"
+
+
+def feedback_list(engine: Engine, today: date) -> bytes:
+    """The demo feedback list as CSV, over the demo counties and enterprises."""
+    with engine.connect() as connection:
+        counties = connection.execute(
+            select(County.code, County.name_zh).where(County.kind != "zone").order_by(County.code)
+        ).all()
+        enterprises = {
+            county: credit
+            for county, credit in connection.execute(
+                select(Enterprise.county_code, Enterprise.credit_code).order_by(Enterprise.id)
+            )
+            if credit
+        }
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for number, (source, batch, title, category, measures, firm, days) in enumerate(PROBLEMS):
+        code, name = counties[number % len(counties)]
+        credit = enterprises.get(code, "") if firm else ""
+        writer.writerow([source, batch, str(number + 1), title, "", category, name,
+                         f"{name}人民政府", f"{name}生态环境分局", measures,
+                         (today + timedelta(days=days)).isoformat(), credit, "", ""])  # fmt: skip
+    return out.getvalue().encode("utf-8")
+
+
+def seed_rectification(engine: Engine, now: datetime | None = None) -> int:
+    """Import the demo feedback list and move its problems along; how many problems."""
+    now = now or datetime.now(UTC)
+    desk = RectificationDesk(engine)
+    # Imported 60 days ago, so some deadlines have passed and notices have run out.
+    start = now - timedelta(days=60)
+    ids, errors = import_problems(desk, "督察反馈问题清单.csv",
+                                  feedback_list(engine, start.date() + timedelta(days=60)),
+                                  now=start)  # fmt: skip
+    if errors:
+        raise ValueError(f"the demo feedback list does not import: {errors[:3]}")
+    with engine.connect() as connection:
+        county_of = dict(
+            connection.execute(
+                select(RectificationProblem.id, RectificationProblem.county_code)
+            ).all()
+        )
+    for index, steps in PATHS.items():
+        problem = ids[index]
+        at = start
+        for action, user, note in steps:
+            # A day apart; closing waits for the notice period (7 days) to end.
+            at += timedelta(days=9 if action == "close" else 1)
+            files = [Upload("整改报告.pdf", REPORT)] if action == "apply" else []
+            desk.act(problem, action, user.format(county=f"county-{county_of[problem]}"),
+                     peer="demo",
+                     note=note, files=files, now=at)  # fmt: skip
+    return len(ids)

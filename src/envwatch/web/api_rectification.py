@@ -1,0 +1,249 @@
+"""The rectification API (集中整改): problems as the user may see them (the one
+scope rule: city roles all, county officers their counties, enterprise users
+their enterprise's problems), one problem with its history, evidence and the
+actions the user may take; actions through the workflow table; evidence
+uploaded into the content-addressed store and downloaded within scope, its
+hash verified; progress by county.
+
+Reads take a person's session or a read token; changes need a person and the
+session's CSRF token (``X-CSRF-Token``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from envwatch.alerts.workflow import TransitionError
+from envwatch.auth.sessions import SessionUser
+from envwatch.errors import PeerError
+from envwatch.rectification.desk import ProblemError, RectificationDesk
+from envwatch.rectification.evidence import EvidenceError, Upload
+from envwatch.rectification.queries import (
+    ProblemFilter,
+    evidence_file,
+    progress,
+    visible_problem,
+    visible_problems,
+)
+from envwatch.store.schema import MAX_ID
+from envwatch.web.api_alerts import MAX_OFFSET, NO_NUL
+from envwatch.web.errors import ApiError
+from envwatch.web.people import CSRF_HEADER, Principal, api_person, api_user, csrf_ok, peer_of
+
+router = APIRouter()
+ProblemId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+Code = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_]{1,32}$")]
+FILE_NAME = r"^[^\x00-\x1f/\\]{1,200}$"
+# A refusal's HTTP status by its code (a workflow refusal is 409 as for alerts).
+STATUS = {"unknown_problem": 404, "unknown_user": 403, "role_not_allowed": 403,
+          "file_too_large": 413, "file_type_not_allowed": 415, "file_type_mismatch": 415,
+          "evidence_corrupt": 500}  # fmt: skip
+
+
+def desk_of(request: Request) -> RectificationDesk:
+    desk: RectificationDesk = request.app.state.rectification_desk()
+    return desk
+
+
+class StoredEvidence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=FILE_NAME)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ProblemAction(BaseModel):
+    """An action of the rectification workflow (rectification/workflow.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    note: str = Field(default="", max_length=4000, pattern=NO_NUL)
+    target: int | None = Field(default=None, ge=-MAX_ID, le=MAX_ID)
+    """The similar problem to link (举一反三)."""
+    evidence: list[StoredEvidence] = Field(default_factory=list, max_length=10)
+    """Files uploaded before (``POST /api/v1/evidence``) backing the action."""
+
+
+class ActionDone(BaseModel):
+    id: int
+    state: str
+
+
+class FileStored(BaseModel):
+    name: str
+    sha256: str
+    media_type: str
+    size: int
+
+
+def refused(error: PeerError) -> ApiError:
+    """A refusal as the API answers it: a workflow refusal 409 as for alerts,
+    an unknown action 422, the rest by ``STATUS`` (else 422: bad input)."""
+    if isinstance(error, TransitionError):
+        return ApiError(422 if error.code == "unknown_action" else 409, error.code,
+                        error.message_en, error.message_zh)  # fmt: skip
+    return ApiError(STATUS.get(error.code, 422), error.code, error.message_en, error.message_zh)
+
+
+def _csrf(request: Request, user: SessionUser) -> None:
+    if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
+        raise ApiError(403, "csrf_failed", "X-CSRF-Token is missing or wrong",
+                       "缺少或错误的CSRF令牌")  # fmt: skip
+
+
+@router.get("/api/v1/problems")
+async def list_problems(
+    request: Request,
+    *,
+    user: Annotated[Principal, Depends(api_user)],
+    state: Code = None,
+    county: Code = None,
+    source: Code = None,
+    category: Code = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> dict[str, Any]:
+    """The problems the user may see, oldest first: ``{"items", "total", "limit", "offset"}``."""
+    filters = ProblemFilter(state, county, source, category, overdue)
+
+    def read() -> dict[str, Any]:
+        with request.app.state.database().connect() as connection:
+            items, total = visible_problems(connection, user, filters, datetime.now(UTC),
+                                            limit=limit, offset=offset)  # fmt: skip
+        return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/api/v1/problems/{problem_id}")
+async def get_problem(
+    request: Request, problem_id: ProblemId, user: Annotated[Principal, Depends(api_user)]
+) -> dict[str, Any]:
+    """One problem: its history, evidence (with download links), links and the
+    actions the user's role may take now."""
+    workflow = desk_of(request).workflow
+
+    def read() -> dict[str, Any] | None:
+        with request.app.state.database().connect() as connection:
+            return visible_problem(connection, user, problem_id, workflow, datetime.now(UTC))
+
+    problem = await asyncio.to_thread(read)
+    if problem is None:
+        raise ApiError(404, "unknown_problem", f"no problem {problem_id}",
+                       f"没有编号为{problem_id}的整改事项")  # fmt: skip
+    return problem
+
+
+@router.post("/api/v1/problems/{problem_id}/actions")
+async def act_on_problem(
+    request: Request,
+    problem_id: ProblemId,
+    body: ProblemAction,
+    user: Annotated[SessionUser, Depends(api_person)],
+) -> ActionDone:
+    """Take a workflow action; actions that need evidence name files uploaded before."""
+    _csrf(request, user)
+    desk = desk_of(request)
+    stored = [(item.name, item.sha256) for item in body.evidence]
+    try:
+        state = await asyncio.to_thread(
+            desk.act, problem_id, body.action, user.username, peer=peer_of(request),
+            note=body.note, target=body.target, stored=stored,
+        )  # fmt: skip
+    except (ProblemError, TransitionError, EvidenceError) as error:
+        raise refused(error) from None
+    return ActionDone(id=problem_id, state=state)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    too_large = ApiError(413, "file_too_large", f"the file exceeds {limit} bytes",
+                         f"文件超过{limit}字节")  # fmt: skip
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+@router.post("/api/v1/evidence", status_code=201)
+async def upload_evidence(
+    request: Request,
+    user: Annotated[SessionUser, Depends(api_person)],
+    problem: Annotated[int, Query(ge=-MAX_ID, le=MAX_ID)],
+    name: Annotated[str, Query(pattern=FILE_NAME)],
+) -> FileStored:
+    """Keep the body (a photo, PDF, spreadsheet ...) as evidence for a later
+    action on ``problem``: checked for size and type (by its bytes), stored by
+    its SHA-256. Name it in the action's ``evidence``."""
+    _csrf(request, user)
+    desk = desk_of(request)
+    content = await _body(request, desk.policy.evidence.max_bytes)
+    try:
+        digest, media_type = await asyncio.to_thread(
+            desk.upload, problem, user.username, Upload(name, content)
+        )
+    except (ProblemError, EvidenceError) as error:
+        raise refused(error) from None
+    return FileStored(name=name, sha256=digest, media_type=media_type, size=len(content))
+
+
+@router.get("/api/v1/problems/{problem_id}/files/{sha256}", response_model=None)
+async def download_evidence(
+    request: Request,
+    problem_id: ProblemId,
+    sha256: Sha256,
+    user: Annotated[Principal, Depends(api_user)],
+) -> Response:
+    """A file of the problem, only within the user's scope; its SHA-256 is
+    checked on reading (a file altered in storage is refused)."""
+
+    def read() -> Any:
+        with request.app.state.database().connect() as connection:
+            return evidence_file(connection, user, problem_id, sha256)
+
+    try:
+        found = await asyncio.to_thread(read)
+    except EvidenceError as error:
+        raise refused(error) from None
+    if found is None:
+        raise ApiError(404, "unknown_file", f"no file {sha256} of problem {problem_id}",
+                       "没有该文件")  # fmt: skip
+    name, stored = found
+    return Response(
+        stored.content,
+        media_type=stored.media_type,
+        headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{_percent(name)}",
+            "x-content-type-options": "nosniff",
+            "x-envwatch-sha256": stored.sha256,
+        },
+    )
+
+
+def _percent(name: str) -> str:
+    return quote(name, safe="")
+
+
+@router.get("/api/v1/rectification/progress")
+async def rectification_progress(
+    request: Request, user: Annotated[Principal, Depends(api_user)]
+) -> dict[str, Any]:
+    """Progress by county over the problems the user may see: problems, open,
+    overdue, closed, closed on time, reopened."""
+
+    def read() -> list[dict[str, Any]]:
+        with request.app.state.database().connect() as connection:
+            return progress(connection, user, datetime.now(UTC))
+
+    return {"items": await asyncio.to_thread(read)}

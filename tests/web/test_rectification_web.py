@@ -1,0 +1,144 @@
+"""Rectification over real HTTP on SQLite and PostgreSQL, on the demo city's
+imported feedback list: problems in several states; the API scoped by county
+and enterprise; evidence uploaded, listed and downloaded only within scope
+with its hash; the problem page's buttons for a county officer; an action from
+the page; the public notice without login and without personal data."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+
+from envwatch.demo.rectification import seed_rectification
+from envwatch.store.schema import AppUser, RectificationProblem
+from tests.electricity.test_http_batch import base_url
+from tests.rectification.helpers import PDF
+from tests.web.test_case_pages import browser, csrf_of
+from tests.web.test_pages_and_api import session
+
+__all__ = ["base_url"]
+
+
+@pytest.fixture
+def problems(base_url: str, engine: Engine) -> dict[str, Any]:
+    """The demo feedback list, imported and moved along; the problems by state."""
+    assert seed_rectification(engine) == 8
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(RectificationProblem.id, RectificationProblem.state,
+                   RectificationProblem.county_code, RectificationProblem.enterprise_id)
+            .order_by(RectificationProblem.id)
+        ).all()  # fmt: skip
+    return {"rows": rows, "by_state": {row.state: row for row in rows}}
+
+
+def test_the_demo_has_problems_in_several_states(problems: dict[str, Any]) -> None:
+    assert {"assigned", "rectifying", "applied", "checked", "notice", "closed",
+            "reopened"} <= set(problems["by_state"])  # fmt: skip
+
+
+def test_api_scope_evidence_and_download(base_url: str, problems: dict[str, Any]) -> None:
+    rectifying = problems["by_state"]["rectifying"]
+    county = rectifying.county_code
+    other = next(r for r in problems["rows"] if r.county_code != county)
+    officer, csrf = session(base_url, f"county-{county}")
+    listed = officer.get("/api/v1/problems").json()
+    assert {item["county"] for item in listed["items"]} == {county}
+    assert listed["total"] == sum(1 for r in problems["rows"] if r.county_code == county)
+    overdue = officer.get("/api/v1/problems?overdue=true").json()["items"]
+    assert [item["id"] for item in overdue] == [rectifying.id]  # its deadline passed
+    assert officer.get(f"/api/v1/problems/{other.id}").status_code == 404
+    detail = officer.get(f"/api/v1/problems/{rectifying.id}").json()
+    assert detail["allowed_actions"] == ["report", "apply", "link", "comment"]
+
+    headers = {"X-CSRF-Token": csrf}
+    bad = officer.post(f"/api/v1/evidence?problem={rectifying.id}&name=x.pdf",
+                       content=b"MZ not a pdf", headers=headers)  # fmt: skip
+    assert bad.status_code == 415 and bad.json()["error"]["code"] == "file_type_mismatch"
+    elsewhere = officer.post(f"/api/v1/evidence?problem={other.id}&name=a.pdf",
+                             content=PDF, headers=headers)  # fmt: skip
+    assert elsewhere.status_code == 404
+    uploaded = officer.post(f"/api/v1/evidence?problem={rectifying.id}&name=复测报告.pdf",
+                            content=PDF, headers=headers)  # fmt: skip
+    assert uploaded.status_code == 201, uploaded.text
+    digest = uploaded.json()["sha256"]
+    assert digest == hashlib.sha256(PDF).hexdigest()
+    body = {"action": "apply", "note": "已完成",
+            "evidence": [{"name": "复测报告.pdf", "sha256": digest}]}  # fmt: skip
+    done = officer.post(f"/api/v1/problems/{rectifying.id}/actions", headers=headers, json=body)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"id": rectifying.id, "state": "applied"}
+    again = officer.post(f"/api/v1/problems/{rectifying.id}/actions", headers=headers,
+                         json={"action": "sign"})  # fmt: skip
+    assert again.status_code == 409 and again.json()["error"]["code"] == "action_not_allowed"
+
+    href = f"/api/v1/problems/{rectifying.id}/files/{digest}"
+    got = officer.get(href)
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["x-envwatch-sha256"] == digest
+    # Another county's officer and the anonymous get nothing.
+    stranger, _ = session(base_url, f"county-{other.county_code}")
+    assert stranger.get(href).status_code == 404
+    assert httpx.get(base_url + href).status_code == 401
+    # The same file under another problem it does not back: not served there.
+    assert officer.get(href.replace(f"/{rectifying.id}/", f"/{other.id}/")).status_code == 404
+    progress = officer.get("/api/v1/rectification/progress").json()["items"]
+    assert [row["county"] for row in progress] == [county]
+    officer.close()
+    stranger.close()
+
+
+def test_problem_page_shows_evidence_and_the_officers_buttons(
+    base_url: str, problems: dict[str, Any]
+) -> None:
+    applied = problems["by_state"]["applied"]
+    rectifying = problems["by_state"]["rectifying"]
+    with browser(base_url, f"county-{applied.county_code}") as officer:
+        page = officer.get(f"/problems/{applied.id}")
+        assert page.status_code == 200
+        assert "整改报告.pdf" in page.text  # the evidence of its application
+        assert f"/api/v1/problems/{applied.id}/files/" in page.text
+        buttons = re.findall(r'name="button" value="([a-z]+)"', page.text)
+        assert buttons == ["link", "comment"]  # acceptance is the reviewers'
+        listing = officer.get("/problems?state=applied")
+        assert f'href="/problems/{applied.id}"' in listing.text
+    with browser(base_url, f"county-{rectifying.county_code}") as officer:
+        page = officer.get(f"/problems/{rectifying.id}")
+        buttons = re.findall(r'name="button" value="([a-z]+)"', page.text)
+        assert buttons == ["report", "apply", "link", "comment"]
+        assert 'type="file"' in page.text
+        posted = officer.post(f"/problems/{rectifying.id}/act",
+                              data={"csrf": csrf_of(page.text), "action": "comment",
+                                    "note": "督促加快进度", "evidence": ""})  # fmt: skip
+        assert posted.status_code == 303
+        assert "督促加快进度" in officer.get(f"/problems/{rectifying.id}").text
+        refused = officer.post(f"/problems/{rectifying.id}/act",
+                               data={"csrf": csrf_of(page.text), "action": "apply"})  # fmt: skip
+        assert refused.status_code == 409 and "佐证材料" in refused.text
+    with browser(base_url, "supervisor") as supervisor:
+        page = supervisor.get(f"/problems/{applied.id}")
+        buttons = re.findall(r'name="button" value="([a-z]+)"', page.text)
+        assert buttons == ["check", "reject", "link", "comment"]
+
+
+def test_public_notice_needs_no_login_and_shows_no_personal_data(
+    base_url: str, engine: Engine, problems: dict[str, Any]
+) -> None:
+    page = httpx.get(base_url + "/notice")
+    assert page.status_code == 200
+    assert "整改公示" in page.text and "公示中" in page.text and "已销号" in page.text
+    assert "完成脱硫系统改造" in page.text or "整改完成，达标排放" in page.text
+    with engine.connect() as connection:
+        people = connection.execute(select(AppUser.username, AppUser.display_name)).all()
+    for username, display_name in people:
+        assert f">{username}<" not in page.text and username + "（" not in page.text
+        assert display_name not in page.text
+    assert "enforcer" not in page.text and "supervisor" not in page.text
+    english = httpx.get(base_url + "/notice?lang=en")
+    assert english.status_code == 200 and "Public notice of rectification" in english.text
