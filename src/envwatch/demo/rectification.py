@@ -101,12 +101,14 @@ def seed_rectification(engine: Engine, now: datetime | None = None) -> int:
         )
     for index, steps in PATHS.items():
         problem = ids[index]
-        at = start
-        for action, user, note in steps:
-            # A day apart; closing waits for the notice period (7 days) to end.
-            at += timedelta(days=9 if action == "close" else 1)
+        # A day apart, the last a day ago; closing waits for the notice period (7 days).
+        gaps = [timedelta(days=9 if action == "close" else 1) for action, _, _ in steps]
+        at = now - sum(gaps, timedelta()) - timedelta(days=1)
+        for (action, user, note), gap in zip(steps, gaps, strict=True):
+            at += gap
             files = [Upload("整改报告.pdf", REPORT)] if action == "apply" else []
             desk.act(problem, action, user.format(county=f"county-{county_of[problem]}"),
                      peer="demo",
                      note=note, files=files, now=at)  # fmt: skip
+    desk.sweep(now)  # the overdue ones escalated (督办)
     return len(ids)

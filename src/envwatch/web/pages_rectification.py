@@ -54,7 +54,8 @@ def _names(request: Request) -> dict[str, Any]:
 
     return {
         "pstates": shown(desk.workflow.states),
-        "pactions": shown(desk.workflow.actions),
+        # The sweep's escalation is an event but no action of the table.
+        "pactions": shown({**desk.workflow.actions, "escalate": "督办"}),
         "sources": shown(desk.policy.sources),
         "categories": shown(desk.policy.categories),
         "roles": shown(ROLES_ZH),
