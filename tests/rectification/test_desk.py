@@ -5,11 +5,15 @@ scope; 举一反三 links; overdue problems escalated through the outbox."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from envwatch.alerts.desk import AlertDesk
+from envwatch.alerts.notify import Mail, Notifier
+from envwatch.alerts.service import run_alert_loop
 from envwatch.alerts.workflow import TransitionError
 from envwatch.audit.log import verify
 from envwatch.rectification import evidence
@@ -266,3 +270,36 @@ def test_overdue_problems_escalate_once_per_step(desk: RectificationDesk) -> Non
     assert [n.problem_id for n in notified] == [first, first, first + 1]
     assert notified[0].payload["problem"]["county"] == DONGCHANGFU
     assert CREDIT_1  # the enterprise the first problem is about
+
+
+def test_the_serve_loop_sweeps_problems_with_the_alerts(desk: RectificationDesk) -> None:
+    ids, errors = import_problems(desk, "late.csv", as_csv(feedback_rows(date(2026, 1, 5))))
+    assert errors == []
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        notifier = Notifier(desk.engine, Mail(None, 25, "envwatch@city.example"), timeout_s=1)
+        loop = asyncio.create_task(
+            run_alert_loop(AlertDesk(desk.engine), notifier, stop, interval_s=0.05,
+                           sweepers=(desk.sweep,))
+        )  # fmt: skip
+        try:
+            for _ in range(400):  # bounded: the first pass sweeps at once
+                if escalated(desk.engine) == len(ids):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await loop
+
+    asyncio.run(scenario())
+    assert escalated(desk.engine) == len(ids)
+
+
+def escalated(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count()).where(RectificationProblem.escalation > 0)
+            ).scalar_one()
+        )
