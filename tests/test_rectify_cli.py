@@ -5,6 +5,7 @@ attached file (real processes, real SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -58,6 +59,13 @@ def test_rectify_import_list_and_act(database_url: str, engine: Engine, tmp_path
     assert json.loads(applied.stdout)["state"] == "applied"
     with engine.connect() as connection:
         assert connection.execute(select(ProblemEvidence.name)).scalars().all() == ["验收报告.pdf"]
+
+    dossier = tmp_path / "dossier.zip"
+    written = envwatch("rectify", "dossier", "--db", database_url, problem, "--out", str(dossier))
+    assert written.returncode == 0, written.stderr
+    assert json.loads(written.stdout)["bytes"] == dossier.stat().st_size
+    with zipfile.ZipFile(dossier) as archive:
+        assert "evidence/001-验收报告.pdf" in archive.namelist()
 
     wrong = envwatch("rectify", "act", "--db", database_url, problem, "sign",
                      "--user", "county-dcf", "--note", "")  # fmt: skip

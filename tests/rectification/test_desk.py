@@ -6,6 +6,10 @@ scope; 举一反三 links; overdue problems escalated through the outbox."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
+import json
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,6 +17,7 @@ from sqlalchemy import Engine, func, select, update
 
 from envwatch.alerts.desk import AlertDesk
 from envwatch.alerts.notify import Mail, Notifier
+from envwatch.alerts.scope import UserScope
 from envwatch.alerts.service import run_alert_loop
 from envwatch.alerts.workflow import TransitionError
 from envwatch.audit.log import verify
@@ -22,6 +27,7 @@ from envwatch.rectification.evidence import EvidenceError, Upload
 from envwatch.rectification.importing import import_problems
 from envwatch.rectification.policy import deadline_moment
 from envwatch.rectification.problems import problem_view
+from envwatch.rectification.queries import problem_dossier
 from envwatch.store.schema import (
     AuditEntry,
     EvidenceFile,
@@ -37,6 +43,7 @@ from tests.rectification.helpers import (
     GUANXIAN,
     PDF,
     PNG,
+    USERS,
     as_csv,
     feedback_rows,
     registry,
@@ -303,3 +310,33 @@ def escalated(engine: Engine) -> int:
                 select(func.count()).where(RectificationProblem.escalation > 0)
             ).scalar_one()
         )
+
+
+def test_one_file_per_case(desk: RectificationDesk) -> None:
+    first, second, _ = imported(desk)
+    desk.act(first, "start", "county-dcf", peer="t", now=T0)
+    files = [Upload("报告.pdf", PDF), Upload("照片.png", PNG), Upload("报告.pdf", PDF + b" ")]
+    desk.act(first, "apply", "county-dcf", peer="t", note="已完成", files=files, now=T0)
+    with desk.engine.connect() as connection:
+        archive = problem_dossier(connection, viewer("county-dcf"), first, desk.workflow, T0)
+        hidden = problem_dossier(connection, viewer("county-gx"), first, desk.workflow, T0)
+    assert archive is not None and hidden is None
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        names = opened.namelist()
+        evidence = ["evidence/001-报告.pdf", "evidence/002-照片.png", "evidence/003-报告.pdf"]
+        assert names == ["problem.json", "案卷.txt", *evidence, "SHA256SUMS"]
+        sums = opened.read("SHA256SUMS").decode().splitlines()
+        for line in sums:
+            digest, path = line.split("  ")
+            assert hashlib.sha256(opened.read(path)).hexdigest() == digest
+        record = json.loads(opened.read("problem.json"))
+        text = opened.read("案卷.txt").decode()
+    assert record["id"] == first and [e["action"] for e in record["events"]] == [
+        "assign", "start", "apply"]  # fmt: skip
+    assert "申请验收" in text and "整改中 → 申请验收" in text and "已完成" in text
+    assert second
+
+
+def viewer(username: str) -> UserScope:
+    row = next(u for u in USERS if u[0] == username)
+    return UserScope(row[1], row[3], None, row[2])

@@ -896,6 +896,12 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "not this problem's": get("/api/v1/problems/{problem_out}/files/{file_in}",
                                   row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
     },
+    "GET /api/v1/problems/{problem_id}/dossier": {
+        "in": get("/api/v1/problems/{problem_in}/dossier",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/problems/{problem_out}/dossier",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+    },
     "GET /api/v1/rectification/progress": {
         "any": get("/api/v1/rectification/progress",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -1214,6 +1220,7 @@ LOOK_ALIKES: Final = (
     ("/api/v1/registry/meters/{id}", "{meter_out}", UNKNOWN_ID),
     ("/api/v1/cases/{id}", "{case_out}", UNKNOWN_ID),
     ("/api/v1/problems/{id}", "{problem_out}", UNKNOWN_ID),
+    ("/api/v1/problems/{id}/dossier", "{problem_out}", UNKNOWN_ID),
 )
 
 

@@ -12,13 +12,15 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from envwatch.alerts.scope import UserScope
 from envwatch.audit.log import Actor
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
-from envwatch.rectification.desk import RectificationDesk
+from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import import_problems
 from envwatch.rectification.problems import list_view, progress_by_county, times_of
+from envwatch.rectification.queries import problem_dossier
 from envwatch.registry.importing import ImportFileError
 from envwatch.store.schema import RectificationProblem
 
@@ -130,3 +132,27 @@ def progress_command(db: DbOption = None) -> None:
         rows = connection.execute(select(RectificationProblem)).all()
     for line in progress_by_county((times_of(row) for row in rows), datetime.now(UTC)):
         typer.echo(json.dumps(line, ensure_ascii=False))
+
+
+@rectify_app.command("dossier")
+def dossier_command(
+    problem_id: Annotated[int, typer.Argument(help="The problem's id.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the ZIP.")],
+    db: DbOption = None,
+) -> None:
+    """Write the problem's dossier (一案一档): a ZIP of problem.json, 案卷.txt,
+    its evidence files and their SHA256SUMS; prints {"id", "file", "bytes"}."""
+    engine = migrated_engine(db)
+    desk = RectificationDesk(engine)
+    city = UserScope("city_admin", None, None, "")  # the command line reads as the city bureau
+    try:
+        with engine.connect() as connection:
+            archive = problem_dossier(connection, city, problem_id, desk.workflow,
+                                      datetime.now(UTC))  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    if archive is None:
+        raise refuse(ProblemError("unknown_problem", f"no problem {problem_id}",
+                                  f"没有编号为{problem_id}的整改事项"))  # fmt: skip
+    out.write_bytes(archive)
+    typer.echo(json.dumps({"id": problem_id, "file": str(out), "bytes": len(archive)}))

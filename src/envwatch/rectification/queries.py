@@ -15,6 +15,7 @@ from envwatch.alerts.workflow import Workflow
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rectification import evidence
 from envwatch.rectification.desk import problem_scope
+from envwatch.rectification.dossier import dossier
 from envwatch.rectification.policy import CLOSED, RECTIFYING
 from envwatch.rectification.problems import problem_view, progress_by_county, times_of
 from envwatch.store.schema import (
@@ -192,3 +193,22 @@ def public_notice(connection: Connection, limit: int = 500) -> list[dict[str, An
          "closed_at": (utc_as_cst_text(r.closed_at) or "")[:10]}
         for r in rows
     ]  # fmt: skip
+
+
+def problem_dossier(
+    connection: Connection, viewer: Viewer, problem_id: int, workflow: Workflow, now: datetime
+) -> bytes | None:
+    """The problem's dossier (一案一档, a ZIP: ``dossier.py``) within ``viewer``'s
+    scope (None: unknown or out of scope); every file's hash verified on reading."""
+    problem = visible_problem(connection, viewer, problem_id, workflow, now)
+    if problem is None:
+        return None
+    files = {}
+    for item in problem["evidence"]:
+        stored = evidence.get(connection, item["sha256"])
+        if stored is None:  # a file row cannot go missing (a foreign key holds it)
+            raise evidence.EvidenceError("evidence_missing", f"no stored {item['sha256']}",
+                                         f"缺少存储的文件{item['sha256']}")  # fmt: skip
+        files[item["sha256"]] = stored.content
+    names = {**workflow.states, **workflow.actions, "escalate": "督办"}
+    return dossier(problem, files, names)

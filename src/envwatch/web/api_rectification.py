@@ -27,6 +27,7 @@ from envwatch.rectification.evidence import EvidenceError, Upload
 from envwatch.rectification.queries import (
     ProblemFilter,
     evidence_file,
+    problem_dossier,
     progress,
     visible_problem,
     visible_problems,
@@ -44,7 +45,7 @@ FILE_NAME = r"^[^\x00-\x1f/\\]{1,200}$"
 # A refusal's HTTP status by its code (a workflow refusal is 409 as for alerts).
 STATUS = {"unknown_problem": 404, "unknown_user": 403, "role_not_allowed": 403,
           "file_too_large": 413, "file_type_not_allowed": 415, "file_type_mismatch": 415,
-          "evidence_corrupt": 500}  # fmt: skip
+          "evidence_corrupt": 500, "evidence_missing": 500}  # fmt: skip
 
 
 def desk_of(request: Request) -> RectificationDesk:
@@ -233,6 +234,31 @@ async def download_evidence(
 
 def _percent(name: str) -> str:
     return quote(name, safe="")
+
+
+@router.get("/api/v1/problems/{problem_id}/dossier", response_model=None)
+async def download_dossier(
+    request: Request, problem_id: ProblemId, user: Annotated[Principal, Depends(api_user)]
+) -> Response:
+    """The problem's whole record as a ZIP (一案一档): problem.json, 案卷.txt,
+    the evidence files and their SHA256SUMS."""
+    workflow = desk_of(request).workflow
+
+    def read() -> bytes | None:
+        with request.app.state.database().connect() as connection:
+            return problem_dossier(connection, user, problem_id, workflow, datetime.now(UTC))
+
+    try:
+        archive = await asyncio.to_thread(read)
+    except EvidenceError as error:
+        raise refused(error) from None
+    if archive is None:
+        raise ApiError(404, "unknown_problem", f"no problem {problem_id}",
+                       f"没有编号为{problem_id}的整改事项")  # fmt: skip
+    name = f"整改事项{problem_id}.zip"
+    return Response(archive, media_type="application/zip", headers={
+        "content-disposition": f"attachment; filename*=UTF-8''{_percent(name)}",
+    })  # fmt: skip
 
 
 @router.get("/api/v1/rectification/progress")
