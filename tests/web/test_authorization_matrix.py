@@ -902,6 +902,15 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "out": get("/api/v1/problems/{problem_out}/dossier",
                    row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
     },
+    # An alert's files (the same evidence store) follow the alert's scope.
+    "GET /api/v1/alerts/{alert_id}/files/{sha256}": {
+        "in": get("/api/v1/alerts/{alert_in}/files/{alert_file_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "out": get("/api/v1/alerts/{alert_out}/files/{alert_file_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "not this alert's": get("/api/v1/alerts/{alert_in}/files/{alert_file_out}",
+                                row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
     "GET /api/v1/rectification/progress": {
         "any": get("/api/v1/rectification/progress",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -1098,6 +1107,11 @@ def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str
         desk.act(problem, "start", officer, peer="matrix")
         desk.act(problem, "report", officer, peer="matrix", files=[Upload(f"{side}.pdf", content)])
         found[f"file_{side}"] = hashlib.sha256(content).hexdigest()
+        # A file on each alert too, in the same store (as an explanation's would be).
+        alert_file = PDF_FILE + b"alert " + side.encode()
+        AlertDesk(engine).act(int(values[f"alert_{side}"]), "comment", "admin", peer="matrix",
+                              files=[Upload(f"alert-{side}.pdf", alert_file)])  # fmt: skip
+        found[f"alert_file_{side}"] = hashlib.sha256(alert_file).hexdigest()
     return found
 
 

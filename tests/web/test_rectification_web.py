@@ -14,14 +14,16 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
+from envwatch.alerts.desk import AlertDesk
 from envwatch.demo.rectification import seed_rectification
+from envwatch.rectification.evidence import EvidenceError, Upload
 from envwatch.store.schema import AppUser, RectificationProblem
 from tests.electricity.test_http_batch import base_url
 from tests.rectification.helpers import PDF
 from tests.web.test_case_pages import browser, csrf_of
-from tests.web.test_pages_and_api import session
+from tests.web.test_pages_and_api import alerts, session
 
-__all__ = ["base_url"]
+__all__ = ["alerts", "base_url"]
 
 
 @pytest.fixture
@@ -142,3 +144,24 @@ def test_public_notice_needs_no_login_and_shows_no_personal_data(
     assert "enforcer" not in page.text and "supervisor" not in page.text
     english = httpx.get(base_url + "/notice?lang=en")
     assert english.status_code == 200 and "Public notice of rectification" in english.text
+
+
+def test_an_alert_explanation_keeps_its_file_in_the_same_store(
+    base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    mine, theirs = alerts
+    AlertDesk(engine).act(mine["id"], "explain", "enterprise-1", peer="test", note="停炉检修",
+                          files=[Upload("检修记录.pdf", PDF)])  # fmt: skip
+    with pytest.raises(EvidenceError):
+        AlertDesk(engine).act(mine["id"], "explain", "enterprise-1", peer="test",
+                              files=[Upload("检修记录.pdf", b"not a pdf")])  # fmt: skip
+    digest = hashlib.sha256(PDF).hexdigest()
+    href = f"/api/v1/alerts/{mine['id']}/files/{digest}"
+    with browser(base_url, f"county-{mine['county']}") as officer:
+        page = officer.get(f"/alerts/{mine['id']}")
+        assert f'href="{href}"' in page.text and "检修记录.pdf" in page.text
+        got = officer.get(href)
+        assert got.status_code == 200 and got.content == PDF
+        assert got.headers["x-envwatch-sha256"] == digest
+    with browser(base_url, f"county-{theirs['county']}") as stranger:
+        assert stranger.get(href).status_code == 404

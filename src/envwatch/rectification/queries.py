@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from envwatch.alerts.scope import Viewer
+from envwatch.alerts.scope import scope as alert_scope
 from envwatch.alerts.workflow import Workflow
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rectification import evidence
@@ -19,6 +20,8 @@ from envwatch.rectification.dossier import dossier
 from envwatch.rectification.policy import CLOSED, RECTIFYING
 from envwatch.rectification.problems import problem_view, progress_by_county, times_of
 from envwatch.store.schema import (
+    Alert,
+    AlertEvent,
     County,
     EvidenceFile,
     ProblemEvidence,
@@ -212,3 +215,37 @@ def problem_dossier(
         files[item["sha256"]] = stored.content
     names = {**workflow.states, **workflow.actions, "escalate": "督办"}
     return dossier(problem, files, names)
+
+
+def alert_evidence_file(
+    connection: Connection, viewer: Viewer, alert_id: int, digest: str
+) -> tuple[str, evidence.StoredFile] | None:
+    """A file an action on the alert was backed with (an enterprise's
+    explanation), only within ``viewer``'s scope of alerts; hash verified."""
+    visible = connection.execute(
+        select(Alert.id).where(Alert.id == alert_id, alert_scope(viewer))
+    ).first()
+    if visible is None:
+        return None
+    marker = f" sha256:{digest}"
+    for attachments in connection.execute(
+        select(AlertEvent.attachments).where(AlertEvent.alert_id == alert_id)
+    ).scalars():
+        for attachment in attachments or []:
+            if isinstance(attachment, str) and attachment.endswith(marker):
+                stored = evidence.get(connection, digest)
+                return None if stored is None else (attachment[: -len(marker)], stored)
+    return None
+
+
+def attachment_link(alert_id: int, attachment: str) -> dict[str, str | None]:
+    """An alert event's attachment (``<name> sha256:<hex>``) as the page shows
+    it: its name, and where to download it when its hash names a stored file."""
+    name, marker, digest = attachment.rpartition(" sha256:")
+    if not marker or len(digest) != SHA256_HEX or not all(c in "0123456789abcdef" for c in digest):
+        return {"text": attachment, "name": attachment, "sha256": None, "href": None}
+    return {"text": attachment, "name": name, "sha256": digest,
+            "href": f"/api/v1/alerts/{alert_id}/files/{digest}"}  # fmt: skip
+
+
+SHA256_HEX = 64

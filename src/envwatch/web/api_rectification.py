@@ -23,9 +23,10 @@ from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import SessionUser
 from envwatch.errors import PeerError
 from envwatch.rectification.desk import ProblemError, RectificationDesk
-from envwatch.rectification.evidence import EvidenceError, Upload
+from envwatch.rectification.evidence import EvidenceError, StoredFile, Upload
 from envwatch.rectification.queries import (
     ProblemFilter,
+    alert_evidence_file,
     evidence_file,
     problem_dossier,
     progress,
@@ -33,7 +34,7 @@ from envwatch.rectification.queries import (
     visible_problems,
 )
 from envwatch.store.schema import MAX_ID
-from envwatch.web.api_alerts import MAX_OFFSET, NO_NUL
+from envwatch.web.api_alerts import MAX_OFFSET, NO_NUL, AlertId
 from envwatch.web.errors import ApiError
 from envwatch.web.people import CSRF_HEADER, Principal, api_person, api_user, csrf_ok, peer_of
 
@@ -220,7 +221,10 @@ async def download_evidence(
     if found is None:
         raise ApiError(404, "unknown_file", f"no file {sha256} of problem {problem_id}",
                        "没有该文件")  # fmt: skip
-    name, stored = found
+    return _file_response(*found)
+
+
+def _file_response(name: str, stored: StoredFile) -> Response:
     return Response(
         stored.content,
         media_type=stored.media_type,
@@ -259,6 +263,31 @@ async def download_dossier(
     return Response(archive, media_type="application/zip", headers={
         "content-disposition": f"attachment; filename*=UTF-8''{_percent(name)}",
     })  # fmt: skip
+
+
+@router.get("/api/v1/alerts/{alert_id}/files/{sha256}", response_model=None)
+async def download_alert_evidence(
+    request: Request,
+    alert_id: AlertId,
+    sha256: Sha256,
+    user: Annotated[Principal, Depends(api_user)],
+) -> Response:
+    """A file an alert's action was backed with (an enterprise's explanation),
+    from the same evidence store, within the user's scope of alerts; its
+    SHA-256 checked on reading."""
+
+    def read() -> Any:
+        with request.app.state.database().connect() as connection:
+            return alert_evidence_file(connection, user, alert_id, sha256)
+
+    try:
+        found = await asyncio.to_thread(read)
+    except EvidenceError as error:
+        raise refused(error) from None
+    if found is None:
+        raise ApiError(404, "unknown_file", f"no file {sha256} of alert {alert_id}",
+                       "没有该文件")  # fmt: skip
+    return _file_response(*found)
 
 
 @router.get("/api/v1/rectification/progress")
