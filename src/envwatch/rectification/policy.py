@@ -32,6 +32,15 @@ class EvidencePolicy(_Strict):
     types: tuple[str, ...] = Field(min_length=1)
 
 
+class ComplaintPolicy(_Strict):
+    channels: tuple[str, ...] = Field(min_length=1)
+    nearest: int = Field(ge=1, le=50)
+    nearest_within_km: float = Field(gt=0)
+    hotspot_radius_m: float = Field(gt=0)
+    hotspot_days: float = Field(gt=0)
+    hotspot_min: int = Field(ge=2)
+
+
 class RectificationPolicy(_Strict):
     version: str = Field(min_length=1)
     notice_days: float = Field(gt=0)
@@ -40,6 +49,7 @@ class RectificationPolicy(_Strict):
     sources: dict[str, str] = Field(min_length=1)
     categories: dict[str, str] = Field(min_length=1)
     evidence: EvidencePolicy
+    complaints: ComplaintPolicy
 
     @model_validator(mode="after")
     def _three_steps(self) -> RectificationPolicy:

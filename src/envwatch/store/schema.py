@@ -737,3 +737,36 @@ class ProblemEvidence(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("rectification_event.id"))
     sha256: Mapped[str] = mapped_column(ForeignKey("evidence_file.sha256"))
     name: Mapped[str] = mapped_column(String(200))
+
+
+class Complaint(Base):
+    """A complaint (信访, 12345 hotline), noise and odour first: where and when,
+    what; the reply to the complainant; the problem it became, if any. The
+    complainant's contact is personal data: shown to supervisors only, never
+    in the public notice."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        UniqueConstraint("channel", "reference", name="uq_complaint_reference"),
+        Index("ix_complaint_county_received", "county_code", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64))
+    """The hotline's or office's own number for it (工单号)."""
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    """When it came in (China Standard Time, naive, as the hotline's export gives it)."""
+    category: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    complainant: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16))  # open / replied
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_problem.id"), default=None
+    )

@@ -1,5 +1,5 @@
 """rectification to closure: problems, their links, history and evidence files;
-notifications about problems
+complaints; notifications about problems
 
 Revision ID: 0030
 Revises: 0027
@@ -87,6 +87,26 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
     )  # fmt: skip
     op.create_index("ix_problem_evidence_problem", "problem_evidence", ["problem_id"])
+    op.create_table(
+        "complaint",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("reference", sa.String(64), nullable=False),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("category", sa.String(16), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("address", sa.String(300), nullable=False),
+        sa.Column("longitude", sa.Float()),
+        sa.Column("latitude", sa.Float()),
+        sa.Column("county_code", sa.String(12), sa.ForeignKey("county.code"), nullable=False),
+        sa.Column("complainant", sa.String(200), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=False),
+        sa.Column("replied_at", sa.DateTime(timezone=True)),
+        sa.Column("problem_id", sa.Integer(), sa.ForeignKey("rectification_problem.id")),
+        sa.UniqueConstraint("channel", "reference", name="uq_complaint_reference"),
+    )
+    op.create_index("ix_complaint_county_received", "complaint", ["county_code", "received_at"])
     with op.batch_alter_table("notification") as batch_op:
         batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column("problem_id", sa.Integer(), nullable=True))
@@ -101,6 +121,8 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_notification_problem", type_="foreignkey")
         batch_op.drop_column("problem_id")
         batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=False)
+    op.drop_index("ix_complaint_county_received", "complaint")
+    op.drop_table("complaint")
     op.drop_table("problem_evidence")
     op.drop_table("evidence_file")
     op.drop_index("ix_rectification_event_problem", "rectification_event")
