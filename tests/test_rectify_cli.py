@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from envwatch.store.schema import ProblemEvidence, RectificationProblem
 from tests.rectification.helpers import DONGCHANGFU, PDF, as_csv, feedback_rows, registry
+from tests.rectification.test_complaints import complaint, hotline_export
 from tests.test_cli_contract import envwatch
 
 LIST_KEYS = {"id", "source", "batch", "county", "title", "state", "deadline", "overdue",
@@ -73,3 +74,24 @@ def test_rectify_import_list_and_act(database_url: str, engine: Engine, tmp_path
     assert wrong.stderr.startswith("action_not_allowed:")
     assert "'applied'" in wrong.stderr and "'sign'" in wrong.stderr
     assert "'county_officer'" in wrong.stderr
+
+
+def test_complaints_import_cluster_and_become_a_problem(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    registry(engine)
+    export = tmp_path / "12345.csv"
+    export.write_bytes(hotline_export([complaint(f"GD{i}", 30 * i, 150 * i) for i in range(3)]))
+    done = envwatch("complaints", "import", "--db", database_url, str(export))
+    assert done.returncode == 0, done.stderr
+    ids = json.loads(done.stdout)["ids"]
+    spots = envwatch("complaints", "hotspots", "--db", database_url)
+    assert [json.loads(line)["complaints"] for line in spots.stdout.splitlines()] == [ids]
+    unit = "东昌府区住建局"
+    made = envwatch("complaints", "to-problem", "--db", database_url, str(ids[0]), "--user",
+                    "county-dcf", "--lead-unit", unit, "--deadline", "2026-12-31")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    problem = json.loads(made.stdout)["problem"]
+    listed = envwatch("rectify", "list", "--db", database_url, "--json")
+    (line,) = [json.loads(text) for text in listed.stdout.splitlines()]
+    assert (line["id"], line["source"], line["state"]) == (problem, "complaint", "assigned")

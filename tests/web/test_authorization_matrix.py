@@ -35,6 +35,7 @@ from starlette.routing import Mount
 from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.tokens import create_token
 from envwatch.demo.seed import DEMO_PASSWORD
+from envwatch.rectification.complaint_desk import take_complaints
 from envwatch.rectification.desk import RectificationDesk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import import_problems
@@ -189,6 +190,13 @@ WRONG_CURRENT: Final = {"current": "not-the-password", "new": "matrix-password-9
 WRONG_CURRENT_FORM: Final = {**WRONG_CURRENT, "confirm": "matrix-password-9"}
 BAD_IMPORT: Final = "name\n矩阵\n".encode()
 PDF_FILE: Final = b"%PDF-1.4\n% authorisation matrix\n%%EOF\n"
+NEW_COMPLAINT: Final = {
+    "channel": "12345", "reference": "MTX-1", "received_at": "2026-11-29T20:00:00+08:00",
+    "category": "噪声", "content": "矩阵测试投诉：夜间噪声", "address": "矩阵小区",
+    "county": "{county_in}",
+}  # fmt: skip
+REPLY: Final = {"text": "authorisation matrix"}
+TO_PROBLEM: Final = {"lead_unit": "矩阵责任单位", "deadline": "2099-12-31"}
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
 #                  anon  admin super enforc viewer county enterp contra token
@@ -911,6 +919,61 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "not this alert's": get("/api/v1/alerts/{alert_in}/files/{alert_file_out}",
                                 row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
     },
+    # Complaints name their complainant: supervisors only (by county), never
+    # enterprises, contractors or an enterprise's token. Recording and turning a
+    # complaint into a problem happen once: the first allowed principal
+    # succeeds, the same again is refused (422 duplicate, 409 already a problem).
+    "GET /api/v1/complaints": {
+        "in": get("/api/v1/complaints?limit=500", row(401, _S, _S, _S, _S, _S, _U, _U, _U),
+                  lists=("id", "{complaint_in}")),
+        "out": get("/api/v1/complaints?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{complaint_out}")),
+    },
+    "POST /api/v1/complaints": {
+        "no csrf": write("POST", "/api/v1/complaints", NEW_COMPLAINT, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "record": write("POST", "/api/v1/complaints", NEW_COMPLAINT,
+                        expect={"anonymous": 401, "viewer": 403, "enterprise": 403,
+                                "contractor": 403, "token": 403, "admin": 201}),
+        "again": write("POST", "/api/v1/complaints", NEW_COMPLAINT,
+                       expect={"supervisor": 422, "enforcer": 422}),
+        "other county": write("POST", "/api/v1/complaints",
+                              {**NEW_COMPLAINT, "reference": "MTX-2", "county": "{county_out}"},
+                              expect={"county": 422}),
+    },
+    "GET /api/v1/complaints/hotspots": {
+        "any": get("/api/v1/complaints/hotspots",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/complaints/{complaint_id}": {
+        "in": get("/api/v1/complaints/{complaint_in}",
+                  row(401, 200, 200, 200, 200, 200, 404, 404, 404)),
+        "out": get("/api/v1/complaints/{complaint_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/complaints/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/complaints/{complaint_id}/reply": {
+        "no csrf": write("POST", "/api/v1/complaints/{complaint_in}/reply", REPLY, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/complaints/{complaint_in}/reply", REPLY,
+                    expect=row(401, 200, 200, 200, 403, 200, 404, 404, 403)),
+        "out": write("POST", "/api/v1/complaints/{complaint_out}/reply", REPLY,
+                     expect=row(401, 200, 200, 200, 403, 404, 404, 404, 403)),
+    },
+    "POST /api/v1/complaints/{complaint_id}/problem": {
+        "no csrf": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "refused": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                         expect={"anonymous": 401, "viewer": 403, "enterprise": 404,
+                                 "contractor": 404, "token": 403}),
+        "out": write("POST", "/api/v1/complaints/{complaint_out}/problem", TO_PROBLEM,
+                     expect={"county": 404}),
+        "convert": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                         expect={"admin": 201}),
+        "again": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                       expect={"supervisor": 409, "enforcer": 409, "county": 409}),
+    },
     "GET /api/v1/rectification/progress": {
         "any": get("/api/v1/rectification/progress",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -1112,6 +1175,13 @@ def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str
         AlertDesk(engine).act(int(values[f"alert_{side}"]), "comment", "admin", peer="matrix",
                               files=[Upload(f"alert-{side}.pdf", alert_file)])  # fmt: skip
         found[f"alert_file_{side}"] = hashlib.sha256(alert_file).hexdigest()
+        complaint = {"channel": "12345", "reference": f"MTX-{side}",
+                     "received_at": "2026-11-29T20:00:00", "category": "噪声",
+                     "content": "矩阵投诉", "address": "矩阵",
+                     "county": values[f"county_{side}"]}  # fmt: skip
+        taken, errors = take_complaints(desk, [complaint], source="matrix")
+        assert errors == [], errors
+        found[f"complaint_{side}"] = str(taken[0])
     return found
 
 
@@ -1235,6 +1305,7 @@ LOOK_ALIKES: Final = (
     ("/api/v1/cases/{id}", "{case_out}", UNKNOWN_ID),
     ("/api/v1/problems/{id}", "{problem_out}", UNKNOWN_ID),
     ("/api/v1/problems/{id}/dossier", "{problem_out}", UNKNOWN_ID),
+    ("/api/v1/complaints/{id}", "{complaint_out}", UNKNOWN_ID),
 )
 
 

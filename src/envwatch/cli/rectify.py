@@ -5,7 +5,7 @@ progress by county."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +16,13 @@ from envwatch.alerts.scope import UserScope
 from envwatch.audit.log import Actor
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
+from envwatch.rectification.complaint_desk import (
+    import_complaints,
+    reply,
+    to_problem,
+    visible_complaints,
+    visible_hotspots,
+)
 from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import import_problems
@@ -27,6 +34,8 @@ from envwatch.store.schema import RectificationProblem
 rectify_app = typer.Typer(help="Rectification to closure (集中整改): 交办 → 整改 → 验收 → 销号.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="JSON lines.")]
+CITY = UserScope("city_admin", None, None, "")
+"""The command line reads as the city bureau."""
 
 
 @rectify_app.command("import")
@@ -144,10 +153,9 @@ def dossier_command(
     its evidence files and their SHA256SUMS; prints {"id", "file", "bytes"}."""
     engine = migrated_engine(db)
     desk = RectificationDesk(engine)
-    city = UserScope("city_admin", None, None, "")  # the command line reads as the city bureau
     try:
         with engine.connect() as connection:
-            archive = problem_dossier(connection, city, problem_id, desk.workflow,
+            archive = problem_dossier(connection, CITY, problem_id, desk.workflow,
                                       datetime.now(UTC))  # fmt: skip
     except PeerError as error:
         raise refuse(error) from None
@@ -156,3 +164,95 @@ def dossier_command(
                                   f"没有编号为{problem_id}的整改事项"))  # fmt: skip
     out.write_bytes(archive)
     typer.echo(json.dumps({"id": problem_id, "file": str(out), "bytes": len(archive)}))
+
+
+complaints_app = typer.Typer(
+    help="Complaints (信访/12345): import, list, hotspots, reply, to a problem."
+)
+CITY = UserScope("city_admin", None, None, "")
+"""The command line reads as the city bureau."""
+
+
+@complaints_app.command("import")
+def complaints_import_command(
+    path: Annotated[
+        Path, typer.Argument(help="A hotline export, .csv or .xlsx.", exists=True, dir_okay=False)
+    ],
+    db: DbOption = None,
+) -> None:
+    """Import every complaint of the export, or none (row, column, reason on stderr, exit 1)."""
+    engine = migrated_engine(db)
+    try:
+        ids, errors = import_complaints(RectificationDesk(engine), path.name, path.read_bytes(),
+                                        Actor("envwatch", "system", peer()))  # fmt: skip
+    except ImportFileError as error:
+        raise refuse(error) from None
+    for problem in errors:
+        typer.echo(f"row {problem.row}, column {problem.column or '-'}: {problem.reason}",
+                   err=True)  # fmt: skip
+    if errors:
+        typer.echo(f"{len(errors)} problems: nothing imported", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"imported": len(ids), "ids": ids}))
+
+
+@complaints_app.command("list")
+def complaints_list_command(
+    db: DbOption = None,
+    county: Annotated[str | None, typer.Option("--county", help="Only this county.")] = None,
+) -> None:
+    """The complaints, newest first, as JSON lines."""
+    engine = migrated_engine(db)
+    with engine.connect() as connection:
+        items, _ = visible_complaints(connection, CITY, county=county, limit=100_000)
+    for item in items:
+        typer.echo(json.dumps(item, ensure_ascii=False))
+
+
+@complaints_app.command("hotspots")
+def complaints_hotspots_command(db: DbOption = None) -> None:
+    """Complaints close in place and time, clustered (policy.toml [complaints]), as JSON lines."""
+    engine = migrated_engine(db)
+    with engine.connect() as connection:
+        for spot in visible_hotspots(connection, CITY, RectificationDesk(engine)):
+            typer.echo(json.dumps(spot, ensure_ascii=False))
+
+
+@complaints_app.command("reply")
+def complaints_reply_command(
+    complaint_id: Annotated[int, typer.Argument(help="The complaint's id.")],
+    user: Annotated[str, typer.Option("--user", help="Who replies.")],
+    text: Annotated[str, typer.Option("--text", help="The reply to the complainant.")],
+    db: DbOption = None,
+) -> None:
+    """Record the reply to the complainant (答复)."""
+    engine = migrated_engine(db)
+    try:
+        reply(RectificationDesk(engine), complaint_id, user, text, peer=peer())
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps({"id": complaint_id, "state": "replied"}))
+
+
+@complaints_app.command("to-problem")
+def complaints_to_problem_command(
+    complaint_id: Annotated[int, typer.Argument(help="The complaint's id.")],
+    user: Annotated[str, typer.Option("--user", help="Who decides.")],
+    lead_unit: Annotated[str, typer.Option("--lead-unit", help="The responsible unit.")],
+    deadline: Annotated[str, typer.Option("--deadline", help="The last day, YYYY-MM-DD.")],
+    measures: Annotated[str, typer.Option("--measures", help="What is to be done.")] = "",
+    db: DbOption = None,
+) -> None:
+    """Turn the complaint into a rectification problem, assigned to its county;
+    prints {"complaint", "problem"}."""
+    try:
+        last_day = date.fromisoformat(deadline)
+    except ValueError:
+        raise typer.BadParameter(f"{deadline!r} is not a day (YYYY-MM-DD)") from None
+    engine = migrated_engine(db)
+    try:
+        problem = to_problem(RectificationDesk(engine), complaint_id, user, lead_unit=lead_unit,
+                             deadline=last_day, measures=measures, peer=peer())  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    typer.echo(json.dumps({"complaint": complaint_id, "problem": problem}))

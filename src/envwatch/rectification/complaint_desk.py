@@ -55,8 +55,17 @@ def import_complaints(
     *, now: datetime | None = None,
 ) -> tuple[list[int], list[RowError]]:  # fmt: skip
     """Import a hotline export, every row or none; the new ids or every problem."""
+    return take_complaints(desk, read_table(name, content), actor, source=name, now=now)
+
+
+def take_complaints(
+    desk: RectificationDesk, rows: list[dict[str, Any]], actor: Actor = SYSTEM, *,
+    source: str, counties_allowed: set[str] | None = None, now: datetime | None = None,
+) -> tuple[list[int], list[RowError]]:  # fmt: skip
+    """Record complaints (a file's rows, or one taken by form or API), every
+    one or none; the new ids or every problem. ``counties_allowed``: the
+    counties the recording officer covers (None: any)."""
     now = now or datetime.now(UTC)
-    rows = read_table(name, content)
     policy = desk.policy
     parsed, errors = validate_rows(ComplaintRow, rows, first_row=2)
     if errors:
@@ -75,7 +84,8 @@ def import_complaints(
             if policy.category_code(row.category) is None:
                 errors.append(RowError(number, _column("category"),
                                        f"unknown category {row.category!r}"))  # fmt: skip
-            if row.county not in counties:
+            county = counties.get(row.county)
+            if county is None or (counties_allowed is not None and county not in counties_allowed):
                 errors.append(RowError(number, _column("county"),
                                        f"unknown county {row.county!r}"))  # fmt: skip
             key = (row.channel, row.reference)
@@ -101,9 +111,9 @@ def import_complaints(
                 .scalar_one()
             )  # fmt: skip
             # The complainant's contact stays out of the audit log's copy.
-            record(connection, actor, "complaint.import", "complaint", complaint_id,
+            record(connection, actor, "complaint.take", "complaint", complaint_id,
                    after={**values, "complainant": "…" if row.complainant else "",
-                          "file": name}, at=now)  # fmt: skip
+                          "source": source}, at=now)  # fmt: skip
             ids.append(complaint_id)
     return ids, []
 

@@ -11,7 +11,7 @@ session's CSRF token (``X-CSRF-Token``)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -20,8 +20,18 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from envwatch.alerts.workflow import TransitionError
+from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
 from envwatch.errors import PeerError
+from envwatch.rectification.complaint_desk import (
+    ACTING_ROLES,
+    reply,
+    take_complaints,
+    to_problem,
+    visible_complaint,
+    visible_complaints,
+    visible_hotspots,
+)
 from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import EvidenceError, StoredFile, Upload
 from envwatch.rectification.queries import (
@@ -302,3 +312,157 @@ async def rectification_progress(
             return progress(connection, user, datetime.now(UTC))
 
     return {"items": await asyncio.to_thread(read)}
+
+
+# ---- complaints (信访/12345) ------------------------------------------------
+
+ComplaintId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
+
+
+def _unknown_complaint(complaint_id: int) -> ApiError:
+    return ApiError(404, "unknown_complaint", f"no complaint {complaint_id}",
+                    f"没有编号为{complaint_id}的投诉")  # fmt: skip
+
+
+class NewComplaint(BaseModel):
+    """A complaint taken by phone, letter or visit (the hotline export's columns)."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel: str = Field(min_length=1, max_length=16, pattern=NO_NUL)
+    reference: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    received_at: datetime
+    category: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    content: str = Field(min_length=2, max_length=10_000, pattern=NO_NUL)
+    address: str = Field(default="", max_length=300, pattern=NO_NUL)
+    longitude: float | None = Field(default=None, ge=73, le=136)
+    latitude: float | None = Field(default=None, ge=3, le=54)
+    county: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    complainant: str = Field(default="", max_length=200, pattern=NO_NUL)
+
+
+class ComplaintReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000, pattern=NO_NUL)
+
+
+class ComplaintToProblem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lead_unit: str = Field(min_length=2, max_length=200, pattern=NO_NUL)
+    deadline: date
+    measures: str = Field(default="", max_length=4000, pattern=NO_NUL)
+
+
+@router.get("/api/v1/complaints")
+async def list_complaints(
+    request: Request,
+    user: Annotated[Principal, Depends(api_user)],
+    county: Code = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> dict[str, Any]:
+    """The complaints a supervisor may see, newest first (enterprises see none)."""
+
+    def read() -> dict[str, Any]:
+        with request.app.state.database().connect() as connection:
+            items, total = visible_complaints(connection, user, county=county, limit=limit,
+                                              offset=offset)  # fmt: skip
+        return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+    return await asyncio.to_thread(read)
+
+
+@router.post("/api/v1/complaints", status_code=201)
+async def take_complaint(
+    request: Request, body: NewComplaint, user: Annotated[SessionUser, Depends(api_person)]
+) -> dict[str, Any]:
+    """Record a complaint (by a supervisor; a county officer in their counties)."""
+    _csrf(request, user)
+    if user.role not in ACTING_ROLES:
+        raise ApiError(403, "role_not_allowed", f"the role {user.role!r} records no complaints",
+                       "该角色不能登记投诉")  # fmt: skip
+    allowed = user.counties if user.role == "county_officer" else None
+    fields = body.model_dump(mode="json")
+    actor = Actor(user.username, user.role, peer_of(request))
+    ids, errors = await asyncio.to_thread(
+        take_complaints, desk_of(request), [fields], actor, source="api",
+        counties_allowed=allowed,
+    )  # fmt: skip
+    if errors:
+        reasons = [f"{e.column}: {e.reason}" for e in errors]
+        raise ApiError(422, "invalid_complaint", "; ".join(reasons),
+                       "投诉内容有误：" + "；".join(reasons))  # fmt: skip
+    return {"id": ids[0]}
+
+
+@router.get("/api/v1/complaints/hotspots")
+async def complaint_hotspots(
+    request: Request, user: Annotated[Principal, Depends(api_user)]
+) -> dict[str, Any]:
+    """Complaints close in place and time (policy.toml [complaints]), as hotspots."""
+    desk = desk_of(request)
+
+    def read() -> list[dict[str, Any]]:
+        with request.app.state.database().connect() as connection:
+            return visible_hotspots(connection, user, desk)
+
+    return {"items": await asyncio.to_thread(read)}
+
+
+@router.get("/api/v1/complaints/{complaint_id}")
+async def get_complaint(
+    request: Request, complaint_id: ComplaintId, user: Annotated[Principal, Depends(api_user)]
+) -> dict[str, Any]:
+    """One complaint, with the enterprises nearest to its place and their distances."""
+    desk = desk_of(request)
+
+    def read() -> dict[str, Any] | None:
+        with request.app.state.database().connect() as connection:
+            return visible_complaint(connection, user, complaint_id, desk)
+
+    found = await asyncio.to_thread(read)
+    if found is None:
+        raise _unknown_complaint(complaint_id)
+    return found
+
+
+@router.post("/api/v1/complaints/{complaint_id}/reply")
+async def reply_to_complaint(
+    request: Request,
+    complaint_id: ComplaintId,
+    body: ComplaintReply,
+    user: Annotated[SessionUser, Depends(api_person)],
+) -> dict[str, Any]:
+    """Record the reply to the complainant (答复)."""
+    _csrf(request, user)
+    try:
+        await asyncio.to_thread(reply, desk_of(request), complaint_id, user.username, body.text,
+                                peer=peer_of(request))  # fmt: skip
+    except ProblemError as error:
+        raise _complaint_refused(error, complaint_id) from None
+    return {"id": complaint_id, "state": "replied"}
+
+
+@router.post("/api/v1/complaints/{complaint_id}/problem", status_code=201)
+async def complaint_to_problem(
+    request: Request,
+    complaint_id: ComplaintId,
+    body: ComplaintToProblem,
+    user: Annotated[SessionUser, Depends(api_person)],
+) -> dict[str, Any]:
+    """Turn the complaint into a rectification problem, assigned to its county."""
+    _csrf(request, user)
+    try:
+        problem = await asyncio.to_thread(
+            to_problem, desk_of(request), complaint_id, user.username, lead_unit=body.lead_unit,
+            deadline=body.deadline, measures=body.measures, peer=peer_of(request),
+        )  # fmt: skip
+    except ProblemError as error:
+        raise _complaint_refused(error, complaint_id) from None
+    return {"complaint": complaint_id, "problem": problem}
+
+
+def _complaint_refused(error: ProblemError, complaint_id: int) -> ApiError:
+    if error.code == "unknown_complaint":
+        return _unknown_complaint(complaint_id)
+    status = {"role_not_allowed": 403, "already_a_problem": 409}.get(error.code, 422)
+    return ApiError(status, error.code, error.message_en, error.message_zh)
