@@ -2,7 +2,9 @@
 fictional problems in the demo counties, imported as a real list would be
 (``rectification/importing.py``), and taken through the workflow by the demo
 users so the pages show problems in every state: assigned, rectifying,
-applied, checked, signed, in notice, closed, reopened, and overdue ones."""
+applied, checked, signed, in notice, closed, reopened, and overdue ones; and
+hotline complaints around three enterprises (a hotspot), one replied to and
+one made a problem."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.rectification.complaint_desk import reply, take_complaints, to_problem
 from envwatch.rectification.desk import RectificationDesk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import COLUMNS, import_problems
@@ -111,4 +115,52 @@ def seed_rectification(engine: Engine, now: datetime | None = None) -> int:
                      peer="demo",
                      note=note, files=files, now=at)  # fmt: skip
     desk.sweep(now)  # the overdue ones escalated (督办)
+    seed_complaints(desk, now)
     return len(ids)
+
+
+# Complaints of the demo (信访/12345): around three enterprises, most near the
+# first (a hotspot of night noise), with odour near the second.
+COMPLAINTS = (
+    ("噪声", "夜间厂区机器轰鸣，严重影响休息"),
+    ("噪声", "凌晨还在施工，噪声很大"),
+    ("噪声", "工厂风机噪声扰民"),
+    ("噪声", "夜里装卸货物声音太大"),
+    ("恶臭", "厂区附近有刺鼻气味"),
+    ("恶臭", "傍晚异味明显，开不了窗"),
+    ("大气", "烟囱冒黑烟"),
+)
+
+
+def seed_complaints(desk: RectificationDesk, now: datetime) -> list[int]:
+    """A hotline export of the demo's complaints, imported; one replied to and
+    one made a problem."""
+    with desk.engine.connect() as connection:
+        firms = connection.execute(
+            select(Enterprise.id, Enterprise.longitude, Enterprise.latitude, County.name_zh)
+            .join(County, County.code == Enterprise.county_code)
+            .where(Enterprise.longitude.is_not(None))
+            .order_by(Enterprise.id)
+            .limit(3)
+        ).all()
+    rows = []
+    for number, (category, content) in enumerate(COMPLAINTS):
+        firm = firms[0] if number < 4 else firms[min(1 + (number - 4) // 2, len(firms) - 1)]
+        received = (now - timedelta(days=10 - number, hours=number)).astimezone(CHINA_STANDARD_TIME)
+        rows.append({
+            "渠道": "12345", "工单号": f"DEMO-12345-{number + 1:04d}",
+            "受理时间": received.replace(tzinfo=None).isoformat(timespec="minutes"),
+            "类别": category, "诉求内容": content, "地址": f"{firm.name_zh}某小区",
+            "经度": f"{firm.longitude + 0.001 * (number % 3):.6f}",
+            "纬度": f"{firm.latitude + 0.001 * (number % 2):.6f}",
+            "区县": firm.name_zh, "联系方式": "演示用户（不公开）",
+        })  # fmt: skip
+    ids, errors = take_complaints(desk, rows, source="demo", now=now)
+    if errors:
+        raise ValueError(f"the demo complaints do not import: {errors[:3]}")
+    reply(desk, ids[0], "supervisor", "已责令企业夜间停止高噪声作业，并安装隔声屏障", peer="demo",
+          now=now)  # fmt: skip
+    to_problem(desk, ids[1], "supervisor", lead_unit=f"{firms[0].name_zh}住建局",
+               deadline=(now + timedelta(days=30)).date(), measures="限定施工时段，夜间巡查",
+               peer="demo", now=now)  # fmt: skip
+    return ids
