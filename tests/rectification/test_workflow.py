@@ -4,16 +4,26 @@ tables go through; the policy's deadlines, escalation and progress (pure)."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from envwatch.alerts.workflow import ROLES_ZH, TransitionError, load_workflow
 from envwatch.errors import ConfigError
 from envwatch.rectification.desk import DEFAULT_WORKFLOW_FILE, load_rectification_workflow
 from envwatch.rectification.policy import deadline_moment, load_policy, overdue
-from envwatch.rectification.problems import ProblemTimes, closed_on_time, progress_by_county
+from envwatch.rectification.problems import (
+    PROGRESS_KEYS,
+    ProblemTimes,
+    closed_on_time,
+    progress_by,
+    progress_by_county,
+    progress_table,
+    table_file,
+)
 
 WORKFLOW = load_rectification_workflow()
 POLICY = load_policy()
@@ -175,3 +185,23 @@ def test_progress_by_county() -> None:
             "reopened": 1,
         },
     ]
+
+
+def test_progress_by_source_and_category_as_a_table() -> None:
+    deadline = date(2026, 11, 30)
+    late = deadline_moment(deadline) + timedelta(days=1)
+    problems = [
+        ProblemTimes("371502", "rectifying", deadline, None, None, 0, "central", "air"),
+        ProblemTimes("371521", "closed", deadline, late, late, 0, "central", "air"),
+        ProblemTimes("371502", "assigned", deadline, None, None, 0, "complaint", "=noise"),
+    ]
+    figures = progress_by(problems, late, ("source", "category"))
+    assert [(f["source"], f["category"], f["problems"], f["overdue"]) for f in figures] == [
+        ("central", "air", 2, 1), ("complaint", "=noise", 1, 1)]  # fmt: skip
+    table = progress_table(figures, ("source", "category"))
+    assert table[0] == ["source", "category", *PROGRESS_KEYS]
+    assert table[2][:2] == ["complaint", "'=noise"]  # never a formula in a spreadsheet
+    assert table_file(table, "csv").decode("utf-8-sig").splitlines()[1].startswith("central,air,2")
+    book = load_workbook(io.BytesIO(table_file(table, "xlsx")))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert list(rows[1][:3]) == ["central", "air", 2]

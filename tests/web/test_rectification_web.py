@@ -92,6 +92,12 @@ def test_api_scope_evidence_and_download(base_url: str, problems: dict[str, Any]
     assert officer.get(href.replace(f"/{rectifying.id}/", f"/{other.id}/")).status_code == 404
     progress = officer.get("/api/v1/rectification/progress").json()["items"]
     assert [row["county"] for row in progress] == [county]
+    sheet = officer.get("/api/v1/rectification/progress?by=county,source&format=csv")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert sheet.content.decode("utf-8-sig").splitlines()[0] == (
+        "county,source,problems,open,overdue,closed,closed_on_time,reopened"
+    )
+    assert officer.get("/api/v1/rectification/progress?by=mayor").status_code == 422
     officer.close()
     stranger.close()
 

@@ -26,8 +26,8 @@ from envwatch.rectification.complaint_desk import (
 from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import import_problems
-from envwatch.rectification.problems import list_view, progress_by_county, times_of
-from envwatch.rectification.queries import problem_dossier
+from envwatch.rectification.problems import GROUPS, list_view, progress_table, table_file
+from envwatch.rectification.queries import problem_dossier, progress
 from envwatch.registry.importing import ImportFileError
 from envwatch.store.schema import RectificationProblem
 
@@ -133,14 +133,34 @@ def sweep_command(db: DbOption = None) -> None:
 
 
 @rectify_app.command("progress")
-def progress_command(db: DbOption = None) -> None:
-    """Progress by county as JSON lines {"county", "problems", "open", "overdue",
-    "closed", "closed_on_time", "reopened"}."""
+def progress_command(
+    db: DbOption = None,
+    by: Annotated[
+        str, typer.Option("--by", help="county, source, category (comma-separated).")
+    ] = "county",
+    file_format: Annotated[
+        str, typer.Option("--format", help="json (lines), csv or xlsx.")
+    ] = "json",
+    out: Annotated[Path | None, typer.Option("--out", help="The CSV/XLSX file to write.")] = None,
+) -> None:
+    """Progress (problems, open, overdue, closed, closed on time, reopened) by
+    county, source and/or category: JSON lines {"county", ..., "reopened"}, or
+    a CSV/XLSX file."""
+    keys = tuple(dict.fromkeys(part.strip() for part in by.split(",") if part.strip()))
+    if not keys or set(keys) - set(GROUPS):
+        raise typer.BadParameter(f"--by takes {', '.join(GROUPS)}")
+    if file_format not in {"json", "csv", "xlsx"} or (file_format != "json" and out is None):
+        raise typer.BadParameter("--format json, or csv/xlsx with --out FILE")
     engine = migrated_engine(db)
     with engine.connect() as connection:
-        rows = connection.execute(select(RectificationProblem)).all()
-    for line in progress_by_county((times_of(row) for row in rows), datetime.now(UTC)):
-        typer.echo(json.dumps(line, ensure_ascii=False))
+        figures = progress(connection, CITY, datetime.now(UTC), keys)
+    if file_format == "json":
+        for line in figures:
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    assert out is not None
+    out.write_bytes(table_file(progress_table(figures, keys), file_format))
+    typer.echo(json.dumps({"file": str(out), "rows": len(figures)}))
 
 
 @rectify_app.command("dossier")

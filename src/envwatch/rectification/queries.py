@@ -18,7 +18,7 @@ from envwatch.rectification import evidence
 from envwatch.rectification.desk import problem_scope
 from envwatch.rectification.dossier import dossier
 from envwatch.rectification.policy import CLOSED, RECTIFYING
-from envwatch.rectification.problems import problem_view, progress_by_county, times_of
+from envwatch.rectification.problems import problem_view, progress_by, times_of
 from envwatch.store.schema import (
     Alert,
     AlertEvent,
@@ -170,10 +170,12 @@ def evidence_file(
     return None if stored is None else (name, stored)
 
 
-def progress(connection: Connection, viewer: Viewer, now: datetime) -> list[dict[str, Any]]:
-    """Progress by county over the problems ``viewer`` may see."""
+def progress(
+    connection: Connection, viewer: Viewer, now: datetime, keys: tuple[str, ...] = ("county",)
+) -> list[dict[str, Any]]:
+    """Progress by ``keys`` (county, source, category) over the problems ``viewer`` may see."""
     rows = connection.execute(select(RectificationProblem).where(problem_scope(viewer))).all()
-    return progress_by_county((times_of(row) for row in rows), now)
+    return progress_by((times_of(row) for row in rows), now, keys)
 
 
 def public_notice(connection: Connection, limit: int = 500) -> list[dict[str, Any]]:

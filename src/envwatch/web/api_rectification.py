@@ -34,6 +34,7 @@ from envwatch.rectification.complaint_desk import (
 )
 from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import EvidenceError, StoredFile, Upload
+from envwatch.rectification.problems import progress_table, table_file
 from envwatch.rectification.queries import (
     ProblemFilter,
     alert_evidence_file,
@@ -49,6 +50,7 @@ from envwatch.web.errors import ApiError
 from envwatch.web.people import CSRF_HEADER, Principal, api_person, api_user, csrf_ok, peer_of
 
 router = APIRouter()
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ProblemId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 Code = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_]{1,32}$")]
@@ -300,18 +302,32 @@ async def download_alert_evidence(
     return _file_response(*found)
 
 
-@router.get("/api/v1/rectification/progress")
+@router.get("/api/v1/rectification/progress", response_model=None)
 async def rectification_progress(
-    request: Request, user: Annotated[Principal, Depends(api_user)]
-) -> dict[str, Any]:
-    """Progress by county over the problems the user may see: problems, open,
-    overdue, closed, closed on time, reopened."""
+    request: Request,
+    user: Annotated[Principal, Depends(api_user)],
+    by: Annotated[
+        str, Query(pattern=r"^(county|source|category)(,(county|source|category))*$")
+    ] = "county",
+    format: Annotated[str, Query(pattern=r"^(json|csv|xlsx)$")] = "json",
+) -> Any:
+    """Progress over the problems the user may see, grouped ``by`` county,
+    source and/or category: problems, open, overdue, closed, closed on time,
+    reopened; as JSON, or a CSV or XLSX file (the figures county scoring uses)."""
+    keys = tuple(dict.fromkeys(by.split(",")))
 
     def read() -> list[dict[str, Any]]:
         with request.app.state.database().connect() as connection:
-            return progress(connection, user, datetime.now(UTC))
+            return progress(connection, user, datetime.now(UTC), keys)
 
-    return {"items": await asyncio.to_thread(read)}
+    figures = await asyncio.to_thread(read)
+    if format == "json":
+        return {"items": figures}
+    content = table_file(progress_table(figures, keys), format)
+    media = "text/csv; charset=utf-8" if format == "csv" else XLSX_TYPE
+    return Response(content, media_type=media, headers={
+        "content-disposition": f"attachment; filename=rectification-progress.{format}",
+    })  # fmt: skip
 
 
 # ---- complaints (信访/12345) ------------------------------------------------
