@@ -871,6 +871,14 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "out": get("/api/v1/problems?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
                    lists=("id", "{problem_out}")),
     },
+    # Feedback lists are imported by the city bureau (who assigns); a bad file
+    # is refused whole (422), so the table can ask it of everyone.
+    "POST /api/v1/problems/imports": {
+        "no csrf": write("POST", "/api/v1/problems/imports?name=list.csv", content=BAD_IMPORT,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "bad list": write("POST", "/api/v1/problems/imports?name=list.csv", content=BAD_IMPORT,
+                          expect=row(401, 422, 422, 403, 403, 403, 403, 403, 403)),
+    },
     "GET /api/v1/problems/{problem_id}": {
         "in": get("/api/v1/problems/{problem_in}",
                   row(401, 200, 200, 200, 200, 200, 200, 404, 200)),

@@ -17,9 +17,9 @@ from sqlalchemy import Engine, select
 from envwatch.alerts.desk import AlertDesk
 from envwatch.demo.rectification import seed_rectification
 from envwatch.rectification.evidence import EvidenceError, Upload
-from envwatch.store.schema import AppUser, RectificationProblem
+from envwatch.store.schema import AppUser, Enterprise, RectificationProblem
 from tests.electricity.test_http_batch import base_url
-from tests.rectification.helpers import PDF
+from tests.rectification.helpers import PDF, as_csv, feedback_rows
 from tests.web.test_case_pages import browser, csrf_of
 from tests.web.test_pages_and_api import alerts, session
 
@@ -171,3 +171,30 @@ def test_an_alert_explanation_keeps_its_file_in_the_same_store(
         assert got.headers["x-envwatch-sha256"] == digest
     with browser(base_url, f"county-{theirs['county']}") as stranger:
         assert stranger.get(href).status_code == 404
+
+
+def test_a_feedback_list_is_imported_through_the_api(base_url: str, engine: Engine) -> None:
+    client, csrf = session(base_url, "supervisor")
+    headers = {"X-CSRF-Token": csrf, "content-type": "text/csv"}
+    with engine.connect() as connection:
+        credit = connection.execute(select(Enterprise.credit_code).where(Enterprise.id == 1))
+        rows = feedback_rows()
+        rows[0][11], rows[1][11] = credit.scalar_one(), ""
+    bad = [list(row) for row in rows]
+    bad[2][10] = "明年"
+    refused = client.post("/api/v1/problems/imports?name=list.csv", content=as_csv(bad),
+                          headers=headers)  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["error"]["rows"] == [
+        {"row": 4, "column": "整改时限", "reason": refused.json()["error"]["rows"][0]["reason"]}
+    ]
+    done = client.post("/api/v1/problems/imports?name=list.csv", content=as_csv(rows),
+                       headers=headers)  # fmt: skip
+    assert done.status_code == 201 and done.json()["imported"] == 3
+    officer, officer_csrf = session(base_url, "county-371502")
+    theirs = {**headers, "X-CSRF-Token": officer_csrf}
+    again = officer.post("/api/v1/problems/imports?name=list.csv", content=as_csv(rows),
+                         headers=theirs)  # fmt: skip
+    assert again.status_code == 403
+    client.close()
+    officer.close()

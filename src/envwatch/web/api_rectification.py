@@ -34,6 +34,7 @@ from envwatch.rectification.complaint_desk import (
 )
 from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import EvidenceError, StoredFile, Upload
+from envwatch.rectification.importing import import_problems
 from envwatch.rectification.problems import progress_table, table_file
 from envwatch.rectification.queries import (
     ProblemFilter,
@@ -44,6 +45,7 @@ from envwatch.rectification.queries import (
     visible_problem,
     visible_problems,
 )
+from envwatch.registry.importing import ImportFileError
 from envwatch.store.schema import MAX_ID
 from envwatch.web.api_alerts import MAX_OFFSET, NO_NUL, AlertId
 from envwatch.web.errors import ApiError
@@ -51,6 +53,8 @@ from envwatch.web.people import CSRF_HEADER, Principal, api_person, api_user, cs
 
 router = APIRouter()
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_LIST_BYTES = 8 << 20
+"""A feedback list's largest file (as a registry import's)."""
 ProblemId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 Code = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_]{1,32}$")]
@@ -134,6 +138,36 @@ async def list_problems(
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
     return await asyncio.to_thread(read)
+
+
+@router.post("/api/v1/problems/imports", status_code=201)
+async def import_feedback_list(
+    request: Request,
+    user: Annotated[SessionUser, Depends(api_person)],
+    name: Annotated[str, Query(pattern=r"^[^\x00-\x1f/\\]{1,200}\.(csv|xlsx|CSV|XLSX)$")],
+) -> dict[str, Any]:
+    """Import a feedback list (the body, CSV or XLSX) all or nothing, by the
+    city bureau (the roles that assign, rectification/workflow.toml): 201 with
+    the new problems' ids, or 422 ``import_rejected`` with every bad row as
+    ``{"row", "column", "reason"}`` and nothing imported."""
+    _csrf(request, user)
+    desk = desk_of(request)
+    assigners = {t_role for t in desk.workflow.transitions if t.action == "assign"
+                 for t_role in t.roles} - {"system"}  # fmt: skip
+    if user.role not in assigners:
+        raise ApiError(403, "role_not_allowed", f"the role {user.role!r} imports no feedback "
+                       "lists", "该角色不能导入督察反馈问题清单")  # fmt: skip
+    content = await _body(request, MAX_LIST_BYTES)
+    actor = Actor(user.username, user.role, peer_of(request))
+    try:
+        ids, errors = await asyncio.to_thread(import_problems, desk, name, content, actor)
+    except ImportFileError as error:
+        raise ApiError(422, error.code, error.message_en, error.message_zh) from None
+    if errors:
+        rows = [{"row": e.row, "column": e.column, "reason": e.reason} for e in errors]
+        raise ApiError(422, "import_rejected", f"{len(errors)} problems: nothing imported",
+                       f"{len(errors)}处错误，未导入任何内容", rows=rows)  # fmt: skip
+    return {"imported": len(ids), "ids": ids}
 
 
 @router.get("/api/v1/problems/{problem_id}")

@@ -39,6 +39,7 @@ from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_processing import router as processing_api_router
+from envwatch.web.api_rectification import MAX_LIST_BYTES
 from envwatch.web.api_rectification import router as rectification_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
 from envwatch.web.api_registry import router as registry_api_router
@@ -121,7 +122,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         default=MAX_BODY_BYTES,
         larger={"/api/v1/registry/imports": 2 * MAX_IMPORT_BYTES,
                 "/api/v1/electricity/readings": 2 * _MAX_BATCH_BYTES,
-                "/api/v1/evidence": 2 * load_rectification_policy().evidence.max_bytes},
+                "/api/v1/evidence": 2 * load_rectification_policy().evidence.max_bytes,
+                "/api/v1/problems/imports": 2 * MAX_LIST_BYTES},
     )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
