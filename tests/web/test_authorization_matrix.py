@@ -196,6 +196,11 @@ NEW_COMPLAINT: Final = {
     "county": "{county_in}",
 }  # fmt: skip
 REPLY: Final = {"text": "authorisation matrix"}
+COMPLAINT_FORM: Final = {
+    "channel": "12345", "reference": "MTX-F1", "received_at": "2026-11-29T20:00",
+    "category": "noise", "content": "矩阵测试投诉：表单", "address": "矩阵小区",
+    "county": "{county_in}",
+}  # fmt: skip
 TO_PROBLEM: Final = {"lead_unit": "矩阵责任单位", "deadline": "2099-12-31"}
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
@@ -1005,6 +1010,46 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                    expect=row(_L, 303, 303, 303, 409, 303, 409, 404, _L)),
         "out": Case("POST", "/problems/{problem_out}/act", form=COMMENT,
                     expect=row(_L, 303, 303, 303, 409, 404, 404, 404, _L)),
+    },
+    "GET /complaints": {
+        "in": get("/complaints", row(_L, _S, _S, _S, _S, _S, _U, _U, _L),
+                  lists=("html", 'id="complaint-{complaint_in}"')),
+        "out": get("/complaints", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'id="complaint-{complaint_out}"')),
+    },
+    "POST /complaints": {
+        "no csrf": Case("POST", "/complaints", form=COMPLAINT_FORM, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "record": Case("POST", "/complaints", form=COMPLAINT_FORM,
+                       expect={"anonymous": _L, "viewer": 403, "enterprise": 403,
+                               "contractor": 403, "token": _L, "admin": 303}),
+        "again": Case("POST", "/complaints", form=COMPLAINT_FORM,
+                      expect={"supervisor": 422, "enforcer": 422}),
+        "other county": Case("POST", "/complaints",
+                             form={**COMPLAINT_FORM, "reference": "MTX-F2",
+                                   "county": "{county_out}"}, expect={"county": 422}),
+    },
+    "POST /complaints/{complaint_id}/reply": {
+        "no csrf": Case("POST", "/complaints/{complaint_in}/reply", form=REPLY, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "in": Case("POST", "/complaints/{complaint_in}/reply", form=REPLY,
+                   expect=row(_L, 303, 303, 303, 403, 303, 403, 403, _L)),
+        "out": Case("POST", "/complaints/{complaint_out}/reply", form=REPLY,
+                    expect=row(_L, 303, 303, 303, 403, 404, 403, 403, _L)),
+    },
+    # The API made the "in" complaint a problem already: the page's turn is "out".
+    "POST /complaints/{complaint_id}/problem": {
+        "no csrf": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                        csrf=False, expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "refused": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                        expect={"anonymous": _L, "viewer": 403, "enterprise": 403,
+                                "contractor": 403, "token": _L, "county": 404}),
+        "convert": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                        expect={"admin": 303}),
+        "again": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                      expect={"supervisor": 409, "enforcer": 409}),
+        "in county": Case("POST", "/complaints/{complaint_in}/problem", form=TO_PROBLEM,
+                          expect={"county": 409}),
     },
     # The public notice (公示): no login, for everyone alike.
     "GET /notice": {

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 from envwatch.alerts.desk import AlertDesk
 from envwatch.demo.rectification import seed_rectification
 from envwatch.rectification.evidence import EvidenceError, Upload
-from envwatch.store.schema import AppUser, Enterprise, RectificationProblem
+from envwatch.store.schema import AppUser, Complaint, Enterprise, RectificationProblem
 from tests.electricity.test_http_batch import base_url
 from tests.rectification.helpers import PDF, as_csv, feedback_rows
 from tests.web.test_case_pages import browser, csrf_of
@@ -198,3 +198,35 @@ def test_a_feedback_list_is_imported_through_the_api(base_url: str, engine: Engi
     assert again.status_code == 403
     client.close()
     officer.close()
+
+
+def test_the_complaints_page_maps_hotspots_and_takes_complaints(
+    base_url: str, engine: Engine, problems: dict[str, Any]
+) -> None:
+    with browser(base_url, "supervisor") as supervisor:
+        page = supervisor.get("/complaints")
+        assert page.status_code == 200
+        assert page.text.count('class="hotspot"') == 1  # the demo's night-noise hotspot
+        assert page.text.count('class="complaint"') == 7
+        form = {"csrf": csrf_of(page.text), "channel": "12345", "reference": "WEB-1",
+                "received_at": "2026-12-01T21:30", "category": "odour", "county": "371502",
+                "content": "小区附近夜间有刺鼻气味", "address": "东昌府区某路",
+                "longitude": "", "latitude": "", "complainant": ""}  # fmt: skip
+        taken = supervisor.post("/complaints", data=form)
+        assert taken.status_code == 303
+        with engine.connect() as connection:
+            new = connection.execute(
+                select(Complaint.id, Complaint.received_at).where(Complaint.reference == "WEB-1")
+            ).one()
+        assert new.received_at.isoformat() == "2026-12-01T21:30:00"
+        again = supervisor.post("/complaints", data=form)
+        assert again.status_code == 422 and "already imported" in again.text
+        made = supervisor.post(f"/complaints/{new.id}/problem",
+                               data={"csrf": form["csrf"], "lead_unit": "东昌府区城管局",
+                                     "deadline": "2027-01-31"})  # fmt: skip
+        assert made.status_code == 303 and made.headers["location"].startswith("/problems/")
+        assert "小区附近夜间有刺鼻气味" in supervisor.get(made.headers["location"]).text
+    with browser(base_url, "enterprise-1") as enterprise:
+        page = enterprise.get("/complaints")
+        assert page.status_code == 200 and 'class="complaint"' not in page.text
+        assert "演示用户" not in page.text

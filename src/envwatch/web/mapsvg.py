@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,16 +32,7 @@ def _rings(geometry: Mapping[str, Any]) -> list[list[list[float]]]:
 
 def project(features: list[Mapping[str, Any]], width: float = 600.0) -> tuple[list[Area], float]:
     """The areas in a view box ``width`` wide (north up); and its height."""
-    points = [p for f in features for ring in _rings(f["geometry"]) for p in ring]
-    west, east = min(p[0] for p in points), max(p[0] for p in points)
-    south, north = min(p[1] for p in points), max(p[1] for p in points)
-    squeeze = math.cos(math.radians((south + north) / 2))
-    scale = width / ((east - west) * squeeze)
-    height = (north - south) * scale
-
-    def xy(lon: float, lat: float) -> tuple[float, float]:
-        return (lon - west) * squeeze * scale, (north - lat) * scale
-
+    xy, height = _frame(features, width)
     areas = []
     for feature in features:
         properties = feature["properties"]
@@ -52,6 +43,29 @@ def project(features: list[Mapping[str, Any]], width: float = 600.0) -> tuple[li
         label = xy(*properties.get("centroid") or properties["center"])
         areas.append(Area(str(properties["adcode"]), properties["name"], path, *label))
     return areas, height
+
+
+def _frame(
+    features: list[Mapping[str, Any]], width: float
+) -> tuple[Callable[[float, float], tuple[float, float]], float]:
+    """The projection of the areas' bounds onto a view box ``width`` wide; its height."""
+    points = [p for f in features for ring in _rings(f["geometry"]) for p in ring]
+    west, east = min(p[0] for p in points), max(p[0] for p in points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    squeeze = math.cos(math.radians((south + north) / 2))
+    scale = width / ((east - west) * squeeze)
+
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        return (lon - west) * squeeze * scale, (north - lat) * scale
+
+    return xy, (north - south) * scale
+
+
+@cache
+def map_point() -> Callable[[float, float], tuple[float, float]]:
+    """Where a longitude and latitude fall on the county map (complaints, hotspots)."""
+    features = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["features"]
+    return _frame(features, 600.0)[0]
 
 
 @cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -16,7 +16,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from envwatch.alerts.workflow import ROLES_ZH, TransitionError
+from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
+from envwatch.rectification.complaint_desk import (
+    ACTING_ROLES,
+    reply,
+    take_complaints,
+    to_problem,
+    visible_complaints,
+    visible_hotspots,
+)
 from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import EvidenceError
 from envwatch.rectification.queries import (
@@ -27,6 +36,7 @@ from envwatch.rectification.queries import (
 )
 from envwatch.store.schema import MAX_ID, County
 from envwatch.web.i18n import language, translator
+from envwatch.web.mapsvg import county_map, map_point
 from envwatch.web.people import csrf_ok, current_user, peer_of
 from envwatch.web.rendering import database, form, not_found, render
 
@@ -186,3 +196,125 @@ async def notice_page(request: Request) -> Response:
     user = await current_user(request)
     return render(request, "notice.html", user, items=await asyncio.to_thread(read),
                   **_names(request))  # fmt: skip
+
+
+# ---- complaints (信访/12345): the list, the map with hotspots, intake ------
+
+CATEGORY_COLOURS = {"noise": "#1f6fb2", "odour": "#8a4f9e", "air": "#b23b1f"}
+COMPLAINT_FIELDS = ("channel", "reference", "received_at", "category", "content", "address",
+                    "longitude", "latitude", "county", "complainant")  # fmt: skip
+
+
+async def _complaints_page(
+    request: Request, user: SessionUser, status: int = 200, error: str = ""
+) -> HTMLResponse:
+    desk = desk_of(request)
+
+    def read() -> dict[str, Any]:
+        with database(request).connect() as connection:
+            items, total = visible_complaints(connection, user, limit=PAGE_SIZE)
+            spots = visible_hotspots(connection, user, desk)
+            counties = dict(connection.execute(select(County.code, County.name_zh)).all())
+        return {"complaints": items, "total": total, "hotspots": spots, "counties": counties}
+
+    data = await asyncio.to_thread(read)
+    point = map_point()
+    for item in data["complaints"]:
+        if item["longitude"] is not None and item["latitude"] is not None:
+            item["x"], item["y"] = point(item["longitude"], item["latitude"])
+    for spot in data["hotspots"]:
+        spot["x"], spot["y"] = point(spot["longitude"], spot["latitude"])
+    areas, height = county_map()
+    return render(request, "complaints.html", user, status=status, error=error, areas=areas,
+                  height=height, colours=CATEGORY_COLOURS, may_act=user.role in ACTING_ROLES,
+                  channels=desk.policy.complaints.channels, **_names(request), **data)  # fmt: skip
+
+
+@router.get("/complaints", response_class=HTMLResponse, response_model=None)
+async def complaints_page(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return await _complaints_page(request, user)
+
+
+async def _complaint_form(request: Request) -> tuple[SessionUser | None, dict[str, str], str]:
+    """The user, the posted form, and what is wrong with the request ("" if nothing)."""
+    user = await current_user(request)
+    if user is None:
+        return None, {}, ""
+    fields = await form(request)
+    words = translator(language(request))
+    if not csrf_ok(user, fields.get("csrf")):
+        return user, fields, words["cs_csrf_refused"]
+    if user.role not in ACTING_ROLES:
+        return user, fields, words["rf_not_yours"]
+    return user, fields, ""
+
+
+@router.post("/complaints", response_model=None)
+async def complaint_submit(request: Request) -> Response:
+    """Record a complaint taken by phone, letter or visit (the form of the page)."""
+    user, fields, refused = await _complaint_form(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if refused:
+        return await _complaints_page(request, user, 403, refused)
+    row = {name: fields.get(name, "").strip() for name in COMPLAINT_FIELDS}
+    allowed = user.counties if user.role == "county_officer" else None
+    actor = Actor(user.username, user.role, peer_of(request))
+    ids, errors = await asyncio.to_thread(take_complaints, desk_of(request), [row], actor,
+                                          source="form", counties_allowed=allowed)  # fmt: skip
+    if errors:
+        reasons = "；".join(f"{e.column}：{e.reason}" for e in errors)
+        return await _complaints_page(request, user, 422, reasons)
+    return RedirectResponse(f"/complaints#complaint-{ids[0]}", status_code=303)
+
+
+@router.post("/complaints/{complaint_id}/reply", response_model=None)
+async def complaint_reply_submit(request: Request, complaint_id: ProblemId) -> Response:
+    user, fields, refused = await _complaint_form(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if refused:
+        return await _complaints_page(request, user, 403, refused)
+    text = fields.get("text", "")
+    if len(text) > MAX_NOTE or "\x00" in text:
+        return await _complaints_page(
+            request, user, 422, translator(language(request))["rf_bad_form"]
+        )
+    try:
+        await asyncio.to_thread(reply, desk_of(request), complaint_id, user.username, text,
+                                peer=peer_of(request))  # fmt: skip
+    except ProblemError as error:
+        if error.code == "unknown_complaint":
+            return not_found(request, user)
+        return await _complaints_page(request, user, 422, error.message(language(request)))
+    return RedirectResponse(f"/complaints#complaint-{complaint_id}", status_code=303)
+
+
+@router.post("/complaints/{complaint_id}/problem", response_model=None)
+async def complaint_problem_submit(request: Request, complaint_id: ProblemId) -> Response:
+    """Turn a complaint into a rectification problem (lead unit and deadline)."""
+    user, fields, refused = await _complaint_form(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if refused:
+        return await _complaints_page(request, user, 403, refused)
+    try:
+        deadline = date.fromisoformat(fields.get("deadline", ""))
+    except ValueError:
+        return await _complaints_page(
+            request, user, 422, translator(language(request))["rf_bad_form"]
+        )
+    try:
+        problem = await asyncio.to_thread(
+            to_problem, desk_of(request), complaint_id, user.username,
+            lead_unit=fields.get("lead_unit", ""), deadline=deadline,
+            measures=fields.get("measures", "")[:MAX_NOTE], peer=peer_of(request),
+        )  # fmt: skip
+    except ProblemError as error:
+        if error.code == "unknown_complaint":
+            return not_found(request, user)
+        return await _complaints_page(request, user, 409, error.message(language(request)))
+    return RedirectResponse(f"/problems/{problem}", status_code=303)
