@@ -2,7 +2,8 @@
 opens a problem of the demo feedback list, sees its buttons, applies for
 acceptance with a PDF chosen in the file field (the page uploads it to the
 evidence store first, ``static/problem.js``) and sees the state and the
-evidence; the public notice opens without login and names no person. On
+evidence; a supervisor sees the complaints map with its hotspot; the
+public notice opens without login and names no person. On
 SQLite only: the same pages run on PostgreSQL in test_rectification_web.py."""
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def test_a_county_officer_applies_for_acceptance_in_the_browser(
         people = connection.execute(select(AppUser.username, AppUser.display_name)).all()
     report = tmp_path / "整改完成报告.pdf"
     report.write_bytes(PDF)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    supervisor = log_in(browser, base_url, "supervisor")
+    supervisor.goto(f"{base_url}/complaints")
+    assert supervisor.locator("svg.complaints-map path.county").count() == 8
+    assert supervisor.locator("svg.complaints-map circle.hotspot").count() == 1
+    supervisor.screenshot(path=str(SCREENSHOTS / "complaints.png"), full_page=True)
+    supervisor.close()
     page = log_in(browser, base_url, f"county-{problem.county_code}")
     page.goto(f"{base_url}/problems")
     page.click(f"a[href='/problems/{problem.id}'] >> nth=0")
@@ -50,7 +58,6 @@ def test_a_county_officer_applies_for_acceptance_in_the_browser(
     page.wait_for_selector("#problem-state:text-is('申请验收')")
     assert "整改完成报告.pdf" in page.inner_text("#evidence")
     assert page.locator("form.problem-action button").all_inner_texts() == ["举一反三", "备注"]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "problem.png"), full_page=True)
     page.close()
     # The public notice: no login, no person's name.
