@@ -336,7 +336,12 @@ async def download_alert_evidence(
     return _file_response(*found)
 
 
-@router.get("/api/v1/rectification/progress", response_model=None)
+@router.get(
+    "/api/v1/rectification/progress",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}, XLSX_TYPE: {}},
+                     "description": "the figures as JSON, or a CSV or XLSX file"}},
+)  # fmt: skip
 async def rectification_progress(
     request: Request,
     user: Annotated[Principal, Depends(api_user)],
