@@ -23,7 +23,7 @@ from envwatch.rectification.complaint_desk import (
     visible_complaints,
     visible_hotspots,
 )
-from envwatch.rectification.desk import ProblemError, RectificationDesk
+from envwatch.rectification.desk import ProblemError, configured_desk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import import_problems
 from envwatch.rectification.problems import GROUPS, list_view, progress_table, table_file
@@ -50,7 +50,7 @@ def import_command(
     {"imported": N, "ids": [...]}; each problem is assigned (交办) to its county."""
     engine = migrated_engine(db)
     try:
-        ids, errors = import_problems(RectificationDesk(engine), path.name, path.read_bytes(),
+        ids, errors = import_problems(configured_desk(engine), path.name, path.read_bytes(),
                                       Actor("envwatch", "system", peer()))  # fmt: skip
     except ImportFileError as error:
         raise refuse(error) from None
@@ -118,7 +118,7 @@ def act_command(
             raise typer.BadParameter(f"cannot read {path}: {error}") from None
     engine = migrated_engine(db)
     try:
-        state = RectificationDesk(engine).act(problem_id, action, user, peer=peer(), note=note,
+        state = configured_desk(engine).act(problem_id, action, user, peer=peer(), note=note,
                                               target=target, files=uploads)  # fmt: skip
     except PeerError as error:
         raise refuse(error) from None
@@ -129,7 +129,7 @@ def act_command(
 def sweep_command(db: DbOption = None) -> None:
     """Escalate problems past their deadline (督办); prints {"escalated": N}."""
     engine = migrated_engine(db)
-    typer.echo(json.dumps({"escalated": RectificationDesk(engine).sweep()}))
+    typer.echo(json.dumps({"escalated": configured_desk(engine).sweep()}))
 
 
 @rectify_app.command("progress")
@@ -172,7 +172,7 @@ def dossier_command(
     """Write the problem's dossier (一案一档): a ZIP of problem.json, 案卷.txt,
     its evidence files and their SHA256SUMS; prints {"id", "file", "bytes"}."""
     engine = migrated_engine(db)
-    desk = RectificationDesk(engine)
+    desk = configured_desk(engine)
     try:
         with engine.connect() as connection:
             archive = problem_dossier(connection, CITY, problem_id, desk.workflow,
@@ -203,7 +203,7 @@ def complaints_import_command(
     """Import every complaint of the export, or none (row, column, reason on stderr, exit 1)."""
     engine = migrated_engine(db)
     try:
-        ids, errors = import_complaints(RectificationDesk(engine), path.name, path.read_bytes(),
+        ids, errors = import_complaints(configured_desk(engine), path.name, path.read_bytes(),
                                         Actor("envwatch", "system", peer()))  # fmt: skip
     except ImportFileError as error:
         raise refuse(error) from None
@@ -234,7 +234,7 @@ def complaints_hotspots_command(db: DbOption = None) -> None:
     """Complaints close in place and time, clustered (policy.toml [complaints]), as JSON lines."""
     engine = migrated_engine(db)
     with engine.connect() as connection:
-        for spot in visible_hotspots(connection, CITY, RectificationDesk(engine)):
+        for spot in visible_hotspots(connection, CITY, configured_desk(engine)):
             typer.echo(json.dumps(spot, ensure_ascii=False))
 
 
@@ -248,7 +248,7 @@ def complaints_reply_command(
     """Record the reply to the complainant (答复)."""
     engine = migrated_engine(db)
     try:
-        reply(RectificationDesk(engine), complaint_id, user, text, peer=peer())
+        reply(configured_desk(engine), complaint_id, user, text, peer=peer())
     except PeerError as error:
         raise refuse(error) from None
     typer.echo(json.dumps({"id": complaint_id, "state": "replied"}))
@@ -271,7 +271,7 @@ def complaints_to_problem_command(
         raise typer.BadParameter(f"{deadline!r} is not a day (YYYY-MM-DD)") from None
     engine = migrated_engine(db)
     try:
-        problem = to_problem(RectificationDesk(engine), complaint_id, user, lead_unit=lead_unit,
+        problem = to_problem(configured_desk(engine), complaint_id, user, lead_unit=lead_unit,
                              deadline=last_day, measures=measures, peer=peer())  # fmt: skip
     except PeerError as error:
         raise refuse(error) from None

@@ -77,7 +77,7 @@ async def run_platform(
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
     from envwatch.hj212.codes import now_cst  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
-    from envwatch.rectification.desk import RectificationDesk  # noqa: PLC0415
+    from envwatch.rectification.desk import configured_desk  # noqa: PLC0415
     from envwatch.rules.engine import default_rule_set  # noqa: PLC0415
     from envwatch.web.app import create_app  # noqa: PLC0415
 
@@ -99,7 +99,7 @@ async def run_platform(
         settings.notify_timeout_s,
         settings.notify_max_attempts,
     )
-    rectification = RectificationDesk(engine)
+    rectification = configured_desk(engine)
     alerting = asyncio.create_task(
         run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep,))
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
@@ -24,6 +25,7 @@ from envwatch.rectification.policy import (
     RectificationPolicy,
     load_policy,
 )
+from envwatch.settings import get_settings
 from envwatch.store.schema import (
     AppUser,
     Notification,
@@ -46,8 +48,15 @@ class ProblemError(PeerError):
     """A problem action refused: unknown problem or user, out of scope, or too early."""
 
 
-def load_rectification_workflow() -> Workflow:
-    return load_workflow(DEFAULT_WORKFLOW_FILE)
+def load_rectification_workflow(path: Path | None = None) -> Workflow:
+    return load_workflow(path or DEFAULT_WORKFLOW_FILE)
+
+
+def configured_desk(engine: Engine) -> RectificationDesk:
+    """The desk with the policy and workflow the settings name (default: envwatch's)."""
+    settings = get_settings()
+    workflow = load_rectification_workflow(settings.rectification_workflow_file)
+    return RectificationDesk(engine, load_policy(settings.rectification_policy_file), workflow)
 
 
 def problem_scope(user: Viewer) -> ColumnElement[bool]:

@@ -29,7 +29,7 @@ from envwatch.auth.tokens import Client, authenticate
 from envwatch.electricity.batch import store_batch
 from envwatch.hj212 import DecodeOptions, Decoder
 from envwatch.hj212.jsonform import item_to_json
-from envwatch.rectification.desk import RectificationDesk
+from envwatch.rectification.desk import RectificationDesk, configured_desk
 from envwatch.rectification.policy import load_policy as load_rectification_policy
 from envwatch.registry.importing import ImportFileError
 from envwatch.settings import get_settings
@@ -122,7 +122,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         default=MAX_BODY_BYTES,
         larger={"/api/v1/registry/imports": 2 * MAX_IMPORT_BYTES,
                 "/api/v1/electricity/readings": 2 * _MAX_BATCH_BYTES,
-                "/api/v1/evidence": 2 * load_rectification_policy().evidence.max_bytes,
+                "/api/v1/evidence": 2 * load_rectification_policy(
+                    get_settings().rectification_policy_file).evidence.max_bytes,
                 "/api/v1/problems/imports": 2 * MAX_LIST_BYTES},
     )  # fmt: skip
 
@@ -163,7 +164,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @cache
     def rectification_desk() -> RectificationDesk:
-        return RectificationDesk(database())
+        return configured_desk(database())
 
     app.state.rectification_desk = rectification_desk
     app.state.stream_interval_s = 2.0
