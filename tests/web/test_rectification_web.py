@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +26,9 @@ from tests.web.test_case_pages import browser, csrf_of
 from tests.web.test_pages_and_api import alerts, session
 
 __all__ = ["alerts", "base_url"]
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "envwatch"
+SUMMARY = "脱硫改造完成，达标排放"
 
 
 @pytest.fixture
@@ -230,3 +235,49 @@ def test_the_complaints_page_maps_hotspots_and_takes_complaints(
         page = enterprise.get("/complaints")
         assert page.status_code == 200 and 'class="complaint"' not in page.text
         assert "演示用户" not in page.text
+
+
+def test_end_to_end_by_the_users_of_each_role_over_http(
+    base_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A notice period of a tenth of a second (the policy is data), so closing can follow.
+    policy = (SRC / "rectification" / "policy.toml").read_text("utf-8")
+    short = tmp_path / "policy.toml"
+    short.write_text(policy.replace("notice_days = 7 ", "notice_days = 0.000001 "), "utf-8")
+    monkeypatch.setenv("ENVWATCH_RECTIFICATION_POLICY_FILE", str(short))
+    people = {name: session(base_url, name) for name in
+              ("supervisor", "admin", "enforcer", "county-371502")}  # fmt: skip
+
+    def post(who: str, path: str, **kwargs: Any) -> httpx.Response:
+        client, csrf = people[who]
+        return client.post(path, headers={"X-CSRF-Token": csrf, **kwargs.pop("headers", {})},
+                           **kwargs)  # fmt: skip
+
+    csv_type = {"content-type": "text/csv"}
+    imported = post("supervisor", "/api/v1/problems/imports?name=list.csv",
+                    content=as_csv(feedback_rows()), headers=csv_type)  # fmt: skip
+    assert imported.status_code == 201, imported.text
+    first = imported.json()["ids"][0]  # 东昌府区's
+    act = f"/api/v1/problems/{first}/actions"
+    assert post("county-371502", act, json={"action": "start"}).json()["state"] == "rectifying"
+    stored = post("county-371502", f"/api/v1/evidence?problem={first}&name=验收报告.pdf",
+                  content=PDF).json()  # fmt: skip
+    evidence = [{"name": stored["name"], "sha256": stored["sha256"]}]
+    steps = [("county-371502", {"action": "apply", "evidence": evidence}, "applied"),
+             ("enforcer", {"action": "check", "note": "现场核查合格"}, "checked"),
+             ("supervisor", {"action": "sign"}, "signed"),
+             ("admin", {"action": "publish", "note": SUMMARY}, "notice")]  # fmt: skip
+    for who, body, state in steps:
+        done = post(who, act, json=body)
+        assert done.status_code == 200 and done.json()["state"] == state, (who, done.text)
+    time.sleep(0.2)  # the notice period passes
+    assert post("supervisor", act, json={"action": "close"}).json()["state"] == "closed"
+    notice = httpx.get(base_url + "/notice").text
+    assert SUMMARY in notice and "已销号" in notice
+    detail = people["supervisor"][0].get(f"/api/v1/problems/{first}").json()
+    assert [e["action"] for e in detail["events"]] == [
+        "assign", "start", "apply", "check", "sign", "publish", "close"]  # fmt: skip
+    assert {e["role"] for e in detail["events"]} >= {
+        "county_officer", "enforcement_officer", "city_supervisor", "city_admin"}  # fmt: skip
+    for client, _ in people.values():
+        client.close()
