@@ -281,3 +281,15 @@ def test_end_to_end_by_the_users_of_each_role_over_http(
         "county_officer", "enforcement_officer", "city_supervisor", "city_admin"}  # fmt: skip
     for client, _ in people.values():
         client.close()
+
+
+def test_an_enterprise_with_problems_is_not_deleted(
+    base_url: str, problems: dict[str, Any]
+) -> None:
+    firm = next(row.enterprise_id for row in problems["rows"] if row.enterprise_id)
+    admin, csrf = session(base_url, "admin")
+    held = admin.delete(f"/api/v1/registry/enterprises/{firm}", headers={"X-CSRF-Token": csrf})
+    assert held.status_code == 409
+    assert held.json()["error"]["dependants"]["problems"] >= 1
+    assert held.json()["error"]["dependants"]["problem_links"] >= 1
+    admin.close()
