@@ -216,6 +216,12 @@ def test_one_problem_from_assignment_to_closing_by_each_role(desk: Rectification
     }
     # 反弹: the county reopens it; the rectification starts again.
     assert act("rebound", "county-dcf", timedelta(days=90), note="群众再次投诉") == "reopened"
+    with desk.engine.connect() as connection:
+        deadline = connection.execute(
+            select(RectificationProblem.deadline).where(RectificationProblem.id == first)
+        ).scalar_one()
+    # T0 + 90 days is 2027-04-04 in China: 30 more days to rectify.
+    assert deadline.date() == date(2027, 5, 4)
     assert act("start", "county-dcf", timedelta(days=91)) == "rectifying"
     with desk.engine.begin() as connection:
         assert (

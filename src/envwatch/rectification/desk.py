@@ -181,8 +181,10 @@ class RectificationDesk:
             if note:
                 changes["summary"] = note
         if action == "rebound":
+            # Rectified again, against a new deadline (the old one has long passed).
+            deadline = datetime.combine(self.policy.rebound_deadline(now), datetime.min.time())
             changes |= {"reopened": problem.reopened + 1, "closed_at": None,
-                        "notice_until": None, "escalation": 0}  # fmt: skip
+                        "notice_until": None, "escalation": 0, "deadline": deadline}  # fmt: skip
         if action == "reject":
             changes["notice_until"] = None
         before = {key: getattr(problem, key) for key in changes}

@@ -45,6 +45,7 @@ class RectificationPolicy(_Strict):
     version: str = Field(min_length=1)
     notice_days: float = Field(gt=0)
     city_after_days: float = Field(gt=0)
+    rebound_days: int = Field(gt=0)
     escalation: EscalationPolicy
     sources: dict[str, str] = Field(min_length=1)
     categories: dict[str, str] = Field(min_length=1)
@@ -66,6 +67,10 @@ class RectificationPolicy(_Strict):
 
     def notice_until(self, published_at: datetime) -> datetime:
         return published_at + timedelta(days=self.notice_days)
+
+    def rebound_deadline(self, now: datetime) -> date:
+        """The new deadline day of a problem that rebounds at ``now``."""
+        return now.astimezone(CHINA_STANDARD_TIME).date() + timedelta(days=self.rebound_days)
 
     def escalation_due(
         self, state: str, deadline: date | None, escalated: int, now: datetime
