@@ -42,6 +42,7 @@ from envwatch.rectification.importing import import_problems
 from envwatch.store.schema import (
     Alert,
     AppUser,
+    ContaminatedPlot,
     Contractor,
     Enterprise,
     Meter,
@@ -196,6 +197,7 @@ NEW_COMPLAINT: Final = {
     "county": "{county_in}",
 }  # fmt: skip
 REPLY: Final = {"text": "authorisation matrix"}
+NEW_PLOT: Final = {"name": "矩阵测试地块", "county_code": "{county_in}", "status": "suspected"}
 COMPLAINT_FORM: Final = {
     "channel": "12345", "reference": "MTX-F1", "received_at": "2026-11-29T20:00",
     "category": "noise", "content": "矩阵测试投诉：表单", "address": "矩阵小区",
@@ -616,6 +618,36 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "no csrf": write("DELETE", REG + "/enterprises/{new_enterprise}", csrf=False,
                          expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
         "delete": write("DELETE", REG + "/enterprises/{new_enterprise}",
+                        expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    # Contaminated plots (污染地块), a bottom-line register: scoped by county and by
+    # the enterprise that answers for the plot; changed by city administrators.
+    "GET /api/v1/registry/contaminated-plots": {
+        "in": get(REG + "/contaminated-plots?limit=500",
+                  row(401, _S, _S, _S, _S, _S, _S, _U, _S), lists=("id", "{plot_in}")),
+        "out": get(REG + "/contaminated-plots?limit=500",
+                   row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("id", "{plot_out}")),
+    },
+    "GET /api/v1/registry/contaminated-plots/{plot_id}": {
+        "in": get(REG + "/contaminated-plots/{plot_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get(REG + "/contaminated-plots/{plot_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(REG + "/contaminated-plots/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/registry/contaminated-plots": {
+        "create": write("POST", REG + "/contaminated-plots", NEW_PLOT, save=("new_plot", "id"),
+                        expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "PATCH /api/v1/registry/contaminated-plots/{plot_id}": {
+        "change": write("PATCH", REG + "/contaminated-plots/{new_plot}", {"status": "safe_use"},
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "DELETE /api/v1/registry/contaminated-plots/{plot_id}": {
+        "no csrf": write("DELETE", REG + "/contaminated-plots/{new_plot}", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "delete": write("DELETE", REG + "/contaminated-plots/{new_plot}",
                         expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
     },
     # Imports and exports are the city administrator's, jobs included.
@@ -1235,6 +1267,15 @@ def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str
         taken, errors = take_complaints(desk, [complaint], source="matrix")
         assert errors == [], errors
         found[f"complaint_{side}"] = str(taken[0])
+        with engine.begin() as connection:
+            plot = connection.execute(
+                insert(ContaminatedPlot).values(
+                    name=f"矩阵地块{side}", county_code=values[f"county_{side}"], address="",
+                    former_use="化工", status="risk_control", responsible="",
+                    enterprise_id=int(values[f"enterprise_{side}"]))
+                .returning(ContaminatedPlot.id)
+            ).scalar_one()  # fmt: skip
+        found[f"plot_{side}"] = str(plot)
     return found
 
 
@@ -1359,6 +1400,7 @@ LOOK_ALIKES: Final = (
     ("/api/v1/problems/{id}", "{problem_out}", UNKNOWN_ID),
     ("/api/v1/problems/{id}/dossier", "{problem_out}", UNKNOWN_ID),
     ("/api/v1/complaints/{id}", "{complaint_out}", UNKNOWN_ID),
+    ("/api/v1/registry/contaminated-plots/{id}", "{plot_out}", UNKNOWN_ID),
 )
 
 

@@ -7,6 +7,7 @@ the page; the public notice without login and without personal data."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from pathlib import Path
@@ -293,3 +294,26 @@ def test_an_enterprise_with_problems_is_not_deleted(
     assert held.json()["error"]["dependants"]["problems"] >= 1
     assert held.json()["error"]["dependants"]["problem_links"] >= 1
     admin.close()
+
+
+def test_the_demo_plots_register_with_status_and_history(
+    base_url: str, problems: dict[str, Any]
+) -> None:
+    supervisor, _ = session(base_url, "supervisor")
+    plots = supervisor.get("/api/v1/registry/contaminated-plots").json()["items"]
+    assert len(plots) == 5
+    assert {p["status"] for p in plots} == {"risk_control", "remediation", "safe_use",
+                                            "suspected", "delisted"}  # fmt: skip
+    safe = next(p for p in plots if p["status"] == "safe_use")
+    changes = [entry["after"] for entry in safe["history"][1:]]
+    assert [json.loads(change)["status"] for change in changes] == [
+        "investigating", "remediation", "safe_use"]  # fmt: skip
+    assert safe["status_zh"] == "安全利用"
+    county = plots[0]["county_code"]
+    officer, _ = session(base_url, f"county-{county}")
+    mine = officer.get("/api/v1/registry/contaminated-plots").json()["items"]
+    assert mine and {p["county_code"] for p in mine} == {county}
+    enterprise, _ = session(base_url, "enterprise-1")
+    assert enterprise.get("/api/v1/registry/contaminated-plots").json()["items"] == []
+    for client in (supervisor, officer, enterprise):
+        client.close()

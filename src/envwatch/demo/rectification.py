@@ -4,22 +4,24 @@ fictional problems in the demo counties, imported as a real list would be
 users so the pages show problems in every state: assigned, rectifying,
 applied, checked, signed, in notice, closed, reopened, and overdue ones; and
 hotline complaints around three enterprises (a hotspot), one replied to and
-one made a problem."""
+one made a problem; contaminated plots in several statuses, with their history."""
 
 from __future__ import annotations
 
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 
+from envwatch.audit.log import Actor, record
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rectification.complaint_desk import reply, take_complaints, to_problem
 from envwatch.rectification.desk import RectificationDesk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import COLUMNS, import_problems
-from envwatch.store.schema import County, Enterprise, RectificationProblem
+from envwatch.store.schema import ContaminatedPlot, County, Enterprise, RectificationProblem
 
 CENTRAL = "第三轮中央生态环境保护督察反馈问题（2026年）"
 PROVINCIAL = "第二轮省级生态环境保护督察交办问题（2026年）"
@@ -116,7 +118,50 @@ def seed_rectification(engine: Engine, now: datetime | None = None) -> int:
                      note=note, files=files, now=at)  # fmt: skip
     desk.sweep(now)  # the overdue ones escalated (督办)
     seed_complaints(desk, now)
+    seed_plots(engine, now)
     return len(ids)
+
+
+# The demo's contaminated plots (污染地块): (name, former use, status history).
+PLOTS = (
+    ("原化肥厂地块", "化肥生产", ("suspected", "investigating", "risk_control")),
+    ("原农药厂地块", "农药生产", ("suspected", "investigating", "remediation")),
+    ("原电镀园区地块", "电镀", ("suspected", "investigating", "remediation", "safe_use")),
+    ("原焦化厂地块", "焦化", ("suspected",)),
+    ("原制革厂地块", "制革", ("suspected", "investigating", "safe_use", "delisted")),
+)
+
+
+def seed_plots(engine: Engine, now: datetime) -> list[int]:
+    """The demo plots, each taken through its statuses as the registry's API
+    records changes (audited as ``registry.contaminated_plot.*``, their history)."""
+    actor = Actor("admin", "city_admin", "demo")
+    ids = []
+    with engine.begin() as connection:
+        counties = connection.execute(
+            select(County.code, County.name_zh, County.kind).order_by(County.code)
+        ).all()
+        districts = [c for c in counties if c.kind != "zone"]
+        for number, (name, use, statuses) in enumerate(PLOTS):
+            county = districts[(number * 3) % len(districts)]
+            values = {"name": f"{county.name_zh}{name}", "county_code": county.code,
+                      "address": f"{county.name_zh}工业路{number + 1}号", "former_use": use,
+                      "area_m2": 20_000.0 + 7_500 * number, "status": statuses[0],
+                      "responsible": f"{county.name_zh}政府", "enterprise_id": None}  # fmt: skip
+            inserted = insert(ContaminatedPlot).values(**values).returning(ContaminatedPlot.id)
+            plot = int(connection.execute(inserted).scalar_one())
+            at = now - timedelta(days=400 - 60 * number)
+            record(connection, actor, "registry.contaminated_plot.create", "contaminated_plot",
+                   plot, after={**values, "id": plot}, at=at)  # fmt: skip
+            for before, after in pairwise(statuses):
+                at += timedelta(days=90)
+                connection.execute(update(ContaminatedPlot).where(ContaminatedPlot.id == plot)
+                                   .values(status=after))  # fmt: skip
+                record(connection, actor, "registry.contaminated_plot.update",
+                       "contaminated_plot", plot, before={"status": before},
+                       after={"status": after}, at=at)  # fmt: skip
+            ids.append(plot)
+    return ids
 
 
 # Complaints of the demo (信访/12345): around three enterprises, most near the

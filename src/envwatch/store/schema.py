@@ -770,3 +770,25 @@ class Complaint(Base):
     problem_id: Mapped[int | None] = mapped_column(
         ForeignKey("rectification_problem.id"), default=None
     )
+
+
+class ContaminatedPlot(Base):
+    """A contaminated or suspected plot of land (污染地块) of the bottom-line
+    registers: where, what it was used for, who answers for it and its status
+    (risk control, remediation, safe use, ...); its history is its audit trail."""
+
+    __tablename__ = "contaminated_plot"
+    __table_args__ = (Index("ix_contaminated_plot_county", "county_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    area_m2: Mapped[float | None] = mapped_column(Float, default=None)
+    former_use: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    """The enterprise that answers for the plot, if any (its users see the plot)."""
+    responsible: Mapped[str] = mapped_column(String(200), default="")

@@ -41,6 +41,7 @@ from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_processing import router as processing_api_router
 from envwatch.web.api_rectification import MAX_LIST_BYTES
 from envwatch.web.api_rectification import router as rectification_api_router
+from envwatch.web.api_registers import router as registers_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
 from envwatch.web.api_registry import router as registry_api_router
 from envwatch.web.api_users import router as users_api_router
@@ -177,6 +178,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(users_api_router)
     app.include_router(processing_api_router)
     app.include_router(rectification_api_router)
+    app.include_router(registers_api_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
     app.include_router(cases_pages_router)

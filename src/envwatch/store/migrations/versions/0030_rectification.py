@@ -1,5 +1,5 @@
 """rectification to closure: problems, their links, history and evidence files;
-complaints; notifications about problems
+complaints; contaminated plots; notifications about problems
 
 Revision ID: 0030
 Revises: 0027
@@ -107,6 +107,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("channel", "reference", name="uq_complaint_reference"),
     )
     op.create_index("ix_complaint_county_received", "complaint", ["county_code", "received_at"])
+    op.create_table(
+        "contaminated_plot",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("county_code", sa.String(12), sa.ForeignKey("county.code"), nullable=False),
+        sa.Column("address", sa.String(300), nullable=False),
+        sa.Column("longitude", sa.Float()),
+        sa.Column("latitude", sa.Float()),
+        sa.Column("area_m2", sa.Float()),
+        sa.Column("former_use", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), sa.ForeignKey("enterprise.id")),
+        sa.Column("responsible", sa.String(200), nullable=False),
+    )
+    op.create_index("ix_contaminated_plot_county", "contaminated_plot", ["county_code"])
     with op.batch_alter_table("notification") as batch_op:
         batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column("problem_id", sa.Integer(), nullable=True))
@@ -121,6 +136,8 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_notification_problem", type_="foreignkey")
         batch_op.drop_column("problem_id")
         batch_op.alter_column("alert_id", existing_type=sa.Integer(), nullable=False)
+    op.drop_index("ix_contaminated_plot_county", "contaminated_plot")
+    op.drop_table("contaminated_plot")
     op.drop_index("ix_complaint_county_received", "complaint")
     op.drop_table("complaint")
     op.drop_table("problem_evidence")
