@@ -197,6 +197,11 @@ NEW_COMPLAINT: Final = {
     "county": "{county_in}",
 }  # fmt: skip
 REPLY: Final = {"text": "authorisation matrix"}
+NEW_PROBLEM: Final = {
+    "source": "self_found", "batch": "矩阵自查", "item_no": "1", "title": "矩阵自查问题",
+    "category": "大气", "county": "{county_in}", "lead_unit": "矩阵责任单位",
+    "deadline": "2099-12-31",
+}  # fmt: skip
 NEW_PLOT: Final = {"name": "矩阵测试地块", "county_code": "{county_in}", "status": "suspected"}
 COMPLAINT_FORM: Final = {
     "channel": "12345", "reference": "MTX-F1", "received_at": "2026-11-29T20:00",
@@ -915,6 +920,15 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                          csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
         "bad list": write("POST", "/api/v1/problems/imports?name=list.csv", content=BAD_IMPORT,
                           expect=row(401, 422, 422, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/problems": {
+        "no csrf": write("POST", "/api/v1/problems", NEW_PROBLEM, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "register": write("POST", "/api/v1/problems", NEW_PROBLEM,
+                          expect={"anonymous": 401, "enforcer": 403, "viewer": 403,
+                                  "county": 403, "enterprise": 403, "contractor": 403,
+                                  "token": 403, "admin": 201}),
+        "again": write("POST", "/api/v1/problems", NEW_PROBLEM, expect={"supervisor": 422}),
     },
     "GET /api/v1/problems/{problem_id}": {
         "in": get("/api/v1/problems/{problem_in}",

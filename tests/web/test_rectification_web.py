@@ -317,3 +317,20 @@ def test_the_demo_plots_register_with_status_and_history(
     assert enterprise.get("/api/v1/registry/contaminated-plots").json()["items"] == []
     for client in (supervisor, officer, enterprise):
         client.close()
+
+
+def test_a_self_found_problem_is_registered_by_the_city_bureau(
+    base_url: str, problems: dict[str, Any]
+) -> None:
+    supervisor, csrf = session(base_url, "supervisor")
+    body = {"source": "自查发现", "batch": "2026年12月自查", "item_no": "3",
+            "title": "河道排污口未设标识牌", "category": "水", "county": "冠县",
+            "lead_unit": "冠县生态环境分局", "deadline": "2027-01-15"}  # fmt: skip
+    made = supervisor.post("/api/v1/problems", json=body, headers={"X-CSRF-Token": csrf})
+    assert made.status_code == 201, made.text
+    shown = supervisor.get(f"/api/v1/problems/{made.json()['id']}").json()
+    assert (shown["source"], shown["county"], shown["state"]) == ("self_found", "371525",
+                                                                  "assigned")  # fmt: skip
+    again = supervisor.post("/api/v1/problems", json=body, headers={"X-CSRF-Token": csrf})
+    assert again.status_code == 422 and again.json()["error"]["code"] == "invalid_problem"
+    supervisor.close()

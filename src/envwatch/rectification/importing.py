@@ -140,8 +140,20 @@ def import_problems(
     """Read a feedback list and import every problem, or none: the new
     problems' ids, or every problem found. Raises ``ImportFileError`` when the
     file is not a table."""
+    return take_problems(desk, read_table(name, content), actor, source=name, now=now)
+
+
+def take_problems(
+    desk: RectificationDesk,
+    rows: list[dict[str, Any]],
+    actor: Actor = SYSTEM,
+    *,
+    source: str,
+    now: datetime | None = None,
+) -> tuple[list[int], list[RowError]]:
+    """Record problems (a list's rows, or one registered by the API), every one
+    or none, each assigned to its county; the new ids, or every problem found."""
     now = now or datetime.now(UTC)
-    rows = read_table(name, content)
     policy = desk.policy
     with desk.engine.begin() as connection:
         parsed, errors = validate(connection, policy, rows)
@@ -178,7 +190,7 @@ def import_problems(
             for case in _ids(row.cases):
                 link(connection, problem_id, "case", int(case))
             record(connection, actor, "problem.import", "rectification_problem", problem_id,
-                   after={**values, "file": name}, at=now)  # fmt: skip
+                   after={**values, "file": source}, at=now)  # fmt: skip
             # Assigned at once (交办) to the county, with its deadline.
             note = f"交办至{county}，牵头单位：{row.lead_unit}"
             desk.change(connection, problem_id, "assign", SYSTEM, now=now, note=note)

@@ -34,7 +34,7 @@ from envwatch.rectification.complaint_desk import (
 )
 from envwatch.rectification.desk import ProblemError, RectificationDesk
 from envwatch.rectification.evidence import EvidenceError, StoredFile, Upload
-from envwatch.rectification.importing import import_problems
+from envwatch.rectification.importing import import_problems, take_problems
 from envwatch.rectification.problems import progress_table, table_file
 from envwatch.rectification.queries import (
     ProblemFilter,
@@ -152,9 +152,7 @@ async def import_feedback_list(
     ``{"row", "column", "reason"}`` and nothing imported."""
     _csrf(request, user)
     desk = desk_of(request)
-    assigners = {t_role for t in desk.workflow.transitions if t.action == "assign"
-                 for t_role in t.roles} - {"system"}  # fmt: skip
-    if user.role not in assigners:
+    if user.role not in _assigners(desk):
         raise ApiError(403, "role_not_allowed", f"the role {user.role!r} imports no feedback "
                        "lists", "该角色不能导入督察反馈问题清单")  # fmt: skip
     content = await _body(request, MAX_LIST_BYTES)
@@ -168,6 +166,55 @@ async def import_feedback_list(
         raise ApiError(422, "import_rejected", f"{len(errors)} problems: nothing imported",
                        f"{len(errors)}处错误，未导入任何内容", rows=rows)  # fmt: skip
     return {"imported": len(ids), "ids": ids}
+
+
+class NewProblem(BaseModel):
+    """One problem registered by hand (a city inspection's finding, a self-found
+    one): the feedback list's columns, by their field names."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    batch: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    item_no: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    title: str = Field(min_length=2, max_length=200, pattern=NO_NUL)
+    description: str = Field(default="", max_length=10_000, pattern=NO_NUL)
+    category: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
+    county: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    lead_unit: str = Field(min_length=2, max_length=200, pattern=NO_NUL)
+    cooperating_units: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    measures: str = Field(default="", max_length=10_000, pattern=NO_NUL)
+    deadline: date
+    enterprises: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    alerts: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    cases: str = Field(default="", max_length=2000, pattern=NO_NUL)
+
+
+@router.post("/api/v1/problems", status_code=201)
+async def register_problem(
+    request: Request, body: NewProblem, user: Annotated[SessionUser, Depends(api_person)]
+) -> dict[str, Any]:
+    """Register one problem (by the city bureau, who assigns), checked as a
+    feedback list's row and assigned at once to its county."""
+    _csrf(request, user)
+    desk = desk_of(request)
+    if user.role not in _assigners(desk):
+        raise ApiError(403, "role_not_allowed", f"the role {user.role!r} registers no problems",
+                       "该角色不能登记整改事项")  # fmt: skip
+    actor = Actor(user.username, user.role, peer_of(request))
+    ids, errors = await asyncio.to_thread(
+        take_problems, desk, [body.model_dump(mode="json")], actor, source="api"
+    )
+    if errors:
+        reasons = [f"{e.column}: {e.reason}" for e in errors]
+        raise ApiError(422, "invalid_problem", "; ".join(reasons),
+                       "整改事项有误：" + "；".join(reasons))  # fmt: skip
+    return {"id": ids[0]}
+
+
+def _assigners(desk: RectificationDesk) -> set[str]:
+    """The people's roles that assign problems (rectification/workflow.toml)."""
+    return {role for t in desk.workflow.transitions if t.action == "assign"
+            for role in t.roles} - {"system"}  # fmt: skip
 
 
 @router.get("/api/v1/problems/{problem_id}")
