@@ -137,6 +137,16 @@ class Settings(BaseSettings):
         default=None,
         description="The alert workflow's transition table (like envwatch/alerts/workflow.toml)",
     )
+    rectification_policy_file: Path | None = Field(
+        default=None,
+        description="Rectification's notice period, escalation, vocabulary, evidence limits "
+        "and complaint parameters (a TOML file like envwatch/rectification/policy.toml)",
+    )
+    rectification_workflow_file: Path | None = Field(
+        default=None,
+        description="The rectification workflow's transition table "
+        "(like envwatch/rectification/workflow.toml)",
+    )
     smtp_host: str | None = Field(default=None, description="Mail server for alert e-mail")
     smtp_port: int = Field(default=25, description="Mail server port")
     smtp_sender: str = Field(

@@ -19,6 +19,7 @@ untested.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -35,10 +36,15 @@ from starlette.routing import Mount
 from envwatch.alerts.desk import AlertDesk
 from envwatch.auth.tokens import create_token
 from envwatch.demo.seed import DEMO_PASSWORD
+from envwatch.rectification.complaint_desk import take_complaints
+from envwatch.rectification.desk import RectificationDesk
+from envwatch.rectification.evidence import Upload
+from envwatch.rectification.importing import import_problems
 from envwatch.store.schema import (
     AccessClause,
     Alert,
     AppUser,
+    ContaminatedPlot,
     Contractor,
     ControlUnit,
     Enterprise,
@@ -51,6 +57,7 @@ from envwatch.web.app import create_app
 from envwatch.web.people import CSRF_HEADER, LOGIN_CSRF_COOKIE, LOGIN_CSRF_FIELD, SESSION_COOKIE
 from tests.alerts.test_desk import DATA_T0, NOW, store_finding
 from tests.electricity.test_http_batch import base_url
+from tests.rectification.helpers import as_csv
 from tests.web.test_pages_and_api import alerts
 
 __all__ = ["alerts", "base_url"]
@@ -207,6 +214,25 @@ NEW_TARGET: Final = {"year": 2026, "area": "city", "indicator": "PM2_5", "value"
 PROVINCE_CSV: Final = (
     "month,area,composite_index,pm2_5,good_day_ratio\n2026-01,全省,5.1,60,55\n".encode()
 )
+PDF_FILE: Final = b"%PDF-1.4\n% authorisation matrix\n%%EOF\n"
+NEW_COMPLAINT: Final = {
+    "channel": "12345", "reference": "MTX-1", "received_at": "2026-11-29T20:00:00+08:00",
+    "category": "噪声", "content": "矩阵测试投诉：夜间噪声", "address": "矩阵小区",
+    "county": "{county_in}",
+}  # fmt: skip
+REPLY: Final = {"text": "authorisation matrix"}
+NEW_PROBLEM: Final = {
+    "source": "self_found", "batch": "矩阵自查", "item_no": "1", "title": "矩阵自查问题",
+    "category": "大气", "county": "{county_in}", "lead_unit": "矩阵责任单位",
+    "deadline": "2099-12-31",
+}  # fmt: skip
+NEW_PLOT: Final = {"name": "矩阵测试地块", "county_code": "{county_in}", "status": "suspected"}
+COMPLAINT_FORM: Final = {
+    "channel": "12345", "reference": "MTX-F1", "received_at": "2026-11-29T20:00",
+    "category": "noise", "content": "矩阵测试投诉：表单", "address": "矩阵小区",
+    "county": "{county_in}",
+}  # fmt: skip
+TO_PROBLEM: Final = {"lead_unit": "矩阵责任单位", "deadline": "2099-12-31"}
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
 #                  anon  admin super enforc viewer county enterp contra token
@@ -651,6 +677,36 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "delete": write("DELETE", REG + "/enterprises/{new_enterprise}",
                         expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
     },
+    # Contaminated plots (污染地块), a bottom-line register: scoped by county and by
+    # the enterprise that answers for the plot; changed by city administrators.
+    "GET /api/v1/registry/contaminated-plots": {
+        "in": get(REG + "/contaminated-plots?limit=500",
+                  row(401, _S, _S, _S, _S, _S, _S, _U, _S), lists=("id", "{plot_in}")),
+        "out": get(REG + "/contaminated-plots?limit=500",
+                   row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("id", "{plot_out}")),
+    },
+    "GET /api/v1/registry/contaminated-plots/{plot_id}": {
+        "in": get(REG + "/contaminated-plots/{plot_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get(REG + "/contaminated-plots/{plot_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(REG + "/contaminated-plots/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/registry/contaminated-plots": {
+        "create": write("POST", REG + "/contaminated-plots", NEW_PLOT, save=("new_plot", "id"),
+                        expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "PATCH /api/v1/registry/contaminated-plots/{plot_id}": {
+        "change": write("PATCH", REG + "/contaminated-plots/{new_plot}", {"status": "safe_use"},
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "DELETE /api/v1/registry/contaminated-plots/{plot_id}": {
+        "no csrf": write("DELETE", REG + "/contaminated-plots/{new_plot}", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "delete": write("DELETE", REG + "/contaminated-plots/{new_plot}",
+                        expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
+    },
     # Imports and exports are the city administrator's, jobs included.
     "POST /api/v1/registry/imports": {
         "no csrf": Case("POST", REG + "/imports?kind=enterprises", csrf=False,
@@ -1042,6 +1098,205 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "unknown": get("/quality/sections/NO-SUCH",
                        row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
     },
+    # --- rectification (集中整改, issue 15) ---------------------------------
+    # Problems are scoped like cases (county, enterprise; none by device, so a
+    # contractor sees none); actions follow rectification/workflow.toml (a
+    # role it does not allow: 409); evidence is added by the roles of actions
+    # that need it (county officer, enterprise user: 403 for the rest).
+    "GET /api/v1/problems": {
+        "in": get("/api/v1/problems?limit=500", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("id", "{problem_in}")),
+        "out": get("/api/v1/problems?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{problem_out}")),
+    },
+    # Feedback lists are imported by the city bureau (who assigns); a bad file
+    # is refused whole (422), so the table can ask it of everyone.
+    "POST /api/v1/problems/imports": {
+        "no csrf": write("POST", "/api/v1/problems/imports?name=list.csv", content=BAD_IMPORT,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "bad list": write("POST", "/api/v1/problems/imports?name=list.csv", content=BAD_IMPORT,
+                          expect=row(401, 422, 422, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/problems": {
+        "no csrf": write("POST", "/api/v1/problems", NEW_PROBLEM, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "register": write("POST", "/api/v1/problems", NEW_PROBLEM,
+                          expect={"anonymous": 401, "enforcer": 403, "viewer": 403,
+                                  "county": 403, "enterprise": 403, "contractor": 403,
+                                  "token": 403, "admin": 201}),
+        "again": write("POST", "/api/v1/problems", NEW_PROBLEM, expect={"supervisor": 422}),
+    },
+    "GET /api/v1/problems/{problem_id}": {
+        "in": get("/api/v1/problems/{problem_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/problems/{problem_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/problems/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/problems/{problem_id}/actions": {
+        "no csrf": write("POST", "/api/v1/problems/{problem_in}/actions", COMMENT, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/problems/{problem_in}/actions", COMMENT,
+                    expect=row(401, 200, 200, 200, 409, 200, 409, 404, 403)),
+        "out": write("POST", "/api/v1/problems/{problem_out}/actions", COMMENT,
+                     expect=row(401, 200, 200, 200, 409, 404, 404, 404, 403)),
+    },
+    "POST /api/v1/evidence": {
+        "no csrf": write("POST", "/api/v1/evidence?problem={problem_in}&name=m.pdf",
+                         content=PDF_FILE, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/evidence?problem={problem_in}&name=m.pdf",
+                    content=PDF_FILE, expect=row(401, 403, 403, 403, 403, 201, 201, 404, 403)),
+        "out": write("POST", "/api/v1/evidence?problem={problem_out}&name=m.pdf",
+                     content=PDF_FILE, expect=row(401, 403, 403, 403, 403, 404, 404, 404, 403)),
+    },
+    "GET /api/v1/problems/{problem_id}/files/{sha256}": {
+        "in": get("/api/v1/problems/{problem_in}/files/{file_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/problems/{problem_out}/files/{file_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "not this problem's": get("/api/v1/problems/{problem_out}/files/{file_in}",
+                                  row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "GET /api/v1/problems/{problem_id}/dossier": {
+        "in": get("/api/v1/problems/{problem_in}/dossier",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/problems/{problem_out}/dossier",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+    },
+    # An alert's files (the same evidence store) follow the alert's scope.
+    "GET /api/v1/alerts/{alert_id}/files/{sha256}": {
+        "in": get("/api/v1/alerts/{alert_in}/files/{alert_file_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "out": get("/api/v1/alerts/{alert_out}/files/{alert_file_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "not this alert's": get("/api/v1/alerts/{alert_in}/files/{alert_file_out}",
+                                row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    # Complaints name their complainant: supervisors only (by county), never
+    # enterprises, contractors or an enterprise's token. Recording and turning a
+    # complaint into a problem happen once: the first allowed principal
+    # succeeds, the same again is refused (422 duplicate, 409 already a problem).
+    "GET /api/v1/complaints": {
+        "in": get("/api/v1/complaints?limit=500", row(401, _S, _S, _S, _S, _S, _U, _U, _U),
+                  lists=("id", "{complaint_in}")),
+        "out": get("/api/v1/complaints?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{complaint_out}")),
+    },
+    "POST /api/v1/complaints": {
+        "no csrf": write("POST", "/api/v1/complaints", NEW_COMPLAINT, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "record": write("POST", "/api/v1/complaints", NEW_COMPLAINT,
+                        expect={"anonymous": 401, "viewer": 403, "enterprise": 403,
+                                "contractor": 403, "token": 403, "admin": 201}),
+        "again": write("POST", "/api/v1/complaints", NEW_COMPLAINT,
+                       expect={"supervisor": 422, "enforcer": 422}),
+        "other county": write("POST", "/api/v1/complaints",
+                              {**NEW_COMPLAINT, "reference": "MTX-2", "county": "{county_out}"},
+                              expect={"county": 422}),
+    },
+    "GET /api/v1/complaints/hotspots": {
+        "any": get("/api/v1/complaints/hotspots",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /api/v1/complaints/{complaint_id}": {
+        "in": get("/api/v1/complaints/{complaint_in}",
+                  row(401, 200, 200, 200, 200, 200, 404, 404, 404)),
+        "out": get("/api/v1/complaints/{complaint_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/complaints/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/complaints/{complaint_id}/reply": {
+        "no csrf": write("POST", "/api/v1/complaints/{complaint_in}/reply", REPLY, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/complaints/{complaint_in}/reply", REPLY,
+                    expect=row(401, 200, 200, 200, 403, 200, 404, 404, 403)),
+        "out": write("POST", "/api/v1/complaints/{complaint_out}/reply", REPLY,
+                     expect=row(401, 200, 200, 200, 403, 404, 404, 404, 403)),
+    },
+    "POST /api/v1/complaints/{complaint_id}/problem": {
+        "no csrf": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "refused": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                         expect={"anonymous": 401, "viewer": 403, "enterprise": 404,
+                                 "contractor": 404, "token": 403}),
+        "out": write("POST", "/api/v1/complaints/{complaint_out}/problem", TO_PROBLEM,
+                     expect={"county": 404}),
+        "convert": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                         expect={"admin": 201}),
+        "again": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
+                       expect={"supervisor": 409, "enforcer": 409, "county": 409}),
+    },
+    "GET /api/v1/rectification/progress": {
+        "any": get("/api/v1/rectification/progress",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "GET /problems": {
+        "in": get("/problems", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
+                  lists=("html", 'href="/problems/{problem_in}"')),
+        "out": get("/problems", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'href="/problems/{problem_out}"')),
+    },
+    "GET /problems/{problem_id}": {
+        "in": get("/problems/{problem_in}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
+        "out": get("/problems/{problem_out}", row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/problems/" + UNKNOWN_ID,
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    "POST /problems/{problem_id}/act": {
+        "no csrf": Case("POST", "/problems/{problem_in}/act", form=COMMENT, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 404, _L)),
+        "in": Case("POST", "/problems/{problem_in}/act", form=COMMENT,
+                   expect=row(_L, 303, 303, 303, 409, 303, 409, 404, _L)),
+        "out": Case("POST", "/problems/{problem_out}/act", form=COMMENT,
+                    expect=row(_L, 303, 303, 303, 409, 404, 404, 404, _L)),
+    },
+    "GET /complaints": {
+        "in": get("/complaints", row(_L, _S, _S, _S, _S, _S, _U, _U, _L),
+                  lists=("html", 'id="complaint-{complaint_in}"')),
+        "out": get("/complaints", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'id="complaint-{complaint_out}"')),
+    },
+    "POST /complaints": {
+        "no csrf": Case("POST", "/complaints", form=COMPLAINT_FORM, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "record": Case("POST", "/complaints", form=COMPLAINT_FORM,
+                       expect={"anonymous": _L, "viewer": 403, "enterprise": 403,
+                               "contractor": 403, "token": _L, "admin": 303}),
+        "again": Case("POST", "/complaints", form=COMPLAINT_FORM,
+                      expect={"supervisor": 422, "enforcer": 422}),
+        "other county": Case("POST", "/complaints",
+                             form={**COMPLAINT_FORM, "reference": "MTX-F2",
+                                   "county": "{county_out}"}, expect={"county": 422}),
+    },
+    "POST /complaints/{complaint_id}/reply": {
+        "no csrf": Case("POST", "/complaints/{complaint_in}/reply", form=REPLY, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "in": Case("POST", "/complaints/{complaint_in}/reply", form=REPLY,
+                   expect=row(_L, 303, 303, 303, 403, 303, 403, 403, _L)),
+        "out": Case("POST", "/complaints/{complaint_out}/reply", form=REPLY,
+                    expect=row(_L, 303, 303, 303, 403, 404, 403, 403, _L)),
+    },
+    # The API made the "in" complaint a problem already: the page's turn is "out".
+    "POST /complaints/{complaint_id}/problem": {
+        "no csrf": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                        csrf=False, expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "refused": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                        expect={"anonymous": _L, "viewer": 403, "enterprise": 403,
+                                "contractor": 403, "token": _L, "county": 404}),
+        "convert": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                        expect={"admin": 303}),
+        "again": Case("POST", "/complaints/{complaint_out}/problem", form=TO_PROBLEM,
+                      expect={"supervisor": 409, "enforcer": 409}),
+        "in county": Case("POST", "/complaints/{complaint_in}/problem", form=TO_PROBLEM,
+                          expect={"county": 409}),
+    },
+    # The public notice (公示): no login, for everyone alike.
+    "GET /notice": {
+        "any": get("/notice", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
 }  # fmt: skip
 
 
@@ -1208,6 +1463,51 @@ def zoning_objects(engine: Engine, mine: dict[str, Any], theirs: dict[str, Any])
     return {}
 
 
+def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
+    """A problem of the "in" county and enterprise and one of the "out" ones
+    (imported as a feedback list), each with a file of evidence."""
+    with engine.connect() as connection:
+        credit = dict(connection.execute(select(Enterprise.id, Enterprise.credit_code)).all())
+    rows = [
+        ["中央生态环境保护督察", "矩阵批次", str(number), f"矩阵问题{side}", "", "大气",
+         values[f"county_{side}"], "矩阵责任单位", "", "", "2099-12-31",
+         credit[int(values[f"enterprise_{side}"])], "", ""]
+        for number, side in enumerate(("in", "out"), start=1)
+    ]  # fmt: skip
+    desk = RectificationDesk(engine)
+    ids, errors = import_problems(desk, "matrix.csv", as_csv(rows))
+    assert errors == [], errors
+    found = {"problem_in": str(ids[0]), "problem_out": str(ids[1])}
+    for side, problem in zip(("in", "out"), ids, strict=True):
+        officer = f"county-{values[f'county_{side}']}"
+        content = PDF_FILE + side.encode()
+        desk.act(problem, "start", officer, peer="matrix")
+        desk.act(problem, "report", officer, peer="matrix", files=[Upload(f"{side}.pdf", content)])
+        found[f"file_{side}"] = hashlib.sha256(content).hexdigest()
+        # A file on each alert too, in the same store (as an explanation's would be).
+        alert_file = PDF_FILE + b"alert " + side.encode()
+        AlertDesk(engine).act(int(values[f"alert_{side}"]), "comment", "admin", peer="matrix",
+                              files=[Upload(f"alert-{side}.pdf", alert_file)])  # fmt: skip
+        found[f"alert_file_{side}"] = hashlib.sha256(alert_file).hexdigest()
+        complaint = {"channel": "12345", "reference": f"MTX-{side}",
+                     "received_at": "2026-11-29T20:00:00", "category": "噪声",
+                     "content": "矩阵投诉", "address": "矩阵",
+                     "county": values[f"county_{side}"]}  # fmt: skip
+        taken, errors = take_complaints(desk, [complaint], source="matrix")
+        assert errors == [], errors
+        found[f"complaint_{side}"] = str(taken[0])
+        with engine.begin() as connection:
+            plot = connection.execute(
+                insert(ContaminatedPlot).values(
+                    name=f"矩阵地块{side}", county_code=values[f"county_{side}"], address="",
+                    former_use="化工", status="risk_control", responsible="",
+                    enterprise_id=int(values[f"enterprise_{side}"]))
+                .returning(ContaminatedPlot.id)
+            ).scalar_one()  # fmt: skip
+        found[f"plot_{side}"] = str(plot)
+    return found
+
+
 @pytest.fixture
 def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
     mine, theirs = alerts
@@ -1218,6 +1518,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
         "county_in": mine["county"], "county_out": theirs["county"],
     } | more_devices(engine, mine, theirs) | registry_objects(engine, mine, theirs)  # fmt: skip
     values |= zoning_objects(engine, mine, theirs)
+    values |= rectification_objects(engine, values)
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for name, username in USERNAMES.items():
@@ -1326,6 +1627,10 @@ LOOK_ALIKES: Final = (
     ("/api/v1/registry/outlets/{id}", "{outlet_out}", UNKNOWN_ID),
     ("/api/v1/registry/meters/{id}", "{meter_out}", UNKNOWN_ID),
     ("/api/v1/cases/{id}", "{case_out}", UNKNOWN_ID),
+    ("/api/v1/problems/{id}", "{problem_out}", UNKNOWN_ID),
+    ("/api/v1/problems/{id}/dossier", "{problem_out}", UNKNOWN_ID),
+    ("/api/v1/complaints/{id}", "{complaint_out}", UNKNOWN_ID),
+    ("/api/v1/registry/contaminated-plots/{id}", "{plot_out}", UNKNOWN_ID),
 )
 
 

@@ -18,6 +18,9 @@ from envwatch.alerts.scope import scope, viewer_of
 from envwatch.alerts.workflow import Workflow, load_workflow
 from envwatch.audit.log import SYSTEM, Actor, record
 from envwatch.errors import PeerError
+from envwatch.rectification import evidence
+from envwatch.rectification.policy import EvidencePolicy
+from envwatch.rectification.policy import load_policy as load_evidence_policy
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import (
     AirStation,
@@ -57,6 +60,9 @@ class AlertDesk:
     policy: Policy = field(default_factory=load_policy)
     workflow: Workflow = field(default_factory=load_workflow)
     batch: int = 500
+    evidence_limits: EvidencePolicy = field(default_factory=lambda: load_evidence_policy().evidence)
+    """Files backing an action (an enterprise's explanation) go to the
+    rectification's content-addressed evidence store, with its limits."""
 
     def run_once(self, now: datetime | None = None) -> int:
         """Read the findings stored since the last pass; how many."""
@@ -180,10 +186,14 @@ class AlertDesk:
         outcome: str | None = None,
         into: int | None = None,
         attachments: Sequence[str] = (),
+        files: Sequence[evidence.Upload] = (),
         now: datetime | None = None,
     ) -> str:
-        """``username`` takes ``action`` on the alert; the new state."""
+        """``username`` takes ``action`` on the alert; the new state. ``files``
+        are kept in the evidence store and listed as ``<name> sha256:<hex>``
+        among the event's attachments."""
         now = now or datetime.now(UTC)
+        checked = [(upload, evidence.check_file(upload, self.evidence_limits)) for upload in files]
         with self.engine.begin() as connection:
             user = connection.execute(
                 select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
@@ -199,8 +209,15 @@ class AlertDesk:
                 raise AlertError("unknown_alert", f"no alert {into} to merge into",
                                  f"没有可合并到的预警{into}")  # fmt: skip
             actor = Actor(user.username, user.role, peer)
+            # Stored in the action's transaction: a refused action keeps no file.
+            kept = [
+                f"{evidence.clean_name(upload.name)} sha256:"
+                f"{evidence.put(connection, upload.content, media_type, now)}"
+                for upload, media_type in checked
+            ]
             return self._change(connection, alert_id, action, actor, now=now, note=note,
-                                outcome=outcome, into=into, attachments=attachments)  # fmt: skip
+                                outcome=outcome, into=into,
+                                attachments=[*attachments, *kept])  # fmt: skip
 
     def _change(
         self,

@@ -149,10 +149,23 @@ class Notifier:
             return "no mail server configured (ENVWATCH_SMTP_HOST)"
         if "warning" in row.payload:
             return self._warning_mail(row)
-        alert = row.payload["alert"]
         message = EmailMessage()
         message["From"] = self.mail.sender
         message["To"] = row.address
+        problem = row.payload.get("problem")
+        if problem is not None:  # a rectification problem (rectification/desk.py)
+            event = "整改督办" if row.payload["event"] == "escalated" else "整改交办"
+            message["Subject"] = f"【envwatch {event}】#{problem['id']} {problem['title']}"
+            message.set_content(
+                f"{problem['title']}\n\n整改事项编号：{problem['id']}\n"
+                f"批次：{problem['batch']} 第{problem['item_no']}项\n区县：{problem['county']}\n"
+                f"牵头单位：{problem['lead_unit']}\n整改时限：{problem['deadline']}\n"
+                f"状态：{problem['state']}\n"
+            )
+            with smtplib.SMTP(self.mail.host, self.mail.port, timeout=self.timeout_s) as smtp:
+                smtp.send_message(message)
+            return None
+        alert = row.payload["alert"]
         level = LEVELS_ZH.get(alert["level"], alert["level"])
         event = "督办" if row.payload["event"] == "escalated" else "新预警"
         message["Subject"] = f"【envwatch {event}】{level} #{alert['id']} {alert['mn']}"

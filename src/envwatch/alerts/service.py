@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Sequence
 
 from envwatch.alerts.desk import AlertDesk
 from envwatch.alerts.notify import Notifier
@@ -22,7 +23,10 @@ async def run_alert_loop(
     *,
     interval_s: float = 0.2,
     sweep_s: float = 60.0,
+    sweepers: Sequence[Callable[[], int]] = (),
 ) -> None:
+    """``sweepers``: other deadline sweeps run with the alerts' every
+    ``sweep_s`` (the rectification desk's), so one loop escalates all."""
     # Delivery runs beside, never in, the loop that opens alerts: a slow
     # receiver delays no alert (and, delivered per target, no other receiver).
     delivery = asyncio.create_task(run_delivery_loop(notifier, stop), name="notify")
@@ -34,6 +38,8 @@ async def run_alert_loop(
             taken = await asyncio.to_thread(desk.run_once)
             if loop.time() - swept >= sweep_s:
                 await asyncio.to_thread(desk.sweep)
+                for sweep in sweepers:
+                    await asyncio.to_thread(sweep)
                 swept = loop.time()
         except Exception as error:  # the store may be down: try again
             log.warning("alert pass failed: %s", error)

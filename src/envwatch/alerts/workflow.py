@@ -1,6 +1,8 @@
-"""The alert workflow: a transition table read from data (``workflow.toml``)
-and checked at load; ``Workflow.apply`` is the one place that says whether a
-role may take an action in a state (pure)."""
+"""Workflows as data: a transition table read from a TOML file and checked
+at load; ``Workflow.apply`` is the one place that says whether a role may take
+an action in a state (pure). The alert loop (``workflow.toml``) and the
+rectification of problems (``rectification/workflow.toml``) both load through
+``load_workflow`` and refuse with the same ``TransitionError``."""
 
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class Transition:
     roles: frozenset[str]
     needs_outcome: bool = False
     needs_target: bool = False
+    needs_evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class Workflow:
     actions: Mapping[str, str]
     outcomes: Mapping[str, str]
     transitions: tuple[Transition, ...]
+    target_en: str = "the alert to merge into"
+    target_zh: str = "合并到的预警"
+    """What ``needs_target`` asks for, in the refusal (the table's ``[target]``)."""
 
     def transition(self, state: str, action: str, role: str) -> Transition:
         """The transition ``role`` takes with ``action`` from ``state``, or
@@ -83,8 +89,10 @@ class Workflow:
         *,
         outcome: str | None = None,
         target: int | None = None,
+        evidence: int = 0,
     ) -> str:
-        """The state after ``role`` takes ``action`` in ``state``."""
+        """The state after ``role`` takes ``action`` in ``state`` (``evidence``:
+        how many files back the action)."""
         transition = self.transition(state, action, role)
         if transition.needs_outcome and outcome not in self.outcomes:
             raise TransitionError(
@@ -95,8 +103,14 @@ class Workflow:
         if transition.needs_target and target is None:
             raise TransitionError(
                 "target_required",
-                f"{action!r} needs the alert to merge into",
-                f"“{self.actions[action]}”须指明合并到的预警",
+                f"{action!r} needs {self.target_en}",
+                f"“{self.actions[action]}”须指明{self.target_zh}",
+            )
+        if transition.needs_evidence and evidence <= 0:
+            raise TransitionError(
+                "evidence_required",
+                f"{action!r} needs evidence: attach at least one file",
+                f"“{self.actions[action]}”须附佐证材料",
             )
         return transition.target or state
 
@@ -121,7 +135,8 @@ def load_workflow(path: Path | None = None) -> Workflow:
         raise fail("version", "a version string is required")
     states = _names(data, "states", fail)
     actions = _names(data, "actions", fail)
-    outcomes = _names(data, "outcomes", fail)
+    # A table without outcomes (no action needs one) may leave them out.
+    outcomes = _names(data, "outcomes", fail) if "outcomes" in data else {}
     transitions = []
     for index, entry in enumerate(data.get("transition", [])):
         where = f"transition[{index}]"
@@ -137,7 +152,7 @@ def load_workflow(path: Path | None = None) -> Workflow:
         roles = entry.get("roles", [])
         if not roles or any(r not in ROLES_ZH for r in roles):
             raise fail(f"{where}.roles", f"unknown or no roles: {roles!r}")
-        unknown = set(entry) - {"action", "from", "to", "roles", "needs_outcome", "needs_target"}
+        unknown = set(entry) - {"action", "from", "to", "roles", *NEEDS}
         if unknown:
             raise fail(where, f"unknown keys {sorted(unknown)}")
         transitions.append(
@@ -148,15 +163,28 @@ def load_workflow(path: Path | None = None) -> Workflow:
                 frozenset(roles),
                 bool(entry.get("needs_outcome", False)),
                 bool(entry.get("needs_target", False)),
+                bool(entry.get("needs_evidence", False)),
             )
         )
+        if transitions[-1].needs_outcome and not outcomes:
+            raise fail(f"{where}.needs_outcome", "the table has no [outcomes]")
     seen: set[tuple[str, str]] = set()
     for transition in transitions:
         for source in transition.sources:
             if (source, transition.action) in seen:
                 raise fail("transition", f"{transition.action!r} from {source!r} given twice")
             seen.add((source, transition.action))
-    return Workflow(version, states, actions, outcomes, tuple(transitions))
+    target = data.get("target", {})
+    if not isinstance(target, dict) or set(target) - {"en", "zh"}:
+        raise fail("target", "a table with the keys en and zh")
+    names = {key: str(value) for key, value in target.items()}
+    return Workflow(version, states, actions, outcomes, tuple(transitions),
+                    names.get("en", Workflow.target_en),
+                    names.get("zh", Workflow.target_zh))  # fmt: skip
+
+
+NEEDS = ("needs_outcome", "needs_target", "needs_evidence")
+"""What a transition may require besides the role: an outcome, a target, evidence."""
 
 
 def _names(data: Mapping[str, Any], table: str, fail: Any) -> dict[str, str]:

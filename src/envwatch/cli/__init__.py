@@ -14,6 +14,7 @@ from envwatch.cli.hj212 import hj212_app
 from envwatch.cli.maintenance import maintenance_app
 from envwatch.cli.permits import permits_app
 from envwatch.cli.quality import quality_app
+from envwatch.cli.rectify import complaints_app, rectify_app
 from envwatch.cli.registry import registry_app
 from envwatch.cli.rules import findings_app, rules_app
 from envwatch.cli.serve import serve
@@ -48,6 +49,8 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(audit_app, name="audit")
 app.add_typer(permits_app, name="permits")
 app.add_typer(zoning_app, name="zoning")
+app.add_typer(rectify_app, name="rectify")
+app.add_typer(complaints_app, name="complaints")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

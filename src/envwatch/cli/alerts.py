@@ -4,7 +4,6 @@ alert loop from the command line (the web pages come in the UI issue)."""
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from envwatch.auth.users import ROLES, NewUser, UserError, add_user, person_of, 
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.enforcement.cases import enterprise_history, open_case, update_case
 from envwatch.errors import PeerError
+from envwatch.rectification.evidence import Upload
 from envwatch.settings import get_settings
 from envwatch.store.schema import (
     Alert,
@@ -113,17 +113,17 @@ def act_command(
     db: DbOption = None,
 ) -> None:
     """Take an action on an alert as ``--user``; prints {"id", "state"}."""
-    attachments = []
+    files = []
     for path in attach or []:
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            files.append(Upload(path.name, path.read_bytes()))
         except OSError as error:
             raise typer.BadParameter(f"cannot read {path}: {error}") from None
-        attachments.append(f"{path.name} sha256:{digest}")
     engine = migrated_engine(db)
     try:
+        # The files go to the evidence store (SHA-256, size and type checked).
         state = desk(engine).act(alert_id, action, user, peer=peer(), note=note, outcome=outcome,
-                                 into=into, attachments=attachments)  # fmt: skip
+                                 into=into, files=files)  # fmt: skip
     except PeerError as error:
         raise refuse(error) from None
     typer.echo(json.dumps({"id": alert_id, "state": state}))

@@ -23,6 +23,7 @@ from envwatch.demo.quality_seed import (
     seed_quality_history,
     seed_quality_targets,
 )
+from envwatch.demo.rectification import seed_rectification
 from envwatch.demo.seed import DEMO_PASSWORD, DemoAlreadySeededError, seed_demo
 from envwatch.demo.simulator import (
     SimClock,
@@ -45,10 +46,12 @@ def seed_demo_command(db: DbOption = None) -> None:
     url = db or get_settings().database_url
     upgrade(url)
     try:
-        counts = seed_demo(make_engine(url), emergency=True)
+        engine = make_engine(url)
+        counts = seed_demo(engine, emergency=True)
     except DemoAlreadySeededError:
         typer.echo("the registry already holds data: demo not loaded", err=True)
         raise typer.Exit(1) from None
+    counts["rectification_problem"] = seed_rectification(engine)
     typer.echo(json.dumps(counts))
 
 
@@ -117,6 +120,7 @@ def demo_command(
     engine = make_engine(url)
     try:
         counts = seed_demo(engine, emergency=True)
+        counts["rectification_problem"] = seed_rectification(engine)
         typer.echo(f"demo city loaded: {counts}")
         if quality_days:
             started = time.monotonic()

@@ -79,6 +79,7 @@ async def run_platform(
     from envwatch.permits.materialise import Materialiser, follow_emissions  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
     from envwatch.quality.daily import follow_quality  # noqa: PLC0415
+    from envwatch.rectification.desk import configured_desk  # noqa: PLC0415
     from envwatch.rules.engine import default_rule_set  # noqa: PLC0415
     from envwatch.web.app import create_app  # noqa: PLC0415
 
@@ -102,7 +103,10 @@ async def run_platform(
         settings.notify_timeout_s,
         settings.notify_max_attempts,
     )
-    alerting = asyncio.create_task(run_alert_loop(desk, notifier, stop))
+    rectification = configured_desk(engine)
+    alerting = asyncio.create_task(
+        run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep,))
+    )
     quality = asyncio.create_task(follow_quality(engine, stop))
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")

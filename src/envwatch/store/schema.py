@@ -580,11 +580,15 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"))
-    """The alert it is about (None for a warning notice)."""
+    """The alert it is about (None: a warning notice, ``emergency_id``, or a
+    rectification problem's, ``problem_id``)."""
     emergency_id: Mapped[int | None] = mapped_column(
         ForeignKey("emergency_period.id"), default=None
     )
     """The heavy-pollution-weather warning a warning notice is about."""
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_problem.id"), default=None
+    )
     target_id: Mapped[int] = mapped_column(ForeignKey("notification_target.id"))
     event: Mapped[str] = mapped_column(String(32))  # opened / escalated / ...
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -893,3 +897,151 @@ class EmergencyLineMeter(Base):
 
     line_id: Mapped[int] = mapped_column(ForeignKey("emergency_line.id"), primary_key=True)
     meter_id: Mapped[int] = mapped_column(ForeignKey("meter.id"), primary_key=True)
+
+
+class RectificationProblem(Base):
+    """A problem to rectify (整改事项): fed back by an inspection round, a
+    complaint, an alert or case, or found by the bureau itself (rules.md §4.2)."""
+
+    __tablename__ = "rectification_problem"
+    __table_args__ = (
+        UniqueConstraint("source", "batch", "item_no", name="uq_rectification_item"),
+        Index("ix_rectification_county_state", "county_code", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # central / provincial / city / complaint ...
+    batch: Mapped[str] = mapped_column(String(100))
+    """The round, e.g. 第二轮中央生态环境保护督察 (with its feedback date)."""
+    item_no: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(16))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    """The enterprise the problem is (when it is one's): its users are the responsible unit."""
+    lead_unit: Mapped[str] = mapped_column(String(200))
+    cooperating_units: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    """The last day of rectification (China Standard Time, midnight, naive)."""
+    state: Mapped[str] = mapped_column(String(16))
+    escalation: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notice_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    """What was done, as the public notice shows it (no personal data)."""
+
+
+class RectificationLink(Base):
+    """What a problem concerns: enterprises, alerts, enforcement cases, and the
+    similar problems it was linked to (举一反三)."""
+
+    __tablename__ = "rectification_link"
+
+    problem_id: Mapped[int] = mapped_column(ForeignKey("rectification_problem.id"),
+                                            primary_key=True)  # fmt: skip
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # enterprise/alert/case/problem
+    ref_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RectificationEvent(Base):
+    """A problem's history: each action, who took it, from where, why, with what files."""
+
+    __tablename__ = "rectification_event"
+    __table_args__ = (Index("ix_rectification_event_problem", "problem_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("rectification_problem.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class EvidenceFile(Base):
+    """A stored file, by the SHA-256 of its content (content-addressed: the
+    same file uploaded twice is kept once). Kept in the database, so a file and
+    the action it backs commit together."""
+
+    __tablename__ = "evidence_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProblemEvidence(Base):
+    """A file backing a problem's action, under the name it was uploaded with."""
+
+    __tablename__ = "problem_evidence"
+    __table_args__ = (Index("ix_problem_evidence_problem", "problem_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("rectification_problem.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("rectification_event.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("evidence_file.sha256"))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Complaint(Base):
+    """A complaint (信访, 12345 hotline), noise and odour first: where and when,
+    what; the reply to the complainant; the problem it became, if any. The
+    complainant's contact is personal data: shown to supervisors only, never
+    in the public notice."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        UniqueConstraint("channel", "reference", name="uq_complaint_reference"),
+        Index("ix_complaint_county_received", "county_code", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(64))
+    """The hotline's or office's own number for it (工单号)."""
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    """When it came in (China Standard Time, naive, as the hotline's export gives it)."""
+    category: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    complainant: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16))  # open / replied
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_problem.id"), default=None
+    )
+
+
+class ContaminatedPlot(Base):
+    """A contaminated or suspected plot of land (污染地块) of the bottom-line
+    registers: where, what it was used for, who answers for it and its status
+    (risk control, remediation, safe use, ...); its history is its audit trail."""
+
+    __tablename__ = "contaminated_plot"
+    __table_args__ = (Index("ix_contaminated_plot_county", "county_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    area_m2: Mapped[float | None] = mapped_column(Float, default=None)
+    former_use: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    """The enterprise that answers for the plot, if any (its users see the plot)."""
+    responsible: Mapped[str] = mapped_column(String(200), default="")

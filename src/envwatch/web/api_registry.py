@@ -76,6 +76,8 @@ from envwatch.store.schema import (
     Outlet,
     PermitLimit,
     PointFactor,
+    RectificationLink,
+    RectificationProblem,
 )
 from envwatch.times import utc_as_cst_text
 from envwatch.web.crud import ListFilter, Resource, View, counts_by, envelope, invalid, mount, page
@@ -647,6 +649,10 @@ ENTERPRISES: Resource[EnterpriseCreate, EnterpriseUpdate] = Resource(
         "tokens": ApiToken.enterprise_id == key,
         "alerts": Alert.enterprise_id == key,
         "cases": EnforcementCase.enterprise_id == key,
+        # Rectification problems about the enterprise (集中整改), named or linked.
+        "problems": RectificationProblem.enterprise_id == key,
+        "problem_links": (RectificationLink.kind == "enterprise")
+        & (RectificationLink.ref_id == key),
     },
     in_use_code="enterprise_in_use",
 )  # fmt: skip

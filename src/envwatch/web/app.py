@@ -29,6 +29,8 @@ from envwatch.auth.tokens import Client, authenticate
 from envwatch.electricity.batch import store_batch
 from envwatch.hj212 import DecodeOptions, Decoder
 from envwatch.hj212.jsonform import item_to_json
+from envwatch.rectification.desk import RectificationDesk, configured_desk
+from envwatch.rectification.policy import load_policy as load_rectification_policy
 from envwatch.registry.importing import ImportFileError
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
@@ -39,6 +41,9 @@ from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_permits import router as permits_api_router
 from envwatch.web.api_processing import router as processing_api_router
 from envwatch.web.api_quality import router as quality_api_router
+from envwatch.web.api_rectification import MAX_LIST_BYTES
+from envwatch.web.api_rectification import router as rectification_api_router
+from envwatch.web.api_registers import router as registers_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
 from envwatch.web.api_registry import router as registry_api_router
 from envwatch.web.api_users import router as users_api_router
@@ -50,6 +55,7 @@ from envwatch.web.pages_cases import router as cases_pages_router
 from envwatch.web.pages_permits import router as permits_pages_router
 from envwatch.web.pages_points import router as points_pages_router
 from envwatch.web.pages_quality import router as quality_pages_router
+from envwatch.web.pages_rectification import router as rectification_pages_router
 from envwatch.web.pages_registry import router as registry_pages_router
 from envwatch.web.pages_users import router as users_pages_router
 from envwatch.web.pages_zoning import router as zoning_pages_router
@@ -122,7 +128,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         BodyLimit,
         default=MAX_BODY_BYTES,
         larger={"/api/v1/registry/imports": 2 * MAX_IMPORT_BYTES,
-                "/api/v1/electricity/readings": 2 * _MAX_BATCH_BYTES},
+                "/api/v1/electricity/readings": 2 * _MAX_BATCH_BYTES,
+                "/api/v1/evidence": 2 * load_rectification_policy(
+                    get_settings().rectification_policy_file).evidence.max_bytes,
+                "/api/v1/problems/imports": 2 * MAX_LIST_BYTES},
     )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
@@ -159,6 +168,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         )
 
     app.state.alert_desk = alert_desk
+
+    @cache
+    def rectification_desk() -> RectificationDesk:
+        return configured_desk(database())
+
+    app.state.rectification_desk = rectification_desk
     app.state.stream_interval_s = 2.0
     app.include_router(pages_router)
     app.include_router(alerts_api_router)
@@ -172,12 +187,15 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(permits_api_router)
     app.include_router(permits_pages_router)
     app.include_router(zoning_api_router)
+    app.include_router(rectification_api_router)
+    app.include_router(registers_api_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
     app.include_router(zoning_pages_router)
     app.include_router(cases_pages_router)
     app.include_router(users_pages_router)
     app.include_router(quality_pages_router)
+    app.include_router(rectification_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -29,6 +29,7 @@ from envwatch.enforcement.cases import (
     visible_case,
     visible_cases,
 )
+from envwatch.rectification.queries import attachment_link
 from envwatch.store.schema import MAX_ID, Alert, County, Enterprise
 from envwatch.times import cst_text, utc_as_cst_text
 from envwatch.web.i18n import language, translator
@@ -208,7 +209,7 @@ def case_context(
     lang = language(request)
     explanations = [
         {"at": _moment(e.at), "actor": e.actor, "note": e.note,
-         "attachments": list(e.attachments or [])}
+         "attachments": [attachment_link(alert.id, a) for a in e.attachments or []]}
         for e in events if e.action == "explain"
     ]  # fmt: skip
     # Keys of their own: the alert page's context is shared with other pages' parts.
