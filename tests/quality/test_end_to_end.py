@@ -24,6 +24,8 @@ from envwatch.demo.seed import DEMO_PASSWORD, seed_demo
 from envwatch.hj212 import DecodedFrame, Decoder
 from envwatch.hj212.codes import now_cst
 from envwatch.quality.air_statistics import day_statistics
+from envwatch.quality.aqi import hourly_report
+from envwatch.quality.editions import air_editions
 from tests.quality.test_days import CODES, a_day
 from tests.test_cli_contract import free_port, wait_for
 
@@ -104,6 +106,13 @@ def test_station_day_and_section_alert_over_tcp(database_url: str, engine: Engin
             )
             [stored] = days["items"]
             assert (stored["day"], stored["aqi"]) == (day.isoformat(), expected)
+            hourly = county.get(f"/api/v1/quality/stations/{station.code}/hours?day={day}").json()
+            assert hourly["hours"]["PM2_5"] == [80] * 24
+            # The real-time AQI of each hour: PM2.5's 1-h 80 on the 24-h breakpoints.
+            expected_hour = hourly_report(
+                air_editions().edition_for(day), {"PM2_5_1h": 80, "O3_1h": 170}
+            ).indicators["PM2_5_1h"].iaqi
+            assert hourly["aqi"] == [expected_hour] * 24
             page = county.get(f"/quality/stations/{station.code}")
             assert page.status_code == 200
             assert (

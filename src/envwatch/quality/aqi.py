@@ -15,8 +15,9 @@ indicator all come from the edition (``editions.py``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
@@ -172,3 +173,30 @@ def hourly_report(edition: Edition, values: Mapping[str, float | Decimal | None]
     """The real-time (hourly) AQI from an hour's values and, in 2012, the
     moving means the real-time report also uses."""
     return report(edition, values, edition.hourly_indicators)
+
+
+Hour = tuple[datetime, Mapping[str, float]]
+"""An hour's start and its valid 1-h values by pollutant (``PM2_5``, ``O3``, …)."""
+
+
+def realtime_indicators(
+    hours: Iterable[Hour], end: datetime, *, moving_min_hours: int, o3_8h_min_hours: int
+) -> dict[str, float | None]:
+    """The real-time report's indicators for the hour starting ``end``: the six
+    1-h values, and the moving means the 2012 edition also reports (O3 over 8
+    hours, PM10, PM2.5 and SO2 over 24; each needs its count of hours)."""
+    window = [(t, v) for t, v in hours if end - timedelta(hours=23) <= t <= end]
+    latest = next((v for t, v in window if t == end), {})
+
+    def moving(name: str, span: int, least: int) -> float | None:
+        start = end - timedelta(hours=span - 1)
+        present = [v[name] for t, v in window if start <= t and name in v]
+        return sum(present) / len(present) if len(present) >= least else None
+
+    indicators: dict[str, float | None] = {
+        f"{name}_1h": latest.get(name) for name in ("SO2", "NO2", "CO", "O3", "PM10", "PM2_5")
+    }
+    indicators["O3_8h"] = moving("O3", 8, o3_8h_min_hours)
+    for name in ("PM10", "PM2_5", "SO2"):
+        indicators[f"{name}_24h"] = moving(name, 24, moving_min_hours)
+    return indicators

@@ -24,7 +24,8 @@ from envwatch.alerts.queries import Viewer
 from envwatch.audit.log import Actor, record
 from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import now_cst
-from envwatch.quality.aqi import indicator_label
+from envwatch.quality.aqi import hourly_report, indicator_label, realtime_indicators
+from envwatch.quality.editions import air_editions
 from envwatch.quality.factors import quality_factors
 from envwatch.quality.province import ProvinceImportError, import_province_csv, province_rows
 from envwatch.quality.queries import (
@@ -42,6 +43,9 @@ from envwatch.quality.queries import (
 from envwatch.quality.targets import TARGET_INDICATORS, target_progress
 from envwatch.quality.water import water_standard
 from envwatch.registry.importing import MN_PATTERN, PW_PATTERN
+from envwatch.rules.catalogue.quality import StationAqi, StationAqiParams
+from envwatch.rules.engine import default_rule_set
+from envwatch.settings import get_settings
 from envwatch.store.schema import (
     AirStation,
     County,
@@ -306,8 +310,6 @@ DAY_COLUMNS = [("day", "日期"), ("edition", "标准版本"), ("aqi", "AQI"), (
 
 
 def day_view(row: Any) -> dict[str, Any]:
-    from envwatch.quality.editions import air_editions  # noqa: PLC0415
-
     level = None if row.aqi is None else air_editions().level_of(row.aqi)
     return {
         "day": row.day.isoformat(), "edition": row.edition, "aqi": row.aqi,
@@ -358,9 +360,15 @@ async def station_hours(
     user: Annotated[Principal, Depends(api_user)],
     day: date | None = None,
 ) -> dict[str, Any]:
-    """A station's hourly values of one day by pollutant [µg/m³; CO mg/m³] (for its chart)."""
+    """A station's hourly values of one day by pollutant [µg/m³; CO mg/m³] and
+    each hour's real-time AQI by the day's edition (for its chart)."""
     wanted = day or today()
     factors = quality_factors()
+    params = default_rule_set(get_settings().rules_file).for_point(
+        StationAqi.id, industry=None, outlet_kind="ambient_air", pollutant=None
+    )
+    assert isinstance(params, StationAqiParams)
+    start = datetime.combine(wanted - timedelta(days=1), datetime.min.time())
 
     def read() -> dict[str, Any]:
         with _engine(request).connect() as connection:
@@ -373,19 +381,34 @@ async def station_hours(
                 select(Measurement.data_time, Measurement.pollutant, Measurement.avg,
                        Measurement.flag)
                 .where(Measurement.mn == station.mn, Measurement.cn == "2061",
-                       Measurement.data_time >= datetime.combine(wanted, datetime.min.time()),
-                       Measurement.data_time < datetime.combine(wanted + timedelta(days=1),
-                                                                datetime.min.time()))
+                       Measurement.data_time >= start,
+                       Measurement.data_time < start + timedelta(days=2))
             ).all() if station.mn else []  # fmt: skip
         by_code = {f.code: f for f in factors.air.values()}
-        series: dict[str, list[float | None]] = {name: [None] * 24 for name in factors.air}
+        hours: dict[datetime, dict[str, float]] = {}
         for data_time, pollutant, value, flag in rows:
             known = by_code.get(pollutant)
             if known is None or value is None or not factors.valid(flag):
                 continue
             scale = factors.conversion(units.get(pollutant, ""), known)
-            series[known.name][data_time.hour] = round(value * scale, 3)
-        return {"station": code, "day": wanted.isoformat(), "hours": series}
+            hours.setdefault(data_time, {})[known.name] = round(value * scale, 3)
+        day_start = start + timedelta(days=1)
+        series: dict[str, list[float | None]] = {name: [None] * 24 for name in factors.air}
+        aqi: list[int | None] = [None] * 24
+        edition = air_editions().edition_for(wanted)
+        ordered = sorted(hours.items())
+        for hour in range(24):
+            moment = day_start + timedelta(hours=hour)
+            for name, value in hours.get(moment, {}).items():
+                series[name][hour] = value
+            if moment in hours:
+                indicators = realtime_indicators(
+                    ordered, moment, moving_min_hours=params.moving_min_hours,
+                    o3_8h_min_hours=params.o3_8h_min_hours,
+                )  # fmt: skip
+                aqi[hour] = hourly_report(edition, indicators).aqi
+        return {"station": code, "day": wanted.isoformat(), "edition": edition.id,
+                "hours": series, "aqi": aqi}  # fmt: skip
 
     return await asyncio.to_thread(read)
 

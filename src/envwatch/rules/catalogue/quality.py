@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from envwatch.quality.aqi import hourly_report
+from envwatch.quality.aqi import hourly_report, realtime_indicators
 from envwatch.quality.editions import air_editions
 from envwatch.quality.water import exceedance_multiple, meets, section_class, water_standard
 from envwatch.rules.catalogue.base import HOURLY, POINTS, Rule, clock_text, register
@@ -80,14 +80,10 @@ class StationAqi(Rule):
         hours: deque[tuple[datetime, dict[str, float]]] = state["hours"]
         hours.append((upload.data_time, values))
         edition = air_editions().edition_for(upload.data_time.date())
-        indicators: dict[str, float | None] = {
-            f"{name}_1h": values.get(name) for name in ("SO2", "NO2", "CO", "O3", "PM10", "PM2_5")
-        }
-        indicators["O3_8h"] = _moving(hours, upload.data_time, "O3", 8, params.o3_8h_min_hours)
-        for name in ("PM10", "PM2_5", "SO2"):
-            indicators[f"{name}_24h"] = _moving(
-                hours, upload.data_time, name, 24, params.moving_min_hours
-            )
+        indicators = realtime_indicators(
+            hours, upload.data_time,
+            moving_min_hours=params.moving_min_hours, o3_8h_min_hours=params.o3_8h_min_hours,
+        )  # fmt: skip
         report = hourly_report(edition, indicators)
         if report.aqi is None or report.aqi <= params.aqi_level:
             state["above"] = False
@@ -115,19 +111,6 @@ class StationAqi(Rule):
                 params, severity,
             )
         ]  # fmt: skip
-
-
-def _moving(
-    hours: deque[tuple[datetime, dict[str, float]]],
-    end: datetime,
-    name: str,
-    span: int,
-    min_hours: int,
-) -> float | None:
-    """The mean of ``name`` over the ``span`` hours ending with ``end``'s hour."""
-    start = end - timedelta(hours=span - 1)
-    present = [v[name] for t, v in hours if start <= t <= end and name in v]
-    return sum(present) / len(present) if len(present) >= min_hours else None
 
 
 class NeighboursParams(Params):

@@ -62,11 +62,11 @@
         legend: { bottom: 0 },
         grid: { left: 45, right: 45, top: 30, bottom: 50 },
         xAxis: { type: "category", data: axis },
-        yAxis: [{ type: "value", name: "µg/m³" }, { type: "value", name: "CO mg/m³" }],
+        yAxis: [{ type: "value", name: "µg/m³ · AQI" }, { type: "value", name: "CO mg/m³" }],
         series: names.map(function (name) {
           return { type: "line", name: name, yAxisIndex: name === "CO" ? 1 : 0,
                    connectNulls: false, data: data.hours[name] };
-        })
+        }).concat([{ type: "bar", name: "AQI", data: data.aqi, itemStyle: { opacity: 0.35 } }])
       });
     }).catch(function (error) { failed(element, error); });
   }
