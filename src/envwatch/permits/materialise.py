@@ -207,14 +207,36 @@ def device_hours(
     return hours
 
 
-def recompute_device(
+@dataclass(frozen=True, slots=True)
+class DeviceUpdate:
+    """A device's recomputed rows: per pollutant, the rows from ``since`` on."""
+
+    mn: str
+    rows: dict[str, tuple[datetime, list[dict[str, Any]]]]
+
+    def write(self, connection: Connection) -> int:
+        """Replace the device's rows from each pollutant's ``since``; how many."""
+        written = 0
+        for pollutant, (since, rows) in self.rows.items():
+            connection.execute(delete(HourlyEmission).where(
+                HourlyEmission.mn == self.mn, HourlyEmission.pollutant == pollutant,
+                HourlyEmission.hour >= since,
+            ))  # fmt: skip
+            for chunk in range(0, len(rows), 2000):
+                connection.execute(insert(HourlyEmission), rows[chunk : chunk + 2000])
+            written += len(rows)
+        return written
+
+
+def device_update(
     connection: Connection, mn: str, touched: Touched | None, rules: RuleSet
-) -> int:
-    """Bring the device's rows up to date after data of ``touched`` arrived
-    (None: all of them, from scratch); how many rows were written."""
+) -> DeviceUpdate:
+    """What to write for the device after data of ``touched`` arrived (None:
+    all of them, from scratch). Reads only: a pass computes outside the
+    transaction that writes, so the archive writer is never held up long."""
     span = _data_span(connection, mn)
     if span is None:
-        return 0
+        return DeviceUpdate(mn, {})
     end = _hour(span[1]) + HOUR
     old_last = connection.execute(
         select(func.max(HourlyEmission.hour)).where(HourlyEmission.mn == mn)
@@ -236,24 +258,24 @@ def recompute_device(
         for code in pollutants
     }  # fmt: skip
     if not sinces:
-        return 0
+        return DeviceUpdate(mn, {})
     codes = (*pollutants, O2_CODE, *FLOW_CODE_BY_MEDIUM.values())
     data = DeviceData.read(connection, mn, codes=codes, first_data=span[0],
                            start=min(sinces.values()), end=end)  # fmt: skip
     out_of_control = declared_periods(connection, "out_of_control", mn=mn).get(mn, [])
-    written = 0
+    rows = {}
     for pollutant, since in sinces.items():
         hours = device_hours(connection, data, pollutant, rules, since=since, end=end,
                              out_of_control=out_of_control)  # fmt: skip
-        connection.execute(delete(HourlyEmission).where(
-            HourlyEmission.mn == mn, HourlyEmission.pollutant == pollutant,
-            HourlyEmission.hour >= since,
-        ))  # fmt: skip
-        rows = [_row(hour, enterprise_id, outlet_id) for hour in hours]
-        for chunk in range(0, len(rows), 2000):
-            connection.execute(insert(HourlyEmission), rows[chunk : chunk + 2000])
-        written += len(rows)
-    return written
+        rows[pollutant] = (since, [_row(hour, enterprise_id, outlet_id) for hour in hours])
+    return DeviceUpdate(mn, rows)
+
+
+def recompute_device(
+    connection: Connection, mn: str, touched: Touched | None, rules: RuleSet
+) -> int:
+    """Bring the device's rows up to date in one transaction; how many rows."""
+    return device_update(connection, mn, touched, rules).write(connection)
 
 
 def _monitored(connection: Connection, outlet_id: int, pollutant: str) -> bool:
@@ -361,14 +383,19 @@ class Materialiser:
         """One pass; how many frames it read (0: caught up). Direct discharge
         is brought up to ``now`` (China Standard Time; the wall clock if None)."""
         now = now or now_cst().replace(tzinfo=None)
-        with self.engine.begin() as connection:
+        with self.engine.connect() as connection:
             touched, last = touched_devices(connection, _cursor(connection), self.batch_frames)
-            enterprises: set[int] = set()
-            for mn in sorted(touched):
-                if recompute_device(connection, mn, touched[mn], self.rules):
-                    enterprise_id, _ = _owner(connection, mn)
-                    if enterprise_id is not None:
-                        enterprises.add(enterprise_id)
+        enterprises: set[int] = set()
+        for mn in sorted(touched):
+            # Computed on a read connection, written in a short transaction of its own;
+            # a pass cut short leaves the cursor behind, and the next one repeats it.
+            with self.engine.connect() as connection:
+                update = device_update(connection, mn, touched[mn], self.rules)
+                enterprise_id, _ = _owner(connection, mn)
+            with self.engine.begin() as connection:
+                if update.write(connection) and enterprise_id is not None:
+                    enterprises.add(enterprise_id)
+        with self.engine.begin() as connection:
             materialise_direct(connection, now, self.parameters)
             day = now.replace(hour=0, minute=0, second=0, microsecond=0)
             for enterprise_id in sorted(enterprises):
