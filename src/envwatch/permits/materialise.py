@@ -3,8 +3,9 @@
 ``Materialiser.run_once`` follows the archive like the rules processor
 (``processing/worker.py``): a cursor over the stored frames by id
 (``processing_cursor`` ``permits:emissions``). For each device the new frames
-touch, it recomputes only what they can change, and stores rows and cursor in
-one transaction:
+touch, it recomputes only what they can change (reading the device's uploads
+once for all its pollutants; computing on a read connection, writing the
+device's rows in a short transaction of its own; the cursor last):
 
 * a pollutant without HJ 75 substitution: the hours from the earliest touched
   one (or from the hour after the device's last accounted one, when data
@@ -18,8 +19,9 @@ one transaction:
 Every device's hours run from its first to its newest data: hours after the
 newest are not yet accounted (the offline rule speaks of silence). So the
 table equals a recomputation from scratch (``rebuild``) whatever order,
-resends and late data the uploads came in. A declared out-of-control window
-changes hours without an upload: ``rebuild`` the device then.
+resends and late data the uploads came in (a property test holds it). A
+declared out-of-control window changes hours without an upload: ``rebuild``
+the device then (``envwatch permits materialise --rebuild``).
 
 Direct discharge (按直排核算, ``accounting.direct_hours``) is added for every
 automatic item of a permit's newest version no device monitors, up to the
@@ -163,29 +165,57 @@ class DeviceData:
         return self.uploads[bisect_left(self.times, start) : bisect_left(self.times, end)]
 
 
+class PollutantHours:
+    """One pollutant's HJ 75 hours of a device (``rules/hours.py`` ``hours_of``),
+    computed once over [start, end) and further back on demand: an hour does
+    not depend on the span it is computed in, so each quarter's window and
+    look-back are slices of one list."""
+
+    def __init__(
+        self, data: DeviceData, pollutant: str, rules: RuleSet, *, start: datetime,
+        end: datetime, out_of_control: Sequence[Period],
+    ) -> None:  # fmt: skip
+        self.data, self.pollutant, self.rules = data, pollutant, rules
+        self.out_of_control, self.end = out_of_control, end
+        self.start = start
+        self.hours = self._compute(start, end)
+        self.starts = [hour.start for hour in self.hours]
+
+    def _compute(self, start: datetime, end: datetime) -> list[Hour]:
+        return hours_of(self.data.between(start, end), self.pollutant, self.rules,
+                        since=max(start, self.data.first_data), until=end,
+                        out_of_control=self.out_of_control)  # fmt: skip
+
+    def reach_back(self, connection: Connection, start: datetime) -> None:
+        if start >= self.start:
+            return
+        self.data.reach_back(connection, start)
+        older = self._compute(start, self.start)
+        self.hours = older + self.hours
+        self.starts = [hour.start for hour in older] + self.starts
+        self.start = start
+
+    def between(self, start: datetime, end: datetime) -> list[Hour]:
+        return self.hours[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
+
+
 def quarter_hours(
-    connection: Connection, data: DeviceData, pollutant: str, rules: RuleSet, *,
-    since: datetime, until: datetime, out_of_control: Sequence[Period],
-) -> list[Hour]:  # fmt: skip
+    connection: Connection, hours: PollutantHours, *, since: datetime, until: datetime
+) -> list[Hour]:
     """The hours of [since, until) (inside one calendar quarter) exactly as
     ``processing/hours.py`` ``stored_hours`` gives them with ``now`` at
-    ``until``, from the device's uploads read once: the capture rate the
-    quarter's, the look-back ``history_days`` before it."""
-
-    def hours(start: datetime, end: datetime) -> list[Hour]:
-        return hours_of(data.between(start, end), pollutant, rules,
-                        since=max(start, data.first_data), until=min(end, until),
-                        out_of_control=out_of_control)  # fmt: skip
-
-    window = hours(since, until)
-    if pollutant not in rules.substitution.pollutants or all(
+    ``until``: the capture rate the quarter's, the look-back ``history_days``
+    before it."""
+    rules = hours.rules
+    window = hours.between(since, until)
+    if hours.pollutant not in rules.substitution.pollutants or all(
         h.validity is not Validity.INVALID for h in window
     ):
         return window
     start, end = history_span(since, until, rules, until)
-    data.reach_back(connection, start)
-    substituted = with_substitutes(hours(start, end), pollutant, rules,
-                                   out_of_control=out_of_control)  # fmt: skip
+    hours.reach_back(connection, start)
+    substituted = with_substitutes(hours.between(start, end), hours.pollutant, rules,
+                                   out_of_control=hours.out_of_control)  # fmt: skip
     return [h for h in substituted if since <= h.start < until]
 
 
@@ -195,14 +225,14 @@ def device_hours(
 ) -> list[EmissionHour]:  # fmt: skip
     """The accounted hours of [since, end) of one device and pollutant, as the
     table holds them: calendar quarter by calendar quarter."""
+    computed = PollutantHours(data, pollutant, rules, start=since, end=end,
+                              out_of_control=out_of_control)  # fmt: skip
     hours: list[EmissionHour] = []
     start = since
     while start < end:
         until = min(next_quarter(quarter_of(start)), end)
         hours += accounted_hours(data.mn, pollutant, quarter_hours(
-            connection, data, pollutant, rules, since=start, until=until,
-            out_of_control=out_of_control,
-        ))  # fmt: skip
+            connection, computed, since=start, until=until))  # fmt: skip
         start = until
     return hours
 
