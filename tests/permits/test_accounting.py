@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envwatch.permits.accounting import Method, accounted_hours, daily_totals, direct_hours
+from envwatch.permits.checks import PermitSpan, validity_checks
 from envwatch.permits.parameters import load_parameters
 from envwatch.permits.totals import Status, pollutant_total, projection, status_of
 from envwatch.rules.engine import default_rule_set
@@ -184,3 +185,20 @@ def test_daily_totals_add_up_to_the_hours(samples: list[tuple[int, float, float]
     assert sum(day["measured"] for day in days.values()) == pytest.approx(
         sum(c * v * 1e-3 for _, c, v in samples), rel=1e-9, abs=1e-9
     )
+
+
+def test_permit_validity_checks() -> None:
+    permit = PermitSpan("P-1", datetime(2021, 1, 1), datetime(2026, 3, 1))
+    days = PARAMETERS.checks.expiring_days  # 60
+
+    def codes(now: datetime, *, emitting: bool = True) -> list[tuple[str, str]]:
+        return [(c.code, str(c.status)) for c in
+                validity_checks([permit], now, emitting=emitting, expiring_days=days)]  # fmt: skip
+
+    assert codes(datetime(2025, 12, 1)) == [("permit_valid", "ok")]  # 90 days left
+    assert codes(datetime(2026, 1, 1)) == [("permit_expiring", "warning")]  # 59 days
+    assert codes(datetime(2026, 3, 1)) == [("permit_expired", "problem"),
+                                           ("no_valid_permit", "problem")]  # fmt: skip
+    assert codes(datetime(2026, 3, 1), emitting=False) == [("permit_expired", "problem")]
+    assert [c.code for c in validity_checks([], datetime(2026, 3, 1), emitting=True,
+                                            expiring_days=days)] == ["no_valid_permit"]  # fmt: skip

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, func, select
 
 from envwatch.audit.log import Actor
+from envwatch.permits.accounting import accounted_hours
 from envwatch.permits.materialise import Materialiser
+from envwatch.processing.hours import stored_hours
 from envwatch.store.db import make_engine
 from envwatch.store.schema import (
     ArchivedFrame,
@@ -23,7 +25,7 @@ from envwatch.store.schema import (
     Measurement,
     ProcessingCursor,
 )
-from tests.permits.helpers import SO2, hourly, seed, store
+from tests.permits.helpers import CO, MN, SO2, hourly, seed, store
 
 H = timedelta(hours=1)
 BASE = datetime(2026, 9, 25)  # a quarter starts at hour 144
@@ -51,7 +53,7 @@ upload_values = st.tuples(
 )
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     hours=st.dictionaries(st.integers(0, 299), upload_values, min_size=1, max_size=80),
     data=st.data(),
@@ -92,3 +94,32 @@ def seed_once(engine: Engine) -> None:
         seeded = connection.execute(select(func.count()).select_from(Enterprise)).scalar()
     if not seeded:
         seed(engine)
+
+
+def test_the_table_holds_the_hours_the_hours_api_computes(sqlite_url: str) -> None:
+    # The materialiser reads a device once for all its pollutants and quarters;
+    # what it stores is what processing/hours.py gives for each quarter.
+    engine = make_engine(sqlite_url)
+    seed(engine)
+    uploads = [hourly(BASE + at * H, 50.0 + at % 37, 100.0, "M" if at % 50 == 7 else "N",
+                      co=10.0 if at % 3 else None)
+               for at in range(300) if at % 41 != 5]  # fmt: skip
+    store(engine, uploads)
+    rules = Materialiser.create(engine).rules
+    Materialiser.create(engine).catch_up(BASE)
+    end = BASE + 300 * H
+    expected = []
+    with engine.connect() as connection:
+        for pollutant in (SO2, CO):
+            for since, until in ((BASE, datetime(2026, 10, 1)), (datetime(2026, 10, 1), end)):
+                expected += [(h.mn, h.pollutant, h.hour, h.emission_kg, str(h.method), h.rule)
+                             for h in accounted_hours(MN, pollutant, stored_hours(
+                                 connection, MN, pollutant, rules, since=since, until=until,
+                                 now=until))]  # fmt: skip
+        stored = connection.execute(select(
+            HourlyEmission.mn, HourlyEmission.pollutant, HourlyEmission.hour,
+            HourlyEmission.emission_kg, HourlyEmission.method, HourlyEmission.rule,
+        ).order_by(HourlyEmission.pollutant, HourlyEmission.hour)).all()  # fmt: skip
+    assert {str(row[4]) for row in stored} >= {"measured", "substituted", "missing"}
+    assert [tuple(row) for row in stored] == sorted(expected, key=lambda r: (r[1], r[2]))
+    engine.dispose()

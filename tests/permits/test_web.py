@@ -63,6 +63,7 @@ def test_permits_and_emissions_over_http(base_url: str, engine: Engine) -> None:
     assert so2["measured_t"] == pytest.approx(0.36)
     assert so2["permitted_t"] >= 3.0
     assert body["months"][SO2][0]["measured"] == pytest.approx(0.36)
+    assert [(c["code"], c["status"]) for c in body["checks"]] == [("permit_valid", "ok")]
     page = admin.get("/enterprises/1/emissions?year=2026")
     assert page.status_code == 200
     assert "排污许可与排放量" in page.text and "0.360" in page.text

@@ -3,8 +3,9 @@
 ``Materialiser.run_once`` follows the archive like the rules processor
 (``processing/worker.py``): a cursor over the stored frames by id
 (``processing_cursor`` ``permits:emissions``). For each device the new frames
-touch, it recomputes only what they can change, and stores rows and cursor in
-one transaction:
+touch, it recomputes only what they can change (reading the device's uploads
+once for all its pollutants; computing on a read connection, writing the
+device's rows in a short transaction of its own; the cursor last):
 
 * a pollutant without HJ 75 substitution: the hours from the earliest touched
   one (or from the hour after the device's last accounted one, when data
@@ -18,8 +19,9 @@ one transaction:
 Every device's hours run from its first to its newest data: hours after the
 newest are not yet accounted (the offline rule speaks of silence). So the
 table equals a recomputation from scratch (``rebuild``) whatever order,
-resends and late data the uploads came in. A declared out-of-control window
-changes hours without an upload: ``rebuild`` the device then.
+resends and late data the uploads came in (a property test holds it). A
+declared out-of-control window changes hours without an upload: ``rebuild``
+the device then (``envwatch permits materialise --rebuild``).
 
 Direct discharge (按直排核算, ``accounting.direct_hours``) is added for every
 automatic item of a permit's newest version no device monitors, up to the
@@ -31,8 +33,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,12 +46,15 @@ from envwatch.permits.accounting import EmissionHour, accounted_hours, direct_de
 from envwatch.permits.parameters import PermitParameters, load_parameters
 from envwatch.permits.report import store_total_findings
 from envwatch.permits.store import MonitoringMethod, newest_versions
-from envwatch.processing.hours import stored_hours
+from envwatch.processing.hours import _read as read_uploads  # the one reader of a device's hours
+from envwatch.processing.hours import history_span
+from envwatch.registry.maintenance import declared_periods
 from envwatch.rules.engine import default_rule_set
-from envwatch.rules.hours import HOURLY, MINUTE_DATA, REALTIME
+from envwatch.rules.hours import HOURLY, MINUTE_DATA, REALTIME, Hour, hours_of, with_substitutes
+from envwatch.rules.model import O2_CODE, Period, Upload
 from envwatch.rules.parameters import RuleSet
-from envwatch.rules.units import accounting_of
-from envwatch.rules.validity import next_quarter, quarter_of
+from envwatch.rules.units import FLOW_CODE_BY_MEDIUM, accounting_of
+from envwatch.rules.validity import Validity, next_quarter, quarter_of
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import (
     ArchivedFrame,
@@ -80,8 +86,12 @@ class Touched:
     last: datetime
 
 
+_FIELDS = tuple(field.name for field in fields(EmissionHour))
+
+
 def _row(hour: EmissionHour, enterprise_id: int | None, outlet_id: int | None) -> dict[str, Any]:
-    values = asdict(hour)
+    # Not dataclasses.asdict: it deep-copies every value, a third of a rebuild's time.
+    values = {name: getattr(hour, name) for name in _FIELDS}
     values["method"] = str(hour.method)
     values["enterprise_id"], values["outlet_id"] = enterprise_id, outlet_id
     return values
@@ -105,45 +115,158 @@ def _data_span(connection: Connection, mn: str) -> tuple[datetime, datetime] | N
     return None if first is None else (first, last)
 
 
-def _pollutants(connection: Connection, mn: str, since: datetime) -> list[str]:
-    """The device's accounted pollutants: those already in the table and those
-    of its data since ``since``."""
+def _pollutants(connection: Connection, mn: str, since: datetime) -> tuple[list[str], set[str]]:
+    """The device's accounted pollutants (those already in the table and those
+    of its data since ``since``), and which of them the table already holds."""
     known = set(connection.execute(
         select(HourlyEmission.pollutant).where(HourlyEmission.mn == mn).distinct()
     ).scalars())  # fmt: skip
-    known |= set(connection.execute(
+    seen = known | set(connection.execute(
         select(Measurement.pollutant).where(
             Measurement.mn == mn, Measurement.cn.in_(DATA_CNS), Measurement.data_time >= since
         ).distinct()
     ).scalars())  # fmt: skip
-    return sorted(code for code in known if accounting_of(code) is not None)
+    return sorted(code for code in seen if accounting_of(code) is not None), known
+
+
+@dataclass
+class DeviceData:
+    """A device's stored uploads, read once for all its pollutants and
+    quarters (``processing/hours.py``'s reader: hourly and minute data, and
+    real-time data for the hours with neither), oldest first."""
+
+    mn: str
+    codes: tuple[str, ...]
+    first_data: datetime
+    start: datetime
+    uploads: list[Upload]
+    times: list[datetime]
+
+    @classmethod
+    def read(
+        cls, connection: Connection, mn: str, *, codes: tuple[str, ...], first_data: datetime,
+        start: datetime, end: datetime,
+    ) -> DeviceData:  # fmt: skip
+        uploads = read_uploads(connection, mn, codes, start, end)
+        uploads.sort(key=lambda upload: upload.data_time)
+        return cls(mn, codes, first_data, start, uploads, [u.data_time for u in uploads])
+
+    def reach_back(self, connection: Connection, start: datetime) -> None:
+        """Also hold the uploads of [start, self.start)."""
+        if start >= self.start:
+            return
+        older = read_uploads(connection, self.mn, self.codes, start, self.start)
+        older.sort(key=lambda upload: upload.data_time)
+        self.uploads = older + self.uploads
+        self.times = [u.data_time for u in older] + self.times
+        self.start = start
+
+    def between(self, start: datetime, end: datetime) -> list[Upload]:
+        return self.uploads[bisect_left(self.times, start) : bisect_left(self.times, end)]
+
+
+class PollutantHours:
+    """One pollutant's HJ 75 hours of a device (``rules/hours.py`` ``hours_of``),
+    computed once over [start, end) and further back on demand: an hour does
+    not depend on the span it is computed in, so each quarter's window and
+    look-back are slices of one list."""
+
+    def __init__(
+        self, data: DeviceData, pollutant: str, rules: RuleSet, *, start: datetime,
+        end: datetime, out_of_control: Sequence[Period],
+    ) -> None:  # fmt: skip
+        self.data, self.pollutant, self.rules = data, pollutant, rules
+        self.out_of_control, self.end = out_of_control, end
+        self.start = start
+        self.hours = self._compute(start, end)
+        self.starts = [hour.start for hour in self.hours]
+
+    def _compute(self, start: datetime, end: datetime) -> list[Hour]:
+        return hours_of(self.data.between(start, end), self.pollutant, self.rules,
+                        since=max(start, self.data.first_data), until=end,
+                        out_of_control=self.out_of_control)  # fmt: skip
+
+    def reach_back(self, connection: Connection, start: datetime) -> None:
+        if start >= self.start:
+            return
+        self.data.reach_back(connection, start)
+        older = self._compute(start, self.start)
+        self.hours = older + self.hours
+        self.starts = [hour.start for hour in older] + self.starts
+        self.start = start
+
+    def between(self, start: datetime, end: datetime) -> list[Hour]:
+        return self.hours[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
+
+
+def quarter_hours(
+    connection: Connection, hours: PollutantHours, *, since: datetime, until: datetime
+) -> list[Hour]:
+    """The hours of [since, until) (inside one calendar quarter) exactly as
+    ``processing/hours.py`` ``stored_hours`` gives them with ``now`` at
+    ``until``: the capture rate the quarter's, the look-back ``history_days``
+    before it."""
+    rules = hours.rules
+    window = hours.between(since, until)
+    if hours.pollutant not in rules.substitution.pollutants or all(
+        h.validity is not Validity.INVALID for h in window
+    ):
+        return window
+    start, end = history_span(since, until, rules, until)
+    hours.reach_back(connection, start)
+    substituted = with_substitutes(hours.between(start, end), hours.pollutant, rules,
+                                   out_of_control=hours.out_of_control)  # fmt: skip
+    return [h for h in substituted if since <= h.start < until]
 
 
 def device_hours(
-    connection: Connection, mn: str, pollutant: str, rules: RuleSet, *, since: datetime,
-    end: datetime,
+    connection: Connection, data: DeviceData, pollutant: str, rules: RuleSet, *,
+    since: datetime, end: datetime, out_of_control: Sequence[Period],
 ) -> list[EmissionHour]:  # fmt: skip
     """The accounted hours of [since, end) of one device and pollutant, as the
-    table holds them: by calendar quarter for a substituted pollutant."""
+    table holds them: calendar quarter by calendar quarter."""
+    computed = PollutantHours(data, pollutant, rules, start=since, end=end,
+                              out_of_control=out_of_control)  # fmt: skip
     hours: list[EmissionHour] = []
     start = since
     while start < end:
         until = min(next_quarter(quarter_of(start)), end)
-        hours += accounted_hours(mn, pollutant, stored_hours(
-            connection, mn, pollutant, rules, since=start, until=until, now=until,
-        ))  # fmt: skip
+        hours += accounted_hours(data.mn, pollutant, quarter_hours(
+            connection, computed, since=start, until=until))  # fmt: skip
         start = until
     return hours
 
 
-def recompute_device(
+@dataclass(frozen=True, slots=True)
+class DeviceUpdate:
+    """A device's recomputed rows: per pollutant, the rows from ``since`` on."""
+
+    mn: str
+    rows: dict[str, tuple[datetime, list[dict[str, Any]]]]
+
+    def write(self, connection: Connection) -> int:
+        """Replace the device's rows from each pollutant's ``since``; how many."""
+        written = 0
+        for pollutant, (since, rows) in self.rows.items():
+            connection.execute(delete(HourlyEmission).where(
+                HourlyEmission.mn == self.mn, HourlyEmission.pollutant == pollutant,
+                HourlyEmission.hour >= since,
+            ))  # fmt: skip
+            for chunk in range(0, len(rows), 2000):
+                connection.execute(insert(HourlyEmission), rows[chunk : chunk + 2000])
+            written += len(rows)
+        return written
+
+
+def device_update(
     connection: Connection, mn: str, touched: Touched | None, rules: RuleSet
-) -> int:
-    """Bring the device's rows up to date after data of ``touched`` arrived
-    (None: all of them, from scratch); how many rows were written."""
+) -> DeviceUpdate:
+    """What to write for the device after data of ``touched`` arrived (None:
+    all of them, from scratch). Reads only: a pass computes outside the
+    transaction that writes, so the archive writer is never held up long."""
     span = _data_span(connection, mn)
     if span is None:
-        return 0
+        return DeviceUpdate(mn, {})
     end = _hour(span[1]) + HOUR
     old_last = connection.execute(
         select(func.max(HourlyEmission.hour)).where(HourlyEmission.mn == mn)
@@ -155,24 +278,34 @@ def recompute_device(
         if _hour(touched.last) > old_last:
             start = min(start, old_last + HOUR)
     enterprise_id, outlet_id = _owner(connection, mn)
-    written = 0
-    for pollutant in _pollutants(connection, mn, start if touched is not None else span[0]):
-        if touched is None:
-            since = _hour(span[0])
-        elif pollutant in rules.substitution.pollutants:
-            since = quarter_of(start)
-        else:
-            since = start
-        hours = device_hours(connection, mn, pollutant, rules, since=since, end=end)
-        connection.execute(delete(HourlyEmission).where(
-            HourlyEmission.mn == mn, HourlyEmission.pollutant == pollutant,
-            HourlyEmission.hour >= since,
-        ))  # fmt: skip
-        rows = [_row(hour, enterprise_id, outlet_id) for hour in hours]
-        for first in range(0, len(rows), 2000):
-            connection.execute(insert(HourlyEmission), rows[first : first + 2000])
-        written += len(rows)
-    return written
+    pollutants, known = _pollutants(connection, mn, start if touched is not None else span[0])
+    first = _hour(span[0])
+    # A pollutant new to the table runs from the device's first data, like the rest.
+    sinces = {
+        code: first if touched is None or code not in known
+        else quarter_of(start) if code in rules.substitution.pollutants
+        else start
+        for code in pollutants
+    }  # fmt: skip
+    if not sinces:
+        return DeviceUpdate(mn, {})
+    codes = (*pollutants, O2_CODE, *FLOW_CODE_BY_MEDIUM.values())
+    data = DeviceData.read(connection, mn, codes=codes, first_data=span[0],
+                           start=min(sinces.values()), end=end)  # fmt: skip
+    out_of_control = declared_periods(connection, "out_of_control", mn=mn).get(mn, [])
+    rows = {}
+    for pollutant, since in sinces.items():
+        hours = device_hours(connection, data, pollutant, rules, since=since, end=end,
+                             out_of_control=out_of_control)  # fmt: skip
+        rows[pollutant] = (since, [_row(hour, enterprise_id, outlet_id) for hour in hours])
+    return DeviceUpdate(mn, rows)
+
+
+def recompute_device(
+    connection: Connection, mn: str, touched: Touched | None, rules: RuleSet
+) -> int:
+    """Bring the device's rows up to date in one transaction; how many rows."""
+    return device_update(connection, mn, touched, rules).write(connection)
 
 
 def _monitored(connection: Connection, outlet_id: int, pollutant: str) -> bool:
@@ -280,14 +413,19 @@ class Materialiser:
         """One pass; how many frames it read (0: caught up). Direct discharge
         is brought up to ``now`` (China Standard Time; the wall clock if None)."""
         now = now or now_cst().replace(tzinfo=None)
-        with self.engine.begin() as connection:
+        with self.engine.connect() as connection:
             touched, last = touched_devices(connection, _cursor(connection), self.batch_frames)
-            enterprises: set[int] = set()
-            for mn in sorted(touched):
-                if recompute_device(connection, mn, touched[mn], self.rules):
-                    enterprise_id, _ = _owner(connection, mn)
-                    if enterprise_id is not None:
-                        enterprises.add(enterprise_id)
+        enterprises: set[int] = set()
+        for mn in sorted(touched):
+            # Computed on a read connection, written in a short transaction of its own;
+            # a pass cut short leaves the cursor behind, and the next one repeats it.
+            with self.engine.connect() as connection:
+                update = device_update(connection, mn, touched[mn], self.rules)
+                enterprise_id, _ = _owner(connection, mn)
+            with self.engine.begin() as connection:
+                if update.write(connection) and enterprise_id is not None:
+                    enterprises.add(enterprise_id)
+        with self.engine.begin() as connection:
             materialise_direct(connection, now, self.parameters)
             day = now.replace(hour=0, minute=0, second=0, microsecond=0)
             for enterprise_id in sorted(enterprises):

@@ -34,10 +34,15 @@ class Direct(_Strict):
     reason_en: str = Field(min_length=1)
 
 
+class Checks(_Strict):
+    expiring_days: int = Field(ge=1, le=3650)
+
+
 class PermitParameters(_Strict):
     version: str = Field(min_length=1)
     totals: Totals
     direct: Direct
+    checks: Checks
 
 
 def load_parameters(path: Path | None = None) -> PermitParameters:

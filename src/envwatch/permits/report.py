@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from envwatch.permits.checks import Check, PermitSpan, validity_checks
 from envwatch.permits.parameters import PermitParameters
-from envwatch.permits.store import limit_in_force_version
+from envwatch.permits.store import current_permits, limit_in_force_version
 from envwatch.permits.totals import (
     KG_PER_TONNE,
     PollutantTotal,
@@ -159,3 +160,19 @@ def store_total_findings(
     return store_findings(
         connection, total_findings(enterprise_id, day, totals, parameters), parameters.version
     )
+
+
+def permit_checks(
+    connection: Connection,
+    enterprise_id: int,
+    now: datetime,
+    totals: list[PollutantTotal],
+    parameters: PermitParameters,
+) -> list[Check]:
+    """The enterprise's permit validity checks at ``now``: its permits' newest
+    versions, and whether it emits (anything accounted in ``totals``)."""
+    spans = [PermitSpan(row.number, row.valid_from, row.valid_to)
+             for row in current_permits(connection, enterprise_id)]  # fmt: skip
+    emitting = any(total.actual_t > 0 for total in totals)
+    return validity_checks(spans, now, emitting=emitting,
+                           expiring_days=parameters.checks.expiring_days)  # fmt: skip

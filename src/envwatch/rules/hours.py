@@ -309,9 +309,11 @@ def with_substitutes(
         return list(hours)
     capture = quarterly_capture(hours)
     table = rules.substitution.table()
+    longest = max(table.short_window, table.long_window, table.low_rate_window)
     valid = [(h.start, h.emission_kg) for h in hours
              if h.validity is Validity.VALID and h.emission_kg is not None]  # fmt: skip
     valid_starts = [start for start, _ in valid]
+    emissions = [emission for _, emission in valid]
     result: list[Hour] = []
     index = 0
     while index < len(hours):
@@ -329,7 +331,8 @@ def with_substitutes(
         ):
             end += 1
         before = bisect.bisect_left(valid_starts, _look_back_from(hours, index, out_of_control))
-        history = [emission for _, emission in valid[:before]]
+        # Only the longest window's worth is ever looked at: a slice, not a copy of all.
+        history = emissions[max(0, before - longest) : before]
         for gap in hours[index:end]:
             alpha = capture.get(quarter_of(gap.start))
             substitute = substitute_emission(table, alpha or 0.0, end - index, history)

@@ -9,6 +9,7 @@ one; an enterprise is no device, so a contractor sees none."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -23,7 +24,7 @@ from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import now_cst
 from envwatch.permits.importing import FREQUENCY_PATTERN
 from envwatch.permits.parameters import load_parameters
-from envwatch.permits.report import emissions_json, monthly_totals, year_totals
+from envwatch.permits.report import emissions_json, monthly_totals, permit_checks, year_totals
 from envwatch.permits.store import (
     Category,
     MonitoringMethod,
@@ -182,8 +183,12 @@ async def enterprise_emissions(
         with engine.connect() as connection:
             if visible_enterprise(connection, user, enterprise_id) is None:
                 raise unknown_enterprise(enterprise_id)
-            totals = year_totals(connection, enterprise_id, wanted, load_parameters())
+            parameters = load_parameters()
+            totals = year_totals(connection, enterprise_id, wanted, parameters)
             months = monthly_totals(connection, enterprise_id, wanted)
-        return {**emissions_json(enterprise_id, wanted, totals), "months": months}
+            checks = permit_checks(connection, enterprise_id, now_cst().replace(tzinfo=None),
+                                   totals, parameters)  # fmt: skip
+        shown = [{**asdict(check), "status": str(check.status)} for check in checks]
+        return {**emissions_json(enterprise_id, wanted, totals), "months": months, "checks": shown}
 
     return await asyncio.to_thread(read)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from envwatch.glossary import factor
 from envwatch.hj212.codes import now_cst
 from envwatch.permits.parameters import load_parameters
-from envwatch.permits.report import year_totals
+from envwatch.permits.report import permit_checks, year_totals
 from envwatch.permits.store import current_permits, permit_view
 from envwatch.store.schema import MAX_ID
 from envwatch.web.api_measurements import visible_enterprise
@@ -52,7 +52,10 @@ async def emissions_page(request: Request, enterprise_id: int, year: str = "") -
             enterprise = visible_enterprise(connection, user, enterprise_id)
             if enterprise is None:
                 return None
-            totals = year_totals(connection, enterprise_id, wanted, load_parameters())
+            parameters = load_parameters()
+            totals = year_totals(connection, enterprise_id, wanted, parameters)
+            checks = permit_checks(connection, enterprise_id, now_cst().replace(tzinfo=None),
+                                   totals, parameters)  # fmt: skip
             permits = [permit_view(connection, row)
                        for row in current_permits(connection, enterprise_id)]  # fmt: skip
         rows = []
@@ -64,7 +67,10 @@ async def emissions_page(request: Request, enterprise_id: int, year: str = "") -
                          "status_label": statuses.get(status, status)})  # fmt: skip
         for permit in permits:
             permit["category_label"] = categories.get(permit["category"], permit["category"])
-        return {"enterprise": enterprise, "year": wanted, "totals": rows, "permits": permits}
+        shown = [{"status": str(c.status), "text": c.detail_en if english else c.detail_zh}
+                 for c in checks]  # fmt: skip
+        return {"enterprise": enterprise, "year": wanted, "totals": rows, "permits": permits,
+                "checks": shown}  # fmt: skip
 
     data = await asyncio.to_thread(read)
     if data is None:
