@@ -109,9 +109,11 @@ def test_station_day_and_section_alert_over_tcp(database_url: str, engine: Engin
             hourly = county.get(f"/api/v1/quality/stations/{station.code}/hours?day={day}").json()
             assert hourly["hours"]["PM2_5"] == [80] * 24
             # The real-time AQI of each hour: PM2.5's 1-h 80 on the 24-h breakpoints.
-            expected_hour = hourly_report(
-                air_editions().edition_for(day), {"PM2_5_1h": 80, "O3_1h": 170}
-            ).indicators["PM2_5_1h"].iaqi
+            expected_hour = (
+                hourly_report(air_editions().edition_for(day), {"PM2_5_1h": 80, "O3_1h": 170})
+                .indicators["PM2_5_1h"]
+                .iaqi
+            )
             assert hourly["aqi"] == [expected_hour] * 24
             page = county.get(f"/quality/stations/{station.code}")
             assert page.status_code == 200

@@ -18,7 +18,14 @@ from sqlalchemy import Connection, select
 
 from envwatch.quality.air_statistics import PeriodStatistics
 from envwatch.quality.province import PROVINCE
-from envwatch.quality.queries import CITY, area_periods, areas_of, stations, year_earlier
+from envwatch.quality.queries import (
+    CITY,
+    area_periods,
+    areas_of,
+    month_span,
+    stations,
+    year_earlier,
+)
 from envwatch.store.schema import County, ProvinceMonthly, QualityTarget
 
 TARGET_INDICATORS = ("PM2_5", "good_day_ratio", "composite_index")
@@ -102,7 +109,7 @@ def target_progress(connection: Connection, year: int, today: date) -> dict[str,
         out.append({"area": area, "name": names.get(area, area), "indicators": indicators})
     return {
         "year": year, "from": first.isoformat(), "to": last.isoformat(), "areas": out,
-        "province": province_comparison(connection, year, now.get(CITY), before.get(CITY)),
+        "province": province_comparison(connection, year, areas[CITY]),
     }  # fmt: skip
 
 
@@ -111,15 +118,12 @@ def _rounded(value: float | None) -> float | None:
 
 
 def province_comparison(
-    connection: Connection,
-    year: int,
-    city_now: PeriodStatistics | None,
-    city_before: PeriodStatistics | None,
+    connection: Connection, year: int, city_stations: list[str]
 ) -> dict[str, Any]:
     """The city's year-on-year change of the composite index against the
-    province's (the months the province has published, this year and last):
-    "improvement above the province average" holds when the city's index fell
-    by more."""
+    province's, over the same months: those the province has published for
+    this year and last and whose city index is valid in both. "Improvement
+    above the province average" holds when the city's index fell by more."""
     rows = connection.execute(
         select(ProvinceMonthly.month, ProvinceMonthly.composite_index).where(
             ProvinceMonthly.area == PROVINCE,
@@ -127,24 +131,25 @@ def province_comparison(
             ProvinceMonthly.month <= date(year, 12, 1),
         )
     ).all()
-    by_month = {(m.year, m.month): v for m, v in rows if v is not None}
-    months = sorted(m for (y, m) in by_month if y == year and (year - 1, m) in by_month)
-    province_change = None
-    if months:
-        now = sum(by_month[(year, m)] for m in months) / len(months)
-        before = sum(by_month[(year - 1, m)] for m in months) / len(months)
-        province_change = (now - before) / before if before else None
-    city_change = None
-    if city_now and city_before and city_now.composite_index and city_before.composite_index:
-        city_change = float(
-            (city_now.composite_index - city_before.composite_index) / city_before.composite_index
-        )
-    above = None
-    if province_change is not None and city_change is not None:
-        above = city_change < province_change
+    province = {(m.year, m.month): v for m, v in rows if v is not None}
+    compared: list[tuple[int, float, float, float, float]] = []
+    for month in sorted(m for (y, m) in province if y == year and (year - 1, m) in province):
+        city = []
+        for y in (year, year - 1):
+            first, last = month_span(date(y, month, 1))
+            stats = area_periods(connection, first, last, {CITY: city_stations}).get(CITY)
+            city.append(None if stats is None else stats.composite_index)
+        if city[0] is not None and city[1] is not None:
+            compared.append((month, float(city[0]), float(city[1]),
+                             province[(year, month)], province[(year - 1, month)]))  # fmt: skip
+    if not compared:
+        return {"months_compared": [], "province_change": None, "city_change": None,
+                "improvement_above_province": None}  # fmt: skip
+    city_change = sum(c[1] for c in compared) / sum(c[2] for c in compared) - 1
+    province_change = sum(c[3] for c in compared) / sum(c[4] for c in compared) - 1
     return {
-        "months_published": [f"{year}-{m:02d}" for m in months],
-        "province_change": None if province_change is None else round(province_change, 4),
-        "city_change": None if city_change is None else round(city_change, 4),
-        "improvement_above_province": above,
+        "months_compared": [f"{year}-{c[0]:02d}" for c in compared],
+        "province_change": round(province_change, 4),
+        "city_change": round(city_change, 4),
+        "improvement_above_province": city_change < province_change,
     }
