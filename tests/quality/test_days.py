@@ -135,6 +135,14 @@ def test_ranking_and_sections_read_from_the_stored_days(engine: Engine) -> None:
     assert by_area["371526"].rank == by_area["371524"].rank == 1  # equal values tie
     assert by_area["371503"].rank == 3
     assert by_area["371526"].statistics.good_day_ratio == 100
+    # The first half of 2026 spans the new editions: judged part by part.
+    with engine.connect() as connection:
+        half = {r.area: r for r in ranking(connection, date(2026, 1, 1), date(2026, 6, 30))}
+    parts = half["371526"].statistics.parts
+    assert [(p.edition, p.first, p.last, p.days) for p in parts] == [
+        ("2012", date(2026, 1, 1), date(2026, 2, 28), 0),
+        ("2026", date(2026, 3, 1), date(2026, 6, 30), 30),
+    ]
     # Counties without data are listed, unranked.
     assert by_area["371581"].rank is None and by_area["371581"].statistics.aqi_days == 0
 

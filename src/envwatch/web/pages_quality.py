@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from envwatch.quality.air_statistics import DAY_KEYS
 from envwatch.quality.editions import air_editions
@@ -32,7 +33,14 @@ from envwatch.quality.queries import (
 from envwatch.quality.targets import target_progress
 from envwatch.quality.water import water_standard
 from envwatch.store.schema import AirStation, QualityDay, WaterSection
-from envwatch.web.api_quality import county_names, day_view, rank_view, section_view, today
+from envwatch.web.api_quality import (
+    county_names,
+    day_view,
+    period_span,
+    rank_view,
+    section_view,
+    today,
+)
 from envwatch.web.i18n import N_, language, translator
 from envwatch.web.mapsvg import county_map, map_point
 from envwatch.web.people import current_user
@@ -40,6 +48,8 @@ from envwatch.web.rendering import database, not_found, render
 
 router = APIRouter()
 SITE_CODE = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
+PERIOD_WORDS = (N_("q_period_month"), N_("q_period_quarter"), N_("q_period_year"))
+"""The ranking's periods on the page (``_("q_period_" ~ period)``)."""
 CONTROL_LEVELS = {
     "national": N_("q_control_national"),
     "provincial": N_("q_control_provincial"),
@@ -66,11 +76,24 @@ def newest_day(connection: Any) -> date | None:
     return newest if isinstance(newest, date) else None
 
 
-def quality_overview(connection: Any) -> dict[str, Any]:
+RANKING_PERIODS = ("month", "quarter", "year")
+
+
+def ranking_span(day: date, period: str) -> tuple[date, date, str]:
+    """The ranking's days: the month, quarter or year of ``day``, to date."""
+    if period == "quarter":
+        return period_span(None, f"{day.year}-Q{(day.month - 1) // 3 + 1}", None)
+    if period == "year":
+        return period_span(None, None, day.year)
+    return period_span(day.strftime("%Y-%m"), None, None)
+
+
+def quality_overview(connection: Any, period: str = "month") -> dict[str, Any]:
     names = county_names(connection)
     infos = stations(connection)
     day = newest_day(connection) or today()
     month_first, month_last = month_span(day.replace(day=1), today())
+    rank_first, rank_last, rank_label = ranking_span(day, period)
     areas = area_days(connection, day, day, areas_of(infos))
     area_aqi = {area: days[0].aqi for area, days in areas.items() if days and days[0].day == day}
     station_rows = {
@@ -101,7 +124,8 @@ def quality_overview(connection: Any) -> dict[str, Any]:
         "area_level": {code: (None if report.level is None else report.level)
                        for code, report in area_aqi.items()},
         "city": area_aqi.get(CITY), "stations": station_views,
-        "ranking": [rank_view(i, names) for i in ranking(connection, month_first, month_last)],
+        "ranking": [rank_view(i, names) for i in ranking(connection, rank_first, rank_last)],
+        "ranking_label": rank_label, "ranking_period": period, "ranking_periods": RANKING_PERIODS,
         "targets": target_progress(connection, day.year, today()),
         "sections": sections, "levels": editions.levels,
         "edition": editions.edition_for(day), "editions": editions.editions,
@@ -110,78 +134,76 @@ def quality_overview(connection: Any) -> dict[str, Any]:
 
 
 @router.get("/quality", response_class=HTMLResponse, response_model=None)
-async def quality_page(request: Request) -> Response:
+async def quality_page(request: Request, period: str = "month") -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
+    chosen = period if period in RANKING_PERIODS else "month"
 
     def read() -> dict[str, Any]:
         with database(request).connect() as connection:
-            return quality_overview(connection)
+            return quality_overview(connection, chosen)
 
     values = await asyncio.to_thread(read)
     return render(request, "quality.html", user, controls=controls(request), **values)
 
 
-@router.get("/quality/stations/{code}", response_class=HTMLResponse, response_model=None)
-async def station_page(request: Request, code: str) -> Response:
+Reader = Callable[[Connection], dict[str, Any] | None]
+
+
+async def _site_page(request: Request, code: str, template: str, read: Reader) -> Response:
+    """A station's or a section's page: what ``read`` finds for the code, or
+    the not-found page (a code of the wrong shape included)."""
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
-
     if not SITE_CODE.match(code):
         return not_found(request, user)
 
-    def read() -> dict[str, Any] | None:
+    def run() -> dict[str, Any] | None:
         with database(request).connect() as connection:
-            station = connection.execute(
-                select(AirStation).where(AirStation.code == code[:32])
-            ).first()
-            if station is None:
-                return None
-            last = today()
-            rows = connection.execute(
-                select(QualityDay).where(QualityDay.kind == "air", QualityDay.site == code,
-                                         QualityDay.day >= last - timedelta(days=59))
-                .order_by(QualityDay.day.desc())
-            ).all()  # fmt: skip
-            names = county_names(connection)
+            return read(connection)
+
+    values = await asyncio.to_thread(run)
+    if values is None:
+        return not_found(request, user)
+    return render(request, template, user, controls=controls(request), **values)
+
+
+@router.get("/quality/stations/{code}", response_class=HTMLResponse, response_model=None)
+async def station_page(request: Request, code: str) -> Response:
+    def read(connection: Connection) -> dict[str, Any] | None:
+        station = connection.execute(select(AirStation).where(AirStation.code == code)).first()
+        if station is None:
+            return None
+        rows = connection.execute(
+            select(QualityDay).where(QualityDay.kind == "air", QualityDay.site == code,
+                                     QualityDay.day >= today() - timedelta(days=59))
+            .order_by(QualityDay.day.desc())
+        ).all()  # fmt: skip
+        names = county_names(connection)
         return {"station": station, "days": [day_view(r) for r in rows], "keys": DAY_KEYS,
                 "county_name": names.get(station.county_code, "")}  # fmt: skip
 
-    values = await asyncio.to_thread(read)
-    if values is None:
-        return not_found(request, user)
-    return render(request, "quality_station.html", user, controls=controls(request), **values)
+    return await _site_page(request, code, "quality_station.html", read)
 
 
 @router.get("/quality/sections/{code}", response_class=HTMLResponse, response_model=None)
 async def section_page(request: Request, code: str) -> Response:
-    user = await current_user(request)
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-
-    if not SITE_CODE.match(code):
-        return not_found(request, user)
-
-    def read() -> dict[str, Any] | None:
-        with database(request).connect() as connection:
-            section = connection.execute(
-                select(WaterSection).where(WaterSection.code == code[:32])
-            ).first()
-            if section is None:
-                return None
-            last = today()
-            first = (last.replace(day=1) - timedelta(days=335)).replace(day=1)
-            months = section_months(connection, code, first, last)
-            names = county_names(connection)
+    def read(connection: Connection) -> dict[str, Any] | None:
+        section = connection.execute(
+            select(WaterSection).where(WaterSection.code == code)
+        ).first()  # fmt: skip
+        if section is None:
+            return None
+        last = today()
+        first = (last.replace(day=1) - timedelta(days=335)).replace(day=1)
+        months = section_months(connection, code, first, last)
+        names = county_names(connection)
         standard = water_standard()
         return {"section": section, "county_name": names.get(section.county_code, ""),
                 "months": [{"month": f"{y:04d}-{m:02d}", **section_view(j)}
                            for (y, m), j in reversed(months)],
                 "water_colours": standard.colours, "water_words": standard.words}  # fmt: skip
 
-    values = await asyncio.to_thread(read)
-    if values is None:
-        return not_found(request, user)
-    return render(request, "quality_section.html", user, controls=controls(request), **values)
+    return await _site_page(request, code, "quality_section.html", read)
