@@ -9,6 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
+from envwatch.demo.quality_profiles import quality_demo
+from envwatch.demo.seed import seed_demo
+from tests.quality.test_targets import month_of_days
+
 
 def envwatch(*args: str) -> tuple[int, Any]:
     done = subprocess.run(
@@ -81,3 +87,28 @@ def test_water_class(tmp_path: Path) -> None:
     unknown.write_text("item,value\nHg,0.001\n")
     code, error = envwatch("water-class", "--input", str(unknown))
     assert code == 1 and error["error"]["code"] == "unknown_water_item"
+
+
+def test_rank_reads_the_stored_days(engine: Engine, database_url: str) -> None:
+    seed_demo(engine)
+    demo = quality_demo()
+    # Two counties' stations through November of both years, one cleaner.
+    clean = [s.code for s in demo.stations if s.county == "371526"]
+    dirty = [s.code for s in demo.stations if s.county == "371503"]
+    for year, factor in ((2025, 1.0), (2026, 0.9)):
+        month_of_days(engine, clean, year, 11, pm2_5=40.0 * factor, frame=1)
+        month_of_days(engine, dirty, year, 11, pm2_5=70.0 * factor, frame=1)
+    code, ranked = envwatch("rank", "--db", database_url, "--month", "2026-11", "--json")
+    assert code == 0
+    keys = {"county", "composite_index", "pm2_5", "o3_8h_p90", "good_day_ratio", "rank",
+            "yoy_change"}  # fmt: skip
+    assert all(set(row) == keys for row in ranked)
+    by_county = {row["county"]: row for row in ranked}
+    assert (by_county["371526"]["rank"], by_county["371503"]["rank"]) == (1, 2)
+    assert by_county["371526"]["pm2_5"] == 36 and by_county["371526"]["good_day_ratio"] == 100
+    before = 40 / 35 + 1 + 8 / 60 + 30 / 40 + 0.8 / 4 + 90 / 160
+    after = 36 / 35 + 1 + 8 / 60 + 30 / 40 + 0.8 / 4 + 90 / 160
+    assert by_county["371526"]["yoy_change"] == round(after / before - 1, 4)
+    assert by_county["371581"]["rank"] is None  # no data: listed, unranked
+    code, error = envwatch("rank", "--db", database_url, "--month", "2026-13", "--json")
+    assert code == 1 and error["error"]["code"] == "bad_month"
