@@ -51,7 +51,10 @@ def test_an_enterprise_named_like_a_formula_is_text_in_csv_and_xlsx_and_imports_
 
 def test_a_downloaded_table_holds_no_formula() -> None:
     columns = [("name", "名称"), ("value", "数值")]
-    rows = [{"name": "=HYPERLINK(1)", "value": 3.5}, {"name": "断面", "value": None}]
+    rows: list[dict[str, object]] = [
+        {"name": "=HYPERLINK(1)", "value": 3.5},
+        {"name": "断面", "value": None},
+    ]
     text = table_bytes(columns, rows, "csv").decode("utf-8")
     assert text == "\ufeff名称,数值\r\n'=HYPERLINK(1),3.5\r\n断面,\r\n"
     sheet = load_workbook(io.BytesIO(table_bytes(columns, rows, "xlsx"))).active
