@@ -21,7 +21,7 @@ from envwatch.errors import PeerError
 from envwatch.rectification import evidence
 from envwatch.rectification.policy import EvidencePolicy
 from envwatch.rectification.policy import load_policy as load_evidence_policy
-from envwatch.store.db import dialect_insert
+from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import (
     AirStation,
     Alert,
@@ -35,7 +35,6 @@ from envwatch.store.schema import (
     MonitoringPoint,
     Notification,
     NotificationTarget,
-    ProcessingCursor,
     WaterSection,
 )
 from envwatch.times import as_utc
@@ -68,14 +67,7 @@ class AlertDesk:
         """Read the findings stored since the last pass; how many."""
         now = now or datetime.now(UTC)
         with self.engine.begin() as connection:
-            last = (
-                connection.execute(
-                    select(ProcessingCursor.last_frame_id).where(
-                        ProcessingCursor.name == ALERT_CURSOR
-                    )
-                ).scalar()
-                or 0
-            )
+            last = read_cursor(connection, ALERT_CURSOR)
             findings = connection.execute(
                 select(FindingRecord)
                 .where(FindingRecord.id > last)
@@ -89,15 +81,7 @@ class AlertDesk:
                 if finding.mn not in owners:
                     owners[finding.mn] = owner_of(connection, finding.mn)
                 self._take(connection, finding, owners[finding.mn], now)
-            newest = findings[-1].id
-            upsert = dialect_insert(connection, ProcessingCursor).values(
-                name=ALERT_CURSOR, last_frame_id=newest
-            )
-            connection.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[ProcessingCursor.name], set_={"last_frame_id": newest}
-                )
-            )
+            save_cursor(connection, ALERT_CURSOR, findings[-1].id)
         return len(findings)
 
     def _take(self, connection: Connection, finding: Any, owner: Owner, now: datetime) -> None:

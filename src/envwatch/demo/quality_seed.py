@@ -26,13 +26,12 @@ from envwatch.quality.daily import refresh_days
 from envwatch.quality.factors import quality_factors
 from envwatch.quality.province import import_province_csv
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
-from envwatch.store.db import dialect_insert
+from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import (
     AirStation,
     ArchivedFrame,
     MonitoringPoint,
     PointFactor,
-    ProcessingCursor,
     QualityTarget,
     WaterSection,
 )
@@ -181,19 +180,8 @@ def _skip_rules_past(engine: Engine) -> None:
     """Move the rules' cursor past the seeded frames."""
     with engine.begin() as connection:
         newest = int(connection.execute(select(func.max(ArchivedFrame.id))).scalar() or 0)
-        current = connection.execute(
-            select(ProcessingCursor.last_frame_id).where(ProcessingCursor.name == STREAM_CURSOR)
-        ).scalar()
-        if current is not None and current >= newest:
-            return
-        upsert = dialect_insert(connection, ProcessingCursor).values(
-            name=STREAM_CURSOR, last_frame_id=newest
-        )
-        connection.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[ProcessingCursor.name], set_={"last_frame_id": newest}
-            )
-        )
+        if read_cursor(connection, STREAM_CURSOR) < newest:
+            save_cursor(connection, STREAM_CURSOR, newest)
 
 
 DEMO_TARGETS = {"PM2_5": 45.0, "good_day_ratio": 68.0}

@@ -55,7 +55,7 @@ from envwatch.rules.model import O2_CODE, Period, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.rules.units import FLOW_CODE_BY_MEDIUM, accounting_of
 from envwatch.rules.validity import Validity, next_quarter, quarter_of
-from envwatch.store.db import dialect_insert
+from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import (
     ArchivedFrame,
     HourlyEmission,
@@ -64,7 +64,6 @@ from envwatch.store.schema import (
     Permit,
     PermitMonitoring,
     PointFactor,
-    ProcessingCursor,
 )
 
 log = logging.getLogger(__name__)
@@ -382,19 +381,6 @@ def touched_devices(
     return touched, (frames[-1].id if frames else None)
 
 
-def _cursor(connection: Connection) -> int:
-    return int(connection.execute(
-        select(ProcessingCursor.last_frame_id).where(ProcessingCursor.name == CURSOR)
-    ).scalar() or 0)  # fmt: skip
-
-
-def _set_cursor(connection: Connection, last: int) -> None:
-    upsert = dialect_insert(connection, ProcessingCursor).values(name=CURSOR, last_frame_id=last)
-    connection.execute(upsert.on_conflict_do_update(
-        index_elements=[ProcessingCursor.name], set_={"last_frame_id": last}
-    ))  # fmt: skip
-
-
 @dataclass
 class Materialiser:
     """Keeps ``hourly_emission`` current: one pass reads the frames stored
@@ -414,7 +400,9 @@ class Materialiser:
         is brought up to ``now`` (China Standard Time; the wall clock if None)."""
         now = now or now_cst().replace(tzinfo=None)
         with self.engine.connect() as connection:
-            touched, last = touched_devices(connection, _cursor(connection), self.batch_frames)
+            touched, last = touched_devices(
+                connection, read_cursor(connection, CURSOR), self.batch_frames
+            )
         enterprises: set[int] = set()
         for mn in sorted(touched):
             # Computed on a read connection, written in a short transaction of its own;
@@ -431,7 +419,7 @@ class Materialiser:
             for enterprise_id in sorted(enterprises):
                 store_total_findings(connection, enterprise_id, day, self.parameters)
             if last is not None:
-                _set_cursor(connection, last)
+                save_cursor(connection, CURSOR, last)
         return 0 if last is None else len(touched) or 1
 
     def catch_up(self, now: datetime | None = None) -> None:
@@ -446,7 +434,7 @@ class Materialiser:
             if mns is None:
                 mns = list(connection.execute(select(Measurement.mn).distinct()).scalars())
                 connection.execute(delete(HourlyEmission))
-                _set_cursor(connection, int(connection.execute(
+                save_cursor(connection, CURSOR, int(connection.execute(
                     select(func.max(ArchivedFrame.id))).scalar() or 0))  # fmt: skip
             for mn in mns:
                 connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))

@@ -23,11 +23,11 @@ from envwatch.processing.quarantine import QuarantinedFinding, quarantine
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Upload
 from envwatch.rules.parameters import RuleSet
+from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import (
     ArchivedFrame,
     FindingRecord,
-    ProcessingCursor,
 )
 
 log = logging.getLogger(__name__)
@@ -160,25 +160,11 @@ class Processor:
         assert self.rules is not None
         with self.engine.begin() as connection:
             if self.last_frame_id is None:
-                self.last_frame_id = (
-                    connection.execute(
-                        select(ProcessingCursor.last_frame_id).where(
-                            ProcessingCursor.name == STREAM_CURSOR
-                        )
-                    ).scalar()
-                    or 0
-                )
+                self.last_frame_id = read_cursor(connection, STREAM_CURSOR)
                 if self.last_frame_id:
                     self._warm_up(connection, self.last_frame_id)
             if self.last_batch_id is None:
-                self.last_batch_id = (
-                    connection.execute(
-                        select(ProcessingCursor.last_frame_id).where(
-                            ProcessingCursor.name == BATCH_CURSOR
-                        )
-                    ).scalar()
-                    or 0
-                )
+                self.last_batch_id = read_cursor(connection, BATCH_CURSOR)
             page = upload_page(
                 connection, self.last_frame_id, self.codes, limit_frames=self.batch_frames
             )
@@ -198,15 +184,8 @@ class Processor:
             # Past every frame read, also those with no uploads (resends).
             last_frame = page.last_frame_id or self.last_frame_id
             last_batch = batches.last_batch_id or self.last_batch_id
-            for name, last in ((STREAM_CURSOR, last_frame), (BATCH_CURSOR, last_batch)):
-                upsert = dialect_insert(connection, ProcessingCursor).values(
-                    name=name, last_frame_id=last
-                )
-                connection.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=[ProcessingCursor.name], set_={"last_frame_id": last}
-                    )
-                )
+            save_cursor(connection, STREAM_CURSOR, last_frame)
+            save_cursor(connection, BATCH_CURSOR, last_batch)
         self.last_frame_id, self.last_batch_id = last_frame, last_batch
         return max(1, len(uploads))
 

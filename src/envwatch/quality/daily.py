@@ -26,13 +26,12 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from envwatch.quality.air_statistics import day_statistics
 from envwatch.quality.factors import QualityFactor, QualityFactors, quality_factors
 from envwatch.quality.water import water_standard
-from envwatch.store.db import dialect_insert
+from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import (
     AirStation,
     ArchivedFrame,
     Measurement,
     PointFactor,
-    ProcessingCursor,
     QualityDay,
     WaterSection,
 )
@@ -83,31 +82,13 @@ def load_sites(connection: Connection, factors: QualityFactors | None = None) ->
     return sites
 
 
-def _cursor(connection: Connection) -> int:
-    value = connection.execute(
-        select(ProcessingCursor.last_frame_id).where(ProcessingCursor.name == CURSOR)
-    ).scalar()
-    return int(value or 0)
-
-
-def _save_cursor(connection: Connection, frame_id: int) -> None:
-    upsert = dialect_insert(connection, ProcessingCursor).values(
-        name=CURSOR, last_frame_id=frame_id
-    )
-    connection.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[ProcessingCursor.name], set_={"last_frame_id": frame_id}
-        )
-    )
-
-
 def refresh_days(engine: Engine, *, frames_per_pass: int = FRAMES_PER_PASS) -> int:
     """Recompute the days touched by frames stored since the last pass; the
     number of site-days written."""
     written = 0
     while True:
         with engine.begin() as connection:
-            start = _cursor(connection)
+            start = read_cursor(connection, CURSOR)
             newest = connection.execute(select(func.max(ArchivedFrame.id))).scalar()
             if newest is None or newest <= start:
                 return written
@@ -128,7 +109,7 @@ def refresh_days(engine: Engine, *, frames_per_pass: int = FRAMES_PER_PASS) -> i
                         touched[mn].add(data_time.date())
             for mn, days in touched.items():
                 written += write_days(connection, sites[mn], days)
-            _save_cursor(connection, end)
+            save_cursor(connection, CURSOR, end)
 
 
 def recompute_days(engine: Engine, first: date, last: date) -> int:
