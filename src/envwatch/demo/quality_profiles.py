@@ -14,6 +14,8 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+from envwatch.quality.water import water_standard
+
 QUALITY_FILE = Path(__file__).with_name("quality.toml")
 IMPROVEMENT_PER_YEAR = 0.06
 """How much cleaner the demo's air gets per year (the year-on-year change). [I]"""
@@ -143,36 +145,26 @@ def air_hour(station: DemoStation, when: datetime) -> dict[str, float | None]:
     return {name: round(value, 1) if value is not None else None for name, value in values.items()}
 
 
-CLASS_LIMITS: dict[str, dict[str, float]] = {
-    "NH3_N": {"I": 0.15, "II": 0.5, "III": 1.0, "IV": 1.5, "V": 2.0},
-    "CODMn": {"I": 2, "II": 4, "III": 6, "IV": 10, "V": 15},
-    "COD": {"I": 15, "II": 15, "III": 20, "IV": 30, "V": 40},
-    "TP": {"I": 0.02, "II": 0.1, "III": 0.2, "IV": 0.3, "V": 0.4},
-    "TP_lake": {"I": 0.01, "II": 0.025, "III": 0.05, "IV": 0.1, "V": 0.2},
-    "DO": {"I": 7.5, "II": 6, "III": 5, "IV": 3, "V": 2},
-    "TN": {"I": 0.2, "II": 0.5, "III": 1.0, "IV": 1.5, "V": 2.0},
-}
-"""GB 3838 limits the demo's levels are drawn around (demo data: the
-calculations read ``quality/water_classes.toml``)."""
-
-
 def water_sample(section: DemoSection, when: datetime) -> dict[str, float]:
     """A section's automatic station sample at ``when`` [mg/L; pH; °C; µS/cm; NTU]."""
     rng = random.Random(f"{section.code}{when.isoformat()}")
+    standard = water_standard()
     day = when.date()
     summer = day.month in (6, 7, 8)
     warm = _season(day, 200)
 
+    def limit(item: str) -> float:
+        """The item's limit of the section's target class (GB 3838)."""
+        rule = standard.items[item]
+        return rule.limits_for(section.lake)[standard.classes.index(section.target)]
+
     def near(item: str, share: float) -> float:
-        key = "TP_lake" if item == "TP" and section.lake else item
-        return CLASS_LIMITS[key][section.target] * share * math.exp(rng.gauss(0, 0.12))
+        return limit(item) * share * math.exp(rng.gauss(0, 0.12))
 
     nh3n = near("NH3_N", 0.72) * (section.summer_nh3n if summer else 1.0)
     # Warm water holds less oxygen.
     saturation = 1.25 - 0.12 * warm
-    dissolved_oxygen = (
-        CLASS_LIMITS["DO"][section.target] * saturation * math.exp(rng.gauss(0, 0.06))
-    )
+    dissolved_oxygen = limit("DO") * saturation * math.exp(rng.gauss(0, 0.06))
     return {
         "pH": round(7.6 + rng.gauss(0, 0.2), 2),
         "DO": round(max(0.5, dissolved_oxygen), 2),
