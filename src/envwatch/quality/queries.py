@@ -26,8 +26,10 @@ from envwatch.quality.editions import air_editions
 from envwatch.quality.ranking import RankedArea, rank_areas
 from envwatch.quality.water import (
     SectionClass,
+    annual_values,
     exceedance_multiple,
     meets,
+    month_values,
     section_class,
     water_quality_index,
     water_standard,
@@ -257,16 +259,8 @@ def section_period(connection: Connection, first: date, last: date) -> dict[str,
         info = infos.get(code)
         if info is None:
             continue
-        monthly = [
-            {item: total / n for item, (total, n) in month.items() if n}
-            for _, month in sorted(months.items())
-        ]
-        items: dict[str, list[float]] = defaultdict(list)
-        for month_values in monthly:
-            for item, value in month_values.items():
-                items[item].append(value)
-        values = {item: sum(v) / len(v) for item, v in items.items()}
-        out[code] = judge_section(info, values)
+        monthly = [month_values(month) for _, month in sorted(months.items())]
+        out[code] = judge_section(info, annual_values(monthly))
     return out
 
 
@@ -280,8 +274,7 @@ def section_months(
         return []
     months = section_samples(connection, first, last).get(code, {})
     return [
-        (month, judge_section(info, {i: t / n for i, (t, n) in items.items() if n}))
-        for month, items in sorted(months.items())
+        (month, judge_section(info, month_values(items))) for month, items in sorted(months.items())
     ]
 
 

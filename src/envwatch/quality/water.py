@@ -229,14 +229,14 @@ def water_quality_index(
     return total if counted else None
 
 
-def mean_value(samples: Sequence[float]) -> float | None:
-    return sum(samples) / len(samples) if samples else None
-
-
 def monthly_values(samples: Mapping[str, Sequence[float]]) -> dict[str, float]:
     """A month's value of each item: the mean of its samples."""
-    means = {item: mean_value(values) for item, values in samples.items()}
-    return {item: value for item, value in means.items() if value is not None}
+    return month_values({item: (sum(values), len(values)) for item, values in samples.items()})
+
+
+def month_values(sums: Mapping[str, tuple[float, int]]) -> dict[str, float]:
+    """A month's value of each item, the mean of its samples, from their sum and count."""
+    return {item: total / n for item, (total, n) in sums.items() if n}
 
 
 def annual_values(months: Sequence[Mapping[str, float]]) -> dict[str, float]:
