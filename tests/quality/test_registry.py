@@ -9,6 +9,10 @@ from envwatch.demo.seed import seed_demo
 from envwatch.registry.export import registry_tables
 from envwatch.registry.importing import ImportKind, import_file
 from envwatch.store.schema import AirStation, MonitoringPoint, PointFactor, WaterSection
+from tests.electricity.test_http_batch import base_url
+from tests.web.test_pages_and_api import session
+
+__all__ = ["base_url"]
 
 NEW_MN = "371525A00000000000000099"
 
@@ -74,3 +78,38 @@ def test_stations_and_sections_import_all_or_nothing(engine: Engine) -> None:
     assert exported["LC-A90"]["mn"] == NEW_MN and exported["LC-A90"]["pw"] == ""
     assert NEW_MN not in {row["mn"] for row in tables[ImportKind.POINTS]}
     assert all(row["credit_code"] for row in tables[ImportKind.POINTS])
+
+
+def test_a_station_created_over_the_api_registers_its_logger(base_url: str, engine: Engine) -> None:
+    admin, csrf = session(base_url, "admin")
+    try:
+        headers = {"X-CSRF-Token": csrf}
+        with engine.connect() as connection:
+            enterprise_mn = connection.execute(
+                select(MonitoringPoint.mn).where(MonitoringPoint.enterprise_id.is_not(None))
+            ).scalars().first()  # fmt: skip
+        body = {"code": "API-A1", "name": "接口新站", "level": "county", "county_code": "371525",
+                "mn": NEW_MN, "pw": "a99998"}  # fmt: skip
+        created = admin.post("/api/v1/quality/stations", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        assert created.json()["mn"] == NEW_MN and "pw" not in created.json()
+        with engine.connect() as connection:
+            point = connection.execute(
+                select(MonitoringPoint).where(MonitoringPoint.mn == NEW_MN)
+            ).one()  # fmt: skip
+            factors = set(connection.execute(
+                select(PointFactor.pollutant).where(PointFactor.mn == NEW_MN)
+            ).scalars())  # fmt: skip
+        assert (point.st, point.enterprise_id, point.pw, point.active) == (
+            "22",
+            None,
+            "a99998",
+            True,
+        )
+        assert "a05024" in factors and len(factors) == 6
+        taken = admin.post("/api/v1/quality/stations", headers=headers,
+                           json={**body, "code": "API-A2", "mn": enterprise_mn})  # fmt: skip
+        assert taken.status_code == 422
+        assert taken.json()["error"]["fields"][0]["field"] == "body.mn"
+    finally:
+        admin.close()

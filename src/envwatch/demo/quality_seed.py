@@ -23,7 +23,7 @@ from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.hj212.framing import frame_segment
 from envwatch.processing.worker import STREAM_CURSOR
 from envwatch.quality.daily import refresh_days
-from envwatch.quality.factors import quality_factors
+from envwatch.quality.factors import SYSTEM_CODES, quality_factors, site_logger
 from envwatch.quality.province import import_province_csv
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from envwatch.store.cursors import read_cursor, save_cursor
@@ -36,8 +36,8 @@ from envwatch.store.schema import (
     WaterSection,
 )
 
-AIR_ST = "22"
-WATER_ST = "21"
+AIR_ST = SYSTEM_CODES["air"]
+WATER_ST = SYSTEM_CODES["water"]
 WATER_EVERY_HOURS = 4
 """Automatic water stations sample every four hours."""
 HISTORY_DAYS = 400
@@ -49,20 +49,16 @@ BATCH = 2000
 def quality_site_rows() -> dict[str, list[dict[str, Any]]]:
     """Rows of the demo's stations, sections, their loggers and factors."""
     demo = quality_demo()
-    factors = quality_factors()
     points: list[dict[str, Any]] = []
     point_factors: list[dict[str, Any]] = []
-    sites: list[tuple[DemoStation | DemoSection, str, str]] = [
-        *((s, AIR_ST, "air") for s in demo.stations),
-        *((s, WATER_ST, "water") for s in demo.sections),
+    sites: list[tuple[DemoStation | DemoSection, str]] = [
+        *((s, "air") for s in demo.stations),
+        *((s, "water") for s in demo.sections),
     ]
-    for site, st, kind in sites:
-        points.append({"mn": site.mn, "pw": site.pw, "enterprise_id": None, "st": st,
-                       "protocol_version": "2017", "lenient": True})  # fmt: skip
-        point_factors += [
-            {"mn": site.mn, "pollutant": f.code, "unit": f.unit}
-            for f in factors.of_kind(kind).values()
-        ]
+    for site, kind in sites:
+        point, factors = site_logger(kind, site.mn, site.pw)
+        points.append(point)
+        point_factors += factors
     return {
         "monitoring_point": points,
         "point_factor": point_factors,

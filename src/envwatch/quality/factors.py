@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
+from typing import Any
 
 from envwatch.quality.aqi import QualityInputError
 
@@ -74,6 +75,23 @@ def load_factors(text: str) -> QualityFactors:
         water_observed=_table(raw["water_observed"]),
         unit_scale=MappingProxyType({k: float(v) for k, v in raw["unit_scale"].items()}),
     )
+
+
+SYSTEM_CODES = {"air": "22", "water": "21"}
+"""The HJ 212 system code (ST) of an air station's and a section's logger."""
+
+
+def site_logger(kind: str, mn: str, pw: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The registry rows of a site's logger: a monitoring point of no
+    enterprise (``monitoring_point``) and its factors in the units the
+    calculations take (``point_factor``)."""
+    point = {"mn": mn, "pw": pw, "enterprise_id": None, "st": SYSTEM_CODES[kind],
+             "protocol_version": "2017", "lenient": True}  # fmt: skip
+    factors = [
+        {"mn": mn, "pollutant": f.code, "unit": f.unit}
+        for f in quality_factors().of_kind(kind).values()
+    ]
+    return point, factors
 
 
 @cache

@@ -638,7 +638,7 @@ def _site_loggers(
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """The monitoring points (no enterprise) and factors of the sites' new
     loggers, in the units of ``quality/factors.toml``."""
-    from envwatch.quality.factors import quality_factors  # noqa: PLC0415
+    from envwatch.quality.factors import site_logger  # noqa: PLC0415
 
     known = set(connection.execute(select(MonitoringPoint.mn)).scalars())
     medium = "air" if kind is ImportKind.STATIONS else "water"
@@ -647,13 +647,9 @@ def _site_loggers(
     for row in rows:
         if not isinstance(row, _SiteRow) or row.mn is None or row.mn in known or row.pw is None:
             continue
-        st = "22" if medium == "air" else "21"
-        points.append({"mn": row.mn, "pw": row.pw, "enterprise_id": None, "st": st,
-                       "protocol_version": "2017"})  # fmt: skip
-        factors += [
-            {"mn": row.mn, "pollutant": f.code, "unit": f.unit}
-            for f in quality_factors().of_kind(medium).values()
-        ]
+        point, point_factors = site_logger(medium, row.mn, row.pw)
+        points.append(point)
+        factors += point_factors
     return points, factors
 
 

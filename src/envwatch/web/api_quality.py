@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, insert, select
 
 from envwatch.alerts.queries import Viewer
 from envwatch.audit.log import Actor, record
@@ -26,7 +26,7 @@ from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import now_cst
 from envwatch.quality.aqi import hourly_report, indicator_label, realtime_indicators
 from envwatch.quality.editions import air_editions
-from envwatch.quality.factors import quality_factors
+from envwatch.quality.factors import quality_factors, site_logger
 from envwatch.quality.province import ProvinceImportError, import_province_csv, province_rows
 from envwatch.quality.queries import (
     CITY,
@@ -206,15 +206,9 @@ def _register_logger(kind: str) -> Any:
         exists = connection.execute(select(MonitoringPoint.mn).where(MonitoringPoint.mn == mn))
         if exists.first() is not None:
             return
-        connection.execute(MonitoringPoint.__table__.insert().values(  # type: ignore[attr-defined]
-            mn=mn, pw=pw, enterprise_id=None, st="22" if kind == "air" else "21",
-            protocol_version="2017", lenient=True, verify_crc=True, verify_length=True,
-            active=True,
-        ))  # fmt: skip
-        connection.execute(PointFactor.__table__.insert(), [  # type: ignore[attr-defined]
-            {"mn": mn, "pollutant": f.code, "unit": f.unit}
-            for f in quality_factors().of_kind(kind).values()
-        ])  # fmt: skip
+        point, factors = site_logger(kind, mn, pw)
+        connection.execute(insert(MonitoringPoint).values(**point))
+        connection.execute(insert(PointFactor), factors)
 
     return after
 
