@@ -16,11 +16,12 @@ from envwatch.demo.seed import seed_demo
 from envwatch.gateway.admission import admit, connection_options
 from envwatch.gateway.server import load_devices
 from envwatch.hj212 import Decoder
+from envwatch.processing.inputs import load_contexts
 from envwatch.quality.air_statistics import day_statistics
 from envwatch.quality.daily import recompute_days, refresh_days
 from envwatch.quality.queries import ranking, section_months
 from envwatch.store.archive import Archive
-from envwatch.store.schema import QualityDay, WaterSection
+from envwatch.store.schema import PointFactor, QualityDay, WaterSection
 
 DAY = date(2026, 7, 15)
 CODES = {"PM2_5": "a34004", "PM10": "a34002", "SO2": "a21026", "NO2": "a21004",
@@ -176,3 +177,26 @@ def test_ranking_and_sections_read_from_the_stored_days(engine: Engine) -> None:
         )
         [(_, again)] = section_months(connection, "LC-W09", date(2026, 7, 1), date(2026, 7, 31))
     assert again.meets_target is True
+
+
+def test_a_logger_in_an_unreadable_unit_stops_no_other_site(engine: Engine) -> None:
+    seed_demo(engine)
+    odd, fine = quality_demo().stations[:2]
+    with engine.begin() as connection:
+        connection.execute(
+            update(PointFactor)
+            .where(PointFactor.mn == odd.mn, PointFactor.pollutant == "a34004")
+            .values(unit="furlongs")
+        )
+    hours = a_day(80.0, 170.0)
+    feed(
+        engine, station_day(odd.mn, odd.pw, DAY, hours) + station_day(fine.mn, fine.pw, DAY, hours)
+    )
+    assert refresh_days(engine) == 2
+    [odd_day] = stored(engine, odd.code, DAY)
+    [fine_day] = stored(engine, fine.code, DAY)
+    assert odd_day.figures["PM2_5"] is None and odd_day.figures["PM10"] == 128
+    assert fine_day.figures["PM2_5"] == 80 and fine_day.aqi == 119
+    # The rules still know both stations.
+    contexts = load_contexts(engine, datetime(2026, 7, 16))
+    assert contexts[odd.mn].station is not None and contexts[fine.mn].station is not None

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from envwatch.quality.air_statistics import day_statistics
+from envwatch.quality.aqi import QualityInputError
 from envwatch.quality.factors import QualityFactor, QualityFactors, quality_factors
 from envwatch.quality.water import water_standard
 from envwatch.store.cursors import read_cursor, save_cursor
@@ -73,11 +74,16 @@ def load_sites(connection: Connection, factors: QualityFactors | None = None) ->
             if station_mn is None:
                 continue
             mn = str(station_mn)
-            known = factors.of_kind(kind)
-            conversions = {
-                factor_code: (wanted, factors.conversion(units[mn].get(factor_code, ""), wanted))
-                for factor_code, wanted in known.items()
-            }
+            conversions = {}
+            for factor_code, wanted in factors.of_kind(kind).items():
+                try:
+                    scale = factors.conversion(units[mn].get(factor_code, ""), wanted)
+                except QualityInputError as error:
+                    # One logger registered in a unit nobody can read loses that
+                    # factor, never the city's quality days or rules.
+                    log.warning("site %s: %s", code, error.message_en)
+                    continue
+                conversions[factor_code] = (wanted, scale)
             sites[mn] = Site(kind, code, mn, county, conversions)
     return sites
 
@@ -108,7 +114,13 @@ def refresh_days(engine: Engine, *, frames_per_pass: int = FRAMES_PER_PASS) -> i
                     if data_time is not None and mn is not None:
                         touched[mn].add(data_time.date())
             for mn, days in touched.items():
-                written += write_days(connection, sites[mn], days)
+                try:
+                    with connection.begin_nested():
+                        written += write_days(connection, sites[mn], days)
+                except Exception:
+                    # One site's days that cannot be computed stop no other
+                    # site's; `envwatch quality refresh --since` redoes them.
+                    log.exception("quality days of %s not computed", sites[mn].code)
             save_cursor(connection, CURSOR, end)
 
 
