@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         description="The rectification workflow's transition table "
         "(like envwatch/rectification/workflow.toml)",
     )
+    pdf_font: Path | None = Field(
+        default=None,
+        description="A .ttf/.ttc font with Chinese glyphs that PDF files embed (None: Debian's "
+        "fonts-wqy-zenhei and the other paths in envwatch/reports/pdf.py)",
+    )
     smtp_host: str | None = Field(default=None, description="Mail server for alert e-mail")
     smtp_port: int = Field(default=25, description="Mail server port")
     smtp_sender: str = Field(

@@ -1,0 +1,1 @@
+"""Documents built from stored data for people to read offline: PDF (``pdf``)."""
