@@ -11,6 +11,7 @@ from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.electricity import electricity_app
 from envwatch.cli.emergency import emergency_app
 from envwatch.cli.hj212 import hj212_app
+from envwatch.cli.ledger import carbon_app, positive_app, quota_app
 from envwatch.cli.maintenance import maintenance_app
 from envwatch.cli.permits import permits_app
 from envwatch.cli.quality import quality_app
@@ -51,6 +52,9 @@ app.add_typer(permits_app, name="permits")
 app.add_typer(zoning_app, name="zoning")
 app.add_typer(rectify_app, name="rectify")
 app.add_typer(complaints_app, name="complaints")
+app.add_typer(carbon_app, name="carbon")
+app.add_typer(positive_app, name="positive-lists")
+app.add_typer(quota_app, name="quota")
 app.command()(serve)
 app.command()(gateway)
 app.command("simulate")(simulate_command)

@@ -17,6 +17,7 @@ from envwatch.cli.serve import (
     serve,
     stop_on_signals,
 )
+from envwatch.demo.ledger import seed_ledger
 from envwatch.demo.quality_seed import (
     HISTORY_DAYS,
     seed_province,
@@ -52,6 +53,7 @@ def seed_demo_command(db: DbOption = None) -> None:
         typer.echo("the registry already holds data: demo not loaded", err=True)
         raise typer.Exit(1) from None
     counts["rectification_problem"] = seed_rectification(engine)
+    counts |= seed_ledger(engine)
     typer.echo(json.dumps(counts))
 
 
@@ -121,6 +123,7 @@ def demo_command(
     try:
         counts = seed_demo(engine, emergency=True)
         counts["rectification_problem"] = seed_rectification(engine)
+        counts |= seed_ledger(engine)
         typer.echo(f"demo city loaded: {counts}")
         if quality_days:
             started = time.monotonic()

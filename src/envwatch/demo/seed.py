@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select, text
 from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
 from envwatch.demo.emergency_week import seed_emergency_week
+from envwatch.demo.ledger import positive_list_rows
 from envwatch.demo.quality_seed import seed_quality_sites
 from envwatch.demo.zoning import demo_emergency_lines, demo_zoning_rows
 from envwatch.glossary import factor
@@ -39,6 +40,7 @@ from envwatch.store.schema import (
     PermitLimit,
     PermitMonitoring,
     PointFactor,
+    PositiveListEntry,
 )
 
 DEMO_PW_LENGTH = 6
@@ -155,7 +157,6 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                     "key_categories": industry.key_categories,
                     "longitude": round(longitude, 6),
                     "latitude": round(latitude, 6),
-                    "positive_list": enterprise_id % POSITIVE_LIST_EVERY == 0,
                     "performance_grade": DEMO_GRADES[enterprise_id % len(DEMO_GRADES)],
                     "emergency_exempt": False,
                     "work_shifts": format_shifts(
@@ -296,6 +297,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                         "outlet_id": None,
                     }
                 )
+    rows["positive_list_entry"] = positive_list_rows(rows["enterprise"], POSITIVE_LIST_EVERY)
     rows["contractor"] = demo_contractors(rows)
     rows["app_user"] = demo_users(city)
     rows |= demo_zoning_rows(city) | demo_emergency_lines(rows)
@@ -348,9 +350,9 @@ def demo_password_hash() -> str:
     return hash_password(DEMO_PASSWORD)
 
 
-_TABLES = (County, Enterprise, Outlet, Contractor, MonitoringPoint, PointFactor, Permit,
-           PermitLimit, PermitMonitoring, Meter, MeterLink, AppUser, ControlUnit, AccessClause,
-           EmergencyLine, EmergencyLineMeter)  # fmt: skip
+_TABLES = (County, Enterprise, PositiveListEntry, Outlet, Contractor, MonitoringPoint,
+           PointFactor, Permit, PermitLimit, PermitMonitoring, Meter, MeterLink, AppUser,
+           ControlUnit, AccessClause, EmergencyLine, EmergencyLineMeter)  # fmt: skip
 
 
 def seed_demo(engine: Engine, seed: int = 7, *, emergency: bool = False) -> dict[str, int]:

@@ -37,9 +37,12 @@ from pydantic import (
 )
 from sqlalchemy import Connection, Engine, select
 
+from envwatch.audit.log import Actor
 from envwatch.errors import PeerError
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
+from envwatch.hj212.codes import now_cst
+from envwatch.ledger.positive import follow_flag
 from envwatch.registry.limits import AveragingPeriod
 from envwatch.rules.shifts import format_shifts, parse_shifts
 from envwatch.spreadsheet import cell_text
@@ -599,6 +602,7 @@ def _records(
         values = row.model_dump()
         credit = values.pop("credit_code", None)
         if kind is ImportKind.ENTERPRISES:
+            values.pop("positive_list")  # the register's (ledger/positive.py), after the insert
             out.append({**values, "credit_code": credit})
             continue
         if kind in (ImportKind.STATIONS, ImportKind.SECTIONS):
@@ -663,6 +667,21 @@ def _factor_records(rows: Iterable[_Row]) -> list[dict[str, str]]:
     return out
 
 
+def _list_flagged(connection: Connection, rows: Iterable[_Row]) -> None:
+    """Enterprises imported with 正面清单 = 是 enter the enforcement positive list's
+    register (the flag follows from it, ``ledger/positive.py``)."""
+    flagged = [row.credit_code for row in rows
+               if isinstance(row, EnterpriseRow) and row.positive_list]  # fmt: skip
+    if not flagged:
+        return
+    ids = connection.execute(
+        select(Enterprise.id).where(Enterprise.credit_code.in_(flagged))
+    ).scalars()  # fmt: skip
+    actor = Actor("registry import", "system", "import")
+    for enterprise_id in ids:
+        follow_flag(connection, enterprise_id, True, now_cst().date(), actor)
+
+
 BeforeCommit = Callable[[Connection, int], None]
 """Called inside the import's transaction with the count of rows written."""
 
@@ -689,6 +708,8 @@ def import_rows(
         table, records = _records(kind, parsed, enterprises, outlets)
         if records:
             connection.execute(table.__table__.insert(), records)
+        if kind is ImportKind.ENTERPRISES:
+            _list_flagged(connection, parsed)
         factors = _factor_records(parsed)
         if factors:
             connection.execute(PointFactor.__table__.insert(), factors)  # type: ignore[attr-defined]

@@ -24,9 +24,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
     false,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 # SQLite only auto-increments INTEGER PRIMARY KEY columns.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -57,6 +59,39 @@ class County(Base):
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
 
 
+class PositiveListEntry(Base):
+    """An enterprise's time on a positive list (正面清单): the EIA-approval list
+    (环评审批, kind ``eia``) or the enforcement list (监督执法, ``enforcement``).
+    An entry is open while ``removed_on`` is empty; removal closes it, a
+    re-admission is a new entry, so the history keeps every spell. At most one
+    open entry per enterprise and kind."""
+
+    __tablename__ = "positive_list_entry"
+    __table_args__ = (
+        Index("ix_positive_list_entry_enterprise", "enterprise_id", "kind"),
+        Index("ux_positive_list_entry_open", "enterprise_id", "kind", unique=True,
+              sqlite_where=text("removed_on IS NULL"),
+              postgresql_where=text("removed_on IS NULL")),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    """eia (环评审批正面清单) or enforcement (监督执法正面清单)."""
+    criteria_version: Mapped[str] = mapped_column(String(32))
+    """The version of ``ledger/criteria.toml`` the criteria codes are of."""
+    criteria: Mapped[list[str]] = mapped_column(JSON)
+    """The codes of the criteria the enterprise met when admitted."""
+    reason: Mapped[str] = mapped_column(Text)
+    added_on: Mapped[date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    """Who decided the admission (a body, a meeting, a document number)."""
+    removed_on: Mapped[date | None] = mapped_column(Date, default=None)
+    removal_reason: Mapped[str] = mapped_column(Text, default="")
+    removed_by: Mapped[str] = mapped_column(String(200), default="")
+    """Who decided the removal."""
+
+
 class Enterprise(Base):
     __tablename__ = "enterprise"
 
@@ -69,8 +104,15 @@ class Enterprise(Base):
     """Comma-separated: air, water, chemical_park, acid, hazardous_waste, medical."""
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
-    positive_list: Mapped[bool] = mapped_column(Boolean, default=False)
-    """On the enforcement positive list (监督执法正面清单): checked off-site first."""
+    positive_list: Mapped[bool] = column_property(
+        exists()
+        .where(PositiveListEntry.enterprise_id == id, PositiveListEntry.kind == "enforcement",
+               PositiveListEntry.removed_on.is_(None))
+        .correlate_except(PositiveListEntry)
+        .label("positive_list")
+    )  # fmt: skip
+    """On the enforcement positive list (监督执法正面清单): checked off-site first.
+    No column: it follows from the register (an open ``positive_list_entry``)."""
     performance_grade: Mapped[str] = mapped_column(String(4), default="")
     """Heavy-pollution-weather performance grade (绩效分级): A+, A, B, C, D; empty: none."""
     emergency_exempt: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -1045,3 +1087,86 @@ class ContaminatedPlot(Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
     """The enterprise that answers for the plot, if any (its users see the plot)."""
     responsible: Mapped[str] = mapped_column(String(200), default="")
+
+
+class QuotaEntry(Base):
+    """An entry of a county's total-quantity ledger (总量指标台账) of one
+    pollutant: capacity freed (``freed``: a closure 关停 or an upgrade 提标改造
+    of an enterprise) or allocated to a new project (``allocated``, 腾笼换鸟),
+    drawing on freed entries (``quota_draw``). Amounts are whole grams, so the
+    balance is exact. Entries are never rewritten: a mistake is cancelled
+    (``cancelled_on``, with its reason) and no longer counts."""
+
+    __tablename__ = "quota_entry"
+    __table_args__ = (Index("ix_quota_entry_county", "county_code", "pollutant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    pollutant: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    """freed or allocated."""
+    cause: Mapped[str] = mapped_column(String(16))
+    """freed: closure or upgrade; allocated: project."""
+    grams: Mapped[int] = mapped_column(BigInteger)
+    effective_on: Mapped[date] = mapped_column(Date)
+    document_no: Mapped[str] = mapped_column(String(100))
+    """The document that grants or records it (文号)."""
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    project: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_on: Mapped[date | None] = mapped_column(Date, default=None)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class QuotaDraw(Base):
+    """What an allocation takes from one freed entry [g]."""
+
+    __tablename__ = "quota_draw"
+
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("quota_entry.id"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("quota_entry.id"), primary_key=True)
+    grams: Mapped[int] = mapped_column(BigInteger)
+
+
+class EnterpriseOutput(Base):
+    """An enterprise's output in a year (产品产量), for emissions per unit of output."""
+
+    __tablename__ = "enterprise_output"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    """The product's unit: t, 万m², MWh, ..."""
+
+
+class EmissionDeclaration(Base):
+    """An enterprise's emission of a pollutant in a month as its execution report
+    (执行报告) declares it [t]: counted where the permits' hourly table has
+    nothing of that enterprise, pollutant and month."""
+
+    __tablename__ = "emission_declaration"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    """The month's first day."""
+    pollutant: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tonnes: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class EnergyDeclaration(Base):
+    """An enterprise's electricity of a month as billed or declared (电费账单 /
+    企业填报) [MWh]: counted instead of its meters for that month."""
+
+    __tablename__ = "energy_declaration"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    """The month's first day."""
+    total_mwh: Mapped[float] = mapped_column(Float)
+    production_mwh: Mapped[float | None] = mapped_column(Float, default=None)
+    """The production (产污) circuits' part, where known."""
+    source: Mapped[str] = mapped_column(String(64), default="")

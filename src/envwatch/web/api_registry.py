@@ -42,6 +42,8 @@ from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
+from envwatch.hj212.codes import now_cst
+from envwatch.ledger.positive import follow_flag
 from envwatch.registry.coverage import EnterpriseGap, PointGap, gaps
 from envwatch.registry.export import EXPORT_FORMATS, MEDIA_TYPES
 from envwatch.registry.importing import KEY_CATEGORIES, MN_PATTERN, PW_PATTERN, ImportKind
@@ -532,6 +534,7 @@ def _contractor_exists(connection: Connection, contractor_id: int | None) -> Non
 
 def _categories(values: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(values)
+    out.pop("positive_list", None)  # no column: the register's (ledger/positive.py)
     if out.get("key_categories") is not None:
         out["key_categories"] = ",".join(out["key_categories"])
     return out
@@ -602,6 +605,14 @@ def list_enterprises(
     return envelope(_enterprise_views(connection, user, rows), total, limit, offset)
 
 
+def _follow_positive_flag(connection: Connection, key: object, values: dict[str, Any]) -> None:
+    """The ``positive_list`` flag sent makes or closes an entry of the enforcement
+    positive list's register, whose open entry the flag is read from."""
+    if values.get("positive_list") is not None:
+        follow_flag(connection, int(key), bool(values["positive_list"]), now_cst().date(),
+                    Actor("registry", "system", "api"))  # fmt: skip
+
+
 def _check_new_enterprise(connection: Connection, body: EnterpriseCreate) -> None:
     _county_exists(connection, body.county_code)
     _credit_code_free(connection, Enterprise, body.credit_code)
@@ -638,6 +649,7 @@ ENTERPRISES: Resource[EnterpriseCreate, EnterpriseUpdate] = Resource(
     nullable=frozenset({"longitude", "latitude"}),
     views=_enterprise_views,
     row_values=_categories,
+    after_write=_follow_positive_flag,
     check_create=_check_new_enterprise,
     check_update=_check_enterprise_change,
     holders=lambda key: {
