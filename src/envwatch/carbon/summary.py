@@ -211,7 +211,7 @@ def _read_meters(
                         ElectricityReading.power_kw.is_not(None),
                     )
                     .order_by(ElectricityReading.time)
-                ).tuples()
+                )
             ]
             hours = hourly_energy(readings, max_gap)
             if hours:
@@ -412,7 +412,7 @@ def summary(
                 **compare(current, previous, data),
             }
         )
-    names = dict(connection.execute(select(County.code, County.name_zh)).tuples().all())
+    names = dict(connection.execute(select(County.code, County.name_zh)).all())
     counties = []
     for code, parts in sorted(by_county.items()):
         current = year_view([m for months, _ in parts for m in months], None)

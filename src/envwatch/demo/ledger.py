@@ -252,7 +252,7 @@ def seed_ledger(engine: Engine, year: int | None = None) -> dict[str, int]:
                 PermitLimit.pollutant.in_(default_data().main_pollutants),
                 PermitLimit.annual_tonnes.is_not(None),
             )
-        ).tuples():
+        ):
             held = permitted.setdefault(enterprise_id, {})
             held[pollutant] = held.get(pollutant, 0.0) + annual
         entries, draws = quota_rows(enterprises, year)

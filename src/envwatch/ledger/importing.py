@@ -41,11 +41,7 @@ class _RejectedError(Exception):
 
 def _split(value: object) -> object:
     if isinstance(value, str):
-        return [
-            part.strip()
-            for part in value.replace("；", ";").replace("、", ";").split(";")
-            if part.strip()
-        ]
+        return [part.strip() for part in value.replace("；", ";").split(";") if part.strip()]
     return value
 
 
@@ -111,7 +107,7 @@ def quota_columns() -> list[str]:
 
 
 def _enterprise_ids(connection: Connection) -> dict[str, int]:
-    return dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).tuples().all())
+    return dict(connection.execute(select(Enterprise.credit_code, Enterprise.id)).all())
 
 
 def import_positive(

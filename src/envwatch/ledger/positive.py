@@ -142,7 +142,7 @@ def criteria_problems(kind: str, codes: Sequence[str], criteria: Criteria) -> li
         (f"unknown criterion {code!r} of the {listed.name_en}", f"{listed.name_zh}无此标准：{code}")
         for code in unknown
     ]
-    if len(set(codes)) < listed.min_criteria:
+    if len(set(codes) - set(unknown)) < listed.min_criteria:
         problems.append(
             (
                 f"the {listed.name_en} needs at least {listed.min_criteria} criteria met",

@@ -169,7 +169,7 @@ def _drawn(connection: Connection, source_ids: Sequence[int]) -> dict[int, int]:
         select(QuotaDraw.source_id, QuotaDraw.grams)
         .join(QuotaEntry, QuotaEntry.id == QuotaDraw.allocation_id)
         .where(QuotaDraw.source_id.in_(list(source_ids)), QuotaEntry.cancelled_on.is_(None))
-    ).tuples():
+    ):
         out[source_id] = out.get(source_id, 0) + grams
     return out
 
@@ -266,10 +266,10 @@ def balances(connection: Connection, counties: Iterable[str] | None) -> list[dic
     if counties is not None:
         query = query.where(QuotaEntry.county_code.in_(sorted(counties)))
     sums: dict[tuple[str, str], dict[str, int]] = {}
-    for county, pollutant, kind, grams in connection.execute(query).tuples():
+    for county, pollutant, kind, grams in connection.execute(query):
         bucket = sums.setdefault((county, pollutant), {"freed": 0, "allocated": 0})
         bucket[kind] += grams
-    names = dict(connection.execute(select(County.code, County.name_zh)).tuples().all())
+    names = dict(connection.execute(select(County.code, County.name_zh)).all())
     out = []
     for (county, pollutant), bucket in sorted(sums.items()):
         known = factor(pollutant)
@@ -311,7 +311,7 @@ def entries(
             QuotaEntry.county_code, QuotaEntry.pollutant, QuotaEntry.effective_on, QuotaEntry.id
         )
     ).all()
-    ids = [row.QuotaEntry.id for row in rows]
+    ids = [row.id for row in rows]
     draws: dict[int, list[dict[str, Any]]] = {}
     drawn_by: dict[int, list[dict[str, Any]]] = {}
     if ids:
@@ -319,7 +319,7 @@ def entries(
             select(QuotaDraw.allocation_id, QuotaDraw.source_id, QuotaDraw.grams).where(
                 QuotaDraw.allocation_id.in_(ids) | QuotaDraw.source_id.in_(ids)
             )
-        ).tuples():
+        ):
             draws.setdefault(allocation, []).append({"source": source, "tonnes": tonnes(grams)})
             drawn_by.setdefault(source, []).append(
                 {"allocation": allocation, "tonnes": tonnes(grams)}
@@ -327,7 +327,7 @@ def entries(
     out: list[dict[str, Any]] = []
     groups: dict[tuple[str, str], list[Movement]] = {}
     for row in rows:
-        e = row.QuotaEntry
+        e = row
         if e.cancelled_on is None:
             groups.setdefault((e.county_code, e.pollutant), []).append(
                 Movement(e.id, e.kind, e.grams)
@@ -337,7 +337,7 @@ def entries(
         for movement, balance in zip(movements, running_balance(movements), strict=True):
             after[movement.id] = balance
     for row in rows:
-        e = row.QuotaEntry
+        e = row
         out.append(
             {
                 "id": e.id,

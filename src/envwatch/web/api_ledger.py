@@ -132,7 +132,7 @@ def _entries_in_scope(user: Viewer) -> Select[Any]:
 def _entry_views(_connection: Connection, _user: Viewer, rows: list[Any]) -> list[View]:
     return [
         {
-            **entry_view(row.PositiveListEntry),
+            **entry_view(row),
             "enterprise": row.enterprise_name,
             "county": row.county_code,
         }

@@ -35,7 +35,7 @@ router = APIRouter()
 
 def _counties(connection: Any) -> dict[str, str]:
     return dict(
-        connection.execute(select(County.code, County.name_zh).order_by(County.code)).tuples().all()
+        connection.execute(select(County.code, County.name_zh).order_by(County.code)).all()
     )
 
 
@@ -84,7 +84,7 @@ async def positive_lists_page(
             counties = _counties(connection)
         shown = []
         for row in rows:
-            view = entry_view(row.PositiveListEntry, criteria)
+            view = entry_view(row, criteria)
             view["enterprise"] = row.enterprise_name
             view["county_name"] = counties.get(row.county_code, row.county_code)
             view["kind_name"] = kinds.get(view["kind"], view["kind"])

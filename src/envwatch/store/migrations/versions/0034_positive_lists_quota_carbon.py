@@ -25,6 +25,16 @@ MIGRATED_REASON = (
 
 
 def upgrade() -> None:
+    # One truth: every enterprise flagged so far gets an open entry of the
+    # enforcement list; the flag then follows from the register. (The flags are
+    # read before the column is dropped.)
+    connection = op.get_bind()
+    flagged = connection.execute(
+        sa.text("SELECT id FROM enterprise WHERE positive_list")
+    ).scalars().all()  # fmt: skip
+    # A plain ALTER TABLE (SQLite >= 3.35 drops an unindexed column in place):
+    # a batch rebuild would drop the enterprise table other tables refer to.
+    op.drop_column("enterprise", "positive_list")
     op.create_table(
         "positive_list_entry",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -45,8 +55,6 @@ def upgrade() -> None:
                     ["enterprise_id", "kind"], unique=True,
                     sqlite_where=sa.text("removed_on IS NULL"),
                     postgresql_where=sa.text("removed_on IS NULL"))  # fmt: skip
-    # One truth: every enterprise flagged so far gets an open entry of the
-    # enforcement list; the flag then follows from the register.
     today = datetime.now(UTC).date()
     entries = sa.table(
         "positive_list_entry",
@@ -56,10 +64,6 @@ def upgrade() -> None:
         sa.column("decided_by", sa.String()), sa.column("removal_reason", sa.Text()),
         sa.column("removed_by", sa.String()),
     )  # fmt: skip
-    connection = op.get_bind()
-    flagged = connection.execute(
-        sa.text("SELECT id FROM enterprise WHERE positive_list")
-    ).scalars().all()  # fmt: skip
     if flagged:
         connection.execute(sa.insert(entries), [
             {"enterprise_id": enterprise_id, "kind": "enforcement", "criteria_version": "migrated",
@@ -68,8 +72,6 @@ def upgrade() -> None:
              "removed_by": ""}
             for enterprise_id in flagged
         ])  # fmt: skip
-    with op.batch_alter_table("enterprise", schema=None) as batch_op:
-        batch_op.drop_column("positive_list")
 
     op.create_table(
         "quota_entry",
@@ -131,14 +133,20 @@ def downgrade() -> None:
     op.drop_table("quota_draw")
     op.drop_index("ix_quota_entry_county", table_name="quota_entry")
     op.drop_table("quota_entry")
-    with op.batch_alter_table("enterprise", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("positive_list", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    op.execute(
-        "UPDATE enterprise SET positive_list = TRUE WHERE id IN (SELECT enterprise_id FROM "
-        "positive_list_entry WHERE kind = 'enforcement' AND removed_on IS NULL)"
-    )
+    connection = op.get_bind()
+    listed = connection.execute(sa.text(
+        "SELECT enterprise_id FROM positive_list_entry WHERE kind = 'enforcement' "
+        "AND removed_on IS NULL"
+    )).scalars().all()  # fmt: skip
     op.drop_index("ux_positive_list_entry_open", table_name="positive_list_entry")
     op.drop_index("ix_positive_list_entry_enterprise", table_name="positive_list_entry")
     op.drop_table("positive_list_entry")
+    op.add_column(
+        "enterprise",
+        sa.Column("positive_list", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    enterprises = sa.table("enterprise", sa.column("id", sa.Integer()),
+                           sa.column("positive_list", sa.Boolean()))  # fmt: skip
+    if listed:
+        connection.execute(sa.update(enterprises).where(enterprises.c.id.in_(listed))
+                           .values(positive_list=True))  # fmt: skip
