@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from envwatch.demo.seed import seed_demo
+from envwatch.store.schema import Enterprise
 from tests.alerts.test_desk import DATA_T0, a_point, store_finding
 from tests.test_cli_contract import envwatch
 
@@ -67,7 +68,7 @@ def test_demo_alerts_are_worked_through_to_closing_from_the_command_line(
     (case,) = run("cases", "open", *db, "--alert", alert, "--user", "enforcer")
     with engine.connect() as connection:
         positive = connection.execute(
-            text("SELECT positive_list FROM enterprise WHERE id = :e"), {"e": enterprise}
+            select(Enterprise.positive_list).where(Enterprise.id == int(enterprise))
         ).scalar_one()
     assert case["kind"] == ("offsite" if positive else "onsite")
     run("cases", "record", *db, str(case["id"]), "--user", "enforcer", "--findings",

@@ -4,7 +4,7 @@ accounted and declared pollutants, CEMS CO2 in %) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import Engine, insert

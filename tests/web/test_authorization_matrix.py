@@ -23,7 +23,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -34,8 +34,11 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from starlette.routing import Mount
 
 from envwatch.alerts.desk import AlertDesk
+from envwatch.audit.log import Actor
 from envwatch.auth.tokens import create_token
 from envwatch.demo.seed import DEMO_PASSWORD
+from envwatch.ledger.positive import Admission, admit, open_entry, remove
+from envwatch.ledger.quota_store import Freed, record_freed
 from envwatch.rectification.complaint_desk import take_complaints
 from envwatch.rectification.desk import RectificationDesk
 from envwatch.rectification.evidence import Upload
@@ -233,6 +236,19 @@ COMPLAINT_FORM: Final = {
     "county": "{county_in}",
 }  # fmt: skip
 TO_PROBLEM: Final = {"lead_unit": "矩阵责任单位", "deadline": "2099-12-31"}
+NEW_LISTING: Final = {
+    "enterprise_id": "#enterprise_out", "kind": "enforcement",
+    "criteria": ["livelihood", "no_violation_24m"], "reason": "矩阵纳入", "added_on": "2026-01-01",
+    "decided_by": "矩阵局务会",
+}  # fmt: skip
+NEW_FREED: Final = {
+    "county_code": "{county_in}", "pollutant": "a21026", "cause": "closure", "tonnes": "1.5",
+    "effective_on": "2026-01-01", "document_no": "矩阵文号", "enterprise_id": "#enterprise_in",
+}  # fmt: skip
+TOO_MUCH: Final = {
+    "county_code": "{county_in}", "pollutant": "a21026", "tonnes": "999999",
+    "effective_on": "2026-02-01", "document_no": "矩阵文号", "project": "矩阵项目",
+}  # fmt: skip
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
 #                  anon  admin super enforc viewer county enterp contra token
@@ -706,6 +722,83 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                          expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
         "delete": write("DELETE", REG + "/contaminated-plots/{new_plot}",
                         expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    # Positive lists (正面清单): read in scope by enterprise; changed by city
+    # administrators and supervisors. The supervisor asks before the
+    # administrator, so the admission is the supervisor's and the administrator
+    # finds the enterprise listed already (409: allowed, refused by the register).
+    "GET /api/v1/positive-lists": {
+        "in": get("/api/v1/positive-lists?limit=500&kind=eia",
+                  row(401, _S, _S, _S, _S, _S, _S, _U, _S), lists=("id", "{listed_in}")),
+        "out": get("/api/v1/positive-lists?limit=500&kind=eia",
+                   row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("id", "{listed_out}")),
+    },
+    "GET /api/v1/positive-lists/{entry_id}": {
+        "in": get("/api/v1/positive-lists/{listed_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/positive-lists/{listed_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/positive-lists/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "GET /api/v1/positive-lists/criteria": {
+        "any": get("/api/v1/positive-lists/criteria",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    },
+    "POST /api/v1/positive-lists": {
+        "no csrf": write("POST", "/api/v1/positive-lists", NEW_LISTING, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "admit": write("POST", "/api/v1/positive-lists", NEW_LISTING, save=("new_listing", "id"),
+                       expect=row(401, 409, 201, 403, 403, 403, 403, 403, 403)),
+    },
+    "PATCH /api/v1/positive-lists/{entry_id}": {
+        "change": write("PATCH", "/api/v1/positive-lists/{new_listing}", {"reason": "矩阵修改"},
+                        expect=row(401, 200, 200, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/positive-lists/imports": {
+        "refused rows": Case("POST", "/api/v1/positive-lists/imports?name=m.csv",
+                             content=BAD_IMPORT, content_type="text/csv",
+                             expect=row(401, 422, 422, 403, 403, 403, 403, 403, 403)),
+    },
+    # Total-quantity ledgers (总量指标台账): a county's; balances for the city's
+    # roles and the county's officers, entries also for the enterprise named.
+    "GET /api/v1/quota/balances": {
+        "in": get("/api/v1/quota/balances", row(401, _S, _S, _S, _S, _S, _U, _U, _U),
+                  lists=("county", "{county_in}")),
+        "out": get("/api/v1/quota/balances", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("county", "{county_out}")),
+    },
+    "GET /api/v1/quota/entries": {
+        "in": get("/api/v1/quota/entries", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("id", "{quota_in}")),
+        "out": get("/api/v1/quota/entries", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{quota_out}")),
+    },
+    "POST /api/v1/quota/freed": {
+        "no csrf": write("POST", "/api/v1/quota/freed", NEW_FREED, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "record": write("POST", "/api/v1/quota/freed", NEW_FREED, save=("new_freed", "id"),
+                        expect=row(401, 201, 201, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/quota/allocations": {
+        "too much": write("POST", "/api/v1/quota/allocations", TOO_MUCH,
+                          expect=row(401, 409, 409, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/quota/entries/{entry_id}/cancel": {
+        "cancel": write("POST", "/api/v1/quota/entries/{new_freed}/cancel", {"reason": "矩阵作废"},
+                        expect=row(401, 409, 200, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/quota/imports": {
+        "refused rows": Case("POST", "/api/v1/quota/imports?name=m.csv",
+                             content=BAD_IMPORT, content_type="text/csv",
+                             expect=row(401, 422, 422, 403, 403, 403, 403, 403, 403)),
+    },
+    # Carbon beside pollutants: the enterprises in scope (a contractor sees none).
+    "GET /api/v1/carbon/summary": {
+        "in": get("/api/v1/carbon/summary?year=2026&enterprise={enterprise_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/carbon/summary?year=2026&enterprise={enterprise_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
     },
     # Imports and exports are the city administrator's, jobs included.
     "POST /api/v1/registry/imports": {
@@ -1233,6 +1326,21 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "any": get("/api/v1/rectification/progress",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
     },
+    "GET /positive-lists": {
+        "in": get("/positive-lists?kind=eia", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
+                  lists=("html", 'href="/enterprises/{enterprise_in}"')),
+        "out": get("/positive-lists?kind=eia", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'href="/enterprises/{enterprise_out}"')),
+    },
+    "GET /quota": {
+        "in": get("/quota", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
+                  lists=("html", 'href="/enterprises/{enterprise_in}"')),
+        "out": get("/quota", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'href="/enterprises/{enterprise_out}"')),
+    },
+    "GET /carbon": {
+        "any": get("/carbon?year=2026", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+    },
     "GET /problems": {
         "in": get("/problems", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
                   lists=("html", 'href="/problems/{problem_in}"')),
@@ -1508,6 +1616,27 @@ def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str
     return found
 
 
+def ledger_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
+    """Each enterprise on the EIA-approval positive list (and off the enforcement
+    list, which the matrix admits "out" to) and freed capacity in each county."""
+    found: dict[str, str] = {}
+    actor = Actor("matrix", "city_admin", "matrix")
+    with engine.begin() as connection:
+        for side in ("in", "out"):
+            enterprise = int(values[f"enterprise_{side}"])
+            for kind in ("eia", "enforcement"):
+                if open_entry(connection, enterprise, kind) is not None:
+                    remove(connection, enterprise, kind, on=date(2026, 1, 1), reason="矩阵",
+                           decided_by="矩阵", actor=actor)  # fmt: skip
+            found[f"listed_{side}"] = str(admit(connection, Admission(
+                enterprise, "eia", ("commitment_approval",), "矩阵", date(2026, 1, 2), "矩阵"),
+                actor))  # fmt: skip
+            found[f"quota_{side}"] = str(record_freed(connection, Freed(
+                values[f"county_{side}"], "a21026", 5_000_000, "closure", date(2025, 1, 1),
+                "矩阵文号", enterprise), actor))  # fmt: skip
+    return found
+
+
 @pytest.fixture
 def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
     mine, theirs = alerts
@@ -1519,6 +1648,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
     } | more_devices(engine, mine, theirs) | registry_objects(engine, mine, theirs)  # fmt: skip
     values |= zoning_objects(engine, mine, theirs)
     values |= rectification_objects(engine, values)
+    values |= ledger_objects(engine, values)
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for name, username in USERNAMES.items():
@@ -1631,6 +1761,8 @@ LOOK_ALIKES: Final = (
     ("/api/v1/problems/{id}/dossier", "{problem_out}", UNKNOWN_ID),
     ("/api/v1/complaints/{id}", "{complaint_out}", UNKNOWN_ID),
     ("/api/v1/registry/contaminated-plots/{id}", "{plot_out}", UNKNOWN_ID),
+    ("/api/v1/positive-lists/{id}", "{listed_out}", UNKNOWN_ID),
+    ("/api/v1/carbon/summary?year=2026&enterprise={id}", "{enterprise_out}", UNKNOWN_ID),
 )
 
 

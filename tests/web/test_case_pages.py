@@ -10,14 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
 from envwatch.alerts.desk import AlertDesk
+from envwatch.audit.log import Actor
 from envwatch.demo.seed import DEMO_PASSWORD
-from envwatch.store.schema import AuditEntry, Enterprise
+from envwatch.ledger.positive import follow_flag
+from envwatch.store.schema import AuditEntry
 from tests.electricity.test_http_batch import base_url
 from tests.web.server import form_login
 from tests.web.test_pages_and_api import alerts
@@ -118,10 +121,8 @@ def test_case_pages_follow_scope_and_role(
     mine, theirs = alerts
     with engine.begin() as connection:
         # On the positive list, an off-site check comes first (监督执法正面清单).
-        connection.execute(
-            update(Enterprise).where(Enterprise.id == theirs["enterprise"])
-            .values(positive_list=True)
-        )  # fmt: skip
+        follow_flag(connection, theirs["enterprise"], True, date(2026, 1, 1),
+                    Actor("test", "city_admin", "test"))  # fmt: skip
     with browser(base_url, "supervisor") as supervisor:
         page = supervisor.get(f"/alerts/{theirs['id']}").text
         assert '<option value="offsite" selected>非现场检查</option>' in page

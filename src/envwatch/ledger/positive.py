@@ -18,11 +18,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from envwatch.audit.log import Actor, record
 from envwatch.errors import ConfigError, PeerError
-from envwatch.store.schema import PositiveListEntry
+from envwatch.store.schema import (
+    EmissionDeclaration,
+    EnergyDeclaration,
+    EnterpriseOutput,
+    PositiveListEntry,
+)
 
 ListKind = Literal["eia", "enforcement"]
 KINDS: tuple[str, ...] = ("eia", "enforcement")
@@ -334,3 +339,12 @@ def entry_view(row: Any, criteria: Criteria | None = None) -> dict[str, Any]:
         "removed_by": row.removed_by,
         "open": row.removed_on is None,
     }
+
+
+def forget_enterprise(connection: Connection, enterprise_id: int) -> None:
+    """An enterprise deleted from the registry (entered by mistake: what still
+    refers to it holds the delete back) takes its own rows with it: its
+    positive-list entries, declared monthly electricity and emissions and its
+    annual output. The delete's audit entry keeps what it was."""
+    for table in (PositiveListEntry, EnergyDeclaration, EmissionDeclaration, EnterpriseOutput):
+        connection.execute(delete(table).where(table.enterprise_id == enterprise_id))

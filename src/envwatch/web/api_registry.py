@@ -43,7 +43,7 @@ from envwatch.auth.sessions import SessionUser
 from envwatch.glossary import factor
 from envwatch.hj212 import ProtocolVersion
 from envwatch.hj212.codes import now_cst
-from envwatch.ledger.positive import follow_flag
+from envwatch.ledger.positive import follow_flag, forget_enterprise
 from envwatch.registry.coverage import EnterpriseGap, PointGap, gaps
 from envwatch.registry.export import EXPORT_FORMATS, MEDIA_TYPES
 from envwatch.registry.importing import KEY_CATEGORIES, MN_PATTERN, PW_PATTERN, ImportKind
@@ -78,6 +78,7 @@ from envwatch.store.schema import (
     Outlet,
     PermitLimit,
     PointFactor,
+    QuotaEntry,
     RectificationLink,
     RectificationProblem,
 )
@@ -665,8 +666,11 @@ ENTERPRISES: Resource[EnterpriseCreate, EnterpriseUpdate] = Resource(
         "problems": RectificationProblem.enterprise_id == key,
         "problem_links": (RectificationLink.kind == "enterprise")
         & (RectificationLink.ref_id == key),
+        # A county's total-quantity ledger (ledger/quota_store.py) never changes silently.
+        "quota_entries": QuotaEntry.enterprise_id == key,
     },
     in_use_code="enterprise_in_use",
+    cleanup=lambda connection, key: forget_enterprise(connection, int(key)),
 )  # fmt: skip
 
 

@@ -37,8 +37,8 @@ from envwatch.store.db import make_engine
 from envwatch.web.api_alerts import router as alerts_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
-from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_ledger import router as ledger_api_router
+from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_permits import router as permits_api_router
 from envwatch.web.api_processing import router as processing_api_router
 from envwatch.web.api_quality import router as quality_api_router

@@ -34,9 +34,7 @@ router = APIRouter()
 
 
 def _counties(connection: Any) -> dict[str, str]:
-    return dict(
-        connection.execute(select(County.code, County.name_zh).order_by(County.code)).all()
-    )
+    return dict(connection.execute(select(County.code, County.name_zh).order_by(County.code)).all())
 
 
 def _code(value: str, digits: int = 6) -> str | None:
