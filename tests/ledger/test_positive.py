@@ -217,6 +217,8 @@ def test_the_migration_turns_flags_into_entries(tmp_path: Path) -> None:
     )
     command.downgrade(config, "0032")
     with engine.connect() as c:
-        flags = dict(c.execute(text("SELECT id, positive_list FROM enterprise")).all())
+        flags: dict[int, int] = dict(
+            c.execute(text("SELECT id, positive_list FROM enterprise")).all()
+        )
     assert flags == {1: 1, 2: 0}
     engine.dispose()

@@ -100,8 +100,10 @@ def read_facts(
             )
             .group_by(HourlyEmission.enterprise_id, HourlyEmission.pollutant)
         ):
-            facts.pollutants_kg.setdefault((row[0], month), {})[row[1]] = float(row[2])
-    for row in connection.execute(
+            enterprise_id, pollutant, kg = row
+            if enterprise_id is not None and kg is not None:
+                facts.pollutants_kg.setdefault((enterprise_id, month), {})[pollutant] = float(kg)
+    for declared in connection.execute(
         select(EmissionDeclaration).where(
             EmissionDeclaration.enterprise_id.in_(ids),
             EmissionDeclaration.month >= date(year, 1, 1),
@@ -109,19 +111,19 @@ def read_facts(
             EmissionDeclaration.pollutant != data.co2_code,
         )
     ):
-        key = (row.enterprise_id, row.month.month)
-        facts.declared_t.setdefault(key, {})[row.pollutant] = row.tonnes
+        key = (declared.enterprise_id, declared.month.month)
+        facts.declared_t.setdefault(key, {})[declared.pollutant] = declared.tonnes
     _read_cems(connection, year, ids, data, facts)
-    for row in connection.execute(
+    for bill in connection.execute(
         select(EnergyDeclaration).where(
             EnergyDeclaration.enterprise_id.in_(ids),
             EnergyDeclaration.month >= date(year, 1, 1),
             EnergyDeclaration.month < date(year + 1, 1, 1),
         )
     ):
-        facts.declared_mwh[(row.enterprise_id, row.month.month)] = (
-            row.total_mwh,
-            row.production_mwh,
+        facts.declared_mwh[(bill.enterprise_id, bill.month.month)] = (
+            bill.total_mwh,
+            bill.production_mwh,
         )
     _read_meters(connection, year, ids, data, facts)
     for output in connection.execute(
@@ -162,6 +164,8 @@ def _read_cems(
         )
     )
     for enterprise_id, hour, concentration, flow, unit in rows:
+        if enterprise_id is None or concentration is None or flow is None:
+            continue  # excluded by the query; for the type checker
         key = (enterprise_id, hour.month)
         t = cems_hour_t(concentration, unit or default_unit, flow, data)
         facts.cems_co2_t[key] = facts.cems_co2_t.get(key, 0.0) + t
@@ -212,6 +216,7 @@ def _read_meters(
                     )
                     .order_by(ElectricityReading.time)
                 )
+                if p is not None
             ]
             hours = hourly_energy(readings, max_gap)
             if hours:

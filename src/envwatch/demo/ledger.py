@@ -254,7 +254,7 @@ def seed_ledger(engine: Engine, year: int | None = None) -> dict[str, int]:
             )
         ):
             held = permitted.setdefault(enterprise_id, {})
-            held[pollutant] = held.get(pollutant, 0.0) + annual
+            held[pollutant] = held.get(pollutant, 0.0) + (annual or 0.0)
         entries, draws = quota_rows(enterprises, year)
         carbon = carbon_rows(
             [(eid, rated or 500.0) for eid, rated in sorted(metered.items())],

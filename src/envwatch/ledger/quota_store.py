@@ -249,7 +249,7 @@ def cancel(connection: Connection, entry_id: int, reason: str, on: date, actor: 
 
 
 def _plain(entry: Freed | Allocation) -> dict[str, Any]:
-    values = {name: getattr(entry, name) for name in entry.__slots__}  # type: ignore[attr-defined]
+    values = {name: getattr(entry, name) for name in entry.__slots__}
     values["effective_on"] = entry.effective_on.isoformat()
     values["tonnes"] = tonnes(entry.grams)
     if values.get("sources") is not None:

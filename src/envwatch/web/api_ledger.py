@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
@@ -118,7 +118,7 @@ class PositiveUpdate(_In):
 
 
 def _entries_in_scope(user: Viewer) -> Select[Any]:
-    return (
+    query: Any = (
         select(
             PositiveListEntry,
             Enterprise.name.label("enterprise_name"),
@@ -127,6 +127,7 @@ def _entries_in_scope(user: Viewer) -> Select[Any]:
         .join(Enterprise, Enterprise.id == PositiveListEntry.enterprise_id)
         .where(scope_by(user, Enterprise.county_code, Enterprise.id))
     )
+    return cast("Select[Any]", query)
 
 
 def _entry_views(_connection: Connection, _user: Viewer, rows: list[Any]) -> list[View]:
@@ -455,7 +456,7 @@ async def quota_allocation(request: Request, body: AllocationIn, user: Writer) -
     entries of its county and pollutant; 409 ``quota_exceeded`` (nothing
     recorded) when it exceeds the balance."""
     _valid_pollutant(body.pollutant)
-    sources = None if body.sources is None else {}
+    sources: dict[int, int] | None = None if body.sources is None else {}
     for draw in body.sources or []:
         assert sources is not None
         sources[draw.source] = sources.get(draw.source, 0) + _grams(draw.tonnes)

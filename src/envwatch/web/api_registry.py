@@ -610,7 +610,7 @@ def _follow_positive_flag(connection: Connection, key: object, values: dict[str,
     """The ``positive_list`` flag sent makes or closes an entry of the enforcement
     positive list's register, whose open entry the flag is read from."""
     if values.get("positive_list") is not None:
-        follow_flag(connection, int(key), bool(values["positive_list"]), now_cst().date(),
+        follow_flag(connection, int(str(key)), bool(values["positive_list"]), now_cst().date(),
                     Actor("registry", "system", "api"))  # fmt: skip
 
 
@@ -670,7 +670,7 @@ ENTERPRISES: Resource[EnterpriseCreate, EnterpriseUpdate] = Resource(
         "quota_entries": QuotaEntry.enterprise_id == key,
     },
     in_use_code="enterprise_in_use",
-    cleanup=lambda connection, key: forget_enterprise(connection, int(key)),
+    cleanup=lambda connection, key: forget_enterprise(connection, int(str(key))),
 )  # fmt: skip
 
 

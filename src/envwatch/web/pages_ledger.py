@@ -121,6 +121,7 @@ async def quota_page(request: Request, county: str = "", pollutant: str = "") ->
     def read() -> dict[str, Any]:
         with database(request).connect() as connection:
             counties = _counties(connection)
+            shown_counties: list[str] | None
             if wanted_county is not None:
                 shown_counties = [wanted_county] if seen is None or wanted_county in seen else []
             else:
