@@ -19,7 +19,7 @@ from envwatch.carbon.core import (
     intensity,
     synergy,
 )
-from envwatch.carbon.summary import enterprise_energy, enterprises_of, summary
+from envwatch.carbon.summary import enterprise_energy, enterprises_of, grid_factor, summary
 from envwatch.errors import UsageError
 from envwatch.store.schema import (
     County,
@@ -45,6 +45,7 @@ def test_grid_factor_is_versioned_data_with_its_source() -> None:
     assert DATA.factor_for(2021).factor_t_per_mwh == 0.5810
     with pytest.raises(UsageError):
         DATA.factor_for(2010)
+    assert grid_factor(DATA, 2010) is None  # no CO2 from electricity is made up
 
 
 def test_electricity_co2_golden() -> None:

@@ -33,6 +33,7 @@ from envwatch.carbon.core import (
     total,
 )
 from envwatch.electricity.emergency import hourly_energy
+from envwatch.errors import UsageError
 from envwatch.glossary import factor
 from envwatch.store.schema import (
     County,
@@ -259,7 +260,7 @@ def enterprise_energy(
 
 
 def _month_view(
-    facts: Facts, enterprise_id: int, month: int, grid: GridFactor, data: CarbonData
+    facts: Facts, enterprise_id: int, month: int, grid: GridFactor | None, data: CarbonData
 ) -> dict[str, Any]:
     key = (enterprise_id, month)
     kg = facts.pollutants_kg.get(key, {})
@@ -277,7 +278,7 @@ def _month_view(
         source, (mwh, production) = "metered", facts.metered_mwh[key]
     else:
         source, mwh, production = "none", None, None
-    from_power = None if mwh is None else co2_from_electricity_t(mwh, grid)
+    from_power = None if mwh is None or grid is None else co2_from_electricity_t(mwh, grid)
     cems = facts.cems_co2_t.get(key)
     return {
         "month": month,
@@ -294,7 +295,7 @@ def _month_view(
 
 
 def months_of(
-    facts: Facts, enterprise_id: int, grid: GridFactor, data: CarbonData
+    facts: Facts, enterprise_id: int, grid: GridFactor | None, data: CarbonData
 ) -> list[dict[str, Any]]:
     """The enterprise's twelve months (pure)."""
     return [_month_view(facts, enterprise_id, month, grid, data) for month in range(1, 13)]
@@ -355,7 +356,18 @@ def compare(
     }
 
 
-def _factor_json(grid: GridFactor) -> dict[str, Any]:
+def grid_factor(data: CarbonData, year: int) -> GridFactor | None:
+    """The year's grid factor; None before the first one the data hold (no
+    CO2 from electricity is counted then: no factor is made up)."""
+    try:
+        return data.factor_for(year)
+    except UsageError:
+        return None
+
+
+def _factor_json(grid: GridFactor | None) -> dict[str, Any] | None:
+    if grid is None:
+        return None
     return {
         "id": grid.id,
         "region": grid.region,
@@ -389,7 +401,7 @@ def summary(
     listed = list(enterprises)
     whole = through >= 12
     ids = [row.id for row in listed]
-    grid, grid_before = data.factor_for(year), data.factor_for(year - 1)
+    grid, grid_before = grid_factor(data, year), grid_factor(data, year - 1)
     now, before = (
         read_facts(connection, year, ids, data),
         read_facts(connection, year - 1, ids, data),
