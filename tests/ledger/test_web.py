@@ -155,6 +155,9 @@ def test_positive_lists_ledger_and_carbon_over_http(base_url: str, engine: Engin
     ):
         page = mine.get(path)
         assert page.status_code == 200 and text in page.text, path
+    spells = mine.get(f"/positive-lists?enterprise={eid}&kind=eia").text
+    assert "违法排污" in spells and "2026-06-01" in spells  # both spells, the history
+    assert f'href="/positive-lists?enterprise={eid}"' in mine.get(f"/enterprises/{eid}").text
     for client in (supervisor, viewer, officer, mine):
         client.close()
 

@@ -43,7 +43,7 @@ def _code(value: str, digits: int = 6) -> str | None:
 
 @router.get("/positive-lists", response_class=HTMLResponse, response_model=None)
 async def positive_lists_page(
-    request: Request, kind: str = "", open: str = "", county: str = ""
+    request: Request, kind: str = "", open: str = "", county: str = "", enterprise: str = ""
 ) -> Response:
     user = await current_user(request)
     if user is None:
@@ -53,6 +53,9 @@ async def positive_lists_page(
     kinds = {code: (k.name_en if english else k.name_zh) for code, k in criteria.of().kinds.items()}
     wanted_kind = kind if kind in kinds else ""
     wanted_county = _code(county)
+    wanted_enterprise = (
+        int(enterprise) if enterprise.isdigit() and 0 < int(enterprise) < 2**31 else None
+    )
 
     def read() -> dict[str, Any]:
         query = (
@@ -70,6 +73,8 @@ async def positive_lists_page(
             query = query.where(PositiveListEntry.removed_on.is_(None))
         if wanted_county:
             query = query.where(Enterprise.county_code == wanted_county)
+        if wanted_enterprise is not None:
+            query = query.where(Enterprise.id == wanted_enterprise)
         with database(request).connect() as connection:
             rows = connection.execute(
                 query.order_by(
