@@ -99,19 +99,41 @@ def test_the_baseline_skips_earlier_warning_days() -> None:
     assert verdict.status == "no_data"
 
 
+def test_a_transport_limit_is_not_measurable_by_electricity() -> None:
+    running = history(400) | dict.fromkeys(HOURS, 400.0)
+    alone = judge(running, parse_measure("运输管控"))
+    assert alone.status == "not_measurable"
+    assert alone.evidence["transport"] == "not_measurable"
+    assert "not measurable by electricity" in alone.evidence["reason"]
+    # Added to a cut: the cut is judged by electricity, the transport part is marked.
+    cut = parse_measure("限产30%+运输管控")
+    assert cut is not None and cut.text == "cut:0.3+transport" and cut.production == "cut:0.3"
+    both = judge(running, cut)
+    assert both.status == "not_complied" and both.evidence["transport"] == "not_measurable"
+    assert parse_measure(cut.text) == cut  # the stored text reads back
+    # A transport limit asks no electricity reduction in the assessment.
+    (group,) = assess([("371502", "A", parse_measure("运输管控"), alone)], lambda c, g: c)
+    assert (group["not_measurable"], group["required_reduction_kwh"]) == (1, 0.0)
+
+
 @pytest.mark.parametrize(
     ("text", "measure"),
     [("停产", Measure("stop")), ("限产30%", Measure("cut", 0.3)),
      ("cut:0.25", Measure("cut", 0.25)), ("错峰生产", Measure("staggered")), ("", None),
-     ("无", None)],
+     ("无", None), ("运输管控", Measure("transport", transport=True)),
+     ("限产30%+运输管控", Measure("cut", 0.3, transport=True)),
+     ("停产、运输管控", Measure("stop", transport=True)),
+     ("cut:0.3+transport", Measure("cut", 0.3, transport=True))],
 )  # fmt: skip
 def test_measures_read_in_chinese_or_english(text: str, measure: Measure | None) -> None:
     assert parse_measure(text) == measure
 
 
-@pytest.mark.parametrize("text", ["限产150%", "减半", "cut:0"])
+@pytest.mark.parametrize(
+    "text", ["限产150%", "减半", "cut:0", "停产+限产30%", "运输管控+transport"]
+)
 def test_a_bad_measure_is_named(text: str) -> None:
-    with pytest.raises(ValueError, match=r"measure|share"):
+    with pytest.raises(ValueError, match=r"measure|share|at most one"):
         parse_measure(text)
 
 

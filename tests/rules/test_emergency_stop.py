@@ -68,3 +68,12 @@ def test_a_list_out_of_force_leaves_the_grade_to_judge() -> None:
     (found,) = week(line, 750.0)
     assert found.rule == "emergency_consumption"
     assert found.evidence["listed_line"] is None
+
+
+def test_the_streaming_rules_judge_only_the_production_part_of_a_measure() -> None:
+    # 停产+运输管控: the stop is judged; 运输管控 alone asks nothing of electricity.
+    stop = replace(LINE_A, emergency_lines=(listed(orange="stop+transport"),))
+    (found,) = week(stop, 750.0)
+    assert found.rule == "emergency_stop" and found.evidence["measure"] == "stop"
+    transport = replace(LINE_A, emergency_lines=(listed(orange="transport"),))
+    assert week(transport, 750.0) == []

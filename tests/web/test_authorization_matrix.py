@@ -50,6 +50,8 @@ from envwatch.store.schema import (
     ContaminatedPlot,
     Contractor,
     ControlUnit,
+    EmergencyLine,
+    EmergencyLineMeter,
     Enterprise,
     Meter,
     MonitoringPoint,
@@ -192,6 +194,12 @@ NEW_PERMIT: Final = {
     "valid_to": "2031-01-01",
 }
 NEW_METER: Final = {"enterprise_id": "#enterprise_out", "name": "矩阵电表", "kind": "total"}
+NEW_LINE: Final = {
+    "enterprise_id": "#enterprise_in", "season": "2026-2027", "valid_from": "2026-10-01",
+    "valid_until": "2027-03-16", "name": "矩阵生产线乙", "meters": ["矩阵生产电表"],
+    "measures": {"orange": "限产30%+运输管控"},
+}  # fmt: skip
+EL: Final = "/api/v1/emergency"
 NEW_CONTRACTOR: Final = {"name": "矩阵测试运维乙公司", "credit_code": "91371500MA3MATRX02"}
 NEW_USER: Final = {
     "username": "matrix-user",
@@ -866,6 +874,39 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "other county": write("POST", "/api/v1/emergency/warnings",
                               {**CITY_WARNING, "county_code": "{county_out}"},
                               expect={"anonymous": 401, "county": 403, "enterprise": 403}),
+    },
+    # Emergency-list lines: read in scope like meters, changed by city administrators.
+    "GET /api/v1/emergency/lines": {
+        "in": get(EL + "/lines?limit=500&enterprise_id={enterprise_in}",
+                  row(401, _S, _S, _S, _S, _S, _S, _U, _S), lists=("id", "{line_in}")),
+        "out": get(EL + "/lines?limit=500&enterprise_id={enterprise_out}",
+                   row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("id", "{line_out}")),
+    },
+    "GET /api/v1/emergency/lines/{line_id}": {
+        "in": get(EL + "/lines/{line_in}", row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get(EL + "/lines/{line_out}", row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(EL + "/lines/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/emergency/lines": {
+        "create": write("POST", EL + "/lines", NEW_LINE, save=("new_line", "id"),
+                        expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "PATCH /api/v1/emergency/lines/{line_id}": {
+        "change": write("PATCH", EL + "/lines/{new_line}", {"measures": {"red": "停产"}},
+                        expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "DELETE /api/v1/emergency/lines/{line_id}": {
+        "no csrf": write("DELETE", EL + "/lines/{new_line}", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "delete": write("DELETE", EL + "/lines/{new_line}",
+                        expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/emergency/lists": {
+        "in": get(EL + "/lists", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("enterprise_id", "{enterprise_in}")),
+        "out": get(EL + "/lists", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("enterprise_id", "{enterprise_out}")),
     },
     "GET /api/v1/emergency/compliance": {
         "any": get("/api/v1/emergency/compliance?day=2026-11-29",
@@ -1568,7 +1609,19 @@ def zoning_objects(engine: Engine, mine: dict[str, Any], theirs: dict[str, Any])
         connection.execute(insert(AccessClause).values(
             unit_code="MATRIX-UNIT", dimension="空间布局约束", effect="forbidden",
             industries="*", text="禁止新建工业项目"))  # fmt: skip
-    return {}
+        # An emergency-list line of each enterprise, on a production meter of its own.
+        found: dict[str, str] = {}
+        for side, enterprise in (("in", mine["enterprise"]), ("out", theirs["enterprise"])):
+            meter = connection.execute(insert(Meter).values(
+                enterprise_id=enterprise, name="矩阵生产电表", kind="production", rated_kw=100.0,
+            ).returning(Meter.id)).scalar_one()  # fmt: skip
+            line = connection.execute(insert(EmergencyLine).values(
+                enterprise_id=enterprise, season="2026-2027", valid_from=date(2026, 10, 1),
+                valid_until=date(2027, 3, 16), name="矩阵生产线", process="",
+                measures={"orange": "stop"}).returning(EmergencyLine.id)).scalar_one()  # fmt: skip
+            connection.execute(insert(EmergencyLineMeter).values(line_id=line, meter_id=meter))
+            found[f"line_{side}"] = str(line)
+    return found
 
 
 def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:

@@ -19,7 +19,9 @@ from envwatch.zoning.geometry import (
     Polygon,
     Ring,
     UnitIndex,
+    area_distance_km,
     distance_km,
+    intersects,
     orientation,
 )
 
@@ -149,3 +151,38 @@ def test_distance_agrees_with_shapely_on_the_local_plane(data: st.DataObject) ->
         at = shapely.Point(point[0] * kx, point[1] * KM_PER_DEGREE_LAT)
         expected = 0.0 if reference.covers(shapely.Point(point)) else plane.distance(at)
         assert distance_km(area, point) == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_a_project_polygon_meets_the_units_shapely_says_it_meets(data: st.DataObject) -> None:
+    """Polygon against polygon (holes, touching borders and vertices on a grid)."""
+    unit, project = data.draw(polygons()), data.draw(polygons())
+    unit_ref, project_ref = shapely_polygon(unit), shapely_polygon(project)
+    assume(unit_ref.is_valid and project_ref.is_valid)
+    expected = unit_ref.intersects(project_ref)
+    assert intersects(Area((unit,)), Area((project,))) == expected
+    assert intersects(Area((project,)), Area((unit,))) == expected
+    index = UnitIndex([("U", Area((unit,)))], cells=data.draw(st.integers(1, 8)))
+    assert index.units_meeting(Area((project,))) == (["U"] if expected else [])
+    if not expected:  # apart: the distance is shapely's on the local plane
+        lat = project.shell[0][1]
+        kx = KM_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(lat))
+        scale = {"xfact": kx, "yfact": KM_PER_DEGREE_LAT, "origin": (0, 0)}
+        reference = shapely.affinity.scale(unit_ref, **scale).distance(
+            shapely.affinity.scale(project_ref, **scale)
+        )
+        found = area_distance_km(Area((unit,)), Area((project,)))
+        assert found == pytest.approx(reference, rel=0.05)
+
+
+def test_a_project_inside_a_hole_touching_a_border_or_holding_a_unit() -> None:
+    square = ((0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0), (0.0, 0.0))
+    hole = ((1.0, 1.0), (3.0, 1.0), (3.0, 3.0), (1.0, 3.0), (1.0, 1.0))
+    unit = Area((Polygon(square, (hole,)),))
+    inside_hole = Area((Polygon(((1.5, 1.5), (2.5, 1.5), (2.5, 2.5), (1.5, 1.5))),))
+    assert not intersects(unit, inside_hole)
+    touching = Area((Polygon(((4.0, 1.0), (5.0, 1.0), (5.0, 2.0), (4.0, 2.0), (4.0, 1.0))),))
+    assert intersects(unit, touching)
+    around = Area((Polygon(((-1.0, -1.0), (5.0, -1.0), (5.0, 5.0), (-1.0, 5.0), (-1.0, -1.0))),))
+    assert intersects(unit, around) and intersects(around, unit)

@@ -16,6 +16,7 @@ from envwatch.zoning.store import (
     load_zoning,
     mismatches,
 )
+from envwatch.zoning.units import parse_project_polygon
 from tests.test_cli_contract import envwatch
 
 
@@ -155,6 +156,14 @@ def test_cli_follows_the_zoning_contract(database_url: str, engine: Engine, tmp_
     assert done.returncode == 0, done.stderr
     done = envwatch("zoning", "clauses", "--db", database_url, str(clauses))
     assert done.returncode == 0, done.stderr
+    # A planned project's site as a polygon across both units: both, the strictest verdict.
+    site = "115.98,36.44;116.02,36.44;116.02,36.47;115.98,36.47"
+    across = envwatch("zoning", "check", "--db", database_url, "--polygon", site,
+                      "--industry", "3011", "--json")  # fmt: skip
+    assert across.returncode == 0, across.stderr
+    answer = json.loads(across.stdout)
+    assert [u["code"] for u in answer["units"]] == ["ZH37150210001", "ZH37150220001"]
+    assert answer["verdict"] == "forbidden" and len(answer["clauses"]) == 2
     checked = envwatch("zoning", "check", "--db", database_url, "--lon", "116.05",
                        "--lat", "36.45", "--industry", "2520", "--json")  # fmt: skip
     assert checked.returncode == 0, checked.stderr
@@ -164,3 +173,73 @@ def test_cli_follows_the_zoning_contract(database_url: str, engine: Engine, tmp_
         "clauses": [{"dimension": "空间布局约束", "text": "禁止新建炼焦、炼油项目",
                      "effect": "forbidden"}],
     }  # fmt: skip
+
+
+KML = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<Placemark><name>徒骇河优先保护单元</name>
+ <ExtendedData><Data name="code"><value>ZH37150210002</value></Data>
+  <Data name="type"><value>优先保护</value></Data><Data name="county"><value>371502</value></Data>
+ </ExtendedData>
+ <Polygon><outerBoundaryIs><LinearRing><coordinates>
+  115.9,36.5,0 116.1,36.5,0 116.1,36.7,0 115.9,36.7,0 115.9,36.5,0</coordinates></LinearRing>
+ </outerBoundaryIs><innerBoundaryIs><LinearRing><coordinates>
+  115.95,36.55 116.05,36.55 116.05,36.65 115.95,36.65 115.95,36.55</coordinates></LinearRing>
+ </innerBoundaryIs></Polygon></Placemark>
+<Placemark><name>两片重点管控单元</name>
+ <ExtendedData><SchemaData schemaUrl="#units"><SimpleData name="code">ZH37150220002</SimpleData>
+  <SimpleData name="type">重点管控</SimpleData><SimpleData name="county">东昌府区</SimpleData>
+ </SchemaData></ExtendedData>
+ <MultiGeometry>
+  <Polygon><outerBoundaryIs><LinearRing><coordinates>116.2,36.5 116.3,36.5 116.3,36.6 116.2,36.5
+  </coordinates></LinearRing></outerBoundaryIs></Polygon>
+  <Polygon><outerBoundaryIs><LinearRing><coordinates>116.4,36.5 116.5,36.5 116.5,36.6 116.4,36.5
+  </coordinates></LinearRing></outerBoundaryIs></Polygon>
+ </MultiGeometry></Placemark>
+</Document></kml>"""
+
+
+def test_units_import_from_kml_with_holes_and_multigeometry(
+    database_url: str, engine: Engine, tmp_path: Any
+) -> None:
+    counties(engine)
+    with engine.begin() as connection:
+        assert import_units(connection, KML.encode()) == (2, [])
+    with engine.connect() as connection:
+        zoning = load_zoning(connection)
+    assert zoning.units["ZH37150210002"].name == "徒骇河优先保护单元"
+    assert zoning.index.units_at((116.0, 36.6)) == []  # in the hole
+    assert zoning.index.units_at((115.92, 36.6)) == ["ZH37150210002"]
+    assert zoning.index.units_at((116.45, 36.52)) == ["ZH37150220002"]  # the second part
+    bad = tmp_path / "bad.kml"
+    broken = KML.replace("<value>优先保护", "<value>保护").replace(
+        "116.4,36.5 116.5", "116.4;36.5 116.5"
+    )
+    bad.write_text(broken, encoding="utf-8")
+    refused = envwatch("zoning", "import", "--db", database_url, str(bad))
+    assert refused.returncode == 1
+    assert "feature 1 (ZH37150210002): type '保护' is not one of" in refused.stderr
+    assert "feature 2 (ZH37150220002): coordinates '116.4;36.5' are not lon,lat" in refused.stderr
+    entity = b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "b">]><kml/>'
+    with engine.begin() as connection:
+        count, problems = import_units(connection, entity)
+    assert count == 0 and "DOCTYPE" in problems[0].describe()
+
+
+def test_a_project_polygon_meets_units_and_sees_sensitive_units_nearby(engine: Engine) -> None:
+    counties(engine)
+    with engine.begin() as connection:
+        assert import_units(connection, collection(RIVER, PARK)) == (2, [])
+        assert import_clauses(connection, "clauses.csv", CLAUSES) == (3, [])
+    with engine.connect() as connection:
+        zoning = load_zoning(connection)
+    _, inside = parse_project_polygon("116.05,36.42;116.08,36.42;116.08,36.45")
+    units, verdict = zoning.check_area(inside, "3011")
+    assert [u.code for u in units] == ["ZH37150220001"] and verdict.verdict == "restricted"
+    # A site about 1.1 km south of the priority unit meets no unit but sees it nearby.
+    _, south = parse_project_polygon("115.94,36.38;115.96,36.38;115.96,36.39;115.94,36.39")
+    assert zoning.check_area(south, "3011")[0] == []
+    ((near, distance),) = zoning.nearby_area(south)
+    assert near.code == "ZH37150210001" and distance == pytest.approx(1.106, abs=0.01)
+    with pytest.raises(ValueError, match="fewer than 4 positions"):
+        parse_project_polygon("116,36;116.1,36")

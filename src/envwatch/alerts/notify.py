@@ -26,14 +26,21 @@ LONGEST_WAIT = timedelta(hours=1)
 
 LEVELS_ZH = {"notice": "提示", "warning": "预警", "alarm": "报警", "severe": "严重"}
 WARNING_LEVELS_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
-MEASURES_ZH = {"stop": "停产", "staggered": "错峰生产", "none": "无强制措施"}
+MEASURES_ZH = {
+    "stop": "停产",
+    "staggered": "错峰生产",
+    "none": "无强制措施",
+    "transport": "运输管控",
+}
 
 
 TIMESTAMP_HEADER = "X-Envwatch-Timestamp"
 
 
 def measure_zh(measure: str) -> str:
-    """An emergency-list measure (``stop``, ``cut:0.3``, ...) in Chinese."""
+    """An emergency-list measure (``stop``, ``cut:0.3``, ``cut:0.3+transport``, ...) in Chinese."""
+    if "+" in measure:
+        return "＋".join(measure_zh(part) for part in measure.split("+"))
     if measure.startswith("cut:"):
         return f"限产{float(measure[4:]):.0%}"
     return MEASURES_ZH.get(measure, measure)

@@ -165,7 +165,7 @@ def compliance_command(
     """Each listed line under a warning on the day: its electricity against its
     baseline and its required measure. JSON lines {"enterprise", "county",
     "grade", "line", "level", "required", "measured", "baseline", "status",
-    "evidence"}; status complied, not_complied, no_data or exempt."""
+    "evidence"}; status complied, not_complied, no_data, exempt or not_measurable."""
     try:
         when = date.fromisoformat(day)
     except ValueError:

@@ -17,17 +17,22 @@ from envwatch.zoning.store import (
     load_zoning,
     mismatch_json,
     mismatches,
+    nearby_json,
 )
+from envwatch.zoning.units import parse_project_polygon
 
 zoning_app = typer.Typer(help="Environmental control units and access lists (三线一单).")
 
 
 @zoning_app.command("import")
 def import_command(
-    path: Annotated[Path, typer.Argument(help="A GeoJSON FeatureCollection.", exists=True)],
+    path: Annotated[
+        Path, typer.Argument(help="A GeoJSON FeatureCollection or a KML file.", exists=True)
+    ],
     db: DbOption = None,
 ) -> None:
-    """Import control units: Polygon or MultiPolygon features, longitude-latitude
+    """Import control units from GeoJSON (or KML: Placemarks with ExtendedData):
+    Polygon or MultiPolygon features, longitude-latitude
     (WGS 84 / CGCS2000), properties code, name, type (优先保护 / 重点管控 /
     一般管控) and county (code or name). A unit already stored is replaced.
 
@@ -78,25 +83,54 @@ def clauses_command(
 
 @zoning_app.command("check")
 def check_command(
-    lon: Annotated[float, typer.Option("--lon", help="Longitude (WGS 84 / CGCS2000).")],
-    lat: Annotated[float, typer.Option("--lat", help="Latitude.")],
     industry: Annotated[str, typer.Option("--industry", help="GB/T 4754 industry code.")],
+    lon: Annotated[
+        float | None, typer.Option("--lon", help="Longitude (WGS 84 / CGCS2000).")
+    ] = None,
+    lat: Annotated[float | None, typer.Option("--lat", help="Latitude.")] = None,
+    polygon: Annotated[
+        str | None,
+        typer.Option(
+            "--polygon",
+            help="Instead of --lon/--lat, the project's site: 'lon,lat;lon,lat;...' (one "
+            "ring), a GeoJSON Polygon/MultiPolygon geometry, or @FILE holding either.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
-    """Pre-check a planned project: the units at the point (a point on a border
-    is in both), the verdict (allowed / restricted / forbidden) and the clauses
+    """Pre-check a planned project at a point or over its site's polygon: the
+    units it lies in or meets (a point on a border is in both), the verdict
+    (allowed / restricted / forbidden; the strictest wins) and the clauses
     that apply: {"units": [{"code", "name", "type"}], "verdict", "clauses":
-    [{"dimension", "text", "effect"}]}."""
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+    [{"dimension", "text", "effect"}]}; with --polygon also "nearby" (the
+    sensitive units near the site)."""
+    area = None
+    if polygon is not None:
+        if lon is not None or lat is not None:
+            raise typer.BadParameter("either --lon/--lat or --polygon")
+        text = Path(polygon[1:]).read_text(encoding="utf-8") if polygon.startswith("@") else polygon
+        try:
+            _, area = parse_project_polygon(text)
+        except ValueError as error:
+            raise typer.BadParameter(f"--polygon: {error}") from None
+    elif lon is None or lat is None:
+        raise typer.BadParameter("--lon and --lat, or --polygon")
+    elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise typer.BadParameter("longitude and latitude in degrees")
     engine = migrated_engine(db)
     try:
         with engine.connect() as connection:
-            units, verdict = load_zoning(connection).check(lon, lat, industry)
+            zoning = load_zoning(connection)
     finally:
         engine.dispose()
-    document = check_json(units, verdict)
+    if area is not None:
+        units, verdict = zoning.check_area(area, industry)
+        document = check_json(units, verdict) | {"nearby": nearby_json(zoning.nearby_area(area))}
+    else:
+        assert lon is not None and lat is not None
+        units, verdict = zoning.check(lon, lat, industry)
+        document = check_json(units, verdict)
     if as_json:
         typer.echo(json.dumps(document, ensure_ascii=False))
         return

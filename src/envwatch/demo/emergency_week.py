@@ -57,6 +57,8 @@ def emergency_week(rows: dict[str, list[dict[str, Any]]], seed: int = 11) -> dic
     for link in rows["emergency_line_meter"]:
         kw = rated[link["meter_id"]]
         measure = parse_measure(measures[link["line_id"]].get(LEVEL, ""))
+        if measure is not None and measure.kind == "transport":
+            measure = None  # no production measure: runs as usual
         number += measure is not None
         behaviour = _behaviour(number) if measure is not None else "complies"
         for step in range(steps):

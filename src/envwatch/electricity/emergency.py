@@ -10,12 +10,19 @@ and with the measure its enterprise's emergency list requires at the level:
   keeps it off through a warning): every hour at or under k_on of its rated
   power (without a rating, k_on of its baseline hour); one hour above is
   not complied, that hour is the evidence;
-* ``cut:x`` (限产 x): energy ≤ (1 − x) × baseline × (1 + tolerance).
+* ``cut:x`` (限产 x): energy ≤ (1 − x) × baseline × (1 + tolerance);
+* ``transport`` (运输管控: no heavy diesel lorries in or out, rules.md §3.4),
+  alone or added to a production measure (``cut:0.3+transport``): envwatch
+  holds no gate or vehicle data, so a transport limit is *not measurable by
+  electricity*: alone it is judged ``not_measurable``; with a production
+  measure the electricity judges that measure and the evidence says the
+  transport part was not measured (``"transport": "not_measurable"``).
 
 The parameters (k_on, the tolerance, how many baseline days) are those of
 the electricity rules in ``rules/rules.toml``; statuses are ``complied``,
 ``not_complied`` (with evidence), ``no_data`` (why, as evidence) and
-``exempt`` (the enterprise's list exempts it, e.g. 民生保障).
+``exempt`` (the enterprise's list exempts it, e.g. 民生保障) and
+``not_measurable`` (only a transport limit, which electricity cannot show).
 """
 
 from __future__ import annotations
@@ -39,36 +46,73 @@ class Measure:
     """What a line must do at a warning level."""
 
     kind: str
-    """stop, cut or staggered."""
+    """stop, cut, staggered, or transport (a transport limit alone)."""
     share: float = 0.0
     """For a cut: the share of the baseline to cut (0.3: 30 %)."""
+    transport: bool = False
+    """Transport limits (运输管控) too, or (kind ``transport``) only them."""
+
+    @property
+    def production(self) -> str:
+        """The production part: ``stop``, ``cut:0.3``, ``staggered`` or ``none``."""
+        if self.kind == "transport":
+            return "none"
+        return f"cut:{self.share:g}" if self.kind == "cut" else self.kind
 
     @property
     def text(self) -> str:
-        return f"cut:{self.share:g}" if self.kind == "cut" else self.kind
+        if self.kind == "transport":
+            return "transport"
+        return self.production + ("+transport" if self.transport else "")
 
 
 _CUT = re.compile(r"^(?:cut[: ]?|限产|减产)\s*(\d+(?:\.\d+)?)\s*(%?)$", re.IGNORECASE)
 _WORDS: Final = {"停产": "stop", "stop": "stop", "错峰生产": "staggered", "staggered": "staggered"}
+TRANSPORT_WORDS: Final = ("运输管控", "transport")
+_JOIN = re.compile(r"\s*[+＋、,，]\s*")
 
 
-def parse_measure(text: str) -> Measure | None:
-    """``停产``/``stop``, ``限产30%``/``cut:0.3``/``cut 30%``, ``错峰生产``/``staggered``;
-    empty or ``无``/``none``: no measure. Raises ``ValueError`` naming the problem."""
-    text = text.strip()
-    if text.lower() in ("", "无", "none"):
-        return None
+def _production_measure(text: str) -> Measure:
     if text.lower() in _WORDS:
         return Measure(_WORDS[text.lower()])
     match = _CUT.match(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a measure: 停产 / 限产30% / 错峰生产 (stop / cut:0.3)")
+        raise ValueError(
+            f"{text!r} is not a measure: 停产 / 限产30% / 错峰生产 / 运输管控, or one with "
+            "+运输管控 (stop / cut:0.3 / staggered / transport)"
+        )
     value = float(match.group(1))
     # "30%" and "30" are per cent; "0.3" a share.
     share = value / 100 if match.group(2) or value > 1 else value
     if not 0 < share < 1:
         raise ValueError(f"{text!r}: a cut is a share between 0 and 100 %")
     return Measure("cut", round(share, 4))
+
+
+def parse_measure(text: str) -> Measure | None:
+    """``停产``/``stop``, ``限产30%``/``cut:0.3``/``cut 30%``, ``错峰生产``/``staggered``,
+    ``运输管控``/``transport``, or a production measure with transport limits
+    (``限产30%+运输管控``, ``cut:0.3+transport``); empty or ``无``/``none``: no
+    measure. Raises ``ValueError`` naming the problem."""
+    text = text.strip()
+    if text.lower() in ("", "无", "none"):
+        return None
+    parts = [part for part in _JOIN.split(text) if part]
+    transport = [part for part in parts if part.lower() in TRANSPORT_WORDS]
+    production = [part for part in parts if part.lower() not in TRANSPORT_WORDS]
+    if len(transport) > 1 or len(production) > 1:
+        raise ValueError(f"{text!r}: at most one production measure and one 运输管控 (transport)")
+    if not production:
+        return Measure("transport", transport=True)
+    measure = _production_measure(production[0])
+    return Measure(measure.kind, measure.share, transport=bool(transport))
+
+
+def production_part(text: str) -> str:
+    """The production part of a stored measure text (``cut:0.3+transport`` →
+    ``cut:0.3``; ``transport`` → ``none``), for the streaming rules."""
+    measure = parse_measure(text) if text else None
+    return measure.production if measure is not None else "none"
 
 
 def hourly_energy(
@@ -175,6 +219,11 @@ def judge_line(
         return LineVerdict("exempt", measured, base, evidence)
     if measure is None:
         return LineVerdict("complied", measured, base, {**evidence, "reason": "no measure"})
+    if measure.transport:
+        evidence = {**evidence, "transport": "not_measurable"}
+    if measure.kind == "transport":
+        why = {**evidence, "reason": "a transport limit is not measurable by electricity"}
+        return LineVerdict("not_measurable", measured, base, why)
     if not with_data:
         return LineVerdict("no_data", None, None, {**evidence, "reason": "no readings"})
     if measure.kind in ("stop", "staggered"):
@@ -214,7 +263,7 @@ def warning_hours(starts_at: datetime, ends_at: datetime) -> list[datetime]:
 
 def required_share(measure: Measure | None) -> float:
     """The share of its baseline a line must cut: all of it to stop."""
-    if measure is None:
+    if measure is None or measure.kind == "transport":
         return 0.0
     return measure.share if measure.kind == "cut" else 1.0
 
@@ -231,11 +280,12 @@ def assess(
     for county, grade, measure, verdict in judged:
         group = groups.setdefault(key(county, grade), {
             "group": key(county, grade), "line_days": 0, "complied": 0, "not_complied": 0,
-            "no_data": 0, "exempt": 0, "baseline_kwh": 0.0, "measured_kwh": 0.0,
-            "required_reduction_kwh": 0.0, "achieved_reduction_kwh": 0.0})  # fmt: skip
+            "no_data": 0, "exempt": 0, "not_measurable": 0, "baseline_kwh": 0.0,
+            "measured_kwh": 0.0, "required_reduction_kwh": 0.0,
+            "achieved_reduction_kwh": 0.0})  # fmt: skip
         group["line_days"] += 1
         group[verdict.status] += 1
-        if (verdict.status == "exempt" or verdict.measured_kwh is None
+        if (verdict.status in ("exempt", "not_measurable") or verdict.measured_kwh is None
                 or verdict.baseline_kwh is None):  # fmt: skip
             continue
         group["baseline_kwh"] += verdict.baseline_kwh

@@ -219,7 +219,7 @@ class PointContext:
         return next((e for e in self.emergencies if e.period.covers(moment)), None)
 
     def listed_measure(self, moment: datetime, level: str) -> tuple[ListedLine, str] | None:
-        """The line and the measure its emergency list requires at ``level`` on
+        """The line and the production measure its emergency list requires at ``level`` on
         ``moment``'s day (the newest version in force); None: the meter is on
         no line in force then."""
         day = moment.date()
@@ -227,7 +227,10 @@ class PointContext:
         if not lines:
             return None
         line = max(lines, key=lambda found: found.valid_from)
-        return line, line.measures.get(level, "")
+        # Only the production part: a transport limit (``+transport``, or
+        # ``transport`` alone) is not measurable by electricity.
+        production = line.measures.get(level, "").split("+")[0]
+        return line, "" if production == "transport" else production
 
     def limits_of(self, pollutant: str, period: str) -> tuple[Limit, ...]:
         """The limits of ``pollutant`` judged on ``period``, strictest first."""

@@ -25,6 +25,7 @@ from envwatch.registry.emergency_lists import (
 from envwatch.registry.maintenance import EMERGENCY_LEVELS, declare_emergency, declarer
 from envwatch.store.schema import MAX_ID
 from envwatch.times import as_data_time
+from envwatch.web.crud import invalid
 from envwatch.web.errors import ApiError, csrf_failed
 from envwatch.web.people import (
     CSRF_HEADER,
@@ -41,9 +42,11 @@ from envwatch.zoning.store import (
     mismatches,
     nearby_json,
 )
+from envwatch.zoning.units import parse_project_polygon
 
 router = APIRouter()
 INDUSTRY_CODE = r"^[A-Ta-t]?\d{2,4}$"
+MAX_POLYGON_TEXT = 60_000
 
 
 class UnitRef(BaseModel):
@@ -103,10 +106,16 @@ class LineCompliancePublic(BaseModel):
     grade: str
     line: str
     level: str
-    required: str = Field(description="stop, cut:<share>, staggered or none")
+    required: str = Field(
+        description="stop, cut:<share>, staggered, transport, one of the first three with "
+        "+transport, or none"
+    )
     measured: float | None = Field(description="kWh in the warning hours of the day")
     baseline: float | None = Field(description="kWh of the same hours, non-warning days")
-    status: str = Field(description="complied, not_complied, no_data or exempt")
+    status: str = Field(
+        description="complied, not_complied, no_data, exempt or not_measurable (a transport "
+        "limit alone: not measurable by electricity)"
+    )
     evidence: dict[str, Any]
 
 
@@ -138,20 +147,46 @@ async def zoning_units(request: Request, user: Annotated[Principal, Depends(api_
 @router.get("/api/v1/zoning/check")
 async def zoning_check(
     request: Request,
+    *,
     user: Annotated[Principal, Depends(api_user)],
-    lon: Annotated[float, Query(ge=-180, le=180, description="longitude, WGS 84 / CGCS2000")],
-    lat: Annotated[float, Query(ge=-90, le=90)],
     industry: Annotated[str, Query(pattern=INDUSTRY_CODE, description="GB/T 4754 code")],
+    lon: Annotated[
+        float | None, Query(ge=-180, le=180, description="longitude, WGS 84 / CGCS2000")
+    ] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    polygon: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_POLYGON_TEXT,
+            description="instead of a point, the project's site: 'lon,lat;lon,lat;...' (one "
+            "ring) or a GeoJSON Polygon or MultiPolygon geometry",
+        ),
+    ] = None,
 ) -> CheckPublic:
-    """Pre-check of a planned project (环评与监管联动): the units at the point
-    (on a border: each), the verdict, the clauses that apply, and the
-    sensitive units nearby."""
+    """Pre-check of a planned project (环评与监管联动), at a point (``lon``,
+    ``lat``) or over its site's polygon (``polygon``): the units it lies in
+    or meets (on a border: each), the verdict (the strictest wins), the
+    clauses that apply, and the sensitive units nearby."""
+    if (polygon is None) == (lon is None or lat is None) or (lon is None) != (lat is None):
+        raise ApiError(422, "point_or_polygon", "give either lon and lat, or a polygon",
+                       "请给出经纬度或项目范围多边形（二选一）")  # fmt: skip
+    area = None
+    if polygon is not None:
+        try:
+            _, area = parse_project_polygon(polygon)
+        except ValueError as error:
+            raise invalid("query.polygon", str(error), f"项目范围无效：{error}") from None
 
     def read() -> CheckPublic:
         with request.app.state.database().connect() as connection:
             zoning = load_zoning(connection)
-        units, verdict = zoning.check(lon, lat, industry)
-        nearby = nearby_json(zoning.nearby(lon, lat))
+        if area is not None:
+            units, verdict = zoning.check_area(area, industry)
+            nearby = nearby_json(zoning.nearby_area(area))
+        else:
+            assert lon is not None and lat is not None
+            units, verdict = zoning.check(lon, lat, industry)
+            nearby = nearby_json(zoning.nearby(lon, lat))
         return CheckPublic.model_validate({**check_json(units, verdict), "nearby": nearby})
 
     return await asyncio.to_thread(read)
@@ -200,6 +235,7 @@ class AssessmentGroup(BaseModel):
     not_complied: int
     no_data: int
     exempt: int
+    not_measurable: int
     baseline_kwh: float
     measured_kwh: float
     required_reduction_kwh: float

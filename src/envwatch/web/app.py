@@ -37,6 +37,7 @@ from envwatch.store.db import make_engine
 from envwatch.web.api_alerts import router as alerts_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
+from envwatch.web.api_emergency import router as emergency_api_router
 from envwatch.web.api_ledger import router as ledger_api_router
 from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_permits import router as permits_api_router
@@ -189,6 +190,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(permits_api_router)
     app.include_router(permits_pages_router)
     app.include_router(zoning_api_router)
+    app.include_router(emergency_api_router)
     app.include_router(rectification_api_router)
     app.include_router(registers_api_router)
     app.include_router(ledger_api_router)

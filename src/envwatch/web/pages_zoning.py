@@ -2,7 +2,8 @@
 SVG on the server (the county map's own projection, ``mapsvg``; no tiles, no
 network), the enterprises in the user's scope as dots (those their unit's
 list forbids or restricts marked), a pre-check form for a planned project,
-and the list of mismatches per county. And the emergency page: the daily
+and the list of mismatches per county. A planned project is pre-checked at a point
+or over its site's polygon (drawn on the map). And the emergency page: the daily
 compliance report of the emergency-list lines under a warning, per county
 (complied, not complied with evidence, no data, exempt), in the user's scope."""
 
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from envwatch.alerts.scope import scope_by
 from envwatch.registry.emergency_lists import FIRST_DAY, LAST_DAY, daily_compliance
 from envwatch.store.schema import County, EmergencyPeriod, Enterprise
+from envwatch.web.api_zoning import MAX_POLYGON_TEXT
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import county_map, county_projection, rings_of
 from envwatch.web.people import current_user
@@ -32,6 +34,7 @@ from envwatch.zoning.store import (
     mismatches,
     nearby_json,
 )
+from envwatch.zoning.units import parse_project_polygon
 
 router = APIRouter()
 INDUSTRY = re.compile(r"^[A-Ta-t]?\d{2,4}$")
@@ -52,18 +55,26 @@ async def zoning_page(
     lon: str | None = None,
     lat: str | None = None,
     industry: str | None = None,
+    polygon: str | None = None,
 ) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
     words = translator(language(request))
-    asked = any(value for value in (lon, lat, industry))
+    asked = any(value for value in (lon, lat, industry, polygon))
     x, y = _number(lon, -180, 180), _number(lat, -90, 90)
     code = (industry or "").strip()
+    site = (polygon or "").strip()[:MAX_POLYGON_TEXT]
     problem = ""
-    if asked and (x is None or y is None):
+    area = shape = None
+    if asked and site:
+        try:
+            shape, area = parse_project_polygon(site)
+        except ValueError as error:
+            problem = f"{words['zn_bad_polygon']}: {error}"
+    elif asked and (x is None or y is None):
         problem = words["zn_bad_point"]
-    elif asked and not INDUSTRY.match(code):
+    if asked and not problem and not INDUSTRY.match(code):
         problem = words["zn_bad_industry"]
 
     def read() -> dict[str, Any]:
@@ -78,7 +89,10 @@ async def zoning_page(
             ).all()  # fmt: skip
             names = dict(connection.execute(select(County.code, County.name_zh)).all())
             answer = None
-            if asked and not problem and x is not None and y is not None:
+            if asked and not problem and area is not None:
+                answer = check_json(*zoning.check_area(area, code))
+                answer["nearby"] = nearby_json(zoning.nearby_area(area))
+            elif asked and not problem and x is not None and y is not None:
                 answer = check_json(*zoning.check(x, y, code))
                 answer["nearby"] = nearby_json(zoning.nearby(x, y))
         return {"zoning": zoning, "mismatches": found, "enterprises": enterprises,
@@ -103,22 +117,23 @@ async def zoning_page(
     ]  # fmt: skip
     point = (
         projection.xy(x, y)
-        if data["answer"] is not None and x is not None and y is not None
+        if data["answer"] is not None and shape is None and x is not None and y is not None
         else None
     )
+    site_path = projection.path(rings_of(shape)) if data["answer"] is not None and shape else None
     areas, height = county_map()
     return render(
         request, "zoning.html", user, areas=areas, height=height, units=units, dots=dots,
         mismatch_list=list(data["mismatches"].values()), county_names=data["names"],
-        answer=data["answer"], problem=problem, point=point,
+        answer=data["answer"], problem=problem, point=point, site_path=site_path,
         verdict_names={"allowed": words["zn_verdict_allowed"],
                        "restricted": words["zn_verdict_restricted"],
                        "forbidden": words["zn_verdict_forbidden"]},
-        form={"lon": lon or "", "lat": lat or "", "industry": code},
+        form={"lon": lon or "", "lat": lat or "", "industry": code, "polygon": site},
     )  # fmt: skip
 
 
-STATUSES = ("complied", "not_complied", "no_data", "exempt")
+STATUSES = ("complied", "not_complied", "no_data", "exempt", "not_measurable")
 
 
 @router.get("/emergency", response_class=HTMLResponse, response_model=None)
@@ -154,7 +169,8 @@ async def emergency_page(request: Request, day: str | None = None) -> Response:
     for row in data["report"]:
         counties.setdefault(row.county_code, Counter())[row.verdict.status] += 1
     status_names = {"complied": words["em_complied"], "not_complied": words["em_not_complied"],
-                    "no_data": words["em_no_data"], "exempt": words["em_exempt"]}  # fmt: skip
+                    "no_data": words["em_no_data"], "exempt": words["em_exempt"],
+                    "not_measurable": words["em_not_measurable"]}  # fmt: skip
     return render(
         request, "emergency.html", user, periods=data["periods"], day=data["day"],
         rows=[row.as_json() for row in data["report"]], counties=counties,

@@ -146,6 +146,73 @@ def distance_km(area: Area, p: Point) -> float:
     return best
 
 
+def _on_segment(a: Point, b: Point, p: Point) -> bool:
+    """Whether ``p``, collinear with a→b, lies within the segment's box."""
+    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(a[1], b[1])
+
+
+def segments_meet(a: Point, b: Point, c: Point, d: Point) -> bool:
+    """Whether the closed segments a–b and c–d share a point (exact: touching
+    at an end, or overlapping along a line, counts)."""
+    o1, o2 = orientation(a, b, c), orientation(a, b, d)
+    o3, o4 = orientation(c, d, a), orientation(c, d, b)
+    if o1 != o2 and o3 != o4:
+        return True  # they cross (or one ends on the other)
+    return (
+        (o1 == 0 and _on_segment(a, b, c))
+        or (o2 == 0 and _on_segment(a, b, d))
+        or (o3 == 0 and _on_segment(c, d, a))
+        or (o4 == 0 and _on_segment(c, d, b))
+    )
+
+
+def _edges(polygon: Polygon) -> list[tuple[Point, Point]]:
+    return [edge for ring in (polygon.shell, *polygon.holes) for edge in itertools.pairwise(ring)]
+
+
+def _polygons_meet(p: Polygon, q: Polygon) -> bool:
+    # Boundaries that share a point meet; otherwise one lies wholly inside the
+    # other or they are apart, which a vertex of each tells.
+    q_edges = _edges(q)
+    for a, b in _edges(p):
+        west, east = min(a[0], b[0]), max(a[0], b[0])
+        south, north = min(a[1], b[1]), max(a[1], b[1])
+        for c, d in q_edges:
+            if (max(c[0], d[0]) < west or min(c[0], d[0]) > east
+                    or max(c[1], d[1]) < south or min(c[1], d[1]) > north):  # fmt: skip
+                continue
+            if segments_meet(a, b, c, d):
+                return True
+    return q.covers(p.shell[0]) or p.covers(q.shell[0])
+
+
+def _boxes_meet(a: Bounds, b: Bounds) -> bool:
+    return a.west <= b.east and b.west <= a.east and a.south <= b.north and b.south <= a.north
+
+
+def intersects(a: Area, b: Area) -> bool:
+    """Whether two areas share a point (closed sets, as ``covers``: touching
+    along a border or at a vertex counts)."""
+    if not _boxes_meet(a.bounds, b.bounds):
+        return False
+    return any(_polygons_meet(p, q) for p in a.polygons for q in b.polygons)
+
+
+def area_distance_km(area: Area, other: Area) -> float:
+    """How far apart two areas are, in km (0 when they meet): the nearest
+    vertex of one to the other (between areas that do not meet, the shortest
+    distance always ends at a vertex of one of them)."""
+    if intersects(area, other):
+        return 0.0
+    best = math.inf
+    for first, second in ((area, other), (other, area)):
+        for polygon in first.polygons:
+            for ring in (polygon.shell, *polygon.holes):
+                for vertex in ring[:-1]:
+                    best = min(best, distance_km(second, vertex))
+    return best
+
+
 def ring_area(ring: Ring) -> float:
     """The signed planar area (shoelace): positive anticlockwise."""
     return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring)) / 2
@@ -183,6 +250,16 @@ class UnitIndex:
         """The codes of the units covering ``p`` (border rule above), by code."""
         candidates = self._grid.get(self._cell(*p), [])
         return [self._areas[n][0] for n in candidates if self._areas[n][1].covers(p)]
+
+    def units_meeting(self, area: Area) -> list[str]:
+        """The codes of the units sharing a point with ``area`` (a planned
+        project's polygon), by code."""
+        box = area.bounds
+        (i0, j0), (i1, j1) = self._cell(box.west, box.south), self._cell(box.east, box.north)
+        candidates = {n for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)
+                      for n in self._grid.get((i, j), [])}  # fmt: skip
+        return [self._areas[n][0] for n in sorted(candidates)
+                if intersects(self._areas[n][1], area)]  # fmt: skip
 
     def home_unit(self, p: Point) -> str | None:
         """The one unit of ``p``: the first by code of those covering it."""

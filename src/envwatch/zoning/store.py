@@ -40,6 +40,7 @@ from envwatch.zoning.geometry import (
     KM_PER_DEGREE_LON_EQUATOR,
     Area,
     UnitIndex,
+    area_distance_km,
     area_of,
     distance_km,
 )
@@ -220,6 +221,34 @@ class Zoning:
         codes = self.index.units_at((lon, lat))
         clauses = [clause for code in codes for clause in self.clauses.get(code, ())]
         return [self.units[code] for code in codes], judge(clauses, industry_code)
+
+    def check_area(self, area: Area, industry_code: str) -> tuple[list[Unit], Verdict]:
+        """The units a planned project's polygon meets (touching counts) and the
+        verdict on ``industry_code`` over all of them (the strictest wins)."""
+        codes = self.index.units_meeting(area)
+        clauses = [clause for code in codes for clause in self.clauses.get(code, ())]
+        return [self.units[code] for code in codes], judge(clauses, industry_code)
+
+    def nearby_area(self, area: Area) -> list[tuple[Unit, float]]:
+        """The sensitive units (``zoning.toml``) near a planned project's polygon
+        that it does not meet, nearest first, with their distance in km."""
+        settings = zoning_settings()
+        reach = settings.nearby_km
+        box = area.bounds
+        lat = (box.south + box.north) / 2
+        margin = reach / KM_PER_DEGREE_LON_EQUATOR / max(math.cos(math.radians(lat)), 0.1)
+        found = []
+        for code, unit in self.units.items():
+            if unit.unit_type not in settings.sensitive_types:
+                continue
+            near = self.areas[code].bounds
+            apart_x = near.west > box.east + margin or near.east < box.west - margin
+            if apart_x or near.south > box.north + margin or near.north < box.south - margin:
+                continue
+            distance = area_distance_km(self.areas[code], area)
+            if 0 < distance <= reach:
+                found.append((unit, round(distance, 3)))
+        return sorted(found, key=lambda item: (item[1], item[0].code))
 
 
 def load_zoning(connection: Connection, counties: Iterable[str] | None = None) -> Zoning:

@@ -1,4 +1,4 @@
-"""Reading control units from a GeoJSON FeatureCollection (pure).
+"""Reading control units from a GeoJSON FeatureCollection or a KML document (pure).
 
 Every feature must be a Polygon or MultiPolygon in longitude-latitude (WGS 84
 / CGCS2000) whose properties carry ``code``, ``name``, ``type`` (优先保护 /
@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+from xml.etree import ElementTree
 
 from envwatch.zoning.access import UNIT_TYPES
 from envwatch.zoning.geometry import Area, area_of, ring_area
@@ -90,6 +91,8 @@ def geometry_problem(geometry: object) -> str | None:
         return "it has no geometry"
     kind = geometry.get("type")
     coordinates = geometry.get("coordinates")
+    if isinstance(geometry.get("problem"), str):
+        return str(geometry["problem"])  # found while reading a KML file
     if kind == "Polygon":
         return _polygon_problem(coordinates)
     if kind == "MultiPolygon":
@@ -124,12 +127,85 @@ def _positions(geometry: Mapping[str, Any]) -> int:
     return sum(len(ring) for rings in parts for ring in rings)
 
 
+KML_NS: Final = "{http://www.opengis.net/kml/2.2}"
+
+
+def _kml_rings(polygon: ElementTree.Element) -> list[list[list[float]]]:
+    rings = []
+    for boundary in ("outerBoundaryIs", "innerBoundaryIs"):
+        for ring in polygon.iter(f"{KML_NS}{boundary}"):
+            text = ring.findtext(f".//{KML_NS}coordinates") or ""
+            positions = []
+            for tuple_text in text.split():
+                parts = tuple_text.split(",")
+                try:
+                    positions.append([float(parts[0]), float(parts[1])])
+                except (ValueError, IndexError):
+                    raise ValueError(f"coordinates {tuple_text!r} are not lon,lat[,alt]") from None
+            rings.append(positions)
+    return rings
+
+
+def kml_collection(content: bytes) -> dict[str, Any]:
+    """A KML document's Placemarks as a GeoJSON FeatureCollection: each
+    Placemark's ExtendedData (``Data`` or ``SchemaData/SimpleData``) as its
+    properties (``name`` from its own name when the data has none), its
+    Polygon or MultiGeometry of Polygons as the geometry (KML coordinates are
+    WGS 84 longitude,latitude[,altitude]). Raises ``ValueError`` when the
+    file is no KML. A DOCTYPE (and so any entity) is refused."""
+    if b"<!DOCTYPE" in content[:4096].upper() or b"<!ENTITY" in content.upper():
+        raise ValueError("a KML file with a DOCTYPE or entities is refused")
+    try:
+        root = ElementTree.fromstring(content)
+    except ElementTree.ParseError as error:
+        raise ValueError(f"not a KML (XML) file: {error}") from None
+    if root.tag != f"{KML_NS}kml":
+        raise ValueError("not a KML 2.2 document (root element kml)")
+    features: list[Any] = []
+    for placemark in root.iter(f"{KML_NS}Placemark"):
+        properties: dict[str, Any] = {}
+        for data in placemark.iter(f"{KML_NS}Data"):
+            properties[data.get("name", "")] = (data.findtext(f"{KML_NS}value") or "").strip()
+        for data in placemark.iter(f"{KML_NS}SimpleData"):
+            properties[data.get("name", "")] = (data.text or "").strip()
+        if "name" not in properties:
+            properties["name"] = (placemark.findtext(f"{KML_NS}name") or "").strip()
+        polygons = list(placemark.iter(f"{KML_NS}Polygon"))
+        geometry: dict[str, Any] | None
+        try:
+            parts = [_kml_rings(polygon) for polygon in polygons]
+        except ValueError as error:
+            features.append({"type": "Feature", "properties": properties,
+                             "geometry": {"type": "Polygon", "coordinates": None,
+                                          "problem": str(error)}})  # fmt: skip
+            continue
+        if not parts:
+            geometry = None
+        elif len(parts) == 1:
+            geometry = {"type": "Polygon", "coordinates": parts[0]}
+        else:
+            geometry = {"type": "MultiPolygon", "coordinates": parts}
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features}
+
+
 def read_units(content: bytes) -> tuple[list[UnitFeature], list[FeatureProblem]]:
-    """The units of a GeoJSON FeatureCollection, and every problem found."""
+    """The units of a GeoJSON FeatureCollection or a KML document (its
+    Placemarks, ``kml_collection``), and every problem found."""
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        try:
+            document: Any = kml_collection(content)
+        except ValueError as error:
+            return [], [FeatureProblem(0, "", str(error))]
+        return _read_collection(document)
     try:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as error:
         return [], [FeatureProblem(0, "", f"not a GeoJSON (JSON) file: {error}")]
+    return _read_collection(document)
+
+
+def _read_collection(document: Any) -> tuple[list[UnitFeature], list[FeatureProblem]]:
     if not isinstance(document, Mapping) or document.get("type") != "FeatureCollection":
         return [], [FeatureProblem(0, "", "not a GeoJSON FeatureCollection")]
     features = document.get("features")
@@ -174,3 +250,45 @@ def read_units(content: bytes) -> tuple[list[UnitFeature], list[FeatureProblem]]
             )
         )
     return units, problems
+
+
+MAX_PROJECT_POSITIONS: Final = 1000
+"""A planned project's polygon: a site plan, not a province."""
+
+
+def parse_project_polygon(text: str) -> tuple[dict[str, Any], Area]:
+    """A planned project's polygon, given as ``lon,lat;lon,lat;...`` (one ring,
+    closed or not) or as a GeoJSON Polygon or MultiPolygon geometry (or a
+    Feature holding one): the GeoJSON geometry and its area. Raises
+    ``ValueError`` naming the problem."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            geometry = json.loads(text)
+        except ValueError as error:
+            raise ValueError(f"not a GeoJSON geometry: {error}") from None
+        if isinstance(geometry, Mapping) and geometry.get("type") == "Feature":
+            geometry = geometry.get("geometry")
+    else:
+        ring: list[list[float]] = []
+        for pair in text.replace("；", ";").split(";"):
+            if not pair.strip():
+                continue
+            parts = pair.replace("，", ",").replace(" ", ",").split(",")
+            numbers = [part for part in parts if part]
+            try:
+                lon, lat = (float(v) for v in numbers)
+            except ValueError:
+                raise ValueError(f"{pair.strip()!r} is not 'longitude,latitude'") from None
+            ring.append([lon, lat])
+        if ring and ring[0] != ring[-1]:
+            ring.append(ring[0])
+        geometry = {"type": "Polygon", "coordinates": [ring]}
+    problem = geometry_problem(geometry)
+    if problem is not None:
+        raise ValueError(problem)
+    assert isinstance(geometry, Mapping)
+    if _positions(geometry) > MAX_PROJECT_POSITIONS:
+        raise ValueError(f"more than {MAX_PROJECT_POSITIONS} positions")
+    shape = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
+    return shape, area_of(shape)
