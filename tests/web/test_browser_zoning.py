@@ -61,6 +61,22 @@ def test_the_zoning_page_draws_units_and_enterprises_offline_and_prechecks(
     assert clauses.count() >= 1
     assert forbidden.verdict.clauses[0].text in clauses.first.inner_text()
     assert page.locator("#project-point").count() == 1
+    # The same project given as its site's polygon around that place: drawn, same verdict.
+    x, y, d = where.longitude, where.latitude, 0.002
+    site = f"{x - d},{y - d};{x + d},{y - d};{x + d},{y + d};{x - d},{y + d}"
+    page.fill("#precheck-form input[name=lon]", "")
+    page.fill("#precheck-form input[name=lat]", "")
+    page.fill("#precheck-form textarea[name=polygon]", site)
+    page.click("#precheck-form button[type=submit]")
+    page.wait_for_selector("#project-polygon")
+    answer = page.locator("#precheck-answer")
+    assert answer.get_attribute("data-verdict") == "forbidden"
+    assert forbidden.unit.name in answer.inner_text()
+    assert (
+        forbidden.verdict.clauses[0].text
+        in page.locator("#precheck-answer ul.clauses").inner_text()
+    )
+    assert page.locator("#project-point").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "zoning.png"), full_page=True)
     # The enterprise's own page shows its unit and the clause it breaks.
     page.goto(f"{base_url}/enterprises/{forbidden.enterprise_id}")
