@@ -36,7 +36,7 @@ from envwatch.gateway.committer import GroupCommitter
 from envwatch.gateway.server import Gateway, load_devices
 from envwatch.hj212 import DecodeOptions, ProtocolVersion, decode_frame, interpret
 from envwatch.hj212.model import DataUpload
-from envwatch.registry.emergency_lists import daily_compliance
+from envwatch.registry.emergency_lists import daily_compliance, daily_emissions
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive, verify
 from envwatch.store.schema import (
@@ -306,3 +306,17 @@ def test_the_demo_orange_warning_has_lines_that_comply_and_lines_that_do_not(
     assert {row.level for row in report} == {"orange"}
     stopped = [r for r in report if r.required is not None and r.required.kind == "stop"]
     assert {r.verdict.status for r in stopped} >= {"complied", "not_complied"}
+    # A-grade lines take transport limits only: not measurable by electricity.
+    transport = [r for r in report if r.required is not None and r.required.kind == "transport"]
+    assert transport and {r.verdict.status for r in transport} == {"not_measurable"}
+    # The second view: the stacks' emissions follow the lines; an enterprise
+    # whose line kept running did not cut its emissions either.
+    with engine.connect() as connection:
+        emissions = daily_emissions(connection, WARNING_DAY)
+    by_status = Counter(row.verdict.status for row in emissions)
+    assert by_status["complied"] > by_status["not_complied"] >= 1
+    running = {r.enterprise_id for r in report if r.verdict.status == "not_complied"}
+    for row in emissions:
+        if row.enterprise_id in running and row.required_cut > 0:
+            assert row.verdict.status == "not_complied", row
+        assert row.verdict.evidence["baseline_days"]  # earlier days: no warning on them

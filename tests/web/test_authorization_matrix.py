@@ -908,6 +908,12 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "out": get(EL + "/lists", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
                    lists=("enterprise_id", "{enterprise_out}")),
     },
+    "GET /api/v1/emergency/emissions": {
+        "any": get("/api/v1/emergency/emissions?day=2026-11-29",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "bad": get("/api/v1/emergency/emissions?day=2026-13-40",
+                   row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
     "GET /api/v1/emergency/compliance": {
         "any": get("/api/v1/emergency/compliance?day=2026-11-29",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),

@@ -44,6 +44,12 @@ def test_the_compliance_report_is_shown_per_county_within_scope(
     assert page.text.count('class="status not_complied"') == sum(
         row.verdict.status == "not_complied" for row in report)  # fmt: skip
     assert failing.enterprise in page.text
+    # The emissions view beside it, the same day, the API giving the same rows.
+    assert 'id="emission-report"' in page.text
+    emitted = admin.get("/api/v1/emergency/emissions", params={"day": WARNING_DAY.isoformat()})
+    assert emitted.status_code == 200 and emitted.json()["total"] >= 1
+    assert page.text.count('class="emission-status not_complied"') == sum(
+        item["status"] == "not_complied" for item in emitted.json()["items"])  # fmt: skip
     api = admin.get("/api/v1/emergency/compliance", params={"day": WARNING_DAY.isoformat()})
     assert api.status_code == 200 and api.json()["total"] == len(report)
     county, _ = session(emergency_url, f"county-{failing.county_code}")

@@ -3,7 +3,8 @@ normal production on every demo emergency-list line, then a city-wide orange
 heavy-pollution-weather warning day on which most lines take their listed
 measure, some keep running as before, and a few meters fall silent, so the
 daily compliance report shows each status and the rules find the lines that
-should have stopped (``emergency_stop``).
+should have stopped (``emergency_stop``). The listed enterprises' stacks emit
+as their lines run, for the report's emissions view.
 
 Fixed dates in the past (the lines' 2026-2027 season): the simulator's live
 history never reaches them. Readings every 30 minutes come in as one
@@ -21,7 +22,7 @@ from sqlalchemy import Engine, insert
 
 from envwatch.electricity.batch import store_batch
 from envwatch.electricity.emergency import parse_measure
-from envwatch.store.schema import EmergencyPeriod
+from envwatch.store.schema import EmergencyPeriod, HourlyEmission
 
 WARNING_DAY: Final = date(2026, 11, 27)
 LEVEL: Final = "orange"
@@ -54,6 +55,8 @@ def emergency_week(rows: dict[str, list[dict[str, Any]]], seed: int = 11) -> dic
     steps = int((start + timedelta(days=1) - first) / STEP) + 1
     readings: list[dict[str, Any]] = []
     number = 0
+    line_of = {line["id"]: line["enterprise_id"] for line in rows["emergency_line"]}
+    warned_share: dict[int, list[float]] = {}
     for link in rows["emergency_line_meter"]:
         kw = rated[link["meter_id"]]
         measure = parse_measure(measures[link["line_id"]].get(LEVEL, ""))
@@ -61,6 +64,10 @@ def emergency_week(rows: dict[str, list[dict[str, Any]]], seed: int = 11) -> dic
             measure = None  # no production measure: runs as usual
         number += measure is not None
         behaviour = _behaviour(number) if measure is not None else "complies"
+        cut = (measure.share if measure.kind == "cut" else 1.0) if measure is not None else 0.0
+        share = 1.0 if behaviour == "keeps_running" else max(IDLE_SHARE / RUNNING_SHARE,
+                                                             1 - cut - 0.05)  # fmt: skip
+        warned_share.setdefault(line_of[link["line_id"]], []).append(share)
         for step in range(steps):
             when = first + step * STEP
             load = RUNNING_SHARE
@@ -76,7 +83,53 @@ def emergency_week(rows: dict[str, list[dict[str, Any]]], seed: int = 11) -> dic
     period = {"level": LEVEL, "starts_at": start, "ends_at": start + timedelta(days=1),
               "county_code": None, "reference": REFERENCE, "declared_by": "admin",
               "declared_at": datetime(2026, 11, 26, 8, 0, tzinfo=UTC)}  # fmt: skip
-    return {"period": period, "readings": readings}
+    emissions = _emission_hours(rows, warned_share, first, start, rng)
+    return {"period": period, "readings": readings, "emissions": emissions}
+
+
+EMISSION_CODES: Final = ("a21026", "a21002", "a34013")
+"""SO2, NOx, particulate: the warning pollutants the demo's stacks measure."""
+
+
+def _emission_hours(
+    rows: dict[str, list[dict[str, Any]]],
+    warned_share: dict[int, list[float]],
+    first: datetime,
+    start: datetime,
+    rng: random.Random,
+) -> list[dict[str, Any]]:
+    """Accounted hourly emissions of each listed enterprise's monitored stacks
+    over the warning week, following its lines' production (a stack's output
+    falls with the lines' load in the warning), for the emissions view. The
+    demo has no archived frames for these days, and the materialiser would
+    replace a real device's quarter when live data arrive, so the rows are
+    stored under the stack's own key ``demo:<outlet id>``."""
+    air = {o["id"] for o in rows["outlet"] if o["kind"] == "air"}
+    factors: dict[str, set[str]] = {}
+    for factor in rows["point_factor"]:
+        factors.setdefault(factor["mn"], set()).add(factor["pollutant"])
+    found: list[dict[str, Any]] = []
+    for point in rows["monitoring_point"]:
+        shares = warned_share.get(point.get("enterprise_id") or 0)
+        if not shares or point.get("outlet_id") not in air:
+            continue
+        share = sum(shares) / len(shares)
+        for code in EMISSION_CODES:
+            if code not in factors.get(point["mn"], ()):
+                continue
+            base = rng.uniform(0.5, 6.0)
+            hour = first
+            while hour < start + timedelta(days=1):
+                load = share if hour >= start else 1.0
+                kg = round(base * load * rng.uniform(0.95, 1.05), 3)
+                found.append({"mn": f"demo:{point['outlet_id']}", "pollutant": code, "hour": hour,
+                              "enterprise_id": point["enterprise_id"],
+                              "outlet_id": point["outlet_id"], "validity": "valid",
+                              "cause": None, "concentration": None, "flow_m3": None,
+                              "measured_kg": kg, "emission_kg": kg, "method": "measured",
+                              "rule": "demo warning week (seeded)"})  # fmt: skip
+                hour += timedelta(hours=1)
+    return found
 
 
 def seed_emergency_week(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> int:
@@ -84,6 +137,8 @@ def seed_emergency_week(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -
     week = emergency_week(rows)
     with engine.begin() as connection:
         connection.execute(insert(EmergencyPeriod), [week["period"]])
+        for chunk in range(0, len(week["emissions"]), 5000):
+            connection.execute(insert(HourlyEmission), week["emissions"][chunk : chunk + 5000])
     content = "\n".join(json.dumps(r) for r in week["readings"]).encode()
     result = store_batch(engine, "demo-emergency-week.jsonl", content)
     if result.errors:  # the demo data itself is wrong

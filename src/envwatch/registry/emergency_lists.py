@@ -10,9 +10,10 @@ nothing; a file replaces every line of each (enterprise, season) it names.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Connection, delete, insert, select, true
@@ -39,6 +40,7 @@ from envwatch.store.schema import (
     EmergencyLineMeter,
     EmergencyPeriod,
     Enterprise,
+    HourlyEmission,
     Meter,
     Notification,
     NotificationTarget,
@@ -331,6 +333,132 @@ def warning_assessment(
         "by_grade": assess(judged, lambda county, grade: grade or "-"),
         "total": assess(judged, lambda county, grade: "all"),
     }  # fmt: skip
+
+
+EMERGENCY_POLLUTANTS: Final = {"a21026": "SO2", "a21002": "NOx", "a34013": "颗粒物",
+                                "a24088": "VOCs (NMHC)"}  # fmt: skip
+"""The pollutants whose emissions a warning must cut (rules.md §3.4: SO2, NOx,
+PM, VOCs), by HJ 212 code."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmissionCompliance:
+    """The emissions view of a warning day: one enterprise and pollutant."""
+
+    enterprise_id: int
+    enterprise: str
+    county_code: str
+    grade: str
+    pollutant: str
+    level: str
+    required_cut: float
+    """The share the level (and the grade) requires cut (``rules.toml``)."""
+    verdict: LineVerdict
+    period_id: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        base, measured = self.verdict.baseline_kwh, self.verdict.measured_kwh
+        return {
+            "enterprise": self.enterprise, "county": self.county_code, "grade": self.grade,
+            "pollutant": self.pollutant, "pollutant_name": EMERGENCY_POLLUTANTS[self.pollutant],
+            "level": self.level, "required_cut": self.required_cut,
+            "emission_kg": measured, "baseline_kg": base,
+            "achieved_cut": round(1 - measured / base, 3) if base and measured is not None
+            else None,
+            "status": self.verdict.status,
+            # judge_line names energy; here the quantity is kg.
+            "evidence": {key.replace("_kwh", "_kg"): value
+                         for key, value in self.verdict.evidence.items()},
+        }  # fmt: skip
+
+
+def daily_emissions(
+    connection: Connection, day: date, viewer: Viewer | None = None
+) -> list[EmissionCompliance]:
+    """The second view of a warning day: for each enterprise on an emergency
+    list (in ``viewer``'s scope) under a warning, each of its warning
+    pollutants' hourly emissions (``hourly_emission``, every device and
+    direct-discharge outlet of the enterprise summed, hours all of them
+    account) in the warning hours against the same hours of the previous
+    non-warning days, judged against the cut the level requires of its grade
+    (``rules.toml`` ``emergency_consumption``: 10/20/30 % [S]) with the
+    electricity's tolerance (``electricity.emergency.judge_line``)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return []
+    params = compliance_params()
+    cuts = _level_cuts()
+    start = datetime.combine(day, datetime.min.time())
+    end = start + timedelta(days=1)
+    lookback = start - timedelta(days=params.baseline_days * 3 + 1)
+    periods = connection.execute(
+        select(EmergencyPeriod.id, EmergencyPeriod.level, EmergencyPeriod.starts_at,
+               EmergencyPeriod.ends_at, EmergencyPeriod.county_code)
+        .where(EmergencyPeriod.ends_at > lookback, EmergencyPeriod.starts_at < end)
+        .order_by(EmergencyPeriod.starts_at)
+    ).all()  # fmt: skip
+    if not any(p.starts_at < end and p.ends_at > start for p in periods):
+        return []
+    hosts: dict[str, str | None] = dict(
+        connection.execute(select(County.code, County.host_code)).all()
+    )
+    where = scope_by(viewer, Enterprise.county_code, Enterprise.id) if viewer else true()
+    listed = select(EmergencyLine.enterprise_id).where(
+        EmergencyLine.valid_from <= day, EmergencyLine.valid_until > day
+    )
+    enterprises = connection.execute(
+        select(Enterprise.id, Enterprise.name, Enterprise.county_code,
+               Enterprise.performance_grade, Enterprise.emergency_exempt)
+        .where(where, Enterprise.id.in_(listed))
+        .order_by(Enterprise.county_code, Enterprise.name, Enterprise.id)
+    ).all()  # fmt: skip
+    series: dict[tuple[int, str], dict[str, dict[datetime, float]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for row in connection.execute(
+        select(HourlyEmission.enterprise_id, HourlyEmission.pollutant, HourlyEmission.mn,
+               HourlyEmission.hour, HourlyEmission.emission_kg)
+        .where(HourlyEmission.enterprise_id.in_([e.id for e in enterprises]),
+               HourlyEmission.pollutant.in_(sorted(EMERGENCY_POLLUTANTS)),
+               HourlyEmission.hour >= lookback, HourlyEmission.hour < end,
+               HourlyEmission.emission_kg.is_not(None))
+    ):  # fmt: skip
+        series[(row.enterprise_id, row.pollutant)][row.mn][row.hour] = row.emission_kg
+    report: list[EmissionCompliance] = []
+    for enterprise in enterprises:
+        covering = [p for p in periods if _covers(p.county_code, enterprise.county_code, hosts)]
+        warned = {hour for p in covering for hour in warning_hours(p.starts_at, p.ends_at)}
+        for pollutant in sorted(EMERGENCY_POLLUTANTS):
+            devices = series.get((enterprise.id, pollutant))
+            if not devices:
+                continue
+            kg = line_energy(devices.values())
+            for period in covering:
+                hours = [h for h in warning_hours(period.starts_at, period.ends_at)
+                         if start <= h < end]  # fmt: skip
+                if not hours:
+                    continue
+                cut = cuts(period.level, enterprise.performance_grade)
+                verdict = judge_line(hours=hours, energy=kg, warning_hours=warned,
+                                     measure=Measure("cut", cut) if cut > 0 else None,
+                                     rated_kw=None, exempt=bool(enterprise.emergency_exempt),
+                                     params=params)  # fmt: skip
+                report.append(EmissionCompliance(
+                    enterprise.id, enterprise.name, enterprise.county_code,
+                    enterprise.performance_grade, pollutant, period.level, cut, verdict,
+                    period.id))  # fmt: skip
+    return report
+
+
+def _level_cuts() -> Callable[[str, str], float]:
+    """The cut a warning level requires of a performance grade (``rules.toml``)."""
+    params = default_rule_set().for_point("emergency_consumption")
+    assert isinstance(params, EmergencyConsumptionParams)
+
+    def cut(level: str, grade: str) -> float:
+        by_grade = params.cut_by_grade.get(grade, {})
+        return float(by_grade.get(level, params.required_cut.get(level, 0.0)))
+
+    return cut
 
 
 WARNING_EVENT = "warning_declared"

@@ -19,6 +19,7 @@ from envwatch.registry.emergency_lists import (
     FIRST_DAY,
     LAST_DAY,
     daily_compliance,
+    daily_emissions,
     queue_warning_notices,
     warning_assessment,
 )
@@ -224,6 +225,48 @@ async def emergency_compliance(
             report = daily_compliance(connection, day, user)
         items = [LineCompliancePublic.model_validate(row.as_json()) for row in report]
         return ComplianceList(items=items, total=len(items))
+
+    return await asyncio.to_thread(read)
+
+
+class EmissionCompliancePublic(BaseModel):
+    enterprise: str
+    county: str
+    grade: str
+    pollutant: str = Field(description="HJ 212 code: a21026 SO2, a21002 NOx, a34013 PM, a24088")
+    pollutant_name: str
+    level: str
+    required_cut: float = Field(description="the share the level requires cut of the grade")
+    emission_kg: float | None = Field(description="kg in the warning hours of the day")
+    baseline_kg: float | None = Field(description="kg in the same hours, non-warning days")
+    achieved_cut: float | None
+    status: str = Field(description="complied, not_complied, no_data or exempt")
+    evidence: dict[str, Any]
+
+
+class EmissionComplianceList(BaseModel):
+    items: list[EmissionCompliancePublic]
+    total: int
+
+
+@router.get("/api/v1/emergency/emissions")
+async def emergency_emissions(
+    request: Request,
+    user: Annotated[Principal, Depends(api_user)],
+    day: Annotated[
+        date, Query(ge=FIRST_DAY, le=LAST_DAY, description="YYYY-MM-DD, China Standard Time")
+    ],
+) -> EmissionComplianceList:
+    """The emissions view of a warning day, beside the electricity one: each
+    listed enterprise's hourly emissions of SO2, NOx, PM and VOCs in the
+    warning hours against the same hours of non-warning days, and the cut its
+    level requires (in the user's scope)."""
+
+    def read() -> EmissionComplianceList:
+        with request.app.state.database().connect() as connection:
+            report = daily_emissions(connection, day, user)
+        items = [EmissionCompliancePublic.model_validate(row.as_json()) for row in report]
+        return EmissionComplianceList(items=items, total=len(items))
 
     return await asyncio.to_thread(read)
 

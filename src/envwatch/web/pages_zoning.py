@@ -5,7 +5,9 @@ list forbids or restricts marked), a pre-check form for a planned project,
 and the list of mismatches per county. A planned project is pre-checked at a point
 or over its site's polygon (drawn on the map). And the emergency page: the daily
 compliance report of the emergency-list lines under a warning, per county
-(complied, not complied with evidence, no data, exempt), in the user's scope."""
+(complied, not complied with evidence, no data, exempt), in the user's scope,
+and its second view: the listed enterprises' hourly emissions in the warning
+hours against their baseline."""
 
 from __future__ import annotations
 
@@ -20,7 +22,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from envwatch.alerts.scope import scope_by
-from envwatch.registry.emergency_lists import FIRST_DAY, LAST_DAY, daily_compliance
+from envwatch.registry.emergency_lists import (
+    FIRST_DAY,
+    LAST_DAY,
+    daily_compliance,
+    daily_emissions,
+)
 from envwatch.store.schema import County, EmergencyPeriod, Enterprise
 from envwatch.web.api_zoning import MAX_POLYGON_TEXT
 from envwatch.web.i18n import language, translator
@@ -161,8 +168,10 @@ async def emergency_page(request: Request, day: str | None = None) -> Response:
                 newest = periods[0]
                 shown = (newest.ends_at - timedelta(microseconds=1)).date()
             report = daily_compliance(connection, shown, user) if shown else []
+            emissions = daily_emissions(connection, shown, user) if shown else []
             names = dict(connection.execute(select(County.code, County.name_zh)).all())
-        return {"periods": periods, "day": shown, "report": report, "names": names}
+        return {"periods": periods, "day": shown, "report": report, "names": names,
+                "emissions": [row.as_json() for row in emissions]}  # fmt: skip
 
     data = await asyncio.to_thread(read)
     counties: dict[str, Counter[str]] = {}
@@ -175,4 +184,5 @@ async def emergency_page(request: Request, day: str | None = None) -> Response:
         request, "emergency.html", user, periods=data["periods"], day=data["day"],
         rows=[row.as_json() for row in data["report"]], counties=counties,
         statuses=STATUSES, status_names=status_names, county_names=data["names"],
+        emissions=data["emissions"],
     )  # fmt: skip
