@@ -82,6 +82,40 @@ def test_the_zoning_page_draws_units_and_enterprises_offline_and_prechecks(
     page.goto(f"{base_url}/enterprises/{forbidden.enterprise_id}")
     shown = page.inner_text("main")
     assert forbidden.unit.name in shown and forbidden.verdict.clauses[0].text in shown
+    # The dashboard map carries the same layers, switched off and on offline.
+    page.goto(f"{base_url}/")
+    assert page.locator("#map svg path.unit").count() == units
+    assert page.locator("#map svg circle.enterprise").count() == located
+    assert page.locator("#map svg path.unit").first.is_visible()
+    page.uncheck("#layer-units")
+    assert not page.locator("#map svg path.unit").first.is_visible()
+    assert page.locator("#map svg circle.enterprise").first.is_visible()
+    page.uncheck("#layer-enterprises")
+    assert not page.locator("#map svg circle.enterprise").first.is_visible()
+    page.check("#layer-units")
+    assert page.locator("#map svg path.unit").first.is_visible()
+    # An administrator adds a line to enterprise 1's emergency list on its page
+    # (a bad measure is named first), then deletes it.
+    page.goto(f"{base_url}/enterprises/1#emergency-list")
+    form = page.locator("#line-form")
+    form.locator("input[name=season]").fill("2027-2028")
+    form.locator("input[name=valid_from]").fill("2027-10-01")
+    form.locator("input[name=valid_until]").fill("2028-03-16")
+    form.locator("input[name=name]").fill("浏览器生产线")
+    form.locator("select[name=meters]").select_option(index=0)
+    form.locator("input[name=orange]").fill("减半")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#line-status.error")
+    assert "减半" in page.inner_text("#line-status")
+    form.locator("input[name=orange]").fill("限产30%+运输管控")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    added = page.locator("tr", has_text="浏览器生产线")
+    assert added.count() == 1 and "cut:0.3+transport" in added.inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        added.locator("button.delete-line").click()
+    assert page.locator("tr", has_text="浏览器生产线").count() == 0
     # A bad industry code is named, not an error page.
     page.goto(f"{base_url}/zoning?lon=116&lat=36.4&industry=abc")
     assert page.locator("#precheck-problem").count() == 1

@@ -5,16 +5,20 @@ only theirs, an enterprise user only its own lines. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from envwatch.alerts.notify import Mail, Notifier
 from envwatch.demo.emergency_week import WARNING_DAY
 from envwatch.demo.seed import seed_demo
+from envwatch.hj212.codes import now_cst
 from envwatch.registry.emergency_lists import daily_compliance, enterprise_lines
-from envwatch.store.schema import AppUser, Enterprise, NotificationTarget
+from envwatch.registry.maintenance import declare_emergency
+from envwatch.store.schema import AppUser, ControlUnit, Enterprise, NotificationTarget
 from envwatch.web.people import CSRF_HEADER
 from tests.alerts.servers import Received, webhook_receiver
 from tests.electricity.test_http_batch import base_url
@@ -109,3 +113,36 @@ def test_a_warning_declared_through_the_api_notifies_the_enterprises_it_covers(
     assert payload["measures"] == [
         {"line": line["name"], "measure": line["measures"].get("red", "none")} for line in lines
     ]
+
+
+def test_the_dashboard_map_draws_units_enterprises_and_the_warnings_in_force(
+    base_url: str, engine: Engine
+) -> None:
+    now = now_cst().replace(tzinfo=None)
+    with engine.begin() as connection:
+        county = connection.scalar(select(Enterprise.county_code).where(Enterprise.id == 1))
+        units = connection.execute(select(func.count()).select_from(ControlUnit)).scalar_one()
+        declare_emergency(connection, level="red", starts_at=now - timedelta(hours=1),
+                          ends_at=now + timedelta(hours=5), county_code=county,
+                          reference="聊重污办〔2026〕99号", declared_by="admin")  # fmt: skip
+        declare_emergency(connection, level="yellow", starts_at=now - timedelta(days=3),
+                          ends_at=now - timedelta(days=2), county_code=None,
+                          reference="已解除", declared_by="admin")  # fmt: skip
+        located = connection.execute(
+            select(Enterprise.id).where(Enterprise.longitude.is_not(None),
+                                        Enterprise.county_code == county)
+        ).scalars().all()  # fmt: skip
+    admin, _ = session(base_url, "admin")
+    page = admin.get("/").text
+    assert units > 0 and page.count('class="unit ') == units
+    assert f'data-enterprise="{located[0]}"' in page
+    # Only the county under the red warning in force is outlined; the lifted one is not.
+    assert page.count('class="warned ') == 1
+    assert f'class="warned red" data-warned="{county}"' in page
+    assert "聊重污办〔2026〕99号" in page and "已解除" not in page
+    officer, _ = session(base_url, f"county-{county}")
+    mine = officer.get("/").text
+    dots = set(re.findall(r'circle [^>]*data-enterprise="(\d+)"', mine))
+    assert dots == {str(e) for e in located}
+    for client in (admin, officer):
+        client.close()

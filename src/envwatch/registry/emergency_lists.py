@@ -294,7 +294,7 @@ def enterprise_lines(connection: Connection, enterprise_id: int) -> list[dict[st
     ):
         meters[row.line_id].append(row.name)
     return [
-        {"season": row.season, "valid_from": row.valid_from.isoformat(),
+        {"id": row.id, "season": row.season, "valid_from": row.valid_from.isoformat(),
          "valid_until": row.valid_until.isoformat(), "name": row.name, "process": row.process,
          "meters": meters[row.id], "measures": dict(row.measures)}
         for row in connection.execute(

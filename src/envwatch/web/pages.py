@@ -26,6 +26,7 @@ from envwatch.alerts.queries import (
 )
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
+from envwatch.hj212.codes import now_cst
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import RULE_KINDS
 from envwatch.settings import get_settings
@@ -39,6 +40,7 @@ from envwatch.web.mapsvg import county_map
 from envwatch.web.overview import overview
 from envwatch.web.pages_cases import case_context
 from envwatch.web.pages_points import evidence_context
+from envwatch.web.pages_zoning import dashboard_layers
 from envwatch.web.people import (
     LOGIN_CSRF_FIELD,
     SESSION_COOKIE,
@@ -128,7 +130,9 @@ async def dashboard(request: Request) -> HTMLResponse:
         summary = overview(database(request), user, datetime.now(UTC), offline_after)
         with database(request).connect() as connection:
             newest = visible_alerts(connection, user, AlertFilter(open_only=True), limit=15).rows
-        return {"summary": summary, "newest": [alert_view(row) for row in newest]}
+            layers = dashboard_layers(connection, user, now_cst().replace(tzinfo=None))
+        return {"summary": summary, "newest": [alert_view(row) for row in newest],
+                "layers": layers}  # fmt: skip
 
     data = await asyncio.to_thread(read)
     areas, height = county_map()

@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from envwatch.alerts.scope import scope_by
+from envwatch.alerts.scope import Viewer, scope_by
 from envwatch.registry.emergency_lists import (
     FIRST_DAY,
     LAST_DAY,
@@ -31,7 +31,7 @@ from envwatch.registry.emergency_lists import (
 from envwatch.store.schema import County, EmergencyPeriod, Enterprise
 from envwatch.web.api_zoning import MAX_POLYGON_TEXT
 from envwatch.web.i18n import language, translator
-from envwatch.web.mapsvg import county_map, county_projection, rings_of
+from envwatch.web.mapsvg import Projection, county_map, county_projection, rings_of
 from envwatch.web.people import current_user
 from envwatch.web.rendering import database, render
 from envwatch.zoning.store import (
@@ -46,6 +46,52 @@ from envwatch.zoning.units import parse_project_polygon
 router = APIRouter()
 INDUSTRY = re.compile(r"^[A-Ta-t]?\d{2,4}$")
 UNIT_CLASSES = {"优先保护": "priority", "重点管控": "key", "一般管控": "general"}
+
+
+def unit_layer(zoning: Any, projection: Projection) -> list[dict[str, Any]]:
+    """The control units as SVG paths over the county map (general units
+    first, so the smaller units draw over them)."""
+    return [
+        {"code": unit.code, "name": unit.name, "type": unit.unit_type,
+         "class": UNIT_CLASSES.get(unit.unit_type, "general"),
+         "path": projection.path(rings_of(zoning.geometries[unit.code])),
+         "clauses": zoning.clauses.get(unit.code, ())}
+        for unit in sorted(zoning.units.values(),
+                           key=lambda u: (u.unit_type != "一般管控", u.code))
+    ]  # fmt: skip
+
+
+def dashboard_layers(connection: Connection, user: Viewer, now: datetime) -> dict[str, Any]:
+    """The dashboard map's layers over the county heat map: the control units,
+    the enterprises in ``user``'s scope, and the warnings in force at ``now``
+    (China Standard Time, naive) by the counties they cover."""
+    projection = county_projection()
+    units = unit_layer(load_zoning(connection), projection)
+    enterprises = [
+        {"id": row.id, "name": row.name, "xy": projection.xy(row.longitude, row.latitude)}
+        for row in connection.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.longitude, Enterprise.latitude)
+            .where(scope_by(user, Enterprise.county_code, Enterprise.id),
+                   Enterprise.longitude.is_not(None), Enterprise.latitude.is_not(None))
+            .order_by(Enterprise.id)
+        )
+    ]  # fmt: skip
+    hosts: dict[str, str | None] = dict(
+        connection.execute(select(County.code, County.host_code)).all()
+    )
+    warnings = connection.execute(
+        select(EmergencyPeriod.level, EmergencyPeriod.county_code, EmergencyPeriod.ends_at,
+               EmergencyPeriod.reference)
+        .where(EmergencyPeriod.starts_at <= now, EmergencyPeriod.ends_at > now)
+        .order_by(EmergencyPeriod.starts_at)
+    ).all()  # fmt: skip
+    warned: dict[str, str] = {}  # county → level (the later period's when two cover it)
+    for warning in warnings:
+        for county, host in hosts.items():
+            if warning.county_code is None or warning.county_code in (county, host):
+                warned[county] = warning.level
+    return {"units": units, "enterprises": enterprises, "warned": warned,
+            "warnings": [w._asdict() for w in warnings]}  # fmt: skip
 
 
 def _number(text: str | None, low: float, high: float) -> float | None:
@@ -107,16 +153,7 @@ async def zoning_page(
 
     data = await asyncio.to_thread(read)
     projection = county_projection()
-    zoning = data["zoning"]
-    units = [
-        {"code": unit.code, "name": unit.name, "type": unit.unit_type,
-         "class": UNIT_CLASSES.get(unit.unit_type, "general"),
-         "path": projection.path(rings_of(zoning.geometries[unit.code])),
-         "clauses": zoning.clauses.get(unit.code, ())}
-        for unit in sorted(zoning.units.values(),
-                           # general units first, so the smaller units draw over them
-                           key=lambda u: (u.unit_type != "一般管控", u.code))
-    ]  # fmt: skip
+    units = unit_layer(data["zoning"], projection)
     dots = [
         {"id": e.id, "name": e.name, "mismatch": data["mismatches"].get(e.id),
          "xy": projection.xy(e.longitude, e.latitude)}
