@@ -15,6 +15,7 @@ from envwatch.alerts.notify import Mail, Notifier
 from envwatch.errors import PeerError
 from envwatch.registry.emergency_lists import (
     daily_compliance,
+    daily_emissions,
     import_lines,
     queue_warning_notices,
 )
@@ -25,6 +26,7 @@ from envwatch.store.schema import (
     EmergencyLine,
     EmergencyPeriod,
     Enterprise,
+    HourlyEmission,
     Meter,
     NotificationTarget,
 )
@@ -237,3 +239,50 @@ def test_a_warning_is_upgraded_and_lifted_as_periods_of_their_own(engine: Engine
     assert {p.reference for p in periods} == {"聊重污办〔2026〕20号"}
     assert ("1号烧结机", "orange", "stop") in levels and ("球团线", "red", "stop") in levels
     assert ("球团线", "orange", "cut:0.3") in levels
+
+
+def test_the_emissions_view_judges_hourly_emissions_against_the_baseline(
+    database_url: str, engine: Engine
+) -> None:
+    """Steel (grade C) cuts SO2 by 30 % (orange asks 20 %), cement (B) only by
+    5 % and its NOx stack is silent on the warning day, the heating firm is
+    exempt; the earlier yellow-warning day is no baseline."""
+    registry(engine)
+    during = {("STEEL", "a21026"): 7.0, ("CEMENT", "a21026"): 9.5, ("CEMENT", "a21002"): None,
+              ("HEAT", "a21026"): 10.0}  # fmt: skip
+    firm = {"STEEL": 1, "CEMENT": 2, "HEAT": 3}
+    rows = []
+    for (mn, pollutant), warned in during.items():
+        for step in range(11 * 24):
+            hour = DAY - timedelta(days=10) + timedelta(hours=step)
+            value = warned if hour >= DAY else 10.0
+            if DAY - timedelta(days=3) <= hour < DAY - timedelta(days=2):
+                value = 1.0  # cut hard in the earlier warning
+            if value is not None:
+                rows.append({"mn": mn, "pollutant": pollutant, "hour": hour,
+                             "enterprise_id": firm[mn], "outlet_id": None, "validity": "valid",
+                             "cause": None, "concentration": None, "flow_m3": None,
+                             "measured_kg": value, "emission_kg": value, "method": "measured",
+                             "rule": None})  # fmt: skip
+    with engine.begin() as connection:
+        assert import_lines(connection, "lines.csv", LINES.encode())[1] == []
+        connection.execute(insert(HourlyEmission), rows)
+    with engine.connect() as connection:
+        report = {(row.enterprise, row.pollutant): row
+                  for row in daily_emissions(connection, DAY.date())}  # fmt: skip
+    assert {key: row.verdict.status for key, row in report.items()} == {
+        ("钢铁厂", "a21026"): "complied", ("水泥厂", "a21026"): "not_complied",
+        ("水泥厂", "a21002"): "no_data", ("热力公司", "a21026"): "exempt"}  # fmt: skip
+    cement = report[("水泥厂", "a21026")]
+    assert cement.required_cut == 0.2
+    assert cement.verdict.baseline_kwh == 240.0  # 24 h × 10 kg: the 1 kg day skipped
+    done = envwatch("emergency", "emissions", "--db", database_url, "--day", DAY.date().isoformat())
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(lines) == 4
+    assert all(line.keys() >= {"enterprise", "county", "grade", "pollutant", "level",
+                               "required_cut", "emission_kg", "baseline_kg", "achieved_cut",
+                               "status", "evidence"} for line in lines)  # fmt: skip
+    shown = next(line for line in lines if line["pollutant"] == "a21026"
+                 and line["enterprise"] == "水泥厂")  # fmt: skip
+    assert shown["achieved_cut"] == 0.05 and shown["evidence"]["allowed_kg"] == 211.2

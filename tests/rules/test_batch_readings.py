@@ -99,6 +99,14 @@ def test_a_listed_line_that_keeps_running_in_a_warning_opens_an_alert(
     while processor.run_once():
         pass
     assert ("emergency_stop", f"meter:{production}", T0) in findings(engine)
+    with engine.connect() as connection:
+        start, end = connection.execute(
+            select(FindingRecord.window_start, FindingRecord.window_end)
+            .where(FindingRecord.rule == "emergency_stop")
+        ).one()  # fmt: skip
+    # Found on the reading that confirms the line runs, a minute after the first
+    # one (not at the day's end): the desk's next pass opens the alert.
+    assert (start, end) == (T0, T0 + timedelta(minutes=1))
     AlertDesk(engine).run_once()
     with engine.connect() as connection:
         alert = connection.execute(

@@ -17,6 +17,7 @@ from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refus
 from envwatch.errors import PeerError
 from envwatch.registry.emergency_lists import (
     daily_compliance,
+    daily_emissions,
     import_lines,
     queue_warning_notices,
     warning_assessment,
@@ -189,6 +190,30 @@ def compliance_command(
             "county", "enterprise", "grade", "line", "level", "required", "measured",
             "baseline", "status")))  # fmt: skip
     Console().print(table)
+
+
+@emergency_app.command("emissions")
+def emissions_command(
+    day: Annotated[str, typer.Option("--day", help="The day, YYYY-MM-DD (China Standard Time).")],
+    db: DbOption = None,
+) -> None:
+    """The emissions view of a warning day as JSON lines: each listed
+    enterprise's SO2, NOx, PM and VOCs emissions in the warning hours against
+    the same hours of non-warning days {"enterprise", "county", "grade",
+    "pollutant", "pollutant_name", "level", "required_cut", "emission_kg",
+    "baseline_kg", "achieved_cut", "status", "evidence"}."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter(f"{day!r} is not a day (YYYY-MM-DD)") from None
+    engine = migrated_engine(db)
+    try:
+        with engine.connect() as connection:
+            report = daily_emissions(connection, when)
+    finally:
+        engine.dispose()
+    for row in report:
+        typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
 
 
 @emergency_app.command("assessment")
