@@ -111,7 +111,7 @@ def test_the_zoning_page_draws_units_and_enterprises_offline_and_prechecks(
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     added = page.locator("tr", has_text="浏览器生产线")
-    assert added.count() == 1 and "cut:0.3+transport" in added.inner_text()
+    assert added.count() == 1 and "限产30%＋运输管控" in added.inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():
         added.locator("button.delete-line").click()

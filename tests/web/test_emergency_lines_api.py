@@ -2,7 +2,8 @@
 administrator creates, changes and deletes a line with its meters and its
 measures (transport limits included), each change audited; bad measures and
 meters are named; a county officer reads only the lines of their counties;
-the lists sum the lines up per enterprise and season."""
+the lists sum the lines up per enterprise and season. And the zoning
+pre-check over the API at a point or over a project's polygon."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, select
 from envwatch.registry.emergency_lists import enterprise_lines
 from envwatch.store.schema import AppUser, AuditEntry, Enterprise
 from envwatch.web.people import CSRF_HEADER
+from envwatch.zoning.store import mismatches
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import session
 
@@ -75,3 +77,27 @@ def test_lines_are_created_changed_and_deleted_with_audit_and_scope(
                        "registry.emergency_line.delete"]  # fmt: skip
     for client in (admin, mine, theirs):
         client.close()
+
+
+def test_the_pre_check_api_takes_a_point_or_a_polygon(base_url: str, engine: Engine) -> None:
+    with engine.connect() as connection:
+        (found, *_) = mismatches(connection)
+        where = connection.execute(
+            select(Enterprise.longitude, Enterprise.latitude)
+            .where(Enterprise.id == found.enterprise_id)
+        ).one()  # fmt: skip
+    x, y, d = where.longitude, where.latitude, 0.002
+    site = f"{x - d},{y - d};{x + d},{y - d};{x + d},{y + d};{x - d},{y + d}"
+    viewer, _ = session(base_url, "viewer")
+    check = "/api/v1/zoning/check"
+    point = viewer.get(check, params={"lon": x, "lat": y, "industry": found.industry_code}).json()
+    area = viewer.get(check, params={"polygon": site, "industry": found.industry_code})
+    assert area.status_code == 200, area.text
+    assert found.unit.code in [u["code"] for u in area.json()["units"]]
+    assert area.json()["verdict"] == point["verdict"] == found.verdict.verdict
+    assert {c["text"] for c in point["clauses"]} <= {c["text"] for c in area.json()["clauses"]}
+    both = viewer.get(check, params={"lon": x, "lat": y, "polygon": site, "industry": "2614"})
+    assert both.status_code == 422 and both.json()["error"]["code"] == "point_or_polygon"
+    bad = viewer.get(check, params={"polygon": f"{x},{y};{x + d},{y}", "industry": "2614"})
+    assert bad.status_code == 422 and "fewer than 4 positions" in bad.text
+    viewer.close()

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 
 from envwatch.alerts.desk import AlertDesk
+from envwatch.alerts.notify import measure_zh
 from envwatch.auth.sessions import SessionUser
 from envwatch.web.i18n import LANGUAGES, N_, language, template_words, translator
 
@@ -27,6 +28,8 @@ def _templates(lang: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     environment.globals.update(template_words(lang))
+    # An emergency-list measure (``cut:0.3+transport``) as the page's language says it.
+    environment.filters["measure"] = measure_zh if lang == "zh" else str
     return environment
 
 
