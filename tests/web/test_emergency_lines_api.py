@@ -100,4 +100,7 @@ def test_the_pre_check_api_takes_a_point_or_a_polygon(base_url: str, engine: Eng
     assert both.status_code == 422 and both.json()["error"]["code"] == "point_or_polygon"
     bad = viewer.get(check, params={"polygon": f"{x},{y};{x + d},{y}", "industry": "2614"})
     assert bad.status_code == 422 and "fewer than 4 positions" in bad.text
+    planned = viewer.get(check, params={"lon": x, "lat": y, "industry": "2614",
+                                        "emissions": "烟草:3"})  # fmt: skip
+    assert planned.status_code == 422 and "not a pollutant" in planned.text
     viewer.close()

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from envwatch.store.schema import AccessClause, ControlUnit, County, Enterprise
+from envwatch.zoning.access import parse_emissions
 from envwatch.zoning.store import (
     check_json,
     import_clauses,
@@ -159,7 +160,7 @@ def test_cli_follows_the_zoning_contract(database_url: str, engine: Engine, tmp_
     # A planned project's site as a polygon across both units: both, the strictest verdict.
     site = "115.98,36.44;116.02,36.44;116.02,36.47;115.98,36.47"
     across = envwatch("zoning", "check", "--db", database_url, "--polygon", site,
-                      "--industry", "3011", "--json")  # fmt: skip
+                      "--industry", "3011", "--emissions", "SO2:12.5,NOx:30", "--json")  # fmt: skip
     assert across.returncode == 0, across.stderr
     answer = json.loads(across.stdout)
     assert [u["code"] for u in answer["units"]] == ["ZH37150210001", "ZH37150220001"]
@@ -243,3 +244,28 @@ def test_a_project_polygon_meets_units_and_sees_sensitive_units_nearby(engine: E
     assert near.code == "ZH37150210001" and distance == pytest.approx(1.106, abs=0.01)
     with pytest.raises(ValueError, match="fewer than 4 positions"):
         parse_project_polygon("116,36;116.1,36")
+
+
+def test_a_clause_on_pollutants_applies_only_to_what_emits_them(engine: Engine) -> None:
+    counties(engine)
+    voc = CLAUSES + "ZH37150220001,污染物排放管控,限制,*,新增VOCs排放实行倍量替代,VOCs\n".encode()
+    header, *rows = voc.decode().splitlines()
+    table = "\n".join([header + ",污染物", *(row if row.endswith("VOCs") else row + ","
+                                          for row in rows)]).encode()  # fmt: skip
+    with engine.begin() as connection:
+        assert import_units(connection, collection(RIVER, PARK)) == (2, [])
+        assert import_clauses(connection, "clauses.csv", table) == (4, [])
+        bad = table.replace(b",VOCs", b",\xe7\x83\x9f\xe8\x8d\x89")  # 烟草: no pollutant
+        count, errors = import_clauses(connection, "clauses.csv", bad)
+        assert count == 0 and [(e.row, e.column) for e in errors] == [(5, "污染物")]
+    with engine.connect() as connection:
+        zoning = load_zoning(connection)
+    # A food factory (1311) in the key unit: only the VOCs clause could apply.
+    unknown = zoning.check(116.05, 36.45, "1311")[1]
+    clean = zoning.check(116.05, 36.45, "1311", {"a21026"})[1]
+    solvent = zoning.check(116.05, 36.45, "1311", set(parse_emissions("VOCs:3.5,SO2:1")))[1]
+    assert (unknown.verdict, clean.verdict, solvent.verdict) == (
+        "restricted", "allowed", "restricted")  # fmt: skip
+    assert solvent.clauses[0].pollutants == ("a24088",)
+    with pytest.raises(ValueError, match="not a pollutant"):
+        parse_emissions("烟草:3")

@@ -10,6 +10,7 @@ import typer
 
 from envwatch.cli.common import DbOption, migrated_engine
 from envwatch.registry.importing import ImportFileError
+from envwatch.zoning.access import parse_emissions
 from envwatch.zoning.store import (
     check_json,
     import_clauses,
@@ -96,6 +97,14 @@ def check_command(
             "ring), a GeoJSON Polygon/MultiPolygon geometry, or @FILE holding either.",
         ),
     ] = None,
+    emissions: Annotated[
+        str | None,
+        typer.Option(
+            "--emissions",
+            help="Planned emissions, 'a21026:12.5,VOCs:3' (t/a) or 'SO2,NOx': clauses "
+            "conditioned on pollutants apply only to what it emits.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
@@ -105,6 +114,10 @@ def check_command(
     that apply: {"units": [{"code", "name", "type"}], "verdict", "clauses":
     [{"dimension", "text", "effect"}]}; with --polygon also "nearby" (the
     sensitive units near the site)."""
+    try:
+        emitted = set(parse_emissions(emissions)) if emissions is not None else None
+    except ValueError as error:
+        raise typer.BadParameter(f"--emissions: {error}") from None
     area = None
     if polygon is not None:
         if lon is not None or lat is not None:
@@ -125,11 +138,11 @@ def check_command(
     finally:
         engine.dispose()
     if area is not None:
-        units, verdict = zoning.check_area(area, industry)
+        units, verdict = zoning.check_area(area, industry, emitted)
         document = check_json(units, verdict) | {"nearby": nearby_json(zoning.nearby_area(area))}
     else:
         assert lon is not None and lat is not None
-        units, verdict = zoning.check(lon, lat, industry)
+        units, verdict = zoning.check(lon, lat, industry, emitted)
         document = check_json(units, verdict)
     if as_json:
         typer.echo(json.dumps(document, ensure_ascii=False))

@@ -138,7 +138,8 @@ def demo_zoning_rows(city: City) -> dict[str, list[dict[str, Any]]]:
                                     "dimension": clause["dimension"],
                                     "effect": EFFECT_WORDS[clause["effect"]],
                                     "industries": clause["industries"],
-                                    "text": clause["text"]})  # fmt: skip
+                                    "text": clause["text"],
+                                    "pollutants": clause.get("pollutants", "")})  # fmt: skip
     return {"control_unit": unit_rows, "access_clause": clause_rows}
 
 

@@ -909,6 +909,9 @@ class AccessClause(Base):
     industries: Mapped[str] = mapped_column(String(200))
     """GB/T 4754 code prefixes, comma-separated, or ``*``."""
     text: Mapped[str] = mapped_column(Text)
+    pollutants: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """HJ 212 codes, comma-separated: the clause applies only to a project or
+    enterprise emitting one of them (empty: to every one its industries name)."""
 
 
 class EmergencyLine(Base):

@@ -36,6 +36,7 @@ from envwatch.web.people import (
     csrf_ok,
     peer_of,
 )
+from envwatch.zoning.access import parse_emissions
 from envwatch.zoning.store import (
     check_json,
     load_zoning,
@@ -163,6 +164,15 @@ async def zoning_check(
             "ring) or a GeoJSON Polygon or MultiPolygon geometry",
         ),
     ] = None,
+    emissions: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="the project's planned emissions, 'a21026:12.5,VOCs:3' (t/a) or just "
+            "'SO2,NOx': clauses conditioned on pollutants then apply only to what it emits "
+            "(without it, they are taken to apply)",
+        ),
+    ] = None,
 ) -> CheckPublic:
     """Pre-check of a planned project (环评与监管联动), at a point (``lon``,
     ``lat``) or over its site's polygon (``polygon``): the units it lies in
@@ -177,16 +187,22 @@ async def zoning_check(
             _, area = parse_project_polygon(polygon)
         except ValueError as error:
             raise invalid("query.polygon", str(error), f"项目范围无效：{error}") from None
+    emitted = None
+    if emissions is not None:
+        try:
+            emitted = set(parse_emissions(emissions))
+        except ValueError as error:
+            raise invalid("query.emissions", str(error), f"计划排放无效：{error}") from None
 
     def read() -> CheckPublic:
         with request.app.state.database().connect() as connection:
             zoning = load_zoning(connection)
         if area is not None:
-            units, verdict = zoning.check_area(area, industry)
+            units, verdict = zoning.check_area(area, industry, emitted)
             nearby = nearby_json(zoning.nearby_area(area))
         else:
             assert lon is not None and lat is not None
-            units, verdict = zoning.check(lon, lat, industry)
+            units, verdict = zoning.check(lon, lat, industry, emitted)
             nearby = nearby_json(zoning.nearby(lon, lat))
         return CheckPublic.model_validate({**check_json(units, verdict), "nearby": nearby})
 

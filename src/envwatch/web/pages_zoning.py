@@ -34,6 +34,7 @@ from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import Projection, county_map, county_projection, rings_of
 from envwatch.web.people import current_user
 from envwatch.web.rendering import database, render
+from envwatch.zoning.access import parse_emissions
 from envwatch.zoning.store import (
     check_json,
     load_zoning,
@@ -105,10 +106,12 @@ def _number(text: str | None, low: float, high: float) -> float | None:
 @router.get("/zoning", response_class=HTMLResponse, response_model=None)
 async def zoning_page(
     request: Request,
+    *,
     lon: str | None = None,
     lat: str | None = None,
     industry: str | None = None,
     polygon: str | None = None,
+    emissions: str | None = None,
 ) -> Response:
     user = await current_user(request)
     if user is None:
@@ -129,6 +132,13 @@ async def zoning_page(
         problem = words["zn_bad_point"]
     if asked and not problem and not INDUSTRY.match(code):
         problem = words["zn_bad_industry"]
+    planned = (emissions or "").strip()[:500]
+    emitted = None
+    if asked and not problem and planned:
+        try:
+            emitted = set(parse_emissions(planned))
+        except ValueError as error:
+            problem = f"{words['zn_bad_emissions']}: {error}"
 
     def read() -> dict[str, Any]:
         with database(request).connect() as connection:
@@ -143,10 +153,10 @@ async def zoning_page(
             names = dict(connection.execute(select(County.code, County.name_zh)).all())
             answer = None
             if asked and not problem and area is not None:
-                answer = check_json(*zoning.check_area(area, code))
+                answer = check_json(*zoning.check_area(area, code, emitted))
                 answer["nearby"] = nearby_json(zoning.nearby_area(area))
             elif asked and not problem and x is not None and y is not None:
-                answer = check_json(*zoning.check(x, y, code))
+                answer = check_json(*zoning.check(x, y, code, emitted))
                 answer["nearby"] = nearby_json(zoning.nearby(x, y))
         return {"zoning": zoning, "mismatches": found, "enterprises": enterprises,
                 "names": names, "answer": answer}  # fmt: skip
@@ -173,7 +183,8 @@ async def zoning_page(
         verdict_names={"allowed": words["zn_verdict_allowed"],
                        "restricted": words["zn_verdict_restricted"],
                        "forbidden": words["zn_verdict_forbidden"]},
-        form={"lon": lon or "", "lat": lat or "", "industry": code, "polygon": site},
+        form={"lon": lon or "", "lat": lat or "", "industry": code, "polygon": site,
+              "emissions": planned},
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Connection, delete, select, true
 
 from envwatch.alerts.scope import Viewer, scope_by
 from envwatch.registry.importing import RowError, _Row, read_table, validate_rows
-from envwatch.store.schema import AccessClause, ControlUnit, County, Enterprise
+from envwatch.store.schema import AccessClause, ControlUnit, County, Enterprise, PermitLimit
 from envwatch.zoning.access import (
     DIMENSIONS,
     EFFECT_WORDS,
@@ -35,6 +35,7 @@ from envwatch.zoning.access import (
     Verdict,
     industry_prefix_problem,
     judge,
+    pollutant_code,
 )
 from envwatch.zoning.geometry import (
     KM_PER_DEGREE_LON_EQUATOR,
@@ -129,6 +130,14 @@ class ClauseRow(_Row):
     industries: str = Field(alias="行业代码", min_length=1, max_length=200)
     """GB/T 4754 code prefixes, comma-separated, or ``*``."""
     text: str = Field(alias="条款", min_length=2, max_length=2000)
+    pollutants: str = Field(default="", alias="污染物", max_length=200)
+    """Optional: the clause applies only to what emits one of these (codes or names)."""
+
+    @field_validator("pollutants")
+    @classmethod
+    def _pollutants(cls, value: str) -> str:
+        words = [w.strip() for w in value.replace("，", ",").split(",") if w.strip()]
+        return ",".join(dict.fromkeys(pollutant_code(word) for word in words))
 
     @field_validator("dimension")
     @classmethod
@@ -216,18 +225,23 @@ class Zoning:
                 found.append((unit, round(distance, 3)))
         return sorted(found, key=lambda item: (item[1], item[0].code))
 
-    def check(self, lon: float, lat: float, industry_code: str) -> tuple[list[Unit], Verdict]:
-        """The units at (lon, lat) and the verdict on ``industry_code`` there."""
+    def check(
+        self, lon: float, lat: float, industry_code: str, emitted: Collection[str] | None = None
+    ) -> tuple[list[Unit], Verdict]:
+        """The units at (lon, lat) and the verdict on ``industry_code`` there
+        (emitting ``emitted``, HJ 212 codes, when the project says)."""
         codes = self.index.units_at((lon, lat))
         clauses = [clause for code in codes for clause in self.clauses.get(code, ())]
-        return [self.units[code] for code in codes], judge(clauses, industry_code)
+        return [self.units[code] for code in codes], judge(clauses, industry_code, emitted)
 
-    def check_area(self, area: Area, industry_code: str) -> tuple[list[Unit], Verdict]:
+    def check_area(
+        self, area: Area, industry_code: str, emitted: Collection[str] | None = None
+    ) -> tuple[list[Unit], Verdict]:
         """The units a planned project's polygon meets (touching counts) and the
         verdict on ``industry_code`` over all of them (the strictest wins)."""
         codes = self.index.units_meeting(area)
         clauses = [clause for code in codes for clause in self.clauses.get(code, ())]
-        return [self.units[code] for code in codes], judge(clauses, industry_code)
+        return [self.units[code] for code in codes], judge(clauses, industry_code, emitted)
 
     def nearby_area(self, area: Area) -> list[tuple[Unit, float]]:
         """The sensitive units (``zoning.toml``) near a planned project's polygon
@@ -269,12 +283,14 @@ def load_zoning(connection: Connection, counties: Iterable[str] | None = None) -
     clauses: dict[str, list[Clause]] = {}
     for clause in connection.execute(
         select(AccessClause.unit_code, AccessClause.dimension, AccessClause.effect,
-               AccessClause.industries, AccessClause.text).order_by(AccessClause.id)
+               AccessClause.industries, AccessClause.text, AccessClause.pollutants)
+        .order_by(AccessClause.id)
     ):  # fmt: skip
         if clause.unit_code in units:
             clauses.setdefault(clause.unit_code, []).append(
                 Clause(clause.unit_code, clause.dimension, clause.effect,
-                       tuple(clause.industries.split(",")), clause.text)
+                       tuple(clause.industries.split(",")), clause.text,
+                       tuple(p for p in (clause.pollutants or "").split(",") if p))
             )  # fmt: skip
     return Zoning(
         units,
@@ -322,6 +338,12 @@ def mismatches(connection: Connection, viewer: Viewer | None = None) -> list[Mis
     where = (
         scope_by(viewer, Enterprise.county_code, Enterprise.id) if viewer is not None else true()
     )
+    # What an enterprise emits, for clauses conditioned on pollutants: its permit's.
+    emitted: dict[int, set[str]] = {}
+    for enterprise_id, pollutant in connection.execute(
+        select(PermitLimit.enterprise_id, PermitLimit.pollutant).distinct()
+    ):
+        emitted.setdefault(enterprise_id, set()).add(pollutant)
     found: list[Mismatch] = []
     for row in connection.execute(
         select(Enterprise.id, Enterprise.name, Enterprise.county_code, Enterprise.industry_code,
@@ -333,7 +355,8 @@ def mismatches(connection: Connection, viewer: Viewer | None = None) -> list[Mis
         home = zoning.index.home_unit((row.longitude, row.latitude))
         if home is None:
             continue
-        verdict = judge(zoning.clauses.get(home, ()), row.industry_code)
+        verdict = judge(zoning.clauses.get(home, ()), row.industry_code,
+                        emitted.get(row.id, set()))  # fmt: skip
         if verdict.verdict != "allowed":
             found.append(Mismatch(row.id, row.name, row.county_code, row.industry_code,
                                   zoning.units[home], verdict))  # fmt: skip
@@ -363,5 +386,9 @@ def enterprise_zoning(connection: Connection, enterprise_id: int) -> dict[str, A
     ).one_or_none()
     if row is None or row.longitude is None or row.latitude is None:
         return None
-    units, verdict = load_zoning(connection).check(row.longitude, row.latitude, row.industry_code)
+    emitted = set(connection.scalars(
+        select(PermitLimit.pollutant).where(PermitLimit.enterprise_id == enterprise_id)
+    ))  # fmt: skip
+    zoning = load_zoning(connection)
+    units, verdict = zoning.check(row.longitude, row.latitude, row.industry_code, emitted)
     return check_json(units, verdict)
