@@ -61,7 +61,9 @@ def clauses_command(
     db: DbOption = None,
 ) -> None:
     """Import access-list clauses keyed by unit code (columns 单元编码, 维度,
-    效力, 行业代码, 条款); a file replaces the clauses of every unit it names.
+    效力, 行业代码, 条款, optionally 污染物: the HJ 212 codes or names a
+    project must emit for the clause to apply); a file replaces the clauses
+    of every unit it names.
 
     Exit status 0 when imported, 1 with each problem as row, column, reason.
     """

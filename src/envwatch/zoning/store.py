@@ -169,7 +169,7 @@ class ClauseRow(_Row):
 
 def import_clauses(connection: Connection, name: str, content: bytes) -> tuple[int, list[RowError]]:
     """Store the clauses of a CSV/XLSX file (columns 单元编码, 维度, 效力,
-    行业代码, 条款 or their English field names): (how many, []) or, with
+    行业代码, 条款, optionally 污染物, or their English field names): (how many, []) or, with
     any problem, (0, every problem) and nothing stored. Raises
     ``ImportFileError`` when the file is not a table at all."""
     rows = read_table(name, content)
