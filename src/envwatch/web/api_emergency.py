@@ -33,6 +33,7 @@ router = APIRouter()
 PREFIX = "/api/v1/emergency"
 SEASON = r"^\d{4}-\d{4}$"
 NoControl = r"^[^\x00-\x1f]*$"
+MeterName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 
 
 def _measures(value: dict[str, str] | None) -> dict[str, str] | None:
@@ -76,7 +77,7 @@ class LineCreate(_In):
     valid_until: date = Field(description="exclusive")
     name: str = Field(min_length=1, max_length=100, pattern=NoControl)
     process: str = Field(default="", max_length=100, pattern=NoControl)
-    meters: list[str] = Field(min_length=1, max_length=20)
+    meters: list[MeterName] = Field(min_length=1, max_length=20)
     measures: dict[str, str] = Field(
         default_factory=dict,
         description="by level (blue, yellow, orange, red): 停产 / 限产30% / 错峰生产 / "
@@ -98,7 +99,7 @@ class LineUpdate(_In):
     valid_until: date | None = None
     name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NoControl)
     process: str | None = Field(default=None, max_length=100, pattern=NoControl)
-    meters: list[str] | None = Field(default=None, min_length=1, max_length=20)
+    meters: list[MeterName] | None = Field(default=None, min_length=1, max_length=20)
     measures: dict[str, str] | None = None
 
     _measures = field_validator("measures")(_measures)

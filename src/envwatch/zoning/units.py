@@ -265,7 +265,7 @@ def parse_project_polygon(text: str) -> tuple[dict[str, Any], Area]:
     if text.startswith("{"):
         try:
             geometry = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise ValueError(f"not a GeoJSON geometry: {error}") from None
         if isinstance(geometry, Mapping) and geometry.get("type") == "Feature":
             geometry = geometry.get("geometry")
