@@ -4,6 +4,7 @@ random points inside, outside, exactly on edges and vertices and in holes."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 import pytest
@@ -24,6 +25,7 @@ from envwatch.zoning.geometry import (
     intersects,
     orientation,
 )
+from envwatch.zoning.units import parse_project_polygon
 
 GRID = 0.125  # coordinates on a binary grid: edge midpoints are exact floats
 
@@ -186,3 +188,21 @@ def test_a_project_inside_a_hole_touching_a_border_or_holding_a_unit() -> None:
     assert intersects(unit, touching)
     around = Area((Polygon(((-1.0, -1.0), (5.0, -1.0), (5.0, 5.0), (-1.0, 5.0), (-1.0, -1.0))),))
     assert intersects(unit, around) and intersects(around, unit)
+
+
+def test_a_project_site_is_read_from_text_or_geojson_and_problems_are_named() -> None:
+    shape, area = parse_project_polygon("116,36；116.1，36;116.1,36.1")
+    assert shape["coordinates"][0][-1] == shape["coordinates"][0][0]  # closed for the caller
+    assert area.covers((116.05, 36.01))
+    feature = {"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [
+        [[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[2, 0], [3, 0], [3, 1], [2, 0]]]]}}  # fmt: skip
+    assert len(parse_project_polygon(json.dumps(feature))[1].polygons) == 2
+    for text, problem in (
+        ("116,36;116.1,36", "fewer than 4"),
+        ("116,36;x,y;1,2", "not 'longitude"),
+        ('{"type": "Point"}', "not a Polygon"),
+        ("{" + "[" * 100_000, "not a GeoJSON geometry"),
+        ('{"a": ' + "[" * 5000 + "]" * 5000 + "}", "not a GeoJSON geometry"),  # too deep
+    ):
+        with pytest.raises(ValueError, match=problem):
+            parse_project_polygon(text)
