@@ -908,6 +908,16 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "out": get(EL + "/lists", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
                    lists=("enterprise_id", "{enterprise_out}")),
     },
+    # Changing a warning: who may declare it (tested in test_emergency_pages);
+    # here the CSRF token and an unknown warning, alike for every person.
+    "POST /api/v1/emergency/warnings/{warning_id}/change": {
+        "no csrf": write("POST", f"/api/v1/emergency/warnings/{UNKNOWN_ID}/change",
+                         {"at": "2026-12-10T12:00:00", "level": None}, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "unknown": write("POST", f"/api/v1/emergency/warnings/{UNKNOWN_ID}/change",
+                         {"at": "2026-12-10T12:00:00", "level": "red"},
+                         expect=row(401, 404, 404, 404, 404, 404, 404, 404, 403)),
+    },
     "GET /api/v1/emergency/emissions": {
         "any": get("/api/v1/emergency/emissions?day=2026-11-29",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),

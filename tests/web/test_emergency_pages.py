@@ -18,7 +18,13 @@ from envwatch.demo.seed import seed_demo
 from envwatch.hj212.codes import now_cst
 from envwatch.registry.emergency_lists import daily_compliance, enterprise_lines
 from envwatch.registry.maintenance import declare_emergency
-from envwatch.store.schema import AppUser, ControlUnit, Enterprise, NotificationTarget
+from envwatch.store.schema import (
+    AppUser,
+    ControlUnit,
+    EmergencyPeriod,
+    Enterprise,
+    NotificationTarget,
+)
 from envwatch.web.people import CSRF_HEADER
 from tests.alerts.servers import Received, webhook_receiver
 from tests.electricity.test_http_batch import base_url
@@ -105,8 +111,41 @@ def test_a_warning_declared_through_the_api_notifies_the_enterprises_it_covers(
         assert done.status_code == 201, done.text
         assert done.json()["notices"] == 1
         assert Notifier(engine, Mail(None, 25, "envwatch@city.example")).deliver_due() == 1
+        # Downgraded to orange from noon of the first day: a new period, notified again;
+        # then lifted; a county officer of another county may do neither.
+        change = f"/api/v1/emergency/warnings/{done.json()['id']}/change"
+        at = {"at": "2026-12-10T12:00:00"}
+        with engine.connect() as connection:
+            other = connection.scalar(
+                select(AppUser.username).where(AppUser.role == "county_officer",
+                                               AppUser.county_codes.not_like(f"%{county}%"))
+            )  # fmt: skip
+        outsider, their_csrf = session(base_url, str(other))
+        refused = outsider.post(change, json={**at, "level": "orange"},
+                                headers={CSRF_HEADER: their_csrf})  # fmt: skip
+        assert refused.status_code == 403, refused.text
+        outsider.close()
+        same = admin.post(change, json={**at, "level": "red"}, headers={CSRF_HEADER: csrf})
+        assert same.status_code == 422 and same.json()["error"]["code"] == "same_level"
+        lowered = admin.post(change, json={**at, "level": "orange"}, headers={CSRF_HEADER: csrf})
+        assert lowered.status_code == 200, lowered.text
+        assert lowered.json()["notices"] == 1
+        lifted = admin.post(f"/api/v1/emergency/warnings/{lowered.json()['id']}/change",
+                            json={"at": "2026-12-11T06:00:00", "level": None},
+                            headers={CSRF_HEADER: csrf})  # fmt: skip
+        assert lifted.status_code == 200 and lifted.json() == {"id": None, "notices": 0}
+        assert Notifier(engine, Mail(None, 25, "envwatch@city.example")).deliver_due() == 1
+        with engine.connect() as connection:
+            periods = connection.execute(
+                select(EmergencyPeriod.level, EmergencyPeriod.starts_at, EmergencyPeriod.ends_at)
+                .where(EmergencyPeriod.reference == "聊重污办〔2026〕12号")
+                .order_by(EmergencyPeriod.starts_at)
+            ).all()  # fmt: skip
+        assert [(p.level, f"{p.starts_at:%d %H}", f"{p.ends_at:%d %H}") for p in periods] == [
+            ("red", "10 00", "10 12"), ("orange", "10 12", "11 06")]  # fmt: skip
         admin.close()
-    ((_, body),) = received.requests
+    (_, body), (_, again) = received.requests
+    assert json.loads(again)["warning"]["level"] == "orange"
     payload = json.loads(body)
     assert payload["warning"]["id"] == done.json()["id"] and payload["warning"]["level"] == "red"
     assert payload["enterprise"]["id"] == 1

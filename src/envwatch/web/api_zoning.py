@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
 
 from envwatch.auth.sessions import SessionUser
 from envwatch.errors import PeerError
@@ -23,8 +24,13 @@ from envwatch.registry.emergency_lists import (
     queue_warning_notices,
     warning_assessment,
 )
-from envwatch.registry.maintenance import EMERGENCY_LEVELS, declare_emergency, declarer
-from envwatch.store.schema import MAX_ID
+from envwatch.registry.maintenance import (
+    EMERGENCY_LEVELS,
+    change_emergency,
+    declare_emergency,
+    declarer,
+)
+from envwatch.store.schema import MAX_ID, EmergencyPeriod
 from envwatch.times import as_data_time
 from envwatch.web.crud import invalid
 from envwatch.web.errors import ApiError, csrf_failed
@@ -394,3 +400,58 @@ async def declare_warning(
         status = 403 if error.code == "not_allowed" else 422
         raise ApiError(status, error.code, error.message_en, error.message_zh) from None
     return JSONResponse(created, status_code=201)
+
+
+class ChangeWarning(BaseModel):
+    """From ``at`` on (China Standard Time), the warning is lifted (``level``
+    null) or upgraded or downgraded to ``level``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime
+    level: str | None = Field(default=None, description=" / ".join(EMERGENCY_LEVELS) + " or null")
+
+    @field_validator("at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        if not FIRST_DAY.year <= value.year <= LAST_DAY.year:
+            raise ValueError(f"a time between {FIRST_DAY.year} and {LAST_DAY.year}")
+        return value
+
+
+@router.post("/api/v1/emergency/warnings/{warning_id}/change")
+async def change_warning(
+    request: Request,
+    warning_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    body: ChangeWarning,
+    user: Annotated[SessionUser, Depends(api_person)],
+) -> Any:
+    """Upgrade, downgrade or lift a warning from a moment on (who may declare
+    it may change it; needs X-CSRF-Token; audited). The period ends there; a
+    new level continues as a new period, whose enterprises are notified with
+    their measures at it: ``{"id": the new period or null, "notices"}``."""
+    if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
+        raise csrf_failed()
+    at = as_data_time(body.at)
+
+    def change() -> dict[str, int | None]:
+        with request.app.state.database().begin() as connection:
+            found = connection.execute(
+                select(EmergencyPeriod.county_code).where(EmergencyPeriod.id == warning_id)
+            ).first()
+            if found is None:
+                raise PeerError("unknown_warning", f"no warning period {warning_id}",
+                                f"没有编号为{warning_id}的预警时段")  # fmt: skip
+            county = found.county_code
+            actor = declarer(connection, user.username, peer_of(request), county_code=county)
+            new_id = change_emergency(connection, warning_id, at=at, level=body.level,
+                                      declared_by=actor.name, actor=actor)  # fmt: skip
+            notices = (queue_warning_notices(connection, new_id, datetime.now(UTC))
+                       if new_id is not None else 0)  # fmt: skip
+        return {"id": new_id, "notices": notices}
+
+    try:
+        return await asyncio.to_thread(change)
+    except PeerError as error:
+        status = {"not_allowed": 403, "unknown_warning": 404}.get(error.code, 422)
+        raise ApiError(status, error.code, error.message_en, error.message_zh) from None
