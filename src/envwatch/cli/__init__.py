@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from envwatch.cli.alerts import alerts_app, audit_app, cases_app, notify_app, users_app
+from envwatch.cli.cluster import cluster_app, worker, writer
 from envwatch.cli.contractors import contractors_app
 from envwatch.cli.data import data_app
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
@@ -57,6 +58,9 @@ app.add_typer(positive_app, name="positive-lists")
 app.add_typer(quota_app, name="quota")
 app.command()(serve)
 app.command()(gateway)
+app.command()(writer)
+app.command()(worker)
+app.add_typer(cluster_app, name="cluster")
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
 app.command("coverage")(coverage_command)

@@ -74,15 +74,41 @@ def gateway(
     db: DbOption = None,
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    nats: Annotated[
+        str | None,
+        typer.Option(
+            "--nats",
+            help="Cluster mode: publish to NATS JetStream at this URL "
+            "(default: ENVWATCH_NATS_URL; none: store in --db directly).",
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="Cluster mode: /metrics, /livez, /readyz.")
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option("--partitions", help="Cluster mode: partitions of the stream.")
+    ] = None,
 ) -> None:
     """Run the HJ 212 ingest gateway until SIGINT or SIGTERM."""
     settings = get_settings()
     updates: dict[str, object] = {"database_url": _url(db)}
+    if nats is not None:
+        updates["nats_url"] = nats
+    if metrics_port is not None:
+        updates["metrics_port"] = metrics_port
+    if partitions is not None:
+        updates["cluster_partitions"] = partitions
     if host is not None:
         updates["gateway_host"] = host
     if port is not None:
         updates["gateway_port"] = port
     settings = settings.model_copy(update=updates)
+    if settings.nats_url is not None:
+        from envwatch.cli.cluster import run_role  # noqa: PLC0415
+        from envwatch.cluster.roles import run_gateway_role  # noqa: PLC0415
+
+        run_role("gateway", settings, run_gateway_role)
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     async def main() -> None:
