@@ -188,6 +188,9 @@ class Settings(BaseSettings):
         description="Workers let the wall clock move the rules' data clock (silence shows "
         "even when a whole partition falls silent); off only to compare with a replay",
     )
+    cluster_stop_grace_s: float = Field(
+        default=10.0, description="A stopping role waits this long for its partitions' work [s]"
+    )
     cluster_batch: int = Field(default=500, description="Frames a writer stores per transaction")
     metrics_port: int | None = Field(
         default=None,

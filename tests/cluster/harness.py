@@ -88,6 +88,7 @@ def role_env(extra: dict[str, str] | None = None) -> dict[str, str]:
             "ENVWATCH_CLUSTER_PARTITIONS": "4",
             "ENVWATCH_CLUSTER_PUBLISH_TIMEOUT_S": "1",
             "ENVWATCH_REGISTRY_REFRESH_S": "3600",
+            "ENVWATCH_CLUSTER_STOP_GRACE_S": "3",
         }
     )
     env.update(extra or {})
@@ -124,14 +125,21 @@ def kill_9(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=10)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def stop(process: subprocess.Popen[bytes], grace: float = 20.0) -> bool:
+    """SIGTERM, as a rolling restart does; whether it stopped within ``grace``
+    (if not, its threads' stacks go to its log (SIGUSR1) and it is killed)."""
+    if process.poll() is not None:
+        return True
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+        return True
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGUSR1)
+        time.sleep(0.5)
+        process.kill()
+        process.wait()
+        return False
 
 
 def hour_text(number: int) -> str:
@@ -164,7 +172,7 @@ class Acks:
 
 async def logger(
     mn: str, ports: list[int], first: int, acks: Acks, stop: asyncio.Event, *,
-    constant: bool, answer_timeout: float = 1.5,
+    faulty: bool, answer_timeout: float = 1.5,
 ) -> None:  # fmt: skip
     """Send hourly uploads one at a time; resend each until it is answered,
     reconnecting to the next gateway when one fails (a logger's failover)."""
@@ -178,7 +186,9 @@ async def logger(
         while not stop.is_set():
             if pending is None:
                 number += 1
-                pending = upload(mn, number, "12.5" if constant else str(number))
+                # A faulty analyser reads negative every 7th hour (a finding each).
+                value = "-1.5" if faulty and number % 7 == 0 else str(10 + number % 5)
+                pending = upload(mn, number, value)
             qn, frame = pending
             try:
                 if writer is None:
@@ -186,7 +196,7 @@ async def logger(
                         asyncio.open_connection("127.0.0.1", ports[which % len(ports)]), 2
                     )
                     decoder = Decoder()
-                assert reader is not None
+                assert reader is not None and writer is not None
                 writer.write(frame)
                 await writer.drain()
                 deadline = asyncio.get_running_loop().time() + answer_timeout

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
+import signal
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 import typer
@@ -62,8 +65,15 @@ def run_role(
     from envwatch.cluster.metrics import json_logging  # noqa: PLC0415
 
     json_logging(role)
+    # ``kill -USR1 PID`` prints every thread's stack: what a role that will not stop waits on.
+    faulthandler.register(signal.SIGUSR1)
 
     async def run() -> None:
+        # Every partition, lease round and desk loop waits on the database in a
+        # thread: enough threads that a long pass never holds up a lease renewal.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=64, thread_name_prefix=role)
+        )
         stop = asyncio.Event()
         stop_on_signals(stop)
         engine = make_engine(settings.database_url)

@@ -113,8 +113,14 @@ class PartitionedRole:
     async def _give_up(self, partition: int) -> None:
         task, stop = self.held.pop(partition)
         stop.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), 30)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.settings.cluster_stop_grace_s)
+        except TimeoutError:
+            # Safe to cut short: what it stored is recorded with its position.
+            log.warning("%s: partition %d did not stop in time; cancelled", self.name, partition)
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
         await asyncio.to_thread(self.leases.release, partition_lease(self.role, partition))
         log.info("%s gave up partition %d", self.name, partition)
 
@@ -177,6 +183,7 @@ class PartitionWriter:
         self.engine = engine
         self.js = js
         self.archive = Archive(engine)
+        self._subscriptions: dict[int, JetStreamContext.PullSubscription] = {}
 
     def _position(self, partition: int) -> int:
         with self.engine.begin() as connection:
@@ -203,8 +210,14 @@ class PartitionWriter:
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE if position else DeliverPolicy.ALL,
             opt_start_seq=position + 1 if position else None,
         )
+        old = self._subscriptions.pop(partition, None)
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.unsubscribe()
         await self.js.add_consumer(stream, config)
-        return await self.js.pull_subscribe_bind(durable=durable, stream=stream)
+        subscription = await self.js.pull_subscribe_bind(durable=durable, stream=stream)
+        self._subscriptions[partition] = subscription
+        return subscription
 
     def _store(
         self, partition: int, seqs: list[int], frames: list[ReceivedFrame], base: int
@@ -230,6 +243,19 @@ class PartitionWriter:
         self.archive.forget_heads()
         position = await asyncio.to_thread(self._position, partition)
         subscription = await self._subscribe(partition, position)
+        try:
+            await self._follow(partition, stop, position, subscription)
+        finally:
+            with contextlib.suppress(Exception):
+                await self._subscriptions.pop(partition).unsubscribe()
+
+    async def _follow(
+        self,
+        partition: int,
+        stop: asyncio.Event,
+        position: int,
+        subscription: JetStreamContext.PullSubscription,
+    ) -> None:
         label = str(partition)
         lag_checked = 0.0
         loop = asyncio.get_running_loop()
@@ -403,8 +429,8 @@ class SingleActive:
         task, stop = self.active
         self.active = None
         stop.set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 30)
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(task, self.settings.cluster_stop_grace_s)
         metrics.ROLE_ACTIVE.labels(self.lease).set(0)
         log.info("%s: no longer the alert desk", self.leases.holder)
 
