@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from envwatch.cli.alerts import alerts_app, audit_app, cases_app, notify_app, users_app
-from envwatch.cli.cluster import cluster_app, worker, writer
+from envwatch.cli.cluster import cluster_app, web, worker, writer
 from envwatch.cli.contractors import contractors_app
 from envwatch.cli.data import data_app
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
@@ -60,6 +60,7 @@ app.command()(serve)
 app.command()(gateway)
 app.command()(writer)
 app.command()(worker)
+app.command()(web)
 app.add_typer(cluster_app, name="cluster")
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)

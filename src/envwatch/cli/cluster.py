@@ -123,3 +123,19 @@ def status(nats: NatsOption = None, db: DbOption = None) -> None:
     finally:
         engine.dispose()
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def web(
+    db: DbOption = None,
+    http: Annotated[str, typer.Option(help="Web address, HOST:PORT.")] = "127.0.0.1:8000",
+) -> None:
+    """Run the web application alone (a cluster's web tier; any number of them)."""
+    import uvicorn  # noqa: PLC0415
+
+    from envwatch.cli.serve import host_port  # noqa: PLC0415
+    from envwatch.web.app import create_app  # noqa: PLC0415
+
+    settings = get_settings()
+    host, port = host_port(http)
+    engine = make_engine(db or settings.database_url)
+    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
