@@ -20,7 +20,14 @@ from envwatch.cli.rectify import complaints_app, rectify_app
 from envwatch.cli.registry import registry_app
 from envwatch.cli.rules import findings_app, rules_app
 from envwatch.cli.serve import serve
-from envwatch.cli.store import archive_app, coverage_command, db_app, gateway
+from envwatch.cli.store import (
+    archive_app,
+    backup_command,
+    coverage_command,
+    db_app,
+    gateway,
+    restore_command,
+)
 from envwatch.cli.tokens import token_app
 from envwatch.cli.zoning import zoning_app
 
@@ -65,6 +72,8 @@ app.add_typer(cluster_app, name="cluster")
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
 app.command("coverage")(coverage_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -160,3 +161,39 @@ def coverage_command(
             f"点位 {county.points}, 在线 {county.online}, 离线 {len(county.offline)}, "
             f"从未联网 {len(county.never_connected)}, 联网率 {rate}"
         )
+
+
+def backup_command(
+    target: Annotated[Path, typer.Argument(help="The backup file to write.")],
+    db: DbOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing backup file.")] = False,
+) -> None:
+    """Back the SQLite database up while the platform runs (在线备份)."""
+    from envwatch.store.backup import BackupError, backup  # noqa: PLC0415
+
+    try:
+        pages = backup(_url(db), target, overwrite=overwrite)
+    except BackupError as error:
+        raise typer.BadParameter(str(error)) from error
+    typer.echo(f"backed up {pages} pages to {target}")
+
+
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="The backup file to restore.")],
+    db: DbOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing database.")] = False,
+) -> None:
+    """Restore a SQLite backup (stop the platform first), then verify its chains (恢复)."""
+    from envwatch.store.backup import BackupError, restore  # noqa: PLC0415
+
+    url = _url(db)
+    try:
+        pages = restore(source, url, overwrite=overwrite)
+    except BackupError as error:
+        raise typer.BadParameter(str(error)) from error
+    upgrade(url)  # a backup of an older version comes to the current schema
+    report = verify(make_engine(url))
+    typer.echo(f"restored {pages} pages; {report.chains} chains, {report.links} links, "
+               f"{len(report.broken)} broken")  # fmt: skip
+    if report.broken:
+        raise typer.Exit(1)
