@@ -23,7 +23,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from envwatch.cluster import metrics
 from envwatch.cluster.frames import BadMessageError, decode_frame, partition_of, subject
@@ -33,6 +33,7 @@ from envwatch.settings import Settings
 from envwatch.store.archive import Archive, ReceivedFrame
 from envwatch.store.cursors import read_cursor
 from envwatch.store.db import error_summary
+from envwatch.store.schema import ArchivedFrame
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +367,11 @@ async def run_worker_role(settings: Settings, engine: Engine, stop: asyncio.Even
         processor.cursor = f"rules:p{partition}"
         processor.batch_cursor = f"rules:batches:p{partition}"
         processor.live_clock = settings.cluster_live_clock
-        await follow_archive(processor, partition_stop)
+        lag = asyncio.create_task(_rule_lag(engine, processor, partition, partition_stop))
+        try:
+            await follow_archive(processor, partition_stop)
+        finally:
+            await lag
 
     role = PartitionedRole("worker", settings, engine, rules)
     desk = SingleActive(DESK_LEASE, settings, engine, role.name)
@@ -477,3 +482,26 @@ async def _alert_gauges(engine: Engine, stop: asyncio.Event) -> None:
             metrics.NOTIFICATION_FAILURES.set(failed)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 15)
+
+
+async def _rule_lag(engine: Engine, processor: Any, partition: int, stop: asyncio.Event) -> None:
+    """Stored frames of the partition the rules have not processed, every 5 s."""
+
+    def read() -> int:
+        mns = processor.mns()
+        if not mns or processor.last_frame_id is None:
+            return 0
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.count())
+                    .select_from(ArchivedFrame)
+                    .where(ArchivedFrame.id > processor.last_frame_id, ArchivedFrame.mn.in_(mns))
+                ).scalar_one()
+            )
+
+    while not stop.is_set():
+        with contextlib.suppress(Exception):
+            metrics.RULE_LAG.labels(str(partition)).set(await asyncio.to_thread(read))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 5)

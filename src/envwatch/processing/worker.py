@@ -153,14 +153,14 @@ class Processor:
         since = newest - self.warm_up
         for page in pages_after(
             connection, start, self.codes, since=since, through_frame_id=cursor,
-            mns=self._mns(),
+            mns=self.mns(),
         ):  # fmt: skip
             for upload in page:
                 self.rules.feed(upload)
             self.rules.advance_clock()
         self.rules.failures.clear()  # set aside when first processed
 
-    def _mns(self) -> set[str] | None:
+    def mns(self) -> set[str] | None:
         """The MNs to read (None: all): those of the partition."""
         if self.owns is None or self.rules is None:
             return None
@@ -181,7 +181,7 @@ class Processor:
                 self.last_batch_id = read_cursor(connection, self.batch_cursor)
             page = upload_page(
                 connection, self.last_frame_id, self.codes, limit_frames=self.batch_frames,
-                mns=self._mns(),
+                mns=self.mns(),
             )  # fmt: skip
             batches = batch_page(connection, self.last_batch_id)
             if page.last_frame_id is None and batches.last_batch_id is None:
