@@ -76,34 +76,40 @@ def cpu_seconds(pid: int) -> float:
 async def pipelined_logger(
     mn: str, port: int, window: int, stop_at: float, acked: list[int]
 ) -> None:
+    """Keep ``window`` uploads in flight; resend those unanswered for 3 s (as
+    a logger does: an answer withheld means not stored)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     decoder = Decoder()
     number = 0
     try:
         while time.monotonic() < stop_at:
-            qns = set()
-            burst = []
+            pending: dict[str, bytes] = {}
             for _ in range(window):
                 number += 1
                 qn, frame = upload(mn, number, str(10 + number % 7))
-                qns.add(qn)
-                burst.append(frame)
-            writer.write(b"".join(burst))
+                pending[qn] = frame
+            writer.write(b"".join(pending.values()))
             await writer.drain()
-            while qns:
-                data = await asyncio.wait_for(reader.read(65536), 10)
+            while pending:
+                try:
+                    data = await asyncio.wait_for(reader.read(65536), 3)
+                except TimeoutError:
+                    acked[1] += len(pending)
+                    writer.write(b"".join(pending.values()))
+                    continue
                 if not data:
                     return
                 for item in decoder.feed(data):
-                    if isinstance(item, DecodedFrame):
-                        qns.discard(item.packet.qn)
-            acked[0] += window
+                    if isinstance(item, DecodedFrame) and item.packet.qn in pending:
+                        del pending[item.packet.qn]
+                        acked[0] += 1
     finally:
         writer.close()
 
 
-def traffic(ports: list[int], mns: list[str], seconds: float, window: int) -> int:
-    acked = [0]
+def traffic(ports: list[int], mns: list[str], seconds: float, window: int) -> tuple[int, int]:
+    """Frames acknowledged, and frames resent."""
+    acked = [0, 0]
 
     async def run() -> None:
         stop_at = time.monotonic() + seconds
@@ -113,7 +119,7 @@ def traffic(ports: list[int], mns: list[str], seconds: float, window: int) -> in
         ))  # fmt: skip
 
     asyncio.run(run())
-    return acked[0]
+    return acked[0], acked[1]
 
 
 def stored(url: str) -> int:
@@ -159,8 +165,12 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
         mns = [f"3715020000000{n:05d}000000" for n in range(devices)]
         register(engine, *[(mn, "123456") for mn in mns])
         engine.dispose()
-        env = {"ENVWATCH_DEVICE_RATE_PER_S": "1000000", "ENVWATCH_DEVICE_RATE_BURST": "1000000",
-               "ENVWATCH_CLUSTER_PARTITIONS": "8"}  # fmt: skip
+        env = {
+            "ENVWATCH_DEVICE_RATE_PER_S": "1000000",
+            "ENVWATCH_DEVICE_RATE_BURST": "1000000",
+            "ENVWATCH_CLUSTER_PARTITIONS": "8",
+            "ENVWATCH_CLUSTER_PUBLISH_TIMEOUT_S": "5",
+        }
         ports = [free_port() for _ in range(max(1, pairs))]
         gateways, writers = [], []
         if pairs == 0:
@@ -179,7 +189,7 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
             cpu_seconds(nats_server.process.pid) if nats_server and nats_server.process else 0
         )
         started = time.monotonic()
-        acked = traffic(ports, mns, seconds, window)
+        acked, resent = traffic(ports, mns, seconds, window)
         acked_s = time.monotonic() - started
         if nats_server is not None:
             asyncio.run(stream_drained(nats_server.url, url, 8, 120))
@@ -193,6 +203,7 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
         return {
             "pairs": pairs,
             "acknowledged": acked,
+            "resent": resent,
             "stored": frames,
             "acknowledged_per_s": round(acked / acked_s, 1),
             "stored_per_s": round(frames / stored_s, 1),
@@ -251,7 +262,10 @@ def main() -> None:
     devices = 16 if args.quick else 64
     window = 10
     configs = [0, 1] if args.quick else [0, 1, 2, 4]
-    results = [run_config(pairs, seconds, devices, window) for pairs in configs]
+    results = []
+    for pairs in configs:
+        results.append(run_config(pairs, seconds, devices, window))
+        print(json.dumps(results[-1]), file=sys.stderr)
     print(json.dumps({
         "benchmark": "cluster",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},

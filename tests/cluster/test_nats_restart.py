@@ -1,5 +1,6 @@
 """NATS restarted mid-run: while it is down the gateways acknowledge nothing
-(the loggers resend), and nothing acknowledged is lost."""
+(the loggers resend), and nothing acknowledged is lost; then the writer
+restarted as in a rolling restart (SIGTERM), also losing nothing."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_nats_down_means_no_acknowledgement(
     port, metrics_port = free_port(), free_port()
     gateway = start_role("gateway", nats_server.url, cluster_db, port=port, log=log,
                          env={**env, "ENVWATCH_METRICS_PORT": str(metrics_port)})  # fmt: skip
-    writer = start_role("writer", nats_server.url, cluster_db, env=env, log=log)
+    writers = [start_role("writer", nats_server.url, cluster_db, env=env, log=log)]
     acks = Acks()
     down: list[float] = []
     try:
@@ -49,7 +50,11 @@ def test_nats_down_means_no_acknowledgement(
             await asyncio.sleep(2.5)
             nats_server.start()  # same port, same store
             down.append(time.monotonic())
-            await asyncio.sleep(3)
+            await asyncio.sleep(1.5)
+            # A rolling restart of the writer: SIGTERM, stopped gracefully, a new one.
+            assert await asyncio.to_thread(stop, writers[0])
+            writers[0] = start_role("writer", nats_server.url, cluster_db, env=env, log=log)
+            await asyncio.sleep(2)
             halt.set()
             await asyncio.gather(*loggers)
 
@@ -66,7 +71,7 @@ def test_nats_down_means_no_acknowledgement(
         assert unacknowledged is not None and float(unacknowledged[1]) > 0
         assert "envwatch_ack_latency_seconds_bucket" in exposed
         stop(gateway)
-        stop(writer)
+        stop(writers[0])
         killed, restarted = down
         # An answer already on its way when the server died may still arrive.
         during = [t for _, _, t in acks.acked if killed + 0.5 < t < restarted]
@@ -87,5 +92,5 @@ def test_nats_down_means_no_acknowledgement(
         assert verify(engine).broken == ()
     finally:
         stop(gateway)
-        stop(writer)
+        stop(writers[0])
         engine.dispose()
