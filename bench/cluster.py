@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nats
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from tests.cluster.harness import (
     NatsServer,
     find_nats_server,
@@ -134,24 +134,20 @@ def stored(url: str) -> int:
     return int(count)
 
 
-async def stream_drained(nats_url: str, url: str, partitions: int, timeout: float) -> bool:
+async def stream_drained(nats_url: str, partitions: int, timeout: float) -> bool:
     client = await nats.connect(nats_url)
-    engine = make_engine(url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            last = (await client.jetstream().stream_info("ENVWATCH_FRAMES")).state.last_seq
-            with engine.connect() as connection:
-                done = connection.execute(text(
-                    "SELECT max(last_frame_id) FROM processing_cursor WHERE name LIKE 'ingest:p%'"
-                )).scalar()  # fmt: skip
-            if done == last:
+            consumers = await client.jetstream().consumers_info("ENVWATCH_FRAMES")
+            if len(consumers) == partitions and all(
+                c.num_pending == 0 and c.num_ack_pending == 0 for c in consumers
+            ):
                 return True
             await asyncio.sleep(0.2)
         return False
     finally:
         await client.close()
-        engine.dispose()
 
 
 def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[str, Any]:
@@ -192,7 +188,7 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
         acked, resent = traffic(ports, mns, seconds, window)
         acked_s = time.monotonic() - started
         if nats_server is not None:
-            asyncio.run(stream_drained(nats_server.url, url, 8, 120))
+            asyncio.run(stream_drained(nats_server.url, 8, 120))
         stored_s = time.monotonic() - started
         frames = stored(url)
         cpu = {p.pid: cpu_seconds(p.pid) - before[p.pid] for p in processes}

@@ -205,7 +205,7 @@ class PartitionWriter:
         config = ConsumerConfig(
             durable_name=durable,
             filter_subject=subject(partition),
-            ack_policy=AckPolicy.EXPLICIT,
+            ack_policy=AckPolicy.ALL,
             ack_wait=120,
             max_ack_pending=self.settings.cluster_batch * 4,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE if position else DeliverPolicy.ALL,
@@ -303,9 +303,10 @@ class PartitionWriter:
                 position = seqs[-1]
                 metrics.FRAMES_STORED.labels(label).inc(len(frames))
             metrics.FRAMES_SKIPPED.inc(skipped)
-            for message in messages:
-                with contextlib.suppress(Exception):  # unacknowledged: redelivered, skipped
-                    await message.ack()
+            # Acknowledging the last acknowledges every one before it (AckPolicy.ALL:
+            # delivery is in order). Unacknowledged: redelivered, then skipped.
+            with contextlib.suppress(Exception):
+                await messages[-1].ack()
 
 
 def _frame_of(data: bytes) -> ReceivedFrame:
