@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import nats
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from tests.cluster.harness import (
     NatsServer,
     find_nats_server,
@@ -134,6 +134,41 @@ def stored(url: str) -> int:
     return int(count)
 
 
+def rules_caught_up(url: str, mns: list[str], partitions: int, timeout: float) -> None:
+    """Until every partition's rules cursor is past its devices' newest frame."""
+    from envwatch.cluster.frames import partition_of  # noqa: PLC0415
+
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                cursors: dict[str, int] = dict(connection.execute(text(
+                    "SELECT name, last_frame_id FROM processing_cursor")).all())  # fmt: skip
+                newest = connection.execute(text(
+                    "SELECT mn, max(id) FROM archived_frame GROUP BY mn")).all()  # fmt: skip
+            if all(cursors.get(f"rules:p{partition_of(mn, partitions)}", 0) >= last
+                   for mn, last in newest):  # fmt: skip
+                return
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+
+
+def stored_bytes(url: str) -> int:
+    """Bytes of the archive, measurements and chain heads with their indexes."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        size = connection.execute(
+            text(
+                "SELECT sum(pg_total_relation_size(t)) FROM unnest(ARRAY['archived_frame', "
+                "'measurement', 'chain_head']) AS t"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return int(size)
+
+
 async def stream_drained(nats_url: str, partitions: int, timeout: float) -> bool:
     client = await nats.connect(nats_url)
     deadline = time.monotonic() + timeout
@@ -168,7 +203,7 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
             "ENVWATCH_CLUSTER_PUBLISH_TIMEOUT_S": "5",
         }
         ports = [free_port() for _ in range(max(1, pairs))]
-        gateways, writers = [], []
+        gateways, writers, workers = [], [], []
         if pairs == 0:
             gateways.append(start_single(url, ports[0], env))
         else:
@@ -178,7 +213,9 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
             nats_server.start()
             gateways = [start_role("gateway", nats_server.url, url, port=p, env=env) for p in ports]
             writers = [start_role("writer", nats_server.url, url, env=env) for _ in range(pairs)]
-        processes = [*gateways, *writers]
+            if pairs == 1:  # the rule worker's cost, beside one pair
+                workers.append(start_role("worker", nats_server.url, url, env=env))
+        processes = [*gateways, *writers, *workers]
         time.sleep(2.0)  # writers take their partitions
         before = {p.pid: cpu_seconds(p.pid) for p in processes}
         nats_before = (
@@ -190,7 +227,10 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
         if nats_server is not None:
             asyncio.run(stream_drained(nats_server.url, 8, 120))
         stored_s = time.monotonic() - started
+        if workers:
+            rules_caught_up(url, mns, 8, 300)
         frames = stored(url)
+        disk = stored_bytes(url)
         cpu = {p.pid: cpu_seconds(p.pid) - before[p.pid] for p in processes}
         nats_cpu = (cpu_seconds(nats_server.process.pid) - nats_before
                     if nats_server and nats_server.process else 0.0)  # fmt: skip
@@ -203,6 +243,7 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
             "stored": frames,
             "acknowledged_per_s": round(acked / acked_s, 1),
             "stored_per_s": round(frames / stored_s, 1),
+            "postgres_bytes_per_frame": round(disk / max(1, frames), 1),
             "cpu_us_per_frame": {
                 "gateway" if pairs else "single_process": round(
                     1e6 * gateway_cpu / max(1, frames), 1
@@ -213,6 +254,11 @@ def run_config(pairs: int, seconds: float, devices: int, window: int) -> dict[st
                         "nats_server": round(1e6 * nats_cpu / max(1, frames), 1),
                     }
                     if pairs
+                    else {}
+                ),
+                **(
+                    {"worker": round(1e6 * sum(cpu[p.pid] for p in workers) / max(1, frames), 1)}
+                    if workers
                     else {}
                 ),
             },

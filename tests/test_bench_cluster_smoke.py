@@ -36,6 +36,6 @@ def test_cluster_bench_quick() -> None:
     for run in runs.values():
         assert run["acknowledged"] > 0
         assert run["stored"] >= run["acknowledged"], "every acknowledged frame stored"
-    assert set(runs[1]["cpu_us_per_frame"]) == {"gateway", "writer", "nats_server"}
+    assert set(runs[1]["cpu_us_per_frame"]) == {"gateway", "writer", "nats_server", "worker"}
     assert all(value > 0 for value in runs[1]["cpu_us_per_frame"].values())
     assert report["sizes"]["stream_message_bytes"] > report["sizes"]["raw_bytes"]
