@@ -67,14 +67,28 @@ async def run_gateway_role(settings: Settings, engine: Engine, stop: asyncio.Eve
     await ensure_stream(js, settings)
     sink = JetStreamSink(js, settings)
     health = await _health(settings, lambda: nc.is_connected)
+    # Seen in ``cluster status`` beside the writers and workers.
+    heartbeat = asyncio.create_task(_heartbeat("gateway", settings, engine, stop))
     try:
         gateway = await serve_gateway(settings, engine, sink, stop)
     finally:
+        await heartbeat
         await nc.drain()
         if health is not None:
             health.close()
     log.info("gateway stopped: %d frames published (%d duplicates); %s",
              sink.published, sink.duplicates, dict(gateway.counts))  # fmt: skip
+
+
+async def _heartbeat(role: str, settings: Settings, engine: Engine, stop: asyncio.Event) -> None:
+    leases = Leases(engine, member_name(role), settings.cluster_lease_ttl_s)
+    while not stop.is_set():
+        with contextlib.suppress(Exception):  # the database down: the gateway serves on
+            await asyncio.to_thread(leases.heartbeat, role)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.cluster_lease_ttl_s / 3)
+    with contextlib.suppress(Exception):
+        await asyncio.to_thread(leases.release, member_lease(role, leases.holder))
 
 
 async def _health(settings: Settings, ready: Callable[[], bool]) -> asyncio.Server | None:
