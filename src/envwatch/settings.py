@@ -161,6 +161,41 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(
         default=8, description="Delivery attempts of a notification before it is failed"
     )
+    nats_url: str | None = Field(
+        default=None,
+        description="Cluster mode: the NATS JetStream server(s), e.g. nats://10.0.0.5:4222 "
+        "(None: the embedded single process, the default)",
+    )
+    cluster_partitions: int = Field(
+        default=8, ge=1, le=1024,
+        description="Partitions of the frames stream (by MN); fixed for a deployment",
+    )  # fmt: skip
+    cluster_stream: str = Field(default="ENVWATCH_FRAMES", description="JetStream stream name")
+    cluster_dedup_window_s: float = Field(
+        default=600.0, description="JetStream de-duplication window for resends [s]"
+    )
+    cluster_stream_max_age_h: float = Field(
+        default=168.0, description="How long the stream keeps frames after they arrive [h]"
+    )
+    cluster_publish_timeout_s: float = Field(
+        default=3.0, description="A gateway waits this long for JetStream's ack [s]"
+    )
+    cluster_lease_ttl_s: float = Field(
+        default=10.0, description="A partition or the alert desk is taken over after [s]"
+    )
+    cluster_live_clock: bool = Field(
+        default=True,
+        description="Workers let the wall clock move the rules' data clock (silence shows "
+        "even when a whole partition falls silent); off only to compare with a replay",
+    )
+    cluster_stop_grace_s: float = Field(
+        default=10.0, description="A stopping role waits this long for its partitions' work [s]"
+    )
+    cluster_batch: int = Field(default=500, description="Frames a writer stores per transaction")
+    metrics_port: int | None = Field(
+        default=None,
+        description="Cluster roles: serve /metrics, /livez and /readyz on this port (None: off)",
+    )
 
 
 def get_settings() -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from envwatch.cli.alerts import alerts_app, audit_app, cases_app, notify_app, users_app
+from envwatch.cli.cluster import cluster_app, web, worker, writer
 from envwatch.cli.contractors import contractors_app
 from envwatch.cli.data import data_app
 from envwatch.cli.demo import demo_command, seed_app, simulate_command
@@ -19,7 +20,14 @@ from envwatch.cli.rectify import complaints_app, rectify_app
 from envwatch.cli.registry import registry_app
 from envwatch.cli.rules import findings_app, rules_app
 from envwatch.cli.serve import serve
-from envwatch.cli.store import archive_app, coverage_command, db_app, gateway
+from envwatch.cli.store import (
+    archive_app,
+    backup_command,
+    coverage_command,
+    db_app,
+    gateway,
+    restore_command,
+)
 from envwatch.cli.tokens import token_app
 from envwatch.cli.zoning import zoning_app
 
@@ -57,9 +65,15 @@ app.add_typer(positive_app, name="positive-lists")
 app.add_typer(quota_app, name="quota")
 app.command()(serve)
 app.command()(gateway)
+app.command()(writer)
+app.command()(worker)
+app.command()(web)
+app.add_typer(cluster_app, name="cluster")
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
 app.command("coverage")(coverage_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def main() -> None:

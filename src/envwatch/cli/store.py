@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -74,15 +75,41 @@ def gateway(
     db: DbOption = None,
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    nats: Annotated[
+        str | None,
+        typer.Option(
+            "--nats",
+            help="Cluster mode: publish to NATS JetStream at this URL "
+            "(default: ENVWATCH_NATS_URL; none: store in --db directly).",
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="Cluster mode: /metrics, /livez, /readyz.")
+    ] = None,
+    partitions: Annotated[
+        int | None, typer.Option("--partitions", help="Cluster mode: partitions of the stream.")
+    ] = None,
 ) -> None:
     """Run the HJ 212 ingest gateway until SIGINT or SIGTERM."""
     settings = get_settings()
     updates: dict[str, object] = {"database_url": _url(db)}
+    if nats is not None:
+        updates["nats_url"] = nats
+    if metrics_port is not None:
+        updates["metrics_port"] = metrics_port
+    if partitions is not None:
+        updates["cluster_partitions"] = partitions
     if host is not None:
         updates["gateway_host"] = host
     if port is not None:
         updates["gateway_port"] = port
     settings = settings.model_copy(update=updates)
+    if settings.nats_url is not None:
+        from envwatch.cli.cluster import run_role  # noqa: PLC0415
+        from envwatch.cluster.roles import run_gateway_role  # noqa: PLC0415
+
+        run_role("gateway", settings, run_gateway_role)
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     async def main() -> None:
@@ -134,3 +161,39 @@ def coverage_command(
             f"点位 {county.points}, 在线 {county.online}, 离线 {len(county.offline)}, "
             f"从未联网 {len(county.never_connected)}, 联网率 {rate}"
         )
+
+
+def backup_command(
+    target: Annotated[Path, typer.Argument(help="The backup file to write.")],
+    db: DbOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing backup file.")] = False,
+) -> None:
+    """Back the SQLite database up while the platform runs (在线备份)."""
+    from envwatch.store.backup import BackupError, backup  # noqa: PLC0415
+
+    try:
+        pages = backup(_url(db), target, overwrite=overwrite)
+    except BackupError as error:
+        raise typer.BadParameter(str(error)) from error
+    typer.echo(f"backed up {pages} pages to {target}")
+
+
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="The backup file to restore.")],
+    db: DbOption = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing database.")] = False,
+) -> None:
+    """Restore a SQLite backup (stop the platform first), then verify its chains (恢复)."""
+    from envwatch.store.backup import BackupError, restore  # noqa: PLC0415
+
+    url = _url(db)
+    try:
+        pages = restore(source, url, overwrite=overwrite)
+    except BackupError as error:
+        raise typer.BadParameter(str(error)) from error
+    upgrade(url)  # a backup of an older version comes to the current schema
+    report = verify(make_engine(url))
+    typer.echo(f"restored {pages} pages; {report.chains} chains, {report.links} links, "
+               f"{len(report.broken)} broken")  # fmt: skip
+    if report.broken:
+        raise typer.Exit(1)

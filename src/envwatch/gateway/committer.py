@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable, Sequence
+from typing import NamedTuple, Protocol
 
 from envwatch.store.archive import ReceivedFrame
 from envwatch.store.db import error_summary
@@ -25,6 +25,15 @@ log = logging.getLogger(__name__)
 
 class StoreUnavailableError(Exception):
     """The batch holding this frame could not be committed."""
+
+
+class FrameSink(Protocol):
+    """Where a gateway hands the frames of one read: resolves to their ids once
+    durable (None: refused, archived as rejected), or raises
+    ``StoreUnavailableError``. ``GroupCommitter`` here, ``JetStreamSink`` in
+    cluster mode."""
+
+    def submit(self, frames: Sequence[ReceivedFrame]) -> Awaitable[list[int | None]]: ...
 
 
 class _Group(NamedTuple):

@@ -14,7 +14,7 @@ import logging
 import socket
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,14 +29,14 @@ from envwatch.gateway.admission import (
     connection_options,
     over_rate,
 )
-from envwatch.gateway.committer import GroupCommitter, StoreUnavailableError
+from envwatch.gateway.committer import FrameSink, GroupCommitter, StoreUnavailableError
 from envwatch.gateway.peers import Episodes, PeerBudget, PeerConnections, connection_limit
 from envwatch.gateway.writer_process import ArchiveProcess
 from envwatch.hj212 import DecodeOptions, Decoder, Packet, ProtocolVersion, encode_packet
 from envwatch.hj212.codes import now_cst
 from envwatch.hj212.initialisation import InitialisationPlan, initialisation_commands
 from envwatch.settings import Settings
-from envwatch.store.archive import Archive
+from envwatch.store.archive import Archive, ReceivedFrame
 from envwatch.store.schema import Meter, MonitoringPoint
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ class Gateway:
     def __init__(
         self,
         settings: Settings,
-        committer: GroupCommitter,
+        committer: FrameSink,
         devices: Mapping[str, Device],
     ) -> None:
         self.settings = settings
@@ -377,7 +377,7 @@ class Gateway:
 async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event) -> None:
     """Serve until ``stop`` is set; then drain and commit what was received."""
     writer: ArchiveProcess | None = None
-    write_batch = Archive(engine).write_batch
+    write_batch: Callable[[Sequence[ReceivedFrame]], list[int | None]] = Archive(engine).write_batch
     if settings.archive_writer_process and engine.url.database not in (None, "", ":memory:"):
         writer = ArchiveProcess(engine.url.render_as_string(hide_password=False))
         write_batch = writer.write_batch
@@ -388,7 +388,28 @@ async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event
         depth=1 if writer is None else 2,
     )
     committer.start()
-    gateway = Gateway(settings, committer, load_devices(engine))
+    try:
+        gateway = await serve_gateway(settings, engine, committer, stop)
+    finally:
+        await committer.close()
+        if writer is not None:
+            await asyncio.to_thread(writer.close)
+    log.info(
+        "gateway stopped: %d frames in %d commits (%.1f ms each on average); %s",
+        committer.frames,
+        committer.batches,
+        1000 * committer.commit_seconds / max(1, committer.batches),
+        dict(gateway.counts),
+    )
+
+
+async def serve_gateway(
+    settings: Settings, engine: Engine, sink: FrameSink, stop: asyncio.Event
+) -> Gateway:
+    """A gateway on ``sink`` until ``stop``; its registry (read from ``engine``)
+    kept current. Returns the stopped gateway, every connection closed after
+    what it sent was handed to ``sink``."""
+    gateway = Gateway(settings, sink, load_devices(engine))
     await gateway.start()
     log.info("HJ 212 gateway listening on %s:%d", settings.gateway_host, gateway.port)
 
@@ -407,13 +428,4 @@ async def run_gateway(settings: Settings, engine: Engine, *, stop: asyncio.Event
     finally:
         refresher.cancel()
         await gateway.stop()
-        await committer.close()
-        if writer is not None:
-            await asyncio.to_thread(writer.close)
-        log.info(
-            "gateway stopped: %d frames in %d commits (%.1f ms each on average); %s",
-            committer.frames,
-            committer.batches,
-            1000 * committer.commit_seconds / max(1, committer.batches),
-            dict(gateway.counts),
-        )
+    return gateway

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -268,6 +268,7 @@ def upload_page(
     since: datetime | None = None,
     until: datetime | None = None,
     through_frame_id: int | None = None,
+    mns: Collection[str] | None = None,
 ) -> UploadPage:
     """The stored uploads of up to ``limit_frames`` frames after ``last_frame_id``,
     in arrival order (optionally only those with DataTime in [since, until),
@@ -285,6 +286,9 @@ def upload_page(
         conditions.append(ArchivedFrame.data_time < until)
     if through_frame_id is not None:
         conditions.append(ArchivedFrame.id <= through_frame_id)
+    if mns is not None:
+        # Cluster mode: only the devices of the worker's partition.
+        conditions.append(ArchivedFrame.mn.in_(sorted(mns)))
     frames = connection.execute(
         select(
             ArchivedFrame.id,
@@ -360,12 +364,13 @@ def pages_after(
     since: datetime | None = None,
     until: datetime | None = None,
     through_frame_id: int | None = None,
+    mns: Collection[str] | None = None,
 ) -> Iterator[list[Upload]]:
     """The uploads of every frame after ``last_frame_id``, a page at a time (as
     the streaming processor sees them; filters as ``upload_page``)."""
     while True:
         page = upload_page(connection, last_frame_id, codes, since=since, until=until,
-                           through_frame_id=through_frame_id)  # fmt: skip
+                           through_frame_id=through_frame_id, mns=mns)  # fmt: skip
         if page.last_frame_id is None:
             return
         yield page.uploads

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,6 +114,10 @@ class Processor:
     warm_up_frames: int = 500_000
     batch_frames: int = 2000
     """Frames read per pass at most."""
+    cursor: str = STREAM_CURSOR
+    batch_cursor: str = BATCH_CURSOR
+    owns: Callable[[str], bool] | None = None
+    """Cluster mode: the devices (MN) of this processor's partition; None: all."""
 
     @classmethod
     def create(
@@ -123,6 +127,9 @@ class Processor:
 
     def refresh_registry(self) -> None:
         contexts = load_contexts(self.engine, now_cst().replace(tzinfo=None))
+        if self.owns is not None:
+            owns = self.owns
+            contexts = {mn: context for mn, context in contexts.items() if owns(mn)}
         if self.rules is None:
             self.rules = RuleEngine(self.rule_set, contexts, trust_arrival=not self.simulated)
         else:
@@ -145,12 +152,19 @@ class Processor:
         start = max(0, cursor - self.warm_up_frames)
         since = newest - self.warm_up
         for page in pages_after(
-            connection, start, self.codes, since=since, through_frame_id=cursor
-        ):
+            connection, start, self.codes, since=since, through_frame_id=cursor,
+            mns=self.mns(),
+        ):  # fmt: skip
             for upload in page:
                 self.rules.feed(upload)
             self.rules.advance_clock()
         self.rules.failures.clear()  # set aside when first processed
+
+    def mns(self) -> set[str] | None:
+        """The MNs to read (None: all): those of the partition."""
+        if self.owns is None or self.rules is None:
+            return None
+        return set(self.rules.contexts)
 
     def run_once(self) -> int:
         """One pass; 0 when there was nothing new, else the uploads processed
@@ -160,18 +174,22 @@ class Processor:
         assert self.rules is not None
         with self.engine.begin() as connection:
             if self.last_frame_id is None:
-                self.last_frame_id = read_cursor(connection, STREAM_CURSOR)
+                self.last_frame_id = read_cursor(connection, self.cursor)
                 if self.last_frame_id:
                     self._warm_up(connection, self.last_frame_id)
             if self.last_batch_id is None:
-                self.last_batch_id = read_cursor(connection, BATCH_CURSOR)
+                self.last_batch_id = read_cursor(connection, self.batch_cursor)
             page = upload_page(
-                connection, self.last_frame_id, self.codes, limit_frames=self.batch_frames
-            )
+                connection, self.last_frame_id, self.codes, limit_frames=self.batch_frames,
+                mns=self.mns(),
+            )  # fmt: skip
             batches = batch_page(connection, self.last_batch_id)
             if page.last_frame_id is None and batches.last_batch_id is None:
                 return 0
-            uploads = [*batches.uploads, *page.uploads]
+            batched = batches.uploads
+            if self.owns is not None:
+                batched = [upload for upload in batched if upload.mn in self.rules.contexts]
+            uploads = [*batched, *page.uploads]
             found: list[Finding] = []
             for upload in uploads:
                 found += self.rules.feed(upload)
@@ -184,8 +202,8 @@ class Processor:
             # Past every frame read, also those with no uploads (resends).
             last_frame = page.last_frame_id or self.last_frame_id
             last_batch = batches.last_batch_id or self.last_batch_id
-            save_cursor(connection, STREAM_CURSOR, last_frame)
-            save_cursor(connection, BATCH_CURSOR, last_batch)
+            save_cursor(connection, self.cursor, last_frame)
+            save_cursor(connection, self.batch_cursor, last_batch)
         self.last_frame_id, self.last_batch_id = last_frame, last_batch
         return max(1, len(uploads))
 

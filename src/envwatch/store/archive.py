@@ -198,6 +198,8 @@ def _binder(engine: Engine, column: Any) -> Callable[[Any], Any]:
 
 
 Row = tuple[Any, ...]
+Guard = Callable[[Any, int, int], None]
+"""Runs inside a write's transaction: (connection, first frame index, frames)."""
 
 
 class _SqliteBulk:
@@ -316,8 +318,14 @@ class Archive:
         postgres = engine.dialect.name == "postgresql"
         self._bulk: _SqliteBulk | _PostgresBulk = _PostgresBulk() if postgres else _SqliteBulk()
 
-    def write_batch(self, frames: Sequence[ReceivedFrame]) -> list[int | None]:
+    def write_batch(
+        self, frames: Sequence[ReceivedFrame], guard: Guard | None = None
+    ) -> list[int | None]:
         """Archive ``frames`` in one transaction; their row ids, in order.
+
+        ``guard(connection, start, count)`` runs inside each transaction that
+        writes ``frames[start:start + count]`` (cluster mode records there how
+        far its partition got, conditionally, and raises to roll it back).
 
         A frame whose rows the database refuses never fails its neighbours:
         the batch is then written frame by frame, and such a frame is archived
@@ -325,33 +333,44 @@ class Archive:
         not to be acknowledged. Errors of the store itself (down, full) raise.
         """
         try:
-            return list(self._write_retrying(frames))
+            return list(self._write_retrying(frames, guard, 0))
         except self._refusals:
-            return self._write_each(frames)
+            return self._write_each(frames, guard)
 
-    def _write_each(self, frames: Sequence[ReceivedFrame]) -> list[int | None]:
+    def _write_each(self, frames: Sequence[ReceivedFrame], guard: Guard | None) -> list[int | None]:
         ids: list[int | None] = []
-        for frame in frames:
+        for index, frame in enumerate(frames):
             try:
-                ids.extend(self._write_retrying([frame]))
+                ids.extend(self._write_retrying([frame], guard, index))
             except self._refusals as error:
-                self._write_retrying([unstorable(frame, error)])
+                self._write_retrying([unstorable(frame, error)], guard, index)
                 ids.append(None)
         return ids
 
-    def _write_retrying(self, frames: Sequence[ReceivedFrame]) -> list[int]:
+    def _write_retrying(
+        self, frames: Sequence[ReceivedFrame], guard: Guard | None, start: int
+    ) -> list[int]:
         try:
-            return self._write(frames)
+            return self._write(frames, guard, start)
         except (IntegrityError, self._driver_integrity_error):
             # Another writer extended a chain: re-read the heads and retry once.
             self._heads.clear()
-            return self._write(frames)
+            return self._write(frames, guard, start)
 
-    def _write(self, frames: Sequence[ReceivedFrame]) -> list[int]:
+    def forget_heads(self) -> None:
+        """Re-read the chain heads before the next write (another writer may
+        have extended them: a partition taken over)."""
+        self._heads.clear()
+
+    def _write(
+        self, frames: Sequence[ReceivedFrame], guard: Guard | None = None, start: int = 0
+    ) -> list[int]:
         heads: dict[str, tuple[int, str]] = {}
         rows: list[Row] = []
         received_at_to_db = self._received_at_to_db
         with self.engine.begin() as connection:
+            if guard is not None:
+                guard(connection, start, len(frames))
             for frame in frames:
                 chain = frame.chain
                 seq, prev_hash = heads.get(chain) or self._head(connection, chain)

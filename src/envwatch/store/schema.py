@@ -1173,3 +1173,16 @@ class EnergyDeclaration(Base):
     production_mwh: Mapped[float | None] = mapped_column(Float, default=None)
     """The production (产污) circuits' part, where known."""
     source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ClusterLease(Base):
+    """A lease of cluster mode (PostgreSQL): a partition a writer or worker
+    holds, the single-active alert desk, or a member's heartbeat
+    (``member:<role>:<name>``). Held until ``expires_at`` (database time)
+    unless renewed."""
+
+    __tablename__ = "cluster_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
