@@ -2,7 +2,7 @@
 members' heartbeats
 
 Revision ID: 0040
-Revises: 0034
+Revises: 0038
 Create Date: 2026-12-04 19:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0040"
-down_revision = "0034"
+down_revision = "0038"
 branch_labels = None
 depends_on = None
 
