@@ -35,8 +35,8 @@ from envwatch.times import utc_as_cst_text
 from envwatch.web.api_measurements import unknown_enterprise, visible_enterprise
 from envwatch.web.api_registry import _In
 from envwatch.web.crud import invalid
-from envwatch.web.errors import ApiError
-from envwatch.web.people import api_user, peer_of
+from envwatch.web.errors import ApiError, csrf_failed
+from envwatch.web.people import CSRF_HEADER, api_user, csrf_ok, peer_of
 from envwatch.web.table_export import MEDIA_TYPES, TableFormat, table_response
 
 router = APIRouter()
@@ -110,9 +110,22 @@ def run_summary(row: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+async def person_with_csrf(request: Request, user: Reader) -> SessionUser:
+    """A person's session sending its CSRF token (a token never writes)."""
+    if not isinstance(user, SessionUser):
+        raise ApiError(403, "person_required", "this needs a person logged in, not a token",
+                       "此操作须由登录人员进行，访问令牌不可用")  # fmt: skip
+    if not csrf_ok(user, request.headers.get(CSRF_HEADER)):
+        raise csrf_failed()
+    return user
+
+
 @router.post("/api/v1/enterprises/{enterprise_id}/audit-files", status_code=201)
 async def make_audit_file(
-    request: Request, enterprise_id: EnterpriseId, body: AuditFileIn, user: Reader
+    request: Request,
+    enterprise_id: EnterpriseId,
+    body: AuditFileIn,
+    user: Annotated[SessionUser, Depends(person_with_csrf)],
 ) -> dict[str, Any]:
     """Make the enterprise's audit file of a period from the stored data and
     record it (its parameters, the newest frame, the document)."""

@@ -111,12 +111,13 @@ async def audit_file_make(request: Request, enterprise_id: int) -> Response:
     if not 1 <= enterprise_id <= MAX_ID:
         return not_found(request, user)
 
-    def write() -> int | str | None:
+    def write() -> tuple[int, int | str]:
+        """(303, the new run) or (status, the refusal's words)."""
         with database(request).begin() as connection:
             if visible_enterprise(connection, user, enterprise_id) is None:
-                return None
+                return 404, ""
             if user.role not in MAKERS:
-                return words["af_not_allowed"]
+                return 403, words["af_not_allowed"]
             try:
                 made = create_audit_file(
                     connection, enterprise_id, fields.get("period", ""),
@@ -125,14 +126,14 @@ async def audit_file_make(request: Request, enterprise_id: int) -> Response:
                     parameters=load_parameters(), rules=default_rule_set(),
                 )  # fmt: skip
             except AuditError as error:
-                return error.message_en if language(request) == "en" else error.message_zh
-            return None if made is None else made.run_id
+                return 422, error.message_en if language(request) == "en" else error.message_zh
+            return (404, "") if made is None else (303, made.run_id)
 
-    outcome = await asyncio.to_thread(write)
-    if outcome is None:
+    status, outcome = await asyncio.to_thread(write)
+    if status == 404:
         return not_found(request, user)
-    if isinstance(outcome, str):
-        return await _files_page(request, user, enterprise_id, error=outcome, status=422)
+    if status != 303:
+        return await _files_page(request, user, enterprise_id, error=str(outcome), status=status)
     return RedirectResponse(f"/audit-files/{outcome}", status_code=303)
 
 
