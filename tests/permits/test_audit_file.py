@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, func, insert, select
 
 from envwatch.audit.log import Actor
+from envwatch.demo.seed import seed_demo
 from envwatch.permits.audit_file import (
     AuditError,
     AuditFacts,
@@ -27,10 +28,13 @@ from envwatch.permits.audit_file import (
     build_audit,
     parse_period,
 )
+from envwatch.permits.audit_store import create_audit_file
 from envwatch.permits.importing import import_file
 from envwatch.permits.materialise import Materialiser
 from envwatch.permits.parameters import load_parameters
+from envwatch.permits.report import year_totals
 from envwatch.reports.audit_file import audit_pdf, audit_xlsx, read_back
+from envwatch.rules.engine import default_rule_set
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from envwatch.store.db import make_engine, upgrade
 from envwatch.store.schema import (
@@ -349,3 +353,46 @@ def test_audit_files_and_usage_over_http_are_scoped(base_url: str, engine: Engin
     assert contractor.get("/api/v1/permits/usage").json()["items"] == []
     contractor.close()
     assert httpx.get(base_url + run["pdf"]).status_code == 401
+
+
+def test_the_demo_showcase_shows_measured_substituted_and_direct_parts(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The demo's enterprise 1: its analyser's hours measured, a gap substituted,
+    and the CO its permit requires but no analyser measures accounted as direct
+    discharge, in its year's totals (the emissions page) and its audit file."""
+    require_pdf_tools()
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    seed_demo(engine)
+    with engine.connect() as connection:
+        mn = connection.execute(
+            select(MonitoringPoint.mn).where(MonitoringPoint.outlet_id == 1)
+        ).scalar_one()  # fmt: skip
+    Archive(engine).write_batch([
+        ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=mn, cn="2061",
+                      measurements=(MeasurementRow(mn, "2061", JAN + i * H, SO2, avg=100.0,
+                                                   flag="N"),
+                                    MeasurementRow(mn, "2061", JAN + i * H, "a00000",
+                                                   avg=100.0, flag="N")))
+        for i in range(12) if i not in (4, 5)
+    ])  # fmt: skip
+    materialiser = Materialiser.create(engine)
+    materialiser.catch_up(JAN + 12 * H)
+    with engine.begin() as connection:
+        totals = {t.code: t for t in year_totals(connection, 1, 2026, materialiser.parameters)}
+        made = create_audit_file(connection, 1, "2026-01", JAN + 12 * H,
+                                 Actor("t", "cli", "test"), parameters=materialiser.parameters,
+                                 rules=default_rule_set())  # fmt: skip
+    assert totals[SO2].measured_t > 0 and totals[SO2].substituted_t > 0
+    assert totals["a21005"].direct_t > 0
+    assert made is not None
+    annual = {row["pollutant"]: row for row in made.document["annual"]}
+    assert annual[SO2]["measured"] == pytest.approx(totals[SO2].measured_t)
+    assert annual[SO2]["substituted"] == pytest.approx(totals[SO2].substituted_t)
+    assert annual["a21005"]["direct"] == pytest.approx(totals["a21005"].direct_t)
+    items = next(c for c in made.document["checks"] if c["code"] == "monitoring_items")
+    assert items["evidence"] == [{"outlet": "DA001", "pollutant": "a21005"}]
+    text = pdf_text(made.pdf, tmp_path)
+    assert "按直排核算" in text and "数据替代" in text and "自动监测" in text
+    assert f"{annual['a21005']['direct']:.3f}" in text
