@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, true
 
 from envwatch.audit.log import Actor
 from envwatch.demo.seed import seed_demo
@@ -33,6 +33,7 @@ from envwatch.permits.importing import import_file
 from envwatch.permits.materialise import Materialiser
 from envwatch.permits.parameters import load_parameters
 from envwatch.permits.report import year_totals
+from envwatch.permits.usage import usage_rows
 from envwatch.reports.audit_file import audit_pdf, audit_xlsx, read_back
 from envwatch.rules.engine import default_rule_set
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
@@ -393,6 +394,12 @@ def test_the_demo_showcase_shows_measured_substituted_and_direct_parts(
     assert annual["a21005"]["direct"] == pytest.approx(totals["a21005"].direct_t)
     items = next(c for c in made.document["checks"] if c["code"] == "monitoring_items")
     assert items["evidence"] == [{"outlet": "DA001", "pollutant": "a21005"}]
+    with engine.connect() as connection:
+        for now, valid in ((JAN + 12 * H, True), (datetime(2031, 6, 1), False)):
+            rows = usage_rows(connection, 2026, true(), materialiser.parameters, now)
+            showcase = next(r for r in rows if r["enterprise_id"] == 1)
+            assert (showcase["valid_permit"], showcase["emitting_without_permit"]) == (
+                valid, not valid)  # fmt: skip
     text = pdf_text(made.pdf, tmp_path)
     assert "按直排核算" in text and "数据替代" in text and "自动监测" in text
     assert f"{annual['a21005']['direct']:.3f}" in text

@@ -12,19 +12,25 @@ from sqlalchemy import ColumnElement, Connection, func, select
 
 from envwatch.permits.accounting import ACCOUNTED
 from envwatch.permits.parameters import PermitParameters
-from envwatch.permits.store import limit_in_force_version
+from envwatch.permits.store import limit_in_force_version, newest_versions
 from envwatch.permits.totals import pollutant_total, year_bounds
-from envwatch.store.schema import County, Enterprise, HourlyEmission, PermitLimit
+from envwatch.store.schema import County, Enterprise, HourlyEmission, Permit, PermitLimit
 
 HOUR = timedelta(hours=1)
 STATUS_ORDER = {"alarm": 0, "warning": 1, "ok": 2, "no_permit": 3}
 
 
 def usage_rows(
-    connection: Connection, year: int, visible: ColumnElement[bool], parameters: PermitParameters
+    connection: Connection,
+    year: int,
+    visible: ColumnElement[bool],
+    parameters: PermitParameters,
+    now: datetime,
 ) -> list[dict[str, Any]]:
     """Every enterprise in ``visible`` with a permitted total or an emission in
-    ``year``, the largest share first (then those without a permitted total)."""
+    ``year``, the largest share first (then those without a permitted total);
+    ``valid_permit`` whether it holds a permit in force at ``now`` (naive CST),
+    so the enterprises emitting without one stand out (issue 14 §4)."""
     start, end = year_bounds(year)
     enterprises = {row.id: row for row in connection.execute(
         select(Enterprise.id, Enterprise.name, Enterprise.county_code,
@@ -58,6 +64,10 @@ def usage_rows(
         if limit.enterprise_id in enterprises:
             by_code = permitted.setdefault(limit.enterprise_id, {})
             by_code[limit.pollutant] = by_code.get(limit.pollutant, 0.0) + float(limit.tonnes)
+    in_force = set(connection.execute(
+        select(Permit.enterprise_id).where(newest_versions(), Permit.valid_from <= now,
+                                           Permit.valid_to > now)
+    ).scalars())  # fmt: skip
     rows = []
     for enterprise_id in sorted(set(kg) | set(permitted)):
         until = newest.get(enterprise_id)
@@ -81,6 +91,9 @@ def usage_rows(
             "projection_t": None if top.projection_t is None else round(top.projection_t, 6),
             "status": str(top.status),
             "pollutants": len(totals),
+            "valid_permit": enterprise_id in in_force,
+            "emitting_without_permit": enterprise_id not in in_force
+            and any(t.actual_t > 0 for t in totals),
         })  # fmt: skip
     rows.sort(key=lambda r: (r["share"] is None, -(r["share"] or 0.0), r["enterprise_id"]))
     return rows

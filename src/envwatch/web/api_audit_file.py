@@ -53,7 +53,8 @@ USAGE_COLUMNS = (
     ("pollutant", "污染物"), ("permitted_t", "年许可排放量(t)"), ("actual_t", "累计排放量(t)"),
     ("measured_t", "自动监测(t)"), ("substituted_t", "数据替代(t)"), ("direct_t", "按直排核算(t)"),
     ("manual_t", "手工监测(t)"), ("share", "占许可比例"), ("projection_t", "全年预测(t)"),
-    ("status", "状态"),
+    ("status", "状态"), ("valid_permit", "持有效许可证"),
+    ("emitting_without_permit", "无证排污"),
 )  # fmt: skip
 
 
@@ -69,7 +70,7 @@ def usage_document(
 ) -> dict[str, Any]:
     with engine.connect() as connection:
         rows = usage_rows(connection, year, scope_by(user, Enterprise.county_code, Enterprise.id),
-                          load_parameters())  # fmt: skip
+                          load_parameters(), now_cst().replace(tzinfo=None))  # fmt: skip
     rows = sorted_rows(rows, sort, descending) if sort else rows
     return {"year": year, "items": rows, "total": len(rows)}
 
@@ -85,7 +86,8 @@ async def permit_usage(  # noqa: PLR0917 - the query parameters
 ) -> dict[str, Any] | Response:
     """Enterprises in scope by the share of their annual permit used: the
     pollutant with the largest share, its tonnes by method, the projection
-    to year end and the status; the largest share first by default."""
+    to year end and the status, whether the enterprise holds a permit in
+    force and whether it emits without one; the largest share first by default."""
     wanted = year or now_cst().year
     engine: Engine = request.app.state.database()
     document = await asyncio.to_thread(usage_document, engine, user, wanted, sort,
