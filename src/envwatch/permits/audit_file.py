@@ -336,9 +336,12 @@ def build_audit(facts: AuditFacts, parameters: PermitParameters) -> dict[str, An
         CheckStatus.PROBLEM if alarm else CheckStatus.WARNING if flagged else CheckStatus.OK,
         "许可排放量", "permitted totals",
         "；".join(f"{facts.pollutant_names.get(r['pollutant'], r['pollutant'])} 累计"
-                 f"{r['actual_t']:.3f} t，占{(r['share'] or 0):.1%}" for r in annual_rows
-                 if r["share"] is not None) or "无许可排放量",
+                 f"{r['actual_t']:.3f} t，占{(r['share'] or 0):.1%}"
+                 + ("" if r["projection_t"] is None else f"，全年预测{r['projection_t']:.3f} t")
+                 for r in annual_rows if r["share"] is not None) or "无许可排放量",
         "; ".join(f"{r['pollutant']} {r['actual_t']:.3f} t, {(r['share'] or 0):.1%}"
+                  + ("" if r["projection_t"] is None else
+                     f", projected {r['projection_t']:.3f} t")
                   for r in annual_rows if r["share"] is not None) or "no permitted totals",
         [{"pollutant": r["pollutant"], "status": r["status"]} for r in annual_rows],
     ))  # fmt: skip

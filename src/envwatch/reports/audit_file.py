@@ -129,7 +129,8 @@ def audit_pdf(document: dict[str, Any]) -> bytes:
         widths=(3, 2),
     )
     pdf.heading("四、实际排放量（年初至期末）")
-    pdf.table(ANNUAL_HEADER, _annual_rows(document), size=7.5)
+    pdf.table(ANNUAL_HEADER, _annual_rows(document), size=7.5,
+              widths=(2.4, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1, 1.2, 0.8))  # fmt: skip
     months = sorted({r["month"] for r in document["monthly"]})
     for code in sorted({r["pollutant"] for r in document["monthly"]}):
         rows = {r["month"]: r for r in document["monthly"] if r["pollutant"] == code}
@@ -160,6 +161,7 @@ def audit_pdf(document: dict[str, Any]) -> bytes:
             for r in document["monthly"]
         ],
         size=7.5,
+        widths=(1, 2.4, 1, 1, 1, 1, 1, 1),
     )
     pdf.heading("六、季度排放量", level=2)
     pdf.table(
@@ -174,6 +176,7 @@ def audit_pdf(document: dict[str, Any]) -> bytes:
             for r in document["quarterly"]
         ],
         size=7.5,
+        widths=(1, 2.4, 1, 1, 1, 1, 1),
     )
     pdf.heading("七、证据")
     checks = {c["code"]: c for c in document["checks"]}
