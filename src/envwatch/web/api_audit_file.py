@@ -33,6 +33,7 @@ from envwatch.rules.engine import default_rule_set
 from envwatch.store.schema import MAX_ID, AuditRun, Enterprise
 from envwatch.times import utc_as_cst_text
 from envwatch.web.api_measurements import unknown_enterprise, visible_enterprise
+from envwatch.web.api_quality import TABLE_RESPONSES
 from envwatch.web.api_registry import _In
 from envwatch.web.crud import invalid
 from envwatch.web.errors import ApiError, csrf_failed
@@ -75,7 +76,7 @@ def usage_document(
     return {"year": year, "items": rows, "total": len(rows)}
 
 
-@router.get("/api/v1/permits/usage", response_model=None)
+@router.get("/api/v1/permits/usage", response_model=None, responses=TABLE_RESPONSES)
 async def permit_usage(  # noqa: PLR0917 - the query parameters
     request: Request,
     user: Reader,
@@ -209,7 +210,10 @@ def rendered(row: Any, kind: str) -> tuple[bytes, bool]:
     return data, sha256(data) == recorded
 
 
-@router.get("/api/v1/audit-files/{run_id}/{kind}", response_model=None)
+@router.get("/api/v1/audit-files/{run_id}/{kind}", response_model=None, responses={
+    200: {"content": {"application/pdf": {}, MEDIA_TYPES["xlsx"]: {}},
+          "description": "the audit file as PDF or XLSX"},
+})  # fmt: skip
 async def audit_file_download(
     request: Request,
     run_id: RunId,
