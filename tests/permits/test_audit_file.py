@@ -403,3 +403,11 @@ def test_the_demo_showcase_shows_measured_substituted_and_direct_parts(
     text = pdf_text(made.pdf, tmp_path)
     assert "按直排核算" in text and "数据替代" in text and "自动监测" in text
     assert f"{annual['a21005']['direct']:.3f}" in text
+
+
+def test_a_monitored_item_whose_device_sent_nothing_captured_nothing() -> None:
+    document = build_audit(facts(series=[], monthly_t={}), PARAMETERS)
+    (rate,) = next(c for c in document["checks"] if c["code"] == "capture_rate")["evidence"]
+    assert (rate["outlet"], rate["pollutant"], rate["rate"], rate["ok"]) == (
+        "DA001", SO2, 0.0, False)  # fmt: skip
+    assert statuses(document)["capture_rate"] == "problem"

@@ -275,6 +275,14 @@ def build_audit(facts: AuditFacts, parameters: PermitParameters) -> dict[str, An
                           "pollutant": series.pollutant, "quarter": quarter,
                           "rate": None if rate is None else round(rate, 4),
                           "ok": rate is None or rate >= facts.capture_threshold})  # fmt: skip
+    # A monitored automatic item whose device sent nothing in the period has
+    # captured nothing: α = 0 (hours only exist from a device's first data).
+    reporting = {(s.outlet, s.pollutant) for s in facts.series if not s.mn.startswith("outlet:")}
+    for item in automatic:
+        if item.monitored and (item.outlet, item.pollutant) not in reporting:
+            rates.append({"mn": "", "outlet": item.outlet, "pollutant": item.pollutant,
+                          "quarter": _quarter_of(period.months[0]), "rate": 0.0,
+                          "ok": False})  # fmt: skip
     low = [r for r in rates if not r["ok"]]
     checks.append(_check(
         "capture_rate", CheckStatus.PROBLEM if low else CheckStatus.OK,
