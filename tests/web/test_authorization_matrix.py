@@ -39,10 +39,13 @@ from envwatch.auth.tokens import create_token
 from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.ledger.positive import Admission, admit, open_entry, remove
 from envwatch.ledger.quota_store import Freed, record_freed
+from envwatch.permits.audit_store import create_audit_file
+from envwatch.permits.parameters import load_parameters
 from envwatch.rectification.complaint_desk import take_complaints
 from envwatch.rectification.desk import RectificationDesk
 from envwatch.rectification.evidence import Upload
 from envwatch.rectification.importing import import_problems
+from envwatch.rules.engine import default_rule_set
 from envwatch.store.schema import (
     AccessClause,
     Alert,
@@ -155,6 +158,7 @@ REG: Final = "/api/v1/registry"
 COMMENT: Final = {"action": "comment", "note": "authorisation matrix"}
 EXPLAIN: Final = {"action": "explain", "note": "authorisation matrix"}
 MERGE_INTO_OUT: Final = {"action": "merge", "into": "#alert_out", "note": "authorisation matrix"}
+AUDIT_FILE: Final = {"period": "2026-01"}
 GOOD_LOGIN: Final = {"username": "viewer", "password": DEMO_PASSWORD}
 BAD_LOGIN: Final = {"username": "nobody-at-all", "password": "not-the-password"}
 
@@ -801,6 +805,54 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                              content=BAD_IMPORT, content_type="text/csv",
                              expect=row(401, 422, 422, 403, 403, 403, 403, 403, 403)),
     },
+    # The permit audit (审计式监管): files made by supervisors (not the viewer)
+    # of enterprises they see, read by all who see the enterprise.
+    "GET /api/v1/permits/usage": {
+        "in": get("/api/v1/permits/usage?year=2026", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("enterprise_id", "{enterprise_in}")),
+        "out": get("/api/v1/permits/usage?year=2026", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("enterprise_id", "{enterprise_out}")),
+        "csv": get("/api/v1/permits/usage?year=2026&format=csv",
+                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
+        "bad sort": get("/api/v1/permits/usage?sort=nothing",
+                        row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "POST /api/v1/enterprises/{enterprise_id}/audit-files": {
+        "no csrf": write("POST", "/api/v1/enterprises/{enterprise_in}/audit-files", AUDIT_FILE,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/enterprises/{enterprise_in}/audit-files", AUDIT_FILE,
+                    expect=row(401, 201, 201, 201, 403, 201, 403, 404, 403)),
+        "out": write("POST", "/api/v1/enterprises/{enterprise_out}/audit-files", AUDIT_FILE,
+                     expect=row(401, 201, 201, 201, 403, 404, 404, 404, 403)),
+        "unknown": write("POST", f"/api/v1/enterprises/{UNKNOWN_ID}/audit-files", AUDIT_FILE,
+                         expect=row(401, 404, 404, 404, 404, 404, 404, 404, 403)),
+    },
+    "GET /api/v1/enterprises/{enterprise_id}/audit-files": {
+        "in": get("/api/v1/enterprises/{enterprise_in}/audit-files",
+                  row(401, _S, _S, _S, _S, _S, _S, 404, _S), lists=("id", "{audit_in}")),
+        "out": get("/api/v1/enterprises/{enterprise_out}/audit-files",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(f"/api/v1/enterprises/{UNKNOWN_ID}/audit-files",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "GET /api/v1/audit-files/{run_id}": {
+        "in": get("/api/v1/audit-files/{audit_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/audit-files/{audit_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(f"/api/v1/audit-files/{UNKNOWN_ID}",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "GET /api/v1/audit-files/{run_id}/{kind}": {
+        "in": get("/api/v1/audit-files/{audit_in}/xlsx",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/audit-files/{audit_out}/pdf",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get(f"/api/v1/audit-files/{UNKNOWN_ID}/pdf",
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+        "bad kind": get("/api/v1/audit-files/{audit_in}/docx",
+                        row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
     # Carbon beside pollutants: the enterprises in scope (a contractor sees none).
     "GET /api/v1/carbon/summary": {
         "in": get("/api/v1/carbon/summary?year=2026&enterprise={enterprise_in}",
@@ -1150,6 +1202,34 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "unknown": get("/points/" + UNKNOWN_MN, row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
     },
     # An enterprise is no device: a contractor sees none.
+    "GET /permits/usage": {
+        "page": get("/permits/usage?year=2026&sort=share",
+                    row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
+    },
+    "GET /enterprises/{enterprise_id}/audit": {
+        "in": get("/enterprises/{enterprise_in}/audit",
+                  row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
+        "out": get("/enterprises/{enterprise_out}/audit",
+                   row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/enterprises/" + UNKNOWN_ID + "/audit",
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    "POST /enterprises/{enterprise_id}/audit": {
+        "in": Case("POST", "/enterprises/{enterprise_in}/audit", form=AUDIT_FILE,
+                   expect=row(_L, 303, 303, 303, 403, 303, 403, 404, _L)),
+        "out": Case("POST", "/enterprises/{enterprise_out}/audit", form=AUDIT_FILE,
+                    expect=row(_L, 303, 303, 303, 403, 404, 404, 404, _L)),
+        "no csrf": Case("POST", "/enterprises/{enterprise_in}/audit", form=AUDIT_FILE,
+                        csrf=False, expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "unknown": Case("POST", "/enterprises/" + UNKNOWN_ID + "/audit", form=AUDIT_FILE,
+                        expect=row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    "GET /audit-files/{run_id}": {
+        "in": get("/audit-files/{audit_in}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
+        "out": get("/audit-files/{audit_out}", row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/audit-files/" + UNKNOWN_ID,
+                       row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
     "GET /enterprises/{enterprise_id}/emissions": {
         "in": get("/enterprises/{enterprise_in}/emissions",
                   row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
@@ -1706,6 +1786,21 @@ def ledger_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
+def audit_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
+    """An audit file of each enterprise."""
+    found: dict[str, str] = {}
+    with engine.begin() as connection:
+        for side in ("in", "out"):
+            made = create_audit_file(
+                connection, int(values[f"enterprise_{side}"]), "2026-01", datetime(2026, 2, 1),
+                Actor("matrix", "city_admin", "matrix"), parameters=load_parameters(),
+                rules=default_rule_set(),
+            )  # fmt: skip
+            assert made is not None
+            found[f"audit_{side}"] = str(made.run_id)
+    return found
+
+
 @pytest.fixture
 def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str, Any]]) -> World:
     mine, theirs = alerts
@@ -1718,6 +1813,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
     values |= zoning_objects(engine, mine, theirs)
     values |= rectification_objects(engine, values)
     values |= ledger_objects(engine, values)
+    values |= audit_objects(engine, values)
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for name, username in USERNAMES.items():
@@ -1832,6 +1928,8 @@ LOOK_ALIKES: Final = (
     ("/api/v1/registry/contaminated-plots/{id}", "{plot_out}", UNKNOWN_ID),
     ("/api/v1/positive-lists/{id}", "{listed_out}", UNKNOWN_ID),
     ("/api/v1/carbon/summary?year=2026&enterprise={id}", "{enterprise_out}", UNKNOWN_ID),
+    ("/api/v1/audit-files/{id}", "{audit_out}", UNKNOWN_ID),
+    ("/api/v1/enterprises/{id}/audit-files", "{enterprise_out}", UNKNOWN_ID),
 )
 
 

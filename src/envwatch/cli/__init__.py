@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from envwatch.cli import audit_file as _audit_file  # noqa: F401 - registers ``audit file``
 from envwatch.cli.alerts import alerts_app, audit_app, cases_app, notify_app, users_app
 from envwatch.cli.cluster import cluster_app, web, worker, writer
 from envwatch.cli.contractors import contractors_app

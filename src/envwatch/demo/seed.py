@@ -57,6 +57,11 @@ DEMO_PERMIT_RECORDED = datetime(2025, 12, 20, tzinfo=UTC)
 DEMO_UNTREATED_TIMES_LIMIT = 10.0
 DEMO_DESIGN_FLOW_M3H = {"air": 200_000.0, "water": 100.0}
 UNMETERED_SHARE = 0.06
+# The showcase enterprise's permit also requires CO monitored automatically at
+# its first stack, which its analyser does not measure: its emissions page and
+# audit file show direct discharge (按直排核算) beside measured and substituted
+# hours (fictional untreated concentration [mg/m³]).
+DEMO_DIRECT_SHOWCASE = (1, "a21005", 50.0)
 # HJ 212-2017 has no system code for electricity monitoring: the demo's meters
 # say air pollution source, as collectors in the field often do.
 METER_ST = "31"
@@ -228,6 +233,19 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                                 "design_flow_m3h": DEMO_DESIGN_FLOW_M3H[template.kind],
                             }
                         )
+                showcase, direct_code, untreated = DEMO_DIRECT_SHOWCASE
+                if enterprise_id == showcase and index == 1 and monitored:
+                    rows["permit_monitoring"].append(
+                        {
+                            "permit_id": enterprise_id,
+                            "outlet_id": outlet_id,
+                            "pollutant": direct_code,
+                            "method": "automatic",
+                            "frequency": "continuous",
+                            "untreated_concentration": untreated,
+                            "design_flow_m3h": DEMO_DESIGN_FLOW_M3H[template.kind],
+                        }
+                    )
                 if not monitored:
                     continue
                 edition = _edition(rng)

@@ -1186,3 +1186,27 @@ class ClusterLease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRun(Base):
+    """One permit audit file of an enterprise and period (审计式监管,
+    ``permits/audit_file.py``): the parameters it was made with, the newest
+    archived frame the data held then, and the document, which the PDF and
+    XLSX are rendered from byte for byte (their SHA-256 kept beside)."""
+
+    __tablename__ = "audit_run"
+    __table_args__ = (Index("ix_audit_run_enterprise", "enterprise_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    """2026, 2026-Q3 or 2026-07."""
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    """The moment (China Standard Time, naive) the file judges the period at."""
+    newest_frame_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    xlsx_sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -35,6 +35,7 @@ from envwatch.registry.importing import ImportFileError
 from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.web.api_alerts import router as alerts_api_router
+from envwatch.web.api_audit_file import router as audit_file_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_emergency import router as emergency_api_router
@@ -53,6 +54,7 @@ from envwatch.web.api_zoning import router as zoning_api_router
 from envwatch.web.body_limit import BodyLimit
 from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
+from envwatch.web.pages_audit_file import router as audit_file_pages_router
 from envwatch.web.pages_cases import router as cases_pages_router
 from envwatch.web.pages_ledger import router as ledger_pages_router
 from envwatch.web.pages_permits import router as permits_pages_router
@@ -202,6 +204,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(quality_pages_router)
     app.include_router(rectification_pages_router)
     app.include_router(ledger_pages_router)
+    app.include_router(audit_file_api_router)
+    app.include_router(audit_file_pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -205,6 +205,51 @@
     });
   }
 
+  // An enterprise's cumulative emission of one pollutant over the year [t]:
+  // the months accounted so far, then the projection to year end (dashed, a
+  // straight line to the projected total), against the annual permit.
+  function emissionsCumulativeChart(element) {
+    var pollutant = element.getAttribute("data-pollutant");
+    var permitted = parseFloat(element.getAttribute("data-permitted"));
+    var projected = parseFloat(element.getAttribute("data-projection"));
+    return load(element.getAttribute("data-src")).then(function (body) {
+      var months = (body.months || {})[pollutant];
+      if (!months) { message(element, word("no_data"), false); return; }
+      var labels = months.map(function (_, i) { return String(i + 1); });
+      var last = -1, sum = 0, cumulative = [];
+      months.forEach(function (m, i) {
+        var t = ["measured", "substituted", "direct", "manual"].reduce(function (a, k) { return a + (m[k] || 0); }, 0);
+        if (t > 0) { last = i; }
+        sum += t;
+        cumulative.push(sum);
+      });
+      var actual = cumulative.map(function (v, i) { return i <= last ? v : null; });
+      var series = [{ name: word("em_cumulative"), type: "line", data: actual }];
+      if (!isNaN(projected) && last >= 0 && last < 11) {
+        var start = cumulative[last], step = (projected - start) / (11 - last);
+        series.push({
+          name: word("em_projection"), type: "line", lineStyle: { type: "dashed" },
+          data: labels.map(function (_, i) { return i < last ? null : start + step * (i - last); })
+        });
+      }
+      if (!isNaN(permitted)) {
+        series.push({
+          name: word("em_annual_permit"), type: "line", symbol: "none",
+          lineStyle: { type: "dashed", color: "#c0392b" },
+          data: labels.map(function () { return permitted; })
+        });
+      }
+      draw(element, {
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 64, right: 24, top: 40, bottom: 32 },
+        xAxis: { type: "category", data: labels, name: word("em_month") },
+        yAxis: { type: "value", name: "t" },
+        series: series
+      }, months.length);
+    });
+  }
+
   // The raw frames around an alert: those received then, and those its
   // evidence cites (in bold), oldest first.
   function framesTable(element) {
@@ -247,7 +292,7 @@
     });
   }
 
-  var kinds = { point: pointChart, evidence: evidenceChart, electricity: electricityChart, emissions: emissionsChart, frames: framesTable };
+  var kinds = { point: pointChart, evidence: evidenceChart, electricity: electricityChart, emissions: emissionsChart, emissions_cumulative: emissionsCumulativeChart, frames: framesTable };
   document.querySelectorAll("[data-chart]").forEach(function (element) {
     var kind = kinds[element.getAttribute("data-chart")];
     if (!kind) { return; }
