@@ -5,7 +5,7 @@ and the warnings through the alert desk (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +16,7 @@ from envwatch.audit.log import Actor
 from envwatch.permits.accounting import accounted_hours
 from envwatch.permits.materialise import Materialiser
 from envwatch.processing.hours import stored_hours
+from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from envwatch.store.db import make_engine
 from envwatch.store.schema import (
     ArchivedFrame,
@@ -23,6 +24,7 @@ from envwatch.store.schema import (
     Enterprise,
     HourlyEmission,
     Measurement,
+    MonitoringPoint,
     ProcessingCursor,
 )
 from tests.permits.helpers import CO, MN, SO2, hourly, seed, store
@@ -122,4 +124,34 @@ def test_the_table_holds_the_hours_the_hours_api_computes(sqlite_url: str) -> No
         ).order_by(HourlyEmission.pollutant, HourlyEmission.hour)).all()  # fmt: skip
     assert {str(row[4]) for row in stored} >= {"measured", "substituted", "missing"}
     assert [tuple(row) for row in stored] == sorted(expected, key=lambda r: (r[1], r[2]))
+    engine.dispose()
+
+
+def test_a_device_at_no_outlet_accounts_no_emissions(sqlite_url: str) -> None:
+    # An air station's logger sends SO2 and flow like a stack's, but it belongs
+    # to no outlet: nothing of it is emitted, whatever its history.
+    engine = make_engine(sqlite_url)
+    seed(engine)
+    station = "371502000000009022000000"
+    with engine.begin() as connection:
+        connection.execute(MonitoringPoint.__table__.insert(), [  # type: ignore[attr-defined]
+            {"mn": station, "pw": "123456", "enterprise_id": None, "outlet_id": None, "st": "22"}
+        ])  # fmt: skip
+    Archive(engine).write_batch([
+        ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=mn, cn="2061",
+                      measurements=tuple(MeasurementRow(mn, "2061", BASE + at * H, code, avg=40.0,
+                                                        flag="N")
+                                         for code in (SO2, "a00000")))
+        for at in range(48) for mn in (MN, station)
+    ])  # fmt: skip
+    materialiser = Materialiser.create(engine)
+    materialiser.catch_up(BASE + 48 * H)
+    with engine.connect() as connection:
+        devices = set(connection.execute(select(HourlyEmission.mn).distinct()).scalars())
+    assert MN in devices
+    assert station not in devices
+    materialiser.rebuild(now=BASE + 48 * H)
+    with engine.connect() as connection:
+        devices = set(connection.execute(select(HourlyEmission.mn).distinct()).scalars())
+    assert MN in devices and station not in devices
     engine.dispose()

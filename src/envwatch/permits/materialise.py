@@ -263,6 +263,12 @@ def device_update(
     """What to write for the device after data of ``touched`` arrived (None:
     all of them, from scratch). Reads only: a pass computes outside the
     transaction that writes, so the archive writer is never held up long."""
+    enterprise_id, outlet_id = _owner(connection, mn)
+    if outlet_id is None:
+        # Only a device at an outlet emits: air stations, water sections and
+        # unknown MNs have nothing to account (and a station's years of history
+        # would otherwise be read hour by hour for nothing).
+        return DeviceUpdate(mn, {})
     span = _data_span(connection, mn)
     if span is None:
         return DeviceUpdate(mn, {})
@@ -276,7 +282,6 @@ def device_update(
         start = _hour(touched.first)
         if _hour(touched.last) > old_last:
             start = min(start, old_last + HOUR)
-    enterprise_id, outlet_id = _owner(connection, mn)
     pollutants, known = _pollutants(connection, mn, start if touched is not None else span[0])
     first = _hour(span[0])
     # A pollutant new to the table runs from the device's first data, like the rest.
