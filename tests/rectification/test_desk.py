@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, update
@@ -27,7 +28,7 @@ from envwatch.rectification.evidence import EvidenceError, Upload
 from envwatch.rectification.importing import import_problems
 from envwatch.rectification.policy import deadline_moment
 from envwatch.rectification.problems import problem_view
-from envwatch.rectification.queries import problem_dossier
+from envwatch.rectification.queries import problem_dossier, problem_dossier_pdf
 from envwatch.store.schema import (
     AuditEntry,
     EvidenceFile,
@@ -37,6 +38,7 @@ from envwatch.store.schema import (
     RectificationLink,
     RectificationProblem,
 )
+from tests.pdftext import pdf_text, require_pdf_tools
 from tests.rectification.helpers import (
     CREDIT_1,
     DONGCHANGFU,
@@ -318,7 +320,7 @@ def escalated(engine: Engine) -> int:
         )
 
 
-def test_one_file_per_case(desk: RectificationDesk) -> None:
+def test_one_file_per_case(desk: RectificationDesk, tmp_path: Path) -> None:
     first, second, _ = imported(desk)
     desk.act(first, "start", "county-dcf", peer="t", now=T0)
     files = [Upload("报告.pdf", PDF), Upload("照片.png", PNG), Upload("报告.pdf", PDF + b" ")]
@@ -330,7 +332,8 @@ def test_one_file_per_case(desk: RectificationDesk) -> None:
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         names = opened.namelist()
         evidence = ["evidence/001-报告.pdf", "evidence/002-照片.png", "evidence/003-报告.pdf"]
-        assert names == ["problem.json", "案卷.txt", *evidence, "SHA256SUMS"]
+        assert names == ["problem.json", "案卷.txt", "案卷.pdf", *evidence, "SHA256SUMS"]
+        case_file = opened.read("案卷.pdf")
         sums = opened.read("SHA256SUMS").decode().splitlines()
         for line in sums:
             digest, path = line.split("  ")
@@ -341,6 +344,16 @@ def test_one_file_per_case(desk: RectificationDesk) -> None:
         "assign", "start", "apply"]  # fmt: skip
     assert "申请验收" in text and "整改中 → 申请验收" in text and "已完成" in text
     assert second
+    require_pdf_tools()
+    with desk.engine.connect() as connection:
+        alone = problem_dossier_pdf(connection, viewer("county-dcf"), first, desk.workflow, T0)
+        out = problem_dossier_pdf(connection, viewer("county-gx"), first, desk.workflow, T0)
+    assert alone == case_file and out is None  # the same record, the same bytes
+    printed = pdf_text(case_file, tmp_path)
+    assert f"整改事项案卷 #{first}" in printed and record["title"] in printed
+    assert "申请验收" in printed and "已完成" in printed  # the history
+    for item in record["evidence"]:  # the evidence list, with the stored hashes
+        assert item["sha256"][:20] in printed.replace("\n", "").replace(" ", "")
 
 
 def viewer(username: str) -> UserScope:

@@ -96,6 +96,11 @@ def test_api_scope_evidence_and_download(base_url: str, problems: dict[str, Any]
     assert httpx.get(base_url + href).status_code == 401
     # The same file under another problem it does not back: not served there.
     assert officer.get(href.replace(f"/{rectifying.id}/", f"/{other.id}/")).status_code == 404
+    case_file = officer.get(f"/api/v1/problems/{rectifying.id}/dossier?format=pdf")
+    assert case_file.status_code == 200 and case_file.content.startswith(b"%PDF")
+    assert case_file.headers["content-type"] == "application/pdf"
+    assert stranger.get(f"/api/v1/problems/{rectifying.id}/dossier?format=pdf").status_code == 404
+    assert officer.get(f"/api/v1/problems/{rectifying.id}/dossier?format=doc").status_code == 422
     progress = officer.get("/api/v1/rectification/progress").json()["items"]
     assert [row["county"] for row in progress] == [county]
     sheet = officer.get("/api/v1/rectification/progress?by=county,source&format=csv")

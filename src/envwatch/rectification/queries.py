@@ -16,7 +16,7 @@ from envwatch.alerts.workflow import Workflow
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rectification import evidence
 from envwatch.rectification.desk import problem_scope
-from envwatch.rectification.dossier import dossier
+from envwatch.rectification.dossier import dossier, dossier_pdf
 from envwatch.rectification.policy import CLOSED, RECTIFYING
 from envwatch.rectification.problems import problem_view, progress_by, times_of
 from envwatch.store.schema import (
@@ -215,8 +215,23 @@ def problem_dossier(
             raise evidence.EvidenceError("evidence_missing", f"no stored {item['sha256']}",
                                          f"缺少存储的文件{item['sha256']}")  # fmt: skip
         files[item["sha256"]] = stored.content
-    names = {**workflow.states, **workflow.actions, "escalate": "督办"}
-    return dossier(problem, files, names)
+    names = case_words(workflow)
+    return dossier(problem, files, names, dossier_pdf(problem, names, now))
+
+
+def case_words(workflow: Workflow) -> dict[str, str]:
+    """The words a case file uses for the workflow's states and actions."""
+    return {**workflow.states, **workflow.actions, "escalate": "督办"}
+
+
+def problem_dossier_pdf(
+    connection: Connection, viewer: Viewer, problem_id: int, workflow: Workflow, now: datetime
+) -> bytes | None:
+    """The problem's case file as a PDF alone (None: unknown or out of scope)."""
+    problem = visible_problem(connection, viewer, problem_id, workflow, now)
+    if problem is None:
+        return None
+    return dossier_pdf(problem, case_words(workflow), now)
 
 
 def alert_evidence_file(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -41,6 +41,7 @@ from envwatch.rectification.queries import (
     alert_evidence_file,
     evidence_file,
     problem_dossier,
+    problem_dossier_pdf,
     progress,
     visible_problem,
     visible_problems,
@@ -335,15 +336,20 @@ def _percent(name: str) -> str:
 
 @router.get("/api/v1/problems/{problem_id}/dossier", response_model=None)
 async def download_dossier(
-    request: Request, problem_id: ProblemId, user: Annotated[Principal, Depends(api_user)]
+    request: Request,
+    problem_id: ProblemId,
+    user: Annotated[Principal, Depends(api_user)],
+    format: Annotated[Literal["zip", "pdf"], Query()] = "zip",
 ) -> Response:
-    """The problem's whole record as a ZIP (一案一档): problem.json, 案卷.txt,
-    the evidence files and their SHA256SUMS."""
+    """The problem's whole record (一案一档): as a ZIP (problem.json, 案卷.txt,
+    案卷.pdf, the evidence files and their SHA256SUMS) or, with
+    ``format=pdf``, the printable case file alone."""
     workflow = desk_of(request).workflow
 
     def read() -> bytes | None:
         with request.app.state.database().connect() as connection:
-            return problem_dossier(connection, user, problem_id, workflow, datetime.now(UTC))
+            make = problem_dossier_pdf if format == "pdf" else problem_dossier
+            return make(connection, user, problem_id, workflow, datetime.now(UTC))
 
     try:
         archive = await asyncio.to_thread(read)
@@ -352,8 +358,9 @@ async def download_dossier(
     if archive is None:
         raise ApiError(404, "unknown_problem", f"no problem {problem_id}",
                        f"没有编号为{problem_id}的整改事项")  # fmt: skip
-    name = f"整改事项{problem_id}.zip"
-    return Response(archive, media_type="application/zip", headers={
+    name = f"整改事项{problem_id}.{format}"
+    media = "application/pdf" if format == "pdf" else "application/zip"
+    return Response(archive, media_type=media, headers={
         "content-disposition": f"attachment; filename*=UTF-8''{_percent(name)}",
     })  # fmt: skip
 
