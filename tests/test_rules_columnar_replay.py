@@ -4,13 +4,16 @@ counts the differences and writes nothing."""
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
+from typer.testing import CliRunner
 
+from envwatch.cli import app
 from envwatch.processing.columnar_replay import replay_columnar
 from envwatch.processing.worker import replay
 from envwatch.store.schema import FindingRecord
@@ -67,3 +70,15 @@ def test_columnar_replay_stores_the_streaming_findings(engine: Engine) -> None:
 
     replay_columnar(engine, SINCE, UNTIL, rules=RULES, trust_arrival=False)
     assert stored(engine) == streamed
+
+
+def test_the_cli_dry_run_reports_and_refuses_unknown_rules(sqlite_url: str) -> None:
+    runner = CliRunner()
+    base = ["rules", "replay", "--db", sqlite_url, "--since", "2026-01-01", "--until", "2026-01-10"]
+    done = runner.invoke(app, [*base, "--columnar", "--dry-run", "--rules", "zero,negative"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output.strip().splitlines()[-1])
+    assert report["changes"] == {"new": 0, "removed": 0, "changed": 0, "unchanged": 0}
+    assert report["columnar_rules"] == ["zero", "negative"] and report["streamed_rules"] == []
+    refused = runner.invoke(app, [*base, "--columnar", "--rules", "nonesuch"])
+    assert refused.exit_code != 0
