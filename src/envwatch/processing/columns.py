@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, select, type_coerce
 
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rules.columnar import DeviceColumns, FactorColumn
@@ -46,7 +46,9 @@ def read_columns(
                 Measurement.mn,
                 Measurement.frame_id,
                 Measurement.cn,
-                Measurement.data_time,
+                # Raw (text on SQLite): numpy parses a column at once, faster
+                # than a datetime per row.
+                type_coerce(Measurement.data_time, String),
                 Measurement.pollutant,
                 Measurement.rtd,
                 Measurement.avg,
@@ -74,9 +76,9 @@ def _devices(rows: Sequence[Any]) -> Iterator[DeviceColumns]:
     edges = np.flatnonzero(mns[1:] != mns[:-1]) + 1
     bounds = [0, *edges.tolist(), len(rows)]
     frames = np.array(frame, dtype=np.int64)
-    levels = np.array(
-        [r if r is not None else a for r, a in zip(rtd, avg, strict=True)], dtype=np.float64
-    )  # None becomes NaN
+    levels = np.array(rtd, dtype=np.float64)  # None becomes NaN
+    if np.isnan(levels).any():  # Avg where no Rtd
+        levels = np.where(np.isnan(levels), np.array(avg, dtype=np.float64), levels)
     times = np.array(data_time, dtype="datetime64[us]")
     pollutants = np.array(pollutant, dtype=object)
     flags = np.array(flag, dtype=object)
@@ -108,11 +110,15 @@ def _device(  # noqa: PLR0917
     first = np.concatenate(([True], frames[1:] != frames[:-1]))
     upload = np.cumsum(first) - 1  # each row's upload
     starts = np.flatnonzero(first)
-    arrived = list(received)
-    received_at = np.array(
-        [_received(arrived[i]) or np.datetime64("NaT") for i in starts.tolist()],
-        dtype="datetime64[us]",
-    )
+    arrived = [received_at for i, received_at in enumerate(received) if first[i]]
+    if arrived and all(isinstance(moment, str) for moment in arrived):  # SQLite: UTC text
+        utc = np.array([moment[:26] for moment in arrived], dtype="datetime64[us]")
+        received_at = utc + np.timedelta64(8, "h")  # China Standard Time, no summer time
+    else:
+        received_at = np.array(
+            [_received(moment) or np.datetime64("NaT") for moment in arrived],
+            dtype="datetime64[us]",
+        )
     factors = {}
     for code in np.unique(pollutants).tolist():
         mine = pollutants == code
