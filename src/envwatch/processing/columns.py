@@ -113,7 +113,7 @@ def _device(  # noqa: PLR0917
     arrived = [received_at for i, received_at in enumerate(received) if first[i]]
     if arrived and all(isinstance(moment, str) for moment in arrived):  # SQLite: UTC text
         utc = np.array([moment[:26] for moment in arrived], dtype="datetime64[us]")
-        received_at = utc + np.timedelta64(8, "h")  # China Standard Time, no summer time
+        received_at: Any = utc + np.timedelta64(8, "h")  # China Standard Time, no summer time
     else:
         received_at = np.array(
             [_received(moment) or np.datetime64("NaT") for moment in arrived],
