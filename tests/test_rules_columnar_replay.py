@@ -14,8 +14,10 @@ from sqlalchemy import Engine, delete, select, update
 from typer.testing import CliRunner
 
 from envwatch.cli import app
-from envwatch.processing.columnar_replay import replay_columnar
+from envwatch.processing.columnar_replay import job_name, replay_columnar
 from envwatch.processing.worker import replay
+from envwatch.store.cursors import read_cursor, save_cursor
+from envwatch.store.db import make_engine
 from envwatch.store.schema import FindingRecord
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
@@ -82,3 +84,22 @@ def test_the_cli_dry_run_reports_and_refuses_unknown_rules(sqlite_url: str) -> N
     assert report["columnar_rules"] == ["zero", "negative"] and report["streamed_rules"] == []
     refused = runner.invoke(app, [*base, "--columnar", "--rules", "nonesuch"])
     assert refused.exit_code != 0
+
+
+def test_an_interrupted_replay_resumes_after_the_devices_it_replaced(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    devices = fleet(12, MINUTES)
+    store(engine, devices, MINUTES)
+    rules = ["negative", "zero", "constant"]
+    replay_columnar(engine, SINCE, UNTIL, rules=rules, trust_arrival=False)
+    everything = stored(engine)
+    with engine.begin() as connection:  # as if stopped after 5 devices, the rest unwritten
+        connection.execute(delete(FindingRecord))
+        save_cursor(connection, job_name(SINCE, UNTIL, rules), 5)
+    report = replay_columnar(engine, SINCE, UNTIL, rules=rules, trust_arrival=False, resume=True)
+    assert report.resumed_after == 5 and report.devices == len(devices) - 5
+    first_five = {d.mn for d in sorted(devices, key=lambda d: d.mn)[:5]}
+    assert stored(engine) == [row for row in everything if row[0] not in first_five]
+    with engine.connect() as connection:  # done: the next run starts afresh
+        assert read_cursor(connection, job_name(SINCE, UNTIL, rules)) == 0
+    engine.dispose()

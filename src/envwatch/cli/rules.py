@@ -95,6 +95,10 @@ def replay_command(
         bool,
         typer.Option("--dry-run", help="Report new, removed and changed findings; write nothing."),
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Go on after the devices an interrupted run replaced."),
+    ] = False,
 ) -> None:
     """Recompute the findings of the stored uploads with DataTime in [since, until):
     the window's findings are replaced by what the current rules find."""
@@ -102,7 +106,7 @@ def replay_command(
     if end <= start:
         raise typer.BadParameter("--until must be after --since")
     settings = get_settings()
-    if columnar or rules is not None or dry_run:
+    if columnar or rules is not None or dry_run or resume:
         _replay_columnar(
             make_engine(db or settings.database_url),
             start,
@@ -111,6 +115,7 @@ def replay_command(
             rules=rules.split(",") if rules else None,
             trust_arrival=not simulated,
             dry_run=dry_run,
+            resume=resume,
         )
         return
     count = replay(
@@ -132,6 +137,7 @@ def _replay_columnar(
     rules: list[str] | None,
     trust_arrival: bool,
     dry_run: bool,
+    resume: bool,
 ) -> None:
     """The columnar replay, with a progress bar on a terminal; prints its report as JSON."""
     show = sys.stderr.isatty()
@@ -146,7 +152,7 @@ def _replay_columnar(
     try:
         report = replay_columnar(
             engine, start, end, rule_set, rules=rules, trust_arrival=trust_arrival,
-            dry_run=dry_run, progress=progress,
+            dry_run=dry_run, resume=resume, progress=progress,
         )  # fmt: skip
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error

@@ -7,6 +7,7 @@ device (one transaction each); a dry run only counts what would change.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from envwatch.rules.columnar import COLUMNAR, evaluate, streaming_only
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding
 from envwatch.rules.parameters import RuleSet
+from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import FindingRecord
 
 
@@ -41,6 +43,8 @@ class ReplayReport:
     """The rules that fell back to streaming (no columnar form)."""
     streamed_devices: dict[str, str] = field(default_factory=dict)
     """Devices whose columnar rules streamed too, with why (``streaming_only``)."""
+    resumed_after: int = 0
+    """Devices an interrupted run had already replaced (``resume``)."""
     changes: dict[str, int] | None = None
     """A dry run's: new, removed, changed and unchanged findings."""
 
@@ -57,10 +61,14 @@ def replay_columnar(
     rules: Sequence[str] | None = None,
     trust_arrival: bool = True,
     dry_run: bool = False,
+    resume: bool = False,
     progress: Progress | None = None,
 ) -> ReplayReport:
     """Recompute the findings of ``rules`` (default: all) for uploads with
-    DataTime in [since, until) and replace them device by device."""
+    DataTime in [since, until) and replace them device by device. Each
+    device's replacement commits with the job's cursor (devices done, in MN
+    order): ``resume`` skips the devices an interrupted run of the same job
+    (window and rules) already replaced."""
     rule_set = rule_set or default_rule_set()
     selected = list(rules) if rules is not None else list(RULES)
     unknown = [rule for rule in selected if rule not in RULES]
@@ -72,6 +80,12 @@ def replay_columnar(
     )
     contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
     mns = sorted(contexts)
+    job = job_name(since, until, selected)
+    if resume and not dry_run:
+        with engine.connect() as connection:
+            report.resumed_after = read_cursor(connection, job)
+        mns = mns[report.resumed_after :]
+        contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
     with engine.connect() as connection:
         for done, columns in enumerate(read_columns(connection, mns, since, until), 1):
@@ -92,8 +106,9 @@ def replay_columnar(
     if dry_run:
         report.changes = _changes(engine, since, until, selected, found)
         return report
+    done = report.resumed_after
     for mn in sorted(set(mns) | set(found)):
-        with engine.begin() as connection:  # a device's window at once
+        with engine.begin() as connection:  # a device's window at once, with the cursor
             connection.execute(
                 delete(FindingRecord).where(
                     FindingRecord.mn == mn,
@@ -103,7 +118,21 @@ def replay_columnar(
                 )
             )
             store_findings(connection, found.get(mn, []), rule_set.version)
+            if mn in contexts:
+                done += 1
+                save_cursor(connection, job, done)
+    with engine.begin() as connection:
+        save_cursor(connection, job, 0)  # the job is over: a new run starts afresh
     return report
+
+
+def job_name(since: datetime, until: datetime, rules: Sequence[str]) -> str:
+    """The cursor of a replay job: its window and rules (32 characters)."""
+    digest = hashlib.sha1(
+        f"{since.isoformat()}|{until.isoformat()}|{','.join(sorted(rules))}".encode(),
+        usedforsecurity=False,
+    ).hexdigest()
+    return f"replay:{digest[:25]}"
 
 
 def _stream(  # noqa: PLR0917
