@@ -36,7 +36,7 @@ def read_columns(
     since: datetime,
     until: datetime,
     *,
-    devices_per_chunk: int = 50,
+    devices_per_chunk: int = 10,
 ) -> Iterator[DeviceColumns]:
     """The devices' uploads with DataTime in [since, until), device by device."""
     for start in range(0, len(mns), devices_per_chunk):
