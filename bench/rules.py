@@ -21,10 +21,12 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +36,11 @@ from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from envwatch.demo.plant_week import interleaved, plant_week
+from envwatch.processing.columns import read_columns
+from envwatch.processing.inputs import load_contexts
 from envwatch.processing.worker import replay
+from envwatch.rules.catalogue import RULES, Rule
+from envwatch.rules.columnar import COLUMNAR, evaluate
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
@@ -69,8 +75,10 @@ def upload(device: Device, minute: int, value: float) -> Upload:
     return Upload(device.mn, "2011", START + timedelta(minutes=minute), values, None)
 
 
-def stream(devices: list[Device], minutes: int) -> tuple[list[Finding], float, int]:
-    engine = RuleEngine(default_rule_set(), {d.mn: context(d) for d in devices})
+def stream(
+    devices: list[Device], minutes: int, rules: list[Rule] | None = None
+) -> tuple[list[Finding], float, int]:
+    engine = RuleEngine(default_rule_set(), {d.mn: context(d) for d in devices}, rules)
     found: list[Finding] = []
     points = 0
     started = time.perf_counter()
@@ -158,43 +166,106 @@ def register(engine: Engine, devices: list[Device]) -> None:
             connection.execute(table.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
+def store(engine: Engine, devices: list[Device], minutes: int) -> int:
+    """The devices' uploads of ``minutes`` minutes, stored through the archive; points stored."""
+    register(engine, devices)
+    archive = Archive(engine)
+    now = datetime.now(UTC)
+    batch: list[ReceivedFrame] = []
+    for minute in range(minutes):
+        for device in devices:
+            value = device.values[minute]
+            if value is None:
+                continue
+            moment = START + timedelta(minutes=minute)
+            flag = device.flags.get(minute, "N")
+            rows = (
+                MeasurementRow(device.mn, "2011", moment, POLLUTANT, rtd=value, flag=flag),
+                MeasurementRow(device.mn, "2011", moment, FLOW, rtd=100.0, flag="N"),
+            )
+            batch.append(
+                ReceivedFrame(
+                    now, "bench", b"##", "accepted", mn=device.mn, cn="2011", measurements=rows
+                )
+            )
+            if len(batch) >= 5000:
+                archive.write_batch(batch)
+                batch = []
+    if batch:
+        archive.write_batch(batch)
+    return sum(1 for d in devices for v in d.values[:minutes] if v is not None)
+
+
 def measure_replay(devices: list[Device], minutes: int) -> dict[str, Any]:
     """Store the devices' uploads, then time ``replay`` over them."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'replay.db'}"
         upgrade(url)
         engine = make_engine(url)
-        register(engine, devices)
-        archive = Archive(engine)
-        now = datetime.now(UTC)
-        batch: list[ReceivedFrame] = []
-        for minute in range(minutes):
-            for device in devices:
-                value = device.values[minute]
-                if value is None:
-                    continue
-                moment = START + timedelta(minutes=minute)
-                rows = (
-                    MeasurementRow(device.mn, "2011", moment, POLLUTANT, rtd=value, flag="N"),
-                    MeasurementRow(device.mn, "2011", moment, FLOW, rtd=100.0, flag="N"),
-                )
-                batch.append(
-                    ReceivedFrame(
-                        now, "bench", b"##", "accepted", mn=device.mn, cn="2011", measurements=rows
-                    )
-                )
-                if len(batch) >= 2000:
-                    archive.write_batch(batch)
-                    batch = []
-        if batch:
-            archive.write_batch(batch)
-        points = sum(1 for d in devices for v in d.values[:minutes] if v is not None)
+        points = store(engine, devices, minutes)
         started = time.perf_counter()
         findings = replay(engine, START - timedelta(days=1), START + timedelta(minutes=minutes + 1))
         seconds = time.perf_counter() - started
         engine.dispose()
     return {"devices": len(devices), "minutes": minutes, "points": points, "findings": findings,
             "seconds": round(seconds, 3), "points_per_second": round(points / seconds)}  # fmt: skip
+
+
+def rss_kib() -> int:
+    """The process's peak resident memory so far (KiB, Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def measure_columnar(devices: list[Device], minutes: int) -> dict[str, Any]:
+    """Store the devices' uploads in SQLite, then time the columnar replay of
+    the rules with a columnar form, from the database (read, judge, dry run:
+    no writing), and the streaming engine on the same rules; per-pattern
+    scores of the columnar findings; peak memory (tracemalloc) of the replay."""
+    rules = list(COLUMNAR)
+    window = (START - timedelta(days=1), START + timedelta(minutes=minutes + 1))
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'columnar.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        points = store(engine, devices, minutes)
+        contexts = load_contexts(engine, datetime(2026, 1, 1))
+        rule_set = default_rule_set()
+
+        def judge() -> list[Finding]:
+            found: list[Finding] = []
+            with engine.connect() as connection:
+                for columns in read_columns(connection, sorted(contexts), *window):
+                    found += evaluate(columns, contexts[columns.mn], rule_set, rules)
+            return found
+
+        started = time.perf_counter()
+        found = judge()
+        seconds = time.perf_counter() - started
+        tracemalloc.start()  # a second run for the peak (tracemalloc slows it)
+        judge()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        engine.dispose()
+    streaming_rules = [RULES[rule] for rule in rules]
+    streamed, streamed_seconds, streamed_points = stream(devices, minutes, streaming_rules)
+
+    # The streamed uploads have no frame ids: compared on all but the evidence
+    # (the strict equivalence is tests/test_rules_columnar.py's).
+    def keys(findings: list[Finding]) -> list[tuple[Any, ...]]:
+        return sorted((f.mn, f.rule, str(f.pollutant), f.window_start, f.window_end,
+                       str(f.severity), f.explanation) for f in findings)  # fmt: skip
+
+    patterns = tuple(p for p in PATTERNS if RULE_OF[p] in rules)
+    return {"devices": len(devices), "minutes": minutes, "rules": rules,
+            "fell_back": [r for r in RULES if r not in COLUMNAR],
+            "points": points, "values_read": points * 2, "seconds": round(seconds, 3),
+            "points_per_second": round(points / seconds),
+            "streaming_same_rules_points_per_second": round(streamed_points / streamed_seconds),
+            "findings": len(found),
+            "same_as_streaming": keys(found) == keys(streamed),
+            "per_pattern": score(devices, found, patterns),
+            "peak_memory_mib": round(peak / 2**20, 1),
+            "max_rss_mib": round(rss_kib() / 2**10)}  # fmt: skip
 
 
 def saqc_python() -> Path | None:
@@ -273,6 +344,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--minutes", type=int, default=7 * 24 * 60)
     parser.add_argument("--replay-devices", type=int, default=50)
+    parser.add_argument("--columnar-devices", type=int, default=200)
     parser.add_argument("--no-saqc", action="store_true", help="leave SaQC out")
     args = parser.parse_args()
     devices_n = 25 if args.quick else args.devices
@@ -298,6 +370,7 @@ def main() -> None:
             "per_pattern": score(devices, found),
             "cross_channel": cross_channel(devices_n // 5, minutes),
             "replay": measure_replay(devices[: args.replay_devices], min(minutes, 24 * 60)),
+            "columnar_replay": measure_columnar(devices[: args.columnar_devices], minutes),
             "normal_plant_week": normal_plant_week(2 if args.quick else 7),
         },
     }  # fmt: skip
@@ -309,6 +382,9 @@ def main() -> None:
             per_test = saqc["points_per_second"] / len(PATTERNS)
             result["envwatch_vs_saqc_points_per_second"] = round(
                 result["envwatch"]["streaming"]["points_per_second"] / per_test, 3
+            )
+            result["columnar_vs_saqc_per_test"] = round(
+                result["envwatch"]["columnar_replay"]["points_per_second"] / per_test, 3
             )
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

@@ -29,3 +29,7 @@ def test_the_rules_benchmark_runs_and_scores_every_pattern() -> None:
     assert ours["streaming"]["points"] > 30_000
     assert ours["replay"]["points"] > 0 and ours["replay"]["findings"] > 0
     assert "saqc" not in report
+    columnar = ours["columnar_replay"]
+    assert columnar["same_as_streaming"] and columnar["findings"] > 0
+    assert set(columnar["per_pattern"]) == {"constant", "zeros", "negative"}
+    assert "spike" in columnar["fell_back"] and columnar["peak_memory_mib"] > 0

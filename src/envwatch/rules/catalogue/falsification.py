@@ -103,26 +103,37 @@ class _RunRule(Rule):
                 run.clear()
                 if not self.holds(level, run, params):
                     continue
-            run.extend(upload, level)
-            if self.complete(run, upload, params) and not run.reported:
-                run.reported = True
-                assert run.start is not None
-                findings.append(
-                    self.finding(
-                        upload,
-                        code,
-                        run.start,
-                        upload.data_time,
-                        f"{name_of(code)}{self.describe(run, upload, level, params)}",
-                        {
-                            "values": run.values,
-                            "frames": run.frames,
-                            **limit_evidence(context, code),
-                        },
-                        params,
-                    )
-                )
+            finding = self.advance(run, upload, code, level, context=context, params=params)
+            if finding is not None:
+                findings.append(finding)
         return findings
+
+    def advance(
+        self,
+        run: Run,
+        upload: Upload,
+        code: str,
+        level: float,
+        *,
+        context: PointContext,
+        params: Any,
+    ) -> Finding | None:
+        """``run`` extended by ``upload``'s ``level`` (which holds): the finding
+        it completes, if any (the streaming and the columnar path both)."""
+        run.extend(upload, level)
+        if not self.complete(run, upload, params) or run.reported:
+            return None
+        run.reported = True
+        assert run.start is not None
+        return self.finding(
+            upload,
+            code,
+            run.start,
+            upload.data_time,
+            f"{name_of(code)}{self.describe(run, upload, level, params)}",
+            {"values": run.values, "frames": run.frames, **limit_evidence(context, code)},
+            params,
+        )
 
 
 @register
@@ -221,18 +232,22 @@ class Negative(Rule):
             state[code] = level is not None and level < 0 and code not in NON_POLLUTANTS
             if state[code] and not was_negative:
                 assert level is not None
-                findings.append(
-                    self.finding(
-                        upload,
-                        code,
-                        upload.data_time,
-                        upload.data_time,
-                        f"{name_of(code)}出现负值（{level:g}）",
-                        {"value": level, "cn": upload.cn, "frames": [upload.frame_id]},
-                        self.params_for(rules, context, code),
-                    )
-                )
+                findings.append(self.report(upload, code, level, context, rules))
         return findings
+
+    def report(
+        self, upload: Upload, code: str, level: float, context: PointContext, rules: RuleSet
+    ) -> Finding:
+        """The finding of ``code`` turning negative in ``upload`` (both paths)."""
+        return self.finding(
+            upload,
+            code,
+            upload.data_time,
+            upload.data_time,
+            f"{name_of(code)}出现负值（{level:g}）",
+            {"value": level, "cn": upload.cn, "frames": [upload.frame_id]},
+            self.params_for(rules, context, code),
+        )
 
 
 MAD_TO_SD = 1.4826

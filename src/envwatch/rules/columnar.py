@@ -1,0 +1,311 @@
+"""Columnar evaluation of the rules that vectorise (pure; numpy).
+
+A replay of stored history reads each device's window in column form
+(``DeviceColumns``, read by ``processing/columns.py``) and judges it here,
+rule by rule, over whole arrays instead of upload by upload. One truth: the
+columnar path only finds *where* a rule's condition can hold (vectorised);
+the rule's own definition (``holds``, ``complete``, the finding it builds,
+its parameters) decides there, exactly as the streaming engine would. The
+equivalence test (``tests/test_rules_columnar.py``) holds the two paths to
+the same findings.
+
+Rules without a columnar form (``COLUMNAR`` lacks them) fall back to the
+streaming engine, as do devices where the engine itself would intervene
+(``streaming_only``: an upload the time gate refuses, a late upload that
+would be judged as a back-fill, a meter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from envwatch.rules.catalogue import RULES
+from envwatch.rules.catalogue.base import NON_POLLUTANTS, REALTIME, Run, watches
+from envwatch.rules.catalogue.falsification import Constant, Negative, Zero, _RunRule
+from envwatch.rules.catalogue.transmission import Backfill, BackfillParams, ImplausibleDataTime
+from envwatch.rules.model import FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE, Finding, PointContext, Upload
+from envwatch.rules.parameters import RuleSet
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Times = npt.NDArray[np.datetime64]
+
+
+@dataclass(frozen=True, slots=True)
+class FactorColumn:
+    """One factor's values in a device's uploads: ``rows`` index the uploads
+    that carry it (ascending), ``level`` is Rtd else Avg (NaN: neither),
+    ``flag`` the HJ 212 flag (None: unflagged)."""
+
+    rows: Ints
+    level: Floats
+    flag: npt.NDArray[np.object_]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceColumns:
+    """A device's uploads in a window, in arrival (frame) order, as columns."""
+
+    mn: str
+    frame_id: Ints
+    cn: npt.NDArray[np.object_]
+    data_time: Times
+    """datetime64[us], China Standard Time."""
+    received_at: Times
+    """datetime64[us], China Standard Time; NaT where unknown."""
+    factors: Mapping[str, FactorColumn] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame_id)
+
+    @property
+    def points(self) -> int:
+        """Values held (a factor in an upload), the benchmark's unit."""
+        return sum(len(column.rows) for column in self.factors.values())
+
+    def upload(self, row: int) -> Upload:
+        """Row ``row`` as the light upload a finding is built on (no values)."""
+        frame = int(self.frame_id[row])
+        return Upload(
+            self.mn,
+            str(self.cn[row]),
+            _datetime(self.data_time[row]),
+            {},
+            frame if frame >= 0 else None,
+        )
+
+
+def _datetime(moment: np.datetime64) -> datetime:
+    value = moment.astype("datetime64[us]").item()
+    assert isinstance(value, datetime)
+    return value
+
+
+def _flow(columns: DeviceColumns) -> Floats:
+    """Per upload: the flue-gas flow, else the wastewater flow (``flow_level``); NaN: none."""
+    flow = np.full(len(columns), np.nan)
+    for code in (WATER_FLOW_CODE, FLUE_GAS_FLOW_CODE):  # flue gas last: it wins
+        column = columns.factors.get(code)
+        if column is not None:
+            known = ~np.isnan(column.level)
+            flow[column.rows[known]] = column.level[known]
+    return flow
+
+
+def running(columns: DeviceColumns) -> Bools:
+    """Per upload: the source runs (``base.running``): flow above zero, or none measured."""
+    flow = _flow(columns)
+    return np.asarray(np.isnan(flow) | (flow > 0))
+
+
+def valid_flag(flag: npt.NDArray[np.object_], rule_set: RuleSet) -> Bools:
+    flags = np.where(flag == None, "N", flag)  # noqa: E711 (elementwise)
+    return np.isin(flags.astype(str), list(rule_set.validity.valid_flags))
+
+
+def streaming_only(
+    columns: DeviceColumns, context: PointContext, rule_set: RuleSet, *, trust_arrival: bool
+) -> str | None:
+    """Why the engine itself would intervene on this device's window (so the
+    columnar path must not judge it), or None. The engine's gate refuses
+    implausible data times; with arrival trusted, late uploads become a
+    back-fill with states of their own; meters also read batches."""
+    if context.meter_id is not None:
+        return "meter"
+    if not len(columns):
+        return None
+    gate = RULES[ImplausibleDataTime.id]
+    params = gate.params_for(rule_set, context, None)
+    times = columns.data_time
+    earliest, latest = np.datetime64(params.earliest, "us"), np.datetime64(params.latest, "us")
+    if bool(np.any((times < earliest) | (times > latest))):
+        return "implausible_data_time"
+    if not trust_arrival:
+        return None
+    received = columns.received_at
+    known = ~np.isnat(received)
+    age = (received - times)[known]
+    if bool(
+        np.any(age > np.timedelta64(timedelta(days=params.max_age_days)))
+        or np.any(-age > np.timedelta64(timedelta(hours=params.max_ahead_hours)))
+    ):
+        return "implausible_data_time"
+    backfill = RULES[Backfill.id]
+    late: BackfillParams = backfill.params_for(rule_set, context, None)
+    period = np.array(
+        [late.period_minutes.get(str(cn), 0.0) for cn in columns.cn], dtype=np.float64
+    )
+    ends = times + (period * 60_000_000).astype("timedelta64[us]")
+    lateness = (received - ends)[known]
+    if bool(np.any(lateness > np.timedelta64(timedelta(minutes=late.late_after_minutes)))):
+        return "backfill"
+    return None
+
+
+def _segments(mask: Bools, restart: Bools) -> list[tuple[int, int]]:
+    """The [start, end) stretches where ``mask`` holds, split where ``restart`` does."""
+    before = np.concatenate(([False], mask[:-1]))
+    starts = mask & (restart | ~before)
+    follows = np.concatenate((mask[1:] & ~starts[1:], [False]))
+    ends = mask & ~follows
+    return list(
+        zip(np.flatnonzero(starts).tolist(), (np.flatnonzero(ends) + 1).tolist(), strict=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Where a run rule's runs can lie: ``member`` rows may belong to one; a
+    run cannot continue across a ``restart`` row; ``steady``: within a
+    stretch every member holds with the run's first (nothing more to find
+    once it reported)."""
+
+    member: Bools
+    restart: Bools
+    steady: bool
+
+
+def _run_rule(
+    rule: _RunRule,
+    candidates: Callable[[Floats, Any], Candidates],
+    columns: DeviceColumns,
+    context: PointContext,
+    rule_set: RuleSet,
+) -> list[Finding]:
+    """A run rule (``_RunRule``) over the device's real-time values: stretches
+    where runs can reach completion are found vectorised; the rule's own
+    ``holds``/``advance`` judge inside them, as streaming does."""
+    if not watches(rule, context, REALTIME):
+        return []
+    findings: list[Finding] = []
+    runs = running(columns)
+    is_realtime = columns.cn == REALTIME
+    # ``applies`` = the device and factor qualify, and the source runs: the
+    # first part asked of an upload without flow (which runs), the second per row.
+    probe = Upload(columns.mn, REALTIME, datetime(2000, 1, 1), {})
+    for code, column in columns.factors.items():
+        if code in NON_POLLUTANTS or not rule.applies(probe, context, code, rule_set):
+            continue
+        realtime = is_realtime[column.rows]
+        rows, level, flag = column.rows[realtime], column.level[realtime], column.flag[realtime]
+        if not len(rows):
+            continue
+        params = rule.params_for(rule_set, context, code)
+        shortest = 2 if params.model_dump().get("cycle_minutes") else int(params.consecutive)
+        usable = ~np.isnan(level) & valid_flag(flag, rule_set) & runs[rows]
+        found = candidates(level, params)
+        for start, end in _segments(usable & found.member, found.restart):
+            if end - start < shortest:
+                continue
+            run = Run()
+            for index in range(start, end):
+                value = float(level[index])
+                if not rule.holds(value, run, params):
+                    run.clear()
+                    if not rule.holds(value, run, params):
+                        continue
+                if run.reported and found.steady:
+                    break
+                upload = columns.upload(int(rows[index]))
+                finding = rule.advance(run, upload, code, value, context=context, params=params)
+                if finding is not None:
+                    findings.append(finding)
+    return findings
+
+
+def _zero_candidates(level: Floats, params: Any) -> Candidates:
+    return Candidates(level == 0, np.zeros(len(level), dtype=np.bool_), steady=True)
+
+
+def _constant_candidates(level: Floats, params: Any) -> Candidates:
+    """Non-zero values; a run cannot span a step of more than twice epsilon
+    (both ends lie within epsilon of its anchor), so one restarts there."""
+    epsilon = float(params.epsilon)
+    step = np.abs(np.diff(level, prepend=np.nan))
+    restart = np.asarray(~(step <= 2 * epsilon))
+    return Candidates(np.asarray(level != 0), restart, steady=epsilon == 0)
+
+
+def negative(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    """``Negative`` over every upload: where a factor turns negative."""
+    rule = RULES[Negative.id]
+    assert isinstance(rule, Negative)
+    findings: list[Finding] = []
+    for code, column in columns.factors.items():
+        if code in NON_POLLUTANTS:
+            continue
+        below = np.asarray(column.level < 0)  # NaN: not negative, and ends a negative stretch
+        turned = below & ~np.concatenate(([False], below[:-1]))
+        for index in np.flatnonzero(turned).tolist():
+            row = int(column.rows[index])
+            if watches(rule, context, str(columns.cn[row])):
+                level = float(column.level[index])
+                findings.append(rule.report(columns.upload(row), code, level, context, rule_set))
+    return findings
+
+
+def zero(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    rule = RULES[Zero.id]
+    assert isinstance(rule, Zero)
+    return _run_rule(rule, _zero_candidates, columns, context, rule_set)
+
+
+def constant(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    rule = RULES[Constant.id]
+    assert isinstance(rule, Constant)
+    return _run_rule(rule, _constant_candidates, columns, context, rule_set)
+
+
+COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Finding]]] = {
+    Negative.id: negative,
+    Zero.id: zero,
+    Constant.id: constant,
+}
+"""The rules with a columnar form; every other rule falls back to streaming."""
+
+
+def evaluate(
+    columns: DeviceColumns, context: PointContext, rule_set: RuleSet, rules: list[str]
+) -> list[Finding]:
+    """The findings of ``rules`` (ids in ``COLUMNAR``) on the device's window."""
+    findings: list[Finding] = []
+    for rule_id in rules:
+        findings += COLUMNAR[rule_id](columns, context, rule_set)
+    return findings
+
+
+def columns_of(mn: str, uploads: list[Upload]) -> DeviceColumns:
+    """A device's uploads (in arrival order) as columns."""
+    rows: dict[str, tuple[list[int], list[float], list[str | None]]] = {}
+    for row, upload in enumerate(uploads):
+        for code, values in upload.values.items():
+            index, levels, flags = rows.setdefault(code, ([], [], []))
+            level = values.level
+            index.append(row)
+            levels.append(np.nan if level is None else level)
+            flags.append(values.flag)
+    return DeviceColumns(
+        mn,
+        np.array([-1 if u.frame_id is None else u.frame_id for u in uploads], dtype=np.int64),
+        np.array([u.cn for u in uploads], dtype=object),
+        np.array([u.data_time for u in uploads], dtype="datetime64[us]"),
+        np.array(
+            [np.datetime64("NaT") if u.received_at is None else u.received_at for u in uploads],
+            dtype="datetime64[us]",
+        ),
+        {
+            code: FactorColumn(
+                np.array(index, dtype=np.int64),
+                np.array(levels, dtype=np.float64),
+                np.array(flags, dtype=object),
+            )
+            for code, (index, levels, flags) in rows.items()
+        },
+    )

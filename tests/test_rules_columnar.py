@@ -1,0 +1,124 @@
+"""The columnar path finds exactly what the streaming engine finds
+(``rules/columnar.py``): on the benchmark fleet with every injected fault and
+on random series."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from envwatch.rules.catalogue import RULES
+from envwatch.rules.columnar import COLUMNAR, columns_of, evaluate, streaming_only
+from envwatch.rules.engine import RuleEngine, default_rule_set
+from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
+from envwatch.rules.parameters import RuleSet
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+from rules_fleet import PATTERNS, fleet
+
+RULE_SET = default_rule_set()
+
+
+def _wide() -> RuleSet:
+    """The rule set with a constant's epsilon above zero (runs by an anchor)."""
+    text = (Path(__file__).parents[1] / "src/envwatch/rules/rules.toml").read_text()
+    assert "\nepsilon = 0.0" in text
+    folder = Path(tempfile.mkdtemp())
+    (folder / "rules.toml").write_text(text.replace("\nepsilon = 0.0", "\nepsilon = 0.6", 1))
+    return default_rule_set(folder / "rules.toml")
+
+
+WIDE = _wide()
+START = datetime(2026, 1, 5)
+POLLUTANT = "a21026"
+WATER = "w01018"
+CONTEXT = PointContext("DEV", 1, "4411", "air", {POLLUTANT: (Limit(200.0, "mg/m³", "t"),)})
+WATER_CONTEXT = PointContext("DEV", 1, "4411", "water", {WATER: (Limit(50.0, "mg/L", "t"),)})
+
+
+def streamed(
+    context: PointContext, uploads: list[Upload], rule_set: RuleSet = RULE_SET
+) -> list[Finding]:
+    rules = [RULES[rule_id] for rule_id in COLUMNAR]
+    engine = RuleEngine(rule_set, {context.mn: context}, rules, trust_arrival=False)
+    found: list[Finding] = []
+    for upload in uploads:
+        found += engine.feed(upload)
+    return found
+
+
+def key(finding: Finding) -> tuple[str, str, str]:
+    return (finding.rule, str(finding.pollutant), finding.window_start.isoformat())
+
+
+def same(context: PointContext, uploads: list[Upload], rule_set: RuleSet = RULE_SET) -> None:
+    columns = columns_of(context.mn, uploads)
+    assert streaming_only(columns, context, rule_set, trust_arrival=False) is None
+    columnar = evaluate(columns, context, rule_set, list(COLUMNAR))
+    assert sorted(columnar, key=key) == sorted(streamed(context, uploads, rule_set), key=key)
+
+
+def test_the_benchmark_fleet_with_every_fault() -> None:
+    devices = fleet(40, 24 * 60)
+    assert {d.fault.pattern for d in devices if d.fault} == set(PATTERNS)
+    found = 0
+    for device in devices:
+        context = PointContext(device.mn, 1, "4411", "air", CONTEXT.limits)
+        uploads = [
+            Upload(
+                device.mn,
+                "2011",
+                START + timedelta(minutes=minute),
+                {
+                    POLLUTANT: Values(rtd=value, flag=device.flags.get(minute, "N")),
+                    "a00000": Values(rtd=100.0, flag="N"),
+                },
+                minute + 1,
+            )
+            for minute, value in enumerate(device.values)
+            if value is not None
+        ]
+        same(context, uploads)
+        found += len(streamed(context, uploads))
+    assert found  # the fleet's faults are found at all
+
+
+LEVELS = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, 0.0, 1.5, 1.5, 1.9, 2.3, 2.7, -1.0]),
+    st.floats(-5, 50, allow_nan=False).map(lambda v: round(v, 1)),
+)
+ROW = st.tuples(
+    st.sampled_from(["2011", "2011", "2011", "2051", "2061"]),
+    LEVELS,
+    st.sampled_from(["N", "N", "N", "N", "C", None]),
+    st.sampled_from([100.0, 100.0, 100.0, 0.0, None]),
+    st.booleans(),  # the upload carries the pollutant
+    st.sampled_from([1, 1, 1, 3, 9, 10, 11, 20, 21]),  # repeated (runs)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(ROW, max_size=40), water=st.booleans(), epsilon=st.sampled_from([0.0, 0.6]))
+def test_random_series(
+    rows: list[tuple[str, float | None, str | None, float | None, bool, int]],
+    water: bool,
+    epsilon: float,
+) -> None:
+    context = WATER_CONTEXT if water else CONTEXT
+    code = WATER if water else POLLUTANT
+    uploads = []
+    expanded = [row[:5] for row in rows for _ in range(row[5])]
+    for index, (cn, level, flag, flow, carries) in enumerate(expanded):
+        values = {}
+        if carries:
+            values[code] = Values(rtd=level, flag=flag) if cn == "2011" else Values(avg=level)
+        if flow is not None:
+            values["w00000" if water else "a00000"] = Values(rtd=flow)
+        uploads.append(Upload("DEV", cn, START + timedelta(minutes=5 * index), values, index))
+    same(context, uploads, WIDE if epsilon else RULE_SET)
