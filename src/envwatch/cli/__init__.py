@@ -11,7 +11,7 @@ from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.electricity import electricity_app
 from envwatch.cli.emergency import emergency_app
 from envwatch.cli.hj212 import hj212_app
-from envwatch.cli.judge import judge_app, report_app
+from envwatch.cli.judge import analyse_command, judge_app, report_app
 from envwatch.cli.ledger import carbon_app, positive_app, quota_app
 from envwatch.cli.maintenance import maintenance_app
 from envwatch.cli.permits import permits_app
@@ -63,6 +63,7 @@ app.command()(gateway)
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
 app.command("coverage")(coverage_command)
+app.command("analyse")(analyse_command)
 
 
 def main() -> None:

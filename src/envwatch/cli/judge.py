@@ -162,3 +162,42 @@ def weekly_report_command(
         (out / "report.xlsx").write_bytes(report.xlsx)
         emit({"week": week, "snapshot": report.snapshot_id, "dir": str(out),
               "files": ["report.html", "report.pdf", "report.xlsx"]})  # fmt: skip
+
+
+def analyse_command(
+    measure: Annotated[str, typer.Option("--measure", help="alerts, exceedance, air, water, ...")],
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="county,industry,enterprise,pollutant,kind and day/week/month/quarter/year"
+        ),
+    ] = "county",
+    period: Annotated[str, typer.Option("--period", help="YYYY, YYYY-Qn, YYYY-MM, YYYY-Www")] = "",
+    zones: Annotated[
+        str, typer.Option("--zones", help="apart, or host (with their district)")
+    ] = "apart",
+    top: Annotated[int | None, typer.Option("--top", min=1, max=1000)] = None,
+    where: Annotated[
+        list[str] | None, typer.Option("--where", help="DIMENSION=VALUE, repeatable.")
+    ] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = True,
+) -> None:
+    """One analysis slice (分析研判): the measure by the dimensions over the
+    period, with month-on-month and year-on-year; JSON on stdout."""
+    from envwatch.judgement.facts import analyse  # noqa: PLC0415
+
+    filters = dict(item.split("=", 1) for item in where or [] if "=" in item)
+    chosen = period or datetime.now(UTC).strftime("%Y-%m")
+    with engine_for(db) as engine:
+        try:
+            with engine.connect() as connection:
+                document = analyse(connection, measure, by, chosen, filters=filters,
+                                   zones=zones, top=top)  # fmt: skip
+        except PeerError as error:
+            raise refuse(error) from None
+    if as_json:
+        emit(document)
+    else:
+        for row in document["rows"]:
+            typer.echo(" ".join(str(v) for v in row.values()))

@@ -76,6 +76,8 @@ async def run_platform(
     )
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
     from envwatch.hj212.codes import now_cst  # noqa: PLC0415
+    from envwatch.judgement.core import load_parameters  # noqa: PLC0415
+    from envwatch.judgement.scheduler import follow_judgement  # noqa: PLC0415
     from envwatch.permits.materialise import Materialiser, follow_emissions  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
     from envwatch.quality.daily import follow_quality  # noqa: PLC0415
@@ -108,6 +110,10 @@ async def run_platform(
         run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep,))
     )
     quality = asyncio.create_task(follow_quality(engine, stop))
+    # The weekly county judgement and its report, after each week ends.
+    judging = asyncio.create_task(
+        follow_judgement(engine, load_parameters(settings.judgement_parameters_file), stop)
+    )
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")
     )
@@ -151,7 +157,7 @@ async def run_platform(
         await watcher
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions)
+    await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions, judging)
 
 
 def serve(
