@@ -124,3 +124,38 @@ def test_a_score_below_the_floor_lists_at_once_and_a_missed_deadline_escalates(
     assert desk.sweep(NOW + timedelta(days=40)) == 1
     with desk.engine.connect() as connection:
         assert connection.execute(select(CountyListing.state)).scalar_one() == "escalated"
+
+
+def test_interviews_are_recorded_by_the_city_and_linked_to_a_listing(desk: ListingDesk) -> None:
+    from datetime import date  # noqa: PLC0415
+
+    from envwatch.audit.log import Actor  # noqa: PLC0415
+    from envwatch.judgement.store import interviews, record_interview  # noqa: PLC0415
+    from envwatch.store.schema import AppUser  # noqa: PLC0415
+
+    listed = apply(desk, "2026-W40", result("2026-W40", GUANXIAN, 30.0), NOW)
+    with pytest.raises(JudgementError):
+        record_interview(desk.engine, Actor("county-gx", "county_officer", "test"),
+                         county=GUANXIAN, held_on=date(2026, 11, 5), interviewees="x",
+                         problems="y", commitments=[])  # fmt: skip
+    record_interview(desk.engine, Actor("supervisor", "city_supervisor", "test"),
+                     county=GUANXIAN, held_on=date(2026, 11, 5), interviewees="县长",
+                     problems="排名末位", listing_id=listed[0],
+                     commitments=[{"text": "两周内退出末位",
+                                   "deadline": "2026-11-19"}])  # fmt: skip
+    with desk.engine.connect() as connection:
+        officer = connection.execute(
+            select(AppUser).where(AppUser.username == "county-dcf")).one()  # fmt: skip
+        from envwatch.alerts.scope import viewer_of  # noqa: PLC0415
+
+        seen_by_other = interviews(connection, viewer_of(officer))
+        supervisor = connection.execute(
+            select(AppUser).where(AppUser.username == "supervisor")).one()  # fmt: skip
+        seen = interviews(connection, viewer_of(supervisor))
+        audited = connection.execute(
+            select(AuditEntry.action).where(AuditEntry.entity == "accountability_interview")
+        ).scalars().all()  # fmt: skip
+    assert seen_by_other == []  # another county's officer
+    assert [(i["county"], i["listing_id"]) for i in seen] == [(GUANXIAN, listed[0])]
+    assert seen[0]["commitments"][0]["deadline"] == "2026-11-19"
+    assert audited == ["interview.record"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -31,9 +32,20 @@ def judge_once(engine: Engine, parameters: Parameters, now: datetime | None = No
 
 
 async def follow_judgement(
-    engine: Engine, parameters: Parameters, stop: asyncio.Event, *, interval_s: float = 600.0
+    engine: Engine,
+    parameters: Parameters,
+    stop: asyncio.Event,
+    *,
+    interval_s: float = 600.0,
+    backfill: Callable[[], object] | None = None,
 ) -> None:
-    """Keep the weekly judgement current while ``envwatch serve`` runs."""
+    """Keep the weekly judgement current while ``envwatch serve`` runs;
+    ``backfill`` (the demo's year of weeks) runs first, off the web's way."""
+    if backfill is not None:
+        try:
+            await asyncio.to_thread(backfill)
+        except Exception as error:
+            log.warning("judgement backfill failed: %s", error)
     while not stop.is_set():
         try:
             await asyncio.to_thread(judge_once, engine, parameters)

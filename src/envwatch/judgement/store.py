@@ -457,7 +457,7 @@ def record_interview(
 def interviews(connection: Connection, user: Viewer) -> list[dict[str, Any]]:
     rows = connection.execute(
         select(AccountabilityInterview).order_by(AccountabilityInterview.held_on.desc())
-    ).scalars().all()  # fmt: skip
+    ).all()  # fmt: skip
     return [
         {"id": r.id, "county": r.county_code, "listing_id": r.listing_id,
          "snapshot_id": r.snapshot_id, "held_on": r.held_on.isoformat(),
@@ -483,7 +483,7 @@ def compute_quarter(
         stored = connection.execute(
             select(EcoCompensation).where(EcoCompensation.quarter == quarter,
                                           EcoCompensation.parameters_version == parameters.version)
-        ).scalars().all()  # fmt: skip
+        ).all()  # fmt: skip
         if not stored:
             current = quarter_means(connection, first, last)
             before = quarter_means(connection, year_earlier(first), year_earlier(last))
@@ -500,7 +500,7 @@ def compute_quarter(
                 select(EcoCompensation).where(
                     EcoCompensation.quarter == quarter,
                     EcoCompensation.parameters_version == parameters.version)
-            ).scalars().all()  # fmt: skip
+            ).all()  # fmt: skip
         return [{"county": r.county_code, "quarter": r.quarter, "amount_wan": r.amount_wan,
                  "inputs": r.inputs, "computation": r.computation,
                  "parameters_version": r.parameters_version} for r in stored]  # fmt: skip
@@ -510,7 +510,7 @@ def eco_rows(connection: Connection) -> list[dict[str, Any]]:
     rows = connection.execute(
         select(EcoCompensation).order_by(EcoCompensation.quarter.desc(),
                                          EcoCompensation.county_code)
-    ).scalars().all()  # fmt: skip
+    ).all()  # fmt: skip
     return [{"county": r.county_code, "quarter": r.quarter, "amount_wan": r.amount_wan,
              "computation": r.computation, "parameters_version": r.parameters_version}
             for r in rows]  # fmt: skip
