@@ -1200,6 +1200,7 @@ class CountyListing(Base):
     when, and what lifts it; its state follows ``judgement/workflow.toml``."""
 
     __tablename__ = "county_listing"
+    __table_args__ = (Index("ix_county_listing_county", "county_code", "state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
@@ -1218,9 +1219,10 @@ class ListingEvent(Base):
     """A listing's history: each action, who took it, and why."""
 
     __tablename__ = "listing_event"
+    __table_args__ = (Index("ix_listing_event_listing", "listing_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    listing_id: Mapped[int] = mapped_column(ForeignKey("county_listing.id"), index=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("county_listing.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(32))
