@@ -38,8 +38,9 @@ def test_weekly_report_files(city: Engine, tmp_path: Path) -> None:
         found = next(line for line in text.splitlines() if county["county"] in line)
         assert shown in found.split(county["county"])[1], found
 
-    sheet = load_workbook(tmp_path / "report.xlsx", read_only=True)["排名"]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(tmp_path / "report.xlsx", read_only=True)
+    rows = list(book["排名"].iter_rows(values_only=True))
+    book.close()
     header = list(rows[0])
     assert len(rows) - 1 == len(document["counties"])
     for cells in rows[1:]:

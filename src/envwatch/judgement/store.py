@@ -438,6 +438,15 @@ def record_interview(
         raise JudgementError("bad_outcome", f"outcome: one of {', '.join(INTERVIEW_OUTCOMES)}",
                              "约谈结果须为 pending、fulfilled 或 escalated")  # fmt: skip
     with engine.begin() as connection:
+        if connection.execute(select(County.code).where(County.code == county)).first() is None:
+            raise JudgementError("unknown_county", f"no county {county!r}",
+                                 f"没有区县“{county}”")  # fmt: skip
+        if listing_id is not None and connection.execute(
+            select(CountyListing.id).where(CountyListing.id == listing_id,
+                                           CountyListing.county_code == county)
+        ).first() is None:  # fmt: skip
+            raise JudgementError("unknown_listing", f"no listing {listing_id} of {county}",
+                                 f"该区县没有编号为{listing_id}的挂牌督办")  # fmt: skip
         interview_id = int(
             connection.execute(
                 insert(AccountabilityInterview)

@@ -9,6 +9,8 @@ from envwatch.errors import PeerError
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 QUARTER_PATTERN = re.compile(r"^(\d{4})-Q([1-4])$")
+MIN_YEAR, MAX_YEAR = 1900, 2999
+"""The years a judgement can be about (a year earlier stays a calendar year)."""
 
 
 class PeriodError(PeerError):
@@ -22,6 +24,8 @@ def parse_week(text: str) -> date:
         raise PeriodError("bad_week", f"not an ISO week YYYY-Www: {text!r}",
                           f"不是ISO周（YYYY-Www）：{text}")  # fmt: skip
     year, week = int(match[1]), int(match[2])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodError("bad_week", f"no week in {year}", f"{year}年超出范围")
     try:
         return date.fromisocalendar(year, week, 1)
     except ValueError:
@@ -65,6 +69,8 @@ def parse_quarter(text: str) -> tuple[date, date]:
         raise PeriodError("bad_quarter", f"not a quarter YYYY-Qn: {text!r}",
                           f"不是季度（YYYY-Qn）：{text}")  # fmt: skip
     year, q = int(match[1]), int(match[2])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodError("bad_quarter", f"no quarter in {year}", f"{year}年超出范围")
     first = date(year, 3 * q - 2, 1)
     last = date(year + (q == 4), (3 * q) % 12 + 1, 1) - timedelta(days=1)
     return first, last

@@ -75,6 +75,8 @@ def _csrf(request: Request, user: SessionUser) -> None:
 
 def refused(error: PeerError) -> ApiError:
     status = 404 if error.code.startswith("unknown_") else 409
+    if error.code.startswith("bad_"):
+        status = 422
     if isinstance(error, TransitionError) and error.code == "role_not_allowed":
         status = 403
     return ApiError(status, error.code, error.message_en, error.message_zh)
@@ -207,13 +209,20 @@ async def act_on_listing(
     return {"id": listing_id, "state": state}
 
 
+class Commitment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+    deadline: date | None = None
+    done: bool = False
+
+
 class NewInterview(BaseModel):
     model_config = ConfigDict(extra="forbid")
     county: str = Field(min_length=1, max_length=12, pattern=r"^[0-9A-Za-z]+$")
     held_on: date
     interviewees: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
     problems: str = Field(min_length=1, max_length=10_000, pattern=NO_NUL)
-    commitments: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    commitments: list[Commitment] = Field(default_factory=list, max_length=50)
     listing_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     follow_up: str = Field(default="", max_length=10_000, pattern=NO_NUL)
     outcome: Literal["pending", "fulfilled", "escalated"] = "pending"
@@ -244,7 +253,8 @@ async def add_interview(
         interview = await asyncio.to_thread(
             record_interview, engine_of(request), actor, county=body.county,
             held_on=body.held_on, interviewees=body.interviewees, problems=body.problems,
-            commitments=body.commitments, listing_id=body.listing_id,
+            commitments=[c.model_dump(mode="json") for c in body.commitments],
+            listing_id=body.listing_id,
             follow_up=body.follow_up, outcome=body.outcome)  # fmt: skip
     except JudgementError as error:
         raise ApiError(403 if error.code == "role_not_allowed" else 422, error.code,
