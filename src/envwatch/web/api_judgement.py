@@ -266,7 +266,7 @@ async def add_interview(
 async def get_eco(
     request: Request,
     user: Annotated[Principal, Depends(api_user)],
-    quarter: Annotated[str | None, Query(pattern=r"^\d{4}-Q[1-4]$")] = None,
+    quarter: Annotated[str | None, Query(pattern=r"^(19|2\d)\d{2}-Q[1-4]$")] = None,
 ) -> dict[str, Any]:
     """Eco-compensation per county and quarter with its computation (a
     quarter asked for is computed and kept first)."""
@@ -279,7 +279,10 @@ async def get_eco(
         with engine.connect() as connection:
             return eco_rows(connection)
 
-    rows = await asyncio.to_thread(read)
+    try:
+        rows = await asyncio.to_thread(read)
+    except PeerError as error:
+        raise refused(error) from None
     return {"data": rows, "count": len(rows)}
 
 
