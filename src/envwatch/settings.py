@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         description="The rectification workflow's transition table "
         "(like envwatch/rectification/workflow.toml)",
     )
+    judgement_parameters_file: Path | None = Field(
+        default=None,
+        description="County judgement weights, listing rule and eco-compensation parameters "
+        "(a TOML file like envwatch/judgement/parameters.toml)",
+    )
     pdf_font: Path | None = Field(
         default=None,
         description="A .ttf/.ttc font with Chinese glyphs that PDF files embed (None: Debian's "

@@ -159,6 +159,12 @@ COMMENT: Final = {"action": "comment", "note": "authorisation matrix"}
 EXPLAIN: Final = {"action": "explain", "note": "authorisation matrix"}
 MERGE_INTO_OUT: Final = {"action": "merge", "into": "#alert_out", "note": "authorisation matrix"}
 AUDIT_FILE: Final = {"period": "2026-01"}
+INTERVIEW: Final = {
+    "county": "{county_in}",
+    "held_on": "2026-11-20",
+    "interviewees": "矩阵约谈对象",
+    "problems": "矩阵测试问题",
+}
 GOOD_LOGIN: Final = {"username": "viewer", "password": DEMO_PASSWORD}
 BAD_LOGIN: Final = {"username": "nobody-at-all", "password": "not-the-password"}
 
@@ -1537,6 +1543,76 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                       expect={"supervisor": 409, "enforcer": 409}),
         "in county": Case("POST", "/complaints/{complaint_in}/problem", form=TO_PROBLEM,
                           expect={"county": 409}),
+    },
+    # The county judgement (每周分析研判) is for supervisors: city roles and
+    # county officers read it (a county officer's analysis covers the county);
+    # the city bureau computes on demand and records interviews; listing
+    # actions follow judgement/workflow.toml.
+    "GET /api/v1/judgement/weeks": {
+        "any": get("/api/v1/judgement/weeks", row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "GET /api/v1/judgement/weeks/{week}": {
+        "any": get("/api/v1/judgement/weeks/2026-W40",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "POST /api/v1/judgement/weeks/{week}": {
+        "no csrf": write("POST", "/api/v1/judgement/weeks/2026-W41", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "compute": write("POST", "/api/v1/judgement/weeks/2026-W41",
+                         expect=row(401, 201, 201, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/judgement/listings": {
+        "any": get("/api/v1/judgement/listings",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "GET /api/v1/judgement/listings/{listing_id}": {
+        "unknown": get("/api/v1/judgement/listings/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 403, 403, 403)),
+    },
+    "POST /api/v1/judgement/listings/{listing_id}/actions": {
+        "no csrf": write("POST", f"/api/v1/judgement/listings/{UNKNOWN_ID}/actions", COMMENT,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "unknown": write("POST", f"/api/v1/judgement/listings/{UNKNOWN_ID}/actions", COMMENT,
+                         expect=row(401, 404, 404, 404, 404, 404, 404, 404, 403)),
+    },
+    "GET /api/v1/judgement/interviews": {
+        "any": get("/api/v1/judgement/interviews",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "POST /api/v1/judgement/interviews": {
+        "no csrf": write("POST", "/api/v1/judgement/interviews", INTERVIEW, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "record": write("POST", "/api/v1/judgement/interviews", INTERVIEW,
+                        expect=row(401, 201, 201, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/judgement/eco-compensation": {
+        "any": get("/api/v1/judgement/eco-compensation",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "GET /api/v1/judgement/reports": {
+        "any": get("/api/v1/judgement/reports",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "GET /api/v1/judgement/reports/{week}.{file_format}": {
+        "any": get("/api/v1/judgement/reports/2026-W40.xlsx",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "GET /api/v1/analysis": {
+        "any": get("/api/v1/analysis?measure=alerts&by=county&period=2026-11",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "GET /api/v1/analysis/rows": {
+        "any": get("/api/v1/analysis/rows?measure=alerts&period=2026-11",
+                   row(401, 200, 200, 200, 200, 200, 403, 403, 403)),
+    },
+    "GET /judgement": {
+        "any": get("/judgement", row(_L, 200, 200, 200, 200, 200, 404, 404, _L)),
+    },
+    "GET /judgement/reports/{week}": {
+        "any": get("/judgement/reports/2026-W40", row(_L, 200, 200, 200, 200, 200, 404, 404, _L)),
+    },
+    "GET /analysis": {
+        "any": get("/analysis", row(_L, 200, 200, 200, 200, 200, 404, 404, _L)),
     },
     # The public notice (公示): no login, for everyone alike.
     "GET /notice": {

@@ -13,6 +13,7 @@ from envwatch.cli.demo import demo_command, seed_app, simulate_command
 from envwatch.cli.electricity import electricity_app
 from envwatch.cli.emergency import emergency_app
 from envwatch.cli.hj212 import hj212_app
+from envwatch.cli.judge import analyse_command, judge_app, report_app
 from envwatch.cli.ledger import carbon_app, positive_app, quota_app
 from envwatch.cli.maintenance import maintenance_app
 from envwatch.cli.permits import permits_app
@@ -64,6 +65,8 @@ app.add_typer(complaints_app, name="complaints")
 app.add_typer(carbon_app, name="carbon")
 app.add_typer(positive_app, name="positive-lists")
 app.add_typer(quota_app, name="quota")
+app.add_typer(judge_app, name="judge")
+app.add_typer(report_app, name="report")
 app.command()(serve)
 app.command()(gateway)
 app.command()(writer)
@@ -75,6 +78,7 @@ app.command("demo")(demo_command)
 app.command("coverage")(coverage_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("analyse")(analyse_command)
 
 
 def main() -> None:

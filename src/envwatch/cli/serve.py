@@ -65,6 +65,7 @@ async def run_platform(
     from envwatch.alerts.policy import load_policy  # noqa: PLC0415
     from envwatch.alerts.service import run_alert_loop  # noqa: PLC0415
     from envwatch.alerts.workflow import load_workflow  # noqa: PLC0415
+    from envwatch.demo.judgement import seed_judgement  # noqa: PLC0415
     from envwatch.demo.simulator import (  # noqa: PLC0415
         SimClock,
         catch_up_start,
@@ -76,6 +77,8 @@ async def run_platform(
     )
     from envwatch.gateway.server import run_gateway  # noqa: PLC0415
     from envwatch.hj212.codes import now_cst  # noqa: PLC0415
+    from envwatch.judgement.core import load_parameters  # noqa: PLC0415
+    from envwatch.judgement.scheduler import follow_judgement  # noqa: PLC0415
     from envwatch.permits.materialise import Materialiser, follow_emissions  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
     from envwatch.quality.daily import follow_quality  # noqa: PLC0415
@@ -108,6 +111,20 @@ async def run_platform(
         run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep,))
     )
     quality = asyncio.create_task(follow_quality(engine, stop))
+    # The weekly county judgement and its report, after each week ends.
+    # A simulated city (the demo) gets its year of weekly snapshots in the
+    # background, so the first page does not wait for them.
+    judged_parameters = load_parameters(settings.judgement_parameters_file)
+    backfill = None
+    if simulate_scale is not None:
+        history_end = now_cst().replace(tzinfo=None) - simulate_history
+
+        def backfill() -> object:
+            return seed_judgement(engine, history_end, judged_parameters)
+
+    judging = asyncio.create_task(
+        follow_judgement(engine, judged_parameters, stop, backfill=backfill)
+    )
     web = uvicorn.Server(
         uvicorn.Config(create_app(engine), host=http[0], port=http[1], log_level="warning")
     )
@@ -151,7 +168,7 @@ async def run_platform(
         await watcher
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions)
+    await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions, judging)
 
 
 def serve(

@@ -631,6 +631,8 @@ class Notification(Base):
     problem_id: Mapped[int | None] = mapped_column(
         ForeignKey("rectification_problem.id"), default=None
     )
+    listing_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The county listing (挂牌督办) a notice is about."""
     target_id: Mapped[int] = mapped_column(ForeignKey("notification_target.id"))
     event: Mapped[str] = mapped_column(String(32))  # opened / escalated / ...
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -1210,3 +1212,115 @@ class AuditRun(Base):
     xlsx_sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JudgementSnapshot(Base):
+    """A week's county judgement (每周分析研判), immutable: the inputs read
+    from the platform, the parameters (and their version) they were scored
+    with, and the result; scoring the inputs again gives the same numbers."""
+
+    __tablename__ = "judgement_snapshot"
+    __table_args__ = (UniqueConstraint("week", "parameters_version",
+                                       name="uq_judgement_week_version"),)  # fmt: skip
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8))
+    """ISO week, ``YYYY-Www`` (China Standard Time)."""
+    first_day: Mapped[date] = mapped_column(Date, index=True)
+    parameters_version: Mapped[str] = mapped_column(String(80))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_by: Mapped[str] = mapped_column(String(64))
+
+
+class CountyListing(Base):
+    """A county listed for supervision (挂牌督办): why, what it must do, by
+    when, and what lifts it; its state follows ``judgement/workflow.toml``."""
+
+    __tablename__ = "county_listing"
+    __table_args__ = (Index("ix_county_listing_county", "county_code", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    week: Mapped[str] = mapped_column(String(8))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("judgement_snapshot.id"))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    required_actions: Mapped[list[str]] = mapped_column(JSON)
+    lifting_criteria: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deadline: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ListingEvent(Base):
+    """A listing's history: each action, who took it, and why."""
+
+    __tablename__ = "listing_event"
+    __table_args__ = (Index("ix_listing_event_listing", "listing_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("county_listing.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AccountabilityInterview(Base):
+    """An accountability interview (约谈问责) of a county's leaders."""
+
+    __tablename__ = "accountability_interview"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("county_listing.id"))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("judgement_snapshot.id"))
+    held_on: Mapped[date] = mapped_column(Date)
+    interviewees: Mapped[str] = mapped_column(Text)
+    problems: Mapped[str] = mapped_column(Text)
+    commitments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``{"text", "deadline", "done"}``."""
+    follow_up: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    """pending, fulfilled or escalated."""
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EcoCompensation(Base):
+    """A county's quarterly eco-compensation (生态补偿) with its computation."""
+
+    __tablename__ = "eco_compensation"
+    __table_args__ = (UniqueConstraint("county_code", "quarter", "parameters_version",
+                                       name="uq_eco_compensation"),)  # fmt: skip
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    quarter: Mapped[str] = mapped_column(String(7))
+    """``YYYY-Qn``."""
+    parameters_version: Mapped[str] = mapped_column(String(80))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    amount_wan: Mapped[float | None] = mapped_column(Float, default=None)
+    """[万元] receivable (positive) or payable (negative); None without the data."""
+    computation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WeeklyReport(Base):
+    """A weekly report as generated from its snapshot: page, PDF and XLSX."""
+
+    __tablename__ = "weekly_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("judgement_snapshot.id"), unique=True)
+    week: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    html: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    xlsx: Mapped[bytes] = mapped_column(LargeBinary)

@@ -39,6 +39,7 @@ from envwatch.web.api_audit_file import router as audit_file_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_emergency import router as emergency_api_router
+from envwatch.web.api_judgement import router as judgement_api_router
 from envwatch.web.api_ledger import router as ledger_api_router
 from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_permits import router as permits_api_router
@@ -56,6 +57,7 @@ from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
 from envwatch.web.pages_audit_file import router as audit_file_pages_router
 from envwatch.web.pages_cases import router as cases_pages_router
+from envwatch.web.pages_judgement import router as judgement_pages_router
 from envwatch.web.pages_ledger import router as ledger_pages_router
 from envwatch.web.pages_permits import router as permits_pages_router
 from envwatch.web.pages_points import router as points_pages_router
@@ -196,6 +198,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(rectification_api_router)
     app.include_router(registers_api_router)
     app.include_router(ledger_api_router)
+    app.include_router(judgement_api_router)
+    app.include_router(judgement_pages_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
     app.include_router(zoning_pages_router)
