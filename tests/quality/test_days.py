@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import OperationalError
 
 from envwatch.demo.quality_profiles import quality_demo
 from envwatch.demo.quality_seed import hourly_upload, station_values
@@ -17,10 +19,13 @@ from envwatch.gateway.admission import admit, connection_options
 from envwatch.gateway.server import load_devices
 from envwatch.hj212 import Decoder
 from envwatch.processing.inputs import load_contexts
+from envwatch.quality import daily
 from envwatch.quality.air_statistics import day_statistics
 from envwatch.quality.daily import recompute_days, refresh_days
 from envwatch.quality.queries import ranking, section_months
 from envwatch.store.archive import Archive
+from envwatch.store.cursors import save_cursor
+from envwatch.store.db import make_engine
 from envwatch.store.schema import PointFactor, QualityDay, WaterSection
 
 DAY = date(2026, 7, 15)
@@ -200,3 +205,36 @@ def test_a_logger_in_an_unreadable_unit_stops_no_other_site(engine: Engine) -> N
     # The rules still know both stations.
     contexts = load_contexts(engine, datetime(2026, 7, 16))
     assert contexts[odd.mn].station is not None and contexts[fine.mn].station is not None
+
+
+def test_a_commit_during_the_read_does_not_cost_a_day_on_sqlite(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite refuses at once (no busy wait) to turn a read snapshot that another
+    # commit made stale into a write. The days' pass takes its write lock
+    # before it reads the hours, so a commit arriving meanwhile waits instead
+    # (here it gives up after 0.2 s) and the day is stored.
+    engine = make_engine(sqlite_url)
+    seed_demo(engine)
+    station = quality_demo().stations[0]
+    feed(engine, station_day(station.mn, station.pw, DAY, a_day(80.0, 170.0)))
+    other = make_engine(sqlite_url, busy_timeout=0.2)
+    outcomes: list[str] = []
+    read_hours = daily._hourly_values
+
+    def read_while_another_commits(*args: Any, **kwargs: Any) -> Any:
+        values = read_hours(*args, **kwargs)
+        try:
+            with other.begin() as connection:
+                save_cursor(connection, "a-concurrent-writer", 1)
+            outcomes.append("committed")
+        except OperationalError:
+            outcomes.append("waited")
+        return values
+
+    monkeypatch.setattr(daily, "_hourly_values", read_while_another_commits)
+    assert refresh_days(engine) == 1
+    assert outcomes == ["waited"]
+    assert [row.aqi for row in stored(engine, station.code, DAY)] == [119]
+    other.dispose()
+    engine.dispose()

@@ -139,7 +139,10 @@ def write_days(connection: Connection, site: Site, days: Iterable[date]) -> int:
     wanted = sorted(set(days))
     if not wanted:
         return 0
-    hours = _hourly_values(connection, site, wanted[0], wanted[-1])
+    # The delete comes first: on SQLite it takes the write lock (waiting out
+    # other writers) before the read, so the read cannot see a snapshot that a
+    # concurrent commit makes stale, which SQLite would refuse to upgrade to a
+    # write at once ("database is locked", no wait).
     connection.execute(
         delete(QualityDay).where(
             QualityDay.kind == site.kind,
@@ -147,6 +150,7 @@ def write_days(connection: Connection, site: Site, days: Iterable[date]) -> int:
             QualityDay.day.in_(wanted),
         )
     )
+    hours = _hourly_values(connection, site, wanted[0], wanted[-1])
     records = []
     for day in wanted:
         data = hours.get(day)
