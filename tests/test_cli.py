@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from envwatch.cli.hj212 import decode_stream
+from envwatch.cli.serve import for_simulated_loggers
 from envwatch.hj212 import DecodeOptions
+from envwatch.settings import Settings
 from tests.hj212.conftest import EXAMPLES, EXAMPLES_FILE, MALFORMED, WELL_FORMED
 
 STREAM = b"".join(example.frame for example in EXAMPLES)
@@ -160,3 +162,19 @@ def test_encode_refuses_values_the_frame_cannot_carry() -> None:
     assert result.returncode == 1
     assert result.stdout == b""
     assert b"separator" in result.stderr
+
+
+def test_the_simulated_city_is_not_banned_for_its_own_scripted_faults() -> None:
+    # The demo's hundreds of loggers share 127.0.0.1: a production budget per
+    # address (and its ban) would stop the whole city; other settings stay.
+    production = Settings(peer_rejected_records_per_min=120, peer_ban_s=300.0)
+    demo = for_simulated_loggers(production)
+    assert demo.peer_rejected_records_per_min >= 1_000_000
+    assert demo.peer_rejected_bytes_per_min >= 1 << 30
+    assert demo.max_connections_per_peer >= 100_000
+    assert production.peer_rejected_records_per_min == 120
+    unchanged = {"peer_rejected_records_per_min", "peer_rejected_bytes_per_min",
+                 "max_connections_per_peer"}  # fmt: skip
+    assert {k: v for k, v in demo.model_dump().items() if k not in unchanged} == {
+        k: v for k, v in production.model_dump().items() if k not in unchanged
+    }

@@ -171,6 +171,21 @@ async def run_platform(
     await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions, judging)
 
 
+def for_simulated_loggers(settings: Settings) -> Settings:
+    """``settings`` for a gateway that also serves the simulated city: its
+    loggers all connect from this host, one address for hundreds of devices,
+    whose scripted faults (garbage, bad CRC) at 60x real time would otherwise
+    put the address over a single peer's connection and rejected-input budgets
+    within minutes and stop the whole demo city for ``peer_ban_s``."""
+    return settings.model_copy(
+        update={
+            "max_connections_per_peer": max(settings.max_connections_per_peer, 100_000),
+            "peer_rejected_records_per_min": max(settings.peer_rejected_records_per_min, 1_000_000),
+            "peer_rejected_bytes_per_min": max(settings.peer_rejected_bytes_per_min, 1 << 30),
+        }
+    )
+
+
 def serve(
     db: DbOption = None,
     hj212: Annotated[
@@ -193,10 +208,7 @@ def serve(
         update={"database_url": url, "gateway_host": gateway_host, "gateway_port": gateway_port}
     )
     if simulate:
-        # The simulated loggers all connect from this host: one address, many devices.
-        settings = settings.model_copy(
-            update={"max_connections_per_peer": max(settings.max_connections_per_peer, 100_000)}
-        )
+        settings = for_simulated_loggers(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
     async def main() -> None:
