@@ -40,7 +40,10 @@ AIR_ST = SYSTEM_CODES["air"]
 WATER_ST = SYSTEM_CODES["water"]
 WATER_EVERY_HOURS = 4
 """Automatic water stations sample every four hours."""
-HISTORY_DAYS = 400
+HISTORY_DAYS = 640
+"""Days of station and section history the demo seeds: enough that the two
+most recently ended quarters have their quarter a year earlier (eco-compensation
+compares them), whatever the day of the year the demo starts on."""
 HISTORY_PEER = "demo-history"
 HOURLY = "2061"
 BATCH = 2000
