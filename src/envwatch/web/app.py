@@ -47,6 +47,7 @@ from envwatch.web.api_processing import router as processing_api_router
 from envwatch.web.api_quality import router as quality_api_router
 from envwatch.web.api_rectification import MAX_LIST_BYTES
 from envwatch.web.api_rectification import router as rectification_api_router
+from envwatch.web.api_bottom_line import router as bottom_line_api_router
 from envwatch.web.api_registers import router as registers_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
 from envwatch.web.api_registry import router as registry_api_router
@@ -197,6 +198,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(emergency_api_router)
     app.include_router(rectification_api_router)
     app.include_router(registers_api_router)
+    app.include_router(bottom_line_api_router)
     app.include_router(ledger_api_router)
     app.include_router(judgement_api_router)
     app.include_router(judgement_pages_router)
