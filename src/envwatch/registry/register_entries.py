@@ -199,9 +199,7 @@ class _Medical(_Place):
                                  max_length=64)  # fmt: skip
     waste_contract_until: date | None = col("waste_contract_until", "合同有效期至", default=None)
 
-    yes_no = field_validator("has_wastewater_facility", "online_monitoring", mode="before")(
-        _yes_no
-    )
+    yes_no = field_validator("has_wastewater_facility", "online_monitoring", mode="before")(_yes_no)
 
     @field_validator("grade", mode="before")
     @classmethod

@@ -27,7 +27,6 @@ from envwatch.hj212.codes import now_cst
 from envwatch.registry.hazardous_waste import Finding, summary
 from envwatch.registry.importing import ImportFileError
 from envwatch.registry.register_entries import (
-    IMPORTS,
     ChemicalEntry,
     MedicalEntry,
     MetalsEntry,
@@ -85,8 +84,8 @@ def _revalidated(schema: type[BaseModel], before: View, values: dict[str, Any]) 
         raise invalid(f"body.{where}", problem["msg"], problem["msg"]) from None
 
 
-def _exists(connection: Connection, column: Any, value: object, field: str, what: str,
-            what_zh: str, *where: Any) -> None:  # fmt: skip
+def _exists(connection: Connection, column: Any, value: object, *where: Any,
+            field: str, what: str, what_zh: str) -> None:  # fmt: skip
     if value is None:
         return
     if connection.execute(select(column).where(column == value, *where)).first() is None:
@@ -94,11 +93,18 @@ def _exists(connection: Connection, column: Any, value: object, field: str, what
 
 
 def _county(connection: Connection, code: str | None) -> None:
-    _exists(connection, County.code, code, "county_code", "county", "区县")
+    _exists(connection, County.code, code, field="county_code", what="county", what_zh="区县")
 
 
 def _enterprise(connection: Connection, enterprise: int | None) -> None:
-    _exists(connection, Enterprise.id, enterprise, "enterprise_id", "enterprise", "企业")
+    _exists(
+        connection,
+        Enterprise.id,
+        enterprise,
+        field="enterprise_id",
+        what="enterprise",
+        what_zh="企业",
+    )
 
 
 def _names(connection: Connection, ids: set[int]) -> dict[int, Any]:
@@ -225,8 +231,9 @@ def _transfers_in_scope(user: Viewer) -> Select[Any]:
 
 
 def _check_new_transfer(connection: Connection, body: TransferEntry) -> None:
-    _exists(connection, HazardousWasteUnit.id, body.producer_id, "producer_id", "producer",
-            "产生单位", HazardousWasteUnit.role == "producer")  # fmt: skip
+    _exists(connection, HazardousWasteUnit.id, body.producer_id,
+            HazardousWasteUnit.role == "producer", field="producer_id", what="producer",
+            what_zh="产生单位")  # fmt: skip
     taken = select(WasteTransfer.id).where(WasteTransfer.manifest_no == body.manifest_no)
     if connection.execute(taken).first() is not None:
         raise ApiError(409, "manifest_exists", f"manifest {body.manifest_no} is registered",
@@ -300,8 +307,9 @@ def _check_medical(connection: Connection, county: str | None, enterprise: int |
                    unit: int | None) -> None:  # fmt: skip
     _county(connection, county)
     _enterprise(connection, enterprise)
-    _exists(connection, HazardousWasteUnit.id, unit, "waste_unit_id", "licensed disposal unit",
-            "危险废物经营单位", HazardousWasteUnit.role == "disposer")  # fmt: skip
+    _exists(connection, HazardousWasteUnit.id, unit, HazardousWasteUnit.role == "disposer",
+            field="waste_unit_id", what="licensed disposal unit",
+            what_zh="危险废物经营单位")  # fmt: skip
 
 
 def _medical_change(connection: Connection, before: View, values: dict[str, Any]) -> None:
@@ -416,7 +424,9 @@ def _enterprise_views(public: type[BaseModel]) -> Any:
 
 def _check_chemical(connection: Connection, enterprise: int | None, park: int | None) -> None:
     _enterprise(connection, enterprise)
-    _exists(connection, ChemicalPark.id, park, "park_id", "chemical park", "化工园区")
+    _exists(
+        connection, ChemicalPark.id, park, field="park_id", what="chemical park", what_zh="化工园区"
+    )
 
 
 def _check_new_chemical(connection: Connection, body: ChemicalEntry) -> None:
