@@ -828,6 +828,14 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "delete": write("DELETE", REG + "/contaminated-plots/{new_plot}",
                         expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
     },
+    "POST /api/v1/registry/contaminated-plots/import": {
+        "no csrf": write("POST", REG + "/contaminated-plots/import?name=x.csv", content=BAD_IMPORT,
+                         content_type="text/csv", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "bad file": write("POST", REG + "/contaminated-plots/import?name=x.csv",
+                          content=BAD_IMPORT, content_type="text/csv",
+                          expect=row(401, 422, 403, 403, 403, 403, 403, 403, 403)),
+    },
     **REGISTER_ROWS,
     # Positive lists (正面清单): read in scope by enterprise; changed by city
     # administrators and supervisors. The supervisor asks before the

@@ -22,10 +22,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, select
 
 from envwatch.registry.importing import RowError, _Row, read_table, validate_rows
-from envwatch.registry.registers import code_of, vocabulary
+from envwatch.registry.registers import PLOT_STATUSES, code_of, vocabulary
 from envwatch.store.schema import (
     ChemicalEnterprise,
     ChemicalPark,
+    ContaminatedPlot,
     County,
     Enterprise,
     HazardousWasteUnit,
@@ -333,6 +334,29 @@ class MetalsRow(_Metals):
     credit_code: str = col("credit_code", "统一社会信用代码", pattern=CREDIT_CODE)
 
 
+# ---- contaminated plots ------------------------------------------------------------
+
+
+class PlotRow(_Place):
+    """A contaminated plot from a file (``web/api_registers.py`` has the API's)."""
+
+    name: str = col("name", "地块名称", min_length=2, max_length=200)
+    county_code: str = col("county_code", "区县代码", pattern=r"^\d{6}$")
+    area_m2: float | None = col("area_m2", "面积", default=None, gt=0, le=1e9)
+    former_use: str = col("former_use", "原用途", default="", max_length=100)
+    status: str = col("status", "状态", default="suspected")
+    credit_code: str | None = col("credit_code", "统一社会信用代码", default=None,
+                                  pattern=CREDIT_CODE)  # fmt: skip
+    responsible: str = col("responsible", "责任单位", default="", max_length=200)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _codes([value], PLOT_STATUSES, "status")[0]
+        return value
+
+
 # ---- import ----------------------------------------------------------------------
 
 
@@ -473,6 +497,15 @@ def _metal(row: MetalsRow, number: int, refs: _References, errors: Problems,
     return {**values, "enterprise_id": enterprise}
 
 
+def _plot(row: PlotRow, number: int, refs: _References, errors: Problems,
+          column: Callable[[str], str]) -> dict[str, Any]:  # fmt: skip
+    _county(number, row.county_code, refs, errors, column("county_code"))
+    values = row.model_dump()
+    values["enterprise_id"] = _enterprise(number, values.pop("credit_code"), refs, errors,
+                                          column("credit_code"))  # fmt: skip
+    return values
+
+
 IMPORTS: Mapping[str, RegisterImport] = {
     one.kind: one
     for one in (
@@ -487,6 +520,8 @@ IMPORTS: Mapping[str, RegisterImport] = {
                        lambda row: row.credit_code),
         RegisterImport("heavy_metal_enterprise", HeavyMetalEnterprise, MetalsRow, _metal,
                        lambda row: row.credit_code),
+        RegisterImport("contaminated_plot", ContaminatedPlot, PlotRow, _plot,
+                       lambda row: (row.name, row.county_code)),
     )
 }  # fmt: skip
 """The registers a CSV/XLSX file fills, by kind."""

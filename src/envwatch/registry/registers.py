@@ -34,6 +34,15 @@ from envwatch.store.schema import (
 )
 
 VOCABULARY_FILE = Path(__file__).with_name("registers.toml")
+PLOT_STATUSES: Mapping[str, str] = {
+    "suspected": "疑似污染地块",
+    "investigating": "调查评估中",
+    "risk_control": "风险管控",
+    "remediation": "治理修复中",
+    "safe_use": "安全利用",
+    "delisted": "移出名录",
+}
+"""A contaminated plot's statuses (污染地块: risk control and safe use, rules.md §4.2)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from envwatch.store.schema import (
     MedicalInstitution,
     WasteTransfer,
 )
+from envwatch.web.api_registers import PLOTS
 from envwatch.web.api_registry import (
     PREFIX,
     IdFilter,
@@ -604,3 +605,4 @@ def _findings_json(year: int, found: list[tuple[Finding, Any]]) -> dict[str, Any
 for _resource in RESOURCES:
     _import_route(_resource)
     mount(router, PREFIX, _resource, registry_writer)
+_import_route(PLOTS)  # the contaminated plots' own routes are api_registers.py's
