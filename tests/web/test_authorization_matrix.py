@@ -347,6 +347,13 @@ REGISTER_ROWS: Final = {
         {"acids": {"hydrochloric": 2}}),
     **register_rows("/heavy-metal-enterprises", "metals", {
         "enterprise_id": "#enterprise_third", "metals": ["Pb"]}, {"industry": "电镀"}),
+    # A failing check made a rectification problem: the city administrator's.
+    "POST /api/v1/registry/hazardous-waste/findings/problems": {
+        "no csrf": write("POST", REG + "/hazardous-waste/findings/problems?year=2025", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "make": write("POST", REG + "/hazardous-waste/findings/problems?year=2025",
+                      expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
     "GET /api/v1/registry/hazardous-waste/findings": {
         "in": get(REG + "/hazardous-waste/findings?year=2025",
                   row(401, _S, _S, _S, _S, _S, _S, _U, _S), lists=("unit_id", "{unit_in}")),

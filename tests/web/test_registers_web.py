@@ -204,5 +204,17 @@ def test_imports_are_all_or_nothing_and_findings_follow(
     assert 'data-register="chemical_park:' in dashboard.text
     trail = json.loads(admin.get(f"{REG}/waste-transfers?year=2026&limit=500").text)
     assert any(t["manifest_no"] == "T-0001" for t in trail["items"])
+
+    # Failing checks become rectification problems (整改事项) once.
+    post = {"X-CSRF-Token": csrf}
+    made = admin.post(f"{REG}/hazardous-waste/findings/problems", headers=post)
+    assert made.status_code == 200, made.text
+    assert made.json()["created"] == findings["total"] and made.json()["existing"] == 0
+    again = admin.post(f"{REG}/hazardous-waste/findings/problems", headers=post).json()
+    assert (again["created"], again["existing"]) == (0, findings["total"])
+    problems = officer.get("/api/v1/problems?limit=500").json()["items"]
+    checked = [p for p in problems if p["source"] == "register_check"]
+    assert len(checked) == len(theirs) and {p["county"] for p in checked} == {county}
+    assert all(p["category"] == "hazardous_waste" and p["state"] == "assigned" for p in checked)
     for client in (admin, officer):
         client.close()

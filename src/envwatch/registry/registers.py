@@ -141,8 +141,14 @@ class _Checks(_Strict):
     capacity_tolerance: float = Field(ge=0)
 
 
+class _Problems(_Strict):
+    deadline_days: int = Field(gt=0, le=3650)
+    source: str = Field(min_length=1)
+
+
 class _Waste(_Strict):
     checks: _Checks
+    problems: _Problems
     categories: dict[str, str] = Field(min_length=1)
 
 

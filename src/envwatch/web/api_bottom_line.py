@@ -36,7 +36,7 @@ from envwatch.registry.register_entries import (
     columns_of,
 )
 from envwatch.registry.registers import REGISTERS, vocabulary
-from envwatch.registry.waste_checks import findings_for
+from envwatch.registry.waste_checks import findings_for, findings_to_problems
 from envwatch.store.schema import (
     ChemicalEnterprise,
     ChemicalPark,
@@ -600,6 +600,30 @@ def _findings_json(year: int, found: list[tuple[Finding, Any]]) -> dict[str, Any
              for finding, unit in found]  # fmt: skip
     return {"year": year, "version": vocabulary().check_params.version, "items": items,
             "total": len(items), "summary": summary([f for f, _ in found])}  # fmt: skip
+
+
+@router.post(PREFIX + "/hazardous-waste/findings/problems")
+async def make_waste_problems(
+    request: Request,
+    user: Writer,
+    year: Annotated[int | None, Query(ge=2000, le=2199)] = None,
+) -> dict[str, Any]:
+    """Make each of the year's findings (as ``GET .../findings``) a rectification
+    problem (整改事项, source "register check"), assigned to its county with the
+    unit as lead responsible unit; a finding made a problem before is left
+    alone. All or none."""
+    today = now_cst().date()
+    asked = year if year is not None else today.year - 1
+    actor = Actor(user.username, user.role, peer_of(request))
+    desk = request.app.state.rectification_desk()
+    ids, existing, errors = await asyncio.to_thread(
+        findings_to_problems, desk, user, asked, today, actor
+    )
+    if errors:
+        reasons = [f"{e.column}: {e.reason}" for e in errors]
+        raise ApiError(422, "invalid_problem", "; ".join(reasons),
+                       "整改事项有误：" + "；".join(reasons))  # fmt: skip
+    return {"year": asked, "created": len(ids), "ids": ids, "existing": existing}
 
 
 for _resource in RESOURCES:
