@@ -231,6 +231,26 @@ def _transfers_in_scope(user: Viewer) -> Select[Any]:
     )
 
 
+def _unit_names(connection: Connection, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    query = select(HazardousWasteUnit.id, HazardousWasteUnit.name).where(
+        HazardousWasteUnit.id.in_(sorted(ids))
+    )
+    return {row.id: row.name for row in connection.execute(query)}
+
+
+def _named(public: type[BaseModel], field: str, shown_as: str) -> Any:
+    """Rows with the name of the hazardous-waste unit in ``field`` as ``shown_as``."""
+
+    def views(connection: Connection, _user: Viewer, rows: list[Any]) -> list[View]:
+        names = _unit_names(connection, {getattr(row, field) for row in rows} - {None})
+        return [{**public.model_validate(row).model_dump(mode="json"),
+                 shown_as: names.get(getattr(row, field), "")} for row in rows]  # fmt: skip
+
+    return views
+
+
 def _check_new_transfer(connection: Connection, body: TransferEntry) -> None:
     _exists(connection, HazardousWasteUnit.id, body.producer_id,
             HazardousWasteUnit.role == "producer", field="producer_id", what="producer",
@@ -260,6 +280,7 @@ TRANSFERS: Resource[TransferEntry, TransferUpdate] = Resource(
                    condition=lambda year: WasteTransfer.transferred_on.between(
                        date(year, 1, 1), date(year, 12, 31))),
     ),
+    views=_named(TransferPublic, "producer_id", "producer"),
     check_create=_check_new_transfer,
     check_update=lambda _connection, before, values: _transfer_change(before, values),
     holders=lambda key: {},
@@ -335,6 +356,7 @@ MEDICAL: Resource[MedicalEntry, MedicalUpdate] = Resource(
     ),
     nullable=frozenset({"longitude", "latitude", "enterprise_id", "waste_unit_id",
                         "waste_contract_until"}),
+    views=_named(MedicalPublic, "waste_unit_id", "waste_unit"),
     check_create=lambda connection, body: _check_medical(
         connection, body.county_code, body.enterprise_id, body.waste_unit_id),
     check_update=_medical_change,

@@ -53,7 +53,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("licensed_capacity_t", N_("rg_capacity")), ("declared", N_("rg_declared")),
     ),
     "waste_transfer": (
-        ("manifest_no", N_("rg_manifest_no")), ("producer_id", N_("rg_producer")),
+        ("manifest_no", N_("rg_manifest_no")), ("producer", N_("rg_producer")),
         ("receiver_credit_code", N_("rg_receiver")), ("hw_code", N_("rg_hw_code")),
         ("quantity_t", N_("rg_quantity")), ("transferred_on", N_("rg_transferred_on")),
         ("transport", N_("rg_transport")),
@@ -62,7 +62,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("name", N_("rg_name")), ("county_code", N_("rg_county")), ("grade", N_("rg_grade")),
         ("beds", N_("rg_beds")), ("has_wastewater_facility", N_("rg_wastewater_facility")),
         ("disinfection", N_("rg_disinfection")), ("online_monitoring", N_("rg_online")),
-        ("waste_unit_id", N_("rg_waste_unit")), ("waste_contract_until", N_("rg_contract_until")),
+        ("waste_unit", N_("rg_waste_unit")), ("waste_contract_until", N_("rg_contract_until")),
     ),
     "chemical_park": (
         ("name", N_("rg_name")), ("county_code", N_("rg_county")), ("level", N_("rg_level")),
