@@ -5,11 +5,13 @@ row's problem, the hazardous-waste findings, the page and the map layer."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
 from envwatch.demo.registers import seed_registers
@@ -20,6 +22,7 @@ from tests.web.test_pages_and_api import session
 
 __all__ = ["base_url"]
 REG = "/api/v1/registry"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -177,6 +180,23 @@ def test_imports_are_all_or_nothing_and_findings_follow(
     assert imported.status_code == 200, imported.text
     listed = admin.get(f"{REG}/heavy-metal-enterprises?metal=Pb").json()["items"]
     assert [m["metals"] for m in listed if m["id"] == imported.json()["ids"][0]] == [["Pb", "Cd"]]
+
+    # A workbook too: a park with its boundary ring (closed on import).
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["园区名称", "区县代码", "认定级别", "中心经度", "中心纬度", "边界"])
+    sheet.append(["测试化工园区", "371502", "省级认定", 115.99, 36.46,
+                  "115.98 36.45; 116.00 36.45; 116.00 36.47"])  # fmt: skip
+    content = io.BytesIO()
+    book.save(content)
+    xlsx = {"X-CSRF-Token": csrf, "content-type": XLSX}
+    park = admin.post(f"{REG}/chemical-parks/import?name=园区.xlsx", headers=xlsx,
+                      content=content.getvalue())  # fmt: skip
+    assert park.status_code == 200, park.text
+    shown = admin.get(f"{REG}/chemical-parks/{park.json()['ids'][0]}").json()
+    assert shown["level"] == "provincial" and len(shown["boundary"]) == 4
+    assert shown["boundary"][0] == shown["boundary"][-1]
 
     # The demo's checks: every rule finds something last year.
     findings = admin.get(f"{REG}/hazardous-waste/findings").json()
