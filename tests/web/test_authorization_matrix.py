@@ -50,16 +50,22 @@ from envwatch.store.schema import (
     AccessClause,
     Alert,
     AppUser,
+    ChemicalEnterprise,
+    ChemicalPark,
     ContaminatedPlot,
     Contractor,
     ControlUnit,
     EmergencyLine,
     EmergencyLineMeter,
     Enterprise,
+    HazardousWasteUnit,
+    HeavyMetalEnterprise,
+    MedicalInstitution,
     Meter,
     MonitoringPoint,
     Outlet,
     PermitLimit,
+    WasteTransfer,
 )
 from envwatch.web.app import create_app
 from envwatch.web.people import CSRF_HEADER, LOGIN_CSRF_COOKIE, LOGIN_CSRF_FIELD, SESSION_COOKIE
@@ -266,6 +272,94 @@ NEW_FREED: Final = {
 TOO_MUCH: Final = {
     "county_code": "{county_in}", "pollutant": "a21026", "tonnes": "999999",
     "effective_on": "2026-02-01", "document_no": "矩阵文号", "project": "矩阵项目",
+}  # fmt: skip
+
+
+def register_rows(
+    collection: str, name: str, new: Any, patch: Any, *, enterprise_sees: bool = True
+) -> dict[str, dict[str, Case]]:
+    """The routes of a bottom-line register (web/api_bottom_line.py): read in
+    scope by county and by the enterprise an entry answers for (a chemical park is
+    no enterprise's: only the bureau and the county see it); changed and imported
+    by city administrators, each audited."""
+    path, item = REG + collection, REG + collection + "/{key}"
+    mine = _S if enterprise_sees else _U
+    found = 200 if enterprise_sees else 404
+    key = {"/hazardous-waste-units": "unit_id", "/waste-transfers": "transfer_id",
+           "/medical-institutions": "institution_id", "/chemical-parks": "park_id"}.get(
+        collection, "entry_id")  # fmt: skip
+    declared = REG + collection + "/{" + key + "}"
+    return {
+        f"GET {path}": {
+            "in": get(path + "?limit=500", row(401, _S, _S, _S, _S, _S, mine, _U, mine),
+                      lists=("id", "{" + name + "_in}")),
+            "out": get(path + "?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                       lists=("id", "{" + name + "_out}")),
+        },
+        f"GET {declared}": {
+            "in": get(item.replace("{key}", "{" + name + "_in}"),
+                      row(401, 200, 200, 200, 200, 200, found, 404, found)),
+            "out": get(item.replace("{key}", "{" + name + "_out}"),
+                       row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+            "unknown": get(item.replace("{key}", UNKNOWN_ID),
+                           row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+        },
+        f"POST {path}": {
+            "create": write("POST", path, new, save=("new_" + name, "id"),
+                            expect=row(401, 201, 403, 403, 403, 403, 403, 403, 403)),
+        },
+        f"PATCH {declared}": {
+            "change": write("PATCH", item.replace("{key}", "{new_" + name + "}"), patch,
+                            expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+        },
+        f"DELETE {declared}": {
+            "no csrf": write("DELETE", item.replace("{key}", "{new_" + name + "}"), csrf=False,
+                             expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+            "delete": write("DELETE", item.replace("{key}", "{new_" + name + "}"),
+                            expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
+        },
+        f"POST {path}/import": {
+            "no csrf": write("POST", path + "/import?name=x.csv", content=BAD_IMPORT,
+                             content_type="text/csv", csrf=False,
+                             expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+            "bad file": write("POST", path + "/import?name=x.csv", content=BAD_IMPORT,
+                              content_type="text/csv",
+                              expect=row(401, 422, 403, 403, 403, 403, 403, 403, 403)),
+        },
+    }  # fmt: skip
+
+
+REGISTER_ROWS: Final = {
+    **register_rows("/hazardous-waste-units", "unit", {
+        "name": "矩阵处置单位", "credit_code": "91371500MA3MATRX05", "role": "disposer",
+        "county_code": "{county_in}", "licence_no": "矩阵证1", "licensed_categories": ["HW08"],
+        "licensed_capacity_t": 100}, {"name": "矩阵处置单位乙"}),
+    **register_rows("/waste-transfers", "transfer", {
+        "manifest_no": "MTX-0001", "producer_id": "#unit_in",
+        "receiver_credit_code": "91371500MA99999998", "hw_code": "HW08", "quantity_t": 1,
+        "transferred_on": "2026-01-01"}, {"quantity_t": 2}),
+    **register_rows("/medical-institutions", "medical", {
+        "name": "矩阵医院", "county_code": "{county_in}", "grade": "secondary"}, {"beds": 10}),
+    **register_rows("/chemical-parks", "park", {"name": "矩阵园区乙", "county_code": "{county_in}"},
+                    {"area_km2": 2}, enterprise_sees=False),
+    **register_rows("/chemical-enterprises", "chemical", {
+        "enterprise_id": "#enterprise_third", "kind": "acid_using", "acids": {"sulfuric": 5}},
+        {"acids": {"hydrochloric": 2}}),
+    **register_rows("/heavy-metal-enterprises", "metals", {
+        "enterprise_id": "#enterprise_third", "metals": ["Pb"]}, {"industry": "电镀"}),
+    # A failing check made a rectification problem: the city administrator's.
+    "POST /api/v1/registry/hazardous-waste/findings/problems": {
+        "no csrf": write("POST", REG + "/hazardous-waste/findings/problems?year=2025", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "make": write("POST", REG + "/hazardous-waste/findings/problems?year=2025",
+                      expect=row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/registry/hazardous-waste/findings": {
+        "in": get(REG + "/hazardous-waste/findings?year=2025",
+                  row(401, _S, _S, _S, _S, _S, _S, _U, _S), lists=("unit_id", "{unit_in}")),
+        "out": get(REG + "/hazardous-waste/findings?year=2025",
+                   row(401, _S, _S, _S, _S, _U, _U, _U, _U), lists=("unit_id", "{unit_out}")),
+    },
 }  # fmt: skip
 
 # route ("METHOD /path" as the app declares it) -> scenario -> case.
@@ -741,6 +835,15 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "delete": write("DELETE", REG + "/contaminated-plots/{new_plot}",
                         expect=row(401, 204, 403, 403, 403, 403, 403, 403, 403)),
     },
+    "POST /api/v1/registry/contaminated-plots/import": {
+        "no csrf": write("POST", REG + "/contaminated-plots/import?name=x.csv", content=BAD_IMPORT,
+                         content_type="text/csv", csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "bad file": write("POST", REG + "/contaminated-plots/import?name=x.csv",
+                          content=BAD_IMPORT, content_type="text/csv",
+                          expect=row(401, 422, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    **REGISTER_ROWS,
     # Positive lists (正面清单): read in scope by enterprise; changed by city
     # administrators and supervisors. The supervisor asks before the
     # administrator, so the admission is the supervisor's and the administrator
@@ -1133,6 +1236,13 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     },
     "GET /registry": {
         "any": get("/registry", row(_L, 200, 200, 200, 200, 200, 200, _O, _L)),
+    },
+    "GET /registers": {
+        "any": get("/registers", row(_L, 200, 200, 200, 200, 200, 200, _O, _L)),
+        "in": get("/registers?kind=medical_institution",
+                  row(_L, _S, _S, _S, _S, _S, _S, _U, _L), lists=("html", "矩阵医院in")),
+        "out": get("/registers?kind=medical_institution",
+                   row(_L, _S, _S, _S, _S, _U, _U, _U, _L), lists=("html", "矩阵医院out")),
     },
     "GET /coverage": {
         "any": get("/coverage", row(_L, 200, 200, 200, 200, 200, 403, 403, _L)),
@@ -1841,6 +1951,82 @@ def rectification_objects(engine: Engine, values: Mapping[str, str]) -> dict[str
     return found
 
 
+def register_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
+    """An entry of each bottom-line register for the "in" and the "out" county
+    and enterprise (a hazardous-waste producer with a manifest last year to an
+    unlicensed receiver: a finding), and a third enterprise for new entries."""
+    found: dict[str, str] = {}
+    with engine.begin() as connection:
+        ids = {side: int(values[f"enterprise_{side}"]) for side in ("in", "out")}
+        found["enterprise_third"] = str(connection.execute(
+            select(Enterprise.id).where(Enterprise.id.not_in(ids.values()))
+            .order_by(Enterprise.id)).scalars().first())  # fmt: skip
+        for side, enterprise in ids.items():
+            credit, county = connection.execute(
+                select(Enterprise.credit_code, Enterprise.county_code)
+                .where(Enterprise.id == enterprise)).one()  # fmt: skip
+            assert county == values[f"county_{side}"]
+
+            def add(table: Any, **columns: Any) -> str:
+                inserted = insert(table).values(**columns).returning(table.id)
+                return str(connection.execute(inserted).scalar_one())
+
+            found[f"unit_{side}"] = unit = add(
+                HazardousWasteUnit,
+                name=f"矩阵产生单位{side}",
+                credit_code=credit,
+                role="producer",
+                county_code=county,
+                enterprise_id=enterprise,
+                address="",
+                licence_no="",
+                licensed_categories=[],
+                declared={"HW08": 10.0},
+            )
+            found[f"transfer_{side}"] = add(
+                WasteTransfer,
+                manifest_no=f"MTX-{side}",
+                producer_id=int(unit),
+                receiver_credit_code="91371500MA99999999",
+                receiver_name="",
+                hw_code="HW08",
+                quantity_t=1.0,
+                transferred_on=date(2025, 6, 1),
+                transport="",
+            )
+            found[f"medical_{side}"] = add(
+                MedicalInstitution,
+                name=f"矩阵医院{side}",
+                county_code=county,
+                enterprise_id=enterprise,
+                address="",
+                grade="primary",
+                beds=20,
+                has_wastewater_facility=True,
+                disinfection="uv",
+                online_monitoring=False,
+                waste_contract_no="",
+            )
+            found[f"park_{side}"] = add(
+                ChemicalPark, name=f"矩阵园区{side}", county_code=county, level="city"
+            )
+            found[f"chemical_{side}"] = add(
+                ChemicalEnterprise,
+                enterprise_id=enterprise,
+                kind="chemical",
+                park_id=int(found[f"park_{side}"]),
+                acids={"sulfuric": 1.0},
+            )
+            found[f"metals_{side}"] = add(
+                HeavyMetalEnterprise,
+                enterprise_id=enterprise,
+                metals=["Cd"],
+                industry="",
+                key_supervision=True,
+            )
+    return found  # fmt: skip
+
+
 def ledger_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
     """Each enterprise on the EIA-approval positive list (and off the enforcement
     list, which the matrix admits "out" to) and freed capacity in each county."""
@@ -1889,6 +2075,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
     values |= zoning_objects(engine, mine, theirs)
     values |= rectification_objects(engine, values)
     values |= ledger_objects(engine, values)
+    values |= register_objects(engine, values)
     values |= audit_objects(engine, values)
     principals = {"anonymous": Principal("anonymous")}
     with httpx.Client(base_url=base_url, timeout=30) as http:
@@ -2002,6 +2189,12 @@ LOOK_ALIKES: Final = (
     ("/api/v1/problems/{id}/dossier", "{problem_out}", UNKNOWN_ID),
     ("/api/v1/complaints/{id}", "{complaint_out}", UNKNOWN_ID),
     ("/api/v1/registry/contaminated-plots/{id}", "{plot_out}", UNKNOWN_ID),
+    ("/api/v1/registry/hazardous-waste-units/{id}", "{unit_out}", UNKNOWN_ID),
+    ("/api/v1/registry/waste-transfers/{id}", "{transfer_out}", UNKNOWN_ID),
+    ("/api/v1/registry/medical-institutions/{id}", "{medical_out}", UNKNOWN_ID),
+    ("/api/v1/registry/chemical-parks/{id}", "{park_out}", UNKNOWN_ID),
+    ("/api/v1/registry/chemical-enterprises/{id}", "{chemical_out}", UNKNOWN_ID),
+    ("/api/v1/registry/heavy-metal-enterprises/{id}", "{metals_out}", UNKNOWN_ID),
     ("/api/v1/positive-lists/{id}", "{listed_out}", UNKNOWN_ID),
     ("/api/v1/carbon/summary?year=2026&enterprise={id}", "{enterprise_out}", UNKNOWN_ID),
     ("/api/v1/audit-files/{id}", "{audit_out}", UNKNOWN_ID),

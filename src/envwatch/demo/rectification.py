@@ -16,6 +16,7 @@ from itertools import pairwise
 from sqlalchemy import Engine, insert, select, update
 
 from envwatch.audit.log import Actor, record
+from envwatch.demo.registers import seed_registers
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rectification.complaint_desk import reply, take_complaints, to_problem
 from envwatch.rectification.desk import RectificationDesk
@@ -119,6 +120,7 @@ def seed_rectification(engine: Engine, now: datetime | None = None) -> int:
     desk.sweep(now)  # the overdue ones escalated (督办)
     seed_complaints(desk, now)
     seed_plots(engine, now)
+    seed_registers(engine, now)
     return len(ids)
 
 

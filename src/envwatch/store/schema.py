@@ -1094,6 +1094,131 @@ class ContaminatedPlot(Base):
     responsible: Mapped[str] = mapped_column(String(200), default="")
 
 
+class HazardousWasteUnit(Base):
+    """A unit of the hazardous-waste register (危险废物): a producer (产生单位,
+    with its declared annual quantity per HW category) or a licensed disposal
+    unit (经营/处置单位, with its licence, licensed HW categories and annual
+    licensed capacity). One enterprise may be both: one row per role."""
+
+    __tablename__ = "hazardous_waste_unit"
+    __table_args__ = (
+        UniqueConstraint("credit_code", "role", name="uq_hazardous_waste_unit_role"),
+        Index("ix_hazardous_waste_unit_county", "county_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    role: Mapped[str] = mapped_column(String(16))
+    """``producer`` or ``disposer``."""
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    licence_no: Mapped[str] = mapped_column(String(64), default="")
+    licence_valid_until: Mapped[date | None] = mapped_column(Date, default=None)
+    licensed_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """HW codes the licence covers (a disposer's)."""
+    licensed_capacity_t: Mapped[float | None] = mapped_column(Float, default=None)
+    """The licence's annual capacity [t/a] (a disposer's)."""
+    declared: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    """Declared annual production per HW code [t/a] (a producer's 年度申报)."""
+
+
+class WasteTransfer(Base):
+    """A hazardous-waste transfer manifest (转移联单): from a registered producer
+    to a receiver named by its credit code (licensed or not: that is checked)."""
+
+    __tablename__ = "waste_transfer"
+    __table_args__ = (Index("ix_waste_transfer_producer", "producer_id", "transferred_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    manifest_no: Mapped[str] = mapped_column(String(32), unique=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("hazardous_waste_unit.id"))
+    receiver_credit_code: Mapped[str] = mapped_column(String(18))
+    receiver_name: Mapped[str] = mapped_column(String(200), default="")
+    hw_code: Mapped[str] = mapped_column(String(8))
+    quantity_t: Mapped[float] = mapped_column(Float)
+    transferred_on: Mapped[date] = mapped_column(Date)
+    transport: Mapped[str] = mapped_column(String(200), default="")
+    """The carrier and vehicle (运输单位、车牌)."""
+
+
+class MedicalInstitution(Base):
+    """A medical institution (医疗机构): its wastewater treatment and who takes
+    its medical waste under which contract."""
+
+    __tablename__ = "medical_institution"
+    __table_args__ = (Index("ix_medical_institution_county", "county_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    grade: Mapped[str] = mapped_column(String(16))
+    beds: Mapped[int] = mapped_column(Integer, default=0)
+    has_wastewater_facility: Mapped[bool] = mapped_column(Boolean, default=False)
+    disinfection: Mapped[str] = mapped_column(String(16), default="none")
+    online_monitoring: Mapped[bool] = mapped_column(Boolean, default=False)
+    waste_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hazardous_waste_unit.id"), default=None
+    )
+    """The licensed unit that takes its medical waste (HW01)."""
+    waste_contract_no: Mapped[str] = mapped_column(String(64), default="")
+    waste_contract_until: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class ChemicalPark(Base):
+    """A chemical park (化工园区): its centre and boundary (a ring of
+    longitude-latitude pairs) in a county."""
+
+    __tablename__ = "chemical_park"
+    __table_args__ = (Index("ix_chemical_park_county", "county_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    level: Mapped[str] = mapped_column(String(16), default="")
+    """Recognised by: ``provincial`` or ``city`` (认定级别)."""
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    boundary: Mapped[list[list[float]] | None] = mapped_column(JSON, default=None)
+    area_km2: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class ChemicalEnterprise(Base):
+    """A chemical or acid-using enterprise (化工企业、涉酸企业): the registered
+    enterprise, its park if any, and the acids it uses with their storage."""
+
+    __tablename__ = "chemical_enterprise"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``chemical`` or ``acid_using``."""
+    park_id: Mapped[int | None] = mapped_column(ForeignKey("chemical_park.id"), default=None)
+    acids: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    """Storage of each acid used [t], by its code (``registry/registers.toml``)."""
+
+
+class HeavyMetalEnterprise(Base):
+    """An enterprise discharging heavy metals (涉重金属企业)."""
+
+    __tablename__ = "heavy_metal_enterprise"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), unique=True)
+    metals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Element symbols: Pb, Hg, Cd, Cr, As, ..."""
+    industry: Mapped[str] = mapped_column(String(100), default="")
+    key_supervision: Mapped[bool] = mapped_column(Boolean, default=False)
+    """On the key-supervision list (重点监管单位)."""
+
+
 class QuotaEntry(Base):
     """An entry of a county's total-quantity ledger (总量指标台账) of one
     pollutant: capacity freed (``freed``: a closure 关停 or an upgrade 提标改造

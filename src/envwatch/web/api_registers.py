@@ -7,7 +7,6 @@ history."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -16,6 +15,7 @@ from sqlalchemy import Connection, Select, select
 
 from envwatch.alerts.queries import Viewer
 from envwatch.alerts.scope import scope_by
+from envwatch.registry.registers import PLOT_STATUSES
 from envwatch.store.schema import AuditEntry, ContaminatedPlot, County, Enterprise
 from envwatch.times import utc_as_cst_text
 from envwatch.web.api_registry import PREFIX, RowId, Search, registry_writer
@@ -23,14 +23,7 @@ from envwatch.web.crud import ListFilter, Resource, View, invalid, mount
 
 router = APIRouter()
 
-PLOT_STATUSES: Mapping[str, str] = {
-    "suspected": "疑似污染地块",
-    "investigating": "调查评估中",
-    "risk_control": "风险管控",
-    "remediation": "治理修复中",
-    "safe_use": "安全利用",
-    "delisted": "移出名录",
-}
+__all__ = ["PLOTS", "PLOT_STATUSES", "router"]
 PlotStatus = Literal["suspected", "investigating", "risk_control", "remediation", "safe_use",
                      "delisted"]  # fmt: skip
 

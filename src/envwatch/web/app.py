@@ -36,6 +36,7 @@ from envwatch.settings import get_settings
 from envwatch.store.db import make_engine
 from envwatch.web.api_alerts import router as alerts_api_router
 from envwatch.web.api_audit_file import router as audit_file_api_router
+from envwatch.web.api_bottom_line import router as bottom_line_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_emergency import router as emergency_api_router
@@ -63,6 +64,7 @@ from envwatch.web.pages_permits import router as permits_pages_router
 from envwatch.web.pages_points import router as points_pages_router
 from envwatch.web.pages_quality import router as quality_pages_router
 from envwatch.web.pages_rectification import router as rectification_pages_router
+from envwatch.web.pages_registers import router as registers_pages_router
 from envwatch.web.pages_registry import router as registry_pages_router
 from envwatch.web.pages_users import router as users_pages_router
 from envwatch.web.pages_zoning import router as zoning_pages_router
@@ -197,12 +199,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(emergency_api_router)
     app.include_router(rectification_api_router)
     app.include_router(registers_api_router)
+    app.include_router(bottom_line_api_router)
     app.include_router(ledger_api_router)
     app.include_router(judgement_api_router)
     app.include_router(judgement_pages_router)
     app.include_router(points_pages_router)
     app.include_router(registry_pages_router)
     app.include_router(zoning_pages_router)
+    app.include_router(registers_pages_router)
     app.include_router(cases_pages_router)
     app.include_router(users_pages_router)
     app.include_router(quality_pages_router)

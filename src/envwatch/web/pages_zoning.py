@@ -32,6 +32,7 @@ from envwatch.store.schema import County, EmergencyPeriod, Enterprise
 from envwatch.web.api_zoning import MAX_POLYGON_TEXT
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import Projection, county_map, county_projection, rings_of
+from envwatch.web.pages_registers import register_layer
 from envwatch.web.people import current_user
 from envwatch.web.rendering import database, render
 from envwatch.zoning.access import parse_emissions
@@ -64,7 +65,8 @@ def unit_layer(zoning: Any, projection: Projection) -> list[dict[str, Any]]:
 
 def dashboard_layers(connection: Connection, user: Viewer, now: datetime) -> dict[str, Any]:
     """The dashboard map's layers over the county heat map: the control units,
-    the enterprises in ``user``'s scope, and the warnings in force at ``now``
+    the enterprises and the bottom-line register entries in ``user``'s scope
+    (``pages_registers.register_layer``), and the warnings in force at ``now``
     (China Standard Time, naive) by the counties they cover."""
     projection = county_projection()
     units = unit_layer(load_zoning(connection), projection)
@@ -92,7 +94,8 @@ def dashboard_layers(connection: Connection, user: Viewer, now: datetime) -> dic
             if warning.county_code is None or warning.county_code in (county, host):
                 warned[county] = warning.level
     return {"units": units, "enterprises": enterprises, "warned": warned,
-            "warnings": [w._asdict() for w in warnings]}  # fmt: skip
+            "warnings": [w._asdict() for w in warnings],
+            "registers": register_layer(connection, user)}  # fmt: skip
 
 
 def _number(text: str | None, low: float, high: float) -> float | None:
