@@ -398,10 +398,12 @@ def _record(
         select(CampaignResult).where(CampaignResult.target_id == target.id,
                                      CampaignResult.item_id == item.id)
     ).first()  # fmt: skip
-    values = {"result": row.result, "note": row.note,
-              "evidence_sha256": row.evidence_sha256 or None,
-              "evidence_name": evidence.clean_name(row.evidence_name) if row.evidence_name
-              else "", "recorded_at": now, "recorded_by": actor.name}  # fmt: skip
+    values: dict[str, Any] = {"result": row.result, "note": row.note, "recorded_at": now,
+                              "recorded_by": actor.name}  # fmt: skip
+    if row.evidence_sha256:
+        values |= {"evidence_sha256": row.evidence_sha256,
+                   "evidence_name": evidence.clean_name(row.evidence_name)}  # fmt: skip
+    # (A result recorded again without a file keeps the file it had.)
     problem = before.problem_id if before is not None else None
     new_problem = None
     if row.result == "fail" and problem is None:
