@@ -17,6 +17,7 @@ from envwatch.alerts.policy import LEVELS, OPEN_STATES, Deadlines, Policy, load_
 from envwatch.alerts.scope import scope, viewer_of
 from envwatch.alerts.workflow import Workflow, load_workflow
 from envwatch.audit.log import SYSTEM, Actor, record
+from envwatch.auth.sessions import active_user
 from envwatch.errors import PeerError
 from envwatch.rectification import evidence
 from envwatch.rectification.policy import EvidencePolicy
@@ -27,7 +28,6 @@ from envwatch.store.schema import (
     Alert,
     AlertEvent,
     AlertFinding,
-    AppUser,
     ArchivedFrame,
     Enterprise,
     FindingRecord,
@@ -179,9 +179,7 @@ class AlertDesk:
         now = now or datetime.now(UTC)
         checked = [(upload, evidence.check_file(upload, self.evidence_limits)) for upload in files]
         with self.engine.begin() as connection:
-            user = connection.execute(
-                select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-            ).first()
+            user = active_user(connection, username)
             if user is None:
                 raise AlertError("unknown_user", f"no active user {username!r}",
                                  f"没有有效用户“{username}”")  # fmt: skip

@@ -52,6 +52,13 @@ class SessionUser:
         return {code for code in self.county_codes.split(",") if code}
 
 
+def active_user(connection: Connection, username: str) -> Any:
+    """The active user named ``username`` (their ``app_user`` row), or None."""
+    return connection.execute(
+        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
+    ).first()
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -121,9 +128,7 @@ def login(
     if "\x00" in username:
         # No user name holds a NUL (PostgreSQL text cannot): a wrong name.
         raise LoginError("bad_credentials", "wrong user name or password", "用户名或密码错误")
-    user = connection.execute(
-        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-    ).first()
+    user = active_user(connection, username)
     pair = _throttle_row(connection, user.id, peer) if user is not None else None
     known_here = pair is not None and trusted(as_utc(pair.last_success_at), now, policy)
     address = _throttle_row(connection, ANY_ACCOUNT, peer)

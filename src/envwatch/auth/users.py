@@ -15,7 +15,7 @@ from envwatch.alerts.scope import UserScope, viewer_of
 from envwatch.alerts.workflow import ROLES_ZH
 from envwatch.audit.log import Actor, record
 from envwatch.auth.passwords import MIN_LENGTH, hash_password, verify_password
-from envwatch.auth.sessions import end_lockouts
+from envwatch.auth.sessions import active_user, end_lockouts
 from envwatch.errors import PeerError
 from envwatch.store.schema import AppUser, Contractor, County, Enterprise, WebSession
 
@@ -227,9 +227,7 @@ def actor_of(connection: Connection, username: str, peer: str) -> Actor:
 def person_of(connection: Connection, username: str, peer: str) -> tuple[Actor, UserScope]:
     """The active user ``username`` as an actor and as a Viewer of the scope
     rule, or UserError."""
-    row = connection.execute(
-        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-    ).first()
+    row = active_user(connection, username)
     if row is None:
         raise UserError("unknown_user", f"no active user {username!r}",
                         f"没有有效用户“{username}”")  # fmt: skip

@@ -4,14 +4,15 @@ weather warning periods (重污染天气预警), of the city or of one county.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
@@ -157,6 +158,26 @@ def lines_command(
     typer.echo(f"imported {count} lines")
 
 
+Line = TypeVar("Line")
+
+
+def _day_report(
+    judge: Callable[[Connection, date], list[Line]], day: str, db: str | None
+) -> list[Line]:
+    """``judge``'s rows for ``day`` (YYYY-MM-DD, refused as a bad parameter
+    otherwise), read from the migrated database."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter(f"{day!r} is not a day (YYYY-MM-DD)") from None
+    engine = migrated_engine(db)
+    try:
+        with engine.connect() as connection:
+            return judge(connection, when)
+    finally:
+        engine.dispose()
+
+
 @emergency_app.command("compliance")
 def compliance_command(
     day: Annotated[str, typer.Option("--day", help="The day, YYYY-MM-DD (China Standard Time).")],
@@ -167,16 +188,7 @@ def compliance_command(
     baseline and its required measure. JSON lines {"enterprise", "county",
     "grade", "line", "level", "required", "measured", "baseline", "status",
     "evidence"}; status complied, not_complied, no_data, exempt or not_measurable."""
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        raise typer.BadParameter(f"{day!r} is not a day (YYYY-MM-DD)") from None
-    engine = migrated_engine(db)
-    try:
-        with engine.connect() as connection:
-            report = daily_compliance(connection, when)
-    finally:
-        engine.dispose()
+    report = _day_report(daily_compliance, day, db)
     if as_json:
         for row in report:
             typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
@@ -202,16 +214,7 @@ def emissions_command(
     the same hours of non-warning days {"enterprise", "county", "grade",
     "pollutant", "pollutant_name", "level", "required_cut", "emission_kg",
     "baseline_kg", "achieved_cut", "status", "evidence"}."""
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        raise typer.BadParameter(f"{day!r} is not a day (YYYY-MM-DD)") from None
-    engine = migrated_engine(db)
-    try:
-        with engine.connect() as connection:
-            report = daily_emissions(connection, when)
-    finally:
-        engine.dispose()
+    report = _day_report(daily_emissions, day, db)
     for row in report:
         typer.echo(json.dumps(row.as_json(), ensure_ascii=False))
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from envwatch.alerts.scope import CITY_ROLES, Viewer, viewer_of
 from envwatch.alerts.workflow import Workflow, load_workflow
 from envwatch.audit.log import SYSTEM, Actor, record
+from envwatch.auth.sessions import active_user
 from envwatch.errors import PeerError
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.judgement.core import (
@@ -36,7 +37,6 @@ from envwatch.judgement.weeks import (
 from envwatch.quality.queries import year_earlier
 from envwatch.store.schema import (
     AccountabilityInterview,
-    AppUser,
     County,
     CountyListing,
     EcoCompensation,
@@ -279,9 +279,7 @@ class ListingDesk:
         """``username`` takes ``action`` on the listing; the new state."""
         now = now or datetime.now(UTC)
         with self.engine.begin() as connection:
-            user = connection.execute(
-                select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-            ).first()
+            user = active_user(connection, username)
             if user is None:
                 raise JudgementError("unknown_user", f"no active user {username!r}",
                                      f"没有有效用户“{username}”")  # fmt: skip

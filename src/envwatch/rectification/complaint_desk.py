@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Connection, false, func, insert, select, u
 
 from envwatch.alerts.scope import SUPERVISOR_ROLES, Viewer, scope_by, viewer_of
 from envwatch.audit.log import SYSTEM, Actor, record
+from envwatch.auth.sessions import active_user
 from envwatch.rectification.complaints import (
     ComplaintRow,
     Located,
@@ -24,7 +25,6 @@ from envwatch.rectification.complaints import (
 from envwatch.rectification.desk import ProblemError, RectificationDesk, queue
 from envwatch.registry.importing import RowError, read_table, validate_rows
 from envwatch.store.schema import (
-    AppUser,
     Complaint,
     County,
     Enterprise,
@@ -193,9 +193,7 @@ def visible_hotspots(
 
 def _acting(connection: Connection, username: str, complaint_id: int) -> tuple[Any, Any]:
     """The user (who may act) and the complaint (in their scope), or ProblemError."""
-    user = connection.execute(
-        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-    ).first()
+    user = active_user(connection, username)
     complaint = None
     if user is not None:
         complaint = connection.execute(

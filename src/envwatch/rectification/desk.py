@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 from envwatch.alerts.scope import Viewer, scope_by, viewer_of
 from envwatch.alerts.workflow import Workflow, load_workflow
 from envwatch.audit.log import SYSTEM, Actor, record
+from envwatch.auth.sessions import active_user
 from envwatch.errors import PeerError
 from envwatch.rectification import evidence
 from envwatch.rectification.policy import (
@@ -27,7 +28,6 @@ from envwatch.rectification.policy import (
 )
 from envwatch.settings import get_settings
 from envwatch.store.schema import (
-    AppUser,
     Notification,
     NotificationTarget,
     ProblemEvidence,
@@ -95,9 +95,7 @@ class RectificationDesk:
         # Files are checked before anything is written: a bad one refuses the action.
         checked = [(upload, evidence.check_file(upload, self.policy.evidence)) for upload in files]
         with self.engine.begin() as connection:
-            user = connection.execute(
-                select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-            ).first()
+            user = active_user(connection, username)
             if user is None:
                 raise ProblemError("unknown_user", f"no active user {username!r}",
                                    f"没有有效用户“{username}”")  # fmt: skip
@@ -128,9 +126,7 @@ class RectificationDesk:
         action that needs evidence."""
         media_type = evidence.check_file(upload, self.policy.evidence)
         with self.engine.begin() as connection:
-            user = connection.execute(
-                select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-            ).first()
+            user = active_user(connection, username)
             if user is None or not sees_problem(connection, viewer_of(user), problem_id):
                 raise ProblemError("unknown_problem", f"no problem {problem_id}",
                                    f"没有编号为{problem_id}的整改事项")  # fmt: skip

@@ -10,10 +10,10 @@ nothing; a file replaces every line of each (enterprise, season) it names.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Connection, delete, insert, select, true
@@ -203,6 +203,35 @@ def _covers(period_county: str | None, county: str, hosts: dict[str, str | None]
     return period_county is None or period_county in (county, hosts.get(county))
 
 
+class _WarningWindow(NamedTuple):
+    start: datetime
+    end: datetime
+    lookback: datetime
+    periods: Sequence[Any]  # rows of (id, level, starts_at, ends_at, county_code)
+    hosts: dict[str, str | None]
+
+
+def _warning_window(connection: Connection, day: date, baseline_days: int) -> _WarningWindow | None:
+    """``day``'s bounds, the warning periods from far enough back for the
+    baseline days before it, and the counties' host zones; ``None`` when no
+    warning is in force on ``day`` (nothing to judge)."""
+    start = datetime.combine(day, datetime.min.time())
+    end = start + timedelta(days=1)
+    lookback = start - timedelta(days=baseline_days * 3 + 1)
+    periods = connection.execute(
+        select(EmergencyPeriod.id, EmergencyPeriod.level, EmergencyPeriod.starts_at,
+               EmergencyPeriod.ends_at, EmergencyPeriod.county_code)
+        .where(EmergencyPeriod.ends_at > lookback, EmergencyPeriod.starts_at < end)
+        .order_by(EmergencyPeriod.starts_at)
+    ).all()  # fmt: skip
+    if not any(p.starts_at < end and p.ends_at > start for p in periods):
+        return None
+    hosts: dict[str, str | None] = dict(
+        connection.execute(select(County.code, County.host_code)).all()
+    )
+    return _WarningWindow(start, end, lookback, periods, hosts)
+
+
 def daily_compliance(
     connection: Connection, day: date, viewer: Viewer | None = None
 ) -> list[LineCompliance]:
@@ -212,20 +241,10 @@ def daily_compliance(
     if not FIRST_DAY <= day <= LAST_DAY:
         return []
     params = compliance_params()
-    start = datetime.combine(day, datetime.min.time())
-    end = start + timedelta(days=1)
-    lookback = start - timedelta(days=params.baseline_days * 3 + 1)
-    periods = connection.execute(
-        select(EmergencyPeriod.id, EmergencyPeriod.level, EmergencyPeriod.starts_at,
-               EmergencyPeriod.ends_at, EmergencyPeriod.county_code)
-        .where(EmergencyPeriod.ends_at > lookback, EmergencyPeriod.starts_at < end)
-        .order_by(EmergencyPeriod.starts_at)
-    ).all()  # fmt: skip
-    if not any(p.starts_at < end and p.ends_at > start for p in periods):
+    window = _warning_window(connection, day, params.baseline_days)
+    if window is None:
         return []
-    hosts: dict[str, str | None] = dict(
-        connection.execute(select(County.code, County.host_code)).all()
-    )
+    start, end, lookback, periods, hosts = window
     where = scope_by(viewer, Enterprise.county_code, Enterprise.id) if viewer else true()
     lines_query = (
         select(EmergencyLine.id, EmergencyLine.name, EmergencyLine.measures,
@@ -387,20 +406,10 @@ def daily_emissions(
         return []
     params = compliance_params()
     cuts = _level_cuts()
-    start = datetime.combine(day, datetime.min.time())
-    end = start + timedelta(days=1)
-    lookback = start - timedelta(days=params.baseline_days * 3 + 1)
-    periods = connection.execute(
-        select(EmergencyPeriod.id, EmergencyPeriod.level, EmergencyPeriod.starts_at,
-               EmergencyPeriod.ends_at, EmergencyPeriod.county_code)
-        .where(EmergencyPeriod.ends_at > lookback, EmergencyPeriod.starts_at < end)
-        .order_by(EmergencyPeriod.starts_at)
-    ).all()  # fmt: skip
-    if not any(p.starts_at < end and p.ends_at > start for p in periods):
+    window = _warning_window(connection, day, params.baseline_days)
+    if window is None:
         return []
-    hosts: dict[str, str | None] = dict(
-        connection.execute(select(County.code, County.host_code)).all()
-    )
+    start, end, lookback, periods, hosts = window
     where = scope_by(viewer, Enterprise.county_code, Enterprise.id) if viewer else true()
     listed = select(EmergencyLine.enterprise_id).where(
         EmergencyLine.valid_from <= day, EmergencyLine.valid_until > day

@@ -21,12 +21,12 @@ from sqlalchemy import Connection, select
 
 from envwatch.alerts.scope import sees_device, viewer_of
 from envwatch.audit.log import Actor, record
+from envwatch.auth.sessions import active_user
 from envwatch.errors import PeerError, UsageError
 from envwatch.glossary import factor
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rules.model import CalibrationSchedule, Period
 from envwatch.store.schema import (
-    AppUser,
     County,
     DeclaredCalibration,
     EmergencyPeriod,
@@ -274,9 +274,7 @@ def declarer(
     """The registered user ``username`` as the declaring actor, if their role and
     scope allow declaring a window for ``mn`` (or a warning for ``county_code``,
     None: the city); else PeerError."""
-    user = connection.execute(
-        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-    ).first()
+    user = active_user(connection, username)
     if user is None:
         raise PeerError("unknown_user", f"no active user {username!r}",
                         f"没有有效用户“{username}”")  # fmt: skip
