@@ -22,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from envwatch.alerts.scope import CITY_ROLES, Viewer, scope_by, viewer_of
 from envwatch.audit.log import SYSTEM, Actor, record
+from envwatch.auth.sessions import active_user
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rectification import evidence
 from envwatch.rectification.campaigns import (
@@ -36,7 +37,6 @@ from envwatch.rectification.desk import ProblemError, RectificationDesk, link, q
 from envwatch.rectification.policy import CLOSED
 from envwatch.registry.importing import RowError, validate_rows
 from envwatch.store.schema import (
-    AppUser,
     Campaign,
     CampaignItem,
     CampaignResult,
@@ -89,9 +89,7 @@ def _unknown(campaign_id: int) -> CampaignError:
 
 
 def _user(connection: Connection, username: str) -> Any:
-    user = connection.execute(
-        select(AppUser).where(AppUser.username == username, AppUser.active.is_(True))
-    ).first()
+    user = active_user(connection, username)
     if user is None:
         raise CampaignError("unknown_user", f"no active user {username!r}",
                             f"没有有效用户“{username}”")  # fmt: skip
