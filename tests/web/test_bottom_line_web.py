@@ -116,10 +116,21 @@ def test_fire_points_and_a_campaign_over_http(login: Login, engine: Engine) -> N
     page = local.get(f"/campaigns/{campaign_id}")
     assert page.status_code == 200
     assert page.text.count('class="campaign-target"') == len(seen["targets"])
+    # The results form with a photo the page uploaded first (as campaign.js does).
+    photo = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    stored = local.post(f"/api/v1/campaign-evidence?campaign={campaign_id}&name=现场.png",
+                        content=photo, headers={"X-CSRF-Token": local_csrf})  # fmt: skip
+    assert stored.status_code == 201, stored.text
+    digest = stored.json()["sha256"]
     posted = local.post(f"/campaigns/{campaign_id}/results", data={
         "csrf": local_csrf, "target": f"enterprise:{first.ref_id}", "result_2": "pass",
-        "note_2": "已整改"}, follow_redirects=False)  # fmt: skip
+        "note_2": "已整改", "evidence_2": f"{digest} 现场.png",
+    }, follow_redirects=False)  # fmt: skip
     assert posted.status_code == 303, posted.text
+    href = f"/api/v1/campaigns/{campaign_id}/files/{digest}"
+    assert href in local.get(f"/campaigns/{campaign_id}").text
+    assert local.get(href).content == photo
+    assert officer.get(href).status_code == (200 if county == first.county_code else 404)
     dashboard = supervisor.get("/")
     assert 'id="layer-fires"' in dashboard.text
     assert dashboard.text.count('class="fire" data-fire=') == 4  # in the city, seen lately

@@ -39,6 +39,7 @@ CampaignId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 PAGE_SIZE = 300
 TARGET = re.compile(r"([a-z_]{1,32}):(\d{1,10})")
 MAX_NOTE = 4000
+SHA256 = re.compile(r"[0-9a-f]{64}")
 RESULT_WORDS = {"pass": N_("bl_result_pass"), "fail": N_("bl_result_fail"),
                 "na": N_("bl_result_na")}  # fmt: skip
 """The msgid of each result (``campaigns.RESULTS``)."""
@@ -108,7 +109,8 @@ async def campaign_page(request: Request, campaign_id: CampaignId) -> Response:
 @router.post("/campaigns/{campaign_id}/results", response_model=None)
 async def results_submit(request: Request, campaign_id: CampaignId) -> Response:
     """The results form of one target: ``target`` (kind:id), and per item
-    ``result_N`` (pass/fail/na; empty: not recorded now) and ``note_N``."""
+    ``result_N`` (pass/fail/na; empty: not recorded now), ``note_N`` and
+    ``evidence_N`` (``<sha256> <name>`` of a file the page uploaded first)."""
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
@@ -122,11 +124,13 @@ async def results_submit(request: Request, campaign_id: CampaignId) -> Response:
         number = key.removeprefix("result_")
         if key.startswith("result_") and number.isdigit() and value:
             note = fields.get(f"note_{number}", "").strip()
-            if len(note) > MAX_NOTE or "\x00" in note:
+            digest, _, name = fields.get(f"evidence_{number}", "").strip().partition(" ")
+            if len(note) > MAX_NOTE or "\x00" in note or (digest and not SHA256.fullmatch(digest)):
                 target = None
             rows.append({"对象类型": target.group(1) if target else "",
                          "对象编号": target.group(2) if target else "", "检查项": number,
-                         "结果": value, "说明": note})  # fmt: skip
+                         "结果": value, "说明": note, "佐证文件": name.strip(),
+                         "佐证SHA256": digest})  # fmt: skip
     if target is None or not rows:
         return await _campaign_page(request, user, campaign_id, 422, words["rf_bad_form"])
     try:
