@@ -20,6 +20,7 @@ untested.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -41,9 +42,12 @@ from envwatch.ledger.positive import Admission, admit, open_entry, remove
 from envwatch.ledger.quota_store import Freed, record_freed
 from envwatch.permits.audit_store import create_audit_file
 from envwatch.permits.parameters import load_parameters
+from envwatch.rectification.campaign_desk import create_campaign, record_results, store_evidence
+from envwatch.rectification.campaigns import CampaignSpec
 from envwatch.rectification.complaint_desk import take_complaints
 from envwatch.rectification.desk import RectificationDesk
 from envwatch.rectification.evidence import Upload
+from envwatch.rectification.fire_desk import take_fire_points
 from envwatch.rectification.importing import import_problems
 from envwatch.rules.engine import default_rule_set
 from envwatch.store.schema import (
@@ -55,9 +59,11 @@ from envwatch.store.schema import (
     ContaminatedPlot,
     Contractor,
     ControlUnit,
+    County,
     EmergencyLine,
     EmergencyLineMeter,
     Enterprise,
+    FirePoint,
     HazardousWasteUnit,
     HeavyMetalEnterprise,
     MedicalInstitution,
@@ -68,6 +74,7 @@ from envwatch.store.schema import (
     WasteTransfer,
 )
 from envwatch.web.app import create_app
+from envwatch.web.mapsvg import COUNTIES_FILE
 from envwatch.web.people import CSRF_HEADER, LOGIN_CSRF_COOKIE, LOGIN_CSRF_FIELD, SESSION_COOKIE
 from tests.alerts.test_desk import DATA_T0, NOW, store_finding
 from tests.electricity.test_http_batch import base_url
@@ -242,6 +249,16 @@ PROVINCE_CSV: Final = (
     "month,area,composite_index,pm2_5,good_day_ratio\n2026-01,全省,5.1,60,55\n".encode()
 )
 PDF_FILE: Final = b"%PDF-1.4\n% authorisation matrix\n%%EOF\n"
+NEW_CAMPAIGN: Final = {
+    "name": "矩阵排查整治行动", "theme": "危险废物", "starts_on": "2026-11-01",
+    "ends_on": "2026-12-31", "items": [{"text": "矩阵检查项", "severity": "一般"}],
+}  # fmt: skip
+RESULT_IN: Final = {"results": [{"kind": "enterprise", "ref_id": "#enterprise_in", "item": 1,
+                                 "result": "pass"}]}  # fmt: skip
+RESULT_OUT: Final = {"results": [{"kind": "enterprise", "ref_id": "#enterprise_out", "item": 1,
+                                  "result": "pass"}]}  # fmt: skip
+RESULT_FORM_IN: Final = {"target": "enterprise:{enterprise_in}", "result_1": "pass"}
+RESULT_FORM_OUT: Final = {"target": "enterprise:{enterprise_out}", "result_1": "pass"}
 NEW_COMPLAINT: Final = {
     "channel": "12345", "reference": "MTX-1", "received_at": "2026-11-29T20:00:00+08:00",
     "category": "噪声", "content": "矩阵测试投诉：夜间噪声", "address": "矩阵小区",
@@ -1575,6 +1592,100 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "again": write("POST", "/api/v1/complaints/{complaint_in}/problem", TO_PROBLEM,
                        expect={"supervisor": 409, "enforcer": 409, "county": 409}),
     },
+    # --- the bottom line's sources (fire points, campaigns; issue 15 item 6) ---
+    # Fire points are the supervisors' (by county), never an enterprise's;
+    # imports are the city bureau's (who assigns problems).
+    "GET /api/v1/fire-points": {
+        "in": get("/api/v1/fire-points?limit=500", row(401, _S, _S, _S, _S, _S, _U, _U, _U),
+                  lists=("id", "{fire_in}")),
+        "out": get("/api/v1/fire-points?limit=500", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{fire_out}")),
+    },
+    "POST /api/v1/fire-points/imports": {
+        "no csrf": write("POST", "/api/v1/fire-points/imports?name=f.csv", content=BAD_IMPORT,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "bad export": write("POST", "/api/v1/fire-points/imports?name=f.csv", content=BAD_IMPORT,
+                            expect=row(401, 422, 422, 403, 403, 403, 403, 403, 403)),
+    },
+    # A campaign is seen by the city, by the officers of the counties it
+    # covers and by whoever sees one of its targets; results are recorded by
+    # inspectors (a county officer at their county's targets); files follow
+    # the targets' scope.
+    "GET /api/v1/campaigns": {
+        "in": get("/api/v1/campaigns", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("id", "{campaign_in}")),
+        "out": get("/api/v1/campaigns", row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("id", "{campaign_out}")),
+    },
+    "POST /api/v1/campaigns": {
+        "no csrf": write("POST", "/api/v1/campaigns", NEW_CAMPAIGN, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "create": write("POST", "/api/v1/campaigns", NEW_CAMPAIGN,
+                        expect={"anonymous": 401, "enforcer": 403, "viewer": 403,
+                                "county": 403, "enterprise": 403, "contractor": 403,
+                                "token": 403, "admin": 201}),
+        "again": write("POST", "/api/v1/campaigns", NEW_CAMPAIGN, expect={"supervisor": 422}),
+    },
+    "GET /api/v1/campaigns/{campaign_id}": {
+        "in": get("/api/v1/campaigns/{campaign_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/campaigns/{campaign_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "unknown": get("/api/v1/campaigns/" + UNKNOWN_ID,
+                       row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "POST /api/v1/campaigns/{campaign_id}/results": {
+        "no csrf": write("POST", "/api/v1/campaigns/{campaign_in}/results", RESULT_IN,
+                         csrf=False, expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/campaigns/{campaign_in}/results", RESULT_IN,
+                    expect=row(401, 200, 200, 200, 403, 200, 403, 403, 403)),
+        "out": write("POST", "/api/v1/campaigns/{campaign_in}/results", RESULT_OUT,
+                     expect=row(401, 200, 200, 200, 403, 422, 403, 403, 403)),
+        "out campaign": write("POST", "/api/v1/campaigns/{campaign_out}/results", RESULT_OUT,
+                              expect={"county": 404}),
+    },
+    "POST /api/v1/campaign-evidence": {
+        "no csrf": write("POST", "/api/v1/campaign-evidence?campaign={campaign_in}&name=m.pdf",
+                         content=PDF_FILE, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/campaign-evidence?campaign={campaign_in}&name=m.pdf",
+                    content=PDF_FILE, expect=row(401, 201, 201, 201, 403, 201, 403, 404, 403)),
+        "out": write("POST", "/api/v1/campaign-evidence?campaign={campaign_out}&name=m.pdf",
+                     content=PDF_FILE, expect=row(401, 201, 201, 201, 403, 404, 404, 404, 403)),
+    },
+    "GET /api/v1/campaigns/{campaign_id}/files/{sha256}": {
+        "in": get("/api/v1/campaigns/{campaign_in}/files/{cfile_in}",
+                  row(401, 200, 200, 200, 200, 200, 200, 404, 200)),
+        "out": get("/api/v1/campaigns/{campaign_in}/files/{cfile_out}",
+                   row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
+        "not this campaign's": get("/api/v1/campaigns/{campaign_out}/files/{cfile_in}",
+                                   row(401, 404, 404, 404, 404, 404, 404, 404, 404)),
+    },
+    "GET /fire-points": {
+        "in": get("/fire-points", row(_L, _S, _S, _S, _S, _S, _U, _U, _L),
+                  lists=("html", 'id="fire-{fire_in}"')),
+        "out": get("/fire-points", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'id="fire-{fire_out}"')),
+    },
+    "GET /campaigns": {
+        "in": get("/campaigns", row(_L, _S, _S, _S, _S, _S, _S, _U, _L),
+                  lists=("html", 'href="/campaigns/{campaign_in}"')),
+        "out": get("/campaigns", row(_L, _S, _S, _S, _S, _U, _U, _U, _L),
+                   lists=("html", 'href="/campaigns/{campaign_out}"')),
+    },
+    "GET /campaigns/{campaign_id}": {
+        "in": get("/campaigns/{campaign_in}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
+        "out": get("/campaigns/{campaign_out}", row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
+        "unknown": get("/campaigns/" + UNKNOWN_ID, row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    "POST /campaigns/{campaign_id}/results": {
+        "no csrf": Case("POST", "/campaigns/{campaign_in}/results", form=RESULT_FORM_IN,
+                        csrf=False, expect=row(_L, 403, 403, 403, 403, 403, 403, 404, _L)),
+        "in": Case("POST", "/campaigns/{campaign_in}/results", form=RESULT_FORM_IN,
+                   expect=row(_L, 303, 303, 303, 403, 303, 403, 404, _L)),
+        "out": Case("POST", "/campaigns/{campaign_in}/results", form=RESULT_FORM_OUT,
+                    expect=row(_L, 303, 303, 303, 403, 422, 403, 404, _L)),
+    },
     "GET /api/v1/rectification/progress": {
         "any": get("/api/v1/rectification/progress",
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -2027,6 +2138,52 @@ def register_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str
     return found  # fmt: skip
 
 
+def bottom_line_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
+    """A fire point in each county; a campaign over the whole city with both
+    enterprises as targets (each with a result backed by a file) and one over
+    the "out" county only."""
+    centroids = {str(f["properties"]["adcode"]): f["properties"]["centroid"]
+                 for f in json.loads(COUNTIES_FILE.read_text("utf-8"))["features"]}  # fmt: skip
+    spots = {}
+    with engine.connect() as connection:
+        for side in ("in", "out"):
+            code = values[f"county_{side}"]
+            # A development zone has no boundary of its own: its host district's.
+            host = connection.execute(select(County.host_code).where(County.code == code))
+            spots[side] = centroids[host.scalar() or code]
+    desk = RectificationDesk(engine)
+    rows = [{"火点编号": f"MTX-{side}", "监测时间": "2026-11-29 13:00", "经度": str(x),
+             "纬度": str(y)} for side, (x, y) in spots.items()]  # fmt: skip
+    done, errors = take_fire_points(desk, rows, source="matrix")
+    assert errors == [] and done.imported == 2, errors
+    with engine.connect() as connection:
+        fires = dict(connection.execute(select(FirePoint.fire_id, FirePoint.id)).all())
+    found = {f"fire_{side}": str(fires[f"MTX-{side}"]) for side in spots}
+    city = Actor("matrix", "city_admin", "matrix")
+    targets = [{"kind": "enterprise", "id": int(values[f"enterprise_{side}"])}
+               for side in ("in", "out")]  # fmt: skip
+    spec = {"theme": "危险废物", "starts_on": "2026-11-01", "ends_on": "2026-12-31",
+            "items": [{"text": "矩阵清单项", "severity": "一般"}]}  # fmt: skip
+    made, errors = create_campaign(desk, CampaignSpec.model_validate(
+        spec | {"name": "矩阵全市行动", "targets": targets}), city)  # fmt: skip
+    assert made is not None, errors
+    other, errors = create_campaign(desk, CampaignSpec.model_validate(
+        spec | {"name": "矩阵外县行动", "targets": targets[1:],
+                "counties": [values["county_out"]]}), city)  # fmt: skip
+    assert other is not None, errors
+    found |= {"campaign_in": str(made), "campaign_out": str(other)}
+    for side, target in zip(("in", "out"), targets, strict=True):
+        content = PDF_FILE + b"campaign " + side.encode()
+        digest, _ = store_evidence(desk, made, "enforcer", Upload(f"{side}.pdf", content))
+        _, errors = record_results(desk, made, "enforcer", [
+            {"对象类型": "enterprise", "对象编号": str(target["id"]), "检查项": "1",
+             "结果": "合格", "佐证文件": f"{side}.pdf", "佐证SHA256": digest}],
+            peer="matrix")  # fmt: skip
+        assert errors == [], errors
+        found[f"cfile_{side}"] = digest
+    return found
+
+
 def ledger_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
     """Each enterprise on the EIA-approval positive list (and off the enforcement
     list, which the matrix admits "out" to) and freed capacity in each county."""
@@ -2074,6 +2231,7 @@ def world(base_url: str, engine: Engine, alerts: tuple[dict[str, Any], dict[str,
     } | more_devices(engine, mine, theirs) | registry_objects(engine, mine, theirs)  # fmt: skip
     values |= zoning_objects(engine, mine, theirs)
     values |= rectification_objects(engine, values)
+    values |= bottom_line_objects(engine, values)
     values |= ledger_objects(engine, values)
     values |= register_objects(engine, values)
     values |= audit_objects(engine, values)
@@ -2188,6 +2346,7 @@ LOOK_ALIKES: Final = (
     ("/api/v1/problems/{id}", "{problem_out}", UNKNOWN_ID),
     ("/api/v1/problems/{id}/dossier", "{problem_out}", UNKNOWN_ID),
     ("/api/v1/complaints/{id}", "{complaint_out}", UNKNOWN_ID),
+    ("/api/v1/campaigns/{id}", "{campaign_out}", UNKNOWN_ID),
     ("/api/v1/registry/contaminated-plots/{id}", "{plot_out}", UNKNOWN_ID),
     ("/api/v1/registry/hazardous-waste-units/{id}", "{unit_out}", UNKNOWN_ID),
     ("/api/v1/registry/waste-transfers/{id}", "{transfer_out}", UNKNOWN_ID),

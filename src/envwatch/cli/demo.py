@@ -24,7 +24,7 @@ from envwatch.demo.quality_seed import (
     seed_quality_history,
     seed_quality_targets,
 )
-from envwatch.demo.rectification import seed_rectification
+from envwatch.demo.rectification import seed_bottom_line, seed_rectification
 from envwatch.demo.seed import DEMO_PASSWORD, DemoAlreadySeededError, seed_demo
 from envwatch.demo.simulator import (
     SimClock,
@@ -53,6 +53,7 @@ def seed_demo_command(db: DbOption = None) -> None:
         typer.echo("the registry already holds data: demo not loaded", err=True)
         raise typer.Exit(1) from None
     counts["rectification_problem"] = seed_rectification(engine)
+    counts |= seed_bottom_line(engine)
     counts |= seed_ledger(engine)
     typer.echo(json.dumps(counts))
 
@@ -123,6 +124,7 @@ def demo_command(
     try:
         counts = seed_demo(engine, emergency=True)
         counts["rectification_problem"] = seed_rectification(engine)
+        counts |= seed_bottom_line(engine)
         counts |= seed_ledger(engine)
         typer.echo(f"demo city loaded: {counts}")
         if quality_days:

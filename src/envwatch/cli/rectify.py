@@ -5,17 +5,26 @@ progress by county."""
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from envwatch.alerts.scope import UserScope
 from envwatch.audit.log import Actor
 from envwatch.cli.common import DbOption, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
+from envwatch.rectification.campaign_desk import (
+    create_campaign,
+    record_results,
+    visible_campaign,
+    visible_campaigns,
+)
+from envwatch.rectification.campaigns import CampaignSpec
 from envwatch.rectification.complaint_desk import (
     import_complaints,
     reply,
@@ -25,10 +34,11 @@ from envwatch.rectification.complaint_desk import (
 )
 from envwatch.rectification.desk import ProblemError, configured_desk
 from envwatch.rectification.evidence import Upload
+from envwatch.rectification.fire_desk import import_fire_points
 from envwatch.rectification.importing import import_problems
 from envwatch.rectification.problems import GROUPS, list_view, progress_table, table_file
 from envwatch.rectification.queries import problem_dossier, progress
-from envwatch.registry.importing import ImportFileError
+from envwatch.registry.importing import ImportFileError, RowError, read_table
 from envwatch.store.schema import RectificationProblem
 
 rectify_app = typer.Typer(help="Rectification to closure (集中整改): 交办 → 整改 → 验收 → 销号.")
@@ -184,6 +194,129 @@ def dossier_command(
                                   f"没有编号为{problem_id}的整改事项"))  # fmt: skip
     out.write_bytes(archive)
     typer.echo(json.dumps({"id": problem_id, "file": str(out), "bytes": len(archive)}))
+
+
+def _rejected(errors: list[RowError]) -> typer.Exit:
+    """Print each bad row as row, column, reason on stderr; the exit to raise."""
+    for problem in errors:
+        typer.echo(f"row {problem.row}, column {problem.column or '-'}: {problem.reason}",
+                   err=True)  # fmt: skip
+    typer.echo(f"{len(errors)} problems: nothing imported", err=True)
+    return typer.Exit(1)
+
+
+@rectify_app.command("fire-import")
+def fire_import_command(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A satellite fire-point export, .csv or .xlsx.", exists=True, dir_okay=False
+        ),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Import satellite fire points of straw burning (秸秆焚烧火点), every new
+    one or none (row, column, reason on stderr, exit 1): each located to its
+    county, each in a county a problem to check, assigned to the county; a fire
+    id imported before is left as it is. Prints {"imported", "known", "outside",
+    "problems"}."""
+    engine = migrated_engine(db)
+    try:
+        done, errors = import_fire_points(configured_desk(engine), path.name, path.read_bytes(),
+                                          Actor("envwatch", "system", peer()))  # fmt: skip
+    except ImportFileError as error:
+        raise refuse(error) from None
+    if errors:
+        raise _rejected(errors)
+    typer.echo(json.dumps(done.as_json()))
+
+
+campaign_app = typer.Typer(help="Inspection campaigns (大排查大整治): create, results, progress.")
+rectify_app.add_typer(campaign_app, name="campaign")
+
+
+def _spec_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as error:
+        raise typer.BadParameter(f"cannot read {path}: {error}") from None
+    if not isinstance(data, dict):
+        raise typer.BadParameter(f"{path}: a table (TOML) or an object (JSON) is needed")
+    return data
+
+
+@campaign_app.command("create")
+def campaign_create_command(
+    path: Annotated[
+        Path, typer.Argument(help="The campaign, .toml or .json.", exists=True, dir_okay=False)
+    ],
+    db: DbOption = None,
+) -> None:
+    """Create a campaign: name, theme, starts_on, ends_on, counties, items
+    [{text, legal_basis, severity}], targets [{kind, id}]; every part or none
+    (each problem on stderr, exit 1). Prints {"id"}."""
+    try:
+        spec = CampaignSpec.model_validate(_spec_file(path))
+    except ValidationError as error:
+        raise _rejected([RowError(0, ".".join(str(p) for p in e["loc"]), e["msg"])
+                         for e in error.errors()]) from None  # fmt: skip
+    engine = migrated_engine(db)
+    campaign, errors = create_campaign(configured_desk(engine), spec,
+                                       Actor("envwatch", "system", peer()))  # fmt: skip
+    if errors:
+        raise _rejected(errors)
+    typer.echo(json.dumps({"id": campaign}))
+
+
+@campaign_app.command("results")
+def campaign_results_command(
+    campaign: Annotated[int, typer.Argument(help="The campaign's id.")],
+    path: Annotated[
+        Path, typer.Argument(help="Results, .csv or .xlsx.", exists=True, dir_okay=False)
+    ],
+    user: Annotated[str, typer.Option("--user", help="Who inspected (a user of envwatch).")],
+    db: DbOption = None,
+) -> None:
+    """Record inspection results (对象类型, 对象编号, 检查项, 结果, 说明), every
+    row or none (row, column, reason on stderr, exit 1); each failed item opens
+    one problem. Prints {"recorded", "problems"}."""
+    engine = migrated_engine(db)
+    try:
+        rows = read_table(path.name, path.read_bytes())
+        opened, errors = record_results(configured_desk(engine), campaign, user, rows,
+                                        peer=peer())  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    if errors:
+        raise _rejected(errors)
+    typer.echo(json.dumps({"recorded": len(rows), "problems": opened}))
+
+
+@campaign_app.command("list")
+def campaign_list_command(db: DbOption = None) -> None:
+    """The campaigns, newest first, as JSON lines."""
+    engine = migrated_engine(db)
+    with engine.connect() as connection:
+        items, _ = visible_campaigns(connection, CITY, configured_desk(engine), limit=100_000)
+    for item in items:
+        typer.echo(json.dumps(item, ensure_ascii=False))
+
+
+@campaign_app.command("progress")
+def campaign_progress_command(
+    campaign: Annotated[int, typer.Argument(help="The campaign's id.")], db: DbOption = None
+) -> None:
+    """Progress by county (targets, inspected, items failed, problems opened and
+    closed; the last line is the whole campaign's) as JSON lines."""
+    engine = migrated_engine(db)
+    with engine.connect() as connection:
+        found = visible_campaign(connection, CITY, campaign, configured_desk(engine))
+    if found is None:
+        raise refuse(ProblemError("unknown_campaign", f"no campaign {campaign}",
+                                  f"没有编号为{campaign}的排查整治行动"))  # fmt: skip
+    for line in found["progress"]:
+        typer.echo(json.dumps(line, ensure_ascii=False))
 
 
 complaints_app = typer.Typer(

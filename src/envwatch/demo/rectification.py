@@ -4,12 +4,16 @@ fictional problems in the demo counties, imported as a real list would be
 users so the pages show problems in every state: assigned, rectifying,
 applied, checked, signed, in notice, closed, reopened, and overdue ones; and
 hotline complaints around three enterprises (a hotspot), one replied to and
-one made a problem; contaminated plots in several statuses, with their history."""
+one made a problem; contaminated plots in several statuses, with their history;
+and the bottom line's sources: a satellite fire-point export (points in
+several counties, one outside the city) and an inspection campaign whose
+failed items became problems."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
@@ -18,11 +22,16 @@ from sqlalchemy import Engine, insert, select, update
 from envwatch.audit.log import Actor, record
 from envwatch.demo.registers import seed_registers
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
+from envwatch.rectification.campaign_desk import create_campaign, record_results
+from envwatch.rectification.campaigns import CampaignSpec
 from envwatch.rectification.complaint_desk import reply, take_complaints, to_problem
 from envwatch.rectification.desk import RectificationDesk
 from envwatch.rectification.evidence import Upload
+from envwatch.rectification.fire_desk import import_fire_points
+from envwatch.rectification.fires import FIRE_COLUMNS
 from envwatch.rectification.importing import COLUMNS, import_problems
 from envwatch.store.schema import ContaminatedPlot, County, Enterprise, RectificationProblem
+from envwatch.web.mapsvg import COUNTIES_FILE
 
 CENTRAL = "第三轮中央生态环境保护督察反馈问题（2026年）"
 PROVINCIAL = "第二轮省级生态环境保护督察交办问题（2026年）"
@@ -211,3 +220,98 @@ def seed_complaints(desk: RectificationDesk, now: datetime) -> list[int]:
                deadline=(now + timedelta(days=30)).date(), measures="限定施工时段，夜间巡查",
                peer="demo", now=now)  # fmt: skip
     return ids
+
+
+# The bottom line's sources (底线): a satellite fire-point export of the
+# autumn straw-burning season, and one inspection campaign (大排查大整治).
+# Fire points: (hours before now, county index or None for outside the city,
+# offset east and north of the county's centroid [degrees], satellite, confidence, FRP).
+FIRES = (
+    (30, 0, (0.02, 0.01), "FY-3D", "85", 12.5),
+    (28, 2, (-0.03, 0.02), "NPP", "nominal", 8.1),
+    (26, 2, (0.01, -0.02), "NOAA-20", "high", 21.0),
+    (20, 5, (0.0, 0.03), "FY-3D", "70", 6.4),
+    (6, None, (0.0, 0.0), "NPP", "low", 3.2),
+)
+OUTSIDE_CITY = (117.02, 36.67)
+"""A point in Jinan, outside Liaocheng: recorded, no problem."""
+
+
+def fire_export(engine: Engine, now: datetime) -> bytes:
+    """The demo's satellite export as CSV: points near the centroids of the
+    demo counties' boundaries (so each lies in its county), one outside."""
+    features = json.loads(COUNTIES_FILE.read_text(encoding="utf-8"))["features"]
+    with engine.connect() as connection:
+        registered = set(connection.execute(select(County.code)).scalars())
+    centroids = [f["properties"]["centroid"] for f in features
+                 if str(f["properties"]["adcode"]) in registered]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(FIRE_COLUMNS)
+    for number, (hours, county, (east, north), satellite, confidence, frp) in enumerate(FIRES):
+        lon, lat = OUTSIDE_CITY if county is None else centroids[county % len(centroids)]
+        seen = (now - timedelta(hours=hours)).astimezone(CHINA_STANDARD_TIME)
+        writer.writerow(
+            [
+                f"DEMO-{seen:%Y%m%d}-{number + 1:04d}",
+                seen.replace(tzinfo=None).isoformat(timespec="minutes"),
+                f"{lon + east:.5f}",
+                f"{lat + north:.5f}",
+                confidence,
+                frp,
+                satellite,
+            ]
+        )
+    return out.getvalue().encode("utf-8")  # fmt: skip
+
+
+CAMPAIGN = "2026年危险废物专项大排查大整治"
+CHECKLIST = (
+    ("危险废物贮存设施防渗、防雨、防流失措施到位", "GB 18597-2023《危险废物贮存污染控制标准》",
+     "较重"),
+    ("危险废物识别标志和标签规范设置", "HJ 1276-2022《危险废物识别标志设置技术规范》", "一般"),
+    ("危险废物管理台账完整，转移联单与实际一致", "《危险废物转移管理办法》", "严重"),
+)  # fmt: skip
+
+
+def seed_bottom_line(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """Import the demo's satellite fire points and run one campaign over four
+    enterprises of two counties, with results whose failed items become
+    problems; the counts."""
+    now = now or datetime.now(UTC)
+    desk = RectificationDesk(engine)
+    done, errors = import_fire_points(desk, "卫星火点.csv", fire_export(engine, now), now=now)
+    if errors:
+        raise ValueError(f"the demo fire points do not import: {errors[:3]}")
+    with engine.connect() as connection:
+        firms = connection.execute(
+            select(Enterprise.id, Enterprise.county_code).order_by(Enterprise.id)
+        ).all()
+    counties = sorted({firm.county_code for firm in firms})[:2]
+    # Two enterprises in each of two counties.
+    targets = [firm for county in counties
+               for firm in [f for f in firms if f.county_code == county][:2]]  # fmt: skip
+    start = (now - timedelta(days=20)).astimezone(CHINA_STANDARD_TIME).date()
+    spec = CampaignSpec.model_validate({
+        "name": CAMPAIGN, "theme": "危险废物", "starts_on": start.isoformat(),
+        "ends_on": (start + timedelta(days=90)).isoformat(), "counties": counties,
+        "items": [{"text": t, "legal_basis": b, "severity": s} for t, b, s in CHECKLIST],
+        "targets": [{"kind": "enterprise", "id": firm.id} for firm in targets],
+    })  # fmt: skip
+    campaign, errors = create_campaign(desk, spec, Actor("admin", "city_admin", "demo"),
+                                       now=now - timedelta(days=20))  # fmt: skip
+    if campaign is None:
+        raise ValueError(f"the demo campaign is refused: {errors[:3]}")
+    # The first three targets inspected: the first fails two items, the second one.
+    verdicts = (("不合格", "合格", "不合格"), ("合格", "不合格", "合格"),
+                ("合格", "合格", "不适用"))  # fmt: skip
+    rows = [
+        {"对象类型": "enterprise", "对象编号": str(firm.id), "检查项": str(item + 1),
+         "结果": verdict, "说明": "现场检查发现问题，已拍照取证" if verdict == "不合格" else ""}
+        for firm, row in zip(targets, verdicts, strict=False) for item, verdict in enumerate(row)
+    ]  # fmt: skip
+    opened, errors = record_results(desk, campaign, "enforcer", rows, peer="demo",
+                                    now=now - timedelta(days=10))  # fmt: skip
+    if errors:
+        raise ValueError(f"the demo results are refused: {errors[:3]}")
+    return {"fire_point": done.imported, "campaign_problem": len(opened)}

@@ -41,6 +41,33 @@ class ComplaintPolicy(_Strict):
     hotspot_min: int = Field(ge=2)
 
 
+class FirePolicy(_Strict):
+    category: str = Field(min_length=1)
+    check_days: int = Field(ge=0, le=365)
+    lead_unit: str = Field(min_length=2)
+    batch: str = Field(min_length=2)
+
+    def batch_of(self, observed: datetime) -> str:
+        return self.batch.format(year=observed.year)[:100]
+
+    def deadline(self, observed: datetime) -> date:
+        """The day by which a fire point seen at ``observed`` (China Standard Time) is checked."""
+        return observed.date() + timedelta(days=self.check_days)
+
+
+class CampaignPolicy(_Strict):
+    themes: dict[str, tuple[str, str]] = Field(min_length=1)
+    """Theme code: its Chinese name, the category of its problems."""
+    severities: dict[str, tuple[str, int]] = Field(min_length=1)
+    """Severity code: its Chinese name, the days to rectify a failed item."""
+
+    def theme_code(self, text: str) -> str | None:
+        return _code({code: name for code, (name, _) in self.themes.items()}, text)
+
+    def severity_code(self, text: str) -> str | None:
+        return _code({code: name for code, (name, _) in self.severities.items()}, text)
+
+
 class RectificationPolicy(_Strict):
     version: str = Field(min_length=1)
     notice_days: float = Field(gt=0)
@@ -51,11 +78,19 @@ class RectificationPolicy(_Strict):
     categories: dict[str, str] = Field(min_length=1)
     evidence: EvidencePolicy
     complaints: ComplaintPolicy
+    fire_points: FirePolicy
+    campaigns: CampaignPolicy
 
     @model_validator(mode="after")
     def _three_steps(self) -> RectificationPolicy:
         if len(self.escalation.chain) != 3:
             raise ValueError("escalation.chain: the county, its head, the city bureau")
+        categories = [self.fire_points.category] + [c for _, c in self.campaigns.themes.values()]
+        unknown = sorted(set(categories) - set(self.categories))
+        if unknown:
+            raise ValueError(f"fire_points/campaigns: unknown categories {unknown}")
+        if not {"satellite_fire", "campaign"} <= set(self.sources):
+            raise ValueError("sources: satellite_fire and campaign are needed")
         return self
 
     def source_code(self, text: str) -> str | None:

@@ -61,6 +61,11 @@ class Register:
     """The enterprise column the entry answers through (``None``: no enterprise's)."""
     via_enterprise: bool = False
     """The county and name are the linked enterprise's (joined)."""
+    page: str = "/registers?kind={kind}#{kind}-{id}"
+    """The page of an entry (``{kind}``, ``{id}``)."""
+
+    def page_of(self, entry_id: int) -> str:
+        return self.page.format(kind=self.kind, id=entry_id)
 
     def _select(self, *columns: Any) -> Select[Any]:
         query = select(*columns).select_from(self.table)
@@ -92,7 +97,7 @@ REGISTERS: Mapping[str, Register] = {
     register.kind: register
     for register in (
         Register("enterprise", "企业", "enterprise", Enterprise, Enterprise.id, Enterprise.name,
-                 Enterprise.county_code, Enterprise.id),
+                 Enterprise.county_code, Enterprise.id, page="/enterprises/{id}"),
         Register("contaminated_plot", "污染地块", "contaminated plot", ContaminatedPlot,
                  ContaminatedPlot.id, ContaminatedPlot.name, ContaminatedPlot.county_code,
                  ContaminatedPlot.enterprise_id),

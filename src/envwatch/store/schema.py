@@ -1219,6 +1219,109 @@ class HeavyMetalEnterprise(Base):
     """On the key-supervision list (重点监管单位)."""
 
 
+class FirePoint(Base):
+    """A satellite fire point (卫星遥感火点) of straw burning, as the satellite
+    export gives it, located to its county by point-in-polygon (None: outside
+    the city); in a county, it became a problem to check (``problem_id``)."""
+
+    __tablename__ = "fire_point"
+    __table_args__ = (Index("ix_fire_point_county_observed", "county_code", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fire_id: Mapped[str] = mapped_column(String(32), unique=True)
+    """The export's own id of the point: a re-import of it changes nothing."""
+    observed_at: Mapped[datetime] = mapped_column(DateTime)
+    """When the satellite saw it (China Standard Time, naive, as the export gives it)."""
+    longitude: Mapped[float] = mapped_column(Float)
+    latitude: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[str] = mapped_column(String(16), default="")
+    """0-100, or low/nominal/high, as the sensor's product states it."""
+    frp: Mapped[float | None] = mapped_column(Float, default=None)
+    """Fire radiative power [MW]."""
+    satellite: Mapped[str] = mapped_column(String(32), default="")
+    county_code: Mapped[str | None] = mapped_column(ForeignKey("county.code"), default=None)
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_problem.id"), default=None
+    )
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Campaign(Base):
+    """An inspection campaign (大排查大整治): a theme, a period, the counties
+    it covers (empty: the whole city); its checklist, targets and results
+    follow. Its name is the batch of the problems its failed items open."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    theme: Mapped[str] = mapped_column(String(32))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    county_codes: Mapped[str] = mapped_column(Text, default="")
+    """Comma-separated county codes (empty: every county)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class CampaignItem(Base):
+    """One item of a campaign's checklist: what is checked, on what legal basis, how serious."""
+
+    __tablename__ = "campaign_item"
+    __table_args__ = (UniqueConstraint("campaign_id", "number", name="uq_campaign_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(500))
+    legal_basis: Mapped[str] = mapped_column(String(500), default="")
+    severity: Mapped[str] = mapped_column(String(16))
+
+
+class CampaignTarget(Base):
+    """What a campaign inspects: a row of a register by kind and id (an
+    enterprise, a contaminated plot, ...), with its county and enterprise
+    copied for scope, and when it was inspected."""
+
+    __tablename__ = "campaign_target"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "kind", "ref_id", name="uq_campaign_target"),
+        Index("ix_campaign_target_county", "campaign_id", "county_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    ref_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), default=None)
+    inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    inspected_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CampaignResult(Base):
+    """The result of one checklist item at one target (pass, fail, not
+    applicable), with a note and optional evidence from the evidence store; a
+    failed item's rectification problem (once)."""
+
+    __tablename__ = "campaign_result"
+
+    target_id: Mapped[int] = mapped_column(ForeignKey("campaign_target.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("campaign_item.id"), primary_key=True)
+    result: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence_sha256: Mapped[str | None] = mapped_column(
+        ForeignKey("evidence_file.sha256"), default=None
+    )
+    evidence_name: Mapped[str] = mapped_column(String(200), default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rectification_problem.id"), default=None
+    )
+
+
 class QuotaEntry(Base):
     """An entry of a county's total-quantity ledger (总量指标台账) of one
     pollutant: capacity freed (``freed``: a closure 关停 or an upgrade 提标改造

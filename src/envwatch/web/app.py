@@ -37,6 +37,8 @@ from envwatch.store.db import make_engine
 from envwatch.web.api_alerts import router as alerts_api_router
 from envwatch.web.api_audit_file import router as audit_file_api_router
 from envwatch.web.api_bottom_line import router as bottom_line_api_router
+from envwatch.web.api_campaigns import CAMPAIGN_EVIDENCE, FIRE_IMPORTS
+from envwatch.web.api_campaigns import router as campaigns_api_router
 from envwatch.web.api_cases import router as cases_api_router
 from envwatch.web.api_data import router as data_api_router
 from envwatch.web.api_emergency import router as emergency_api_router
@@ -57,6 +59,7 @@ from envwatch.web.body_limit import BodyLimit
 from envwatch.web.errors import ApiError
 from envwatch.web.pages import router as pages_router
 from envwatch.web.pages_audit_file import router as audit_file_pages_router
+from envwatch.web.pages_campaigns import router as campaigns_pages_router
 from envwatch.web.pages_cases import router as cases_pages_router
 from envwatch.web.pages_judgement import router as judgement_pages_router
 from envwatch.web.pages_ledger import router as ledger_pages_router
@@ -140,7 +143,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                 "/api/v1/electricity/readings": 2 * _MAX_BATCH_BYTES,
                 "/api/v1/evidence": 2 * load_rectification_policy(
                     get_settings().rectification_policy_file).evidence.max_bytes,
-                "/api/v1/problems/imports": 2 * MAX_LIST_BYTES},
+                "/api/v1/problems/imports": 2 * MAX_LIST_BYTES,
+                FIRE_IMPORTS: 2 * MAX_LIST_BYTES,
+                CAMPAIGN_EVIDENCE: 2 * load_rectification_policy(
+                    get_settings().rectification_policy_file).evidence.max_bytes},
     )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
@@ -198,6 +204,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(zoning_api_router)
     app.include_router(emergency_api_router)
     app.include_router(rectification_api_router)
+    app.include_router(campaigns_api_router)
     app.include_router(registers_api_router)
     app.include_router(bottom_line_api_router)
     app.include_router(ledger_api_router)
@@ -211,6 +218,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(users_pages_router)
     app.include_router(quality_pages_router)
     app.include_router(rectification_pages_router)
+    app.include_router(campaigns_pages_router)
     app.include_router(ledger_pages_router)
     app.include_router(audit_file_api_router)
     app.include_router(audit_file_pages_router)

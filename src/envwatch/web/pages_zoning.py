@@ -22,13 +22,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, select
 
 from envwatch.alerts.scope import Viewer, scope_by
+from envwatch.rectification.fire_desk import fire_scope
 from envwatch.registry.emergency_lists import (
     FIRST_DAY,
     LAST_DAY,
     daily_compliance,
     daily_emissions,
 )
-from envwatch.store.schema import County, EmergencyPeriod, Enterprise
+from envwatch.store.schema import County, EmergencyPeriod, Enterprise, FirePoint
 from envwatch.web.api_zoning import MAX_POLYGON_TEXT
 from envwatch.web.i18n import language, translator
 from envwatch.web.mapsvg import Projection, county_map, county_projection, rings_of
@@ -47,6 +48,8 @@ from envwatch.zoning.units import parse_project_polygon
 
 router = APIRouter()
 INDUSTRY = re.compile(r"^[A-Ta-t]?\d{2,4}$")
+FIRE_LAYER_DAYS = timedelta(days=30)
+"""The dashboard map shows the fire points seen this recently (a view's window)."""
 UNIT_CLASSES = {"优先保护": "priority", "重点管控": "key", "一般管控": "general"}
 
 
@@ -66,8 +69,9 @@ def unit_layer(zoning: Any, projection: Projection) -> list[dict[str, Any]]:
 def dashboard_layers(connection: Connection, user: Viewer, now: datetime) -> dict[str, Any]:
     """The dashboard map's layers over the county heat map: the control units,
     the enterprises and the bottom-line register entries in ``user``'s scope
-    (``pages_registers.register_layer``), and the warnings in force at ``now``
-    (China Standard Time, naive) by the counties they cover."""
+    (``pages_registers.register_layer``), the warnings in force at ``now``
+    (China Standard Time, naive) by the counties they cover, and the satellite
+    fire points of straw burning in the user's scope seen lately."""
     projection = county_projection()
     units = unit_layer(load_zoning(connection), projection)
     enterprises = [
@@ -93,8 +97,19 @@ def dashboard_layers(connection: Connection, user: Viewer, now: datetime) -> dic
         for county, host in hosts.items():
             if warning.county_code is None or warning.county_code in (county, host):
                 warned[county] = warning.level
+    fires = [
+        {"id": row.id, "fire_id": row.fire_id, "observed_at": row.observed_at,
+         "xy": projection.xy(row.longitude, row.latitude)}
+        for row in connection.execute(
+            select(FirePoint.id, FirePoint.fire_id, FirePoint.observed_at, FirePoint.longitude,
+                   FirePoint.latitude)
+            .where(fire_scope(user), FirePoint.county_code.is_not(None),
+                   FirePoint.observed_at >= now - FIRE_LAYER_DAYS)
+            .order_by(FirePoint.id)
+        )
+    ]  # fmt: skip
     return {"units": units, "enterprises": enterprises, "warned": warned,
-            "warnings": [w._asdict() for w in warnings],
+            "warnings": [w._asdict() for w in warnings], "fires": fires,
             "registers": register_layer(connection, user)}  # fmt: skip
 
 
