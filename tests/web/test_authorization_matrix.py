@@ -1529,6 +1529,17 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                    row(401, 200, 200, 200, 200, 404, 404, 404, 404)),
     },
     # An alert's files (the same evidence store) follow the alert's scope.
+    # Any role that acts on alerts may keep a file for a later action on one it
+    # sees (the viewer acts on none); out of scope reads as unknown.
+    "POST /api/v1/alert-evidence": {
+        "no csrf": write("POST", "/api/v1/alert-evidence?alert={alert_in}&name=m.pdf",
+                         content=PDF_FILE, csrf=False,
+                         expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "in": write("POST", "/api/v1/alert-evidence?alert={alert_in}&name=m.pdf",
+                    content=PDF_FILE, expect=row(401, 201, 201, 201, 403, 201, 201, 201, 403)),
+        "out": write("POST", "/api/v1/alert-evidence?alert={alert_out}&name=m.pdf",
+                     content=PDF_FILE, expect=row(401, 201, 201, 201, 403, 404, 404, 404, 403)),
+    },
     "GET /api/v1/alerts/{alert_id}/files/{sha256}": {
         "in": get("/api/v1/alerts/{alert_in}/files/{alert_file_in}",
                   row(401, 200, 200, 200, 200, 200, 200, 200, 200)),

@@ -1,13 +1,14 @@
 """In a real browser (Playwright driving Debian's chromium): a county officer
 opens a problem of the demo feedback list, sees its buttons, applies for
 acceptance with a PDF chosen in the file field (the page uploads it to the
-evidence store first, ``static/problem.js``) and sees the state and the
+evidence store first, ``static/evidence-upload.js``) and sees the state and the
 evidence; a supervisor sees the complaints map with its hotspot; the
 public notice opens without login and names no person. On
 SQLite only: the same pages run on PostgreSQL in test_rectification_web.py."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ from envwatch.store.schema import AppUser, RectificationProblem
 from tests.electricity.test_http_batch import base_url
 from tests.rectification.helpers import PDF
 from tests.web.test_browser import SCREENSHOTS, browser, log_in
+from tests.web.test_pages_and_api import alerts
 
-__all__ = ["base_url", "browser"]
+__all__ = ["alerts", "base_url", "browser"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -70,3 +72,25 @@ def test_a_county_officer_applies_for_acceptance_in_the_browser(
         assert display_name not in text and f"{username}（" not in text
     anonymous.screenshot(path=str(SCREENSHOTS / "notice.png"), full_page=True)
     anonymous.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_enterprise_explains_an_alert_with_a_file_in_the_browser(
+    base_url: str, browser: Any, alerts: tuple[dict[str, Any], dict[str, Any]], tmp_path: Path
+) -> None:
+    mine, _ = alerts
+    record = tmp_path / "检修记录.pdf"
+    record.write_bytes(PDF)
+    page = log_in(browser, base_url, "enterprise-1")
+    page.goto(f"{base_url}/alerts/{mine['id']}")
+    form = page.locator("form.actions").first
+    form.locator("input[name=note]").fill("除尘器检修")
+    form.locator("input[type=file]").set_input_files(str(record))
+    with page.expect_navigation():
+        form.locator("button[value=explain]").click()
+    assert page.url == f"{base_url}/alerts/{mine['id']}"
+    digest = hashlib.sha256(PDF).hexdigest()
+    link = page.locator(f"a[href='/api/v1/alerts/{mine['id']}/files/{digest}']")
+    assert link.inner_text() == "检修记录.pdf"
+    assert "除尘器检修" in page.inner_text("main")
+    page.close()

@@ -183,6 +183,34 @@ def test_an_alert_explanation_keeps_its_file_in_the_same_store(
     with browser(base_url, f"county-{theirs['county']}") as stranger:
         assert stranger.get(href).status_code == 404
 
+    # Over the API, as an enterprise's page does it: the file first, then the
+    # action that names it; a name the store does not hold is refused.
+    client, csrf = session(base_url, "enterprise-1")
+    try:
+        photo = PDF + b"\n% photo of the repair\n"
+        upload = f"/api/v1/alert-evidence?alert={mine['id']}&name=现场照片.pdf"
+        headers = {"X-CSRF-Token": csrf}
+        wrong = client.post(upload, content=b"MZ\x90\x00 not a pdf", headers=headers)
+        assert wrong.status_code == 415, wrong.text
+        kept = client.post(upload, content=photo, headers=headers)
+        assert kept.status_code == 201, kept.text
+        assert kept.json()["sha256"] == hashlib.sha256(photo).hexdigest()
+        action = f"/api/v1/alerts/{mine['id']}/actions"
+        unknown = {"name": "x.pdf", "sha256": "0" * 64}
+        refused = client.post(action, json={"action": "explain", "evidence": [unknown]},
+                              headers=headers)  # fmt: skip
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_file"
+        named = {"name": "现场照片.pdf", "sha256": kept.json()["sha256"]}
+        explained = {"action": "explain", "note": "更换滤袋", "evidence": [named]}
+        done = client.post(action, json=explained, headers=headers)
+        assert done.status_code == 200, done.text
+        shown = client.get(f"/api/v1/alerts/{mine['id']}/files/{kept.json()['sha256']}")
+        assert shown.status_code == 200 and shown.content == photo
+        elsewhere = f"/api/v1/alert-evidence?alert={theirs['id']}&name=a.pdf"
+        assert client.post(elsewhere, content=photo, headers=headers).status_code == 404
+    finally:
+        client.close()
+
 
 def test_a_feedback_list_is_imported_through_the_api(base_url: str, engine: Engine) -> None:
     client, csrf = session(base_url, "supervisor")

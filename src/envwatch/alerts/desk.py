@@ -171,12 +171,17 @@ class AlertDesk:
         into: int | None = None,
         attachments: Sequence[str] = (),
         files: Sequence[evidence.Upload] = (),
+        stored: Sequence[tuple[str, str]] = (),
         now: datetime | None = None,
     ) -> str:
         """``username`` takes ``action`` on the alert; the new state. ``files``
-        are kept in the evidence store and listed as ``<name> sha256:<hex>``
-        among the event's attachments."""
+        are kept in the evidence store, and files ``stored`` before
+        (``upload``: name and SHA-256) must be there; both are listed as
+        ``<name> sha256:<hex>`` among the event's attachments."""
         now = now or datetime.now(UTC)
+        if len(files) + len(stored) > self.evidence_limits.max_files_per_action:
+            most = self.evidence_limits.max_files_per_action
+            raise AlertError("too_many_files", f"at most {most} files", f"每次最多{most}个文件")
         checked = [(upload, evidence.check_file(upload, self.evidence_limits)) for upload in files]
         with self.engine.begin() as connection:
             user = active_user(connection, username)
@@ -191,15 +196,38 @@ class AlertDesk:
                 raise AlertError("unknown_alert", f"no alert {into} to merge into",
                                  f"没有可合并到的预警{into}")  # fmt: skip
             actor = Actor(user.username, user.role, peer)
+            for name, digest in stored:
+                evidence.usable_name(name)
+                if evidence.stored_type(connection, digest) is None:
+                    raise AlertError("unknown_file", f"no stored file {digest} ({name})",
+                                     f"没有已上传的文件“{name}”")  # fmt: skip
             # Stored in the action's transaction: a refused action keeps no file.
             kept = [
                 f"{evidence.clean_name(upload.name)} sha256:"
                 f"{evidence.put(connection, upload.content, media_type, now)}"
                 for upload, media_type in checked
-            ]
+            ] + [f"{evidence.clean_name(name)} sha256:{digest}" for name, digest in stored]
             return self._change(connection, alert_id, action, actor, now=now, note=note,
                                 outcome=outcome, into=into,
                                 attachments=[*attachments, *kept])  # fmt: skip
+
+    def upload(
+        self, alert_id: int, username: str, upload: evidence.Upload, now: datetime | None = None
+    ) -> tuple[str, str]:
+        """Keep a file for a later action on the alert (an enterprise's
+        explanation, a handling record): its SHA-256 and media type, checked
+        for size and type; only for a user who sees the alert and whose role
+        takes some action of the workflow. Named in the action (``stored``)."""
+        media_type = evidence.check_file(upload, self.evidence_limits)
+        with self.engine.begin() as connection:
+            user = active_user(connection, username)
+            if user is None or not in_scope(connection, user, alert_id):
+                raise AlertError("unknown_alert", f"no alert {alert_id}",
+                                 f"没有编号为{alert_id}的预警")  # fmt: skip
+            if not any(user.role in t.roles for t in self.workflow.transitions):
+                raise AlertError("role_not_allowed", f"the role {user.role!r} adds no evidence",
+                                 "该角色不能上传佐证材料")  # fmt: skip
+            return evidence.put(connection, upload.content, media_type, now), media_type
 
     def _change(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -170,3 +171,18 @@ def get(connection: Connection, digest: str) -> StoredFile | None:
                             f"the stored file {digest} no longer matches its SHA-256",
                             f"存储的文件{digest}与其SHA-256不符，已拒绝读取")  # fmt: skip
     return StoredFile(row.sha256, row.media_type, content)
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def stored_names(text: str) -> list[tuple[str, str]] | None:
+    """A page form's hidden ``evidence`` field (its script uploaded the files
+    first): lines of ``<sha256> <name>`` as (name, sha256); None when malformed."""
+    stored = []
+    for line in filter(None, (part.strip() for part in text.splitlines())):
+        digest, _, name = line.partition(" ")
+        if not _SHA256.fullmatch(digest) or not name.strip():
+            return None
+        stored.append((name.strip(), digest))
+    return stored

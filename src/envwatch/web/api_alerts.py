@@ -15,6 +15,7 @@ from envwatch.alerts.filters import AlertFilter
 from envwatch.alerts.queries import alert_view, visible_alert, visible_alerts
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
+from envwatch.rectification.evidence import EvidenceError
 from envwatch.store.schema import MAX_BIG_ID, MAX_ID
 from envwatch.times import utc_as_cst_text
 from envwatch.web.errors import ApiError
@@ -43,6 +44,18 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
+FILE_NAME = r"^[^\x00-\x1f/\\]{1,200}$"
+
+
+class StoredEvidence(BaseModel):
+    """A file uploaded before an action (to ``/api/v1/evidence`` for a problem,
+    ``/api/v1/alert-evidence`` for an alert), named in the action."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=FILE_NAME)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # No NUL in the texts: PostgreSQL's text holds none (a 500 otherwise).
@@ -50,6 +63,8 @@ class ActionRequest(BaseModel):
     note: str = Field(default="", max_length=4000, pattern=NO_NUL)
     outcome: str | None = Field(default=None, max_length=32, pattern=NO_NUL)
     into: int | None = Field(default=None, ge=-MAX_ID, le=MAX_ID)
+    evidence: list[StoredEvidence] = Field(default_factory=list, max_length=10)
+    """Files uploaded before (``POST /api/v1/alert-evidence``) backing the action."""
 
 
 class AlertPublic(BaseModel):
@@ -222,10 +237,14 @@ async def act(
         state = await asyncio.to_thread(
             desk.act, alert_id, body.action, user.username, peer=peer_of(request),
             note=body.note, outcome=body.outcome, into=body.into,
+            stored=[(item.name, item.sha256) for item in body.evidence],
         )  # fmt: skip
     except AlertError as error:
-        status = 404 if error.code == "unknown_alert" else 403
-        raise ApiError(status, error.code, error.message_en, error.message_zh) from None
+        status = {"unknown_alert": 404, "unknown_file": 422, "too_many_files": 422}
+        raise ApiError(status.get(error.code, 403), error.code, error.message_en,
+                       error.message_zh) from None  # fmt: skip
+    except EvidenceError as error:
+        raise ApiError(422, error.code, error.message_en, error.message_zh) from None
     except TransitionError as error:
         raise ApiError(409, error.code, error.message_en, error.message_zh) from None
     return ActionResult(id=alert_id, state=state)

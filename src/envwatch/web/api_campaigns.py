@@ -33,9 +33,8 @@ from envwatch.rectification.evidence import EvidenceError, Upload
 from envwatch.rectification.fire_desk import import_fire_points, visible_fire_points
 from envwatch.registry.importing import ImportFileError, RowError
 from envwatch.store.schema import MAX_ID
-from envwatch.web.api_alerts import MAX_OFFSET, NO_NUL
+from envwatch.web.api_alerts import FILE_NAME, MAX_OFFSET, NO_NUL
 from envwatch.web.api_rectification import (
-    FILE_NAME,
     MAX_LIST_BYTES,
     Code,
     FileStored,

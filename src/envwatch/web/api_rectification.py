@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from envwatch.alerts.desk import AlertDesk, AlertError
 from envwatch.alerts.workflow import TransitionError
 from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
@@ -48,7 +49,7 @@ from envwatch.rectification.queries import (
 )
 from envwatch.registry.importing import ImportFileError
 from envwatch.store.schema import MAX_ID
-from envwatch.web.api_alerts import MAX_OFFSET, NO_NUL, AlertId
+from envwatch.web.api_alerts import FILE_NAME, MAX_OFFSET, NO_NUL, AlertId, StoredEvidence
 from envwatch.web.errors import ApiError
 from envwatch.web.people import CSRF_HEADER, Principal, api_person, api_user, csrf_ok, peer_of
 
@@ -59,22 +60,16 @@ MAX_LIST_BYTES = 8 << 20
 ProblemId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 Code = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_]{1,32}$")]
-FILE_NAME = r"^[^\x00-\x1f/\\]{1,200}$"
 # A refusal's HTTP status by its code (a workflow refusal is 409 as for alerts).
-STATUS = {"unknown_problem": 404, "unknown_user": 403, "role_not_allowed": 403,
-          "file_too_large": 413, "file_type_not_allowed": 415, "file_type_mismatch": 415,
+STATUS = {"unknown_problem": 404, "unknown_alert": 404, "unknown_user": 403,
+          "role_not_allowed": 403, "file_too_large": 413, "file_type_not_allowed": 415,
+          "file_type_mismatch": 415,
           "evidence_corrupt": 500, "evidence_missing": 500}  # fmt: skip
 
 
 def desk_of(request: Request) -> RectificationDesk:
     desk: RectificationDesk = request.app.state.rectification_desk()
     return desk
-
-
-class StoredEvidence(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=FILE_NAME)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class ProblemAction(BaseModel):
@@ -363,6 +358,32 @@ async def download_dossier(
     return Response(archive, media_type=media, headers={
         "content-disposition": f"attachment; filename*=UTF-8''{_percent(name)}",
     })  # fmt: skip
+
+
+ALERT_EVIDENCE = "/api/v1/alert-evidence"
+
+
+@router.post(ALERT_EVIDENCE, status_code=201)
+async def upload_alert_evidence(
+    request: Request,
+    user: Annotated[SessionUser, Depends(api_person)],
+    alert: Annotated[int, Query(ge=-MAX_ID, le=MAX_ID)],
+    name: Annotated[str, Query(pattern=FILE_NAME)],
+) -> FileStored:
+    """Keep the body (a photo, PDF, spreadsheet ...) as evidence for a later
+    action on ``alert`` (an enterprise's explanation): checked for size and
+    type (by its bytes), stored by its SHA-256 in the same evidence store as
+    the problems'. Name it in the action's ``evidence``."""
+    _csrf(request, user)
+    alerts: AlertDesk = request.app.state.alert_desk()
+    content = await _body(request, alerts.evidence_limits.max_bytes)
+    try:
+        digest, media_type = await asyncio.to_thread(
+            alerts.upload, alert, user.username, Upload(name, content)
+        )
+    except (AlertError, EvidenceError) as error:
+        raise refused(error) from None
+    return FileStored(name=name, sha256=digest, media_type=media_type, size=len(content))
 
 
 @router.get("/api/v1/alerts/{alert_id}/files/{sha256}", response_model=None)

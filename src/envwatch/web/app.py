@@ -48,7 +48,7 @@ from envwatch.web.api_measurements import router as measurements_api_router
 from envwatch.web.api_permits import router as permits_api_router
 from envwatch.web.api_processing import router as processing_api_router
 from envwatch.web.api_quality import router as quality_api_router
-from envwatch.web.api_rectification import MAX_LIST_BYTES
+from envwatch.web.api_rectification import ALERT_EVIDENCE, MAX_LIST_BYTES
 from envwatch.web.api_rectification import router as rectification_api_router
 from envwatch.web.api_registers import router as registers_api_router
 from envwatch.web.api_registry import MAX_IMPORT_BYTES
@@ -145,6 +145,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                     get_settings().rectification_policy_file).evidence.max_bytes,
                 "/api/v1/problems/imports": 2 * MAX_LIST_BYTES,
                 FIRE_IMPORTS: 2 * MAX_LIST_BYTES,
+                ALERT_EVIDENCE: 2 * load_rectification_policy(
+                    get_settings().rectification_policy_file).evidence.max_bytes,
                 CAMPAIGN_EVIDENCE: 2 * load_rectification_policy(
                     get_settings().rectification_policy_file).evidence.max_bytes},
     )  # fmt: skip

@@ -27,6 +27,7 @@ from envwatch.alerts.queries import (
 from envwatch.alerts.workflow import TransitionError
 from envwatch.auth.sessions import LoginError, SessionUser, attempt_login, logout
 from envwatch.hj212.codes import now_cst
+from envwatch.rectification.evidence import EvidenceError, stored_names
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import RULE_KINDS
 from envwatch.settings import get_settings
@@ -279,13 +280,17 @@ async def alert_act(request: Request, alert_id: AlertId) -> Response:
         return await _alert_page(request, user, alert_id, 422, "NUL")
     desk: AlertDesk = request.app.state.alert_desk()
     into = fields.get("into", "")
+    # The files the page's script put in the evidence store first.
+    stored = stored_names(fields.get("evidence", ""))
+    if stored is None:
+        return await _alert_page(request, user, alert_id, 422, "evidence")
     try:
         await asyncio.to_thread(
             desk.act, alert_id, fields.get("action", ""), user.username, peer=peer_of(request),
             note=fields.get("note", ""), outcome=fields.get("outcome") or None,
-            into=int(into) if into.isdigit() and int(into) <= MAX_ID else None,
+            into=int(into) if into.isdigit() and int(into) <= MAX_ID else None, stored=stored,
         )  # fmt: skip
-    except (AlertError, TransitionError) as error:
+    except (AlertError, TransitionError, EvidenceError) as error:
         return await _alert_page(request, user, alert_id, 409, error.message(language(request)))
     return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
 

@@ -27,7 +27,7 @@ from envwatch.rectification.complaint_desk import (
     visible_hotspots,
 )
 from envwatch.rectification.desk import ProblemError, RectificationDesk
-from envwatch.rectification.evidence import EvidenceError
+from envwatch.rectification.evidence import EvidenceError, stored_names
 from envwatch.rectification.queries import (
     ProblemFilter,
     public_notice,
@@ -43,7 +43,6 @@ from envwatch.web.rendering import database, form, not_found, render
 router = APIRouter()
 ProblemId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 CODE = re.compile(r"[0-9A-Za-z_]{1,32}")
-SHA256 = re.compile(r"[0-9a-f]{64}")
 PAGE_SIZE = 200
 MAX_NOTE = 4000
 
@@ -137,17 +136,6 @@ async def problem_page(request: Request, problem_id: ProblemId) -> Response:
     return await _problem_page(request, user, problem_id)
 
 
-def _stored(text: str) -> list[tuple[str, str]] | None:
-    """The hidden ``evidence`` field: lines of ``<sha256> <name>`` (None: malformed)."""
-    stored = []
-    for line in filter(None, (part.strip() for part in text.splitlines())):
-        digest, _, name = line.partition(" ")
-        if not SHA256.fullmatch(digest) or not name.strip():
-            return None
-        stored.append((name.strip(), digest))
-    return stored
-
-
 @router.post("/problems/{problem_id}/act", response_model=None)
 async def act_submit(request: Request, problem_id: ProblemId) -> Response:
     """A workflow button: ``action``, ``note``, ``target`` (举一反三) and
@@ -162,7 +150,7 @@ async def act_submit(request: Request, problem_id: ProblemId) -> Response:
     action = fields.get("action", "")
     note = fields.get("note", "").strip()
     target_text = fields.get("target", "").strip()
-    stored = _stored(fields.get("evidence", ""))
+    stored = stored_names(fields.get("evidence", ""))
     if (
         not CODE.fullmatch(action)
         or len(note) > MAX_NOTE
