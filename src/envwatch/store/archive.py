@@ -28,6 +28,7 @@ from envwatch.store.hashchain import (
     first_broken_link,
     link_hash,
 )
+from envwatch.store.partitions import archive_anchors
 from envwatch.store.schema import ArchivedFrame, ChainHead, ElectricityReading, Measurement
 
 UNATTRIBUTED_CHAIN = "-"
@@ -498,10 +499,10 @@ class Archive:
         return (0, GENESIS) if row is None else (row[0], row[1])
 
 
-def _links(engine: Engine, chain: str) -> Generator[tuple[int, str, str, Link]]:
+def _links(engine: Engine, chain: str, after: int = 0) -> Generator[tuple[int, str, str, Link]]:
     query = (
         select(ArchivedFrame)
-        .where(ArchivedFrame.chain == chain)
+        .where(ArchivedFrame.chain == chain, ArchivedFrame.seq > after)
         .order_by(ArchivedFrame.seq)
         .execution_options(yield_per=1000)
     )
@@ -540,8 +541,11 @@ class VerifyReport:
 
 def verify(engine: Engine) -> VerifyReport:
     """Check every chain of the archive against its links and its recorded head;
-    the first broken link of each broken chain."""
+    the first broken link of each broken chain. A chain whose older months were
+    detached for archive is checked from its newest detached link on (the
+    anchor the detachment recorded in the audit log)."""
     with engine.connect() as connection:
+        anchors = archive_anchors(connection)
         chains = set(connection.execute(select(ArchivedFrame.chain).distinct()).scalars())
         links = connection.execute(select(func.count()).select_from(ArchivedFrame)).scalar_one()
         heads = {
@@ -555,8 +559,9 @@ def verify(engine: Engine) -> VerifyReport:
     broken = []
     for chain in sorted(chains | set(heads)):
         # closing(): a chain broken early must still release its server-side cursor.
-        with closing(_links(engine, chain)) as links_of_chain:
-            found = first_broken_link(chain, links_of_chain, heads.get(chain))
+        start = anchors.get(chain)
+        with closing(_links(engine, chain, start[0] if start else 0)) as links_of_chain:
+            found = first_broken_link(chain, links_of_chain, heads.get(chain), start)
         if found is not None:
             broken.append(found)
     return VerifyReport(chains=len(chains | set(heads)), links=links, broken=tuple(broken))

@@ -23,15 +23,22 @@ remain from there (``verify`` in ``archive.py``).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, MetaData, text
+from sqlalchemy import Connection, Engine, MetaData, select, text
 
-from envwatch.errors import UsageError
+from envwatch.audit.log import SYSTEM, record
+from envwatch.settings import Settings
+from envwatch.store.schema import AuditEntry
+
+
+class PlanError(ValueError):
+    """An operator asked for a plan that cannot be (the current month detached)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +160,7 @@ def plan(
     a later one.
     """
     if ahead < 0:
-        raise UsageError(f"ahead must be 0 or more months, not {ahead}")
+        raise PlanError(f"ahead must be 0 or more months, not {ahead}")
     current = month_of(today)
     create: list[Step] = []
     detach: list[Step] = []
@@ -164,7 +171,7 @@ def plan(
             continue
         cut = detach_before.get(table)
         if cut is not None and cut > current:
-            raise UsageError(
+            raise PlanError(
                 f"{table}: cannot detach {cut:%Y-%m} or later months, the current month "
                 f"({current:%Y-%m}) still takes rows"
             )
@@ -240,6 +247,8 @@ def create_partition(connection: Connection, table: str, month: date) -> int:
     the DEFAULT partition move into it (in the caller's transaction). The rows moved."""
     spec = _BY_NAME[table]
     name = partition_name(table, month)
+    if connection.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar():
+        return 0  # made meanwhile by another process
     low, high = bounds(table, month)
     within = f"{spec.column} >= '{low}' AND {spec.column} < '{high}'"
     waiting = connection.execute(
@@ -280,9 +289,16 @@ def chain_anchors(connection: Connection, partition: str) -> dict[str, list[Any]
 def detach_partition(connection: Connection, table: str, month: date) -> dict[str, Any]:
     """Detach ``table``'s partition of ``month`` (it stays, a table with its rows)
     and record it in the audit log, with the archive chains' anchors; the record."""
-    from envwatch.audit.log import SYSTEM, record  # noqa: PLC0415 (the audit log reads the store)
-
     name = partition_name(table, month)
+    attached = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_inherits WHERE inhrelid = to_regclass(:name) "
+            "AND inhparent = CAST(:table AS regclass)"
+        ),
+        {"name": name, "table": table},
+    ).scalar_one()
+    if not attached:
+        return {"table": table, "partition": name, "rows": 0, "already": True}
     rows = connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
     detail: dict[str, Any] = {"table": table, "partition": name, "month": f"{month:%Y-%m}",
                               "rows": int(rows)}  # fmt: skip
@@ -296,15 +312,12 @@ def detach_partition(connection: Connection, table: str, month: date) -> dict[st
 def archive_anchors(connection: Connection) -> dict[str, tuple[int, str]]:
     """The newest detached link of each archive chain, from the audit log's
     detach records: the chain is verified from there on."""
-    from envwatch.store.schema import AuditEntry  # noqa: PLC0415
-
     anchors: dict[str, tuple[int, str]] = {}
-    for after in connection.execute(
-        AuditEntry.__table__.select()
-        .with_only_columns(AuditEntry.__table__.c.after)
-        .where(AuditEntry.__table__.c.action == DETACH_ACTION)
-    ).scalars():
-        for chain, (seq, digest) in ((after or {}).get("anchors") or {}).items():
+    records = connection.execute(
+        select(AuditEntry.after).where(AuditEntry.action == DETACH_ACTION)
+    ).scalars()
+    for after in records:
+        for chain, (seq, digest) in (json.loads(after).get("anchors") or {}).items():
             if chain not in anchors or anchors[chain][0] < seq:
                 anchors[chain] = (int(seq), str(digest))
     return anchors
@@ -326,6 +339,14 @@ class Retention:
             table: None if kept is None else add_months(current, -kept)
             for table, kept in months.items()
         }
+
+
+# Writers starting together each maintain the partitions: one at a time.
+_LOCK_KEY: Final = 0x656E7670  # "envp"
+
+
+def _one_at_a_time(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
 def maintain(
@@ -354,20 +375,23 @@ def maintain(
     detached: list[dict[str, Any]] = []
     for step in planned.create:
         with engine.begin() as connection:
+            _one_at_a_time(connection)
             count = create_partition(connection, step.table, step.month)
         if count:
             moved[step.partition] = count
     for step in planned.detach:
         with engine.begin() as connection:
+            _one_at_a_time(connection)
             detail = detach_partition(connection, step.table, step.month)
-        detached.append({key: detail[key] for key in ("partition", "rows")})
+        if not detail.get("already"):
+            detached.append({key: detail[key] for key in ("partition", "rows")})
     report["moved_from_default"] = moved
     report["detached"] = detached
     return report
 
 
 def maintain_configured(
-    engine: Engine, settings: Any, *, today: date | None = None
+    engine: Engine, settings: Settings, *, today: date | None = None
 ) -> dict[str, Any]:
     """``maintain`` with the settings' months ahead and retention."""
     today = today or datetime.now(UTC).date()
@@ -384,7 +408,7 @@ def maintain_configured(
     )
 
 
-def periodic(engine: Engine, settings: Any, clock: Callable[[], float]) -> Callable[[], int]:
+def periodic(engine: Engine, settings: Settings, clock: Callable[[], float]) -> Callable[[], int]:
     """A sweeper for the single-active desk: ``maintain_configured`` at most
     every ``settings.partitions_check_s``; the partitions it created or detached."""
     last: list[float] = []
@@ -403,7 +427,7 @@ def periodic(engine: Engine, settings: Any, clock: Callable[[], float]) -> Calla
 # --- the declared schema on PostgreSQL ------------------------------------------------
 
 
-def include_name(name: str | None, type_: str, _parents: Mapping[str, Any]) -> bool:
+def include_name(name: str | None, type_: str, _parents: Any) -> bool:
     """Alembic's filter: partitions (attached or detached) are not tables of the schema."""
     return not (type_ == "table" and name is not None and is_partition_name(name))
 
