@@ -239,8 +239,8 @@ def test_migration_ingest_maintenance_and_detachment(url_at_0039: str) -> None:
             remaining = connection.execute(select(func.count()).select_from(Measurement))
             assert remaining.scalar_one() == 8
         assert audited == 3
-        report = verify(engine)
-        assert report.broken == () and report.links == 8
+        checked = verify(engine)
+        assert checked.broken == () and checked.links == 8
         with engine.begin() as connection:
             connection.execute(
                 update(ArchivedFrame).where(ArchivedFrame.qn == "3").values(peer="elsewhere")
