@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from envwatch.cli import app
+from envwatch.settings import Settings
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame, verify
 from envwatch.store.db import (
     create_scratch_database,
@@ -27,6 +28,7 @@ from envwatch.store.partitions import (
     add_months,
     maintain,
     month_of,
+    periodic,
     plan,
 )
 from envwatch.store.schema import ArchivedFrame, AuditEntry, HourlyEmission, Measurement
@@ -246,5 +248,14 @@ def test_migration_ingest_maintenance_and_detachment(url_at_0039: str) -> None:
                 update(ArchivedFrame).where(ArchivedFrame.qn == "3").values(peer="elsewhere")
             )
         assert [(b.chain, b.seq) for b in verify(engine).broken] == [("MN1", 2)]
+
+        # The desk's sweep: the settings' months ahead, at most every check interval.
+        settings = Settings(partitions_ahead_months=3, partitions_check_s=3600)
+        moments = iter([0.0, 10.0, 4000.0])
+        sweep = periodic(engine, settings, lambda: next(moments))
+        assert sweep() == 3  # the third month ahead, of each table
+        settings.partitions_ahead_months = 4
+        assert sweep() == 0  # not due yet
+        assert sweep() == 3
     finally:
         engine.dispose()

@@ -90,8 +90,7 @@ async def run_platform(
 
     # PostgreSQL: this month's and the coming months' partitions before the
     # first insert, then kept so by the alert loop's sweeps.
-    made = await asyncio.to_thread(partitions.maintain_configured, engine, settings)
-    logging.getLogger(__name__).info("partitions: %s", made)
+    await asyncio.to_thread(partitions.at_start, engine, settings)
     gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
     # Simulated loggers catching up send past data as if live: their data times
     # stand for arrival, and the wall clock must not move the arrival clock

@@ -17,7 +17,7 @@ from envwatch.registry.coverage import coverage
 from envwatch.settings import get_settings
 from envwatch.store.archive import verify
 from envwatch.store.db import make_engine, upgrade
-from envwatch.store.partitions import PlanError, Retention, maintain, month_of
+from envwatch.store.partitions import PlanError, Retention, at_start, maintain, month_of
 
 db_app = typer.Typer(help="Database: migrations.")
 archive_app = typer.Typer(help="Raw archive: integrity.")
@@ -177,7 +177,10 @@ def gateway(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_gateway(settings, make_engine(settings.database_url), stop=stop)
+        engine = make_engine(settings.database_url)
+        # PostgreSQL: this month's partitions before the first frame is stored.
+        await asyncio.to_thread(at_start, engine, settings)
+        await run_gateway(settings, engine, stop=stop)
 
     asyncio.run(main())
 

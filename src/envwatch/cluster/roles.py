@@ -34,7 +34,7 @@ from envwatch.settings import Settings
 from envwatch.store.archive import Archive, ReceivedFrame
 from envwatch.store.cursors import read_cursor
 from envwatch.store.db import error_summary
-from envwatch.store.partitions import maintain_configured
+from envwatch.store.partitions import at_start as partitions_at_start
 from envwatch.store.partitions import periodic as periodic_partitions
 from envwatch.store.schema import ArchivedFrame
 
@@ -359,8 +359,7 @@ async def run_writer_role(settings: Settings, engine: Engine, stop: asyncio.Even
     await ensure_stream(js, settings)
     # This month's and the coming months' partitions exist before the first
     # insert (the DEFAULT partition would take the rows anyway).
-    report = await asyncio.to_thread(maintain_configured, engine, settings)
-    log.info("partitions: %s", report)
+    await asyncio.to_thread(partitions_at_start, engine, settings)
     writer = PartitionWriter(settings, engine, js)
     role = PartitionedRole("writer", settings, engine, writer.run)
     health = await _health(settings, lambda: nc.is_connected and role.healthy)

@@ -24,6 +24,7 @@ remain from there (``verify`` in ``archive.py``).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from envwatch.audit.log import SYSTEM, record
 from envwatch.settings import Settings
+from envwatch.store.db import error_summary
 from envwatch.store.schema import AuditEntry
 
 
@@ -56,6 +58,7 @@ TABLES: Final = (
 )
 TABLE_NAMES: Final = tuple(table.name for table in TABLES)
 _BY_NAME: Final = {table.name: table for table in TABLES}
+log = logging.getLogger(__name__)
 DETACH_ACTION = "store.partition.detach"
 # Months before this have no partitions of their own: their rows (a logger's
 # clock decades off) stay in the DEFAULT partition.
@@ -406,6 +409,20 @@ def maintain_configured(
         ahead=settings.partitions_ahead_months,
         detach_before=retention.detach_before(today),
     )
+
+
+def at_start(engine: Engine, settings: Settings) -> dict[str, Any] | None:
+    """``maintain_configured`` before a process's first insert. A failure (no
+    right to create tables, say) is logged, not raised: the DEFAULT partition
+    takes the rows meanwhile, and the desk's sweep tries again."""
+    try:
+        report = maintain_configured(engine, settings)
+    except Exception as error:
+        log.warning("partitions not maintained: %s", error_summary(error))
+        return None
+    if report["partitioned"]:
+        log.info("partitions: %s", json.dumps(report))
+    return report
 
 
 def periodic(engine: Engine, settings: Settings, clock: Callable[[], float]) -> Callable[[], int]:
