@@ -175,8 +175,8 @@ def plan(
         cut = detach_before.get(table)
         if cut is not None and cut > current:
             raise PlanError(
-                f"{table}: cannot detach {cut:%Y-%m} or later months, the current month "
-                f"({current:%Y-%m}) still takes rows"
+                f"{table}: detaching the months before {cut:%Y-%m} would detach the current "
+                f"month ({current:%Y-%m}), which still takes rows; give {current:%Y-%m} or earlier"
             )
         wanted = {add_months(current, n) for n in range(ahead + 1)}
         wanted |= {
