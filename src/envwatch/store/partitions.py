@@ -29,14 +29,16 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine, MetaData, select, text
 
 from envwatch.audit.log import SYSTEM, record
-from envwatch.settings import Settings
 from envwatch.store.db import error_summary
 from envwatch.store.schema import AuditEntry
+
+if TYPE_CHECKING:  # the settings' pydantic is slow to import: the archive writer's child
+    from envwatch.settings import Settings
 
 
 class PlanError(ValueError):
