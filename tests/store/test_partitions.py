@@ -26,6 +26,7 @@ from envwatch.store.partitions import (
     PlanError,
     TableState,
     add_months,
+    at_start,
     maintain,
     month_of,
     periodic,
@@ -179,6 +180,13 @@ def test_migration_ingest_maintenance_and_detachment(url_at_0039: str) -> None:
             f"hourly_emission_p{m:%Y%m}": 2 for m in (m1, m2, m3)
         }
         assert verify(engine).broken == ()
+
+        # A process starts: this month's and the next month's partitions.
+        started = at_start(engine, Settings(partitions_ahead_months=1))
+        assert started is not None and started["create"] == [
+            partition for table in ("archived_frame", "measurement", "hourly_emission")
+            for partition in (f"{table}_p{current:%Y%m}", f"{table}_p{add_months(current, 1):%Y%m}")
+        ]  # fmt: skip
 
         # Ingest goes on: this month's partition, resends idempotent, chains whole.
         archive = Archive(engine)

@@ -2,8 +2,10 @@
 partitioned by month (SQLite unchanged)
 
 Each table becomes ``PARTITION BY RANGE`` on its time column, with a
-partition for every month its rows fall in (from 2000 on), this month's and
-the next, and a DEFAULT partition; every row moves over. The archive's key
+partition for every month its rows fall in (from 2000 up to next month) and
+a DEFAULT partition; every row moves over. The months ahead are made by the
+processes at their start (``partitions.at_start``), not here: a new, empty
+database (every test's) gets only the DEFAULT partitions. The archive's key
 becomes (id, received_at) and (chain, seq) an index; the measurements lose
 their foreign key to the archive (ARCHITECTURE.md, "Partitions"). On a large
 database this rewrites the three tables: run it with the writers stopped.
@@ -97,7 +99,7 @@ def upgrade() -> None:
         )
         create_default(bind, name)
         months = {m for m in _months(name, column, table.zoned) if EARLIEST_MONTH <= m <= horizon}
-        for month in sorted(months | {current, horizon}):
+        for month in sorted(months):
             create_partition(bind, name, month)
         op.execute(f"INSERT INTO {name} SELECT * FROM {name}_unpartitioned")
         op.execute(f"DROP TABLE {name}_unpartitioned")
