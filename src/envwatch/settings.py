@@ -201,6 +201,27 @@ class Settings(BaseSettings):
         default=None,
         description="Cluster roles: serve /metrics, /livez and /readyz on this port (None: off)",
     )
+    partitions_ahead_months: int = Field(
+        default=3, ge=0,
+        description="PostgreSQL: monthly partitions kept created ahead of the current month",
+    )  # fmt: skip
+    partitions_check_s: float = Field(
+        default=3600.0, gt=0,
+        description="PostgreSQL: the active desk checks the partitions this often [s]",
+    )  # fmt: skip
+    retain_archive_months: int | None = Field(
+        default=None, gt=0,
+        description="PostgreSQL: months of the raw archive kept attached; older months are "
+        "detached for archive (None: keep all)",
+    )  # fmt: skip
+    retain_measurement_months: int | None = Field(
+        default=None, gt=0,
+        description="PostgreSQL: months of measurements kept attached (None: keep all)",
+    )  # fmt: skip
+    retain_hourly_months: int | None = Field(
+        default=None, gt=0,
+        description="PostgreSQL: months of hourly emissions kept attached (None: keep all)",
+    )  # fmt: skip
 
 
 def get_settings() -> Settings:

@@ -29,6 +29,7 @@ from envwatch.cli.store import (
     db_app,
     gateway,
     restore_command,
+    store_app,
 )
 from envwatch.cli.tokens import token_app
 from envwatch.cli.zoning import zoning_app
@@ -42,6 +43,7 @@ app = typer.Typer(
 app.add_typer(hj212_app, name="hj212")
 app.add_typer(db_app, name="db")
 app.add_typer(archive_app, name="archive")
+app.add_typer(store_app, name="store")
 app.add_typer(seed_app, name="seed")
 app.add_typer(registry_app, name="registry")
 app.add_typer(electricity_app, name="electricity")

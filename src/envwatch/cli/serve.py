@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from datetime import timedelta
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 from sqlalchemy import Engine
 
 from envwatch.settings import Settings, get_settings
+from envwatch.store import partitions
 from envwatch.store.db import make_engine, upgrade
 
 # Hours of past data the simulated loggers start with (``--history``).
@@ -86,6 +88,9 @@ async def run_platform(
     from envwatch.rules.engine import default_rule_set  # noqa: PLC0415
     from envwatch.web.app import create_app  # noqa: PLC0415
 
+    # PostgreSQL: this month's and the coming months' partitions before the
+    # first insert, then kept so by the alert loop's sweeps.
+    await asyncio.to_thread(partitions.at_start, engine, settings)
     gateway = asyncio.create_task(run_gateway(settings, engine, stop=stop))
     # Simulated loggers catching up send past data as if live: their data times
     # stand for arrival, and the wall clock must not move the arrival clock
@@ -107,8 +112,9 @@ async def run_platform(
         settings.notify_max_attempts,
     )
     rectification = configured_desk(engine)
+    keep_partitions = partitions.periodic(engine, settings, time.monotonic)
     alerting = asyncio.create_task(
-        run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep,))
+        run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep, keep_partitions))
     )
     quality = asyncio.create_task(follow_quality(engine, stop))
     # The weekly county judgement and its report, after each week ends.

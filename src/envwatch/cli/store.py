@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import signal
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,9 +17,11 @@ from envwatch.registry.coverage import coverage
 from envwatch.settings import get_settings
 from envwatch.store.archive import verify
 from envwatch.store.db import make_engine, upgrade
+from envwatch.store.partitions import PlanError, Retention, at_start, maintain, month_of
 
 db_app = typer.Typer(help="Database: migrations.")
 archive_app = typer.Typer(help="Raw archive: integrity.")
+store_app = typer.Typer(help="Database storage: PostgreSQL partitions.")
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: ENVWATCH_DATABASE_URL).")
@@ -71,6 +73,64 @@ def archive_verify(
         raise typer.Exit(1)
 
 
+def _month(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a month YYYY-MM") from None
+
+
+@store_app.command("partitions")
+def store_partitions(
+    db: DbOption = None,
+    ahead: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Months created ahead (default: ENVWATCH_PARTITIONS_AHEAD_MONTHS)."
+        ),
+    ] = None,
+    detach_before: Annotated[
+        str | None,
+        typer.Option(
+            help="Detach every table's partitions of months before YYYY-MM (default: the "
+            "ENVWATCH_RETAIN_*_MONTHS settings; unset: none)."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the plan, change nothing.")] = False,
+) -> None:
+    """Create the monthly partitions ahead, detach old ones for archive (PostgreSQL)
+    and report rows waiting in the DEFAULT partitions; prints JSON."""
+    settings = get_settings()
+    today = datetime.now(UTC).date()
+    cut = _month(detach_before)
+    limits = (
+        Retention(
+            archive=settings.retain_archive_months,
+            measurement=settings.retain_measurement_months,
+            hourly=settings.retain_hourly_months,
+        ).detach_before(today)
+        if cut is None
+        else dict.fromkeys(("archived_frame", "measurement", "hourly_emission"), month_of(cut))
+    )
+    engine = make_engine(_url(db))
+    try:
+        report = maintain(
+            engine,
+            today=today,
+            ahead=settings.partitions_ahead_months if ahead is None else ahead,
+            detach_before=limits,
+            dry_run=dry_run,
+        )
+    except PlanError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(report, ensure_ascii=False))
+
+
 def gateway(
     db: DbOption = None,
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
@@ -117,7 +177,10 @@ def gateway(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_gateway(settings, make_engine(settings.database_url), stop=stop)
+        engine = make_engine(settings.database_url)
+        # PostgreSQL: this month's partitions before the first frame is stored.
+        await asyncio.to_thread(at_start, engine, settings)
+        await run_gateway(settings, engine, stop=stop)
 
     asyncio.run(main())
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,8 @@ from envwatch.settings import Settings
 from envwatch.store.archive import Archive, ReceivedFrame
 from envwatch.store.cursors import read_cursor
 from envwatch.store.db import error_summary
+from envwatch.store.partitions import at_start as partitions_at_start
+from envwatch.store.partitions import periodic as periodic_partitions
 from envwatch.store.schema import ArchivedFrame
 
 log = logging.getLogger(__name__)
@@ -354,6 +357,9 @@ async def run_writer_role(settings: Settings, engine: Engine, stop: asyncio.Even
     nc: Client = await connect(settings.nats_url, member_name("writer"))
     js = nc.jetstream()
     await ensure_stream(js, settings)
+    # This month's and the coming months' partitions exist before the first
+    # insert (the DEFAULT partition would take the rows anyway).
+    await asyncio.to_thread(partitions_at_start, engine, settings)
     writer = PartitionWriter(settings, engine, js)
     role = PartitionedRole("writer", settings, engine, writer.run)
     health = await _health(settings, lambda: nc.is_connected and role.healthy)
@@ -431,9 +437,13 @@ class SingleActive:
             settings.notify_max_attempts,
         )
         stop = asyncio.Event()
+        sweepers = (
+            configured_desk(engine).sweep,
+            periodic_partitions(engine, settings, time.monotonic),
+        )
         task = asyncio.ensure_future(
             asyncio.gather(
-                run_alert_loop(desk, notifier, stop, sweepers=(configured_desk(engine).sweep,)),
+                run_alert_loop(desk, notifier, stop, sweepers=sweepers),
                 follow_emissions(Materialiser.create(engine), stop),
                 follow_quality(engine, stop),
                 _alert_gauges(engine, stop),

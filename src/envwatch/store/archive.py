@@ -28,6 +28,7 @@ from envwatch.store.hashchain import (
     first_broken_link,
     link_hash,
 )
+from envwatch.store.partitions import archive_anchors
 from envwatch.store.schema import ArchivedFrame, ChainHead, ElectricityReading, Measurement
 
 UNATTRIBUTED_CHAIN = "-"
@@ -184,7 +185,17 @@ _MEASUREMENT_ARRAYS = (
 _READING_COLUMNS = (*MeterReading._fields, "source")
 _READING_ARRAYS = ("int8[]", "timestamp[]", "float8[]", "float8[]", "float8[]", "text[]")
 _HEADS_INSERT = "INSERT INTO chain_head (chain, seq, hash)"
-_HEADS_UPSERT = "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
+# Compare and set: a head moves on only from the link this batch extended.
+_HEADS_UPDATE = (
+    "UPDATE chain_head SET seq = {new_seq}, hash = {new_hash}{source} WHERE chain_head.chain = "
+    "{chain} AND chain_head.seq = {old_seq} AND chain_head.hash = {old_hash}"
+)
+
+
+class ChainConflictError(Exception):
+    """Another writer extended a chain this batch extends: its heads are stale."""
+
+
 # Rows per multi-row INSERT of frames on SQLite: 13 parameters each, well under
 # its limit of 32,766.
 _FRAMES_PER_INSERT = 500
@@ -238,8 +249,15 @@ class _SqliteBulk:
     def readings(self, connection: Any, rows: list[Row]) -> None:
         connection.exec_driver_sql(self._readings_sql, rows)
 
-    def heads(self, connection: Any, rows: list[Row]) -> None:
-        connection.exec_driver_sql(f"{_HEADS_INSERT} VALUES (?, ?, ?) {_HEADS_UPSERT}", rows)
+    def heads(self, connection: Any, moved: list[Row], new: list[Row]) -> int:
+        if new:
+            connection.exec_driver_sql(f"{_HEADS_INSERT} VALUES (?, ?, ?)", new)
+        if not moved:
+            return 0
+        sql = _HEADS_UPDATE.format(
+            new_seq="?", new_hash="?", source="", chain="?", old_seq="?", old_hash="?"
+        )
+        return int(connection.exec_driver_sql(sql, moved).rowcount)
 
 
 class _PostgresBulk:
@@ -258,10 +276,15 @@ class _PostgresBulk:
             self._unnest("electricity_reading", _READING_COLUMNS, _READING_ARRAYS)
             + " ON CONFLICT DO NOTHING"
         )
-        self._heads_sql = (
-            f"{_HEADS_INSERT} SELECT * FROM unnest(%b::text[], %b::int8[], %b::text[]) "
-            f"{_HEADS_UPSERT}"
+        self._heads_insert_sql = (
+            f"{_HEADS_INSERT} SELECT * FROM unnest(%b::text[], %b::int8[], %b::text[])"
         )
+        self._heads_update_sql = _HEADS_UPDATE.format(
+            new_seq="moved.seq", new_hash="moved.hash",
+            source=" FROM unnest(%b::int8[], %b::text[], %b::text[], %b::int8[], %b::text[]) "
+            "AS moved(seq, hash, chain, old_seq, old_hash)",
+            chain="moved.chain", old_seq="moved.old_seq", old_hash="moved.old_hash",
+        )  # fmt: skip
 
     @staticmethod
     def _unnest(table: str, columns: Sequence[str], arrays: Sequence[str]) -> str:
@@ -281,9 +304,14 @@ class _PostgresBulk:
         with self._cursor(connection) as cursor:
             cursor.execute(self._readings_sql, self._columns(rows))
 
-    def heads(self, connection: Any, rows: list[Row]) -> None:
+    def heads(self, connection: Any, moved: list[Row], new: list[Row]) -> int:
         with self._cursor(connection) as cursor:
-            cursor.execute(self._heads_sql, self._columns(rows))
+            if new:
+                cursor.execute(self._heads_insert_sql, self._columns(new))
+            if not moved:
+                return 0
+            cursor.execute(self._heads_update_sql, self._columns(moved))
+            return int(cursor.rowcount)
 
     @staticmethod
     def _cursor(connection: Any) -> Any:
@@ -352,7 +380,7 @@ class Archive:
     ) -> list[int]:
         try:
             return self._write(frames, guard, start)
-        except (IntegrityError, self._driver_integrity_error):
+        except (IntegrityError, self._driver_integrity_error, ChainConflictError):
             # Another writer extended a chain: re-read the heads and retry once.
             self._heads.clear()
             return self._write(frames, guard, start)
@@ -366,6 +394,7 @@ class Archive:
         self, frames: Sequence[ReceivedFrame], guard: Guard | None = None, start: int = 0
     ) -> list[int]:
         heads: dict[str, tuple[int, str]] = {}
+        extended: dict[str, tuple[int, str]] = {}
         rows: list[Row] = []
         received_at_to_db = self._received_at_to_db
         with self.engine.begin() as connection:
@@ -373,7 +402,9 @@ class Archive:
                 guard(connection, start, len(frames))
             for frame in frames:
                 chain = frame.chain
-                seq, prev_hash = heads.get(chain) or self._head(connection, chain)
+                seq, prev_hash = heads.get(chain) or extended.setdefault(
+                    chain, self._head(connection, chain)
+                )
                 link = Link(
                     chain=chain,
                     seq=seq + 1,
@@ -428,9 +459,21 @@ class Archive:
             ]
             if readings:
                 self._bulk.readings(connection, readings)
-            self._bulk.heads(
-                connection, [(chain, seq, digest) for chain, (seq, digest) in heads.items()]
-            )
+            # Each head moves from the link this batch read (another writer's
+            # link in between is a conflict: on PostgreSQL no unique (chain,
+            # seq) would catch it, the archive being partitioned by month).
+            moved = [
+                (seq, digest, chain, *extended[chain])
+                for chain, (seq, digest) in heads.items()
+                if extended[chain][0]
+            ]
+            new = [
+                (chain, seq, digest)
+                for chain, (seq, digest) in heads.items()
+                if not extended[chain][0]
+            ]
+            if self._bulk.heads(connection, moved, new) != len(moved):
+                raise ChainConflictError("a chain head moved during the write")
         self._heads.update(heads)
         return ids
 
@@ -456,10 +499,10 @@ class Archive:
         return (0, GENESIS) if row is None else (row[0], row[1])
 
 
-def _links(engine: Engine, chain: str) -> Generator[tuple[int, str, str, Link]]:
+def _links(engine: Engine, chain: str, after: int = 0) -> Generator[tuple[int, str, str, Link]]:
     query = (
         select(ArchivedFrame)
-        .where(ArchivedFrame.chain == chain)
+        .where(ArchivedFrame.chain == chain, ArchivedFrame.seq > after)
         .order_by(ArchivedFrame.seq)
         .execution_options(yield_per=1000)
     )
@@ -498,8 +541,11 @@ class VerifyReport:
 
 def verify(engine: Engine) -> VerifyReport:
     """Check every chain of the archive against its links and its recorded head;
-    the first broken link of each broken chain."""
+    the first broken link of each broken chain. A chain whose older months were
+    detached for archive is checked from its newest detached link on (the
+    anchor the detachment recorded in the audit log)."""
     with engine.connect() as connection:
+        anchors = archive_anchors(connection)
         chains = set(connection.execute(select(ArchivedFrame.chain).distinct()).scalars())
         links = connection.execute(select(func.count()).select_from(ArchivedFrame)).scalar_one()
         heads = {
@@ -513,8 +559,9 @@ def verify(engine: Engine) -> VerifyReport:
     broken = []
     for chain in sorted(chains | set(heads)):
         # closing(): a chain broken early must still release its server-side cursor.
-        with closing(_links(engine, chain)) as links_of_chain:
-            found = first_broken_link(chain, links_of_chain, heads.get(chain))
+        start = anchors.get(chain)
+        with closing(_links(engine, chain, start[0] if start else 0)) as links_of_chain:
+            found = first_broken_link(chain, links_of_chain, heads.get(chain), start)
         if found is not None:
             broken.append(found)
     return VerifyReport(chains=len(chains | set(heads)), links=links, broken=tuple(broken))

@@ -90,14 +90,16 @@ def first_broken_link(
     chain: str,
     rows: Iterable[tuple[int, str, str, Link]],
     head: tuple[int, str] | None = None,
+    start: tuple[int, str] | None = None,
 ) -> BrokenLink | None:
     """Walk one chain's rows ``(row id, prev_hash, hash, link)`` in ``seq`` order.
 
     ``head`` is the chain's recorded newest link ``(seq, hash)``: rows cut off
-    the end of the chain are found against it.
+    the end of the chain are found against it. ``start`` is the newest link
+    ``(seq, hash)`` of the chain's older part, detached from the database for
+    archive (``store/partitions.py``): the rows go on from it.
     """
-    expected_prev = GENESIS
-    expected_seq = 1
+    expected_seq, expected_prev = (1, GENESIS) if start is None else (start[0] + 1, start[1])
     for row_id, prev_hash, stored_hash, link in rows:
         if link.seq != expected_seq:
             return BrokenLink(chain, expected_seq, row_id, f"link {expected_seq} is missing")
