@@ -32,7 +32,7 @@ from envwatch.store.partitions import (
 )
 
 revision = "0044"
-down_revision = "0039"
+down_revision = "0043"
 branch_labels = None
 depends_on = None
 
