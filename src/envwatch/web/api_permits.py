@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
 from envwatch.hj212.codes import now_cst
+from envwatch.permits.caps import SEASON_DAY, checked_season_day
 from envwatch.permits.importing import FREQUENCY_PATTERN
 from envwatch.permits.parameters import load_parameters
 from envwatch.permits.report import emissions_json, monthly_totals, permit_checks, year_totals
@@ -63,8 +64,23 @@ class ItemIn(_In):
     annual_tonnes: float | None = Field(default=None, ge=0, le=1e9)
     """The annual permitted emission [t/a]."""
     monthly_tonnes: float | None = Field(default=None, ge=0, le=1e9)
+    seasonal_tonnes: float | None = Field(default=None, ge=0, le=1e9)
+    """A cap [t] over the season ``season_from`` to ``season_to`` of every year."""
+    season_from: str | None = Field(default=None, pattern=SEASON_DAY.pattern)
+    """MM-DD: the season's first day (11-15 for the heating season)."""
+    season_to: str | None = Field(default=None, pattern=SEASON_DAY.pattern)
+    """MM-DD: its last day, inclusive (before ``season_from``: over the new year)."""
 
     _known = field_validator("pollutant")(_known_factor)
+
+    _season_days = field_validator("season_from", "season_to")(checked_season_day)
+
+    @model_validator(mode="after")
+    def _season(self) -> ItemIn:
+        given = {self.seasonal_tonnes is None, self.season_from is None, self.season_to is None}
+        if len(given) > 1:
+            raise ValueError("seasonal_tonnes, season_from and season_to go together")
+        return self
 
 
 class PlanIn(_In):
@@ -133,7 +149,7 @@ async def record_permit(
         items=[PermitItem(
             i.outlet_id, i.pollutant, i.limit_value, i.unit, i.basis, i.reference_o2,
             None if i.averaging_period is None else str(i.averaging_period), i.lower_value,
-            i.annual_tonnes, i.monthly_tonnes,
+            i.annual_tonnes, i.monthly_tonnes, i.seasonal_tonnes, i.season_from, i.season_to,
         ) for i in body.items],
         plan=[PlanItem(p.outlet_id, p.pollutant, p.method, p.frequency,
                        p.untreated_concentration, p.design_flow_m3h) for p in body.plan],
