@@ -6,13 +6,17 @@ and a monthly cap crossing 80 % opening exactly one alert."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
 from envwatch.alerts.desk import AlertDesk
 from envwatch.audit.log import Actor
+from envwatch.cli import app
 from envwatch.permits.audit_file import build_audit, parse_period
 from envwatch.permits.audit_store import gather_facts
 from envwatch.permits.caps import CapKind, cap_total, month_period, season_period
@@ -29,9 +33,10 @@ from envwatch.permits.manual import (
 from envwatch.permits.manual_store import import_manual
 from envwatch.permits.materialise import Materialiser
 from envwatch.permits.parameters import load_parameters
-from envwatch.permits.report import hours_json, year_totals
+from envwatch.permits.report import emissions_json, hours_json, year_totals
 from envwatch.rules.engine import default_rule_set
 from envwatch.store.archive import MeasurementRow
+from envwatch.store.db import make_engine
 from envwatch.store.schema import Alert, FindingRecord, ManualResult
 from tests.permits.helpers import CO, CREDIT, MN, SO2, hourly, seed, store
 
@@ -255,3 +260,33 @@ def test_crossing_80_percent_of_a_monthly_cap_opens_one_alert(engine: Engine) ->
     assert [(a.rule, a.enterprise_id, a.level) for a in alerts] == [
         ("permit_month_cap", 1, "warning")
     ]
+
+
+def test_manual_import_cli_refuses_a_bad_file_whole_and_prints_a_summary(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(sqlite_url)
+    seed(engine)
+    assert import_file(engine, "permit.csv", permit(), ACTOR) == []
+    good = f"{CREDIT},DA002,{NOX},2026-01-01 00:00,,40,mg/m³,10000,,聊城检测,R-1"
+    (tmp_path / "bad.csv").write_bytes(manual_csv(good, good.replace("40,", "-1,")))
+    (tmp_path / "good.csv").write_bytes(manual_csv(good))
+    now = ("--now", "2026-01-01T10:00:00")
+    # In-process (typer's runner): a real process costs seconds of start-up.
+    runner = CliRunner()
+    refused = runner.invoke(app, ["permits", "manual-import", str(tmp_path / "bad.csv"),
+                                  "--db", sqlite_url, *now])  # fmt: skip
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("row 3 浓度: ")
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(ManualResult)).scalar() == 0
+    done = runner.invoke(app, ["permits", "manual-import", str(tmp_path / "good.csv"),
+                               "--db", sqlite_url, *now])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == {"file": "good.csv", "imported": 1, "enterprises": [1],
+                                       "accounted_hours": 10, "manual_kg": 4.0}  # fmt: skip
+    with engine.connect() as connection:
+        document = emissions_json(1, 2026, year_totals(connection, 1, 2026, PARAMETERS))
+    (nox,) = [p for p in document["pollutants"] if p["code"] == NOX]
+    assert nox["manual_t"] == pytest.approx(0.004)  # the contract's manual part
+    engine.dispose()

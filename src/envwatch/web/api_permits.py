@@ -2,7 +2,8 @@
 new version recorded by a city administrator (a change never rewrites the
 past: versions are only added, so there is no PATCH nor DELETE), and the
 emissions of a year against the permit (the ``envwatch permits emissions``
-document with monthly totals by method). Scoped like the rest
+document with monthly totals by method), and manual monitoring results
+(手工监测) imported by a city administrator and listed within scope. Scoped like the rest
 (``alerts/scope.py``): an enterprise out of scope answers 404 like an unknown
 one; an enterprise is no device, so a contractor sees none."""
 
@@ -19,11 +20,14 @@ from pydantic import Field, field_validator, model_validator
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from envwatch.alerts.scope import scope_by
 from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
+from envwatch.errors import PeerError
 from envwatch.hj212.codes import now_cst
 from envwatch.permits.caps import SEASON_DAY, checked_season_day
 from envwatch.permits.importing import FREQUENCY_PATTERN
+from envwatch.permits.manual_store import import_manual, list_results
 from envwatch.permits.parameters import load_parameters
 from envwatch.permits.report import emissions_json, monthly_totals, permit_checks, year_totals
 from envwatch.permits.store import (
@@ -38,9 +42,15 @@ from envwatch.permits.store import (
     record_version,
 )
 from envwatch.registry.limits import AveragingPeriod
-from envwatch.store.schema import MAX_ID, Permit
+from envwatch.store.schema import MAX_ID, Enterprise, Permit
 from envwatch.web.api_measurements import unknown_enterprise, visible_enterprise
-from envwatch.web.api_registry import _In, _known_factor, registry_writer  # the registry's schemas
+from envwatch.web.api_registry import (  # the registry's schemas and its upload
+    _file_name,
+    _In,
+    _known_factor,
+    _upload,
+    registry_writer,
+)
 from envwatch.web.crud import invalid
 from envwatch.web.errors import ApiError
 from envwatch.web.people import api_user, peer_of
@@ -208,3 +218,78 @@ async def enterprise_emissions(
         return {**emissions_json(enterprise_id, wanted, totals), "months": months, "checks": shown}
 
     return await asyncio.to_thread(read)
+
+
+# ---- manual monitoring results (手工监测) ------------------------------------
+
+
+@router.post("/api/v1/permits/manual-results", status_code=201)
+async def import_manual_results(
+    request: Request,
+    user: Writer,
+    name: Annotated[str | None, Query(pattern=r"^[^\x00-\x1f/\\]{1,200}$")] = None,
+) -> dict[str, Any]:
+    """Import the body (a CSV or XLSX file of manual monitoring results), all
+    or nothing, and account them (rules.md §5.1 method order). 422
+    ``import_rejected`` with every (row, column, reason) when any row is wrong:
+    nothing is written then. The columns: 统一社会信用代码, 排放口编号,
+    污染物编码, 采样开始时间, 采样结束时间, 浓度, 单位, 流量 [m³/h],
+    排放体积 [m³], 检测机构, 报告编号."""
+    content = await _upload(request)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    file_name = _file_name(name, media_type, content)
+    if not content:
+        raise ApiError(422, "empty_file", "the file is empty", "文件为空")
+    actor = Actor(user.username, user.role, peer_of(request))
+
+    def write() -> dict[str, Any]:
+        engine: Engine = request.app.state.database()
+        try:
+            outcome = import_manual(engine, file_name, content, actor,
+                                    parameters=load_parameters())  # fmt: skip
+        except PeerError as error:
+            raise ApiError(422, error.code, error.message_en, error.message_zh) from None
+        if outcome.errors:
+            raise ApiError(
+                422, "import_rejected", f"{len(outcome.errors)} rows are wrong: nothing imported",
+                f"{len(outcome.errors)}处错误，未导入任何数据",
+                errors=[{"row": e.row, "column": e.column, "reason": e.reason}
+                        for e in outcome.errors],
+            )  # fmt: skip
+        return outcome.summary(file_name)
+
+    return await asyncio.to_thread(write)
+
+
+@router.get("/api/v1/permits/manual-results")
+async def manual_results(  # noqa: PLR0917 - the query parameters
+    request: Request,
+    user: Reader,
+    enterprise: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> dict[str, Any]:
+    """Manual monitoring results of the enterprises in scope (of one
+    ``enterprise``; sampled in [since, until), China Standard Time), newest
+    sampling first: ``{items, total}``."""
+
+    def read() -> dict[str, Any]:
+        engine: Engine = request.app.state.database()
+        with engine.connect() as connection:
+            items, total = list_results(
+                connection, scope_by(user, Enterprise.county_code, Enterprise.id),
+                enterprise_id=enterprise, since=_naive(since), until=_naive(until),
+                limit=limit, offset=offset,
+            )  # fmt: skip
+        return {"items": items, "total": total}
+
+    return await asyncio.to_thread(read)
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """A query time as naive China Standard Time."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(now_cst().tzinfo).replace(tzinfo=None)
