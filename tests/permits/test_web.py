@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, select
 
 from envwatch.permits.materialise import Materialiser
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
-from envwatch.store.schema import MonitoringPoint, Outlet
+from envwatch.store.schema import Enterprise, MonitoringPoint, Outlet
 from envwatch.web.people import CSRF_HEADER
 from tests.electricity.test_http_batch import base_url
 from tests.web.test_pages_and_api import session
@@ -68,7 +69,47 @@ def test_permits_and_emissions_over_http(base_url: str, engine: Engine) -> None:
     assert page.status_code == 200
     assert "排污许可与排放量" in page.text and "0.360" in page.text
     assert 'data-chart="emissions"' in page.text
+    manual_results_over_http(base_url, admin, csrf, engine)
     admin.close()
+
+
+MANUAL = ("统一社会信用代码,排放口编号,污染物编码,采样开始时间,浓度,单位,流量,报告编号\n"
+          "91371500000000001X,DA001,a20057,2026-01-05 08:00,0.004,mg/m³,300000,R-{}\n")  # fmt: skip
+
+
+def manual_results_over_http(base_url: str, admin: httpx.Client, csrf: str, engine: Engine) -> None:
+    """Manual results (手工监测): imported whole by a city administrator, listed in scope."""
+    path = "/api/v1/permits/manual-results"
+    upload = {CSRF_HEADER: csrf, "content-type": "text/csv"}
+    mine, _ = session(base_url, "enterprise-1")
+    seeded = mine.get(path).json()
+    assert seeded["total"] == 4  # the demo's quarterly mercury results (demo/manual.py)
+    assert {item["enterprise_id"] for item in seeded["items"]} == {1}
+    with engine.connect() as connection:
+        county = connection.execute(select(Enterprise.county_code).where(
+            Enterprise.id != 1, Enterprise.county_code != select(Enterprise.county_code)
+            .where(Enterprise.id == 1).scalar_subquery()).limit(1)).scalar_one()  # fmt: skip
+    officer, _ = session(base_url, f"county-{county}")
+    assert officer.get(path, params={"enterprise": 1}).json() == {"items": [], "total": 0}
+    officer.close()
+    bad = MANUAL.format(1) + MANUAL.format(2).split("\n")[1].replace("DA001", "DA404") + "\n"
+    refused = admin.post(path, content=bad.encode(), headers=upload)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "import_rejected"
+    assert [(e["row"], e["column"]) for e in refused.json()["error"]["errors"]] == [
+        (3, "outlet_code")]  # fmt: skip
+    assert mine.get(path).json()["total"] == 4  # nothing of the file written
+    created = admin.post(path, content=MANUAL.format(1).encode(), headers=upload,
+                         params={"name": "lab.csv"})  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert (created.json()["file"], created.json()["imported"]) == ("lab.csv", 1)
+    assert mine.post(path, content=MANUAL.format(3).encode(),
+                     headers={"content-type": "text/csv"}).status_code == 403  # fmt: skip
+    newest = mine.get(path, params={"limit": 1}).json()
+    assert (newest["total"], newest["items"][0]["report_number"]) == (5, "LCJC-2026-001-10")
+    page = mine.get("/enterprises/1/emissions?year=2026")
+    assert "手工监测结果" in page.text and "R-1" in page.text and "lab.csv" in page.text
+    mine.close()
 
 
 def next_outlet_elsewhere(engine: Engine) -> int:
