@@ -34,6 +34,7 @@ from envwatch.permits.manual_store import import_manual
 from envwatch.permits.materialise import Materialiser
 from envwatch.permits.parameters import load_parameters
 from envwatch.permits.report import emissions_json, hours_json, year_totals
+from envwatch.permits.store import current_permits, permit_view
 from envwatch.rules.engine import default_rule_set
 from envwatch.store.archive import MeasurementRow
 from envwatch.store.db import make_engine
@@ -231,6 +232,22 @@ def test_manual_results_are_imported_whole_and_accounted(engine: Engine) -> None
 
 def test_crossing_80_percent_of_a_monthly_cap_opens_one_alert(engine: Engine) -> None:
     seed(engine)
+    # A seasonal cap goes with its days (MM-DD, real ones): row errors, nothing written.
+    seasonal = permit().decode().replace("设计流量\n", "设计流量,时段许可排放量,时段起,时段止\n")
+    lines = seasonal.splitlines()
+    bad = [lines[0], lines[1] + ",40,11-15,", lines[2] + ",1,02-30,03-15", lines[3] + ",,,"]
+    errors = import_file(engine, "permit.csv", "\n".join(bad).encode(), ACTOR)
+    assert [(e.row, e.column) for e in errors] == [(2, ""), (3, "时段起")]
+    with engine.connect() as connection:
+        assert current_permits(connection) == []
+    good = [lines[0], lines[1] + ",40,11-15,03-15", lines[2] + ",,,", lines[3] + ",,,"]
+    assert import_file(engine, "permit.csv", "\n".join(good).encode(), ACTOR) == []
+    with engine.connect() as connection:
+        (stored,) = current_permits(connection)
+        item = permit_view(connection, stored)["items"][0]
+    assert (item["seasonal_tonnes"], item["season_from"], item["season_to"]) == (
+        40.0, "11-15", "03-15")  # fmt: skip
+    # The monthly cap: a new version of the permit.
     assert import_file(engine, "permit.csv", permit(monthly_so2="0.5"), ACTOR) == []
     day = datetime(2026, 1, 31)
     materialiser = Materialiser.create(engine)

@@ -33,7 +33,8 @@ def test_permits_and_emissions_over_http(base_url: str, engine: Engine) -> None:
     foreign = next_outlet_elsewhere(engine)
     admin, csrf = session(base_url, "admin")
     item = {"outlet_id": outlet.id, "pollutant": SO2, "limit_value": 35, "unit": "mg/m³",
-            "annual_tonnes": 3.0}  # fmt: skip
+            "annual_tonnes": 3.0, "monthly_tonnes": 0.5, "seasonal_tonnes": 1.0,
+            "season_from": "11-15", "season_to": "03-15"}  # fmt: skip
     version: dict[str, Any] = {"number": "91371500000000001X001P", "category": "key",
                "valid_from": "2026-01-01", "valid_to": "2031-01-01",
                "items": [item],
@@ -46,6 +47,11 @@ def test_permits_and_emissions_over_http(base_url: str, engine: Engine) -> None:
                          json={**version, "items": [{**item, "outlet_id": foreign}]})  # fmt: skip
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "invalid_request"
+    no_tonnes = {**item, "seasonal_tonnes": None}  # a season without its cap
+    assert admin.post("/api/v1/enterprises/1/permits", headers={CSRF_HEADER: csrf},
+                      json={**version, "items": [no_tonnes]}).status_code == 422  # fmt: skip
+    assert {k: created.json()["items"][0][k] for k in ("monthly_tonnes", "season_to")} == {
+        "monthly_tonnes": 0.5, "season_to": "03-15"}  # fmt: skip
     history = admin.get("/api/v1/enterprises/1/permits?history=true").json()["items"]
     assert [(p["version"], p["current"]) for p in history] == [(1, False), (2, True)]
     assert len(history[0]["items"]) > 1  # the demo's first version, kept as it was
@@ -65,10 +71,12 @@ def test_permits_and_emissions_over_http(base_url: str, engine: Engine) -> None:
     assert so2["permitted_t"] >= 3.0
     assert body["months"][SO2][0]["measured"] == pytest.approx(0.36)
     assert [(c["code"], c["status"]) for c in body["checks"]] == [("permit_valid", "ok")]
+    # The monthly cap in force now (and the heating season's, between 11-15 and 03-15).
+    assert ("month", SO2, 0.5) in [(c["kind"], c["code"], c["cap_t"]) for c in body["caps"]]
     page = admin.get("/enterprises/1/emissions?year=2026")
     assert page.status_code == 200
     assert "排污许可与排放量" in page.text and "0.360" in page.text
-    assert 'data-chart="emissions"' in page.text
+    assert 'data-chart="emissions"' in page.text and "月及季节许可排放量" in page.text
     manual_results_over_http(base_url, admin, csrf, engine)
     admin.close()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -52,7 +52,7 @@ from envwatch.store.schema import (
     PermitMonitoring,
 )
 
-HOUR_PREFIX = "manual:"
+HOUR = timedelta(hours=1)
 
 
 def _cst(moment: datetime) -> datetime:
@@ -342,7 +342,7 @@ def refresh_pair(
         ).scalar()  # fmt: skip
         found = [w for w in found
                  if any(start < w.end and w.start <= end for start, end in spans)
-                 or newest is None or w.end > newest]  # fmt: skip
+                 or newest is None or w.end > newest + HOUR]  # fmt: skip
     written = 0
     for window in found:
         connection.execute(delete(HourlyEmission).where(

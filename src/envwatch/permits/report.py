@@ -222,6 +222,17 @@ def cap_totals(
     return found
 
 
+def cap_json(caps: list[CapTotal]) -> list[dict[str, Any]]:
+    """The caps as JSON types (the emissions API and page)."""
+    return [{
+        "code": cap.code, "kind": str(cap.period.kind), "period": cap.period.label,
+        "start": cap.period.start.isoformat(), "end": cap.period.end.isoformat(),
+        "cap_t": cap.cap_t, "actual_t": round(cap.actual_t, 6), "share": round(cap.share, 6),
+        "projection_t": None if cap.projection_t is None else round(cap.projection_t, 6),
+        "status": str(cap.status),
+    } for cap in caps]  # fmt: skip
+
+
 def cap_findings(
     enterprise_id: int, day: datetime, caps: list[CapTotal], parameters: PermitParameters
 ) -> list[Finding]:

@@ -29,7 +29,14 @@ from envwatch.permits.caps import SEASON_DAY, checked_season_day
 from envwatch.permits.importing import FREQUENCY_PATTERN
 from envwatch.permits.manual_store import import_manual, list_results
 from envwatch.permits.parameters import load_parameters
-from envwatch.permits.report import emissions_json, monthly_totals, permit_checks, year_totals
+from envwatch.permits.report import (
+    cap_json,
+    cap_totals,
+    emissions_json,
+    monthly_totals,
+    permit_checks,
+    year_totals,
+)
 from envwatch.permits.store import (
     Category,
     MonitoringMethod,
@@ -201,7 +208,8 @@ async def enterprise_emissions(
 ) -> dict[str, Any]:
     """The year's emissions per pollutant against the permit (permitted, actual
     by method, share, projection to year end, status) and monthly tonnes by
-    method; the current year by default."""
+    method; the current year by default. ``caps``: the monthly and seasonal
+    caps in force now, with the current period's emission against each."""
     wanted = year or now_cst().year
 
     def read() -> dict[str, Any]:
@@ -212,10 +220,12 @@ async def enterprise_emissions(
             parameters = load_parameters()
             totals = year_totals(connection, enterprise_id, wanted, parameters)
             months = monthly_totals(connection, enterprise_id, wanted)
-            checks = permit_checks(connection, enterprise_id, now_cst().replace(tzinfo=None),
-                                   totals, parameters)  # fmt: skip
+            now = now_cst().replace(tzinfo=None)
+            checks = permit_checks(connection, enterprise_id, now, totals, parameters)
+            caps = cap_totals(connection, enterprise_id, now, parameters)
         shown = [{**asdict(check), "status": str(check.status)} for check in checks]
-        return {**emissions_json(enterprise_id, wanted, totals), "months": months, "checks": shown}
+        return {**emissions_json(enterprise_id, wanted, totals), "months": months,
+                "checks": shown, "caps": cap_json(caps)}  # fmt: skip
 
     return await asyncio.to_thread(read)
 

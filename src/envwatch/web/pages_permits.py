@@ -19,7 +19,7 @@ from envwatch.glossary import factor
 from envwatch.hj212.codes import now_cst
 from envwatch.permits.manual_store import list_results
 from envwatch.permits.parameters import load_parameters
-from envwatch.permits.report import permit_checks, year_totals
+from envwatch.permits.report import cap_json, cap_totals, permit_checks, year_totals
 from envwatch.permits.store import current_permits, permit_view
 from envwatch.permits.totals import year_bounds
 from envwatch.store.schema import MAX_ID
@@ -61,8 +61,9 @@ async def emissions_page(request: Request, enterprise_id: int, year: str = "") -
                 return None
             parameters = load_parameters()
             totals = year_totals(connection, enterprise_id, wanted, parameters)
-            checks = permit_checks(connection, enterprise_id, now_cst().replace(tzinfo=None),
-                                   totals, parameters)  # fmt: skip
+            now = now_cst().replace(tzinfo=None)
+            checks = permit_checks(connection, enterprise_id, now, totals, parameters)
+            caps = cap_json(cap_totals(connection, enterprise_id, now, parameters))
             permits = [permit_view(connection, row)
                        for row in current_permits(connection, enterprise_id)]  # fmt: skip
             start, end = year_bounds(wanted)
@@ -82,7 +83,9 @@ async def emissions_page(request: Request, enterprise_id: int, year: str = "") -
         shown = [{"status": str(c.status), "text": c.detail_en if english else c.detail_zh}
                  for c in checks]  # fmt: skip
         return {"enterprise": enterprise, "year": wanted, "totals": rows, "permits": permits,
-                "checks": shown, "manual": manual, "manual_total": manual_total}  # fmt: skip
+                "checks": shown, "manual": manual, "manual_total": manual_total,
+                "caps": [{**cap, "status_label": statuses.get(cap["status"], cap["status"])}
+                         for cap in caps]}  # fmt: skip
 
     data = await asyncio.to_thread(read)
     if data is None:
