@@ -299,7 +299,10 @@ async def manual_results(  # noqa: PLR0917 - the query parameters
 
 
 def _naive(moment: datetime | None) -> datetime | None:
-    """A query time as naive China Standard Time."""
+    """A query time as naive China Standard Time (422 past the calendar's ends)."""
     if moment is None or moment.tzinfo is None:
         return moment
-    return moment.astimezone(now_cst().tzinfo).replace(tzinfo=None)
+    try:
+        return moment.astimezone(now_cst().tzinfo).replace(tzinfo=None)
+    except OverflowError:
+        raise invalid("query", "a time beyond the calendar", "时间超出范围") from None
