@@ -334,7 +334,10 @@ def refresh_pair(
             HourlyEmission.mn == device, HourlyEmission.pollutant == pollutant))  # fmt: skip
         return 0
     found = windows(_samples(connection, outlet_id, pollutant), item.coverage_hours, now)
-    if changed is not None:
+    if changed is None:  # wholly: no hour of an earlier, longer window stays behind
+        connection.execute(delete(HourlyEmission).where(
+            HourlyEmission.mn == device, HourlyEmission.pollutant == pollutant))  # fmt: skip
+    else:
         spans = list(changed)
         newest = connection.execute(
             select(func.max(HourlyEmission.hour)).where(HourlyEmission.mn == device,
