@@ -319,14 +319,26 @@ def _rows(
     } for h in hours]  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """What a pass of the materialiser changed of a device at an outlet."""
+
+    rows_from: datetime
+    """The device's rows were rewritten from here (a substituted pollutant's
+    quarter: which hours are ``missing`` may change back to it)."""
+    data_from: datetime
+    """The first hour whose data arrived (flows and stops are the hour's own)."""
+
+
 def refresh_pair(
     connection: Connection, outlet_id: int, pollutant: str, parameters: PermitParameters,
-    now: datetime, *, changed: Iterable[tuple[datetime, datetime]] | None = None,
+    now: datetime, *, changed: Iterable[Changed] | None = None,
 ) -> int:  # fmt: skip
     """Bring the manual hours of one outlet's pollutant up to date: the windows
-    of its results that overlap a ``changed`` span of automatic data (all if
-    None), and those not yet written to their end (new, or growing with
-    ``now``); how many hours it wrote."""
+    of its results from a ``changed`` hour of the outlet's automatic data on
+    (all if None; for an item a device monitors from ``rows_from``, else from
+    ``data_from``), and those not yet written to their end (new, or growing
+    with ``now``); how many hours it wrote."""
     device = manual_device(outlet_id)
     item = _item(connection, outlet_id, pollutant, parameters)
     if item is None or item.direct:
@@ -338,13 +350,13 @@ def refresh_pair(
         connection.execute(delete(HourlyEmission).where(
             HourlyEmission.mn == device, HourlyEmission.pollutant == pollutant))  # fmt: skip
     else:
-        spans = list(changed)
+        starts = [c.rows_from if item.automatic else c.data_from for c in changed]
         newest = connection.execute(
             select(func.max(HourlyEmission.hour)).where(HourlyEmission.mn == device,
                                                         HourlyEmission.pollutant == pollutant)
         ).scalar()  # fmt: skip
         found = [w for w in found
-                 if any(start < w.end and w.start <= end for start, end in spans)
+                 if any(start < w.end for start in starts)
                  or newest is None or w.end > newest + HOUR]  # fmt: skip
     written = 0
     for window in found:
@@ -365,11 +377,11 @@ def refresh_manual(
     now: datetime,
     *,
     pairs: Iterable[tuple[int, str]] | None = None,
-    changed: Mapping[int, Sequence[tuple[datetime, datetime]]] | None = None,
+    changed: Mapping[int, Sequence[Changed]] | None = None,
 ) -> int:
     """Refresh the manual hours of ``pairs`` (outlet, pollutant) wholly, or of
     every outlet and pollutant with results: wholly when ``changed`` is None,
-    else the windows overlapping the outlets' ``changed`` spans and those
+    else the windows the outlets' ``changed`` data reach and those
     still growing. How many hours it wrote."""
     if pairs is not None:
         return sum(refresh_pair(connection, outlet, code, parameters, now)

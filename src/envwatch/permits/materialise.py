@@ -43,7 +43,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from envwatch.hj212.codes import now_cst
 from envwatch.permits.accounting import EmissionHour, accounted_hours, direct_device, direct_hours
-from envwatch.permits.manual_store import refresh_manual
+from envwatch.permits.manual_store import Changed, refresh_manual
 from envwatch.permits.parameters import PermitParameters, load_parameters
 from envwatch.permits.report import store_total_findings
 from envwatch.permits.store import MonitoringMethod, newest_versions
@@ -410,7 +410,7 @@ class Materialiser:
                 connection, read_cursor(connection, CURSOR), self.batch_frames
             )
         enterprises: set[int] = set()
-        changed: dict[int, list[tuple[datetime, datetime]]] = {}
+        changed: dict[int, list[Changed]] = {}
         for mn in sorted(touched):
             # Computed on a read connection, written in a short transaction of its own;
             # a pass cut short leaves the cursor behind, and the next one repeats it.
@@ -422,7 +422,7 @@ class Materialiser:
                     enterprises.add(enterprise_id)
             if outlet_id is not None and update.rows:
                 since = min(since for since, _ in update.rows.values())
-                changed.setdefault(outlet_id, []).append((since, datetime.max))
+                changed.setdefault(outlet_id, []).append(Changed(since, _hour(touched[mn].first)))
         with self.engine.begin() as connection:
             materialise_direct(connection, now, self.parameters)
             # Manual results (手工监测) fill what the automatic data leave: after them.
