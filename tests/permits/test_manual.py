@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from typer.testing import CliRunner
 
 from envwatch.alerts.desk import AlertDesk
@@ -38,7 +38,7 @@ from envwatch.permits.store import current_permits, permit_view
 from envwatch.rules.engine import default_rule_set
 from envwatch.store.archive import MeasurementRow
 from envwatch.store.db import make_engine
-from envwatch.store.schema import Alert, FindingRecord, ManualResult
+from envwatch.store.schema import Alert, FindingRecord, HourlyEmission, ManualResult
 from tests.permits.helpers import CO, CREDIT, MN, SO2, hourly, seed, store
 
 ACTOR = Actor("tester", "city_admin", "test")
@@ -214,20 +214,37 @@ def test_manual_results_are_imported_whole_and_accounted(engine: Engine) -> None
     assert totals[CO].measured_t == pytest.approx(4 * 0.0288)
     # An hour later the NOx result represents one more hour (to its next result,
     # at most 2190 hours for 4/year); a recomputation from scratch agrees.
+    # Hour 6 arrives with CO faulty too: the CO result's window, grown by an hour, fills
+    # it; the incremental table equals a rebuild from scratch.
+    store(engine, [(*hourly(jan + 6 * H, 10.0), MeasurementRow(MN, "2061", jan + 6 * H, CO,
+                                                               avg=80.0, flag="D"))])  # fmt: skip
     materialiser = Materialiser.create(engine)
     materialiser.catch_up(now + H)
     with engine.connect() as connection:
         grown = {t.code: t for t in year_totals(connection, 1, 2026, PARAMETERS)}[NOX]
+        incremental = manual_rows(connection)
     materialiser.rebuild(now=now + H)
     with engine.connect() as connection:
         rebuilt = {t.code: t for t in year_totals(connection, 1, 2026, PARAMETERS)}[NOX]
+        assert manual_rows(connection) == incremental
         facts = gather_facts(connection, 1, parse_period("2026-01"), now + H, PARAMETERS,
                              default_rule_set())  # fmt: skip
     assert grown.manual_t == rebuilt.manual_t == pytest.approx(0.0028)
+    co_filled = [row[2] for row in incremental if row[1] == CO]
+    assert co_filled == [jan + 2 * H, jan + 3 * H, jan + 6 * H]
     assert facts is not None
     check = next(c for c in build_audit(facts, PARAMETERS)["checks"]
                  if c["code"] == "monitoring_frequency")  # fmt: skip
     assert check["status"] == "ok"  # one result in the month: 4/year asks for one
+
+
+def manual_rows(connection: Connection) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in connection.execute(
+        select(HourlyEmission.mn, HourlyEmission.pollutant, HourlyEmission.hour,
+               HourlyEmission.emission_kg, HourlyEmission.rule)
+        .where(HourlyEmission.method == "manual")
+        .order_by(HourlyEmission.mn, HourlyEmission.pollutant, HourlyEmission.hour)
+    )]  # fmt: skip
 
 
 def test_crossing_80_percent_of_a_monthly_cap_opens_one_alert(engine: Engine) -> None:
