@@ -403,6 +403,12 @@ def test_the_demo_showcase_shows_measured_substituted_and_direct_parts(
     text = pdf_text(made.pdf, tmp_path)
     assert "按直排核算" in text and "数据替代" in text and "自动监测" in text
     assert f"{annual['a21005']['direct']:.3f}" in text
+    # Enterprise 19's wastewater suspended solids are monitored by hand each month
+    # (demo/manual.py): its result of 10 January, 108 mg/L at 12 m³/h, from 09:00 on.
+    materialiser.catch_up(datetime(2026, 1, 10, 12))
+    with engine.connect() as connection:
+        water = {t.code: t for t in year_totals(connection, 19, 2026, materialiser.parameters)}
+    assert water["w01012"].manual_t == pytest.approx(3 * 108.0 * 12.0 * 1e-6)
 
 
 def test_a_monitored_item_whose_device_sent_nothing_captured_nothing() -> None:

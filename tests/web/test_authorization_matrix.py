@@ -66,6 +66,7 @@ from envwatch.store.schema import (
     FirePoint,
     HazardousWasteUnit,
     HeavyMetalEnterprise,
+    ManualResult,
     MedicalInstitution,
     Meter,
     MonitoringPoint,
@@ -942,6 +943,24 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                    row(401, 200, 200, 200, 200, 200, 200, 200, 200)),
         "bad sort": get("/api/v1/permits/usage?sort=nothing",
                         row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    # Manual monitoring results (手工监测): imported by city administrators, listed in scope.
+    "GET /api/v1/permits/manual-results": {
+        "in": get("/api/v1/permits/manual-results", row(401, _S, _S, _S, _S, _S, _S, _U, _S),
+                  lists=("enterprise_id", "{enterprise_in}")),
+        "out": get("/api/v1/permits/manual-results?enterprise={enterprise_out}",
+                   row(401, _S, _S, _S, _S, _U, _U, _U, _U),
+                   lists=("enterprise_id", "{enterprise_out}")),
+        "bad limit": get("/api/v1/permits/manual-results?limit=0",
+                         row(401, 422, 422, 422, 422, 422, 422, 422, 422)),
+    },
+    "POST /api/v1/permits/manual-results": {
+        "no csrf": Case("POST", "/api/v1/permits/manual-results?name=m.csv", csrf=False,
+                        content=BAD_IMPORT, content_type="text/csv",
+                        expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "refused rows": Case("POST", "/api/v1/permits/manual-results?name=m.csv",
+                             content=BAD_IMPORT, content_type="text/csv",
+                             expect=row(401, 422, 403, 403, 403, 403, 403, 403, 403)),
     },
     "POST /api/v1/enterprises/{enterprise_id}/audit-files": {
         "no csrf": write("POST", "/api/v1/enterprises/{enterprise_in}/audit-files", AUDIT_FILE,
@@ -2228,6 +2247,13 @@ def audit_objects(engine: Engine, values: Mapping[str, str]) -> dict[str, str]:
             )  # fmt: skip
             assert made is not None
             found[f"audit_{side}"] = str(made.run_id)
+        # A manual monitoring result of the "out" enterprise (the demo has the "in" one's).
+        connection.execute(insert(ManualResult).values(
+            enterprise_id=int(values["enterprise_out"]), outlet_id=int(values["outlet_out"]),
+            pollutant="a21026", sampled_from=datetime(2026, 1, 5, 8), concentration=20.0,
+            unit="mg/m³", laboratory="矩阵检测", report_number="MTX-1", source_file="matrix",
+            imported_by="matrix", imported_at=datetime.now(UTC),
+        ))  # fmt: skip
     return found
 
 

@@ -1,7 +1,9 @@
 """``envwatch permits``: permits as data and the emissions accounted against
 them (排污审计). ``import`` reads a CSV/XLSX of permits (each permit number a
-new version); ``materialise`` brings the hourly emissions table up to date;
-``emissions`` and ``hours`` print the contract's JSON (after catching up)."""
+new version), ``manual-import`` one of manual monitoring results (手工监测,
+all or nothing, a JSON summary); ``materialise`` brings the hourly emissions
+table up to date; ``emissions`` and ``hours`` print the contract's JSON
+(after catching up)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from envwatch.audit.log import Actor
 from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refuse
 from envwatch.errors import PeerError
 from envwatch.permits.importing import import_file
+from envwatch.permits.manual_store import import_manual
 from envwatch.permits.materialise import Materialiser
 from envwatch.permits.report import emissions_json, hours_json, year_totals
 from envwatch.permits.store import current_permits, permit_view, versions_of
@@ -55,6 +58,37 @@ def import_command(
             typer.echo(f"row {problem.row} {problem.column}: {problem.reason}", err=True)
         raise typer.Exit(1)
     typer.echo("imported")
+
+
+@permits_app.command("manual-import")
+def manual_import_command(
+    file: Annotated[
+        Path,
+        typer.Argument(help="A .csv or .xlsx file of manual monitoring results (手工监测)."),
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who records the results.")] = "cli",
+    db: DbOption = None,
+    now: NowOption = None,
+) -> None:
+    """Import manual monitoring results, all or nothing, and account them.
+
+    Exit status 0 with a JSON summary on stdout; 1 with every row error
+    (row, column, reason) on stderr and nothing written.
+    """
+    materialiser = Materialiser.create(migrated_engine(db))
+    materialiser.catch_up(_now(now))
+    try:
+        outcome = import_manual(
+            materialiser.engine, file.name, file.read_bytes(), Actor(by, "cli", peer()),
+            parameters=materialiser.parameters, now=_now(now),
+        )  # fmt: skip
+    except PeerError as error:
+        raise refuse(error) from None
+    if outcome.errors:
+        for problem in outcome.errors:
+            typer.echo(f"row {problem.row} {problem.column}: {problem.reason}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(outcome.summary(file.name), ensure_ascii=False))
 
 
 @permits_app.command("show")

@@ -18,6 +18,7 @@ from envwatch.auth.passwords import hash_password
 from envwatch.demo.city import City, load_city
 from envwatch.demo.emergency_week import seed_emergency_week
 from envwatch.demo.ledger import positive_list_rows
+from envwatch.demo.manual import add_manual_monitoring
 from envwatch.demo.quality_seed import seed_quality_sites
 from envwatch.demo.zoning import demo_emergency_lines, demo_zoning_rows
 from envwatch.glossary import factor
@@ -32,6 +33,7 @@ from envwatch.store.schema import (
     EmergencyLine,
     EmergencyLineMeter,
     Enterprise,
+    ManualResult,
     Meter,
     MeterLink,
     MonitoringPoint,
@@ -315,6 +317,7 @@ def demo_rows(city: City, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
                         "outlet_id": None,
                     }
                 )
+    add_manual_monitoring(rows, DEMO_DESIGN_FLOW_M3H)
     rows["positive_list_entry"] = positive_list_rows(rows["enterprise"], POSITIVE_LIST_EVERY)
     rows["contractor"] = demo_contractors(rows)
     rows["app_user"] = demo_users(city)
@@ -369,8 +372,8 @@ def demo_password_hash() -> str:
 
 
 _TABLES = (County, Enterprise, PositiveListEntry, Outlet, Contractor, MonitoringPoint,
-           PointFactor, Permit, PermitLimit, PermitMonitoring, Meter, MeterLink, AppUser,
-           ControlUnit, AccessClause, EmergencyLine, EmergencyLineMeter)  # fmt: skip
+           PointFactor, Permit, PermitLimit, PermitMonitoring, ManualResult, Meter, MeterLink,
+           AppUser, ControlUnit, AccessClause, EmergencyLine, EmergencyLineMeter)  # fmt: skip
 
 
 def seed_demo(engine: Engine, seed: int = 7, *, emergency: bool = False) -> dict[str, int]:

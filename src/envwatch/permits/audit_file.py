@@ -144,7 +144,7 @@ class PlanFact:
     monitored: bool
     """Automatic: a device monitors it; manual: (not used)."""
     samples: int
-    """Manual results in the period."""
+    """Manual results sampled in the period (``manual_result``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +277,8 @@ def build_audit(facts: AuditFacts, parameters: PermitParameters) -> dict[str, An
                           "ok": rate is None or rate >= facts.capture_threshold})  # fmt: skip
     # A monitored automatic item whose device sent nothing in the period has
     # captured nothing: α = 0 (hours only exist from a device's first data).
-    reporting = {(s.outlet, s.pollutant) for s in facts.series if not s.mn.startswith("outlet:")}
+    reporting = {(s.outlet, s.pollutant) for s in facts.series
+                 if not s.mn.startswith(("outlet:", "manual:"))}  # fmt: skip
     for item in automatic:
         if item.monitored and (item.outlet, item.pollutant) not in reporting:
             rates.append({"mn": "", "outlet": item.outlet, "pollutant": item.pollutant,

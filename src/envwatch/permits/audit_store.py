@@ -24,6 +24,7 @@ from envwatch.permits.audit_file import (
     build_audit,
     parse_period,
 )
+from envwatch.permits.manual_store import manual_samples
 from envwatch.permits.materialise import _monitored  # the one test of "a device monitors it"
 from envwatch.permits.parameters import PermitParameters
 from envwatch.permits.report import permitted_tonnes
@@ -157,13 +158,8 @@ def gather_facts(  # noqa: PLR0917 - one read per part of the file
             select(PermitMonitoring).where(PermitMonitoring.permit_id == permit.id)
             .order_by(PermitMonitoring.id)
         ):  # fmt: skip
-            samples = connection.execute(
-                select(func.count()).select_from(HourlyEmission)
-                .where(HourlyEmission.outlet_id == item.outlet_id,
-                       HourlyEmission.pollutant == item.pollutant,
-                       HourlyEmission.method == "manual",
-                       HourlyEmission.hour >= window.start, HourlyEmission.hour < window.end)
-            ).scalar_one()  # fmt: skip
+            samples = manual_samples(connection, item.outlet_id, item.pollutant,
+                                     window.start, window.end)  # fmt: skip
             monitored = item.method == "automatic" and _monitored(
                 connection, item.outlet_id, item.pollutant
             )
@@ -262,7 +258,7 @@ def _series(
                    HourlyEmission.method, func.count().label("n"))
             .where(HourlyEmission.enterprise_id == enterprise_id,
                    HourlyEmission.hour >= start, HourlyEmission.hour < min(following, window.end),
-                   HourlyEmission.method != "direct")
+                   HourlyEmission.method.not_in(("direct", "manual")))
             .group_by(HourlyEmission.mn, HourlyEmission.pollutant, HourlyEmission.validity,
                       HourlyEmission.method)
         ):  # fmt: skip

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, select
 
 from envwatch.audit.log import Actor
 from envwatch.glossary import factor
+from envwatch.permits.caps import SEASON_DAY, checked_season_day
 from envwatch.permits.store import (
     Category,
     MonitoringMethod,
@@ -58,10 +59,15 @@ class PermitRow(_Row):
     basis: str = Field(default="", alias="依据", max_length=64)
     annual_tonnes: float | None = Field(default=None, alias="年许可排放量", ge=0)
     monthly_tonnes: float | None = Field(default=None, alias="月许可排放量", ge=0)
+    seasonal_tonnes: float | None = Field(default=None, alias="时段许可排放量", ge=0)
+    season_from: str | None = Field(default=None, alias="时段起", pattern=SEASON_DAY.pattern)
+    season_to: str | None = Field(default=None, alias="时段止", pattern=SEASON_DAY.pattern)
     monitoring: MonitoringMethod | None = Field(default=None, alias="监测方式")
     frequency: str | None = Field(default=None, alias="监测频次", pattern=FREQUENCY_PATTERN)
     untreated_concentration: float | None = Field(default=None, alias="产生浓度", ge=0)
     design_flow_m3h: float | None = Field(default=None, alias="设计流量", gt=0)
+
+    _season_days = field_validator("season_from", "season_to")(checked_season_day)
 
     @field_validator("category", mode="before")
     @classmethod
@@ -92,6 +98,10 @@ class PermitRow(_Row):
             and (self.monthly_tonnes > self.annual_tonnes)
         ):
             raise ValueError("月许可排放量 exceeds 年许可排放量")
+        if (self.seasonal_tonnes is None) != (self.season_from is None) or (
+            self.season_from is None
+        ) != (self.season_to is None):
+            raise ValueError("时段许可排放量, 时段起 and 时段止 go together")
         return self
 
 
@@ -153,6 +163,7 @@ def validate(
                 outlet[row.outlet_code], row.pollutant, row.limit_value, row.unit, row.basis,
                 row.reference_o2, None if row.averaging_period is None
                 else str(row.averaging_period), None, row.annual_tonnes, row.monthly_tonnes,
+                row.seasonal_tonnes, row.season_from, row.season_to,
             ) for row in mine],
             plan=[PlanItem(
                 outlet[row.outlet_code], row.pollutant, row.monitoring, row.frequency,

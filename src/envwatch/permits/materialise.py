@@ -43,6 +43,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from envwatch.hj212.codes import now_cst
 from envwatch.permits.accounting import EmissionHour, accounted_hours, direct_device, direct_hours
+from envwatch.permits.manual_store import Changed, refresh_manual
 from envwatch.permits.parameters import PermitParameters, load_parameters
 from envwatch.permits.report import store_total_findings
 from envwatch.permits.store import MonitoringMethod, newest_versions
@@ -409,17 +410,23 @@ class Materialiser:
                 connection, read_cursor(connection, CURSOR), self.batch_frames
             )
         enterprises: set[int] = set()
+        changed: dict[int, list[Changed]] = {}
         for mn in sorted(touched):
             # Computed on a read connection, written in a short transaction of its own;
             # a pass cut short leaves the cursor behind, and the next one repeats it.
             with self.engine.connect() as connection:
                 update = device_update(connection, mn, touched[mn], self.rules)
-                enterprise_id, _ = _owner(connection, mn)
+                enterprise_id, outlet_id = _owner(connection, mn)
             with self.engine.begin() as connection:
                 if update.write(connection) and enterprise_id is not None:
                     enterprises.add(enterprise_id)
+            if outlet_id is not None and update.rows:
+                since = min(since for since, _ in update.rows.values())
+                changed.setdefault(outlet_id, []).append(Changed(since, _hour(touched[mn].first)))
         with self.engine.begin() as connection:
             materialise_direct(connection, now, self.parameters)
+            # Manual results (手工监测) fill what the automatic data leave: after them.
+            refresh_manual(connection, self.parameters, now, changed=changed)
             day = now.replace(hour=0, minute=0, second=0, microsecond=0)
             for enterprise_id in sorted(enterprises):
                 store_total_findings(connection, enterprise_id, day, self.parameters)
@@ -445,6 +452,7 @@ class Materialiser:
                 connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
                 recompute_device(connection, mn, None, self.rules)
             materialise_direct(connection, now, self.parameters)
+            refresh_manual(connection, self.parameters, now)
 
 
 async def follow_emissions(

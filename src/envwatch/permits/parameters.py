@@ -38,11 +38,16 @@ class Checks(_Strict):
     expiring_days: int = Field(ge=1, le=3650)
 
 
+class Manual(_Strict):
+    coverage_hours: int = Field(ge=1, le=8784)
+
+
 class PermitParameters(_Strict):
     version: str = Field(min_length=1)
     totals: Totals
     direct: Direct
     checks: Checks
+    manual: Manual
 
 
 def load_parameters(path: Path | None = None) -> PermitParameters:

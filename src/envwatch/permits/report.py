@@ -13,6 +13,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from envwatch.permits.caps import (
+    CapKind,
+    CapPeriod,
+    CapTotal,
+    cap_total,
+    month_period,
+    season_period,
+)
 from envwatch.permits.checks import Check, PermitSpan, validity_checks
 from envwatch.permits.parameters import PermitParameters
 from envwatch.permits.store import current_permits, limit_in_force_version
@@ -25,7 +33,7 @@ from envwatch.permits.totals import (
 )
 from envwatch.processing.worker import store_findings
 from envwatch.rules.model import Finding, Severity
-from envwatch.store.schema import HourlyEmission, PermitLimit
+from envwatch.store.schema import FindingRecord, HourlyEmission, PermitLimit
 
 HOUR = timedelta(hours=1)
 RULE = "permit_total"
@@ -155,11 +163,123 @@ def total_findings(
 def store_total_findings(
     connection: Connection, enterprise_id: int, day: datetime, parameters: PermitParameters
 ) -> int:
-    """Judge the enterprise's year to ``day`` and store its findings (once a day)."""
+    """Judge the enterprise's year to ``day`` and store its findings (once a
+    day), and its monthly and seasonal caps (once a period and level)."""
     totals = year_totals(connection, enterprise_id, day.year, parameters)
-    return store_findings(
-        connection, total_findings(enterprise_id, day, totals, parameters), parameters.version
-    )
+    found = total_findings(enterprise_id, day, totals, parameters)
+    caps = cap_totals(connection, enterprise_id, day, parameters)
+    found += new_cap_findings(connection, cap_findings(enterprise_id, day, caps, parameters))
+    return store_findings(connection, found, parameters.version)
+
+
+CAP_RULES = {CapKind.MONTH: "permit_month_cap", CapKind.SEASON: "permit_season_cap"}
+"""The rules of the caps' findings: one each per enterprise, pollutant, period and level."""
+
+
+def cap_totals(
+    connection: Connection, enterprise_id: int, day: datetime, parameters: PermitParameters
+) -> list[CapTotal]:
+    """The enterprise's monthly and seasonal caps in force on ``day``: per
+    pollutant and period the caps of its outlets added (per outlet the largest
+    of its limits in force), against the period's accounted emission so far."""
+    periods: dict[tuple[str, CapPeriod], float] = {}
+    month = month_period(day)
+    for row in connection.execute(
+        select(PermitLimit.outlet_id, PermitLimit.pollutant, PermitLimit.season_from,
+               PermitLimit.season_to, func.max(PermitLimit.monthly_tonnes).label("monthly"),
+               func.max(PermitLimit.seasonal_tonnes).label("seasonal"))
+        .where(PermitLimit.enterprise_id == enterprise_id,
+               PermitLimit.monthly_tonnes.is_not(None) | PermitLimit.seasonal_tonnes.is_not(None),
+               PermitLimit.valid_from <= day,
+               PermitLimit.valid_to.is_(None) | (PermitLimit.valid_to > day),
+               limit_in_force_version())
+        .group_by(PermitLimit.outlet_id, PermitLimit.pollutant, PermitLimit.season_from,
+                  PermitLimit.season_to)
+    ):  # fmt: skip
+        if row.monthly is not None and row.monthly > 0:
+            key = (row.pollutant, month)
+            periods[key] = periods.get(key, 0.0) + float(row.monthly)
+        if row.seasonal is not None and row.seasonal > 0 and row.season_from and row.season_to:
+            season = season_period(day, row.season_from, row.season_to)
+            if season is not None:
+                key = (row.pollutant, season)
+                periods[key] = periods.get(key, 0.0) + float(row.seasonal)
+    found = []
+    for (code, period), cap in sorted(periods.items(), key=lambda p: (p[0][0], p[0][1].kind)):
+        sums = connection.execute(
+            select(HourlyEmission.method, func.sum(HourlyEmission.emission_kg).label("kg"),
+                   func.max(HourlyEmission.hour).label("newest"))
+            .where(HourlyEmission.enterprise_id == enterprise_id,
+                   HourlyEmission.pollutant == code,
+                   HourlyEmission.hour >= period.start, HourlyEmission.hour < period.end)
+            .group_by(HourlyEmission.method)
+        ).all()  # fmt: skip
+        newest = max((row.newest for row in sums), default=None)
+        found.append(cap_total(
+            code, period, cap, {row.method: float(row.kg or 0.0) for row in sums},
+            None if newest is None else newest + HOUR, parameters.totals,
+        ))  # fmt: skip
+    return found
+
+
+def cap_json(caps: list[CapTotal]) -> list[dict[str, Any]]:
+    """The caps as JSON types (the emissions API and page)."""
+    return [{
+        "code": cap.code, "kind": str(cap.period.kind), "period": cap.period.label,
+        "start": cap.period.start.isoformat(), "end": cap.period.end.isoformat(),
+        "cap_t": cap.cap_t, "actual_t": round(cap.actual_t, 6), "share": round(cap.share, 6),
+        "projection_t": None if cap.projection_t is None else round(cap.projection_t, 6),
+        "status": str(cap.status),
+    } for cap in caps]  # fmt: skip
+
+
+def cap_findings(
+    enterprise_id: int, day: datetime, caps: list[CapTotal], parameters: PermitParameters
+) -> list[Finding]:
+    """The warnings and alarms of ``caps`` judged on ``day`` (00:00 China
+    Standard Time): the window from ``day`` to the period's end."""
+    found = []
+    for cap in caps:
+        if cap.status not in (Status.WARNING, Status.ALARM):
+            continue
+        alarm = cap.status is Status.ALARM
+        what = "月许可排放量" if cap.period.kind is CapKind.MONTH else "时段许可排放量"
+        projected = "—" if cap.projection_t is None else f"{cap.projection_t:.3f}"
+        found.append(Finding(
+            enterprise_device(enterprise_id), cap.code, CAP_RULES[cap.period.kind],
+            RULE_VERSION, day, cap.period.end,
+            Severity.ALARM if alarm else Severity.WARNING,
+            f"排放总量{'报警' if alarm else '预警'}：{cap.code} {cap.period.label} 累计 "
+            f"{cap.actual_t:.3f} t，占{what} {cap.cap_t:.3f} t 的 {cap.share:.1%}，"
+            f"线性预测至期末 {projected} t",
+            {"code": cap.code, "kind": str(cap.period.kind), "period": cap.period.label,
+             "period_start": cap.period.start.isoformat(),
+             "period_end": cap.period.end.isoformat(), "cap_t": cap.cap_t,
+             "actual_t": cap.actual_t, "share": cap.share, "projection_t": cap.projection_t,
+             "status": str(cap.status), "thresholds": parameters.totals.model_dump(),
+             "version": parameters.version},
+        ))  # fmt: skip
+    return found
+
+
+def new_cap_findings(connection: Connection, findings: list[Finding]) -> list[Finding]:
+    """``findings`` less those whose enterprise, pollutant, period and level
+    already has a finding (at most one each: the first day it was reached)."""
+    fresh = []
+    for finding in findings:
+        period_start = datetime.fromisoformat(finding.evidence["period_start"])
+        known = connection.execute(
+            select(FindingRecord.id).where(
+                FindingRecord.rule == finding.rule, FindingRecord.mn == finding.mn,
+                FindingRecord.pollutant == finding.pollutant,
+                FindingRecord.severity == str(finding.severity),
+                FindingRecord.window_start >= period_start,
+                FindingRecord.window_end == finding.window_end,
+            ).limit(1)
+        ).first()  # fmt: skip
+        if known is None:
+            fresh.append(finding)
+    return fresh
 
 
 def permit_checks(

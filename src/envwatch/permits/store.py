@@ -52,6 +52,10 @@ class PermitItem:
     lower_value: float | None = None
     annual_tonnes: float | None = None
     monthly_tonnes: float | None = None
+    seasonal_tonnes: float | None = None
+    """A cap [t] over the season ``season_from`` to ``season_to`` (MM-DD) of every year."""
+    season_from: str | None = None
+    season_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +188,8 @@ def permit_view(connection: Connection, permit: Any) -> dict[str, Any]:
             "limit_value": row.limit_value, "lower_value": row.lower_value, "unit": row.unit,
             "reference_o2": row.reference_o2, "averaging_period": row.averaging_period,
             "basis": row.basis, "annual_tonnes": row.annual_tonnes,
-            "monthly_tonnes": row.monthly_tonnes,
+            "monthly_tonnes": row.monthly_tonnes, "seasonal_tonnes": row.seasonal_tonnes,
+            "season_from": row.season_from, "season_to": row.season_to,
         } for row in limits],
         "plan": [{
             "outlet_id": row.outlet_id, "pollutant": row.pollutant, "method": row.method,

@@ -175,6 +175,14 @@ class PermitLimit(Base):
     standard outside any permit. Only the newest version's limits are in force."""
     monthly_tonnes: Mapped[float | None] = mapped_column(Float, default=None)
     """The permit's monthly cap [t] where it sets one."""
+    seasonal_tonnes: Mapped[float | None] = mapped_column(Float, default=None)
+    """The permit's cap [t] for a season of every year (``season_from`` to
+    ``season_to``, e.g. the heating season 11-15 to 03-15) where it sets one."""
+    season_from: Mapped[str | None] = mapped_column(String(5), default=None)
+    """The season's first day, MM-DD."""
+    season_to: Mapped[str | None] = mapped_column(String(5), default=None)
+    """The season's last day, MM-DD (inclusive; before ``season_from``: it
+    runs over the new year)."""
 
 
 class Meter(Base):
@@ -875,6 +883,40 @@ class HourlyEmission(Base):
     """measured, substituted, direct, manual, stopped or missing."""
     rule: Mapped[str | None] = mapped_column(String(160), default=None)
     """The substitution rule or direct-discharge reason."""
+
+
+class ManualResult(Base):
+    """A manual monitoring result (手工监测) of one pollutant at one outlet,
+    as the laboratory reported it (imported from CSV/XLSX,
+    ``permits/manual_store.py``); the accounting fills with it what the method
+    order allows (``permits/manual.py``). Never rewritten."""
+
+    __tablename__ = "manual_result"
+    __table_args__ = (
+        UniqueConstraint("outlet_id", "pollutant", "sampled_from"),
+        Index("ix_manual_result_enterprise", "enterprise_id", "sampled_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlet.id"))
+    pollutant: Mapped[str] = mapped_column(String(16))
+    sampled_from: Mapped[datetime] = mapped_column(DateTime)
+    """Sampling start, China Standard Time, naive."""
+    sampled_to: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    """Sampling end (a composite sample's period); None: a grab sample."""
+    concentration: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    """As reported: mg/m³, µg/m³, mg/L, µg/L (ASCII spellings read too)."""
+    flow_m3h: Mapped[float | None] = mapped_column(Float, default=None)
+    """[m³/h] the flow measured with the sample (dry standard flue gas, or water)."""
+    volume_m3: Mapped[float | None] = mapped_column(Float, default=None)
+    """[m³] the volume discharged over the sampling period (e.g. a day's water)."""
+    laboratory: Mapped[str] = mapped_column(String(100))
+    report_number: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str] = mapped_column(String(200))
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ControlUnit(Base):

@@ -140,6 +140,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         BodyLimit,
         default=MAX_BODY_BYTES,
         larger={"/api/v1/registry/imports": 2 * MAX_IMPORT_BYTES,
+                "/api/v1/permits/manual-results": 2 * MAX_IMPORT_BYTES,
                 "/api/v1/electricity/readings": 2 * _MAX_BATCH_BYTES,
                 "/api/v1/evidence": 2 * load_rectification_policy(
                     get_settings().rectification_policy_file).evidence.max_bytes,

@@ -1,7 +1,8 @@
 """The enterprise's permit and emissions page (排污许可与排放量): the year's
 totals per pollutant against the permit (by method: measured, substituted,
 direct discharge, manual; share, projection, status), the permits in force,
-and monthly bars against the monthly share of the permit, drawn by
+the year's manual monitoring results (手工监测), and monthly bars against the
+monthly share of the permit, drawn by
 ``static/charts.js`` from ``/api/v1/enterprises/{id}/emissions``. Rendered
 whole on the server, so it reads without JavaScript."""
 
@@ -12,12 +13,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import true
 
 from envwatch.glossary import factor
 from envwatch.hj212.codes import now_cst
+from envwatch.permits.manual_store import list_results
 from envwatch.permits.parameters import load_parameters
-from envwatch.permits.report import permit_checks, year_totals
+from envwatch.permits.report import cap_json, cap_totals, permit_checks, year_totals
 from envwatch.permits.store import current_permits, permit_view
+from envwatch.permits.totals import year_bounds
 from envwatch.store.schema import MAX_ID
 from envwatch.web.api_measurements import visible_enterprise
 from envwatch.web.i18n import language, translator
@@ -25,6 +29,9 @@ from envwatch.web.people import current_user
 from envwatch.web.rendering import database, not_found, render
 
 router = APIRouter()
+
+MANUAL_ROWS = 50
+"""The newest manual results the page lists (all: ``/api/v1/permits/manual-results``)."""
 
 
 @router.get("/enterprises/{enterprise_id}/emissions", response_class=HTMLResponse,
@@ -54,10 +61,16 @@ async def emissions_page(request: Request, enterprise_id: int, year: str = "") -
                 return None
             parameters = load_parameters()
             totals = year_totals(connection, enterprise_id, wanted, parameters)
-            checks = permit_checks(connection, enterprise_id, now_cst().replace(tzinfo=None),
-                                   totals, parameters)  # fmt: skip
+            now = now_cst().replace(tzinfo=None)
+            checks = permit_checks(connection, enterprise_id, now, totals, parameters)
+            caps = cap_json(cap_totals(connection, enterprise_id, now, parameters))
             permits = [permit_view(connection, row)
                        for row in current_permits(connection, enterprise_id)]  # fmt: skip
+            start, end = year_bounds(wanted)
+            manual, manual_total = list_results(
+                connection, true(), enterprise_id=enterprise_id, since=start, until=end,
+                limit=MANUAL_ROWS,
+            )  # fmt: skip
         rows = []
         for total in totals:
             known = factor(total.code)
@@ -70,7 +83,9 @@ async def emissions_page(request: Request, enterprise_id: int, year: str = "") -
         shown = [{"status": str(c.status), "text": c.detail_en if english else c.detail_zh}
                  for c in checks]  # fmt: skip
         return {"enterprise": enterprise, "year": wanted, "totals": rows, "permits": permits,
-                "checks": shown}  # fmt: skip
+                "checks": shown, "manual": manual, "manual_total": manual_total,
+                "caps": [{**cap, "status_label": statuses.get(cap["status"], cap["status"])}
+                         for cap in caps]}  # fmt: skip
 
     data = await asyncio.to_thread(read)
     if data is None:
