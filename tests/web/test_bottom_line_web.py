@@ -112,6 +112,9 @@ def test_fire_points_and_a_campaign_over_http(login: Login, engine: Engine) -> N
     fire_page = officer.get("/fire-points")
     assert fire_page.status_code == 200 and 'class="fire-map"' in fire_page.text
     assert fire_page.text.count('data-fire="') == mine["total"]
+    # The upload form only for those the import API lets import (the city bureau).
+    assert 'id="fire-import"' not in fire_page.text
+    assert 'id="fire-import"' in supervisor.get("/fire-points").text
     assert "/campaigns/" in supervisor.get("/campaigns").text
     page = local.get(f"/campaigns/{campaign_id}")
     assert page.status_code == 200

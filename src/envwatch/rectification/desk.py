@@ -135,6 +135,13 @@ class RectificationDesk:
                                    "该角色不能上传佐证材料")  # fmt: skip
             return evidence.put(connection, upload.content, media_type, now), media_type
 
+    def assigners(self) -> frozenset[str]:
+        """The people's roles that assign problems (the workflow's ``assign``):
+        who creates and imports them."""
+        return frozenset(
+            role for t in self.workflow.transitions if t.action == "assign" for role in t.roles
+        ) - {"system"}
+
     def uploaders(self) -> frozenset[str]:
         """The roles that take an action needing evidence (from the workflow table)."""
         return frozenset(

@@ -39,7 +39,6 @@ from envwatch.web.api_rectification import (
     Code,
     FileStored,
     Sha256,
-    _assigners,
     _body,
     _csrf,
     _file_response,
@@ -103,7 +102,7 @@ async def import_fire_export(
     bad row as ``{"row", "column", "reason"}``."""
     _csrf(request, user)
     desk = desk_of(request)
-    if user.role not in _assigners(desk):
+    if user.role not in desk.assigners():
         raise ApiError(403, "role_not_allowed", f"the role {user.role!r} imports no fire "
                        "points", "该角色不能导入卫星火点")  # fmt: skip
     content = await _body(request, MAX_LIST_BYTES)

@@ -148,7 +148,7 @@ async def import_feedback_list(
     ``{"row", "column", "reason"}`` and nothing imported."""
     _csrf(request, user)
     desk = desk_of(request)
-    if user.role not in _assigners(desk):
+    if user.role not in desk.assigners():
         raise ApiError(403, "role_not_allowed", f"the role {user.role!r} imports no feedback "
                        "lists", "该角色不能导入督察反馈问题清单")  # fmt: skip
     content = await _body(request, MAX_LIST_BYTES)
@@ -193,7 +193,7 @@ async def register_problem(
     feedback list's row and assigned at once to its county."""
     _csrf(request, user)
     desk = desk_of(request)
-    if user.role not in _assigners(desk):
+    if user.role not in desk.assigners():
         raise ApiError(403, "role_not_allowed", f"the role {user.role!r} registers no problems",
                        "该角色不能登记整改事项")  # fmt: skip
     actor = Actor(user.username, user.role, peer_of(request))
@@ -205,12 +205,6 @@ async def register_problem(
         raise ApiError(422, "invalid_problem", "; ".join(reasons),
                        "整改事项有误：" + "；".join(reasons))  # fmt: skip
     return {"id": ids[0]}
-
-
-def _assigners(desk: RectificationDesk) -> set[str]:
-    """The people's roles that assign problems (rectification/workflow.toml)."""
-    return {role for t in desk.workflow.transitions if t.action == "assign"
-            for role in t.roles} - {"system"}  # fmt: skip
 
 
 @router.get("/api/v1/problems/{problem_id}")

@@ -27,6 +27,7 @@ from envwatch.rectification.campaign_desk import (
 )
 from envwatch.rectification.campaigns import RESULTS
 from envwatch.rectification.fire_desk import visible_fire_points
+from envwatch.rectification.fires import FIRE_COLUMNS
 from envwatch.store.schema import MAX_ID, County
 from envwatch.web.i18n import N_, language, translator
 from envwatch.web.mapsvg import county_map, map_point
@@ -61,7 +62,9 @@ async def fire_points_page(request: Request) -> Response:
     for point in data["points"]:
         point["x"], point["y"] = map_point(point["longitude"], point["latitude"])
     areas, height = county_map()
-    return render(request, "fire_points.html", user, areas=areas, height=height, **data)
+    may_import = user.role in desk_of(request).assigners()  # as the import API decides
+    return render(request, "fire_points.html", user, areas=areas, height=height,
+                  may_import=may_import, import_columns=FIRE_COLUMNS, **data)  # fmt: skip
 
 
 @router.get("/campaigns", response_class=HTMLResponse, response_model=None)
