@@ -254,6 +254,10 @@ NEW_CAMPAIGN: Final = {
     "name": "矩阵排查整治行动", "theme": "危险废物", "starts_on": "2026-11-01",
     "ends_on": "2026-12-31", "items": [{"text": "矩阵检查项", "severity": "一般"}],
 }  # fmt: skip
+NEW_CAMPAIGN_FORM: Final = {
+    "name": "矩阵页面排查整治行动", "theme": "hazardous_waste", "starts_on": "2026-11-01",
+    "ends_on": "2026-12-31", "counties": "", "items": "矩阵检查项 | 一般", "targets": "",
+}  # fmt: skip
 RESULT_IN: Final = {"results": [{"kind": "enterprise", "ref_id": "#enterprise_in", "item": 1,
                                  "result": "pass"}]}  # fmt: skip
 RESULT_OUT: Final = {"results": [{"kind": "enterprise", "ref_id": "#enterprise_out", "item": 1,
@@ -1707,6 +1711,16 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
         "in": get("/campaigns/{campaign_in}", row(_L, 200, 200, 200, 200, 200, 200, 404, _L)),
         "out": get("/campaigns/{campaign_out}", row(_L, 200, 200, 200, 200, 404, 404, 404, _L)),
         "unknown": get("/campaigns/" + UNKNOWN_ID, row(_L, 404, 404, 404, 404, 404, 404, 404, _L)),
+    },
+    # The page's creation form: the city bureau; the same name twice is refused.
+    "POST /campaigns": {
+        "no csrf": Case("POST", "/campaigns", form=NEW_CAMPAIGN_FORM, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "create": Case("POST", "/campaigns", form=NEW_CAMPAIGN_FORM,
+                       expect={"anonymous": _L, "enforcer": 403, "viewer": 403, "county": 403,
+                               "enterprise": 403, "contractor": 403, "token": _L,
+                               "admin": 303}),
+        "again": Case("POST", "/campaigns", form=NEW_CAMPAIGN_FORM, expect={"supervisor": 422}),
     },
     "POST /campaigns/{campaign_id}/results": {
         "no csrf": Case("POST", "/campaigns/{campaign_in}/results", form=RESULT_FORM_IN,

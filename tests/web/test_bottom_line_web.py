@@ -138,6 +138,29 @@ def test_fire_points_and_a_campaign_over_http(login: Login, engine: Engine) -> N
     assert 'id="layer-fires"' in dashboard.text
     assert dashboard.text.count('class="fire" data-fire=') == 4  # in the city, seen lately
 
+    # A new campaign from the page's form: a bad line names itself and keeps
+    # what was entered; a county officer has no form and is refused.
+    assert 'id="campaign-new"' in supervisor.get("/campaigns").text
+    assert 'id="campaign-new"' not in officer.get("/campaigns").text
+    entered = {"csrf": csrf, "name": "2026年涉酸企业专项排查", "theme": "acid",
+               "starts_on": "2026-12-01", "ends_on": "2026-12-31", "counties": "",
+               "items": "储罐区围堰完好 | GB 15603 | 较重\n酸雾收集处理设施运行 | 一般",
+               "targets": f"enterprise:{first.ref_id}\nboat:1"}  # fmt: skip
+    refused = supervisor.post("/campaigns", data=entered, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "unknown kind &#39;boat&#39;" in refused.text and "储罐区围堰完好" in refused.text
+    entered["targets"] = f"enterprise:{first.ref_id}\nchemical_park:{first.ref_id + 10_000}"
+    unknown = supervisor.post("/campaigns", data=entered, follow_redirects=False)
+    assert unknown.status_code == 422 and "no chemical_park" in unknown.text
+    entered["targets"] = f"enterprise:{first.ref_id}"
+    created = supervisor.post("/campaigns", data=entered, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    page = supervisor.get(created.headers["location"])
+    assert "2026年涉酸企业专项排查" in page.text and "酸雾收集处理设施运行" in page.text
+    assert page.text.count('class="campaign-target"') == 1
+    local_form = entered | {"csrf": local_csrf, "name": "县级自建行动"}
+    assert local.post("/campaigns", data=local_form, follow_redirects=False).status_code == 403
+
 
 def _now(points: Sequence[Any]) -> datetime:
     """The moment the demo export was made for (its newest point was seen 6 hours before)."""

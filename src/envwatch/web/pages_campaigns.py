@@ -10,24 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
+from envwatch.audit.log import Actor
 from envwatch.auth.sessions import SessionUser
 from envwatch.rectification.campaign_desk import (
+    CREATORS,
     INSPECTORS,
     CampaignError,
+    create_campaign,
     record_results,
     visible_campaign,
     visible_campaigns,
 )
-from envwatch.rectification.campaigns import RESULTS
+from envwatch.rectification.campaigns import RESULTS, CampaignSpec
 from envwatch.rectification.fire_desk import visible_fire_points
 from envwatch.rectification.fires import FIRE_COLUMNS
+from envwatch.registry.registers import REGISTERS
 from envwatch.store.schema import MAX_ID, County
 from envwatch.web.i18n import N_, language, translator
 from envwatch.web.mapsvg import county_map, map_point
@@ -72,6 +78,13 @@ async def campaigns_page(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
+    return await _campaigns_page(request, user)
+
+
+async def _campaigns_page(
+    request: Request, user: SessionUser, status: int = 200, errors: Sequence[str] = (),
+    entered: Mapping[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
     desk = desk_of(request)
 
     def read() -> dict[str, Any]:
@@ -79,7 +92,68 @@ async def campaigns_page(request: Request) -> Response:
             items, total = visible_campaigns(connection, user, desk, limit=PAGE_SIZE)
         return {"campaigns": items, "total": total}
 
-    return render(request, "campaigns.html", user, **await asyncio.to_thread(read))
+    policy = desk.policy.campaigns
+    return render(request, "campaigns.html", user, status=status, errors=list(errors),
+                  entered=entered or {}, may_create=user.role in CREATORS,
+                  themes={code: theme[0] for code, theme in policy.themes.items()},
+                  severities=[severity[0] for severity in policy.severities.values()],
+                  kinds={kind: register.name_zh for kind, register in REGISTERS.items()},
+                  **await asyncio.to_thread(read))  # fmt: skip
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def campaign_of_form(fields: Mapping[str, str]) -> dict[str, Any]:
+    """The campaign form as a ``CampaignSpec``'s fields: counties separated by
+    commas, a checklist item a line (``text | legal basis | severity`` or
+    ``text | severity``), a
+    target a line (``kind:id``); what does not parse is left for the spec's
+    validation to name."""
+    items = []
+    for line in _lines(fields.get("items", "")):
+        parts = [part.strip() for part in line.replace("｜", "|").split("|")]
+        # "text | basis | severity", or "text | severity" without a basis.
+        text, basis, severity = (parts[0], "", parts[1]) if len(parts) == 2 else (
+            *parts, "", "")[:3]  # fmt: skip
+        items.append({"text": text, "legal_basis": basis, "severity": severity})
+    targets = []
+    for line in _lines(fields.get("targets", "")):
+        kind, _, ref = line.replace("：", ":").partition(":")
+        targets.append({"kind": kind.strip(), "id": ref.strip()})
+    counties = [c.strip() for c in fields.get("counties", "").replace("，", ",").split(",")]
+    return {"name": fields.get("name", "").strip(), "theme": fields.get("theme", ""),
+            "starts_on": fields.get("starts_on", ""), "ends_on": fields.get("ends_on", ""),
+            "counties": [c for c in counties if c], "items": items, "targets": targets}  # fmt: skip
+
+
+@router.post("/campaigns", response_model=None)
+async def campaign_create(request: Request) -> Response:
+    """The city bureau's form for a new campaign (as ``POST /api/v1/campaigns``):
+    every part or none; each problem named by field (and line)."""
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    fields = await form(request)
+    words = translator(language(request))
+    if not csrf_ok(user, fields.get("csrf")):
+        return await _campaigns_page(request, user, 403, [words["cs_csrf_refused"]])
+    if user.role not in CREATORS:
+        return await _campaigns_page(request, user, 403, [words["bl_may_not_create"]], fields)
+    try:
+        spec = CampaignSpec.model_validate(campaign_of_form(fields))
+    except ValidationError as error:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        return await _campaigns_page(request, user, 422, problems, fields)
+    actor = Actor(user.username, user.role, peer_of(request))
+    campaign, errors = await asyncio.to_thread(
+        create_campaign, desk_of(request), spec, actor, now=datetime.now(UTC)
+    )
+    if campaign is None:
+        problems = [f"{e.column} {e.row}: {e.reason}" for e in errors]
+        return await _campaigns_page(request, user, 422, problems, fields)
+    return RedirectResponse(f"/campaigns/{campaign}", status_code=303)
 
 
 async def _campaign_page(
