@@ -13,6 +13,14 @@ the peer's fault, and is never sent back to a peer.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
 
 class PeerError(Exception):
     """The peer sent bad data. Subclasses name the layer that noticed it."""
@@ -37,3 +45,16 @@ class ConfigError(PeerError):
 
     def __init__(self, path: object, problem_en: str, problem_zh: str) -> None:
         super().__init__("bad_config", f"{path}: {problem_en}", f"{path}：{problem_zh}")
+
+
+def load_toml_model(model: type[Model], path: Path) -> Model:
+    """The TOML file at ``path`` checked as ``model`` (a pydantic model of
+    versioned data), or ConfigError naming the file and the first problem."""
+    try:
+        return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(path, str(error), f"无法读取：{error}") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(path, f"{where}: {first['msg']}", f"{where}：{first['msg']}") from None

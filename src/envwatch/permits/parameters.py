@@ -3,12 +3,11 @@ thresholds and the direct-discharge reason, checked at load."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from envwatch.errors import ConfigError
+from envwatch.errors import load_toml_model
 
 DEFAULT_FILE = Path(__file__).with_name("permits.toml")
 
@@ -52,11 +51,4 @@ class PermitParameters(_Strict):
 
 def load_parameters(path: Path | None = None) -> PermitParameters:
     path = path or DEFAULT_FILE
-    try:
-        return PermitParameters.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(path, str(error), f"无法读取：{error}") from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(path, f"{where}: {first['msg']}", f"{where}：{first['msg']}") from None
+    return load_toml_model(PermitParameters, path)

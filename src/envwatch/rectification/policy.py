@@ -4,14 +4,13 @@ categories, the limits on evidence; and the pure calculations on them."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envwatch.alerts.policy import Escalation, EscalationPolicy
-from envwatch.errors import ConfigError
+from envwatch.errors import load_toml_model
 from envwatch.hj212.codes import CHINA_STANDARD_TIME
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
@@ -147,11 +146,4 @@ def overdue(state: str, deadline: date | None, now: datetime) -> bool:
 
 def load_policy(path: Path | None = None) -> RectificationPolicy:
     path = path or DEFAULT_POLICY_FILE
-    try:
-        return RectificationPolicy.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(path, str(error), f"无法读取：{error}") from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(path, f"{where}: {first['msg']}", f"{where}：{first['msg']}") from None
+    return load_toml_model(RectificationPolicy, path)

@@ -10,18 +10,17 @@ in a viewer's scope.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Connection, Select, false, null, select
 
 from envwatch.alerts.scope import SUPERVISOR_ROLES, Viewer, scope_by
-from envwatch.errors import ConfigError
+from envwatch.errors import load_toml_model
 from envwatch.registry.hazardous_waste import CheckParams
 from envwatch.store.schema import (
     ChemicalEnterprise,
@@ -182,14 +181,7 @@ class Vocabulary(_Strict):
 
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
     path = path or VOCABULARY_FILE
-    try:
-        return Vocabulary.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(path, str(error), f"无法读取：{error}") from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(path, f"{where}: {first['msg']}", f"{where}：{first['msg']}") from None
+    return load_toml_model(Vocabulary, path)
 
 
 @cache
