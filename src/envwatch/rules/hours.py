@@ -59,6 +59,8 @@ class Hour:
 
 
 def _hour_of(moment: datetime) -> datetime:
+    if not (moment.minute or moment.second or moment.microsecond):
+        return moment  # already on the hour (hourly data): no new object
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
@@ -126,7 +128,11 @@ def hours_of(
         else:
             hour_ = Hour(start, NO_DATA, Validity.INVALID, None, None, None, None, None,
                          cause=InvalidCause.MISSING)  # fmt: skip
-        if hour_.validity is not Validity.STOPPED and any(p.covers(start) for p in out_of_control):
+        if (
+            out_of_control
+            and hour_.validity is not Validity.STOPPED
+            and any(p.covers(start) for p in out_of_control)
+        ):
             hour_ = replace(hour_, validity=Validity.INVALID, mean=None, corrected=None,
                             emission_kg=None, cause=InvalidCause.OUT_OF_CONTROL)  # fmt: skip
         hours.append(hour_)
@@ -184,7 +190,15 @@ def _uploaded(
     mean = values.level if values is not None and validity is Validity.VALID else None
     o2_values = upload.values.get(O2_CODE)
     o2 = o2_values.level if o2_values is not None else None
-    volume = _hour_volume([upload], accounting, SECONDS_PER_HOUR)
+    if accounting is None:
+        volume = None
+    else:  # _hour_volume of the one upload, without building its list
+        flow = upload.values.get(accounting.flow.code)
+        volume = (
+            None
+            if flow is None
+            else period_volume((flow,), accounting.flow, SECONDS_PER_HOUR, SECONDS_PER_HOUR)
+        )
     corrected = _corrected(mean, o2, reference_o2, rules)
     return Hour(start, "uploaded", validity, mean, o2, corrected, volume,
                 _emission(accounting, mean, volume), cause=cause)  # fmt: skip
