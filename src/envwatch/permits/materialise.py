@@ -261,9 +261,8 @@ def quarter_hours(
         return window
     start, end = history_span(since, until, rules, until)
     hours.reach_back(connection, start)
-    substituted = with_substitutes(hours.between(start, end), hours.pollutant, rules,
-                                   out_of_control=hours.out_of_control)  # fmt: skip
-    return [h for h in substituted if since <= h.start < until]
+    return with_substitutes(hours.between(start, end), hours.pollutant, rules,
+                            out_of_control=hours.out_of_control, keep=(since, until))  # fmt: skip
 
 
 def device_hours(

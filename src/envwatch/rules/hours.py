@@ -27,6 +27,7 @@ from envwatch.rules.validity import (
     Validity,
     capture_rate,
     cause_of,
+    next_quarter,
     period_mean,
     quarter_of,
     realtime_samples,
@@ -312,25 +313,43 @@ def with_substitutes(
     rules: RuleSet,
     *,
     out_of_control: Sequence[Period] = (),
+    keep: tuple[datetime, datetime] | None = None,
 ) -> list[Hour]:
     """``hours`` with HJ 75 substitutes for the emissions of invalid hours (of
     the substituted pollutants): α from each hour's calendar quarter, N the
     length of its run of invalid hours of the same kind (out of control or
     not), the look-back over every valid hour given before the gap (or before
     the last calibration). Give the device's history with the hours (the
-    quarters and the look-back), then keep the hours wanted."""
+    quarters and the look-back), then keep the hours wanted: with ``keep``
+    only those starting in [keep[0], keep[1]), and only their substitutes
+    computed (the same hours as filtering the whole result)."""
+    first, last = 0, len(hours)
+    if keep is not None:
+        first = bisect.bisect_left(hours, keep[0], key=_start)
+        last = bisect.bisect_left(hours, keep[1], lo=first, key=_start)
     if pollutant not in rules.substitution.pollutants:
-        return list(hours)
-    capture = quarterly_capture(hours)
+        return list(hours[first:last])
+    if first >= last:
+        return []
+    if keep is None:
+        capture = quarterly_capture(hours)
+    else:  # the kept hours' quarters, from all their hours given
+        quarters = quarter_of(hours[first].start), next_quarter(quarter_of(hours[last - 1].start))
+        low = bisect.bisect_left(hours, quarters[0], key=_start)
+        high = bisect.bisect_left(hours, quarters[1], lo=low, key=_start)
+        capture = quarterly_capture(hours[low:high])
     table = rules.substitution.table()
     longest = max(table.short_window, table.long_window, table.low_rate_window)
-    valid = [(h.start, h.emission_kg) for h in hours
+    valid = [(h.start, h.emission_kg) for h in hours[:last]
              if h.validity is Validity.VALID and h.emission_kg is not None]  # fmt: skip
     valid_starts = [start for start, _ in valid]
     emissions = [emission for _, emission in valid]
     result: list[Hour] = []
-    index = 0
-    while index < len(hours):
+    index = first
+    # A run of invalid hours reaching into the kept ones from before: from its start.
+    while index > 0 and _same_gap(hours[index - 1], hours[index]):
+        index -= 1
+    while index < last:
         hour = hours[index]
         if hour.validity is not Validity.INVALID:
             result.append(hour)
@@ -347,7 +366,7 @@ def with_substitutes(
         before = bisect.bisect_left(valid_starts, _look_back_from(hours, index, out_of_control))
         # Only the longest window's worth is ever looked at: a slice, not a copy of all.
         history = emissions[max(0, before - longest) : before]
-        for gap in hours[index:end]:
+        for gap in hours[max(index, first) : min(end, last)]:
             alpha = capture.get(quarter_of(gap.start))
             substitute = substitute_emission(table, alpha or 0.0, end - index, history)
             value = None if substitute.value is None else Kilograms(substitute.value)
@@ -359,3 +378,17 @@ def with_substitutes(
             result.append(replace(gap, substituted_kg=value, substitution=rule))
         index = end
     return result
+
+
+def _start(hour: Hour) -> datetime:
+    return hour.start
+
+
+def _same_gap(before: Hour, hour: Hour) -> bool:
+    """Whether ``before`` and ``hour`` are of one run of invalid hours."""
+    return (
+        before.validity is Validity.INVALID
+        and hour.validity is Validity.INVALID
+        and (before.cause is InvalidCause.OUT_OF_CONTROL)
+        == (hour.cause is InvalidCause.OUT_OF_CONTROL)
+    )
