@@ -83,7 +83,7 @@ def test_a_window_s_substitutes_equal_those_of_the_whole_computation(  # noqa: P
 def _stored(engine: Engine) -> list[tuple[Any, ...]]:
     with engine.connect() as connection:
         return [tuple(row) for row in connection.execute(
-            select(*(HourlyEmission.__table__.c[name] for name in COLUMNS))  # type: ignore[attr-defined]
+            select(*(HourlyEmission.__table__.c[name] for name in COLUMNS))
             .order_by(HourlyEmission.mn, HourlyEmission.pollutant, HourlyEmission.hour)
         )]  # fmt: skip
 
