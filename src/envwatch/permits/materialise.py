@@ -42,7 +42,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 
 from envwatch.hj212.codes import now_cst
-from envwatch.permits.accounting import EmissionHour, accounted_hours, direct_device, direct_hours
+from envwatch.permits.accounting import (
+    EmissionHour,
+    Method,
+    accounted_hours,
+    direct_device,
+    direct_hours,
+    method_of,
+)
 from envwatch.permits.parameters import PermitParameters, load_parameters
 from envwatch.permits.report import store_total_findings
 from envwatch.permits.store import MonitoringMethod, newest_versions
@@ -54,7 +61,7 @@ from envwatch.rules.hours import HOURLY, MINUTE_DATA, REALTIME, Hour, hours_of, 
 from envwatch.rules.model import O2_CODE, Period, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.rules.units import FLOW_CODE_BY_MEDIUM, accounting_of
-from envwatch.rules.validity import Validity, next_quarter, quarter_of
+from envwatch.rules.validity import InvalidCause, Validity, next_quarter, quarter_of
 from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import (
     ArchivedFrame,
@@ -103,6 +110,27 @@ def _row(hour: EmissionHour, enterprise_id: int | None, outlet_id: int | None) -
     return (hour.mn, hour.pollutant, hour.hour, hour.validity, hour.cause, hour.concentration,
             hour.flow_m3, hour.measured_kg, hour.emission_kg, str(hour.method), hour.rule,
             enterprise_id, outlet_id)  # fmt: skip
+
+
+_TEXT: dict[Any, str] = {member: str(member) for enum in (Method, Validity, InvalidCause)
+                         for member in enum}  # fmt: skip
+
+
+def _hour_row(
+    mn: str, pollutant: str, hour: Hour, enterprise_id: int | None, outlet_id: int | None
+) -> Row:
+    """``_row(accounted(mn, pollutant, hour), ...)`` without the EmissionHour
+    between (a year of a city is millions of hours)."""
+    method, emission, rule = method_of(hour)
+    return (mn, pollutant, hour.start, _text(hour.validity),
+            None if hour.cause is None else _text(hour.cause), hour.mean,
+            None if hour.volume_m3 is None else float(hour.volume_m3),
+            None if hour.emission_kg is None else float(hour.emission_kg), emission,
+            _TEXT[method], rule, enterprise_id, outlet_id)  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    return _TEXT.get(value) or str(value)
 
 
 def insert_rows(
@@ -265,22 +293,36 @@ def quarter_hours(
                             out_of_control=hours.out_of_control, keep=(since, until))  # fmt: skip
 
 
+def _hj75_hours(
+    connection: Connection, data: DeviceData, pollutant: str, rules: RuleSet, *,
+    since: datetime, end: datetime, out_of_control: Sequence[Period],
+) -> list[Hour]:  # fmt: skip
+    """The HJ 75 hours of [since, end) of one device and pollutant, calendar
+    quarter by calendar quarter."""
+    computed = PollutantHours(data, pollutant, rules, start=since, end=end,
+                              out_of_control=out_of_control)  # fmt: skip
+    hours: list[Hour] = []
+    start = since
+    while start < end:
+        until = min(next_quarter(quarter_of(start)), end)
+        hours += quarter_hours(connection, computed, since=start, until=until)
+        start = until
+    return hours
+
+
 def device_hours(
     connection: Connection, data: DeviceData, pollutant: str, rules: RuleSet, *,
     since: datetime, end: datetime, out_of_control: Sequence[Period],
 ) -> list[EmissionHour]:  # fmt: skip
     """The accounted hours of [since, end) of one device and pollutant, as the
     table holds them: calendar quarter by calendar quarter."""
-    computed = PollutantHours(data, pollutant, rules, start=since, end=end,
-                              out_of_control=out_of_control)  # fmt: skip
-    hours: list[EmissionHour] = []
-    start = since
-    while start < end:
-        until = min(next_quarter(quarter_of(start)), end)
-        hours += accounted_hours(data.mn, pollutant, quarter_hours(
-            connection, computed, since=start, until=until))  # fmt: skip
-        start = until
-    return hours
+    return accounted_hours(
+        data.mn,
+        pollutant,
+        _hj75_hours(
+            connection, data, pollutant, rules, since=since, end=end, out_of_control=out_of_control
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,9 +388,10 @@ def device_update(
     out_of_control = declared_periods(connection, "out_of_control", mn=mn).get(mn, [])
     rows = {}
     for pollutant, since in sinces.items():
-        hours = device_hours(connection, data, pollutant, rules, since=since, end=end,
-                             out_of_control=out_of_control)  # fmt: skip
-        rows[pollutant] = (since, [_row(hour, enterprise_id, outlet_id) for hour in hours])
+        hours = _hj75_hours(connection, data, pollutant, rules, since=since, end=end,
+                            out_of_control=out_of_control)  # fmt: skip
+        rows[pollutant] = (since, [_hour_row(mn, pollutant, hour, enterprise_id, outlet_id)
+                                   for hour in hours])  # fmt: skip
     return DeviceUpdate(mn, rows)
 
 

@@ -17,10 +17,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from envwatch.rules.model import O2_CODE, Period, Upload
+from envwatch.rules.model import O2_CODE, Period, Upload, Values
 from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import RuleSet
-from envwatch.rules.units import Accounting, CubicMetres, Kilograms, accounting_of, period_volume
+from envwatch.rules.units import (
+    Accounting,
+    CubicMetres,
+    Flow,
+    Kilograms,
+    accounting_of,
+    period_volume,
+)
 from envwatch.rules.validity import (
     InvalidCause,
     Sample,
@@ -74,6 +81,20 @@ def _hour_volume(
         return None
     flows = [values for u in uploads if (values := u.values.get(accounting.flow.code)) is not None]
     return period_volume(flows, accounting.flow, seconds_each, SECONDS_PER_HOUR)
+
+
+def _one_volume(values: Values | None, flow: Flow) -> CubicMetres | None:
+    """``period_volume`` of one hourly record over its hour, without its lists."""
+    if values is None:
+        return None
+    if values.cou is not None:
+        rate = flow.m3(values.cou) / SECONDS_PER_HOUR
+    elif values.level is not None:
+        rate = flow.m3_per_second(values.level)
+    else:
+        return None
+    # As sum([rate]) / 1 * seconds: the sum starts at 0 (so -0.0 becomes 0.0).
+    return CubicMetres((0 + rate) * SECONDS_PER_HOUR)
 
 
 def _emission(
@@ -178,8 +199,9 @@ def _uploaded(
 ) -> Hour:
     values = upload.values.get(pollutant)
     flag = (values.flag if values else None) or "N"
+    level = None if values is None else values.level
     cause = None
-    if values is None or values.level is None:
+    if level is None:
         validity, cause = Validity.INVALID, InvalidCause.NO_VALUE
     elif flag in rules.validity.valid_flags:
         validity = Validity.VALID
@@ -188,18 +210,13 @@ def _uploaded(
     else:
         validity = Validity.INVALID
         cause = cause_of([flag], rules.validity.invalid_causes)
-    mean = values.level if values is not None and validity is Validity.VALID else None
+    mean = level if validity is Validity.VALID else None
     o2_values = upload.values.get(O2_CODE)
     o2 = o2_values.level if o2_values is not None else None
     if accounting is None:
         volume = None
     else:  # _hour_volume of the one upload, without building its list
-        flow = upload.values.get(accounting.flow.code)
-        volume = (
-            None
-            if flow is None
-            else period_volume((flow,), accounting.flow, SECONDS_PER_HOUR, SECONDS_PER_HOUR)
-        )
+        volume = _one_volume(upload.values.get(accounting.flow.code), accounting.flow)
     corrected = _corrected(mean, o2, reference_o2, rules)
     return Hour(start, "uploaded", validity, mean, o2, corrected, volume,
                 _emission(accounting, mean, volume), cause=cause)  # fmt: skip
