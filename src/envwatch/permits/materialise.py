@@ -52,6 +52,7 @@ from envwatch.permits.accounting import (
 )
 from envwatch.permits.parameters import PermitParameters, load_parameters
 from envwatch.permits.report import store_total_findings
+from envwatch.permits.rollup import HourFacts, forget_months, refresh_months
 from envwatch.permits.store import MonitoringMethod, newest_versions
 from envwatch.processing.hours import _read as read_uploads  # the one reader of a device's hours
 from envwatch.processing.hours import history_span
@@ -127,6 +128,11 @@ def _hour_row(
             None if hour.volume_m3 is None else float(hour.volume_m3),
             None if hour.emission_kg is None else float(hour.emission_kg), emission,
             _TEXT[method], rule, enterprise_id, outlet_id)  # fmt: skip
+
+
+def _facts(rows: Sequence[Row]) -> list[HourFacts]:
+    """What the monthly totals keep of rows of ``_row``."""
+    return [(row[2], row[9], row[8], row[11], row[12]) for row in rows]
 
 
 def _text(value: Any) -> str:
@@ -342,6 +348,7 @@ class DeviceUpdate:
                 HourlyEmission.hour >= since,
             ))  # fmt: skip
             insert_rows(connection, rows, memo)
+            refresh_months(connection, self.mn, pollutant, since, _facts(rows))
             written += len(rows)
         return written
 
@@ -447,6 +454,8 @@ def materialise_direct(connection: Connection, now: datetime, parameters: Permit
         )  # fmt: skip
         rows = [_row(hour, item.enterprise_id, item.outlet_id) for hour in hours]
         insert_rows(connection, rows)
+        if rows:
+            refresh_months(connection, device, item.pollutant, rows[0][2], _facts(rows))
         written += len(rows)
     return written
 
@@ -528,10 +537,12 @@ class Materialiser:
             if mns is None:
                 mns = list(connection.execute(select(Measurement.mn).distinct()).scalars())
                 connection.execute(delete(HourlyEmission))
+                forget_months(connection)
                 save_cursor(connection, CURSOR, int(connection.execute(
                     select(func.max(ArchivedFrame.id))).scalar() or 0))  # fmt: skip
             for mn in mns:
                 connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
+                forget_months(connection, mn)
                 recompute_device(connection, mn, None, self.rules)
             materialise_direct(connection, now, self.parameters)
 
