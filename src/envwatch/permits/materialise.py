@@ -161,15 +161,17 @@ def insert_rows(
         (index, processor) for index, column in enumerate(columns)
         if (processor := column.type._cached_bind_processor(dialect)) is not None
     ]  # fmt: skip
-    memo = {} if memo is None else memo
-    for index, processor in processors:
-        seen: dict[Any, Any] = memo.setdefault(index, {})  # each distinct value converted once
-        rows = [
-            (*row[:index],
-             seen[v] if (v := row[index]) in seen else seen.setdefault(v, processor(v)),
-             *row[index + 1 :])
-            for row in rows
-        ]  # fmt: skip
+    if processors:
+        # Column by column (zip runs in C): each distinct value converted once.
+        memo = {} if memo is None else memo
+        values = list(zip(*rows, strict=True))
+        for index, processor in processors:
+            seen: dict[Any, Any] = memo.setdefault(index, {})
+            values[index] = tuple(
+                seen[value] if value in seen else seen.setdefault(value, processor(value))
+                for value in values[index]
+            )
+        rows = list(zip(*values, strict=True))
     statement = (
         f"INSERT INTO {table.name} ({', '.join(column.name for column in columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"

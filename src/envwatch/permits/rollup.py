@@ -36,9 +36,9 @@ def month_sums(mn: str, pollutant: str, hours: Iterable[HourFacts]) -> list[dict
     """The ``emission_month`` rows of one device and pollutant's hours: per
     month, method and owner the sum of the emissions (None when no hour has
     one), how many hours, the newest."""
-    groups: dict[tuple[datetime, str, int | None, int | None], list[Any]] = {}
+    groups: dict[tuple[int, int, str, int | None, int | None], list[Any]] = {}
     for hour, method, kg, enterprise_id, outlet_id in hours:
-        key = (month_of(hour), method, enterprise_id, outlet_id)
+        key = (hour.year, hour.month, method, enterprise_id, outlet_id)
         group = groups.get(key)
         if group is None:
             group = groups[key] = [[], 0, hour]
@@ -47,12 +47,11 @@ def month_sums(mn: str, pollutant: str, hours: Iterable[HourFacts]) -> list[dict
         group[1] += 1
         group[2] = max(group[2], hour)
     return [
-        {"mn": mn, "pollutant": pollutant, "month": month, "method": method,
+        {"mn": mn, "pollutant": pollutant, "month": datetime(year, month, 1), "method": method,
          "enterprise_id": enterprise_id, "outlet_id": outlet_id,
          "emission_kg": math.fsum(kgs) if kgs else None, "hours": count, "newest": newest}
-        for (month, method, enterprise_id, outlet_id), (kgs, count, newest) in sorted(
-            groups.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or 0,
-                                              item[0][3] or 0))
+        for (year, month, method, enterprise_id, outlet_id), (kgs, count, newest) in sorted(
+            groups.items(), key=lambda item: (item[0][:3], item[0][3] or 0, item[0][4] or 0))
     ]  # fmt: skip
 
 
