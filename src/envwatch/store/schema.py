@@ -886,7 +886,16 @@ class EmissionMonth(Base):
     __tablename__ = "emission_month"
     __table_args__ = (
         Index("ix_emission_month_device", "mn", "pollutant", "month"),
-        Index("ix_emission_month_enterprise", "enterprise_id", "month"),
+        # Covering a year's totals (permits/report.py year_totals): the index alone.
+        Index(
+            "ix_emission_month_enterprise",
+            "enterprise_id",
+            "month",
+            "pollutant",
+            "method",
+            "emission_kg",
+            "newest",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
