@@ -22,6 +22,7 @@ from sqlalchemy import Engine, insert
 
 from envwatch.electricity.batch import store_batch
 from envwatch.electricity.emergency import parse_measure
+from envwatch.permits.rollup import refresh_months
 from envwatch.store.schema import EmergencyPeriod, HourlyEmission
 
 WARNING_DAY: Final = date(2026, 11, 27)
@@ -139,6 +140,12 @@ def seed_emergency_week(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -
         connection.execute(insert(EmergencyPeriod), [week["period"]])
         for chunk in range(0, len(week["emissions"]), 5000):
             connection.execute(insert(HourlyEmission), week["emissions"][chunk : chunk + 5000])
+        firsts: dict[tuple[str, str], datetime] = {}
+        for row in week["emissions"]:
+            key = (row["mn"], row["pollutant"])
+            firsts[key] = min(firsts.get(key, row["hour"]), row["hour"])
+        for (mn, pollutant), first in sorted(firsts.items()):
+            refresh_months(connection, mn, pollutant, first)  # the monthly totals with them
     content = "\n".join(json.dumps(r) for r in week["readings"]).encode()
     result = store_batch(engine, "demo-emergency-week.jsonl", content)
     if result.errors:  # the demo data itself is wrong

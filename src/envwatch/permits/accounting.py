@@ -57,18 +57,23 @@ class EmissionHour:
     rule: str | None
 
 
+def method_of(hour: Hour) -> tuple[Method, float | None, str | None]:
+    """How one HJ 75 hour (with substitutes) is accounted: the method, the
+    emission accounted [kg] and the rule."""
+    if hour.validity is Validity.VALID and hour.emission_kg is not None:
+        return Method.MEASURED, float(hour.emission_kg), None
+    if hour.validity is Validity.STOPPED:
+        return Method.STOPPED, 0.0, None
+    if hour.substituted_kg is not None:
+        return Method.SUBSTITUTED, float(hour.substituted_kg), hour.substitution
+    # A valid hour without flow has no emission either: counted as missing.
+    rule = hour.substitution or ("no flow" if hour.validity is Validity.VALID else None)
+    return Method.MISSING, None, rule
+
+
 def accounted(mn: str, pollutant: str, hour: Hour) -> EmissionHour:
     """One HJ 75 hour (``rules/hours.py``, with substitutes) as accounted."""
-    if hour.validity is Validity.VALID and hour.emission_kg is not None:
-        method, emission, rule = Method.MEASURED, float(hour.emission_kg), None
-    elif hour.validity is Validity.STOPPED:
-        method, emission, rule = Method.STOPPED, 0.0, None
-    elif hour.substituted_kg is not None:
-        method, emission, rule = Method.SUBSTITUTED, float(hour.substituted_kg), hour.substitution
-    else:
-        # A valid hour without flow has no emission either: counted as missing.
-        method, emission = Method.MISSING, None
-        rule = hour.substitution or ("no flow" if hour.validity is Validity.VALID else None)
+    method, emission, rule = method_of(hour)
     return EmissionHour(
         mn, pollutant, hour.start, str(hour.validity),
         None if hour.cause is None else str(hour.cause),

@@ -33,6 +33,7 @@ from envwatch.permits.manual import (
     windows,
 )
 from envwatch.permits.parameters import PermitParameters
+from envwatch.permits.rollup import refresh_months
 from envwatch.permits.store import MonitoringMethod, newest_versions
 from envwatch.registry.importing import (
     RowError,
@@ -344,6 +345,7 @@ def refresh_pair(
     if item is None or item.direct:
         connection.execute(delete(HourlyEmission).where(
             HourlyEmission.mn == device, HourlyEmission.pollutant == pollutant))  # fmt: skip
+        refresh_months(connection, device, pollutant, datetime.min)
         return 0
     found = windows(_samples(connection, outlet_id, pollutant), item.coverage_hours, now)
     if changed is None:  # wholly: no hour of an earlier, longer window stays behind
@@ -368,6 +370,11 @@ def refresh_pair(
         for first in range(0, len(rows), 2000):
             connection.execute(insert(HourlyEmission), rows[first : first + 2000])
         written += len(rows)
+    # The monthly sums follow the hours (emission_month, read by the year's totals).
+    if changed is None:
+        refresh_months(connection, device, pollutant, datetime.min)
+    elif found:
+        refresh_months(connection, device, pollutant, min(window.start for window in found))
     return written
 
 

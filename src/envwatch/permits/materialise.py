@@ -39,13 +39,21 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 
 from envwatch.hj212.codes import now_cst
-from envwatch.permits.accounting import EmissionHour, accounted_hours, direct_device, direct_hours
+from envwatch.permits.accounting import (
+    EmissionHour,
+    Method,
+    accounted_hours,
+    direct_device,
+    direct_hours,
+    method_of,
+)
 from envwatch.permits.manual_store import Changed, refresh_manual
 from envwatch.permits.parameters import PermitParameters, load_parameters
 from envwatch.permits.report import store_total_findings
+from envwatch.permits.rollup import HourFacts, forget_months, refresh_months
 from envwatch.permits.store import MonitoringMethod, newest_versions
 from envwatch.processing.hours import _read as read_uploads  # the one reader of a device's hours
 from envwatch.processing.hours import history_span
@@ -55,7 +63,7 @@ from envwatch.rules.hours import HOURLY, MINUTE_DATA, REALTIME, Hour, hours_of, 
 from envwatch.rules.model import O2_CODE, Period, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.rules.units import FLOW_CODE_BY_MEDIUM, accounting_of
-from envwatch.rules.validity import Validity, next_quarter, quarter_of
+from envwatch.rules.validity import InvalidCause, Validity, next_quarter, quarter_of
 from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import (
     ArchivedFrame,
@@ -86,15 +94,91 @@ class Touched:
     last: datetime
 
 
-_FIELDS = tuple(field.name for field in fields(EmissionHour))
+COLUMNS = (
+    "mn", "pollutant", "hour", "validity", "cause", "concentration", "flow_m3", "measured_kg",
+    "emission_kg", "method", "rule", "enterprise_id", "outlet_id",
+)  # fmt: skip
+"""The ``hourly_emission`` columns of a row of ``_row``, in its order: the
+fields of ``EmissionHour`` and the device's owner."""
+_OWNER = {"enterprise_id", "outlet_id"}
+assert set(COLUMNS) == {field.name for field in fields(EmissionHour)} | _OWNER
+
+Row = tuple[Any, ...]
 
 
-def _row(hour: EmissionHour, enterprise_id: int | None, outlet_id: int | None) -> dict[str, Any]:
-    # Not dataclasses.asdict: it deep-copies every value, a third of a rebuild's time.
-    values = {name: getattr(hour, name) for name in _FIELDS}
-    values["method"] = str(hour.method)
-    values["enterprise_id"], values["outlet_id"] = enterprise_id, outlet_id
-    return values
+def _row(hour: EmissionHour, enterprise_id: int | None, outlet_id: int | None) -> Row:
+    # Not dataclasses.asdict (it deep-copies every value) nor a dict: a plain
+    # tuple in COLUMNS order, what the driver's executemany takes as it is.
+    return (hour.mn, hour.pollutant, hour.hour, hour.validity, hour.cause, hour.concentration,
+            hour.flow_m3, hour.measured_kg, hour.emission_kg, str(hour.method), hour.rule,
+            enterprise_id, outlet_id)  # fmt: skip
+
+
+_TEXT: dict[Any, str] = {member: str(member) for enum in (Method, Validity, InvalidCause)
+                         for member in enum}  # fmt: skip
+
+
+def _hour_row(
+    mn: str, pollutant: str, hour: Hour, enterprise_id: int | None, outlet_id: int | None
+) -> Row:
+    """``_row(accounted(mn, pollutant, hour), ...)`` without the EmissionHour
+    between (a year of a city is millions of hours)."""
+    method, emission, rule = method_of(hour)
+    return (mn, pollutant, hour.start, _text(hour.validity),
+            None if hour.cause is None else _text(hour.cause), hour.mean,
+            None if hour.volume_m3 is None else float(hour.volume_m3),
+            None if hour.emission_kg is None else float(hour.emission_kg), emission,
+            _TEXT[method], rule, enterprise_id, outlet_id)  # fmt: skip
+
+
+def _facts(rows: Sequence[Row]) -> list[HourFacts]:
+    """What the monthly totals keep of rows of ``_row``."""
+    return [(row[2], row[9], row[8], row[11], row[12]) for row in rows]
+
+
+def _text(value: Any) -> str:
+    return _TEXT.get(value) or str(value)
+
+
+def insert_rows(
+    connection: Connection, rows: Sequence[Row], memo: dict[Any, Any] | None = None
+) -> None:
+    """Insert rows of ``_row`` into ``hourly_emission``: straight to the
+    driver's executemany, not through SQLAlchemy's parameter dict of each row;
+    the values pass the columns' bind processors as SQLAlchemy's own insert
+    passes them (SQLite's text of a datetime), each distinct value once
+    (``memo``: kept across calls, as a device's pollutants share their hours)."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    table = HourlyEmission.__table__
+    assert isinstance(table, Table)
+    if marker is None:  # another driver: the general way
+        connection.execute(insert(table), [dict(zip(COLUMNS, row, strict=True)) for row in rows])
+        return
+    columns = [table.c[name] for name in COLUMNS]
+    processors = [
+        (index, processor) for index, column in enumerate(columns)
+        if (processor := column.type._cached_bind_processor(dialect)) is not None
+    ]  # fmt: skip
+    if processors:
+        # Column by column (zip runs in C): each distinct value converted once.
+        memo = {} if memo is None else memo
+        values = list(zip(*rows, strict=True))
+        for index, processor in processors:
+            seen: dict[Any, Any] = memo.setdefault(index, {})
+            values[index] = tuple(
+                seen[value] if value in seen else seen.setdefault(value, processor(value))
+                for value in values[index]
+            )
+        rows = list(zip(*values, strict=True))
+    statement = (
+        f"INSERT INTO {table.name} ({', '.join(column.name for column in columns)}) "
+        f"VALUES ({', '.join([marker] * len(columns))})"
+    )
+    for first in range(0, len(rows), 20_000):
+        connection.exec_driver_sql(statement, rows[first : first + 20_000])
 
 
 def _owner(connection: Connection, mn: str) -> tuple[int | None, int | None]:
@@ -214,9 +298,25 @@ def quarter_hours(
         return window
     start, end = history_span(since, until, rules, until)
     hours.reach_back(connection, start)
-    substituted = with_substitutes(hours.between(start, end), hours.pollutant, rules,
-                                   out_of_control=hours.out_of_control)  # fmt: skip
-    return [h for h in substituted if since <= h.start < until]
+    return with_substitutes(hours.between(start, end), hours.pollutant, rules,
+                            out_of_control=hours.out_of_control, keep=(since, until))  # fmt: skip
+
+
+def _hj75_hours(
+    connection: Connection, data: DeviceData, pollutant: str, rules: RuleSet, *,
+    since: datetime, end: datetime, out_of_control: Sequence[Period],
+) -> list[Hour]:  # fmt: skip
+    """The HJ 75 hours of [since, end) of one device and pollutant, calendar
+    quarter by calendar quarter."""
+    computed = PollutantHours(data, pollutant, rules, start=since, end=end,
+                              out_of_control=out_of_control)  # fmt: skip
+    hours: list[Hour] = []
+    start = since
+    while start < end:
+        until = min(next_quarter(quarter_of(start)), end)
+        hours += quarter_hours(connection, computed, since=start, until=until)
+        start = until
+    return hours
 
 
 def device_hours(
@@ -225,16 +325,13 @@ def device_hours(
 ) -> list[EmissionHour]:  # fmt: skip
     """The accounted hours of [since, end) of one device and pollutant, as the
     table holds them: calendar quarter by calendar quarter."""
-    computed = PollutantHours(data, pollutant, rules, start=since, end=end,
-                              out_of_control=out_of_control)  # fmt: skip
-    hours: list[EmissionHour] = []
-    start = since
-    while start < end:
-        until = min(next_quarter(quarter_of(start)), end)
-        hours += accounted_hours(data.mn, pollutant, quarter_hours(
-            connection, computed, since=start, until=until))  # fmt: skip
-        start = until
-    return hours
+    return accounted_hours(
+        data.mn,
+        pollutant,
+        _hj75_hours(
+            connection, data, pollutant, rules, since=since, end=end, out_of_control=out_of_control
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,18 +339,19 @@ class DeviceUpdate:
     """A device's recomputed rows: per pollutant, the rows from ``since`` on."""
 
     mn: str
-    rows: dict[str, tuple[datetime, list[dict[str, Any]]]]
+    rows: dict[str, tuple[datetime, list[Row]]]
 
     def write(self, connection: Connection) -> int:
         """Replace the device's rows from each pollutant's ``since``; how many."""
         written = 0
+        memo: dict[Any, Any] = {}
         for pollutant, (since, rows) in self.rows.items():
             connection.execute(delete(HourlyEmission).where(
                 HourlyEmission.mn == self.mn, HourlyEmission.pollutant == pollutant,
                 HourlyEmission.hour >= since,
             ))  # fmt: skip
-            for chunk in range(0, len(rows), 2000):
-                connection.execute(insert(HourlyEmission), rows[chunk : chunk + 2000])
+            insert_rows(connection, rows, memo)
+            refresh_months(connection, self.mn, pollutant, since, _facts(rows))
             written += len(rows)
         return written
 
@@ -300,9 +398,10 @@ def device_update(
     out_of_control = declared_periods(connection, "out_of_control", mn=mn).get(mn, [])
     rows = {}
     for pollutant, since in sinces.items():
-        hours = device_hours(connection, data, pollutant, rules, since=since, end=end,
-                             out_of_control=out_of_control)  # fmt: skip
-        rows[pollutant] = (since, [_row(hour, enterprise_id, outlet_id) for hour in hours])
+        hours = _hj75_hours(connection, data, pollutant, rules, since=since, end=end,
+                            out_of_control=out_of_control)  # fmt: skip
+        rows[pollutant] = (since, [_hour_row(mn, pollutant, hour, enterprise_id, outlet_id)
+                                   for hour in hours])  # fmt: skip
     return DeviceUpdate(mn, rows)
 
 
@@ -357,8 +456,9 @@ def materialise_direct(connection: Connection, now: datetime, parameters: Permit
             reason=parameters.direct.reason,
         )  # fmt: skip
         rows = [_row(hour, item.enterprise_id, item.outlet_id) for hour in hours]
-        for first in range(0, len(rows), 2000):
-            connection.execute(insert(HourlyEmission), rows[first : first + 2000])
+        insert_rows(connection, rows)
+        if rows:
+            refresh_months(connection, device, item.pollutant, rows[0][2], _facts(rows))
         written += len(rows)
     return written
 
@@ -446,10 +546,12 @@ class Materialiser:
             if mns is None:
                 mns = list(connection.execute(select(Measurement.mn).distinct()).scalars())
                 connection.execute(delete(HourlyEmission))
+                forget_months(connection)
                 save_cursor(connection, CURSOR, int(connection.execute(
                     select(func.max(ArchivedFrame.id))).scalar() or 0))  # fmt: skip
             for mn in mns:
                 connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
+                forget_months(connection, mn)
                 recompute_device(connection, mn, None, self.rules)
             materialise_direct(connection, now, self.parameters)
             refresh_manual(connection, self.parameters, now)

@@ -6,6 +6,7 @@ pollutant and day: the finding table's key)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -33,7 +34,7 @@ from envwatch.permits.totals import (
 )
 from envwatch.processing.worker import store_findings
 from envwatch.rules.model import Finding, Severity
-from envwatch.store.schema import FindingRecord, HourlyEmission, PermitLimit
+from envwatch.store.schema import EmissionMonth, FindingRecord, HourlyEmission, PermitLimit
 
 HOUR = timedelta(hours=1)
 RULE = "permit_total"
@@ -70,19 +71,24 @@ def year_totals(
 ) -> list[PollutantTotal]:
     """The enterprise's pollutants of ``year`` (those permitted or accounted)."""
     start, end = year_bounds(year)
-    sums = connection.execute(
-        select(HourlyEmission.pollutant, HourlyEmission.method,
-               func.sum(HourlyEmission.emission_kg).label("kg"),
-               func.max(HourlyEmission.hour).label("newest"))
-        .where(HourlyEmission.enterprise_id == enterprise_id,
-               HourlyEmission.hour >= start, HourlyEmission.hour < end)
-        .group_by(HourlyEmission.pollutant, HourlyEmission.method)
+    # The monthly totals (permits/rollup.py): the hours' sums, a year in a few hundred rows.
+    months = connection.execute(
+        select(EmissionMonth.pollutant, EmissionMonth.method, EmissionMonth.emission_kg,
+               EmissionMonth.newest)
+        .where(EmissionMonth.enterprise_id == enterprise_id,
+               EmissionMonth.month >= start, EmissionMonth.month < end)
     ).all()  # fmt: skip
-    by_pollutant: dict[str, dict[str, float]] = {}
+    kgs: dict[str, dict[str, list[float]]] = {}
     newest: datetime | None = None
-    for row in sums:
-        by_pollutant.setdefault(row.pollutant, {})[row.method] = float(row.kg or 0.0)
+    for row in months:
+        parts = kgs.setdefault(row.pollutant, {}).setdefault(row.method, [])
+        if row.emission_kg is not None:
+            parts.append(row.emission_kg)
         newest = row.newest if newest is None else max(newest, row.newest)
+    by_pollutant = {
+        code: {method: math.fsum(parts) for method, parts in methods.items()}
+        for code, methods in kgs.items()
+    }
     permitted = permitted_tonnes(connection, enterprise_id, year)
     until = None if newest is None else newest + HOUR
     return [

@@ -37,8 +37,22 @@ def _read(
     """The device's hourly and minute data of [since, until), and its real-time
     data for the hours with neither."""
     uploads = device_uploads(connection, mn, (MINUTE_DATA, HOURLY), since, until, codes=codes)
-    for first, last in hours_without_own_data(uploads, since, until):
-        uploads += device_uploads(connection, mn, (REALTIME,), first, last, codes=codes)
+    runs = hours_without_own_data(uploads, since, until)
+    if not runs:
+        return uploads
+    # Where the device sent real-time data at all: a year of hourly data with a
+    # few percent gaps has hundreds of runs, and no query for those without any.
+    first, last = connection.execute(
+        select(func.min(Measurement.data_time), func.max(Measurement.data_time)).where(
+            Measurement.mn == mn, Measurement.cn == REALTIME, Measurement.pollutant.in_(codes),
+            Measurement.data_time >= runs[0][0], Measurement.data_time < runs[-1][1],
+        )
+    ).one()  # fmt: skip
+    if first is None:
+        return uploads
+    for start, end in runs:
+        if end > first and start <= last:
+            uploads += device_uploads(connection, mn, (REALTIME,), start, end, codes=codes)
     return uploads
 
 

@@ -17,16 +17,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from envwatch.rules.model import O2_CODE, Period, Upload
+from envwatch.rules.model import O2_CODE, Period, Upload, Values
 from envwatch.rules.o2 import o2_corrected
 from envwatch.rules.parameters import RuleSet
-from envwatch.rules.units import Accounting, CubicMetres, Kilograms, accounting_of, period_volume
+from envwatch.rules.units import (
+    Accounting,
+    CubicMetres,
+    Flow,
+    Kilograms,
+    accounting_of,
+    period_volume,
+)
 from envwatch.rules.validity import (
     InvalidCause,
     Sample,
     Validity,
     capture_rate,
     cause_of,
+    next_quarter,
     period_mean,
     quarter_of,
     realtime_samples,
@@ -59,6 +67,8 @@ class Hour:
 
 
 def _hour_of(moment: datetime) -> datetime:
+    if not (moment.minute or moment.second or moment.microsecond):
+        return moment  # already on the hour (hourly data): no new object
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
@@ -71,6 +81,20 @@ def _hour_volume(
         return None
     flows = [values for u in uploads if (values := u.values.get(accounting.flow.code)) is not None]
     return period_volume(flows, accounting.flow, seconds_each, SECONDS_PER_HOUR)
+
+
+def _one_volume(values: Values | None, flow: Flow) -> CubicMetres | None:
+    """``period_volume`` of one hourly record over its hour, without its lists."""
+    if values is None:
+        return None
+    if values.cou is not None:
+        rate = flow.m3(values.cou) / SECONDS_PER_HOUR
+    elif values.level is not None:
+        rate = flow.m3_per_second(values.level)
+    else:
+        return None
+    # As sum([rate]) / 1 * seconds: the sum starts at 0 (so -0.0 becomes 0.0).
+    return CubicMetres((0 + rate) * SECONDS_PER_HOUR)
 
 
 def _emission(
@@ -126,7 +150,11 @@ def hours_of(
         else:
             hour_ = Hour(start, NO_DATA, Validity.INVALID, None, None, None, None, None,
                          cause=InvalidCause.MISSING)  # fmt: skip
-        if hour_.validity is not Validity.STOPPED and any(p.covers(start) for p in out_of_control):
+        if (
+            out_of_control
+            and hour_.validity is not Validity.STOPPED
+            and any(p.covers(start) for p in out_of_control)
+        ):
             hour_ = replace(hour_, validity=Validity.INVALID, mean=None, corrected=None,
                             emission_kg=None, cause=InvalidCause.OUT_OF_CONTROL)  # fmt: skip
         hours.append(hour_)
@@ -171,8 +199,9 @@ def _uploaded(
 ) -> Hour:
     values = upload.values.get(pollutant)
     flag = (values.flag if values else None) or "N"
+    level = None if values is None else values.level
     cause = None
-    if values is None or values.level is None:
+    if level is None:
         validity, cause = Validity.INVALID, InvalidCause.NO_VALUE
     elif flag in rules.validity.valid_flags:
         validity = Validity.VALID
@@ -181,10 +210,13 @@ def _uploaded(
     else:
         validity = Validity.INVALID
         cause = cause_of([flag], rules.validity.invalid_causes)
-    mean = values.level if values is not None and validity is Validity.VALID else None
+    mean = level if validity is Validity.VALID else None
     o2_values = upload.values.get(O2_CODE)
     o2 = o2_values.level if o2_values is not None else None
-    volume = _hour_volume([upload], accounting, SECONDS_PER_HOUR)
+    if accounting is None:
+        volume = None
+    else:  # _hour_volume of the one upload, without building its list
+        volume = _one_volume(upload.values.get(accounting.flow.code), accounting.flow)
     corrected = _corrected(mean, o2, reference_o2, rules)
     return Hour(start, "uploaded", validity, mean, o2, corrected, volume,
                 _emission(accounting, mean, volume), cause=cause)  # fmt: skip
@@ -298,25 +330,43 @@ def with_substitutes(
     rules: RuleSet,
     *,
     out_of_control: Sequence[Period] = (),
+    keep: tuple[datetime, datetime] | None = None,
 ) -> list[Hour]:
     """``hours`` with HJ 75 substitutes for the emissions of invalid hours (of
     the substituted pollutants): α from each hour's calendar quarter, N the
     length of its run of invalid hours of the same kind (out of control or
     not), the look-back over every valid hour given before the gap (or before
     the last calibration). Give the device's history with the hours (the
-    quarters and the look-back), then keep the hours wanted."""
+    quarters and the look-back), then keep the hours wanted: with ``keep``
+    only those starting in [keep[0], keep[1]), and only their substitutes
+    computed (the same hours as filtering the whole result)."""
+    first, last = 0, len(hours)
+    if keep is not None:
+        first = bisect.bisect_left(hours, keep[0], key=_start)
+        last = bisect.bisect_left(hours, keep[1], lo=first, key=_start)
     if pollutant not in rules.substitution.pollutants:
-        return list(hours)
-    capture = quarterly_capture(hours)
+        return list(hours[first:last])
+    if first >= last:
+        return []
+    if keep is None:
+        capture = quarterly_capture(hours)
+    else:  # the kept hours' quarters, from all their hours given
+        quarters = quarter_of(hours[first].start), next_quarter(quarter_of(hours[last - 1].start))
+        low = bisect.bisect_left(hours, quarters[0], key=_start)
+        high = bisect.bisect_left(hours, quarters[1], lo=low, key=_start)
+        capture = quarterly_capture(hours[low:high])
     table = rules.substitution.table()
     longest = max(table.short_window, table.long_window, table.low_rate_window)
-    valid = [(h.start, h.emission_kg) for h in hours
+    valid = [(h.start, h.emission_kg) for h in hours[:last]
              if h.validity is Validity.VALID and h.emission_kg is not None]  # fmt: skip
     valid_starts = [start for start, _ in valid]
     emissions = [emission for _, emission in valid]
     result: list[Hour] = []
-    index = 0
-    while index < len(hours):
+    index = first
+    # A run of invalid hours reaching into the kept ones from before: from its start.
+    while index > 0 and _same_gap(hours[index - 1], hours[index]):
+        index -= 1
+    while index < last:
         hour = hours[index]
         if hour.validity is not Validity.INVALID:
             result.append(hour)
@@ -333,7 +383,7 @@ def with_substitutes(
         before = bisect.bisect_left(valid_starts, _look_back_from(hours, index, out_of_control))
         # Only the longest window's worth is ever looked at: a slice, not a copy of all.
         history = emissions[max(0, before - longest) : before]
-        for gap in hours[index:end]:
+        for gap in hours[max(index, first) : min(end, last)]:
             alpha = capture.get(quarter_of(gap.start))
             substitute = substitute_emission(table, alpha or 0.0, end - index, history)
             value = None if substitute.value is None else Kilograms(substitute.value)
@@ -345,3 +395,17 @@ def with_substitutes(
             result.append(replace(gap, substituted_kg=value, substitution=rule))
         index = end
     return result
+
+
+def _start(hour: Hour) -> datetime:
+    return hour.start
+
+
+def _same_gap(before: Hour, hour: Hour) -> bool:
+    """Whether ``before`` and ``hour`` are of one run of invalid hours."""
+    return (
+        before.validity is Validity.INVALID
+        and hour.validity is Validity.INVALID
+        and (before.cause is InvalidCause.OUT_OF_CONTROL)
+        == (hour.cause is InvalidCause.OUT_OF_CONTROL)
+    )

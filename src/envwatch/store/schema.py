@@ -919,6 +919,42 @@ class ManualResult(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class EmissionMonth(Base):
+    """The hourly emissions of one device, pollutant, method and owner summed
+    over a calendar month (``permits/rollup.py``), kept current with
+    ``hourly_emission`` by everything that writes it: a year's totals read a
+    few hundred rows, not millions of hours."""
+
+    __tablename__ = "emission_month"
+    __table_args__ = (
+        Index("ix_emission_month_device", "mn", "pollutant", "month"),
+        # Covering a year's totals (permits/report.py year_totals): the index alone.
+        Index(
+            "ix_emission_month_enterprise",
+            "enterprise_id",
+            "month",
+            "pollutant",
+            "method",
+            "emission_kg",
+            "newest",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mn: Mapped[str] = mapped_column(String(32))
+    pollutant: Mapped[str] = mapped_column(String(16))
+    month: Mapped[datetime] = mapped_column(DateTime)
+    """The month's first hour, China Standard Time, naive."""
+    method: Mapped[str] = mapped_column(String(12))
+    enterprise_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    outlet_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    emission_kg: Mapped[float | None] = mapped_column(Float, default=None)
+    """The sum of the hours' accounted emissions (math.fsum); None when none has one."""
+    hours: Mapped[int] = mapped_column(Integer)
+    newest: Mapped[datetime] = mapped_column(DateTime)
+    """The newest of the hours."""
+
+
 class ControlUnit(Base):
     """An environmental control unit (生态环境管控单元, 三线一单) with its polygon."""
 
