@@ -233,9 +233,8 @@ def measure_columnar(devices: list[Device], minutes: int) -> dict[str, Any]:
 
         def judge() -> list[Finding]:
             found: list[Finding] = []
-            with engine.connect() as connection:
-                for columns in read_columns(connection, sorted(contexts), *window):
-                    found += evaluate(columns, contexts[columns.mn], rule_set, rules)
+            for columns in read_columns(engine, sorted(contexts), *window, whole=True):
+                found += evaluate(columns, contexts[columns.mn], rule_set, rules)
             return found
 
         started = time.perf_counter()

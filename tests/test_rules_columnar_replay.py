@@ -5,6 +5,7 @@ counts the differences and writes nothing."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,9 @@ from typer.testing import CliRunner
 
 from envwatch.cli import app
 from envwatch.processing.columnar_replay import job_name, replay_columnar
+from envwatch.processing.columns import Reader, read_columns
 from envwatch.processing.worker import replay
+from envwatch.rules.columnar import DeviceColumns
 from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.db import make_engine
 from envwatch.store.schema import FindingRecord
@@ -72,6 +75,28 @@ def test_columnar_replay_stores_the_streaming_findings(engine: Engine) -> None:
 
     replay_columnar(engine, SINCE, UNTIL, rules=RULES, trust_arrival=False)
     assert stored(engine) == streamed
+
+    # The columns read through ADBC are those read row by row (without it).
+    mns = sorted(d.mn for d in fleet(12, MINUTES))
+    columns = [list(read_columns(engine, mns, SINCE, UNTIL, devices_per_pass=5, arrow=arrow))
+               for arrow in (True, False)]  # fmt: skip
+    reader = Reader(engine)
+    assert reader.arrow  # the drivers are installed: both ways were read
+    reader.close()
+    assert [c.mn for c in columns[0]] == mns
+    assert list(map(_plain, columns[0])) == list(map(_plain, columns[1]))
+
+
+def _plain(columns: DeviceColumns) -> tuple[Any, ...]:
+    def levels(values: list[float]) -> list[float | None]:
+        return [None if math.isnan(v) else v for v in values]
+
+    return (
+        columns.mn, columns.frame_id.tolist(), columns.cn.tolist(), columns.data_time.tolist(),
+        columns.received_at.tolist(),
+        {code: (f.rows.tolist(), levels(f.level.tolist()), f.flag.tolist())
+         for code, f in columns.factors.items()},
+    )  # fmt: skip
 
 
 def test_the_cli_dry_run_reports_and_refuses_unknown_rules(sqlite_url: str) -> None:

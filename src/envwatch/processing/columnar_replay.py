@@ -87,18 +87,17 @@ def replay_columnar(
         mns = mns[report.resumed_after :]
         contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
-    with engine.connect() as connection:
-        for done, columns in enumerate(read_columns(connection, mns, since, until), 1):
-            context = contexts[columns.mn]
-            report.devices += 1
-            report.points += columns.points
-            why = streaming_only(columns, context, rule_set, trust_arrival=trust_arrival)
-            if why is not None:
-                report.streamed_devices[columns.mn] = why
-            else:
-                found[columns.mn] += evaluate(columns, context, rule_set, report.columnar_rules)
-            if progress is not None:
-                progress(done, len(mns))
+    for done, columns in enumerate(read_columns(engine, mns, since, until), 1):
+        context = contexts[columns.mn]
+        report.devices += 1
+        report.points += columns.points
+        why = streaming_only(columns, context, rule_set, trust_arrival=trust_arrival)
+        if why is not None:
+            report.streamed_devices[columns.mn] = why
+        else:
+            found[columns.mn] += evaluate(columns, context, rule_set, report.columnar_rules)
+        if progress is not None:
+            progress(done, len(mns))
     if report.streamed_rules or report.streamed_devices:
         for finding in _stream(engine, since, until, rule_set, contexts, report, trust_arrival):
             found[finding.mn].append(finding)
