@@ -17,8 +17,9 @@ would be judged as a back-fill, a meter).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,9 +28,16 @@ import numpy.typing as npt
 
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import NON_POLLUTANTS, REALTIME, Run, watches
-from envwatch.rules.catalogue.falsification import Constant, Negative, Zero, _RunRule
+from envwatch.rules.catalogue.falsification import Constant, Negative, Spike, Zero, _RunRule
 from envwatch.rules.catalogue.transmission import Backfill, BackfillParams, ImplausibleDataTime
-from envwatch.rules.model import FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE, Finding, PointContext, Upload
+from envwatch.rules.model import (
+    FLUE_GAS_FLOW_CODE,
+    WATER_FLOW_CODE,
+    Finding,
+    PointContext,
+    Upload,
+    Values,
+)
 from envwatch.rules.parameters import RuleSet
 
 Floats = npt.NDArray[np.float64]
@@ -263,10 +271,70 @@ def constant(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -
     return _run_rule(rule, _constant_candidates, columns, context, rule_set)
 
 
+def spike(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    """``Spike`` over the real-time values of a running source: a value can
+    be an outlier only if it lies more than ``min_relative`` of the window's
+    smallest magnitude from the window's far end (the median lies between the
+    window's least and greatest value), found vectorised; there the rule's own
+    ``on_upload`` judges, from the state streaming would hold (the recent
+    values, and whether a shift is on: any value judged in between and not a
+    candidate is no outlier, which ends a shift)."""
+    rule = RULES[Spike.id]
+    assert isinstance(rule, Spike)
+    if context.meter_id is not None or not watches(rule, context, REALTIME):
+        return []
+    findings: list[Finding] = []
+    runs = running(columns)
+    is_realtime = columns.cn == REALTIME
+    for code, column in columns.factors.items():
+        if code in NON_POLLUTANTS:
+            continue
+        usable = is_realtime[column.rows] & runs[column.rows] & ~np.isnan(column.level)
+        rows, level = column.rows[usable], column.level[usable]
+        params = rule.params_for(rule_set, context, code)
+        width = int(params.window)
+        if len(level) <= width:
+            continue
+        windows = np.lib.stride_tricks.sliding_window_view(level, width)[:-1]
+        low, high = windows.min(axis=1), windows.max(axis=1)
+        value = level[width:]
+        farthest = np.maximum(np.abs(value - low), np.abs(value - high))
+        nearest_zero = np.where(
+            (low <= 0) & (high >= 0), 0.0, np.minimum(np.abs(low), np.abs(high))
+        )
+        candidates = np.flatnonzero(farthest > params.min_relative * nearest_zero) + width
+        shift_key, pending_key = f"{code}:shift", f"{code}:pending"
+
+        def upload(
+            index: int, code: str = code, rows: Ints = rows, level: Floats = level
+        ) -> Upload:
+            light = columns.upload(int(rows[index]))
+            return replace(light, values={code: Values(rtd=float(level[index]))})
+
+        shift, last = False, width - 1  # judged up to ``last``
+        for index in candidates.tolist():
+            if index <= last:  # the value after a candidate: judged with it
+                continue
+            if index > last + 1:  # values judged in between, none an outlier
+                shift = False
+            state: dict[str, Any] = {
+                code: deque(level[index - width : index].tolist(), maxlen=width),
+                shift_key: shift,
+            }
+            findings += rule.on_upload(state, upload(index), context, rule_set)
+            last = index
+            if pending_key in state and index + 1 < len(level):
+                findings += rule.on_upload(state, upload(index + 1), context, rule_set)
+                last = index + 1
+            shift = bool(state.get(shift_key, False))
+    return findings
+
+
 COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Finding]]] = {
     Negative.id: negative,
     Zero.id: zero,
     Constant.id: constant,
+    Spike.id: spike,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
 
