@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,13 +77,15 @@ def judge(
     trust_arrival: bool = True,
     resume: bool = False,
     shard: Shard | None = None,
+    devices: Collection[str] | None = None,
     progress: Progress | None = None,
 ) -> tuple[ReplayReport, dict[str, list[Finding]]]:
     """The findings of ``rules`` (default: all) for uploads with DataTime in
     [since, until), by device, and the report (nothing written). ``shard``:
     only this process's share of the devices (every n-th in MN order), so
-    several processes split a replay; ``resume``: after the devices an
-    interrupted run of the same job already replaced."""
+    several processes split a replay; ``devices``: only these (a county's);
+    ``resume``: after the devices an interrupted run of the same job already
+    replaced. ``progress`` hears (devices judged, devices)."""
     rule_set = rule_set or default_rule_set()
     selected = list(rules) if rules is not None else list(RULES)
     unknown = [rule for rule in selected if rule not in RULES]
@@ -94,12 +96,11 @@ def judge(
         streamed_rules=[rule for rule in selected if rule not in COLUMNAR],
     )
     contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
-    mns = sorted(contexts)
-    if shard is not None:
-        mns = mns[shard[0] :: shard[1]]
+    mns = _share(contexts, shard, devices)
     if resume:
+        job = job_name(since, until, selected, shard, devices)
         with engine.connect() as connection:
-            report.resumed_after = read_cursor(connection, job_name(since, until, selected, shard))
+            report.resumed_after = read_cursor(connection, job)
         mns = mns[report.resumed_after :]
     whole = len(mns) == len(contexts)
     contexts = {mn: contexts[mn] for mn in mns}
@@ -116,6 +117,8 @@ def judge(
             found[columns.mn] += evaluate(columns, context, rule_set, report.columnar_rules)
         if progress is not None:
             progress(done, len(mns))
+    if progress is not None:  # devices without uploads in the window are judged too
+        progress(len(mns), len(mns))
     if report.streamed_rules or report.streamed_devices:
         streamed = _stream(engine, since, until, rule_set, contexts, report, trust_arrival,
                            None if whole else mns)  # fmt: skip
@@ -136,32 +139,38 @@ def replay_columnar(
     dry_run: bool = False,
     resume: bool = False,
     shard: Shard | None = None,
+    devices: Collection[str] | None = None,
     progress: Progress | None = None,
 ) -> ReplayReport:
     """Recompute the findings of ``rules`` (default: all) for uploads with
     DataTime in [since, until) and replace them device by device (``judge``).
     Each device's replacement commits with the job's cursor (devices done, in
     MN order): ``resume`` skips the devices an interrupted run of the same job
-    (window, rules and shard) already replaced. A dry run writes nothing and
-    counts what would change."""
+    (window, rules, shard and devices) already replaced. A dry run writes
+    nothing and counts what would change. ``progress`` hears (steps done,
+    steps): a device judged, then a device written, is a step each."""
     rule_set = rule_set or default_rule_set()
+    contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
+    mns = _share(contexts, shard, devices)
+
+    def judged(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total if dry_run else 2 * total)
+
     report, found = judge(engine, since, until, rule_set, rules=rules,
                           trust_arrival=trust_arrival, resume=resume and not dry_run,
-                          shard=shard, progress=progress)  # fmt: skip
+                          shard=shard, devices=devices, progress=judged)  # fmt: skip
     selected = list(rules) if rules is not None else list(RULES)
-    contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
-    mns = sorted(contexts)
-    if shard is not None:
-        mns = mns[shard[0] :: shard[1]]
     if dry_run:
+        whole = shard is None and devices is None
         report.changes = _changes(engine, since, until, selected, found,
-                                  None if shard is None else set(mns))  # fmt: skip
+                                  None if whole else set(mns))  # fmt: skip
         return report
     mns = mns[report.resumed_after :]
-    job = job_name(since, until, selected, shard)
+    job = job_name(since, until, selected, shard, devices)
     mine = set(mns)
     done = report.resumed_after
-    for mn in sorted(set(mns) | set(found)):
+    for written, mn in enumerate(sorted(set(mns) | set(found)), 1):
         with engine.begin() as connection:  # a device's window at once, with the cursor
             connection.execute(
                 delete(FindingRecord).where(
@@ -175,16 +184,33 @@ def replay_columnar(
             if mn in mine:
                 done += 1
                 save_cursor(connection, job, done)
+        if progress is not None:
+            progress(len(mns) + min(written, len(mns)), 2 * len(mns))  # after the judging
     with engine.begin() as connection:
         save_cursor(connection, job, 0)  # the job is over: a new run starts afresh
     return report
 
 
+def _share(
+    contexts: Mapping[str, Any], shard: Shard | None, devices: Collection[str] | None
+) -> list[str]:
+    """The devices a replay judges, in MN order: of ``devices`` (all: None),
+    every n-th of shard k/n."""
+    mns = sorted(contexts if devices is None else set(contexts) & set(devices))
+    return mns if shard is None else mns[shard[0] :: shard[1]]
+
+
 def job_name(
-    since: datetime, until: datetime, rules: Sequence[str], shard: Shard | None = None
+    since: datetime,
+    until: datetime,
+    rules: Sequence[str],
+    shard: Shard | None = None,
+    devices: Collection[str] | None = None,
 ) -> str:
-    """The cursor of a replay job: its window, rules and shard (32 characters)."""
+    """The cursor of a replay job: its window, rules, shard and devices (32 characters)."""
     part = "" if shard is None else f"|{shard[0]}/{shard[1]}"
+    if devices is not None:
+        part += "|" + ",".join(sorted(devices))
     digest = hashlib.sha1(
         f"{since.isoformat()}|{until.isoformat()}|{','.join(sorted(rules))}{part}".encode(),
         usedforsecurity=False,
