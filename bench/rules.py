@@ -322,15 +322,20 @@ def child_result(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def measure_columnar(
-    devices: list[Device], minutes: int, streamed: list[Finding], *, postgres: bool
+    devices: list[Device],
+    minutes: int,
+    streamed: list[Finding],
+    *,
+    postgres: bool,
+    checked: set[str] | None = None,
 ) -> dict[str, Any]:
     """Store the fleet (SQLite, or a scratch PostgreSQL database), then time
     the columnar replay from the database in a child process; per-pattern
     scores of its findings, and whether they are the streaming engine's
-    (``streamed``, the fleet streamed with every rule). On PostgreSQL also
+    (``streamed``, the fleet, or the ``checked`` devices of it, streamed). On PostgreSQL also
     two processes splitting the devices (``--shard k/2``), wall time."""
     rules = list(COLUMNAR)
-    fleet_mns = {device.mn for device in devices}
+    fleet_mns = checked if checked is not None else {device.mn for device in devices}
     with tempfile.TemporaryDirectory() as folder:
         if postgres:
             admin = scratch_server_url()
@@ -361,7 +366,7 @@ def measure_columnar(
             if postgres:
                 drop_scratch_database(admin, url)
     found = child.pop("findings")
-    mine = sorted(tuple(f) for f in found)
+    mine = sorted(tuple(f) for f in found if f[0] in fleet_mns)
     expected = sorted((f.mn, f.rule, str(f.pollutant), f.window_start.isoformat(),
                        f.window_end.isoformat(), str(f.severity), f.explanation)
                       for f in streamed if f.rule in rules and f.mn in fleet_mns)  # fmt: skip
@@ -375,6 +380,7 @@ def measure_columnar(
             "points_per_second": round(points / child["seconds"]),
             "read_only_points_per_second": round(points / child["read_seconds"]),
             "findings": len(found), "same_as_streaming": mine == expected,
+            "same_as_streaming_devices": len(fleet_mns),
             "per_pattern": score(devices, scored, patterns),  # type: ignore[arg-type]
             **({"two_processes": split} if split else {})}  # fmt: skip
 
@@ -468,6 +474,15 @@ def main() -> None:
     parser.add_argument("--columnar-child", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--shard", help=argparse.SUPPRESS)
     parser.add_argument("--no-saqc", action="store_true", help="leave SaQC out")
+    parser.add_argument(
+        "--saqc-devices", type=int, default=1000, help="SaQC's fleet (its rate is per point)"
+    )
+    parser.add_argument(
+        "--columnar-only",
+        action="store_true",
+        help="only the columnar replay (and SaQC): its streaming check on --check-devices devices",
+    )
+    parser.add_argument("--check-devices", type=int, default=100)
     args = parser.parse_args()
     if args.columnar_child:
         print(json.dumps(columnar_child(args.columnar_child, args.shard)))
@@ -475,46 +490,61 @@ def main() -> None:
     devices_n = 25 if args.quick else args.devices
     minutes = 24 * 60 if args.quick else args.minutes
     devices = fleet(devices_n, minutes)
-    found, seconds, points = stream(devices, minutes)
     result: dict[str, Any] = {
         "benchmark": "envwatch rules (labelled synthetic fleet)",
         "quick": args.quick,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
         "devices": devices_n,
         "minutes": minutes,
-        "targets": {"recall": 0.95, "precision": 0.9, "points_per_second_vs_saqc": 10},
-        "envwatch": {
-            "streaming": {
-                "points": points,
-                "seconds": round(seconds, 3),
-                "points_per_second": round(points / seconds),
-                "findings": len(found),
-            },
+        "targets": {"recall": 0.95, "precision": 0.9, "points_per_second_vs_saqc": 10,
+                    "columnar_points_per_second": 1_000_000, "columnar_vs_saqc_per_test": 5,
+                    "columnar_peak_memory_mib": 2048},
+    }  # fmt: skip
+    columnar = devices[: args.columnar_devices]
+    if args.columnar_only:  # the streaming figure: the columnar rules, on the first devices
+        checked = columnar[: args.check_devices]
+        found, seconds, points = stream(checked, minutes, [RULES[rule] for rule in COLUMNAR])
+        result["envwatch"] = {"streaming_columnar_rules": {
+            "devices": len(checked), "points": points, "seconds": round(seconds, 3),
+            "points_per_second": round(points / seconds)}}  # fmt: skip
+        mns: set[str] | None = {device.mn for device in checked}
+    else:
+        found, seconds, points = stream(devices, minutes)
+        result["envwatch"] = {
+            "streaming": {"points": points, "seconds": round(seconds, 3),
+                          "points_per_second": round(points / seconds), "findings": len(found)},
             "per_pattern": score(devices, found),
             "cross_channel": cross_channel(devices_n // 5, minutes),
             "replay": measure_replay(devices[: args.replay_devices], min(minutes, 24 * 60)),
-            "columnar_replay": measure_columnar(
-                devices[: args.columnar_devices], minutes, found, postgres=False),
-            **({"columnar_replay_postgresql": measure_columnar(
-                devices[: args.columnar_devices], minutes, found, postgres=True)}
-               if not args.no_postgres else {}),
             "normal_plant_week": normal_plant_week(2 if args.quick else 7),
-        },
-    }  # fmt: skip
+        }  # fmt: skip
+        mns = None
+    result["envwatch"]["columnar_replay"] = measure_columnar(
+        columnar, minutes, found, postgres=False, checked=mns
+    )
+    if not args.no_postgres:
+        result["envwatch"]["columnar_replay_postgresql"] = measure_columnar(
+            columnar, minutes, found, postgres=True, checked=mns
+        )
     if not args.no_saqc:
-        saqc = run_saqc(devices_n, minutes)
+        saqc = run_saqc(min(devices_n, args.saqc_devices), minutes)
         result["saqc"] = saqc
         if "points_per_second" in saqc:
             # SaQC runs one test per pattern over every point; envwatch runs every rule.
             per_test = saqc["points_per_second"] / len(PATTERNS)
-            result["envwatch_vs_saqc_points_per_second"] = round(
-                result["envwatch"]["streaming"]["points_per_second"] / per_test, 3
-            )
-            result["columnar_vs_saqc_per_test"] = round(
-                result["envwatch"]["columnar_replay"]["points_per_second"] / per_test, 3
-            )
+            result["saqc_per_test_points_per_second"] = round(per_test)
+            if "streaming" in result["envwatch"]:
+                result["envwatch_vs_saqc_points_per_second"] = round(
+                    result["envwatch"]["streaming"]["points_per_second"] / per_test, 3
+                )
+            for key in ("columnar_replay", "columnar_replay_postgresql"):
+                if key in result["envwatch"]:
+                    result[f"{key}_vs_saqc_per_test"] = round(
+                        result["envwatch"][key]["points_per_second"] / per_test, 3
+                    )
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
