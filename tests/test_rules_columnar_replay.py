@@ -29,7 +29,7 @@ from rules_fleet import fleet
 
 MINUTES = 600
 SINCE, UNTIL = START - timedelta(days=1), START + timedelta(minutes=MINUTES + 1)
-RULES = ["negative", "zero", "constant", "spike"]
+RULES = ["negative", "zero", "constant", "spike", "offline"]
 
 
 def stored(engine: Engine) -> list[tuple[Any, ...]]:
@@ -55,11 +55,11 @@ def test_columnar_replay_stores_the_streaming_findings(engine: Engine) -> None:
     store(engine, fleet(12, MINUTES), MINUTES)
     replay(engine, SINCE, UNTIL, trust_arrival=False)
     streamed = stored(engine)
-    assert {row[1] for row in streamed} >= {"negative", "zero", "constant"}
+    assert {row[1] for row in streamed} >= {"negative", "zero", "constant", "spike"}
 
     report = replay_columnar(engine, SINCE, UNTIL, rules=RULES, trust_arrival=False, dry_run=True)
     assert report.changes == {"new": 0, "removed": 0, "changed": 0, "unchanged": len(streamed)}
-    assert report.streamed_rules == ["spike"] and not report.streamed_devices
+    assert report.streamed_rules == ["offline"] and not report.streamed_devices
 
     with engine.begin() as connection:  # one removed, one changed: the dry run says so
         first = connection.execute(select(FindingRecord.id).order_by(FindingRecord.id)).scalars()

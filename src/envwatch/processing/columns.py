@@ -336,7 +336,9 @@ def _assemble(  # noqa: PLR0917
     key = key[ordered]
     upload = (np.cumsum(stored) - 1)[place[ordered]]
     level = _joined(values.level, np.float64)[mine][ordered]
-    flag = flags[_joined(values.flag, np.int64)[mine][ordered]]
+    flag_code = _joined(values.flag, np.int64)[mine][ordered]
+    flag = flags[flag_code]
+    flag_names = tuple(flags.tolist())
     value_bounds = np.searchsorted(key, np.arange(len(devices.names) + 1) * width)
     ids = frame_id[keep]
     upload_cn = cns[_joined(frames.cn, np.int64)[order][keep]]
@@ -354,6 +356,8 @@ def _assemble(  # noqa: PLR0917
                 upload[v_low + a : v_low + b] - low,
                 level[v_low + a : v_low + b],
                 flag[v_low + a : v_low + b],
+                flag_code[v_low + a : v_low + b],
+                flag_names,
             )
             for a, b in zip([0, *edges], [*edges, v_high - v_low], strict=True)
         }

@@ -55,6 +55,10 @@ class FactorColumn:
     rows: Ints
     level: Floats
     flag: npt.NDArray[np.object_]
+    flag_code: Ints | None = None
+    """Optional: ``flag`` as codes into ``flag_names`` (the reader's), so a
+    test of flags is one lookup per distinct flag."""
+    flag_names: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +117,14 @@ def running(columns: DeviceColumns) -> Bools:
     return np.asarray(np.isnan(flow) | (flow > 0))
 
 
-def valid_flag(flag: npt.NDArray[np.object_], rule_set: RuleSet) -> Bools:
-    flags = np.where(flag == None, "N", flag)  # noqa: E711 (elementwise)
-    return np.isin(flags.astype(str), list(rule_set.validity.valid_flags))
+def valid_flag(column: FactorColumn, rule_set: RuleSet) -> Bools:
+    """Per value of the column: its flag is a valid one (no flag counts as N)."""
+    valid = rule_set.validity.valid_flags
+    if column.flag_code is not None:
+        table = np.array([(name or "N") in valid for name in column.flag_names], dtype=np.bool_)
+        return np.asarray(table[column.flag_code])
+    flags = column.flag.tolist()
+    return np.fromiter(((f or "N") in valid for f in flags), dtype=np.bool_, count=len(flags))
 
 
 def streaming_only(
@@ -157,15 +166,16 @@ def streaming_only(
     return None
 
 
-def _segments(mask: Bools, restart: Bools) -> list[tuple[int, int]]:
-    """The [start, end) stretches where ``mask`` holds, split where ``restart`` does."""
+def _segments(mask: Bools, restart: Bools, shortest: int = 1) -> list[tuple[int, int]]:
+    """The [start, end) stretches where ``mask`` holds, split where ``restart``
+    does, of at least ``shortest`` rows."""
     before = np.concatenate(([False], mask[:-1]))
     starts = mask & (restart | ~before)
     follows = np.concatenate((mask[1:] & ~starts[1:], [False]))
     ends = mask & ~follows
-    return list(
-        zip(np.flatnonzero(starts).tolist(), (np.flatnonzero(ends) + 1).tolist(), strict=True)
-    )
+    first, after = np.flatnonzero(starts), np.flatnonzero(ends) + 1
+    long = after - first >= shortest
+    return list(zip(first[long].tolist(), after[long].tolist(), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,16 +212,14 @@ def _run_rule(
         if code in NON_POLLUTANTS or not rule.applies(probe, context, code, rule_set):
             continue
         realtime = is_realtime[column.rows]
-        rows, level, flag = column.rows[realtime], column.level[realtime], column.flag[realtime]
+        rows, level = column.rows[realtime], column.level[realtime]
         if not len(rows):
             continue
         params = rule.params_for(rule_set, context, code)
         shortest = 2 if params.model_dump().get("cycle_minutes") else int(params.consecutive)
-        usable = ~np.isnan(level) & valid_flag(flag, rule_set) & runs[rows]
+        usable = ~np.isnan(level) & valid_flag(column, rule_set)[realtime] & runs[rows]
         found = candidates(level, params)
-        for start, end in _segments(usable & found.member, found.restart):
-            if end - start < shortest:
-                continue
+        for start, end in _segments(usable & found.member, found.restart, shortest):
             run = Run()
             for index in range(start, end):
                 value = float(level[index])
