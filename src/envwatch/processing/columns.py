@@ -21,6 +21,7 @@ through SQLAlchemy, row by row: slower, the same columns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,7 @@ class Reader:
         self.flags = Codes()
         self.cns = Codes()
         self._adbc: Any = None
+        self._second: Any = None  # the frames' scan runs beside the values' (a thread)
         if not arrow:
             return
         try:
@@ -140,6 +142,7 @@ class Reader:
 
                 uri = str(url.database)
             self._adbc = driver.connect(uri)
+            self._second = driver.connect(uri)
         except ImportError:
             self._adbc = None
 
@@ -149,14 +152,16 @@ class Reader:
         return self._adbc is not None
 
     def close(self) -> None:
-        if self._adbc is not None:
-            self._adbc.close()
-            self._adbc = None
+        for connection in (self._adbc, self._second):
+            if connection is not None:
+                connection.close()
+        self._adbc = self._second = None
 
-    def _batches(self, query: str) -> Iterator[Any]:
-        """The result of ``query`` in Arrow record batches (ADBC) or row lists."""
+    def _batches(self, query: str, *, second: bool = False) -> Iterator[Any]:
+        """The result of ``query`` in Arrow record batches (ADBC: on the second
+        connection if asked) or row lists."""
         if self._adbc is not None:
-            with self._adbc.cursor() as cursor:
+            with (self._second if second else self._adbc).cursor() as cursor:
                 if not self.postgres:  # the driver's default is 1,024 rows a batch
                     cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
                 cursor.execute(query)
@@ -175,11 +180,21 @@ class Reader:
         frames_query, values_query = _queries(None if whole else mns, since, until, self.postgres)
         devices = Codes(mns)
         frames = _Frames([], [], [], [], [])
-        for batch in self._batches(frames_query):
-            self._frames(batch, devices, frames)
+
+        def read_frames() -> None:
+            for batch in self._batches(frames_query, second=True):
+                self._frames(batch, devices, frames)
+
         values = _Values([], [], [], [])
-        for batch in self._batches(values_query):
-            self._values(batch, values)
+        # The drivers fill batches without the GIL: the two scans overlap.
+        with ThreadPoolExecutor(1, thread_name_prefix="replay-frames") as pool:
+            frames_read = pool.submit(read_frames) if self.arrow else None
+            if frames_read is None:
+                read_frames()
+            for batch in self._batches(values_query):
+                self._values(batch, values)
+            if frames_read is not None:
+                frames_read.result()
         yield from _assemble(
             devices, frames, values, self.cns.objects(), self.flags.objects(), self.pollutants
         )
