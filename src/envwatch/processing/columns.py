@@ -141,10 +141,15 @@ class Reader:
                 import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415
 
                 uri = str(url.database)
-            self._adbc = driver.connect(uri)
-            self._second = driver.connect(uri)
+            self._adbc, self._second = driver.connect(uri), driver.connect(uri)
         except ImportError:
             self._adbc = None
+            return
+        if not self.postgres:
+            for connection in (self._adbc, self._second):
+                with connection.cursor() as cursor:  # wait for a writer, as make_engine does
+                    cursor.execute("PRAGMA busy_timeout = 30000")
+                    cursor.fetchall()
 
     @property
     def arrow(self) -> bool:
