@@ -217,15 +217,16 @@ class Reader:
             return
         import pyarrow.compute as pc  # noqa: PLC0415
 
-        out.id.append(batch.column(0).to_numpy().astype(np.int64, copy=False))
+        # Copies: a view would keep the driver's whole batch (its text too) alive.
+        out.id.append(batch.column(0).to_numpy().astype(np.int64, copy=True))
         mn = pc.dictionary_encode(batch.column(1))
         known = np.array(
             [devices.code.get(m, -1) for m in mn.dictionary.to_pylist()] + [-1], dtype=np.int64
         )
-        out.device.append(known[mn.indices.fill_null(len(known) - 1).to_numpy()])
+        out.device.append(known[mn.indices.fill_null(len(known) - 1).to_numpy()].astype(np.int32))
         cn = pc.dictionary_encode(batch.column(2))
         codes = np.append(self.cns.of(cn.dictionary.to_pylist()), 0)
-        out.cn.append(codes[cn.indices.fill_null(len(codes) - 1).to_numpy()])
+        out.cn.append(codes[cn.indices.fill_null(len(codes) - 1).to_numpy()].astype(np.int32))
         out.data_time.append(_arrow_micros(batch.column(3), utc=False))
         out.received.append(_arrow_micros(batch.column(4), utc=True))
 
@@ -243,16 +244,19 @@ class Reader:
             return
         import pyarrow.compute as pc  # noqa: PLC0415
 
-        out.frame.append(batch.column(0).to_numpy().astype(np.int64, copy=False))
+        # Copies: a view would keep the driver's whole batch (its text too) alive.
+        out.frame.append(batch.column(0).to_numpy().astype(np.int64, copy=True))
         for column, codes_of, into in (
             (1, self.pollutants, out.pollutant),
             (3, self.flags, out.flag),
         ):
             encoded = pc.dictionary_encode(batch.column(column))
             codes = np.append(codes_of.of(encoded.dictionary.to_pylist()), 0)
-            into.append(codes[encoded.indices.fill_null(len(codes) - 1).to_numpy()])
+            into.append(
+                codes[encoded.indices.fill_null(len(codes) - 1).to_numpy()].astype(np.int32)
+            )
         level = batch.column(2).cast("float64").to_numpy(zero_copy_only=False)
-        out.level.append(level.astype(np.float64, copy=False))  # null: NaN
+        out.level.append(np.array(level, dtype=np.float64, copy=True))  # null: NaN
 
 
 def _arrow_micros(column: Any, *, utc: bool) -> Ints:
@@ -324,6 +328,13 @@ def _positions(ids: Ints, wanted: Ints) -> Ints:
     return found
 
 
+def _take(parts: list[Any], dtype: Any) -> Any:
+    """The parts joined, and the list emptied (their memory goes as they join)."""
+    joined = _joined(parts, dtype)
+    parts.clear()
+    return joined
+
+
 def _assemble(  # noqa: PLR0917
     devices: Codes,
     frames: _Frames,
@@ -332,14 +343,17 @@ def _assemble(  # noqa: PLR0917
     flags: npt.NDArray[np.object_],
     pollutants: Codes,
 ) -> Iterator[DeviceColumns]:
-    """Frames and measurements matched and cut device by device (MN order)."""
-    device = _joined(frames.device, np.int64)
+    """Frames and measurements matched and cut device by device (MN order).
+    Consumes ``frames`` and ``values``; the arrays it keeps are compact."""
+    device = _take(frames.device, np.int64)
+    frame_id = _take(frames.id, np.int64)
     wanted = np.flatnonzero(device > 0)  # code 0: null MN; -1: not in the pass
-    order = wanted[_by_id(_joined(frames.id, np.int64)[wanted])]
+    order = wanted[_by_id(frame_id[wanted])]
+    del wanted
     order = order[_stable_order(device[order], len(devices.names))]  # (device, id)
-    frame_id, device = _joined(frames.id, np.int64)[order], device[order]
+    frame_id, device = frame_id[order], device[order].astype(np.int32)
     # Each measurement's frame (its place in (device, id) order), if wanted.
-    place = _positions(frame_id, _joined(values.frame, np.int64))
+    place = _positions(frame_id, _take(values.frame, np.int64))
     mine = np.flatnonzero(place >= 0)
     place = place[mine]
     # The uploads: the frames that stored measurements.
@@ -350,20 +364,24 @@ def _assemble(  # noqa: PLR0917
     # Values grouped by (device, pollutant), in upload order within a group:
     # by frame id (the scan's order, nearly), then stably by group.
     width = len(pollutants.names)
-    key = device[place] * width + _joined(values.pollutant, np.int64)[mine]
+    key = device[place].astype(np.int64) * width + _take(values.pollutant, np.int64)[mine]
     by_frame = np.argsort(frame_id[place], kind="stable")
     ordered = by_frame[_stable_order(key[by_frame], len(devices.names) * width)]
+    del by_frame
     key = key[ordered]
-    upload = (np.cumsum(stored) - 1)[place[ordered]]
-    level = _joined(values.level, np.float64)[mine][ordered]
-    flag_code = _joined(values.flag, np.int64)[mine][ordered]
-    flag = flags[flag_code]
+    upload = (np.cumsum(stored, dtype=np.int64) - 1)[place[ordered]]
+    del place, stored
+    level = _take(values.level, np.float64)[mine][ordered]
+    flag_code = _take(values.flag, np.int64)[mine][ordered].astype(np.int16)
+    del mine, ordered
     flag_names = tuple(flags.tolist())
     value_bounds = np.searchsorted(key, np.arange(len(devices.names) + 1) * width)
     ids = frame_id[keep]
-    upload_cn = cns[_joined(frames.cn, np.int64)[order][keep]]
-    times = _joined(frames.data_time, np.int64)[order][keep].astype("datetime64[us]")
-    arrived = _joined(frames.received, np.int64)[order][keep].astype("datetime64[us]")
+    del frame_id, device
+    upload_cn = _take(frames.cn, np.int64)[order][keep].astype(np.int16)
+    times = _take(frames.data_time, np.int64)[order][keep].astype("datetime64[us]")
+    arrived = _take(frames.received, np.int64)[order][keep].astype("datetime64[us]")
+    del order, keep
     names = pollutants.names
     for code in sorted(range(1, len(devices.names)), key=lambda c: str(devices.names[c])):
         low, high = int(upload_bounds[code]), int(upload_bounds[code + 1])
@@ -371,20 +389,17 @@ def _assemble(  # noqa: PLR0917
             continue
         v_low, v_high = int(value_bounds[code]), int(value_bounds[code + 1])
         edges = (np.flatnonzero(key[v_low + 1 : v_high] != key[v_low : v_high - 1]) + 1).tolist()
-        factors = {
-            str(names[int(key[v_low + a]) % width]): FactorColumn(
-                upload[v_low + a : v_low + b] - low,
-                level[v_low + a : v_low + b],
-                flag[v_low + a : v_low + b],
-                flag_code[v_low + a : v_low + b],
-                flag_names,
+        factors = {}
+        starts = [v_low + e for e in [0, *edges]]
+        for a, b in zip(starts, [*starts[1:], v_high], strict=True):
+            codes = flag_code[a:b].astype(np.int64)
+            factors[str(names[int(key[a]) % width])] = FactorColumn(
+                upload[a:b] - low, level[a:b], flags[codes], codes, flag_names
             )
-            for a, b in zip([0, *edges], [*edges, v_high - v_low], strict=True)
-        }
         yield DeviceColumns(
             str(devices.names[code]),
             ids[low:high],
-            upload_cn[low:high],
+            cns[upload_cn[low:high]],
             times[low:high],
             arrived[low:high],
             factors,
