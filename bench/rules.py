@@ -26,8 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,15 +36,22 @@ from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from envwatch.demo.plant_week import interleaved, plant_week
+from envwatch.processing.columnar_replay import judge, shard_of
 from envwatch.processing.columns import read_columns
 from envwatch.processing.inputs import load_contexts
 from envwatch.processing.worker import replay
 from envwatch.rules.catalogue import RULES, Rule
-from envwatch.rules.columnar import COLUMNAR, evaluate
+from envwatch.rules.columnar import COLUMNAR
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
-from envwatch.store.db import make_engine, upgrade
+from envwatch.store.db import (
+    create_scratch_database,
+    drop_scratch_database,
+    make_engine,
+    scratch_server_url,
+    upgrade,
+)
 from envwatch.store.schema import (
     County,
     Enterprise,
@@ -196,6 +203,66 @@ def store(engine: Engine, devices: list[Device], minutes: int) -> int:
     return sum(1 for d in devices for v in d.values[:minutes] if v is not None)
 
 
+FRAME_COLUMNS = ("id", "chain", "seq", "received_at", "peer", "raw", "verdict", "warnings", "mn",
+                 "cn", "prev_hash", "hash", "data_time")  # fmt: skip
+VALUE_COLUMNS = ("mn", "cn", "data_time", "pollutant", "rtd", "flag", "frame_id")
+
+
+def bulk_store(engine: Engine, devices: list[Device], minutes: int) -> int:
+    """As ``store``, straight into the tables (the archive's hash chain is not
+    what the replay reads: placeholders), fast enough for the 1,000-device
+    week; each upload received 30 s after its minute. Points stored."""
+    register(engine, devices)
+    postgres = engine.dialect.name == "postgresql"
+    raw = engine.raw_connection()
+    cursor = raw.cursor()
+    if not postgres:  # a bulk load of a throwaway database: no fsync, a large cache
+        for pragma in ("synchronous = OFF", "cache_size = -1500000"):
+            cursor.execute(f"PRAGMA {pragma}")
+    frame_id = points = 0
+    for minute in range(minutes):
+        moment = START + timedelta(minutes=minute)
+        received = moment - timedelta(hours=8) + timedelta(seconds=30)  # UTC
+        if postgres:
+            received = received.replace(tzinfo=UTC)
+        frames: list[tuple[Any, ...]] = []
+        values: list[tuple[Any, ...]] = []
+        for device in devices:
+            value = device.values[minute]
+            if value is None:
+                continue
+            frame_id += 1
+            points += 1
+            frames.append((frame_id, device.mn, minute + 1, received, "bench", b"##", "accepted",
+                           "", device.mn, "2011", "-", "-", moment))  # fmt: skip
+            if not postgres:  # SQLAlchemy's text for a DateTime on SQLite
+                moment_text = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+                frames[-1] = (*frames[-1][:3], received.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                              *frames[-1][4:12], moment_text)  # fmt: skip
+            flag = device.flags.get(minute, "N")
+            at = moment if postgres else frames[-1][-1]
+            values.append((device.mn, "2011", at, POLLUTANT, value, flag, frame_id))
+            values.append((device.mn, "2011", at, FLOW, 100.0, "N", frame_id))
+        for table, columns, rows in (("archived_frame", FRAME_COLUMNS, frames),
+                                     ("measurement", VALUE_COLUMNS, values)):  # fmt: skip
+            if postgres:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(columns))
+                cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+                )
+        if minute % 1440 == 1439:
+            raw.commit()
+    if postgres:
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('archived_frame', 'id'), {frame_id})")
+    raw.commit()
+    raw.close()
+    return points
+
+
 def measure_replay(devices: list[Device], minutes: int) -> dict[str, Any]:
     """Store the devices' uploads, then time ``replay`` over them."""
     with tempfile.TemporaryDirectory() as folder:
@@ -216,56 +283,117 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def measure_columnar(devices: list[Device], minutes: int) -> dict[str, Any]:
-    """Store the devices' uploads in SQLite, then time the columnar replay of
-    the rules with a columnar form, from the database (read, judge, dry run:
-    no writing), and the streaming engine on the same rules; per-pattern
-    scores of the columnar findings; peak memory (tracemalloc) of the replay."""
+WINDOW = (START - timedelta(days=1), START + timedelta(days=8))
+
+
+def columnar_child(url: str, shard: str | None) -> dict[str, Any]:
+    """In a process of its own (its peak memory is the replay's): a read-only
+    pass over the window (``read_columns``), then the columnar replay's
+    judgement end to end from the database (``judge``: read, the engine's
+    checks, the rules; nothing written) of the rules with a columnar form."""
+    engine = make_engine(url)
+    contexts = load_contexts(engine, datetime(2026, 1, 1))
+    shard_ = shard_of(shard) if shard else None
+    mns = sorted(contexts)[shard_[0] :: shard_[1]] if shard_ else sorted(contexts)
+    started = time.perf_counter()
+    points = sum(c.points for c in read_columns(engine, mns, *WINDOW, whole=shard_ is None))
+    read_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    report, found = judge(engine, *WINDOW, rules=list(COLUMNAR), shard=shard_)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"points": report.points // 2, "values_read": points, "seconds": round(seconds, 3),
+            "read_seconds": round(read_seconds, 3), "streamed_devices": report.streamed_devices,
+            "max_rss_mib": round(rss_kib() / 2**10),
+            "findings": [(f.mn, f.rule, str(f.pollutant), f.window_start.isoformat(),
+                          f.window_end.isoformat(), str(f.severity), f.explanation)
+                         for items in found.values() for f in items]}  # fmt: skip
+
+
+def run_child(url: str, shard: str | None = None) -> subprocess.Popen[str]:
+    command = [sys.executable, __file__, "--columnar-child", url]
+    return subprocess.Popen([*command, *(["--shard", shard] if shard else [])],
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def child_result(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"columnar child failed ({process.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def measure_columnar(
+    devices: list[Device],
+    minutes: int,
+    streamed: list[Finding],
+    *,
+    postgres: bool,
+    checked: set[str] | None = None,
+) -> dict[str, Any]:
+    """Store the fleet (SQLite, or a scratch PostgreSQL database), then time
+    the columnar replay from the database in a child process; per-pattern
+    scores of its findings, and whether they are the streaming engine's
+    (``streamed``, the fleet, or the ``checked`` devices of it, streamed). On PostgreSQL also
+    two processes splitting the devices (``--shard k/2``), wall time."""
     rules = list(COLUMNAR)
-    window = (START - timedelta(days=1), START + timedelta(minutes=minutes + 1))
+    fleet_mns = checked if checked is not None else {device.mn for device in devices}
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'columnar.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        points = store(engine, devices, minutes)
-        contexts = load_contexts(engine, datetime(2026, 1, 1))
-        rule_set = default_rule_set()
-
-        def judge() -> list[Finding]:
-            found: list[Finding] = []
-            with engine.connect() as connection:
-                for columns in read_columns(connection, sorted(contexts), *window):
-                    found += evaluate(columns, contexts[columns.mn], rule_set, rules)
-            return found
-
-        started = time.perf_counter()
-        found = judge()
-        seconds = time.perf_counter() - started
-        tracemalloc.start()  # a second run for the peak (tracemalloc slows it)
-        judge()
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        engine.dispose()
-    streaming_rules = [RULES[rule] for rule in rules]
-    streamed, streamed_seconds, streamed_points = stream(devices, minutes, streaming_rules)
-
-    # The streamed uploads have no frame ids: compared on all but the evidence
-    # (the strict equivalence is tests/test_rules_columnar.py's).
-    def keys(findings: list[Finding]) -> list[tuple[Any, ...]]:
-        return sorted((f.mn, f.rule, str(f.pollutant), f.window_start, f.window_end,
-                       str(f.severity), f.explanation) for f in findings)  # fmt: skip
-
+        if postgres:
+            admin = scratch_server_url()
+            url = create_scratch_database(admin, "envwatch_bench")
+        else:
+            url = f"sqlite:///{Path(folder) / 'columnar.db'}"
+        try:
+            upgrade(url)
+            engine = make_engine(url)
+            started = time.perf_counter()
+            points = bulk_store(engine, devices, minutes)
+            store_seconds = time.perf_counter() - started
+            engine.dispose()
+            child = child_result(run_child(url))
+            split: dict[str, Any] = {}
+            if postgres:
+                started = time.perf_counter()
+                processes = [run_child(url, f"{k}/2") for k in range(2)]
+                shares = [child_result(process) for process in processes]
+                wall = time.perf_counter() - started
+                split = {"processes": 2, "wall_seconds_including_read_only_pass": round(wall, 3),
+                         "seconds": [share["seconds"] for share in shares],
+                         "points_per_second": round(points / max(s["seconds"] for s in shares)),
+                         "same_findings_as_one_process": sorted(
+                             f for share in shares for f in share["findings"])
+                         == sorted(child["findings"])}  # fmt: skip
+        finally:
+            if postgres:
+                drop_scratch_database(admin, url)
+    found = child.pop("findings")
+    mine = sorted(tuple(f) for f in found if f[0] in fleet_mns)
+    expected = sorted((f.mn, f.rule, str(f.pollutant), f.window_start.isoformat(),
+                       f.window_end.isoformat(), str(f.severity), f.explanation)
+                      for f in streamed if f.rule in rules and f.mn in fleet_mns)  # fmt: skip
     patterns = tuple(p for p in PATTERNS if RULE_OF[p] in rules)
-    return {"devices": len(devices), "minutes": minutes, "rules": rules,
+    scored = [_Found(f[0], f[1], datetime.fromisoformat(f[3]), datetime.fromisoformat(f[4]))
+              for f in found]  # fmt: skip
+    return {"database": "postgresql" if postgres else "sqlite", "devices": len(devices),
+            "minutes": minutes, "rules": rules,
             "fell_back": [r for r in RULES if r not in COLUMNAR],
-            "points": points, "values_read": points * 2, "seconds": round(seconds, 3),
-            "points_per_second": round(points / seconds),
-            "streaming_same_rules_points_per_second": round(streamed_points / streamed_seconds),
-            "findings": len(found),
-            "same_as_streaming": keys(found) == keys(streamed),
-            "per_pattern": score(devices, found, patterns),
-            "peak_memory_mib": round(peak / 2**20, 1),
-            "max_rss_mib": round(rss_kib() / 2**10)}  # fmt: skip
+            "store_seconds": round(store_seconds, 1), **child,
+            "points_per_second": round(points / child["seconds"]),
+            "read_only_points_per_second": round(points / child["read_seconds"]),
+            "findings": len(found), "same_as_streaming": mine == expected,
+            "same_as_streaming_devices": len(fleet_mns),
+            "per_pattern": score(devices, scored, patterns),  # type: ignore[arg-type]
+            **({"two_processes": split} if split else {})}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Found:
+    mn: str
+    rule: str
+    window_start: datetime
+    window_end: datetime
 
 
 def saqc_python() -> Path | None:
@@ -344,48 +472,82 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1000)
     parser.add_argument("--minutes", type=int, default=7 * 24 * 60)
     parser.add_argument("--replay-devices", type=int, default=50)
-    parser.add_argument("--columnar-devices", type=int, default=200)
+    parser.add_argument("--columnar-devices", type=int, default=1000)
+    parser.add_argument("--no-postgres", action="store_true", help="columnar replay on SQLite only")
+    parser.add_argument("--columnar-child", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--shard", help=argparse.SUPPRESS)
     parser.add_argument("--no-saqc", action="store_true", help="leave SaQC out")
+    parser.add_argument(
+        "--saqc-devices", type=int, default=1000, help="SaQC's fleet (its rate is per point)"
+    )
+    parser.add_argument(
+        "--columnar-only",
+        action="store_true",
+        help="only the columnar replay (and SaQC): its streaming check on --check-devices devices",
+    )
+    parser.add_argument("--check-devices", type=int, default=100)
     args = parser.parse_args()
+    if args.columnar_child:
+        print(json.dumps(columnar_child(args.columnar_child, args.shard)))
+        return
     devices_n = 25 if args.quick else args.devices
     minutes = 24 * 60 if args.quick else args.minutes
     devices = fleet(devices_n, minutes)
-    found, seconds, points = stream(devices, minutes)
     result: dict[str, Any] = {
         "benchmark": "envwatch rules (labelled synthetic fleet)",
         "quick": args.quick,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
         "devices": devices_n,
         "minutes": minutes,
-        "targets": {"recall": 0.95, "precision": 0.9, "points_per_second_vs_saqc": 10},
-        "envwatch": {
-            "streaming": {
-                "points": points,
-                "seconds": round(seconds, 3),
-                "points_per_second": round(points / seconds),
-                "findings": len(found),
-            },
+        "targets": {"recall": 0.95, "precision": 0.9, "points_per_second_vs_saqc": 10,
+                    "columnar_points_per_second": 1_000_000, "columnar_vs_saqc_per_test": 5,
+                    "columnar_peak_memory_mib": 2048},
+    }  # fmt: skip
+    columnar = devices[: args.columnar_devices]
+    if args.columnar_only:  # the streaming figure: the columnar rules, on the first devices
+        checked = columnar[: args.check_devices]
+        found, seconds, points = stream(checked, minutes, [RULES[rule] for rule in COLUMNAR])
+        result["envwatch"] = {"streaming_columnar_rules": {
+            "devices": len(checked), "points": points, "seconds": round(seconds, 3),
+            "points_per_second": round(points / seconds)}}  # fmt: skip
+        mns: set[str] | None = {device.mn for device in checked}
+    else:
+        found, seconds, points = stream(devices, minutes)
+        result["envwatch"] = {
+            "streaming": {"points": points, "seconds": round(seconds, 3),
+                          "points_per_second": round(points / seconds), "findings": len(found)},
             "per_pattern": score(devices, found),
             "cross_channel": cross_channel(devices_n // 5, minutes),
             "replay": measure_replay(devices[: args.replay_devices], min(minutes, 24 * 60)),
-            "columnar_replay": measure_columnar(devices[: args.columnar_devices], minutes),
             "normal_plant_week": normal_plant_week(2 if args.quick else 7),
-        },
-    }  # fmt: skip
+        }  # fmt: skip
+        mns = None
+    result["envwatch"]["columnar_replay"] = measure_columnar(
+        columnar, minutes, found, postgres=False, checked=mns
+    )
+    if not args.no_postgres:
+        result["envwatch"]["columnar_replay_postgresql"] = measure_columnar(
+            columnar, minutes, found, postgres=True, checked=mns
+        )
     if not args.no_saqc:
-        saqc = run_saqc(devices_n, minutes)
+        saqc = run_saqc(min(devices_n, args.saqc_devices), minutes)
         result["saqc"] = saqc
         if "points_per_second" in saqc:
             # SaQC runs one test per pattern over every point; envwatch runs every rule.
             per_test = saqc["points_per_second"] / len(PATTERNS)
-            result["envwatch_vs_saqc_points_per_second"] = round(
-                result["envwatch"]["streaming"]["points_per_second"] / per_test, 3
-            )
-            result["columnar_vs_saqc_per_test"] = round(
-                result["envwatch"]["columnar_replay"]["points_per_second"] / per_test, 3
-            )
+            result["saqc_per_test_points_per_second"] = round(per_test)
+            if "streaming" in result["envwatch"]:
+                result["envwatch_vs_saqc_points_per_second"] = round(
+                    result["envwatch"]["streaming"]["points_per_second"] / per_test, 3
+                )
+            for key in ("columnar_replay", "columnar_replay_postgresql"):
+                if key in result["envwatch"]:
+                    result[f"{key}_vs_saqc_per_test"] = round(
+                        result["envwatch"][key]["points_per_second"] / per_test, 3
+                    )
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 

@@ -122,3 +122,39 @@ def test_random_series(
             values["w00000" if water else "a00000"] = Values(rtd=flow)
         uploads.append(Upload("DEV", cn, START + timedelta(minutes=5 * index), values, index))
     same(context, uploads, WIDE if epsilon else RULE_SET)
+
+
+# Spikes: a noisy baseline with jumps of one value, lasting shifts, stops and gaps.
+STEP = st.tuples(
+    st.sampled_from(["noise", "noise", "noise", "noise", "spike", "shift", "stop", "gap"]),
+    st.floats(-1, 1, allow_nan=False).map(lambda v: round(v, 2)),
+)
+
+
+def spiky(steps: list[tuple[str, float]]) -> list[Upload]:
+    uploads, level = [], 20.0
+    for index, (kind, noise) in enumerate(steps):
+        if kind == "shift":
+            level *= 3
+        values = {"a00000": Values(rtd=0.0 if kind == "stop" else 100.0)}
+        if kind != "gap":
+            jump = 6 if kind == "spike" else 1
+            values[POLLUTANT] = Values(rtd=round(level * jump + noise, 2), flag="N")
+        uploads.append(Upload("DEV", "2011", START + timedelta(minutes=index), values, index))
+    return uploads
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(STEP, min_size=20, max_size=150))
+def test_random_spikes(steps: list[tuple[str, float]]) -> None:
+    same(CONTEXT, spiky(steps))
+
+
+def test_spikes_next_to_each_other_and_after_a_shift() -> None:
+    quiet = [("noise", (-1) ** i * 0.3 * (i % 4)) for i in range(40)]
+    steps = [*quiet, ("spike", 0.1), ("noise", 0.2), ("spike", 0.0), ("spike", 0.0),
+             *quiet[:5], ("shift", 0.0), *quiet, ("spike", 0.5), *quiet[:3]]  # fmt: skip
+    uploads = spiky(steps)
+    same(CONTEXT, uploads)
+    # The first spike, and the one after the shift has settled.
+    assert [f.rule for f in streamed(CONTEXT, uploads)].count("spike") == 2

@@ -5,6 +5,7 @@ counts the differences and writes nothing."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,9 @@ from typer.testing import CliRunner
 
 from envwatch.cli import app
 from envwatch.processing.columnar_replay import job_name, replay_columnar
+from envwatch.processing.columns import Reader, read_columns
 from envwatch.processing.worker import replay
+from envwatch.rules.columnar import DeviceColumns
 from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.db import make_engine
 from envwatch.store.schema import FindingRecord
@@ -26,7 +29,7 @@ from rules_fleet import fleet
 
 MINUTES = 600
 SINCE, UNTIL = START - timedelta(days=1), START + timedelta(minutes=MINUTES + 1)
-RULES = ["negative", "zero", "constant", "spike"]
+RULES = ["negative", "zero", "constant", "spike", "offline"]
 
 
 def stored(engine: Engine) -> list[tuple[Any, ...]]:
@@ -52,11 +55,11 @@ def test_columnar_replay_stores_the_streaming_findings(engine: Engine) -> None:
     store(engine, fleet(12, MINUTES), MINUTES)
     replay(engine, SINCE, UNTIL, trust_arrival=False)
     streamed = stored(engine)
-    assert {row[1] for row in streamed} >= {"negative", "zero", "constant"}
+    assert {row[1] for row in streamed} >= {"negative", "zero", "constant", "spike"}
 
     report = replay_columnar(engine, SINCE, UNTIL, rules=RULES, trust_arrival=False, dry_run=True)
     assert report.changes == {"new": 0, "removed": 0, "changed": 0, "unchanged": len(streamed)}
-    assert report.streamed_rules == ["spike"] and not report.streamed_devices
+    assert report.streamed_rules == ["offline"] and not report.streamed_devices
 
     with engine.begin() as connection:  # one removed, one changed: the dry run says so
         first = connection.execute(select(FindingRecord.id).order_by(FindingRecord.id)).scalars()
@@ -72,6 +75,28 @@ def test_columnar_replay_stores_the_streaming_findings(engine: Engine) -> None:
 
     replay_columnar(engine, SINCE, UNTIL, rules=RULES, trust_arrival=False)
     assert stored(engine) == streamed
+
+    # The columns read through ADBC are those read row by row (without it).
+    mns = sorted(d.mn for d in fleet(12, MINUTES))
+    columns = [list(read_columns(engine, mns, SINCE, UNTIL, devices_per_pass=5, arrow=arrow))
+               for arrow in (True, False)]  # fmt: skip
+    reader = Reader(engine)
+    assert reader.arrow  # the drivers are installed: both ways were read
+    reader.close()
+    assert [c.mn for c in columns[0]] == mns
+    assert list(map(_plain, columns[0])) == list(map(_plain, columns[1]))
+
+
+def _plain(columns: DeviceColumns) -> tuple[Any, ...]:
+    def levels(values: list[float]) -> list[float | None]:
+        return [None if math.isnan(v) else v for v in values]
+
+    return (
+        columns.mn, columns.frame_id.tolist(), columns.cn.tolist(), columns.data_time.tolist(),
+        columns.received_at.tolist(),
+        {code: (f.rows.tolist(), levels(f.level.tolist()), f.flag.tolist())
+         for code, f in columns.factors.items()},
+    )  # fmt: skip
 
 
 def test_the_cli_dry_run_reports_and_refuses_unknown_rules(sqlite_url: str) -> None:

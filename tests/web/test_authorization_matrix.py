@@ -167,6 +167,9 @@ def write(
 
 
 REG: Final = "/api/v1/registry"
+REPLAYS: Final = "/api/v1/processing/replays"
+REPLAY: Final = {"since": "2026-11-29T00:00:00", "until": "2026-11-29T00:01:00",
+                 "rules": ["negative"], "dry_run": True}  # fmt: skip
 
 
 COMMENT: Final = {"action": "comment", "note": "authorisation matrix"}
@@ -559,6 +562,21 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
     "GET /api/v1/processing/quarantine": {
         "any": get("/api/v1/processing/quarantine",
                    row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/processing/replays": {
+        "no csrf": Case("POST", REPLAYS, csrf=False, json=REPLAY,
+                        expect=row(401, 403, 403, 403, 403, 403, 403, 403, 403)),
+        "dry run": write("POST", REPLAYS, REPLAY, save=("new_replay", "id"),
+                         expect=row(401, 202, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "GET /api/v1/processing/replays/{job_id}": {
+        "job": get(REPLAYS + "/{new_replay}", row(401, 200, 403, 403, 403, 403, 403, 403, 403)),
+        "unknown": get(REPLAYS + "/" + UNKNOWN_ID,
+                       row(401, 404, 403, 403, 403, 403, 403, 403, 403)),
+    },
+    "POST /api/v1/processing/replays/{job_id}/cancel": {
+        "unknown": write("POST", REPLAYS + "/" + UNKNOWN_ID + "/cancel",
+                         expect=row(401, 404, 403, 403, 403, 403, 403, 403, 403)),
     },
     # --- measurement API ----------------------------------------------------
     "GET /api/v1/points": {

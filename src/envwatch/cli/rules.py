@@ -12,8 +12,9 @@ import typer
 from sqlalchemy import Engine, select
 
 from envwatch.cli.common import DbOption, cst_time, database_url
-from envwatch.processing.columnar_replay import replay_columnar
+from envwatch.processing.columnar_replay import Shard, replay_columnar, shard_of
 from envwatch.processing.quarantine import list_quarantined
+from envwatch.processing.replay_jobs import county_devices
 from envwatch.processing.worker import replay
 from envwatch.rules.engine import default_rule_set
 from envwatch.rules.parameters import RuleSet
@@ -99,6 +100,18 @@ def replay_command(
         bool,
         typer.Option("--resume", help="Go on after the devices an interrupted run replaced."),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="k/n: replay only every n-th device from the k-th (k from 0), so n "
+            "processes split the devices (with --columnar).",
+        ),
+    ] = None,
+    county: Annotated[
+        str | None,
+        typer.Option("--county", help="Only the points of this county's enterprises (code)."),
+    ] = None,
 ) -> None:
     """Recompute the findings of the stored uploads with DataTime in [since, until):
     the window's findings are replaced by what the current rules find."""
@@ -106,9 +119,14 @@ def replay_command(
     if end <= start:
         raise typer.BadParameter("--until must be after --since")
     settings = get_settings()
-    if columnar or rules is not None or dry_run or resume:
+    if columnar or rules is not None or dry_run or resume or shard or county:
+        try:
+            share = shard_of(shard) if shard else None
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from error
+        engine = make_engine(db or settings.database_url)
         _replay_columnar(
-            make_engine(db or settings.database_url),
+            engine,
             start,
             end,
             default_rule_set(settings.rules_file),
@@ -116,6 +134,8 @@ def replay_command(
             trust_arrival=not simulated,
             dry_run=dry_run,
             resume=resume,
+            shard=share,
+            devices=county_devices(engine, county) if county else None,
         )
         return
     count = replay(
@@ -138,6 +158,8 @@ def _replay_columnar(
     trust_arrival: bool,
     dry_run: bool,
     resume: bool,
+    shard: Shard | None,
+    devices: list[str] | None,
 ) -> None:
     """The columnar replay, with a progress bar on a terminal; prints its report as JSON."""
     show = sys.stderr.isatty()
@@ -152,7 +174,7 @@ def _replay_columnar(
     try:
         report = replay_columnar(
             engine, start, end, rule_set, rules=rules, trust_arrival=trust_arrival,
-            dry_run=dry_run, resume=resume, progress=progress,
+            dry_run=dry_run, resume=resume, shard=shard, devices=devices, progress=progress,
         )  # fmt: skip
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,7 +52,22 @@ class ReplayReport:
 Progress = Callable[[int, int], None]
 
 
-def replay_columnar(
+Shard = tuple[int, int]
+"""(k, n): this process replays the k-th of n shares of the devices (k from 0)."""
+
+
+def shard_of(text: str) -> Shard:
+    """``k/n`` (k from 0) as a shard; a clear error otherwise."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"shard {text!r}: expected k/n, e.g. 0/4") from None
+    if not 0 <= k < n:
+        raise ValueError(f"shard {text!r}: k must be 0 to n-1")
+    return k, n
+
+
+def judge(
     engine: Engine,
     since: datetime,
     until: datetime,
@@ -60,15 +75,17 @@ def replay_columnar(
     *,
     rules: Sequence[str] | None = None,
     trust_arrival: bool = True,
-    dry_run: bool = False,
     resume: bool = False,
+    shard: Shard | None = None,
+    devices: Collection[str] | None = None,
     progress: Progress | None = None,
-) -> ReplayReport:
-    """Recompute the findings of ``rules`` (default: all) for uploads with
-    DataTime in [since, until) and replace them device by device. Each
-    device's replacement commits with the job's cursor (devices done, in MN
-    order): ``resume`` skips the devices an interrupted run of the same job
-    (window and rules) already replaced."""
+) -> tuple[ReplayReport, dict[str, list[Finding]]]:
+    """The findings of ``rules`` (default: all) for uploads with DataTime in
+    [since, until), by device, and the report (nothing written). ``shard``:
+    only this process's share of the devices (every n-th in MN order), so
+    several processes split a replay; ``devices``: only these (a county's);
+    ``resume``: after the devices an interrupted run of the same job already
+    replaced. ``progress`` hears (devices judged, devices)."""
     rule_set = rule_set or default_rule_set()
     selected = list(rules) if rules is not None else list(RULES)
     unknown = [rule for rule in selected if rule not in RULES]
@@ -79,35 +96,81 @@ def replay_columnar(
         streamed_rules=[rule for rule in selected if rule not in COLUMNAR],
     )
     contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
-    mns = sorted(contexts)
-    job = job_name(since, until, selected)
-    if resume and not dry_run:
+    mns = _share(contexts, shard, devices)
+    if resume:
+        job = job_name(since, until, selected, shard, devices)
         with engine.connect() as connection:
             report.resumed_after = read_cursor(connection, job)
         mns = mns[report.resumed_after :]
-        contexts = {mn: contexts[mn] for mn in mns}
+    whole = len(mns) == len(contexts)
+    contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
-    with engine.connect() as connection:
-        for done, columns in enumerate(read_columns(connection, mns, since, until), 1):
-            context = contexts[columns.mn]
-            report.devices += 1
-            report.points += columns.points
-            why = streaming_only(columns, context, rule_set, trust_arrival=trust_arrival)
-            if why is not None:
-                report.streamed_devices[columns.mn] = why
-            else:
-                found[columns.mn] += evaluate(columns, context, rule_set, report.columnar_rules)
-            if progress is not None:
-                progress(done, len(mns))
+    columnar = read_columns(engine, mns, since, until, whole=whole)
+    for done, columns in enumerate(columnar, 1):
+        context = contexts[columns.mn]
+        report.devices += 1
+        report.points += columns.points
+        why = streaming_only(columns, context, rule_set, trust_arrival=trust_arrival)
+        if why is not None:
+            report.streamed_devices[columns.mn] = why
+        else:
+            found[columns.mn] += evaluate(columns, context, rule_set, report.columnar_rules)
+        if progress is not None:
+            progress(done, len(mns))
+    if progress is not None:  # devices without uploads in the window are judged too
+        progress(len(mns), len(mns))
     if report.streamed_rules or report.streamed_devices:
-        for finding in _stream(engine, since, until, rule_set, contexts, report, trust_arrival):
+        streamed = _stream(engine, since, until, rule_set, contexts, report, trust_arrival,
+                           None if whole else mns)  # fmt: skip
+        for finding in streamed:
             found[finding.mn].append(finding)
     report.findings = sum(len(items) for items in found.values())
+    return report, found
+
+
+def replay_columnar(
+    engine: Engine,
+    since: datetime,
+    until: datetime,
+    rule_set: RuleSet | None = None,
+    *,
+    rules: Sequence[str] | None = None,
+    trust_arrival: bool = True,
+    dry_run: bool = False,
+    resume: bool = False,
+    shard: Shard | None = None,
+    devices: Collection[str] | None = None,
+    progress: Progress | None = None,
+) -> ReplayReport:
+    """Recompute the findings of ``rules`` (default: all) for uploads with
+    DataTime in [since, until) and replace them device by device (``judge``).
+    Each device's replacement commits with the job's cursor (devices done, in
+    MN order): ``resume`` skips the devices an interrupted run of the same job
+    (window, rules, shard and devices) already replaced. A dry run writes
+    nothing and counts what would change. ``progress`` hears (steps done,
+    steps): a device judged, then a device written, is a step each."""
+    rule_set = rule_set or default_rule_set()
+    contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
+    mns = _share(contexts, shard, devices)
+
+    def judged(done: int, total: int) -> None:
+        if progress is not None:
+            progress(done, total if dry_run else 2 * total)
+
+    report, found = judge(engine, since, until, rule_set, rules=rules,
+                          trust_arrival=trust_arrival, resume=resume and not dry_run,
+                          shard=shard, devices=devices, progress=judged)  # fmt: skip
+    selected = list(rules) if rules is not None else list(RULES)
     if dry_run:
-        report.changes = _changes(engine, since, until, selected, found)
+        whole = shard is None and devices is None
+        report.changes = _changes(engine, since, until, selected, found,
+                                  None if whole else set(mns))  # fmt: skip
         return report
+    mns = mns[report.resumed_after :]
+    job = job_name(since, until, selected, shard, devices)
+    mine = set(mns)
     done = report.resumed_after
-    for mn in sorted(set(mns) | set(found)):
+    for written, mn in enumerate(sorted(set(mns) | set(found)), 1):
         with engine.begin() as connection:  # a device's window at once, with the cursor
             connection.execute(
                 delete(FindingRecord).where(
@@ -118,18 +181,38 @@ def replay_columnar(
                 )
             )
             store_findings(connection, found.get(mn, []), rule_set.version)
-            if mn in contexts:
+            if mn in mine:
                 done += 1
                 save_cursor(connection, job, done)
+        if progress is not None:
+            progress(len(mns) + min(written, len(mns)), 2 * len(mns))  # after the judging
     with engine.begin() as connection:
         save_cursor(connection, job, 0)  # the job is over: a new run starts afresh
     return report
 
 
-def job_name(since: datetime, until: datetime, rules: Sequence[str]) -> str:
-    """The cursor of a replay job: its window and rules (32 characters)."""
+def _share(
+    contexts: Mapping[str, Any], shard: Shard | None, devices: Collection[str] | None
+) -> list[str]:
+    """The devices a replay judges, in MN order: of ``devices`` (all: None),
+    every n-th of shard k/n."""
+    mns = sorted(contexts if devices is None else set(contexts) & set(devices))
+    return mns if shard is None else mns[shard[0] :: shard[1]]
+
+
+def job_name(
+    since: datetime,
+    until: datetime,
+    rules: Sequence[str],
+    shard: Shard | None = None,
+    devices: Collection[str] | None = None,
+) -> str:
+    """The cursor of a replay job: its window, rules, shard and devices (32 characters)."""
+    part = "" if shard is None else f"|{shard[0]}/{shard[1]}"
+    if devices is not None:
+        part += "|" + ",".join(sorted(devices))
     digest = hashlib.sha1(
-        f"{since.isoformat()}|{until.isoformat()}|{','.join(sorted(rules))}".encode(),
+        f"{since.isoformat()}|{until.isoformat()}|{','.join(sorted(rules))}{part}".encode(),
         usedforsecurity=False,
     ).hexdigest()
     return f"replay:{digest[:25]}"
@@ -143,6 +226,7 @@ def _stream(  # noqa: PLR0917
     contexts: dict[str, Any],
     report: ReplayReport,
     trust_arrival: bool,
+    mns: list[str] | None,
 ) -> list[Finding]:
     """The streaming engine over the window, for the rules without a columnar
     form and the devices it must judge itself; the time gate always runs (its
@@ -154,7 +238,8 @@ def _stream(  # noqa: PLR0917
     streaming = RuleEngine(rule_set, contexts, rules.values(), trust_arrival=trust_arrival)
     found: list[Finding] = []
     with engine.begin() as connection:
-        for page in pages_after(connection, 0, default_codes(), since=since, until=until):
+        pages = pages_after(connection, 0, default_codes(), since=since, until=until, mns=mns)
+        for page in pages:
             for upload in page:
                 found += streaming.feed(upload)
             found += streaming.advance_clock()
@@ -168,12 +253,13 @@ def _stream(  # noqa: PLR0917
     ]
 
 
-def _changes(
+def _changes(  # noqa: PLR0917
     engine: Engine,
     since: datetime,
     until: datetime,
     selected: list[str],
     found: dict[str, list[Finding]],
+    mns: set[str] | None,
 ) -> dict[str, int]:
     """What replacing would do: findings new, removed, changed (same rule,
     device, pollutant and window start; other window end, severity,
@@ -191,6 +277,8 @@ def _changes(
                 FindingRecord.window_start < until,
             )
         ).mappings():
+            if mns is not None and row["mn"] not in mns:
+                continue
             key = (row["mn"], row["rule"], row["pollutant"], row["window_start"])
             stored[key] = compared(row)
     counts = {"new": 0, "removed": 0, "changed": 0, "unchanged": 0}

@@ -1,126 +1,430 @@
-"""Stored uploads read in column form, a few devices at a time (SQLite and
-PostgreSQL): the input of the columnar replay (``rules/columnar.py``).
+"""Stored uploads read in column form (SQLite and PostgreSQL): the input of
+the columnar replay (``rules/columnar.py``).
 
-Each device's uploads come in arrival (frame) order, as the streaming replay
-feeds them; memory stays bounded by ``devices_per_chunk`` devices' windows.
+A pass reads the window's frames and measurements of a group of devices with
+two narrow scans (no join, no index walk per device: a device's rows lie all
+over the tables, interleaved with the city's), straight into Arrow through
+ADBC (``adbc-driver-sqlite``/``adbc-driver-postgresql``: the drivers fill
+columns in C, no Python object per row), then into compact numpy codes at
+once, record batch by record batch. The frames and measurements are then
+matched and sorted per device with numpy. Memory stays bounded by
+``devices_per_pass`` devices' windows (about 30 bytes a value).
+
+The uploads are the streaming replay's (``inputs.upload_page``): frames
+accepted, with DataTime in [since, until), that stored measurements, in
+arrival (frame) order; a factor's level is Rtd else Avg.
+
+Without the ADBC drivers (an optional dependency) the same passes are read
+through SQLAlchemy, row by row: slower, the same columns.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, String, select, type_coerce
+import numpy.typing as npt
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
-from envwatch.hj212.codes import CHINA_STANDARD_TIME
 from envwatch.rules.columnar import DeviceColumns, FactorColumn
-from envwatch.store.schema import ArchivedFrame, Measurement
+
+CST_OFFSET_US = 8 * 3600 * 1_000_000
+"""China Standard Time is UTC+8 all year [µs]."""
+
+Ints = npt.NDArray[np.int64]
 
 
-def _received(value: Any) -> datetime | None:
-    """A stored UTC receive time as China Standard Time, naive."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return moment.astimezone(CHINA_STANDARD_TIME).replace(tzinfo=None)
+class Codes:
+    """Small integer codes for the text of a column (pollutants, flags, CNs, MNs)."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.names: list[str | None] = [None]  # code 0: null
+        self.code: dict[str | None, int] = {None: 0}
+        for name in names:
+            self.add(name)
+
+    def add(self, name: str | None) -> int:
+        code = self.code.get(name)
+        if code is None:
+            code = self.code[name] = len(self.names)
+            self.names.append(name)
+        return code
+
+    def of(self, names: Sequence[str | None]) -> Ints:
+        """The codes of a batch's distinct values (its dictionary), in order."""
+        return np.array([self.add(name) for name in names], dtype=np.int64)
+
+    def objects(self) -> npt.NDArray[np.object_]:
+        return np.array(self.names, dtype=object)
+
+
+@dataclass
+class _Frames:
+    id: list[Ints]
+    device: list[Ints]
+    cn: list[Ints]
+    data_time: list[Ints]
+    received: list[Ints]
+    """µs since the epoch, China Standard Time; ``NAT`` where unknown."""
+
+
+@dataclass
+class _Values:
+    frame: list[Ints]
+    pollutant: list[Ints]
+    level: list[npt.NDArray[np.float64]]
+    flag: list[Ints]
+
+
+NAT = np.iinfo(np.int64).min
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _when(moment: datetime, postgres: bool) -> str:
+    text_ = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return f"TIMESTAMP '{text_}'" if postgres else f"'{text_}'"
+
+
+def _queries(
+    mns: Sequence[str] | None, since: datetime, until: datetime, postgres: bool
+) -> tuple[str, str]:
+    def window(table: str) -> str:
+        where = (
+            f"{table}.data_time >= {_when(since, postgres)} "
+            f"AND {table}.data_time < {_when(until, postgres)}"
+        )
+        if mns is not None:
+            where += f" AND {table}.mn IN ({', '.join(_literal(mn) for mn in mns)})"
+        return where
+
+    frames = (
+        "SELECT f.id, f.mn, f.cn, f.data_time, f.received_at FROM archived_frame f "
+        f"WHERE f.verdict = 'accepted' AND {window('f')}"
+    )
+    # The measurements of those frames: a measurement has its frame's MN and
+    # DataTime, so the same window narrows them without a join.
+    values = (
+        "SELECT m.frame_id, m.pollutant, COALESCE(m.rtd, m.avg), m.flag FROM measurement m "
+        f"WHERE {window('m')}"
+    )
+    return frames, values
+
+
+class Reader:
+    """Reads passes of devices' windows from one database."""
+
+    def __init__(self, engine: Engine, *, arrow: bool = True) -> None:
+        self.engine = engine
+        url = make_url(engine.url.render_as_string(hide_password=False))
+        self.postgres = url.get_backend_name() == "postgresql"
+        self.pollutants = Codes()
+        self.flags = Codes()
+        self.cns = Codes()
+        self._adbc: Any = None
+        self._second: Any = None  # the frames' scan runs beside the values' (a thread)
+        if not arrow:
+            return
+        try:
+            if self.postgres:
+                import adbc_driver_postgresql.dbapi as driver  # noqa: PLC0415
+
+                uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            else:
+                import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415
+
+                uri = str(url.database)
+            self._adbc, self._second = driver.connect(uri), driver.connect(uri)
+        except ImportError:
+            self._adbc = None
+            return
+        if not self.postgres:
+            for connection in (self._adbc, self._second):
+                with connection.cursor() as cursor:  # wait for a writer, as make_engine does
+                    cursor.execute("PRAGMA busy_timeout = 30000")
+                    cursor.fetchall()
+
+    @property
+    def arrow(self) -> bool:
+        """Whether the passes are read through ADBC (else SQLAlchemy rows)."""
+        return self._adbc is not None
+
+    def close(self) -> None:
+        for connection in (self._adbc, self._second):
+            if connection is not None:
+                connection.close()
+        self._adbc = self._second = None
+
+    def _batches(self, query: str, *, second: bool = False) -> Iterator[Any]:
+        """The result of ``query`` in Arrow record batches (ADBC: on the second
+        connection if asked) or row lists."""
+        if self._adbc is not None:
+            with (self._second if second else self._adbc).cursor() as cursor:
+                if not self.postgres:  # the driver's default is 1,024 rows a batch
+                    cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+                cursor.execute(query)
+                reader = cursor.fetch_record_batch()
+                yield from reader
+            return
+        with self.engine.connect() as connection:
+            result = connection.execution_options(yield_per=50_000).execute(text(query))
+            yield from result.partitions()
+
+    def read(
+        self, mns: Sequence[str], since: datetime, until: datetime, *, whole: bool = False
+    ) -> Iterator[DeviceColumns]:
+        """One pass: the devices ``mns`` (``whole``: every device the window
+        holds is wanted, so no filter by MN), device by device."""
+        frames_query, values_query = _queries(None if whole else mns, since, until, self.postgres)
+        devices = Codes(mns)
+        frames = _Frames([], [], [], [], [])
+
+        def read_frames() -> None:
+            for batch in self._batches(frames_query, second=True):
+                self._frames(batch, devices, frames)
+
+        values = _Values([], [], [], [])
+        # The drivers fill batches without the GIL: the two scans overlap.
+        with ThreadPoolExecutor(1, thread_name_prefix="replay-frames") as pool:
+            frames_read = pool.submit(read_frames) if self.arrow else None
+            if frames_read is None:
+                read_frames()
+            for batch in self._batches(values_query):
+                self._values(batch, values)
+            if frames_read is not None:
+                frames_read.result()
+        yield from _assemble(
+            devices, frames, values, self.cns.objects(), self.flags.objects(), self.pollutants
+        )
+
+    def _frames(self, batch: Any, devices: Codes, out: _Frames) -> None:
+        if isinstance(batch, list):  # rows
+            if not batch:
+                return
+            ids, mn, cn, data_time, received = zip(*batch, strict=True)
+            out.id.append(np.array(ids, dtype=np.int64))
+            out.device.append(np.array([devices.code.get(m, -1) for m in mn], dtype=np.int64))
+            out.cn.append(np.array([self.cns.add(c) for c in cn], dtype=np.int64))
+            out.data_time.append(_micros(data_time, utc=False))
+            out.received.append(_micros(received, utc=True))
+            return
+        import pyarrow.compute as pc  # noqa: PLC0415
+
+        # Copies: a view would keep the driver's whole batch (its text too) alive.
+        out.id.append(batch.column(0).to_numpy().astype(np.int64, copy=True))
+        mn = pc.dictionary_encode(batch.column(1))
+        known = np.array(
+            [devices.code.get(m, -1) for m in mn.dictionary.to_pylist()] + [-1], dtype=np.int64
+        )
+        out.device.append(known[mn.indices.fill_null(len(known) - 1).to_numpy()].astype(np.int32))
+        cn = pc.dictionary_encode(batch.column(2))
+        codes = np.append(self.cns.of(cn.dictionary.to_pylist()), 0)
+        out.cn.append(codes[cn.indices.fill_null(len(codes) - 1).to_numpy()].astype(np.int32))
+        out.data_time.append(_arrow_micros(batch.column(3), utc=False))
+        out.received.append(_arrow_micros(batch.column(4), utc=True))
+
+    def _values(self, batch: Any, out: _Values) -> None:
+        if isinstance(batch, list):  # rows
+            if not batch:
+                return
+            frame, pollutant, level, flag = zip(*batch, strict=True)
+            out.frame.append(np.array(frame, dtype=np.int64))
+            out.pollutant.append(
+                np.array([self.pollutants.add(p) for p in pollutant], dtype=np.int64)
+            )
+            out.level.append(np.array(level, dtype=np.float64))  # None: NaN
+            out.flag.append(np.array([self.flags.add(f) for f in flag], dtype=np.int64))
+            return
+        import pyarrow.compute as pc  # noqa: PLC0415
+
+        # Copies: a view would keep the driver's whole batch (its text too) alive.
+        out.frame.append(batch.column(0).to_numpy().astype(np.int64, copy=True))
+        for column, codes_of, into in (
+            (1, self.pollutants, out.pollutant),
+            (3, self.flags, out.flag),
+        ):
+            encoded = pc.dictionary_encode(batch.column(column))
+            codes = np.append(codes_of.of(encoded.dictionary.to_pylist()), 0)
+            into.append(
+                codes[encoded.indices.fill_null(len(codes) - 1).to_numpy()].astype(np.int32)
+            )
+        level = batch.column(2).cast("float64").to_numpy(zero_copy_only=False)
+        out.level.append(np.array(level, dtype=np.float64, copy=True))  # null: NaN
+
+
+def _arrow_micros(column: Any, *, utc: bool) -> Ints:
+    """A timestamp column (PostgreSQL) or ISO text (SQLite) as µs, China Standard Time."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        import pyarrow.compute as pc  # noqa: PLC0415
+
+        # SQLite's text: 'YYYY-MM-DD HH:MM:SS.ffffff', UTC for a receive time.
+        column = pc.utf8_slice_codeunits(column, 0, 26).cast(pa.timestamp("us"))
+    micros = column.cast(pa.timestamp("us", tz=column.type.tz)).cast(pa.int64())
+    values: Ints = np.asarray(micros.fill_null(NAT).to_numpy(), dtype=np.int64)
+    if utc:
+        values = np.where(values == NAT, NAT, values + CST_OFFSET_US)
+    return values
+
+
+def _micros(moments: Sequence[Any], *, utc: bool) -> Ints:
+    """Row values (datetimes or SQLite text) as µs, China Standard Time."""
+    out = np.empty(len(moments), dtype=np.int64)
+    for index, value in enumerate(moments):
+        if value is None:
+            out[index] = NAT
+            continue
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        offset = moment.utcoffset()
+        if offset is not None:
+            moment = moment.replace(tzinfo=None) - offset
+        micros = np.datetime64(moment, "us").astype(np.int64)
+        out[index] = micros + CST_OFFSET_US if utc else micros
+    return out
+
+
+def _joined(parts: list[Any], dtype: Any) -> Any:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+
+def _stable_order(key: Ints, bound: int) -> Ints:
+    """A stable argsort of small non-negative ``key``s (< ``bound``): a radix
+    sort where they fit 16 bits."""
+    if bound <= np.iinfo(np.uint16).max:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    return np.argsort(key, kind="stable")
+
+
+def _by_id(ids: Ints) -> Ints:
+    """The order of ``ids`` ascending (scans return them nearly so: timsort)."""
+    if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
+        return np.arange(len(ids))
+    return np.argsort(ids, kind="stable")
+
+
+def _positions(ids: Ints, wanted: Ints) -> Ints:
+    """For each of ``wanted``, its index in ``ids`` (distinct), or -1."""
+    if not len(ids):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    low, high = int(ids.min()), int(ids.max())
+    if high - low <= 4 * len(ids) + 1024:  # ids dense enough: a table
+        table = np.full(high - low + 1, -1, dtype=np.int64)
+        table[ids - low] = np.arange(len(ids))
+        inside = (wanted >= low) & (wanted <= high)
+        out = np.full(len(wanted), -1, dtype=np.int64)
+        out[inside] = table[wanted[inside] - low]
+        return out
+    order = np.argsort(ids)
+    at = np.minimum(np.searchsorted(ids[order], wanted), len(ids) - 1)
+    found: Ints = np.where(ids[order][at] == wanted, order[at], -1)
+    return found
+
+
+def _take(parts: list[Any], dtype: Any) -> Any:
+    """The parts joined, and the list emptied (their memory goes as they join)."""
+    joined = _joined(parts, dtype)
+    parts.clear()
+    return joined
+
+
+def _assemble(  # noqa: PLR0917
+    devices: Codes,
+    frames: _Frames,
+    values: _Values,
+    cns: npt.NDArray[np.object_],
+    flags: npt.NDArray[np.object_],
+    pollutants: Codes,
+) -> Iterator[DeviceColumns]:
+    """Frames and measurements matched and cut device by device (MN order).
+    Consumes ``frames`` and ``values``; the arrays it keeps are compact."""
+    device = _take(frames.device, np.int64)
+    frame_id = _take(frames.id, np.int64)
+    wanted = np.flatnonzero(device > 0)  # code 0: null MN; -1: not in the pass
+    order = wanted[_by_id(frame_id[wanted])]
+    del wanted
+    order = order[_stable_order(device[order], len(devices.names))]  # (device, id)
+    frame_id, device = frame_id[order], device[order].astype(np.int32)
+    # Each measurement's frame (its place in (device, id) order), if wanted.
+    place = _positions(frame_id, _take(values.frame, np.int64))
+    mine = np.flatnonzero(place >= 0)
+    place = place[mine]
+    # The uploads: the frames that stored measurements.
+    stored = np.zeros(len(frame_id), dtype=bool)
+    stored[place] = True
+    keep = np.flatnonzero(stored)
+    upload_bounds = np.searchsorted(device[keep], np.arange(len(devices.names) + 1))
+    # Values grouped by (device, pollutant), in upload order within a group:
+    # by frame id (the scan's order, nearly), then stably by group.
+    width = len(pollutants.names)
+    key = device[place].astype(np.int64) * width + _take(values.pollutant, np.int64)[mine]
+    by_frame = np.argsort(frame_id[place], kind="stable")
+    ordered = by_frame[_stable_order(key[by_frame], len(devices.names) * width)]
+    del by_frame
+    key = key[ordered]
+    upload = (np.cumsum(stored, dtype=np.int64) - 1)[place[ordered]]
+    del place, stored
+    level = _take(values.level, np.float64)[mine][ordered]
+    flag_code = _take(values.flag, np.int64)[mine][ordered].astype(np.int16)
+    del mine, ordered
+    flag_names = tuple(flags.tolist())
+    value_bounds = np.searchsorted(key, np.arange(len(devices.names) + 1) * width)
+    ids = frame_id[keep]
+    del frame_id, device
+    upload_cn = _take(frames.cn, np.int64)[order][keep].astype(np.int16)
+    times = _take(frames.data_time, np.int64)[order][keep].astype("datetime64[us]")
+    arrived = _take(frames.received, np.int64)[order][keep].astype("datetime64[us]")
+    del order, keep
+    names = pollutants.names
+    for code in sorted(range(1, len(devices.names)), key=lambda c: str(devices.names[c])):
+        low, high = int(upload_bounds[code]), int(upload_bounds[code + 1])
+        if low == high:
+            continue
+        v_low, v_high = int(value_bounds[code]), int(value_bounds[code + 1])
+        edges = (np.flatnonzero(key[v_low + 1 : v_high] != key[v_low : v_high - 1]) + 1).tolist()
+        factors = {}
+        starts = [v_low + e for e in [0, *edges]]
+        for a, b in zip(starts, [*starts[1:], v_high], strict=True):
+            codes = flag_code[a:b].astype(np.int64)
+            factors[str(names[int(key[a]) % width])] = FactorColumn(
+                upload[a:b] - low, level[a:b], flags[codes], codes, flag_names
+            )
+        yield DeviceColumns(
+            str(devices.names[code]),
+            ids[low:high],
+            cns[upload_cn[low:high]],
+            times[low:high],
+            arrived[low:high],
+            factors,
+        )
 
 
 def read_columns(
-    connection: Connection,
+    engine: Engine,
     mns: Sequence[str],
     since: datetime,
     until: datetime,
     *,
-    devices_per_chunk: int = 10,
+    devices_per_pass: int = 500,
+    whole: bool = False,
+    arrow: bool = True,
 ) -> Iterator[DeviceColumns]:
-    """The devices' uploads with DataTime in [since, until), device by device."""
-    for start in range(0, len(mns), devices_per_chunk):
-        chunk = list(mns[start : start + devices_per_chunk])
-        query = (
-            select(
-                Measurement.mn,
-                Measurement.frame_id,
-                Measurement.cn,
-                # Raw (text on SQLite): numpy parses a column at once, faster
-                # than a datetime per row.
-                type_coerce(Measurement.data_time, String),
-                Measurement.pollutant,
-                Measurement.rtd,
-                Measurement.avg,
-                Measurement.flag,
-                ArchivedFrame.received_at,
-            )
-            .join(ArchivedFrame, ArchivedFrame.id == Measurement.frame_id)
-            .where(
-                Measurement.mn.in_(chunk),
-                Measurement.data_time >= since,
-                Measurement.data_time < until,
-                ArchivedFrame.verdict == "accepted",
-            )
-            .order_by(Measurement.mn, Measurement.frame_id)
-        )
-        rows = connection.execute(query).all()
-        yield from _devices(rows)
-
-
-def _devices(rows: Sequence[Any]) -> Iterator[DeviceColumns]:
-    if not rows:
-        return
-    mn, frame, cn, data_time, pollutant, rtd, avg, flag, received = zip(*rows, strict=True)
-    mns = np.array(mn, dtype=object)
-    edges = np.flatnonzero(mns[1:] != mns[:-1]) + 1
-    bounds = [0, *edges.tolist(), len(rows)]
-    frames = np.array(frame, dtype=np.int64)
-    levels = np.array(rtd, dtype=np.float64)  # None becomes NaN
-    if np.isnan(levels).any():  # Avg where no Rtd
-        levels = np.where(np.isnan(levels), np.array(avg, dtype=np.float64), levels)
-    times = np.array(data_time, dtype="datetime64[us]")
-    pollutants = np.array(pollutant, dtype=object)
-    flags = np.array(flag, dtype=object)
-    cns = np.array(cn, dtype=object)
-    for low, high in itertools.pairwise(bounds):
-        yield _device(
-            str(mns[low]),
-            frames[low:high],
-            cns[low:high],
-            times[low:high],
-            received[low:high],
-            pollutants[low:high],
-            levels[low:high],
-            flags[low:high],
-        )
-
-
-def _device(  # noqa: PLR0917
-    mn: str,
-    frames: Any,
-    cns: Any,
-    times: Any,
-    received: Iterable[Any],
-    pollutants: Any,
-    levels: Any,
-    flags: Any,
-) -> DeviceColumns:
-    """One device's measurement rows (frame order) as uploads and factor columns."""
-    first = np.concatenate(([True], frames[1:] != frames[:-1]))
-    upload = np.cumsum(first) - 1  # each row's upload
-    starts = np.flatnonzero(first)
-    arrived = [received_at for i, received_at in enumerate(received) if first[i]]
-    if arrived and all(isinstance(moment, str) for moment in arrived):  # SQLite: UTC text
-        utc = np.array([moment[:26] for moment in arrived], dtype="datetime64[us]")
-        received_at: Any = utc + np.timedelta64(8, "h")  # China Standard Time, no summer time
-    else:
-        received_at = np.array(
-            [_received(moment) or np.datetime64("NaT") for moment in arrived],
-            dtype="datetime64[us]",
-        )
-    factors = {}
-    for code in np.unique(pollutants).tolist():
-        mine = pollutants == code
-        factors[str(code)] = FactorColumn(upload[mine], levels[mine], flags[mine])
-    return DeviceColumns(mn, frames[starts], cns[starts], times[starts], received_at, factors)
+    """The devices' uploads with DataTime in [since, until), device by device
+    (MN order within a pass of ``devices_per_pass`` devices; ``whole``: ``mns``
+    are all the devices the window holds, so a single pass filters none;
+    ``arrow``: through ADBC where installed)."""
+    reader = Reader(engine, arrow=arrow)
+    try:
+        ordered = sorted(mns)
+        for start in range(0, len(ordered), devices_per_pass):
+            group = ordered[start : start + devices_per_pass]
+            yield from reader.read(group, since, until, whole=whole and len(group) == len(ordered))
+    finally:
+        reader.close()

@@ -17,8 +17,9 @@ would be judged as a back-fill, a meter).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,9 +28,16 @@ import numpy.typing as npt
 
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import NON_POLLUTANTS, REALTIME, Run, watches
-from envwatch.rules.catalogue.falsification import Constant, Negative, Zero, _RunRule
+from envwatch.rules.catalogue.falsification import Constant, Negative, Spike, Zero, _RunRule
 from envwatch.rules.catalogue.transmission import Backfill, BackfillParams, ImplausibleDataTime
-from envwatch.rules.model import FLUE_GAS_FLOW_CODE, WATER_FLOW_CODE, Finding, PointContext, Upload
+from envwatch.rules.model import (
+    FLUE_GAS_FLOW_CODE,
+    WATER_FLOW_CODE,
+    Finding,
+    PointContext,
+    Upload,
+    Values,
+)
 from envwatch.rules.parameters import RuleSet
 
 Floats = npt.NDArray[np.float64]
@@ -47,6 +55,10 @@ class FactorColumn:
     rows: Ints
     level: Floats
     flag: npt.NDArray[np.object_]
+    flag_code: Ints | None = None
+    """Optional: ``flag`` as codes into ``flag_names`` (the reader's), so a
+    test of flags is one lookup per distinct flag."""
+    flag_names: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +117,14 @@ def running(columns: DeviceColumns) -> Bools:
     return np.asarray(np.isnan(flow) | (flow > 0))
 
 
-def valid_flag(flag: npt.NDArray[np.object_], rule_set: RuleSet) -> Bools:
-    flags = np.where(flag == None, "N", flag)  # noqa: E711 (elementwise)
-    return np.isin(flags.astype(str), list(rule_set.validity.valid_flags))
+def valid_flag(column: FactorColumn, rule_set: RuleSet) -> Bools:
+    """Per value of the column: its flag is a valid one (no flag counts as N)."""
+    valid = rule_set.validity.valid_flags
+    if column.flag_code is not None:
+        table = np.array([(name or "N") in valid for name in column.flag_names], dtype=np.bool_)
+        return np.asarray(table[column.flag_code])
+    flags = column.flag.tolist()
+    return np.fromiter(((f or "N") in valid for f in flags), dtype=np.bool_, count=len(flags))
 
 
 def streaming_only(
@@ -149,15 +166,16 @@ def streaming_only(
     return None
 
 
-def _segments(mask: Bools, restart: Bools) -> list[tuple[int, int]]:
-    """The [start, end) stretches where ``mask`` holds, split where ``restart`` does."""
+def _segments(mask: Bools, restart: Bools, shortest: int = 1) -> list[tuple[int, int]]:
+    """The [start, end) stretches where ``mask`` holds, split where ``restart``
+    does, of at least ``shortest`` rows."""
     before = np.concatenate(([False], mask[:-1]))
     starts = mask & (restart | ~before)
     follows = np.concatenate((mask[1:] & ~starts[1:], [False]))
     ends = mask & ~follows
-    return list(
-        zip(np.flatnonzero(starts).tolist(), (np.flatnonzero(ends) + 1).tolist(), strict=True)
-    )
+    first, after = np.flatnonzero(starts), np.flatnonzero(ends) + 1
+    long = after - first >= shortest
+    return list(zip(first[long].tolist(), after[long].tolist(), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,16 +212,14 @@ def _run_rule(
         if code in NON_POLLUTANTS or not rule.applies(probe, context, code, rule_set):
             continue
         realtime = is_realtime[column.rows]
-        rows, level, flag = column.rows[realtime], column.level[realtime], column.flag[realtime]
+        rows, level = column.rows[realtime], column.level[realtime]
         if not len(rows):
             continue
         params = rule.params_for(rule_set, context, code)
         shortest = 2 if params.model_dump().get("cycle_minutes") else int(params.consecutive)
-        usable = ~np.isnan(level) & valid_flag(flag, rule_set) & runs[rows]
+        usable = ~np.isnan(level) & valid_flag(column, rule_set)[realtime] & runs[rows]
         found = candidates(level, params)
-        for start, end in _segments(usable & found.member, found.restart):
-            if end - start < shortest:
-                continue
+        for start, end in _segments(usable & found.member, found.restart, shortest):
             run = Run()
             for index in range(start, end):
                 value = float(level[index])
@@ -263,10 +279,70 @@ def constant(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -
     return _run_rule(rule, _constant_candidates, columns, context, rule_set)
 
 
+def spike(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    """``Spike`` over the real-time values of a running source: a value can
+    be an outlier only if it lies more than ``min_relative`` of the window's
+    smallest magnitude from the window's far end (the median lies between the
+    window's least and greatest value), found vectorised; there the rule's own
+    ``on_upload`` judges, from the state streaming would hold (the recent
+    values, and whether a shift is on: any value judged in between and not a
+    candidate is no outlier, which ends a shift)."""
+    rule = RULES[Spike.id]
+    assert isinstance(rule, Spike)
+    if context.meter_id is not None or not watches(rule, context, REALTIME):
+        return []
+    findings: list[Finding] = []
+    runs = running(columns)
+    is_realtime = columns.cn == REALTIME
+    for code, column in columns.factors.items():
+        if code in NON_POLLUTANTS:
+            continue
+        usable = is_realtime[column.rows] & runs[column.rows] & ~np.isnan(column.level)
+        rows, level = column.rows[usable], column.level[usable]
+        params = rule.params_for(rule_set, context, code)
+        width = int(params.window)
+        if len(level) <= width:
+            continue
+        windows = np.lib.stride_tricks.sliding_window_view(level, width)[:-1]
+        low, high = windows.min(axis=1), windows.max(axis=1)
+        value = level[width:]
+        farthest = np.maximum(np.abs(value - low), np.abs(value - high))
+        nearest_zero = np.where(
+            (low <= 0) & (high >= 0), 0.0, np.minimum(np.abs(low), np.abs(high))
+        )
+        candidates = np.flatnonzero(farthest > params.min_relative * nearest_zero) + width
+        shift_key, pending_key = f"{code}:shift", f"{code}:pending"
+
+        def upload(
+            index: int, code: str = code, rows: Ints = rows, level: Floats = level
+        ) -> Upload:
+            light = columns.upload(int(rows[index]))
+            return replace(light, values={code: Values(rtd=float(level[index]))})
+
+        shift, last = False, width - 1  # judged up to ``last``
+        for index in candidates.tolist():
+            if index <= last:  # the value after a candidate: judged with it
+                continue
+            if index > last + 1:  # values judged in between, none an outlier
+                shift = False
+            state: dict[str, Any] = {
+                code: deque(level[index - width : index].tolist(), maxlen=width),
+                shift_key: shift,
+            }
+            findings += rule.on_upload(state, upload(index), context, rule_set)
+            last = index
+            if pending_key in state and index + 1 < len(level):
+                findings += rule.on_upload(state, upload(index + 1), context, rule_set)
+                last = index + 1
+            shift = bool(state.get(shift_key, False))
+    return findings
+
+
 COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Finding]]] = {
     Negative.id: negative,
     Zero.id: zero,
     Constant.id: constant,
+    Spike.id: spike,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
 
