@@ -21,7 +21,16 @@ from sqlalchemy import Engine, select
 
 from envwatch.audit.log import Actor, record
 from envwatch.processing.columnar_replay import replay_columnar
-from envwatch.registry.jobs import JobState, _fail, _now, _Progress, _set, _start, create_job
+from envwatch.registry.jobs import (
+    JobState,
+    _fail,
+    _now,
+    _Progress,
+    _set,
+    _start,
+    create_job,
+    submit,
+)
 from envwatch.rules.engine import default_rule_set
 from envwatch.settings import get_settings
 from envwatch.store.schema import Enterprise, MonitoringPoint
@@ -78,6 +87,14 @@ def create_replay_job(engine: Engine, request: ReplayRequest, owner: str) -> int
     window = f"{cst_text(request.since)}/{cst_text(request.until)}"
     return create_job(engine, direction=DIRECTION, kind=kind, file_format="",
                       file_name=window, owner=owner)  # fmt: skip
+
+
+def start_replay_job(engine: Engine, request: ReplayRequest, actor: Actor) -> int:
+    """Store the job and run it in the jobs' worker; its id (the API and the
+    administrators' page start replays alike)."""
+    job_id = create_replay_job(engine, request, actor.name)
+    submit(engine, job_id, lambda: run_replay_job(engine, job_id, request, actor=actor))
+    return job_id
 
 
 def run_replay_job(

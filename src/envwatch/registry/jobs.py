@@ -221,6 +221,19 @@ def read_job(engine: Engine, job_id: int) -> Any:
     return job
 
 
+def list_jobs(engine: Engine, direction: str, limit: int) -> list[Any]:
+    """The newest ``limit`` jobs of ``direction``, each open one as
+    ``read_job`` tells its state."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(RegistryJob)
+            .where(RegistryJob.direction == direction)
+            .order_by(RegistryJob.id.desc())
+            .limit(limit)
+        ).all()
+    return [read_job(engine, job.id) if job.state in _OPEN else job for job in rows]
+
+
 def job_view(job: Any) -> dict[str, Any]:
     """A job as the API shows it (times in China Standard Time)."""
     error = None

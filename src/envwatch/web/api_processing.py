@@ -19,10 +19,9 @@ from envwatch.processing.replay_jobs import (
     DIRECTION,
     ReplayRequest,
     cancel,
-    create_replay_job,
-    run_replay_job,
+    start_replay_job,
 )
-from envwatch.registry.jobs import JobState, job_view, read_job, submit
+from envwatch.registry.jobs import JobState, job_view, read_job
 from envwatch.rules.catalogue import RULES
 from envwatch.times import as_data_time
 from envwatch.web.errors import ApiError, csrf_failed
@@ -104,8 +103,7 @@ async def start_replay(
                            body.dry_run, body.resume)  # fmt: skip
     engine = request.app.state.database()
     actor = Actor(admin.username, admin.role, peer_of(request))
-    job_id = await asyncio.to_thread(create_replay_job, engine, replay, admin.username)
-    submit(engine, job_id, lambda: run_replay_job(engine, job_id, replay, actor=actor))
+    job_id = await asyncio.to_thread(start_replay_job, engine, replay, actor)
     return {"id": job_id, "state": "queued", "href": f"{REPLAYS}/{job_id}"}
 
 
@@ -125,8 +123,15 @@ async def get_replay(
 ) -> dict[str, Any]:
     """A replay job: state (queued, running, done, failed: ``cancelled``,
     ``interrupted``), steps done of steps, and its report when done."""
-    view = job_view(await _replay_job(request, user, job_id))
+    return replay_view(await _replay_job(request, user, job_id))
+
+
+def replay_view(job: Any) -> dict[str, Any]:
+    """A replay job as the API (and the administrators' page) shows it:
+    its progress in steps rather than rows."""
+    view = job_view(job)
     view["steps_done"], view["steps_total"] = view.pop("rows_done"), view.pop("rows_total")
+    view["href"] = f"{REPLAYS}/{job.id}"
     return view
 
 

@@ -65,6 +65,7 @@ from envwatch.web.pages_judgement import router as judgement_pages_router
 from envwatch.web.pages_ledger import router as ledger_pages_router
 from envwatch.web.pages_permits import router as permits_pages_router
 from envwatch.web.pages_points import router as points_pages_router
+from envwatch.web.pages_processing import router as processing_pages_router
 from envwatch.web.pages_quality import router as quality_pages_router
 from envwatch.web.pages_rectification import router as rectification_pages_router
 from envwatch.web.pages_registers import router as registers_pages_router
@@ -219,6 +220,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(registers_pages_router)
     app.include_router(cases_pages_router)
     app.include_router(users_pages_router)
+    app.include_router(processing_pages_router)
     app.include_router(quality_pages_router)
     app.include_router(rectification_pages_router)
     app.include_router(campaigns_pages_router)

@@ -67,6 +67,7 @@ COMPUTED = (
     N_("pt_meter_production"), N_("pt_meter_treatment"), N_("pt_meter_total"),
     N_("pt_cn_2011"), N_("pt_cn_2051"), N_("pt_cn_2061"), N_("pt_cn_2031"),
     N_("pt_source_uploaded"), N_("pt_source_computed"),
+    N_("rp_kind_dry_run"), N_("rp_kind_replace"),
 )  # fmt: skip
 
 

@@ -76,11 +76,16 @@ def not_found(request: Request, user: SessionUser | None) -> HTMLResponse:
     return render(request, "error.html", user, status=404, message=words["not_found"])
 
 
-async def form(request: Request) -> dict[str, str]:
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """A posted form with every value of each field (checkboxes, multiple selects)."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return {}
-    return {key: values[-1] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
+    return parse_qs(body.decode("utf-8", "replace"))
+
+
+async def form(request: Request) -> dict[str, str]:
+    return {key: values[-1] for key, values in (await form_lists(request)).items()}
 
 
 def database(request: Request) -> Engine:
