@@ -170,6 +170,9 @@ REG: Final = "/api/v1/registry"
 REPLAYS: Final = "/api/v1/processing/replays"
 REPLAY: Final = {"since": "2026-11-29T00:00:00", "until": "2026-11-29T00:01:00",
                  "rules": ["negative"], "dry_run": True}  # fmt: skip
+REPLAY_PAGE: Final = "/processing/replays"
+REPLAY_FORM: Final = {"since": "2026-11-29T00:00", "until": "2026-11-29T00:01",
+                      "rules": "negative", "dry_run": "1"}  # fmt: skip
 
 
 COMMENT: Final = {"action": "comment", "note": "authorisation matrix"}
@@ -1366,6 +1369,22 @@ MATRIX: Final[dict[str, dict[str, Case]]] = {
                         expect=row(_L, 403, _R, _R, _R, _R, _R, _R, _L)),
         "unlock": Case("POST", "/users/{new_user}", form={"action": "unlock"},
                        expect=row(_L, 303, _R, _R, _R, _R, _R, _R, _L)),
+    },
+    # The replay page: city administrators only, refused (403) as the replay API refuses.
+    "GET /processing/replays": {
+        "any": get(REPLAY_PAGE, row(_L, 200, 403, 403, 403, 403, 403, 403, _L)),
+    },
+    "POST /processing/replays": {
+        "no csrf": Case("POST", REPLAY_PAGE, form=REPLAY_FORM, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "dry run": Case("POST", REPLAY_PAGE, form=REPLAY_FORM,
+                        expect=row(_L, 303, 403, 403, 403, 403, 403, 403, _L)),
+    },
+    "POST /processing/replays/{job_id}/cancel": {
+        "no csrf": Case("POST", f"{REPLAY_PAGE}/{UNKNOWN_ID}/cancel", form={}, csrf=False,
+                        expect=row(_L, 403, 403, 403, 403, 403, 403, 403, _L)),
+        "unknown": Case("POST", f"{REPLAY_PAGE}/{UNKNOWN_ID}/cancel", form={},
+                        expect=row(_L, 404, 403, 403, 403, 403, 403, 403, _L)),
     },
     "GET /points/{mn}": {
         "in": get("/points/{mn_in}", row(_L, 200, 200, 200, 200, 200, 200, 200, _L)),
