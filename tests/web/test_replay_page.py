@@ -24,7 +24,7 @@ from envwatch.demo.seed import DEMO_PASSWORD
 from envwatch.store.db import make_engine, upgrade
 from envwatch.store.schema import AppUser, FindingRecord
 from tests.web.server import form_login, serving
-from tests.web.test_browser import browser
+from tests.web.test_browser import SCREENSHOTS, browser
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from rules import START, store
@@ -165,4 +165,6 @@ def test_an_administrator_watches_a_replay_reach_done_in_the_browser(
     assert row.locator("progress").evaluate("bar => bar.value === bar.max && bar.max > 0")
     assert row.locator(".steps").inner_text().startswith(f"{DEVICES}/{DEVICES}")
     assert "新增" in row.locator("dd.changes").inner_text()  # a dry run (the default)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "replays.png"), full_page=True)
     page.close()

@@ -79,13 +79,15 @@ def judge(
     shard: Shard | None = None,
     devices: Collection[str] | None = None,
     progress: Progress | None = None,
+    arrow: bool = True,
 ) -> tuple[ReplayReport, dict[str, list[Finding]]]:
     """The findings of ``rules`` (default: all) for uploads with DataTime in
     [since, until), by device, and the report (nothing written). ``shard``:
     only this process's share of the devices (every n-th in MN order), so
     several processes split a replay; ``devices``: only these (a county's);
     ``resume``: after the devices an interrupted run of the same job already
-    replaced. ``progress`` hears (devices judged, devices)."""
+    replaced. ``progress`` hears (devices judged, devices). ``arrow``: read
+    through ADBC where installed (``processing/columns.py``)."""
     rule_set = rule_set or default_rule_set()
     selected = list(rules) if rules is not None else list(RULES)
     unknown = [rule for rule in selected if rule not in RULES]
@@ -105,7 +107,7 @@ def judge(
     whole = len(mns) == len(contexts)
     contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
-    columnar = read_columns(engine, mns, since, until, whole=whole)
+    columnar = read_columns(engine, mns, since, until, whole=whole, arrow=arrow)
     for done, columns in enumerate(columnar, 1):
         context = contexts[columns.mn]
         report.devices += 1
@@ -141,6 +143,7 @@ def replay_columnar(
     shard: Shard | None = None,
     devices: Collection[str] | None = None,
     progress: Progress | None = None,
+    arrow: bool = True,
 ) -> ReplayReport:
     """Recompute the findings of ``rules`` (default: all) for uploads with
     DataTime in [since, until) and replace them device by device (``judge``).
@@ -159,7 +162,8 @@ def replay_columnar(
 
     report, found = judge(engine, since, until, rule_set, rules=rules,
                           trust_arrival=trust_arrival, resume=resume and not dry_run,
-                          shard=shard, devices=devices, progress=judged)  # fmt: skip
+                          shard=shard, devices=devices, progress=judged,
+                          arrow=arrow)  # fmt: skip
     selected = list(rules) if rules is not None else list(RULES)
     if dry_run:
         whole = shard is None and devices is None
