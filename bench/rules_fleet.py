@@ -94,3 +94,16 @@ def device(
 
 def fleet(devices: int, minutes: int, patterns: tuple[str, ...] = PATTERNS) -> list[Device]:
     return [device(index, minutes, patterns=patterns) for index in range(devices)]
+
+
+O2_FLUE, O2_AIR = 9.5, 20.6
+"""The O2 [%] of a flue, and of air (above rule o2_dilution's threshold)."""
+
+
+def o2_of(device: Device, minute: int) -> float:
+    """An O2 channel for the fleet (the equivalence tests): a flue's, turned
+    to air over each fault, so every fault also carries a dilution."""
+    fault = device.fault
+    if fault is not None and fault.start <= minute < fault.start + fault.length:
+        return O2_AIR
+    return O2_FLUE

@@ -19,7 +19,7 @@ from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
 from envwatch.rules.parameters import RuleSet
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
-from rules_fleet import PATTERNS, fleet
+from rules_fleet import PATTERNS, fleet, o2_of
 
 RULE_SET = default_rule_set()
 
@@ -36,6 +36,7 @@ def _wide() -> RuleSet:
 WIDE = _wide()
 START = datetime(2026, 1, 5)
 POLLUTANT = "a21026"
+O2 = "a19001"
 WATER = "w01018"
 CONTEXT = PointContext("DEV", 1, "4411", "air", {POLLUTANT: (Limit(200.0, "mg/m³", "t"),)})
 WATER_CONTEXT = PointContext("DEV", 1, "4411", "water", {WATER: (Limit(50.0, "mg/L", "t"),)})
@@ -66,7 +67,7 @@ def same(context: PointContext, uploads: list[Upload], rule_set: RuleSet = RULE_
 def test_the_benchmark_fleet_with_every_fault() -> None:
     devices = fleet(40, 24 * 60)
     assert {d.fault.pattern for d in devices if d.fault} == set(PATTERNS)
-    found = 0
+    found: set[str] = set()
     for device in devices:
         context = PointContext(device.mn, 1, "4411", "air", CONTEXT.limits)
         uploads = [
@@ -77,6 +78,7 @@ def test_the_benchmark_fleet_with_every_fault() -> None:
                 {
                     POLLUTANT: Values(rtd=value, flag=device.flags.get(minute, "N")),
                     "a00000": Values(rtd=100.0, flag="N"),
+                    O2: Values(rtd=o2_of(device, minute), flag="N"),
                 },
                 minute + 1,
             )
@@ -84,8 +86,8 @@ def test_the_benchmark_fleet_with_every_fault() -> None:
             if value is not None
         ]
         same(context, uploads)
-        found += len(streamed(context, uploads))
-    assert found  # the fleet's faults are found at all
+        found |= {finding.rule for finding in streamed(context, uploads)}
+    assert found == set(COLUMNAR)  # every rule finds something on the fleet
 
 
 LEVELS = st.one_of(
@@ -158,3 +160,32 @@ def test_spikes_next_to_each_other_and_after_a_shift() -> None:
     same(CONTEXT, uploads)
     # The first spike, and the one after the shift has settled.
     assert [f.rule for f in streamed(CONTEXT, uploads)].count("spike") == 2
+
+
+# O2 dilution: O2 around the threshold, flows, stop marks on any factor, gaps.
+O2_ROW = st.tuples(
+    st.sampled_from(["2011", "2011", "2011", "2051"]),
+    st.sampled_from([None, 9.5, 18.9, 19.0, 20.6, 21.0]),  # O2 (None: no O2 value)
+    st.booleans(),  # the upload carries O2 at all
+    st.sampled_from(["N", "N", "N", "F", "C", None]),  # the O2's flag
+    st.sampled_from(["N", "N", "N", "F", None]),  # the pollutant's flag
+    st.sampled_from([100.0, 100.0, 0.0, None]),  # flue-gas flow
+    st.sampled_from([1, 1, 2, 5, 6, 7]),  # repeated (runs)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(O2_ROW, max_size=40))
+def test_random_o2_series(
+    rows: list[tuple[str, float | None, bool, str | None, str | None, float | None, int]],
+) -> None:
+    uploads = []
+    expanded = [row[:6] for row in rows for _ in range(row[6])]
+    for index, (cn, o2, carries, o2_flag, flag, flow) in enumerate(expanded):
+        values = {POLLUTANT: Values(rtd=12.0, flag=flag)}
+        if carries:
+            values[O2] = Values(rtd=o2, flag=o2_flag) if cn == "2011" else Values(avg=o2)
+        if flow is not None:
+            values["a00000"] = Values(rtd=flow)
+        uploads.append(Upload("DEV", cn, START + timedelta(minutes=index), values, index))
+    same(CONTEXT, uploads)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from typer.testing import CliRunner
 
 from envwatch.cli import app
@@ -19,17 +19,35 @@ from envwatch.processing.columnar_replay import job_name, replay_columnar
 from envwatch.processing.columns import Reader, read_columns
 from envwatch.processing.worker import replay
 from envwatch.rules.columnar import DeviceColumns
+from envwatch.rules.model import O2_CODE
 from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.db import make_engine
-from envwatch.store.schema import FindingRecord
+from envwatch.store.schema import FindingRecord, Measurement
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
-from rules import START, store
-from rules_fleet import fleet
+from rules import POLLUTANT, START, store
+from rules_fleet import Device, fleet, o2_of
 
 MINUTES = 600
 SINCE, UNTIL = START - timedelta(days=1), START + timedelta(minutes=MINUTES + 1)
-RULES = ["negative", "zero", "constant", "spike", "offline"]
+RULES = ["negative", "zero", "constant", "spike", "o2_dilution", "offline"]
+
+
+def add_o2(engine: Engine, devices: list[Device]) -> None:
+    """An O2 value (``o2_of``) beside each stored upload's pollutant."""
+    by_mn = {device.mn: device for device in devices}
+    with engine.begin() as connection:
+        uploads = connection.execute(
+            select(
+                Measurement.mn, Measurement.cn, Measurement.data_time, Measurement.frame_id
+            ).where(Measurement.pollutant == POLLUTANT)
+        ).all()
+        connection.execute(
+            insert(Measurement),
+            [{"mn": mn, "cn": cn, "data_time": at, "pollutant": O2_CODE, "flag": "N",
+              "rtd": o2_of(by_mn[mn], int((at - START).total_seconds() // 60)),
+              "frame_id": frame} for mn, cn, at, frame in uploads],
+        )  # fmt: skip
 
 
 def stored(engine: Engine) -> list[tuple[Any, ...]]:
@@ -52,10 +70,12 @@ def stored(engine: Engine) -> list[tuple[Any, ...]]:
 
 
 def test_columnar_replay_stores_the_streaming_findings(engine: Engine) -> None:
-    store(engine, fleet(12, MINUTES), MINUTES)
+    devices = fleet(12, MINUTES)
+    store(engine, devices, MINUTES)
+    add_o2(engine, devices)
     replay(engine, SINCE, UNTIL, trust_arrival=False)
     streamed = stored(engine)
-    assert {row[1] for row in streamed} >= {"negative", "zero", "constant", "spike"}
+    assert {row[1] for row in streamed} >= {"negative", "zero", "constant", "spike", "o2_dilution"}
 
     report = replay_columnar(engine, SINCE, UNTIL, rules=RULES, trust_arrival=False, dry_run=True)
     assert report.changes == {"new": 0, "removed": 0, "changed": 0, "unchanged": len(streamed)}

@@ -28,10 +28,12 @@ import numpy.typing as npt
 
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import NON_POLLUTANTS, REALTIME, Run, watches
+from envwatch.rules.catalogue.cross_checks import O2Dilution
 from envwatch.rules.catalogue.falsification import Constant, Negative, Spike, Zero, _RunRule
 from envwatch.rules.catalogue.transmission import Backfill, BackfillParams, ImplausibleDataTime
 from envwatch.rules.model import (
     FLUE_GAS_FLOW_CODE,
+    O2_CODE,
     WATER_FLOW_CODE,
     Finding,
     PointContext,
@@ -82,6 +84,21 @@ class DeviceColumns:
         """Values held (a factor in an upload), the benchmark's unit."""
         return sum(len(column.rows) for column in self.factors.values())
 
+    def upload_with_values(self, row: int) -> Upload:
+        """Row ``row`` as the upload the rule reads: every factor it carries,
+        its level as Rtd (the level a rule reads) with its flag."""
+        values: dict[str, Values] = {}
+        for code, column in self.factors.items():
+            index = int(np.searchsorted(column.rows, row))
+            if index < len(column.rows) and int(column.rows[index]) == row:
+                level = float(column.level[index])
+                flag = column.flag[index]
+                values[code] = Values(
+                    rtd=None if np.isnan(level) else level,
+                    flag=None if flag is None else str(flag),
+                )
+        return replace(self.upload(row), values=values)
+
     def upload(self, row: int) -> Upload:
         """Row ``row`` as the light upload a finding is built on (no values)."""
         frame = int(self.frame_id[row])
@@ -125,6 +142,15 @@ def valid_flag(column: FactorColumn, rule_set: RuleSet) -> Bools:
         return np.asarray(table[column.flag_code])
     flags = column.flag.tolist()
     return np.fromiter(((f or "N") in valid for f in flags), dtype=np.bool_, count=len(flags))
+
+
+def flagged(column: FactorColumn, flags: frozenset[str]) -> Bools:
+    """Per value of the column: its flag is one of ``flags`` (no flag: none)."""
+    if column.flag_code is not None:
+        table = np.array([name in flags for name in column.flag_names], dtype=np.bool_)
+        return np.asarray(table[column.flag_code])
+    marks = column.flag.tolist()
+    return np.fromiter((f in flags for f in marks), dtype=np.bool_, count=len(marks))
 
 
 def streaming_only(
@@ -338,11 +364,41 @@ def spike(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> l
     return findings
 
 
+def o2_dilution(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    """``O2Dilution`` over the real-time O2 values: the stretches where O2 is
+    at or above the threshold while the source runs, with no factor marked
+    stopped, of at least ``consecutive`` values, found vectorised (uploads
+    without an O2 level are not the rule's, so they neither extend nor end a
+    run); the rule's own ``on_upload`` judges each stretch's first
+    ``consecutive`` uploads from a fresh state, as streaming saw them."""
+    rule = RULES[O2Dilution.id]
+    assert isinstance(rule, O2Dilution)
+    column = columns.factors.get(O2_CODE)
+    if column is None or not watches(rule, context, REALTIME):
+        return []
+    params = rule.params_for(rule_set, context, O2_CODE)
+    judged = (columns.cn[column.rows] == REALTIME) & ~np.isnan(column.level)
+    rows, level = column.rows[judged], column.level[judged]
+    stopped = np.zeros(len(columns), dtype=np.bool_)
+    for factor in columns.factors.values():
+        stopped[factor.rows[flagged(factor, params.stopped_flags)]] = True
+    member = ~(level < params.o2_percent) & running(columns)[rows] & ~stopped[rows]
+    restart = np.zeros(len(rows), dtype=np.bool_)
+    findings: list[Finding] = []
+    for start, _ in _segments(member, restart, int(params.consecutive)):
+        state: dict[str, Any] = {}
+        for index in range(start, start + int(params.consecutive)):
+            upload = columns.upload_with_values(int(rows[index]))
+            findings += rule.on_upload(state, upload, context, rule_set)
+    return findings
+
+
 COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Finding]]] = {
     Negative.id: negative,
     Zero.id: zero,
     Constant.id: constant,
     Spike.id: spike,
+    O2Dilution.id: o2_dilution,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
 
