@@ -34,6 +34,23 @@ def _wide() -> RuleSet:
 
 
 WIDE = _wide()
+
+
+def _short_pinned() -> RuleSet:
+    """The rule set with a pinned window of 8 hours, judged from 3."""
+    text = (Path(__file__).parents[1] / "src/envwatch/rules/rules.toml").read_text()
+    head, _, rest = text.partition("[rules.pinned]")
+    assert "window = 168" in rest and "min_hours = 24" in rest
+    rest = rest.replace("window = 168", "window = 8", 1).replace(
+        "min_hours = 24", "min_hours = 3", 1
+    )
+    text = f"{head}[rules.pinned]{rest}"
+    folder = Path(tempfile.mkdtemp())
+    (folder / "rules.toml").write_text(text)
+    return default_rule_set(folder / "rules.toml")
+
+
+SHORT_PINNED = _short_pinned()
 START = datetime(2026, 1, 5)
 POLLUTANT = "a21026"
 O2 = "a19001"
@@ -87,7 +104,8 @@ def test_the_benchmark_fleet_with_every_fault() -> None:
         ]
         same(context, uploads)
         found |= {finding.rule for finding in streamed(context, uploads)}
-    assert found == set(COLUMNAR)  # every rule finds something on the fleet
+    # Every rule finds something on the fleet, but those of hourly data (it has none).
+    assert found == set(COLUMNAR) - {"pinned"}
 
 
 LEVELS = st.one_of(
@@ -189,3 +207,45 @@ def test_random_o2_series(
             values["a00000"] = Values(rtd=flow)
         uploads.append(Upload("DEV", cn, START + timedelta(minutes=index), values, index))
     same(CONTEXT, uploads)
+
+
+# Pinned: hourly values just under the limit (flat or not), above it, marked,
+# missing; with and without an O2-corrected limit.
+HOUR = st.tuples(
+    st.sampled_from(["2061", "2061", "2061", "2011"]),
+    st.sampled_from([None, 40.0, 188.0, 190.0, 190.0, 190.5, 192.0, 199.0, 200.0, 201.0]),
+    st.sampled_from(["N", "N", "N", "N", "C", None]),
+    st.sampled_from([None, 9.0, 9.0, 10.0, 19.5]),  # O2
+    st.sampled_from([1, 1, 2, 4, 9]),  # repeated (runs)
+)
+O2_LIMITS = {POLLUTANT: (Limit(200.0, "mg/m³", "t", reference_o2=9.0),)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(HOUR, max_size=40), corrected=st.booleans(), short=st.booleans())
+def test_random_hourly_series(
+    rows: list[tuple[str, float | None, str | None, float | None, int]],
+    corrected: bool,
+    short: bool,
+) -> None:
+    context = PointContext("DEV", 1, "4411", "air", O2_LIMITS) if corrected else CONTEXT
+    uploads = []
+    expanded = [row[:4] for row in rows for _ in range(row[4])]
+    for index, (cn, level, flag, o2) in enumerate(expanded):
+        values = {POLLUTANT: Values(avg=level, flag=flag)}
+        if o2 is not None:
+            values[O2] = Values(avg=o2, flag="N")
+        uploads.append(Upload("DEV", cn, START + timedelta(hours=index), values, index))
+    same(context, uploads, SHORT_PINNED if short else RULE_SET)
+
+
+def test_pinned_stretches_are_found() -> None:
+    levels = [190.0 + (i % 3) * 0.5 for i in range(40)] + [120.0] * 30 + [190.0] * 20
+    uploads = [
+        Upload("DEV", "2061", START + timedelta(hours=i), {POLLUTANT: Values(avg=v)}, i)
+        for i, v in enumerate(levels)
+    ]
+    same(CONTEXT, uploads, SHORT_PINNED)
+    assert [f.rule for f in streamed(CONTEXT, uploads)] == ["pinned"]  # a week's window
+    # Eight hours' windows: the hours at 120 end the first; the last are a second.
+    assert [f.rule for f in streamed(CONTEXT, uploads, SHORT_PINNED)] == ["pinned", "pinned"]

@@ -27,9 +27,24 @@ import numpy as np
 import numpy.typing as npt
 
 from envwatch.rules.catalogue import RULES
-from envwatch.rules.catalogue.base import NON_POLLUTANTS, REALTIME, Run, watches
+from envwatch.rules.catalogue.base import (
+    HOURLY,
+    NON_POLLUTANTS,
+    REALTIME,
+    Run,
+    compliance_value,
+    watches,
+)
 from envwatch.rules.catalogue.cross_checks import O2Dilution
-from envwatch.rules.catalogue.falsification import Constant, Negative, Spike, Zero, _RunRule
+from envwatch.rules.catalogue.falsification import (
+    MAD_TO_SD,
+    Constant,
+    Negative,
+    Pinned,
+    Spike,
+    Zero,
+    _RunRule,
+)
 from envwatch.rules.catalogue.transmission import Backfill, BackfillParams, ImplausibleDataTime
 from envwatch.rules.model import (
     FLUE_GAS_FLOW_CODE,
@@ -393,12 +408,104 @@ def o2_dilution(columns: DeviceColumns, context: PointContext, rule_set: RuleSet
     return findings
 
 
+def _hourly_values(
+    columns: DeviceColumns,
+    code: str,
+    column: FactorColumn,
+    context: PointContext,
+    rule_set: RuleSet,
+) -> tuple[Ints, Floats]:
+    """The rows of ``code``'s valid hourly values and the value each is
+    judged by (``compliance_value``: O2-corrected where the limit says so,
+    through the function itself, an hour at a time; else the level)."""
+    limit = context.limit(code)
+    assert limit is not None
+    hourly = (columns.cn[column.rows] == HOURLY) & valid_flag(column, rule_set)
+    hourly &= ~np.isnan(column.level)
+    rows, level = column.rows[hourly], column.level[hourly]
+    if limit.reference_o2 is None:
+        return rows, level
+    values: list[float] = []
+    kept: list[int] = []
+    for index, row in enumerate(rows.tolist()):
+        upload = columns.upload_with_values(row)
+        value, _ = compliance_value(upload, code, upload.values[code], limit, rule_set)
+        if value is not None:
+            values.append(value)
+            kept.append(index)
+    return rows[kept], np.array(values, dtype=np.float64)
+
+
+def pinned(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    """``Pinned`` over the valid hourly values: each hour's window (the last
+    ``window`` hours, fewer at first) is judged vectorised (median, MAD,
+    share, greatest) to find the hours that can be pinned, with a margin
+    for rounding; the rule's own ``on_upload`` judges each of them from the
+    state streaming would hold (the window's hours; reported, when the hour
+    before was judged pinned)."""
+    rule = RULES[Pinned.id]
+    assert isinstance(rule, Pinned)
+    if not watches(rule, context, HOURLY):
+        return []
+    findings: list[Finding] = []
+    for code, column in columns.factors.items():
+        limit = context.limit(code)
+        if limit is None:
+            continue
+        rows, value = _hourly_values(columns, code, column, context, rule_set)
+        params = rule.params_for(rule_set, context, code)
+        width = int(params.window)
+        if len(rows) < params.min_hours:
+            continue
+        padded = np.concatenate((np.full(width - 1, np.nan), value))
+        windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+        median = np.nanmedian(windows, axis=1)
+        mad = np.nanmedian(np.abs(windows - median[:, None]), axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cv = np.where(median > 0, MAD_TO_SD * mad / median, np.inf)
+        margin = 1e-9
+        candidate = (
+            (median / limit.value >= params.median_share_of_limit * (1 - margin))
+            & (cv < params.max_cv * (1 + margin) + margin)
+            & (np.nanmax(windows, axis=1) <= limit.value)
+        )
+        candidate[: int(params.min_hours) - 1] = False
+        reported_key = f"{code}:reported"
+        reported, last = False, -2
+        for index in np.flatnonzero(candidate).tolist():
+            hours = deque(
+                (
+                    (_datetime(columns.data_time[row]), float(v), _frame(columns, row))
+                    for row, v in zip(
+                        rows[max(0, index - width + 1) : index].tolist(),
+                        value[max(0, index - width + 1) : index].tolist(),
+                        strict=True,
+                    )
+                ),
+                maxlen=width,
+            )
+            state: dict[str, Any] = {code: hours, reported_key: reported and last == index - 1}
+            upload = columns.upload_with_values(int(rows[index]))
+            kept = {key: values for key, values in upload.values.items()
+                    if key in (code, O2_CODE)}  # fmt: skip
+            found = rule.on_upload(state, replace(upload, values=kept), context, rule_set)
+            findings += [finding for finding in found if finding.pollutant == code]
+            reported, last = bool(state[reported_key]), index
+    return findings
+
+
+def _frame(columns: DeviceColumns, row: int) -> int | None:
+    frame = int(columns.frame_id[row])
+    return frame if frame >= 0 else None
+
+
 COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Finding]]] = {
     Negative.id: negative,
     Zero.id: zero,
     Constant.id: constant,
     Spike.id: spike,
     O2Dilution.id: o2_dilution,
+    Pinned.id: pinned,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
 
