@@ -105,7 +105,8 @@ def test_the_benchmark_fleet_with_every_fault() -> None:
         same(context, uploads)
         found |= {finding.rule for finding in streamed(context, uploads)}
     # Every rule finds something on the fleet, but those of hourly data (it has none).
-    assert found == set(COLUMNAR) - {"pinned"}
+    # (and of wastewater: the fleet is flue gas).
+    assert found == set(COLUMNAR) - {"pinned", "concentration_without_flow"}
 
 
 LEVELS = st.one_of(
@@ -249,3 +250,47 @@ def test_pinned_stretches_are_found() -> None:
     assert [f.rule for f in streamed(CONTEXT, uploads)] == ["pinned"]  # a week's window
     # Eight hours' windows: the hours at 120 end the first; the last are a second.
     assert [f.rule for f in streamed(CONTEXT, uploads, SHORT_PINNED)] == ["pinned", "pinned"]
+
+
+# Concentrations changing (or not) while the wastewater flow is zero.
+STILL = st.tuples(
+    st.sampled_from(["2011", "2011", "2011", "2051"]),
+    st.sampled_from([0.0, 0.0, 0.0, 3.0, -1.0, None]),  # wastewater flow (None: none)
+    st.booleans(),  # the upload carries the flow
+    st.sampled_from([None, 10.0, 10.0, 11.0, 12.5]),  # COD
+    st.sampled_from([None, 2.0, 2.0, 2.0, 2.1]),  # a second pollutant
+    st.sampled_from([1, 1, 2, 5, 10, 11]),  # repeated
+    st.booleans(),  # alternate the COD while repeated
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(STILL, max_size=30))
+def test_random_still_flow_series(
+    rows: list[tuple[str, float | None, bool, float | None, float | None, int, bool]],
+) -> None:
+    uploads = []
+    index = 0
+    for cn, flow, carries, cod, other, times, alternate in rows:
+        for step in range(times):
+            values = {}
+            if carries:
+                values["w00000"] = Values(rtd=flow)
+            if cod is not None:
+                values[WATER] = Values(rtd=cod + (step % 2 if alternate else 0))
+            if other is not None:
+                values["w21003"] = Values(rtd=other)
+            uploads.append(Upload("DEV", cn, START + timedelta(minutes=index), values, index))
+            index += 1
+    same(WATER_CONTEXT, uploads)
+
+
+def test_concentrations_changing_without_flow_are_found() -> None:
+    uploads = [
+        Upload("DEV", "2011", START + timedelta(minutes=i),
+               {"w00000": Values(rtd=0.0 if 5 <= i < 20 else 3.0), WATER: Values(rtd=10.0 + i % 2)},
+               i)
+        for i in range(30)
+    ]  # fmt: skip
+    same(WATER_CONTEXT, uploads)
+    assert [f.rule for f in streamed(WATER_CONTEXT, uploads)] == ["concentration_without_flow"]

@@ -30,7 +30,8 @@ from rules_fleet import Device, fleet, o2_of
 
 MINUTES = 600
 SINCE, UNTIL = START - timedelta(days=1), START + timedelta(minutes=MINUTES + 1)
-RULES = ["negative", "zero", "constant", "spike", "o2_dilution", "pinned", "offline"]
+RULES = ["negative", "zero", "constant", "spike", "o2_dilution", "pinned",
+         "concentration_without_flow", "offline"]  # fmt: skip
 
 
 def add_o2(engine: Engine, devices: list[Device]) -> None:

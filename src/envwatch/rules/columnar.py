@@ -35,7 +35,7 @@ from envwatch.rules.catalogue.base import (
     compliance_value,
     watches,
 )
-from envwatch.rules.catalogue.cross_checks import O2Dilution
+from envwatch.rules.catalogue.cross_checks import ConcentrationWithoutFlow, O2Dilution
 from envwatch.rules.catalogue.falsification import (
     MAD_TO_SD,
     Constant,
@@ -408,6 +408,47 @@ def o2_dilution(columns: DeviceColumns, context: PointContext, rule_set: RuleSet
     return findings
 
 
+def concentration_without_flow(
+    columns: DeviceColumns, context: PointContext, rule_set: RuleSet
+) -> list[Finding]:
+    """``ConcentrationWithoutFlow`` over the real-time uploads with a
+    wastewater flow level (the rule's; others neither extend nor end a run):
+    where the flow is at most zero and a pollutant changed by more than
+    ``min_change`` from the upload before, found vectorised; the rule's own
+    ``on_upload`` judges each stretch's first ``consecutive`` uploads, from
+    the state streaming would hold (the levels of the upload before)."""
+    rule = RULES[ConcentrationWithoutFlow.id]
+    assert isinstance(rule, ConcentrationWithoutFlow)
+    flow = columns.factors.get(WATER_FLOW_CODE)
+    if flow is None or not watches(rule, context, REALTIME):
+        return []
+    params = rule.params_for(rule_set, context, WATER_FLOW_CODE)
+    judged = (columns.cn[flow.rows] == REALTIME) & ~np.isnan(flow.level)
+    rows, level = flow.rows[judged], flow.level[judged]
+    changed = np.zeros(len(rows), dtype=np.bool_)
+    for code, column in columns.factors.items():
+        if code in NON_POLLUTANTS:
+            continue
+        at = np.full(len(columns), np.nan)
+        at[column.rows] = column.level
+        value = at[rows]
+        step = np.abs(np.diff(value, prepend=np.nan))
+        changed |= np.asarray(step > params.min_change)  # NaN (absent either side): no change
+    member = ~(level > 0) & changed
+    findings: list[Finding] = []
+    restart = np.zeros(len(rows), dtype=np.bool_)
+    for start, _ in _segments(member, restart, int(params.consecutive)):
+        state: dict[str, Any] = {}
+        if start > 0:
+            before = columns.upload_with_values(int(rows[start - 1]))
+            state["previous"] = {code: v.level for code, v in before.values.items()
+                                 if code not in NON_POLLUTANTS and v.level is not None}  # fmt: skip
+        for index in range(start, start + int(params.consecutive)):
+            upload = columns.upload_with_values(int(rows[index]))
+            findings += rule.on_upload(state, upload, context, rule_set)
+    return findings
+
+
 def _hourly_values(
     columns: DeviceColumns,
     code: str,
@@ -506,6 +547,7 @@ COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Findin
     Spike.id: spike,
     O2Dilution.id: o2_dilution,
     Pinned.id: pinned,
+    ConcentrationWithoutFlow.id: concentration_without_flow,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
 
