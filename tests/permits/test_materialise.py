@@ -14,7 +14,9 @@ from sqlalchemy import Engine, delete, func, select
 
 from envwatch.audit.log import Actor
 from envwatch.permits.accounting import accounted_hours
+from envwatch.permits.importing import import_file
 from envwatch.permits.materialise import Materialiser
+from envwatch.permits.rollup import months_table
 from envwatch.processing.hours import stored_hours
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from envwatch.store.db import make_engine
@@ -27,11 +29,12 @@ from envwatch.store.schema import (
     MonitoringPoint,
     ProcessingCursor,
 )
-from tests.permits.helpers import CO, MN, SO2, hourly, seed, store
+from tests.permits.helpers import CO, MN, SO2, hourly, permit_csv, seed, store
 
 H = timedelta(hours=1)
 BASE = datetime(2026, 9, 25)  # a quarter starts at hour 144
 ACTOR = Actor("tester", "city_admin", "test")
+MN2 = "371502000000001002000000"
 
 
 def _table(engine: Engine) -> list[tuple[Any, ...]]:
@@ -155,3 +158,47 @@ def test_a_device_at_no_outlet_accounts_no_emissions(sqlite_url: str) -> None:
         devices = set(connection.execute(select(HourlyEmission.mn).distinct()).scalars())
     assert MN in devices and station not in devices
     engine.dispose()
+
+
+def test_a_rebuild_in_processes_gives_the_table_of_one_in_a_transaction(engine: Engine) -> None:
+    # Two devices (one with CO too) across a quarter's start, with marked,
+    # stopped and never-sent hours, and an outlet with no device (direct
+    # discharge): rebuilt by two worker processes, each device in its own
+    # transaction, the hours and the months are those of the one-transaction
+    # rebuild; and rows of a device whose data are gone do not survive.
+    seed(engine)
+    with engine.begin() as connection:
+        connection.execute(MonitoringPoint.__table__.insert(), [  # type: ignore[attr-defined]
+            {"mn": MN2, "pw": "123456", "enterprise_id": 1, "outlet_id": 1, "st": "31"}
+        ])  # fmt: skip
+    assert import_file(engine, "p.csv", permit_csv(so2_t=2.0), ACTOR) == []
+    flags = ["N", "N", "N", "M", "N", "D", "N", "F", "N", "N", "N"]
+    store(engine, [hourly(BASE + at * H, 40.0 + at % 13, 100.0, flags[at % 11],
+                          co=5.0 if at % 2 else None)
+                   for at in range(240) if at % 17 != 3])  # fmt: skip
+    Archive(engine).write_batch([
+        ReceivedFrame(datetime.now(UTC), "p", b"##", "accepted", mn=MN2, cn="2061",
+                      measurements=tuple(MeasurementRow(MN2, "2061", BASE + at * H, code,
+                                                        avg=value, flag=flags[at % 7])
+                                         for code, value in ((SO2, 20.0 + at % 5),
+                                                             ("a00000", 80.0))))
+        for at in range(100, 300) if at % 23 != 1
+    ])  # fmt: skip
+    now = BASE + 300 * H
+    materialiser = Materialiser.create(engine)
+    materialiser.rebuild(now=now)
+    with engine.connect() as connection:
+        expected = (_table(engine), months_table(connection))
+    method = list(HourlyEmission.__table__.columns.keys()).index("method")
+    assert {row[method] for row in expected[0]} >= {"measured", "substituted", "missing", "direct"}
+    assert {row[0] for row in expected[0]} >= {MN, MN2}
+    gone = "371502000000001099000000"
+    with engine.begin() as connection:
+        connection.execute(delete(HourlyEmission))
+        connection.execute(HourlyEmission.__table__.insert(), [  # type: ignore[attr-defined]
+            {"mn": gone, "pollutant": SO2, "hour": BASE, "validity": "valid",
+             "method": "measured", "emission_kg": 1.0, "enterprise_id": 1, "outlet_id": 1}
+        ])  # fmt: skip
+    materialiser.rebuild(now=now, workers=2)
+    with engine.connect() as connection:
+        assert (_table(engine), months_table(connection)) == expected

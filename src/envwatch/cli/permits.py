@@ -19,7 +19,7 @@ from envwatch.cli.common import DbOption, cst_time, migrated_engine, peer, refus
 from envwatch.errors import PeerError
 from envwatch.permits.importing import import_file
 from envwatch.permits.manual_store import import_manual
-from envwatch.permits.materialise import Materialiser
+from envwatch.permits.materialise import Materialiser, rebuild_workers
 from envwatch.permits.report import emissions_json, hours_json, year_totals
 from envwatch.permits.store import current_permits, permit_view, versions_of
 
@@ -116,11 +116,19 @@ def materialise_command(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Recompute every device from scratch.")
     ] = False,
-) -> None:
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=64,
+            help="Processes of a rebuild, each device in its own transaction "
+            "(default: one per core; 1: the whole rebuild in one transaction).",
+        ),
+    ] = None,
+) -> None:  # fmt: skip
     """Bring the hourly emissions table up to date with the stored data."""
     materialiser = Materialiser.create(migrated_engine(db))
     if rebuild:
-        materialiser.rebuild(now=_now(now))
+        materialiser.rebuild(now=_now(now), workers=workers or rebuild_workers())
     else:
         materialiser.catch_up(_now(now))
 

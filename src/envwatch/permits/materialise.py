@@ -33,10 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from multiprocessing import get_context
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
@@ -65,6 +68,7 @@ from envwatch.rules.parameters import RuleSet
 from envwatch.rules.units import FLOW_CODE_BY_MEDIUM, accounting_of
 from envwatch.rules.validity import InvalidCause, Validity, next_quarter, quarter_of
 from envwatch.store.cursors import read_cursor, save_cursor
+from envwatch.store.db import make_engine
 from envwatch.store.schema import (
     ArchivedFrame,
     HourlyEmission,
@@ -140,6 +144,10 @@ def _text(value: Any) -> str:
     return _TEXT.get(value) or str(value)
 
 
+_DRIVER_READY: frozenset[type] = frozenset({float, type(None)})
+"""Value types every driver takes as they are for a Float column."""
+
+
 def insert_rows(
     connection: Connection, rows: Sequence[Row], memo: dict[Any, Any] | None = None
 ) -> None:
@@ -167,6 +175,10 @@ def insert_rows(
         memo = {} if memo is None else memo
         values = list(zip(*rows, strict=True))
         for index, processor in processors:
+            if set(map(type, values[index])) <= _DRIVER_READY:
+                # A column of floats (and NULLs) needs no conversion: the
+                # Float processor is float() of each, and the type check runs in C.
+                continue
             seen: dict[Any, Any] = memo.setdefault(index, {})
             values[index] = tuple(
                 seen[value] if value in seen else seen.setdefault(value, processor(value))
@@ -199,10 +211,13 @@ def _data_span(connection: Connection, mn: str) -> tuple[datetime, datetime] | N
     return None if first is None else (first, last)
 
 
-def _pollutants(connection: Connection, mn: str, since: datetime) -> tuple[list[str], set[str]]:
-    """The device's accounted pollutants (those already in the table and those
-    of its data since ``since``), and which of them the table already holds."""
-    known = set(connection.execute(
+def _pollutants(
+    connection: Connection, mn: str, since: datetime, *, from_scratch: bool = False
+) -> tuple[list[str], set[str]]:
+    """The device's accounted pollutants (those already in the table, unless
+    ``from_scratch``, and those of its data since ``since``), and which of them
+    the table already holds (none from scratch)."""
+    known: set[str] = set() if from_scratch else set(connection.execute(
         select(HourlyEmission.pollutant).where(HourlyEmission.mn == mn).distinct()
     ).scalars())  # fmt: skip
     seen = known | set(connection.execute(
@@ -341,10 +356,11 @@ class DeviceUpdate:
     mn: str
     rows: dict[str, tuple[datetime, list[Row]]]
 
-    def write(self, connection: Connection) -> int:
-        """Replace the device's rows from each pollutant's ``since``; how many."""
+    def write(self, connection: Connection, memo: dict[Any, Any] | None = None) -> int:
+        """Replace the device's rows from each pollutant's ``since``; how many
+        (``memo``: ``insert_rows``'s, shared by the devices of a rebuild)."""
         written = 0
-        memo: dict[Any, Any] = {}
+        memo = {} if memo is None else memo
         for pollutant, (since, rows) in self.rows.items():
             connection.execute(delete(HourlyEmission).where(
                 HourlyEmission.mn == self.mn, HourlyEmission.pollutant == pollutant,
@@ -381,7 +397,9 @@ def device_update(
         start = _hour(touched.first)
         if _hour(touched.last) > old_last:
             start = min(start, old_last + HOUR)
-    pollutants, known = _pollutants(connection, mn, start if touched is not None else span[0])
+    # From scratch, only what the data hold: the device's rows are all replaced.
+    pollutants, known = _pollutants(connection, mn, start if touched is not None else span[0],
+                                    from_scratch=touched is None)  # fmt: skip
     first = _hour(span[0])
     # A pollutant new to the table runs from the device's first data, like the rest.
     sinces = {
@@ -430,7 +448,10 @@ def _monitored(connection: Connection, outlet_id: int, pollutant: str) -> bool:
     return seen is not None
 
 
-def materialise_direct(connection: Connection, now: datetime, parameters: PermitParameters) -> int:
+def materialise_direct(
+    connection: Connection, now: datetime, parameters: PermitParameters,
+    memo: dict[Any, Any] | None = None,
+) -> int:  # fmt: skip
     """Add the direct-discharge hours of the permits' unmonitored automatic
     items up to the hour before ``now`` (China Standard Time); how many."""
     items = connection.execute(
@@ -456,7 +477,7 @@ def materialise_direct(connection: Connection, now: datetime, parameters: Permit
             reason=parameters.direct.reason,
         )  # fmt: skip
         rows = [_row(hour, item.enterprise_id, item.outlet_id) for hour in hours]
-        insert_rows(connection, rows)
+        insert_rows(connection, rows, memo)
         if rows:
             refresh_months(connection, device, item.pollutant, rows[0][2], _facts(rows))
         written += len(rows)
@@ -539,9 +560,23 @@ class Materialiser:
         while self.run_once(now):
             pass
 
-    def rebuild(self, mns: Iterable[str] | None = None, now: datetime | None = None) -> None:
-        """Recompute the devices ``mns`` (all with data if None) from scratch."""
+    def rebuild(
+        self, mns: Iterable[str] | None = None, now: datetime | None = None, *, workers: int = 1
+    ) -> None:
+        """Recompute the devices ``mns`` (all with data if None) from scratch.
+
+        With one worker, in one transaction. With more (and a database other
+        processes can open: a SQLite file or a server), the devices are
+        computed in that many processes, each device replaced in a short
+        transaction of its own, and the rest (direct discharge, manual
+        results, the cursor) in one transaction after them: the table is the
+        same, the wall time about divided by the cores. A rebuild cut short
+        leaves each device either as it was or rebuilt; run it again."""
         now = now or now_cst().replace(tzinfo=None)
+        memo: dict[Any, Any] = {}
+        if workers > 1 and _shared_database(self.engine):
+            self._rebuild_in_processes(mns, now, workers, memo)
+            return
         with self.engine.begin() as connection:
             if mns is None:
                 mns = list(connection.execute(select(Measurement.mn).distinct()).scalars())
@@ -552,9 +587,70 @@ class Materialiser:
             for mn in mns:
                 connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
                 forget_months(connection, mn)
-                recompute_device(connection, mn, None, self.rules)
-            materialise_direct(connection, now, self.parameters)
+                device_update(connection, mn, None, self.rules).write(connection, memo)
+            materialise_direct(connection, now, self.parameters, memo)
             refresh_manual(connection, self.parameters, now)
+
+    def _rebuild_in_processes(
+        self, mns: Iterable[str] | None, now: datetime, workers: int, memo: dict[Any, Any]
+    ) -> None:
+        with self.engine.connect() as connection:
+            newest = int(connection.execute(select(func.max(ArchivedFrame.id))).scalar() or 0)
+            devices = list(connection.execute(select(Measurement.mn).distinct()).scalars())
+        chosen = devices if mns is None else list(mns)
+        url = self.engine.url.render_as_string(hide_password=False)
+        # spawn, not fork: a forked child would share the parent's connections.
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_start_rebuild_worker,
+            initargs=(url, self.rules),
+        ) as pool:  # fmt: skip
+            for _ in pool.map(_rebuild_device, chosen):
+                pass
+        with self.engine.begin() as connection:
+            if mns is None:
+                # What no device's data hold any more (direct discharge and
+                # manual results are accounted again below).
+                stale = set(connection.execute(
+                    select(HourlyEmission.mn).distinct()).scalars()) - set(devices)  # fmt: skip
+                for mn in sorted(stale):
+                    connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
+                    forget_months(connection, mn)
+                save_cursor(connection, CURSOR, newest)
+            materialise_direct(connection, now, self.parameters, memo)
+            refresh_manual(connection, self.parameters, now)
+
+
+def rebuild_workers() -> int:
+    """The rebuild's processes by default: one per core (at most 8; SQLite
+    has one writer, and the devices' writes are a third of the work)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _shared_database(engine: Engine) -> bool:
+    """Whether other processes can open the engine's database (not an
+    in-memory SQLite one)."""
+    url = engine.url
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
+
+
+_REBUILD_WORKER: dict[str, Any] = {}
+"""A rebuild worker process's engine and rules (``_start_rebuild_worker``)."""
+
+
+def _start_rebuild_worker(url: str, rules: RuleSet) -> None:
+    _REBUILD_WORKER.update(engine=make_engine(url), rules=rules, memo={})
+
+
+def _rebuild_device(mn: str) -> int:
+    """In a worker: the device from scratch, computed on a read connection
+    and written in a short transaction (SQLite's one writer is held briefly)."""
+    engine: Engine = _REBUILD_WORKER["engine"]
+    with engine.connect() as connection:
+        update = device_update(connection, mn, None, _REBUILD_WORKER["rules"])
+    with engine.begin() as connection:
+        connection.execute(delete(HourlyEmission).where(HourlyEmission.mn == mn))
+        forget_months(connection, mn)
+        return update.write(connection, _REBUILD_WORKER["memo"])
 
 
 async def follow_emissions(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Engine, String, select, tuple_, type_coerce
 
 from envwatch.electricity.hj212 import ElectricityCodes
 from envwatch.hj212 import DecodeOptions, ProtocolError, decode_frame
@@ -459,9 +459,12 @@ def device_uploads(
     """A device's stored uploads of commands ``cns`` with DataTime in [since,
     until), oldest first (through the measurement key); only the factors
     ``codes`` when given."""
+    # DataTime as the driver gives it (SQLite: text), converted once per
+    # upload rather than once per factor row: an upload is several rows.
+    to_time = Measurement.data_time.type._cached_result_processor(connection.dialect, None)
     query = select(
         Measurement.cn,
-        Measurement.data_time,
+        type_coerce(Measurement.data_time, String) if to_time else Measurement.data_time,
         Measurement.pollutant,
         Measurement.rtd,
         Measurement.avg,
@@ -483,11 +486,12 @@ def device_uploads(
     # In key order an upload's rows are adjacent: grouped in one pass, in
     # column form (a year of a device is a few hundred thousand rows).
     uploads: list[Upload] = []
-    key: tuple[str, datetime] | None = None
+    key: tuple[str, Any] | None = None
     values: dict[str, Values] = {}
-    for cn, data_time, pollutant, rtd, avg, low, high, cou, flag in rows:
-        if key is None or data_time != key[1] or cn != key[0]:
-            key, values = (cn, data_time), {}
+    for cn, stored_time, pollutant, rtd, avg, low, high, cou, flag in rows:
+        if key is None or stored_time != key[1] or cn != key[0]:
+            key, values = (cn, stored_time), {}
+            data_time = cast(datetime, to_time(stored_time) if to_time else stored_time)
             uploads.append(Upload(mn, cn, data_time, values))
         values[pollutant] = Values(rtd, avg, low, high, cou, flag)
     return uploads
