@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ import numpy.typing as npt
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from envwatch.processing.blocks import Block, cut, from_block, in_window, join
 from envwatch.rules.columnar import DeviceColumns, FactorColumn
 
 CST_OFFSET_US = 8 * 3600 * 1_000_000
@@ -88,6 +89,10 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _day(day: date, postgres: bool) -> str:
+    return f"DATE '{day.isoformat()}'" if postgres else f"'{day.isoformat()}'"
+
+
 def _when(moment: datetime, postgres: bool) -> str:
     text_ = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
     return f"TIMESTAMP '{text_}'" if postgres else f"'{text_}'"
@@ -121,8 +126,10 @@ def _queries(
 class Reader:
     """Reads passes of devices' windows from one database."""
 
-    def __init__(self, engine: Engine, *, arrow: bool = True) -> None:
+    def __init__(self, engine: Engine, *, arrow: bool = True, blocks: bool = True) -> None:
         self.engine = engine
+        self.blocks = blocks
+        """Whether closed days are read from their value blocks where they have one."""
         url = make_url(engine.url.render_as_string(hide_password=False))
         self.postgres = url.get_backend_name() == "postgresql"
         self.pollutants = Codes()
@@ -181,7 +188,82 @@ class Reader:
         self, mns: Sequence[str], since: datetime, until: datetime, *, whole: bool = False
     ) -> Iterator[DeviceColumns]:
         """One pass: the devices ``mns`` (``whole``: every device the window
-        holds is wanted, so no filter by MN), device by device."""
+        holds is wanted, so no filter by MN), device by device (MN order).
+
+        Device-days with a value block (``processing/blocks.py``) are read
+        from it, the rest from the rows, scanned only over the days some
+        device of the pass has no block for."""
+        if not self.blocks:
+            yield from self.read_rows(mns, since, until, whole=whole)
+            return
+        stored = self._stored_blocks(mns, since, until)
+        if not stored:
+            yield from self.read_rows(mns, since, until, whole=whole)
+            return
+        covered: dict[str, set[date]] = {}
+        for mn, day in stored:
+            covered.setdefault(mn, set()).add(day)
+        first, last = since.date(), (until - timedelta(microseconds=1)).date()
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        scan = [day for day in days if any(day not in covered.get(mn, ()) for mn in mns)]
+        rows: dict[str, list[DeviceColumns]] = {}
+        for low, high in _runs(scan):
+            start = max(since, datetime.combine(low, time()))
+            end = min(until, datetime.combine(high + timedelta(days=1), time()))
+            for read in self.read_rows(mns, start, end, whole=whole):
+                mine = covered.get(read.mn)
+                if mine:  # the uploads of its days with a block come from the block
+                    blocked = np.array([np.datetime64(d, "D") for d in mine])
+                    read = cut(read, ~np.isin(read.data_time.astype("datetime64[D]"), blocked))  # noqa: PLW2901
+                if len(read):
+                    rows.setdefault(read.mn, []).append(read)
+        order = {name: code for code, name in enumerate(self.pollutants.names) if name}
+        for mn in sorted(mns):
+            pieces = []
+            for day in sorted(covered.get(mn, ())):
+                block = Block(stored[mn, day])
+                if len(block):
+                    for name in block.factors:
+                        order.setdefault(name, self.pollutants.add(name))
+                    pieces.append(in_window(from_block(block, self.flags.add), since, until))
+            pieces += rows.get(mn, [])
+            pieces = [piece for piece in pieces if len(piece)]
+            if not pieces:
+                continue
+            yield _coded(join(pieces, order), self.flags)
+
+    def _stored_blocks(
+        self, mns: Sequence[str], since: datetime, until: datetime
+    ) -> dict[tuple[str, date], bytes]:
+        """The blocks of ``mns`` for the days of [since, until)."""
+        last = (until - timedelta(microseconds=1)).date()
+        query = (
+            "SELECT mn, day, body FROM value_block WHERE "
+            f"day >= {_day(since.date(), self.postgres)} AND day <= {_day(last, self.postgres)}"
+        )
+        if len(mns) <= 1000:
+            query += f" AND mn IN ({', '.join(_literal(mn) for mn in mns)})"
+        wanted = set(mns)
+        found: dict[tuple[str, date], bytes] = {}
+        # Through the reader's own connection: on SQLite a second library's
+        # connection to the same WAL file beside ADBC's is not to be mixed.
+        for batch in self._batches(query):
+            rows = (
+                zip(*batch.to_pydict().values(), strict=True)
+                if not isinstance(batch, list)
+                else batch
+            )
+            for mn, day, body in rows:
+                if mn in wanted:
+                    found[mn, day if isinstance(day, date) else date.fromisoformat(day)] = bytes(
+                        body
+                    )
+        return found
+
+    def read_rows(
+        self, mns: Sequence[str], since: datetime, until: datetime, *, whole: bool = False
+    ) -> Iterator[DeviceColumns]:
+        """One pass from the rows alone (no blocks)."""
         frames_query, values_query = _queries(None if whole else mns, since, until, self.postgres)
         devices = Codes(mns)
         frames = _Frames([], [], [], [], [])
@@ -257,6 +339,29 @@ class Reader:
             )
         level = batch.column(2).cast("float64").to_numpy(zero_copy_only=False)
         out.level.append(np.array(level, dtype=np.float64, copy=True))  # null: NaN
+
+
+def _runs(days: Sequence[date]) -> Iterator[tuple[date, date]]:
+    """Sorted ``days`` as runs of consecutive days (first, last)."""
+    run: list[date] = []
+    for day in days:
+        if run and day != run[-1] + timedelta(days=1):
+            yield run[0], run[-1]
+            run = []
+        run.append(day)
+    if run:
+        yield run[0], run[-1]
+
+
+def _coded(columns: DeviceColumns, flags: Codes) -> DeviceColumns:
+    """``columns`` whose factors' flag codes index the reader's flags as they now are."""
+    names = tuple(flags.names)
+    return replace(
+        columns,
+        factors={
+            name: replace(factor, flag_names=names) for name, factor in columns.factors.items()
+        },
+    )
 
 
 def _arrow_micros(column: Any, *, utc: bool) -> Ints:
@@ -415,12 +520,14 @@ def read_columns(
     devices_per_pass: int = 500,
     whole: bool = False,
     arrow: bool = True,
+    blocks: bool = True,
 ) -> Iterator[DeviceColumns]:
     """The devices' uploads with DataTime in [since, until), device by device
     (MN order within a pass of ``devices_per_pass`` devices; ``whole``: ``mns``
     are all the devices the window holds, so a single pass filters none;
-    ``arrow``: through ADBC where installed)."""
-    reader = Reader(engine, arrow=arrow)
+    ``arrow``: through ADBC where installed; ``blocks``: closed days from
+    their value blocks where they have one)."""
+    reader = Reader(engine, arrow=arrow, blocks=blocks)
     try:
         ordered = sorted(mns)
         for start in range(0, len(ordered), devices_per_pass):
