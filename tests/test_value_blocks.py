@@ -5,6 +5,7 @@ PostgreSQL, also after a late frame invalidated a block."""
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -15,14 +16,18 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from envwatch.cli import app
 from envwatch.processing.blocks import cut, decode, encode, join
 from envwatch.processing.columnar_replay import replay_columnar
 from envwatch.processing.columns import read_columns
-from envwatch.processing.compaction import compact, day_pieces
+from envwatch.processing.compaction import LOOKBACK_DAYS, compact, day_pieces, periodic
 from envwatch.processing.worker import replay
 from envwatch.rules.columnar import DeviceColumns, FactorColumn
+from envwatch.settings import Settings
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
+from envwatch.store.db import make_engine
 from envwatch.store.schema import ValueBlock
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -142,3 +147,33 @@ def test_blocks_read_as_the_rows_and_late_frames_invalidate_them(engine: Engine)
     assert _columns(engine, blocks=True) == rows
     replay_columnar(engine, SINCE, UNTIL, rules=RULES, trust_arrival=False)
     assert stored(engine) == streamed
+
+
+def test_the_cli_and_the_sweep_build_the_closed_days_blocks(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        devices = fleet(2, 600)
+        store(engine, devices, 600)  # on START's day, long closed
+        day = START.date()
+        result = CliRunner().invoke(
+            app, ["store", "compact", "--db", sqlite_url, "--since", f"{day}",
+                  "--until", f"{day + timedelta(days=2)}"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        assert (report["blocks"], report["points"]) == (4, 2 * 600 * 2 - _gaps(devices, 600))
+        assert _blocks(engine) == 4  # the second day's are empty
+        bad = CliRunner().invoke(app, ["store", "compact", "--db", sqlite_url, "--since", "x"])
+        assert bad.exit_code != 0
+
+        # The sweep: the last closed days, at most every check interval.
+        moments = iter([0.0, 10.0])
+        sweep = periodic(engine, Settings(compact_check_s=3600), lambda: next(moments))
+        assert sweep() == 2 * LOOKBACK_DAYS  # nothing stored then: empty blocks
+        assert sweep() == 0  # not due yet
+    finally:
+        engine.dispose()
+
+
+def _gaps(devices: list[Any], minutes: int) -> int:
+    return 2 * sum(1 for d in devices for m in range(minutes) if d.values[m] is None)

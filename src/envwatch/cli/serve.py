@@ -82,6 +82,7 @@ async def run_platform(
     from envwatch.judgement.core import load_parameters  # noqa: PLC0415
     from envwatch.judgement.scheduler import follow_judgement  # noqa: PLC0415
     from envwatch.permits.materialise import Materialiser, follow_emissions  # noqa: PLC0415
+    from envwatch.processing import compaction  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
     from envwatch.quality.daily import follow_quality  # noqa: PLC0415
     from envwatch.rectification.desk import configured_desk  # noqa: PLC0415
@@ -113,8 +114,12 @@ async def run_platform(
     )
     rectification = configured_desk(engine)
     keep_partitions = partitions.periodic(engine, settings, time.monotonic)
+    # The value blocks of closed days, for the columnar replay (processing/compaction.py).
+    keep_blocks = compaction.periodic(engine, settings, time.monotonic)
     alerting = asyncio.create_task(
-        run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep, keep_partitions))
+        run_alert_loop(
+            desk, notifier, stop, sweepers=(rectification.sweep, keep_partitions, keep_blocks)
+        )
     )
     quality = asyncio.create_task(follow_quality(engine, stop))
     # The weekly county judgement and its report, after each week ends.

@@ -24,7 +24,7 @@ stores a late frame for (``store/archive.py``), in its own transaction:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,6 +36,7 @@ from envwatch.hj212.codes import now_cst
 from envwatch.processing.blocks import COMPACT_AFTER_DAYS, closed_before, cut, encode
 from envwatch.processing.columns import Reader
 from envwatch.rules.columnar import DeviceColumns
+from envwatch.settings import Settings
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import ArchivedFrame, MonitoringPoint, ValueBlock
 
@@ -255,3 +256,19 @@ def drop_blocks(
     if until is not None:
         query = query.where(ValueBlock.day < until)
     return int(connection.execute(query).rowcount or 0)
+
+
+def periodic(engine: Engine, settings: Settings, clock: Callable[[], float]) -> Callable[[], int]:
+    """A sweeper for the single-active desk: ``compact`` (the closed days of
+    the last ``LOOKBACK_DAYS`` that lack a block) at most every
+    ``settings.compact_check_s``; the blocks it built."""
+    last: list[float] = []
+
+    def sweep() -> int:
+        now = clock()
+        if last and now - last[0] < settings.compact_check_s:
+            return 0
+        last[:] = [now]
+        return compact(engine).blocks
+
+    return sweep
