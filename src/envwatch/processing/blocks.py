@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 VERSION: Final = 1
-LEVEL: Final = 1
+LEVEL: Final = 0
 """zlib level of a block's arrays (1: fastest; 0 stores them as they are)."""
 NAT: Final = int(np.iinfo(np.int64).min)
 _HEADER: Final = struct.Struct("<I")

@@ -80,6 +80,7 @@ def judge(
     devices: Collection[str] | None = None,
     progress: Progress | None = None,
     arrow: bool = True,
+    blocks: bool = True,
 ) -> tuple[ReplayReport, dict[str, list[Finding]]]:
     """The findings of ``rules`` (default: all) for uploads with DataTime in
     [since, until), by device, and the report (nothing written). ``shard``:
@@ -107,7 +108,9 @@ def judge(
     whole = len(mns) == len(contexts)
     contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
-    columnar = read_columns(engine, mns, since, until, whole=whole, arrow=arrow)
+    columnar = read_columns(
+        engine, mns, since, until, whole=whole, arrow=arrow, blocks=blocks
+    )
     for done, columns in enumerate(columnar, 1):
         context = contexts[columns.mn]
         report.devices += 1
