@@ -85,8 +85,13 @@ def test_a_block_round_trips(columns: DeviceColumns, level: int) -> None:
     # Cut by day and joined again: the same columns (the reader's merge).
     pieces = [piece for _, piece in day_pieces(columns)]
     if pieces:
-        assert _same(join(pieces[::-1]), columns)
+        assert _same(join(pieces), columns) and _same(join(pieces[::-1]), columns)
     assert len(cut(columns, np.zeros(len(columns), dtype=bool))) == 0
+    # Pieces already in frame order (consecutive days): joined as they are.
+    first = np.arange(len(columns)) < len(columns) // 2
+    halves = [piece for piece in (cut(columns, first), cut(columns, ~first)) if len(piece)]
+    if halves:
+        assert _same(join(halves), columns)
 
 
 def _columns(engine: Engine, blocks: bool) -> list[Any]:

@@ -239,7 +239,8 @@ def join(
     if len(pieces) == 1:
         return pieces[0]
     frame_id = np.concatenate([piece.frame_id for piece in pieces])
-    order = np.argsort(frame_id, kind="stable")
+    in_order = bool(np.all(frame_id[1:] >= frame_id[:-1]))  # days in arrival order, usually
+    order = np.arange(len(frame_id)) if in_order else np.argsort(frame_id, kind="stable")
     place = np.empty(len(order), dtype=np.int64)
     place[order] = np.arange(len(order))
     names: dict[str, None] = {}
@@ -261,7 +262,7 @@ def join(
                 codes.append(factor.flag_code)
             offset += len(piece)
         joined_rows = np.concatenate(rows)
-        by_row = np.argsort(joined_rows, kind="stable")
+        by_row = slice(None) if in_order else np.argsort(joined_rows, kind="stable")
         present = [code for code in codes if code is not None]
         coded = len(present) == len(codes)
         factors[name] = FactorColumn(
@@ -271,11 +272,12 @@ def join(
             np.concatenate(present)[by_row] if coded else None,
             pieces[0].factors[name].flag_names if name in pieces[0].factors else (),
         )
+    every: Any = slice(None) if in_order else order
     return DeviceColumns(
         pieces[0].mn,
-        frame_id[order],
-        np.concatenate([piece.cn for piece in pieces])[order],
-        np.concatenate([piece.data_time for piece in pieces])[order],
-        np.concatenate([piece.received_at for piece in pieces])[order],
+        frame_id[every],
+        np.concatenate([piece.cn for piece in pieces])[every],
+        np.concatenate([piece.data_time for piece in pieces])[every],
+        np.concatenate([piece.received_at for piece in pieces])[every],
         factors,
     )
