@@ -108,9 +108,7 @@ def judge(
     whole = len(mns) == len(contexts)
     contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
-    columnar = read_columns(
-        engine, mns, since, until, whole=whole, arrow=arrow, blocks=blocks
-    )
+    columnar = read_columns(engine, mns, since, until, whole=whole, arrow=arrow, blocks=blocks)
     for done, columns in enumerate(columnar, 1):
         context = contexts[columns.mn]
         report.devices += 1
