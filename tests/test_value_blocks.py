@@ -5,6 +5,7 @@ PostgreSQL, also after a late frame invalidated a block."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import sys
@@ -22,7 +23,7 @@ from envwatch.cli import app
 from envwatch.processing.blocks import cut, decode, encode, join
 from envwatch.processing.columnar_replay import replay_columnar
 from envwatch.processing.columns import read_columns
-from envwatch.processing.compaction import LOOKBACK_DAYS, compact, day_pieces, periodic
+from envwatch.processing.compaction import LOOKBACK_DAYS, compact, day_pieces, follow_compaction
 from envwatch.processing.worker import replay
 from envwatch.rules.columnar import DeviceColumns, FactorColumn
 from envwatch.settings import Settings
@@ -171,11 +172,22 @@ def test_the_cli_and_the_sweep_build_the_closed_days_blocks(sqlite_url: str) -> 
         bad = CliRunner().invoke(app, ["store", "compact", "--db", sqlite_url, "--since", "x"])
         assert bad.exit_code != 0
 
-        # The sweep: the last closed days, at most every check interval.
-        moments = iter([0.0, 10.0])
-        sweep = periodic(engine, Settings(compact_check_s=3600), lambda: next(moments))
-        assert sweep() == 2 * LOOKBACK_DAYS  # nothing stored then: empty blocks
-        assert sweep() == 0  # not due yet
+        # The task serve runs: the last closed days (nothing stored then:
+        # empty blocks), then waits the check interval until stopped.
+        async def follow() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(
+                follow_compaction(engine, Settings(compact_check_s=3600), stop)
+            )
+            for _ in range(400):
+                if _blocks(engine) == 4 + 2 * LOOKBACK_DAYS:
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+        asyncio.run(follow())
+        assert _blocks(engine) == 4 + 2 * LOOKBACK_DAYS
     finally:
         engine.dispose()
 

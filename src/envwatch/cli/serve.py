@@ -114,13 +114,11 @@ async def run_platform(
     )
     rectification = configured_desk(engine)
     keep_partitions = partitions.periodic(engine, settings, time.monotonic)
-    # The value blocks of closed days, for the columnar replay (processing/compaction.py).
-    keep_blocks = compaction.periodic(engine, settings, time.monotonic)
     alerting = asyncio.create_task(
-        run_alert_loop(
-            desk, notifier, stop, sweepers=(rectification.sweep, keep_partitions, keep_blocks)
-        )
+        run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep, keep_partitions))
     )
+    # The value blocks of closed days, for the columnar replay (processing/compaction.py).
+    compacting = asyncio.create_task(compaction.follow_compaction(engine, settings, stop))
     quality = asyncio.create_task(follow_quality(engine, stop))
     # The weekly county judgement and its report, after each week ends.
     # A simulated city (the demo) gets its year of weekly snapshots in the
@@ -179,7 +177,9 @@ async def run_platform(
         await watcher
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions, judging)
+    await asyncio.gather(
+        gateway, web_task, processing, alerting, quality, emissions, judging, compacting
+    )
 
 
 def for_simulated_loggers(settings: Settings) -> Settings:

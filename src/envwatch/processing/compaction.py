@@ -23,8 +23,11 @@ stores a late frame for (``store/archive.py``), in its own transaction:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -39,6 +42,8 @@ from envwatch.rules.columnar import DeviceColumns
 from envwatch.settings import Settings
 from envwatch.store.db import dialect_insert
 from envwatch.store.schema import ArchivedFrame, MonitoringPoint, ValueBlock
+
+log = logging.getLogger(__name__)
 
 DAY_US = 86_400 * 1_000_000
 LOOKBACK_DAYS = 7
@@ -258,17 +263,14 @@ def drop_blocks(
     return int(connection.execute(query).rowcount or 0)
 
 
-def periodic(engine: Engine, settings: Settings, clock: Callable[[], float]) -> Callable[[], int]:
-    """A sweeper for the single-active desk: ``compact`` (the closed days of
-    the last ``LOOKBACK_DAYS`` that lack a block) at most every
-    ``settings.compact_check_s``; the blocks it built."""
-    last: list[float] = []
-
-    def sweep() -> int:
-        now = clock()
-        if last and now - last[0] < settings.compact_check_s:
-            return 0
-        last[:] = [now]
-        return compact(engine).blocks
-
-    return sweep
+async def follow_compaction(engine: Engine, settings: Settings, stop: asyncio.Event) -> None:
+    """``compact`` every ``settings.compact_check_s`` until ``stop``, in a task
+    of its own beside the alert loop, never in it: a first compaction of a
+    week of a city takes seconds, which no alert should wait for."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(compact, engine)
+        except Exception as error:  # the store may be down: try again next time
+            log.warning("value blocks not built: %s", error)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.compact_check_s)
