@@ -88,7 +88,7 @@ def judge(
     several processes split a replay; ``devices``: only these (a county's);
     ``resume``: after the devices an interrupted run of the same job already
     replaced. ``progress`` hears (devices judged, devices). ``arrow``: read
-    through ADBC where installed (``processing/columns.py``)."""
+    PostgreSQL through ADBC where installed (``processing/columns.py``)."""
     rule_set = rule_set or default_rule_set()
     selected = list(rules) if rules is not None else list(RULES)
     unknown = [rule for rule in selected if rule not in RULES]

@@ -3,10 +3,11 @@ the columnar replay (``rules/columnar.py``).
 
 A pass reads the window's frames and measurements of a group of devices with
 two narrow scans (no join, no index walk per device: a device's rows lie all
-over the tables, interleaved with the city's), straight into Arrow through
-ADBC (``adbc-driver-sqlite``/``adbc-driver-postgresql``: the drivers fill
-columns in C, no Python object per row), then into compact numpy codes at
-once, record batch by record batch. The frames and measurements are then
+over the tables, interleaved with the city's): on PostgreSQL straight into
+Arrow through ADBC (``adbc-driver-postgresql`` fills columns in C, no Python
+object per row), on SQLite through SQLAlchemy (ADBC's SQLite driver would
+bring a second copy of SQLite into the process, see ``Reader``); then into
+compact numpy codes at once, record batch by record batch. The frames and measurements are then
 matched and sorted per device with numpy. Memory stays bounded by
 ``devices_per_pass`` devices' windows (about 30 bytes a value).
 
@@ -14,7 +15,7 @@ The uploads are the streaming replay's (``inputs.upload_page``): frames
 accepted, with DataTime in [since, until), that stored measurements, in
 arrival (frame) order; a factor's level is Rtd else Avg.
 
-Without the ADBC drivers (an optional dependency) the same passes are read
+Without the ADBC driver (an optional dependency) the same passes are read
 through SQLAlchemy, row by row: slower, the same columns.
 """
 
@@ -35,6 +36,8 @@ from envwatch.processing.blocks import Block, cut, from_block, in_window, join
 from envwatch.rules.columnar import DeviceColumns, FactorColumn
 
 CST_OFFSET_US = 8 * 3600 * 1_000_000
+ROWS_PER_BATCH = 50_000
+"""Rows a batch when read through SQLAlchemy (no ADBC)."""
 """China Standard Time is UTC+8 all year [µs]."""
 
 Ints = npt.NDArray[np.int64]
@@ -137,26 +140,21 @@ class Reader:
         self.cns = Codes()
         self._adbc: Any = None
         self._second: Any = None  # the frames' scan runs beside the values' (a thread)
-        if not arrow:
+        # ADBC on PostgreSQL only. Its SQLite driver carries a second copy of
+        # SQLite into the process: two copies' POSIX locks on one file do not
+        # know of each other, and a close in one drops the other's locks
+        # (sqlite.org/howtocorrupt.html, 2.2.1). Beside the process's own
+        # sqlite3 writes (findings, blocks) that corrupted the file: "database
+        # disk image is malformed" in the web server's replay jobs and in the
+        # compactor. SQLite is read through SQLAlchemy.
+        if not arrow or not self.postgres:
             return
         try:
-            if self.postgres:
-                import adbc_driver_postgresql.dbapi as driver  # noqa: PLC0415
-
-                uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            else:
-                import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415
-
-                uri = str(url.database)
-            self._adbc, self._second = driver.connect(uri), driver.connect(uri)
+            import adbc_driver_postgresql.dbapi as driver  # noqa: PLC0415
         except ImportError:
-            self._adbc = None
             return
-        if not self.postgres:
-            for connection in (self._adbc, self._second):
-                with connection.cursor() as cursor:  # wait for a writer, as make_engine does
-                    cursor.execute("PRAGMA busy_timeout = 30000")
-                    cursor.fetchall()
+        uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._adbc, self._second = driver.connect(uri), driver.connect(uri)
 
     @property
     def arrow(self) -> bool:
@@ -181,8 +179,10 @@ class Reader:
                 yield from reader
             return
         with self.engine.connect() as connection:
-            result = connection.execution_options(yield_per=50_000).execute(text(query))
-            yield from result.partitions()
+            result = connection.execution_options(yield_per=ROWS_PER_BATCH).execute(text(query))
+            # The size said again: without a server-side cursor (SQLite) the
+            # driver's fetchmany() alone gives one row at a time.
+            yield from result.partitions(ROWS_PER_BATCH)
 
     def read(
         self, mns: Sequence[str], since: datetime, until: datetime, *, whole: bool = False
@@ -380,8 +380,19 @@ def _arrow_micros(column: Any, *, utc: bool) -> Ints:
     return values
 
 
+_NAIVE_TEXT = len("2026-01-05 00:00:00.000000")
+"""The longest SQLite text of a naive moment (SQLAlchemy's storage format)."""
+
+
 def _micros(moments: Sequence[Any], *, utc: bool) -> Ints:
     """Row values (datetimes or SQLite text) as µs, China Standard Time."""
+    if (
+        set(map(type, moments)) <= {str, type(None)}
+        and max(map(len, filter(None, moments)), default=0) <= _NAIVE_TEXT
+    ):
+        # SQLite's naive text, parsed by numpy at once (None: NaT, as NAT).
+        values = np.array(moments, dtype="datetime64[us]").astype(np.int64)
+        return np.where(values == NAT, NAT, values + CST_OFFSET_US) if utc else values
     out = np.empty(len(moments), dtype=np.int64)
     for index, value in enumerate(moments):
         if value is None:
@@ -525,7 +536,7 @@ def read_columns(
     """The devices' uploads with DataTime in [since, until), device by device
     (MN order within a pass of ``devices_per_pass`` devices; ``whole``: ``mns``
     are all the devices the window holds, so a single pass filters none;
-    ``arrow``: through ADBC where installed; ``blocks``: closed days from
+    ``arrow``: through ADBC on PostgreSQL where installed; ``blocks``: closed days from
     their value blocks where they have one)."""
     reader = Reader(engine, arrow=arrow, blocks=blocks)
     try:
