@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from envwatch.demo.plant_week import interleaved, plant_week
 from envwatch.processing.columnar_replay import judge, shard_of
 from envwatch.processing.columns import read_columns
+from envwatch.processing.compaction import DEVICES_PER_PASS, compact
 from envwatch.processing.inputs import load_contexts
 from envwatch.processing.worker import replay
 from envwatch.rules.catalogue import RULES, Rule
@@ -279,27 +280,36 @@ def measure_replay(devices: list[Device], minutes: int) -> dict[str, Any]:
 
 
 def rss_kib() -> int:
-    """The process's peak resident memory so far (KiB, Linux)."""
+    """The process's peak resident memory so far (KiB, Linux): VmHWM, which
+    exec resets (``ru_maxrss`` of a child keeps its forked parent's peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 WINDOW = (START - timedelta(days=1), START + timedelta(days=8))
 
 
-def columnar_child(url: str, shard: str | None) -> dict[str, Any]:
+def columnar_child(url: str, shard: str | None, *, blocks: bool = True) -> dict[str, Any]:
     """In a process of its own (its peak memory is the replay's): a read-only
     pass over the window (``read_columns``), then the columnar replay's
     judgement end to end from the database (``judge``: read, the engine's
-    checks, the rules; nothing written) of the rules with a columnar form."""
+    checks, the rules; nothing written) of the rules with a columnar form.
+    ``blocks``: closed days from their value blocks (else every day from the rows)."""
     engine = make_engine(url)
     contexts = load_contexts(engine, datetime(2026, 1, 1))
     shard_ = shard_of(shard) if shard else None
     mns = sorted(contexts)[shard_[0] :: shard_[1]] if shard_ else sorted(contexts)
     started = time.perf_counter()
-    points = sum(c.points for c in read_columns(engine, mns, *WINDOW, whole=shard_ is None))
+    points = sum(c.points for c in read_columns(engine, mns, *WINDOW, whole=shard_ is None,
+                                                blocks=blocks))  # fmt: skip
     read_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    report, found = judge(engine, *WINDOW, rules=list(COLUMNAR), shard=shard_)
+    report, found = judge(engine, *WINDOW, rules=list(COLUMNAR), shard=shard_, blocks=blocks)
     seconds = time.perf_counter() - started
     engine.dispose()
     return {"points": report.points // 2, "values_read": points, "seconds": round(seconds, 3),
@@ -310,8 +320,20 @@ def columnar_child(url: str, shard: str | None) -> dict[str, Any]:
                          for items in found.values() for f in items]}  # fmt: skip
 
 
-def run_child(url: str, shard: str | None = None) -> subprocess.Popen[str]:
-    command = [sys.executable, __file__, "--columnar-child", url]
+def compact_child(url: str) -> dict[str, Any]:
+    """In a process of its own: the compactor builds the value blocks of the
+    window's days (all closed), as ``envwatch store compact`` does."""
+    engine = make_engine(url)
+    report = compact(engine, WINDOW[0].date(), WINDOW[1].date(),
+                     today=WINDOW[1].date() + timedelta(days=1))  # fmt: skip
+    engine.dispose()
+    return {**report.as_dict(), "devices_per_pass": DEVICES_PER_PASS,
+            "max_rss_mib": round(rss_kib() / 2**10)}  # fmt: skip
+
+
+def run_child(url: str, shard: str | None = None, *, mode: str = "blocks") -> subprocess.Popen[str]:
+    """A child process: ``mode`` blocks or rows (the columnar replay) or compact."""
+    command = [sys.executable, __file__, "--columnar-child", url, "--child-mode", mode]
     return subprocess.Popen([*command, *(["--shard", shard] if shard else [])],
                             stdout=subprocess.PIPE, text=True)  # fmt: skip
 
@@ -352,6 +374,9 @@ def measure_columnar(
             points = bulk_store(engine, devices, minutes)
             store_seconds = time.perf_counter() - started
             engine.dispose()
+            rows = child_result(run_child(url, mode="rows"))
+            compaction = child_result(run_child(url, mode="compact"))
+            compaction["uploads_per_second"] = round(points / compaction["seconds"])
             child = child_result(run_child(url))
             split: dict[str, Any] = {}
             if postgres:
@@ -369,6 +394,7 @@ def measure_columnar(
             if postgres:
                 drop_scratch_database(admin, url)
     found = child.pop("findings")
+    row_found = sorted(map(tuple, rows.pop("findings")))
     mine = sorted(tuple(f) for f in found if f[0] in fleet_mns)
     expected = sorted((f.mn, f.rule, str(f.pollutant), f.window_start.isoformat(),
                        f.window_end.isoformat(), str(f.severity), f.explanation)
@@ -379,7 +405,12 @@ def measure_columnar(
     return {"database": "postgresql" if postgres else "sqlite", "devices": len(devices),
             "minutes": minutes, "rules": rules,
             "fell_back": [r for r in RULES if r not in COLUMNAR],
-            "store_seconds": round(store_seconds, 1), **child,
+            "store_seconds": round(store_seconds, 1),
+            "compaction": compaction,
+            "from_rows": {**rows, "points_per_second": round(points / rows["seconds"]),
+                          "read_only_points_per_second": round(points / rows["read_seconds"]),
+                          "same_findings_as_blocks": row_found == sorted(map(tuple, found))},
+            **child,
             "points_per_second": round(points / child["seconds"]),
             "read_only_points_per_second": round(points / child["read_seconds"]),
             "findings": len(found), "same_as_streaming": mine == expected,
@@ -476,6 +507,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true", help="columnar replay on SQLite only")
     parser.add_argument("--columnar-child", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--shard", help=argparse.SUPPRESS)
+    parser.add_argument("--child-mode", default="blocks", help=argparse.SUPPRESS)
     parser.add_argument("--no-saqc", action="store_true", help="leave SaQC out")
     parser.add_argument(
         "--saqc-devices", type=int, default=1000, help="SaQC's fleet (its rate is per point)"
@@ -488,7 +520,11 @@ def main() -> None:
     parser.add_argument("--check-devices", type=int, default=100)
     args = parser.parse_args()
     if args.columnar_child:
-        print(json.dumps(columnar_child(args.columnar_child, args.shard)))
+        if args.child_mode == "compact":
+            print(json.dumps(compact_child(args.columnar_child)))
+        else:
+            blocks = args.child_mode == "blocks"
+            print(json.dumps(columnar_child(args.columnar_child, args.shard, blocks=blocks)))
         return
     devices_n = 25 if args.quick else args.devices
     minutes = 24 * 60 if args.quick else args.minutes

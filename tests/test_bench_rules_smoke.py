@@ -34,3 +34,6 @@ def test_the_rules_benchmark_runs_and_scores_every_pattern() -> None:
     assert set(columnar["per_pattern"]) == {"constant", "zeros", "negative", "spike"}
     assert "spike" not in columnar["fell_back"] and "offline" in columnar["fell_back"]
     assert columnar["max_rss_mib"] > 0
+    # Read from value blocks; the compaction and the row path reported beside.
+    assert columnar["compaction"]["blocks"] > 0 and columnar["compaction"]["skipped"] == 0
+    assert columnar["from_rows"]["same_findings_as_blocks"]

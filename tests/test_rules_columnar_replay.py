@@ -102,7 +102,9 @@ def test_columnar_replay_stores_the_streaming_findings(engine: Engine) -> None:
     columns = [list(read_columns(engine, mns, SINCE, UNTIL, devices_per_pass=5, arrow=arrow))
                for arrow in (True, False)]  # fmt: skip
     reader = Reader(engine)
-    assert reader.arrow  # the drivers are installed: both ways were read
+    # PostgreSQL's driver is installed (both ways were read); SQLite is never
+    # read through ADBC (its second copy of SQLite corrupts the file).
+    assert reader.arrow == (engine.dialect.name == "postgresql")
     reader.close()
     assert [c.mn for c in columns[0]] == mns
     assert list(map(_plain, columns[0])) == list(map(_plain, columns[1]))

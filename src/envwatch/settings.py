@@ -209,6 +209,10 @@ class Settings(BaseSettings):
         default=3600.0, gt=0,
         description="PostgreSQL: the active desk checks the partitions this often [s]",
     )  # fmt: skip
+    compact_check_s: float = Field(
+        default=3600.0, gt=0,
+        description="The active desk builds the value blocks of closed days this often [s]",
+    )  # fmt: skip
     retain_archive_months: int | None = Field(
         default=None, gt=0,
         description="PostgreSQL: months of the raw archive kept attached; older months are "

@@ -32,7 +32,13 @@ from envwatch.store.partitions import (
     periodic,
     plan,
 )
-from envwatch.store.schema import ArchivedFrame, AuditEntry, HourlyEmission, Measurement
+from envwatch.store.schema import (
+    ArchivedFrame,
+    AuditEntry,
+    HourlyEmission,
+    Measurement,
+    ValueBlock,
+)
 from tests.conftest import POSTGRES_ADMIN_URL, service_missing
 
 # --- the plan --------------------------------------------------------------------------
@@ -131,7 +137,8 @@ def test_migration_ingest_maintenance_and_detachment(url_at_0039: str) -> None:
     m1, m2, m3 = (add_months(current, -n) for n in (3, 2, 1))
     engine = make_engine(url_at_0039)
     try:
-        archive = Archive(engine)
+        # At 0039 there are no value blocks to invalidate: a clock whose every day is open.
+        archive = Archive(engine, today=lambda: date.min)
         frames = [
             upload("MN1", received(m1), datetime(m1.year, m1.month, 15, 20), "1"),
             upload("MN2", received(m1), datetime(m1.year, m1.month, 15, 20), "2"),
@@ -233,6 +240,12 @@ def test_migration_ingest_maintenance_and_detachment(url_at_0039: str) -> None:
             f"measurement_p{back:%Y%m}",
         ]
         assert where(engine, "archived_frame")[f"archived_frame_p{m1:%Y%m}"] == 2
+        with engine.begin() as connection:  # value blocks of a detached month go too
+            connection.execute(
+                insert(ValueBlock),
+                [{"mn": "MN1", "day": day, "uploads": 0, "points": 0, "max_frame_id": 0,
+                  "body": b"", "built_at": datetime.now(UTC)} for day in (m1, m2)],
+            )  # fmt: skip
         detached = maintain(engine, today=today, ahead=2, detach_before=cut)["detached"]
         assert {d["partition"]: d["rows"] for d in detached} == {
             f"archived_frame_p{m1:%Y%m}": 2,
@@ -248,7 +261,9 @@ def test_migration_ingest_maintenance_and_detachment(url_at_0039: str) -> None:
             ).scalar_one()
             remaining = connection.execute(select(func.count()).select_from(Measurement))
             assert remaining.scalar_one() == 8
+            blocks = connection.execute(select(ValueBlock.day)).scalars().all()
         assert audited == 3
+        assert list(blocks) == [m2]
         checked = verify(engine)
         assert checked.broken == () and checked.links == 8
         with engine.begin() as connection:

@@ -137,6 +137,11 @@ def demo_command(
                 f"air and water quality history: {quality_days} days, {frames} frames "
                 f"in {time.monotonic() - started:.0f} s"
             )
+            # The closed days' value blocks, for the columnar replay (then kept by the sweep).
+            from envwatch.processing.compaction import compact  # noqa: PLC0415
+
+            built = compact(engine)
+            typer.echo(f"value blocks: {built.blocks} of {built.days} closed days")
     except DemoAlreadySeededError:
         typer.echo("demo city already loaded")
     typer.echo(

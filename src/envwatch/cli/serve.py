@@ -82,6 +82,7 @@ async def run_platform(
     from envwatch.judgement.core import load_parameters  # noqa: PLC0415
     from envwatch.judgement.scheduler import follow_judgement  # noqa: PLC0415
     from envwatch.permits.materialise import Materialiser, follow_emissions  # noqa: PLC0415
+    from envwatch.processing import compaction  # noqa: PLC0415
     from envwatch.processing.worker import Processor, follow_archive  # noqa: PLC0415
     from envwatch.quality.daily import follow_quality  # noqa: PLC0415
     from envwatch.rectification.desk import configured_desk  # noqa: PLC0415
@@ -116,6 +117,8 @@ async def run_platform(
     alerting = asyncio.create_task(
         run_alert_loop(desk, notifier, stop, sweepers=(rectification.sweep, keep_partitions))
     )
+    # The value blocks of closed days, for the columnar replay (processing/compaction.py).
+    compacting = asyncio.create_task(compaction.follow_compaction(engine, settings, stop))
     quality = asyncio.create_task(follow_quality(engine, stop))
     # The weekly county judgement and its report, after each week ends.
     # A simulated city (the demo) gets its year of weekly snapshots in the
@@ -174,7 +177,9 @@ async def run_platform(
         await watcher
     await stop.wait()
     web.should_exit = True
-    await asyncio.gather(gateway, web_task, processing, alerting, quality, emissions, judging)
+    await asyncio.gather(
+        gateway, web_task, processing, alerting, quality, emissions, judging, compacting
+    )
 
 
 def for_simulated_loggers(settings: Settings) -> Settings:

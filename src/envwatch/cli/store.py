@@ -21,7 +21,7 @@ from envwatch.store.partitions import PlanError, Retention, at_start, maintain, 
 
 db_app = typer.Typer(help="Database: migrations.")
 archive_app = typer.Typer(help="Raw archive: integrity.")
-store_app = typer.Typer(help="Database storage: PostgreSQL partitions.")
+store_app = typer.Typer(help="Database storage: PostgreSQL partitions, value blocks.")
 
 DbOption = Annotated[
     str | None, typer.Option("--db", help="Database URL (default: ENVWATCH_DATABASE_URL).")
@@ -129,6 +129,42 @@ def store_partitions(
     finally:
         engine.dispose()
     typer.echo(json.dumps(report, ensure_ascii=False))
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a day YYYY-MM-DD") from None
+
+
+@store_app.command("compact")
+def store_compact(
+    db: DbOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="First day YYYY-MM-DD (default: the last closed days' lookback)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Day after the last, YYYY-MM-DD (default and at most: the first open day)."
+        ),
+    ] = None,
+    rebuild: Annotated[bool, typer.Option(help="Build again the blocks that exist, too.")] = False,
+) -> None:
+    """Build the value blocks of closed days (a device's day of uploads in
+    column form, what the columnar replay reads) that lack one; prints JSON."""
+    from envwatch.processing.compaction import compact  # noqa: PLC0415
+
+    engine = make_engine(_url(db))
+    try:
+        report = compact(engine, _day(since), _day(until), rebuild=rebuild)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(report.as_dict()))
 
 
 def gateway(

@@ -30,6 +30,7 @@ from envwatch.cluster import metrics
 from envwatch.cluster.frames import BadMessageError, decode_frame, partition_of, subject
 from envwatch.cluster.jetstream import JetStreamSink, connect, ensure_stream
 from envwatch.cluster.lease import Leases, fair_share, member_lease
+from envwatch.processing.compaction import follow_compaction
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive, ReceivedFrame
 from envwatch.store.cursors import read_cursor
@@ -446,6 +447,7 @@ class SingleActive:
                 run_alert_loop(desk, notifier, stop, sweepers=sweepers),
                 follow_emissions(Materialiser.create(engine), stop),
                 follow_quality(engine, stop),
+                follow_compaction(engine, settings, stop),
                 _alert_gauges(engine, stop),
             )
         )

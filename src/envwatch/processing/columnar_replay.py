@@ -80,6 +80,7 @@ def judge(
     devices: Collection[str] | None = None,
     progress: Progress | None = None,
     arrow: bool = True,
+    blocks: bool = True,
 ) -> tuple[ReplayReport, dict[str, list[Finding]]]:
     """The findings of ``rules`` (default: all) for uploads with DataTime in
     [since, until), by device, and the report (nothing written). ``shard``:
@@ -87,7 +88,7 @@ def judge(
     several processes split a replay; ``devices``: only these (a county's);
     ``resume``: after the devices an interrupted run of the same job already
     replaced. ``progress`` hears (devices judged, devices). ``arrow``: read
-    through ADBC where installed (``processing/columns.py``)."""
+    PostgreSQL through ADBC where installed (``processing/columns.py``)."""
     rule_set = rule_set or default_rule_set()
     selected = list(rules) if rules is not None else list(RULES)
     unknown = [rule for rule in selected if rule not in RULES]
@@ -107,7 +108,7 @@ def judge(
     whole = len(mns) == len(contexts)
     contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
-    columnar = read_columns(engine, mns, since, until, whole=whole, arrow=arrow)
+    columnar = read_columns(engine, mns, since, until, whole=whole, arrow=arrow, blocks=blocks)
     for done, columns in enumerate(columnar, 1):
         context = contexts[columns.mn]
         report.devices += 1

@@ -3,10 +3,11 @@ the columnar replay (``rules/columnar.py``).
 
 A pass reads the window's frames and measurements of a group of devices with
 two narrow scans (no join, no index walk per device: a device's rows lie all
-over the tables, interleaved with the city's), straight into Arrow through
-ADBC (``adbc-driver-sqlite``/``adbc-driver-postgresql``: the drivers fill
-columns in C, no Python object per row), then into compact numpy codes at
-once, record batch by record batch. The frames and measurements are then
+over the tables, interleaved with the city's): on PostgreSQL straight into
+Arrow through ADBC (``adbc-driver-postgresql`` fills columns in C, no Python
+object per row), on SQLite through SQLAlchemy (ADBC's SQLite driver would
+bring a second copy of SQLite into the process, see ``Reader``); then into
+compact numpy codes at once, record batch by record batch. The frames and measurements are then
 matched and sorted per device with numpy. Memory stays bounded by
 ``devices_per_pass`` devices' windows (about 30 bytes a value).
 
@@ -14,7 +15,7 @@ The uploads are the streaming replay's (``inputs.upload_page``): frames
 accepted, with DataTime in [since, until), that stored measurements, in
 arrival (frame) order; a factor's level is Rtd else Avg.
 
-Without the ADBC drivers (an optional dependency) the same passes are read
+Without the ADBC driver (an optional dependency) the same passes are read
 through SQLAlchemy, row by row: slower, the same columns.
 """
 
@@ -22,8 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -31,9 +32,12 @@ import numpy.typing as npt
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from envwatch.processing.blocks import Block, cut, from_block, in_window, join
 from envwatch.rules.columnar import DeviceColumns, FactorColumn
 
 CST_OFFSET_US = 8 * 3600 * 1_000_000
+ROWS_PER_BATCH = 50_000
+"""Rows a batch when read through SQLAlchemy (no ADBC)."""
 """China Standard Time is UTC+8 all year [µs]."""
 
 Ints = npt.NDArray[np.int64]
@@ -88,6 +92,10 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _day(day: date, postgres: bool) -> str:
+    return f"DATE '{day.isoformat()}'" if postgres else f"'{day.isoformat()}'"
+
+
 def _when(moment: datetime, postgres: bool) -> str:
     text_ = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
     return f"TIMESTAMP '{text_}'" if postgres else f"'{text_}'"
@@ -121,8 +129,10 @@ def _queries(
 class Reader:
     """Reads passes of devices' windows from one database."""
 
-    def __init__(self, engine: Engine, *, arrow: bool = True) -> None:
+    def __init__(self, engine: Engine, *, arrow: bool = True, blocks: bool = True) -> None:
         self.engine = engine
+        self.blocks = blocks
+        """Whether closed days are read from their value blocks where they have one."""
         url = make_url(engine.url.render_as_string(hide_password=False))
         self.postgres = url.get_backend_name() == "postgresql"
         self.pollutants = Codes()
@@ -130,26 +140,21 @@ class Reader:
         self.cns = Codes()
         self._adbc: Any = None
         self._second: Any = None  # the frames' scan runs beside the values' (a thread)
-        if not arrow:
+        # ADBC on PostgreSQL only. Its SQLite driver carries a second copy of
+        # SQLite into the process: two copies' POSIX locks on one file do not
+        # know of each other, and a close in one drops the other's locks
+        # (sqlite.org/howtocorrupt.html, 2.2.1). Beside the process's own
+        # sqlite3 writes (findings, blocks) that corrupted the file: "database
+        # disk image is malformed" in the web server's replay jobs and in the
+        # compactor. SQLite is read through SQLAlchemy.
+        if not arrow or not self.postgres:
             return
         try:
-            if self.postgres:
-                import adbc_driver_postgresql.dbapi as driver  # noqa: PLC0415
-
-                uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            else:
-                import adbc_driver_sqlite.dbapi as driver  # noqa: PLC0415
-
-                uri = str(url.database)
-            self._adbc, self._second = driver.connect(uri), driver.connect(uri)
+            import adbc_driver_postgresql.dbapi as driver  # noqa: PLC0415
         except ImportError:
-            self._adbc = None
             return
-        if not self.postgres:
-            for connection in (self._adbc, self._second):
-                with connection.cursor() as cursor:  # wait for a writer, as make_engine does
-                    cursor.execute("PRAGMA busy_timeout = 30000")
-                    cursor.fetchall()
+        uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._adbc, self._second = driver.connect(uri), driver.connect(uri)
 
     @property
     def arrow(self) -> bool:
@@ -174,14 +179,91 @@ class Reader:
                 yield from reader
             return
         with self.engine.connect() as connection:
-            result = connection.execution_options(yield_per=50_000).execute(text(query))
-            yield from result.partitions()
+            result = connection.execution_options(yield_per=ROWS_PER_BATCH).execute(text(query))
+            # The size said again: without a server-side cursor (SQLite) the
+            # driver's fetchmany() alone gives one row at a time.
+            yield from result.partitions(ROWS_PER_BATCH)
 
     def read(
         self, mns: Sequence[str], since: datetime, until: datetime, *, whole: bool = False
     ) -> Iterator[DeviceColumns]:
         """One pass: the devices ``mns`` (``whole``: every device the window
-        holds is wanted, so no filter by MN), device by device."""
+        holds is wanted, so no filter by MN), device by device (MN order).
+
+        Device-days with a value block (``processing/blocks.py``) are read
+        from it, the rest from the rows, scanned only over the days some
+        device of the pass has no block for."""
+        if not self.blocks:
+            yield from self.read_rows(mns, since, until, whole=whole)
+            return
+        stored = self._stored_blocks(mns, since, until)
+        if not stored:
+            yield from self.read_rows(mns, since, until, whole=whole)
+            return
+        covered: dict[str, set[date]] = {}
+        for mn, day in stored:
+            covered.setdefault(mn, set()).add(day)
+        first, last = since.date(), (until - timedelta(microseconds=1)).date()
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        scan = [day for day in days if any(day not in covered.get(mn, ()) for mn in mns)]
+        rows: dict[str, list[DeviceColumns]] = {}
+        for low, high in _runs(scan):
+            start = max(since, datetime.combine(low, time()))
+            end = min(until, datetime.combine(high + timedelta(days=1), time()))
+            for read in self.read_rows(mns, start, end, whole=whole):
+                mine = covered.get(read.mn)
+                if mine:  # the uploads of its days with a block come from the block
+                    blocked = np.array([np.datetime64(d, "D") for d in mine])
+                    read = cut(read, ~np.isin(read.data_time.astype("datetime64[D]"), blocked))  # noqa: PLW2901
+                if len(read):
+                    rows.setdefault(read.mn, []).append(read)
+        order = {name: code for code, name in enumerate(self.pollutants.names) if name}
+        for mn in sorted(mns):
+            pieces = []
+            for day in sorted(covered.get(mn, ())):
+                block = Block(stored[mn, day])
+                if len(block):
+                    for name in block.factors:
+                        order.setdefault(name, self.pollutants.add(name))
+                    pieces.append(in_window(from_block(block, self.flags.add), since, until))
+            pieces += rows.get(mn, [])
+            pieces = [piece for piece in pieces if len(piece)]
+            if not pieces:
+                continue
+            yield _coded(join(pieces, order), self.flags)
+
+    def _stored_blocks(
+        self, mns: Sequence[str], since: datetime, until: datetime
+    ) -> dict[tuple[str, date], bytes]:
+        """The blocks of ``mns`` for the days of [since, until)."""
+        last = (until - timedelta(microseconds=1)).date()
+        query = (
+            "SELECT mn, day, body FROM value_block WHERE "
+            f"day >= {_day(since.date(), self.postgres)} AND day <= {_day(last, self.postgres)}"
+        )
+        if len(mns) <= 1000:
+            query += f" AND mn IN ({', '.join(_literal(mn) for mn in mns)})"
+        wanted = set(mns)
+        found: dict[tuple[str, date], bytes] = {}
+        # Through the reader's own connection: on SQLite a second library's
+        # connection to the same WAL file beside ADBC's is not to be mixed.
+        for batch in self._batches(query):
+            rows = (
+                zip(*batch.to_pydict().values(), strict=True)
+                if not isinstance(batch, list)
+                else batch
+            )
+            for mn, day, body in rows:
+                if mn in wanted:
+                    found[mn, day if isinstance(day, date) else date.fromisoformat(day)] = bytes(
+                        body
+                    )
+        return found
+
+    def read_rows(
+        self, mns: Sequence[str], since: datetime, until: datetime, *, whole: bool = False
+    ) -> Iterator[DeviceColumns]:
+        """One pass from the rows alone (no blocks)."""
         frames_query, values_query = _queries(None if whole else mns, since, until, self.postgres)
         devices = Codes(mns)
         frames = _Frames([], [], [], [], [])
@@ -259,6 +341,29 @@ class Reader:
         out.level.append(np.array(level, dtype=np.float64, copy=True))  # null: NaN
 
 
+def _runs(days: Sequence[date]) -> Iterator[tuple[date, date]]:
+    """Sorted ``days`` as runs of consecutive days (first, last)."""
+    run: list[date] = []
+    for day in days:
+        if run and day != run[-1] + timedelta(days=1):
+            yield run[0], run[-1]
+            run = []
+        run.append(day)
+    if run:
+        yield run[0], run[-1]
+
+
+def _coded(columns: DeviceColumns, flags: Codes) -> DeviceColumns:
+    """``columns`` whose factors' flag codes index the reader's flags as they now are."""
+    names = tuple(flags.names)
+    return replace(
+        columns,
+        factors={
+            name: replace(factor, flag_names=names) for name, factor in columns.factors.items()
+        },
+    )
+
+
 def _arrow_micros(column: Any, *, utc: bool) -> Ints:
     """A timestamp column (PostgreSQL) or ISO text (SQLite) as µs, China Standard Time."""
     import pyarrow as pa  # noqa: PLC0415
@@ -275,8 +380,19 @@ def _arrow_micros(column: Any, *, utc: bool) -> Ints:
     return values
 
 
+_NAIVE_TEXT = len("2026-01-05 00:00:00.000000")
+"""The longest SQLite text of a naive moment (SQLAlchemy's storage format)."""
+
+
 def _micros(moments: Sequence[Any], *, utc: bool) -> Ints:
     """Row values (datetimes or SQLite text) as µs, China Standard Time."""
+    if (
+        set(map(type, moments)) <= {str, type(None)}
+        and max(map(len, filter(None, moments)), default=0) <= _NAIVE_TEXT
+    ):
+        # SQLite's naive text, parsed by numpy at once (None: NaT, as NAT).
+        values = np.array(moments, dtype="datetime64[us]").astype(np.int64)
+        return np.where(values == NAT, NAT, values + CST_OFFSET_US) if utc else values
     out = np.empty(len(moments), dtype=np.int64)
     for index, value in enumerate(moments):
         if value is None:
@@ -415,12 +531,14 @@ def read_columns(
     devices_per_pass: int = 500,
     whole: bool = False,
     arrow: bool = True,
+    blocks: bool = True,
 ) -> Iterator[DeviceColumns]:
     """The devices' uploads with DataTime in [since, until), device by device
     (MN order within a pass of ``devices_per_pass`` devices; ``whole``: ``mns``
     are all the devices the window holds, so a single pass filters none;
-    ``arrow``: through ADBC where installed)."""
-    reader = Reader(engine, arrow=arrow)
+    ``arrow``: through ADBC on PostgreSQL where installed; ``blocks``: closed days from
+    their value blocks where they have one)."""
+    reader = Reader(engine, arrow=arrow, blocks=blocks)
     try:
         ordered = sorted(mns)
         for start in range(0, len(ordered), devices_per_pass):

@@ -97,11 +97,6 @@ def start_replay_job(engine: Engine, request: ReplayRequest, actor: Actor) -> in
     return job_id
 
 
-# On SQLite a job reads through SQLAlchemy, not ADBC: the ADBC driver carries
-# its own copy of SQLite, and two copies in one long-lived process (the web
-# server, its sessions open on the same file) release each other's POSIX
-# locks when one closes the file, which corrupts the database ("disk I/O
-# error", "database disk image is malformed", seen on the replay page's tests).
 def run_replay_job(
     engine: Engine,
     job_id: int,
@@ -130,7 +125,6 @@ def run_replay_job(
             engine, request.since, request.until, default_rule_set(get_settings().rules_file),
             rules=list(request.rules) if request.rules is not None else None,
             dry_run=request.dry_run, resume=request.resume, devices=devices, progress=progress,
-            arrow=engine.dialect.name != "sqlite",
         )  # fmt: skip
     except CancelledError:
         _fail(engine, job_id, "cancelled", "stopped: the devices done keep their new findings; "

@@ -197,9 +197,8 @@ def streaming_only(
         return "implausible_data_time"
     backfill = RULES[Backfill.id]
     late: BackfillParams = backfill.params_for(rule_set, context, None)
-    period = np.array(
-        [late.period_minutes.get(str(cn), 0.0) for cn in columns.cn], dtype=np.float64
-    )
+    cns, which = np.unique(columns.cn.astype(str), return_inverse=True)  # None: "None"
+    period = np.array([late.period_minutes.get(cn, 0.0) for cn in cns.tolist()])[which]
     ends = times + (period * 60_000_000).astype("timedelta64[us]")
     lateness = (received - ends)[known]
     if bool(np.any(lateness > np.timedelta64(timedelta(minutes=late.late_after_minutes)))):

@@ -13,12 +13,14 @@ import json
 from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Engine, String, func, select
+from sqlalchemy import Engine, String, bindparam, delete, func, select
 from sqlalchemy.exc import DataError, IntegrityError
 
+from envwatch.hj212.codes import now_cst
+from envwatch.store.blockdays import invalidated_before
 from envwatch.store.db import error_summary
 from envwatch.store.hashchain import (
     AUDIT_CHAIN,
@@ -29,7 +31,13 @@ from envwatch.store.hashchain import (
     link_hash,
 )
 from envwatch.store.partitions import archive_anchors
-from envwatch.store.schema import ArchivedFrame, ChainHead, ElectricityReading, Measurement
+from envwatch.store.schema import (
+    ArchivedFrame,
+    ChainHead,
+    ElectricityReading,
+    Measurement,
+    ValueBlock,
+)
 
 UNATTRIBUTED_CHAIN = "-"
 
@@ -327,8 +335,11 @@ class _PostgresBulk:
 class Archive:
     """Writes batches of received frames; the only writer of its chains."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, today: Callable[[], date] | None = None) -> None:
         self.engine = engine
+        self.today: Callable[[], date] = today or (lambda: now_cst().date())
+        """Today in China Standard Time: stored uploads of closed days before
+        it invalidate their value blocks."""
         self._heads: dict[str, tuple[int, str]] = {}
         self._data_time_to_db = _binder(engine, Measurement.__table__.c.data_time)
         self._received_at_to_db = _binder(engine, ArchivedFrame.__table__.c.received_at)
@@ -452,6 +463,7 @@ class Archive:
             measurements = self._measurement_rows(frames, ids)
             if measurements:
                 self._bulk.measurements(connection, measurements)
+                self._invalidate(connection, frames)
             readings = [
                 (*reading[:1], self._reading_time_to_db(reading.time), *reading[2:], "hj212")
                 for frame in frames
@@ -476,6 +488,25 @@ class Archive:
                 raise ChainConflictError("a chain head moved during the write")
         self._heads.update(heads)
         return ids
+
+    def _invalidate(self, connection: Any, frames: Sequence[ReceivedFrame]) -> None:
+        """Delete the value blocks of the closed days these frames stored
+        measurements of (a late frame): the compactor builds them again. Live
+        data (today's) costs one date comparison a value."""
+        before = invalidated_before(self.today())
+        stale = {
+            (m.mn, m.data_time.date())
+            for frame in frames
+            for m in frame.measurements
+            if m.data_time.date() < before
+        }
+        if stale:
+            connection.execute(
+                delete(ValueBlock).where(
+                    ValueBlock.mn == bindparam("block_mn"), ValueBlock.day == bindparam("block_day")
+                ),
+                [{"block_mn": mn, "block_day": day} for mn, day in sorted(stale)],
+            )
 
     def _measurement_rows(self, frames: Sequence[ReceivedFrame], ids: list[int]) -> list[Row]:
         rows: list[Row] = []

@@ -28,7 +28,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine, MetaData, select, text
@@ -310,6 +310,13 @@ def detach_partition(connection: Connection, table: str, month: date) -> dict[st
     if table == "archived_frame":
         detail["anchors"] = chain_anchors(connection, name)
     connection.execute(text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
+    if table == "measurement":  # the month's value blocks go with its rows
+        after = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        blocks = connection.execute(
+            text("DELETE FROM value_block WHERE day >= :since AND day < :until"),
+            {"since": month, "until": after},
+        )
+        detail["value_blocks"] = int(blocks.rowcount or 0)
     record(connection, SYSTEM, DETACH_ACTION, "partition", name, after=detail)
     return detail
 

@@ -295,6 +295,25 @@ class Measurement(Base):
     frame_id: Mapped[int] = mapped_column(ForeignKey("archived_frame.id"))
 
 
+class ValueBlock(Base):
+    """A device's uploads of one closed China Standard Time day in column form
+    (``processing/blocks.py``): what the columnar replay reads instead of the
+    measurement rows. Built by the compactor (``processing/compaction.py``),
+    deleted by the archive writer when a late frame of its day is stored."""
+
+    __tablename__ = "value_block"
+    __table_args__ = (Index("ix_value_block_day", "day"),)
+
+    mn: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    uploads: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    max_frame_id: Mapped[int] = mapped_column(BigInteger)
+    """The newest frame the block holds."""
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ElectricityReading(Base):
     """One reading of an electricity meter, keyed so that resends are idempotent."""
 
