@@ -159,26 +159,17 @@ class Block:
 
 def decode(data: bytes) -> DeviceColumns:
     """The ``DeviceColumns`` a block holds (flags as their text, no codes)."""
-    block = Block(data)
-    flags = np.array(block.flags, dtype=object)
-    return DeviceColumns(
-        block.mn,
-        block.frame_id.copy(),
-        np.array(block.cns, dtype=object)[block.cn],
-        block.data_time.astype("datetime64[us]"),
-        block.received_at.astype("datetime64[us]"),
-        {
-            name: FactorColumn(rows.astype(np.int64), level.copy(), flags[codes])
-            for name, (rows, level, codes) in block.factors.items()
-        },
-    )
+    return from_block(Block(data))
 
 
-def from_block(block: Block, flag_code: Callable[[str | None], int]) -> DeviceColumns:
+def from_block(block: Block, flag_code: Callable[[str | None], int] | None = None) -> DeviceColumns:
     """The ``DeviceColumns`` of a decoded block, flags also as codes given
-    by ``flag_code`` (the reader's)."""
+    by ``flag_code`` (the reader's) when given."""
     flags = np.array(block.flags, dtype=object)
-    codes = np.array([flag_code(name) for name in block.flags], dtype=np.int64)
+    codes = (
+        None if flag_code is None
+        else np.array([flag_code(name) for name in block.flags], dtype=np.int64)
+    )  # fmt: skip
     return DeviceColumns(
         block.mn,
         block.frame_id.copy(),
@@ -186,7 +177,9 @@ def from_block(block: Block, flag_code: Callable[[str | None], int]) -> DeviceCo
         block.data_time.astype("datetime64[us]"),
         block.received_at.astype("datetime64[us]"),
         {
-            name: FactorColumn(rows.astype(np.int64), level.copy(), flags[fc], codes[fc])
+            name: FactorColumn(
+                rows.astype(np.int64), level.copy(), flags[fc], None if codes is None else codes[fc]
+            )
             for name, (rows, level, fc) in block.factors.items()
         },
     )
