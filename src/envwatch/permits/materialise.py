@@ -423,13 +423,6 @@ def device_update(
     return DeviceUpdate(mn, rows)
 
 
-def recompute_device(
-    connection: Connection, mn: str, touched: Touched | None, rules: RuleSet
-) -> int:
-    """Bring the device's rows up to date in one transaction; how many rows."""
-    return device_update(connection, mn, touched, rules).write(connection)
-
-
 def _monitored(connection: Connection, outlet_id: int, pollutant: str) -> bool:
     """Whether an active device at the outlet monitors the pollutant."""
     devices = select(MonitoringPoint.mn).where(
