@@ -81,12 +81,17 @@ def same(context: PointContext, uploads: list[Upload], rule_set: RuleSet = RULE_
     assert sorted(columnar, key=key) == sorted(streamed(context, uploads, rule_set), key=key)
 
 
+# Corrected to 9 % O2, a limit some of the fleet's hours breach (and which its
+# diluted stretches, air for an hour and more, leave uncorrectable).
+FLEET_LIMITS = {POLLUTANT: (Limit(45.0, "mg/m³", "t", reference_o2=9.0),)}
+
+
 def test_the_benchmark_fleet_with_every_fault() -> None:
     devices = fleet(40, 24 * 60)
     assert {d.fault.pattern for d in devices if d.fault} == set(PATTERNS)
     found: set[str] = set()
     for device in devices:
-        context = PointContext(device.mn, 1, "4411", "air", CONTEXT.limits)
+        context = PointContext(device.mn, 1, "4411", "air", FLEET_LIMITS)
         uploads = [
             Upload(
                 device.mn,
@@ -106,7 +111,7 @@ def test_the_benchmark_fleet_with_every_fault() -> None:
         found |= {finding.rule for finding in streamed(context, uploads)}
     # Every rule finds something on the fleet, but those of hourly data (it has none).
     # (and of wastewater: the fleet is flue gas).
-    assert found == set(COLUMNAR) - {"pinned", "concentration_without_flow"}
+    assert found == set(COLUMNAR) - {"pinned", "concentration_without_flow"} | {"o2_uncorrectable"}
 
 
 LEVELS = st.one_of(
@@ -294,3 +299,83 @@ def test_concentrations_changing_without_flow_are_found() -> None:
     ]  # fmt: skip
     same(WATER_CONTEXT, uploads)
     assert [f.rule for f in streamed(WATER_CONTEXT, uploads)] == ["concentration_without_flow"]
+
+
+# Exceedance: real-time readings around a limit (some hours computed from
+# them, some with hourly or minute data of their own), out of order at times.
+READING = st.tuples(
+    st.sampled_from(["2011"] * 12 + ["2051", "2061"]),
+    st.one_of(
+        st.none(),
+        st.sampled_from([40.0, 40.1, 40.3, 39.9]),  # at the limit
+        st.floats(0, 90, allow_nan=False).map(lambda v: round(v, 1)),
+    ),
+    st.sampled_from(["N", "N", "N", "N", "N", "N", "D", "M", "Sd", None]),
+    st.one_of(st.none(), st.sampled_from([8.0, 10.5, 12.0, 12.0, 19.5, 20.8, 25.0])),  # O2 %
+    st.sampled_from([1, 1, 1, 1, 1, 2, 4, 20, 45, 60, 130, -30]),  # minutes to the next
+    st.sampled_from([1, 5, 30, 90, 90]),  # repeated
+)
+LIMIT_KINDS = {
+    "plain": (Limit(40.0, "mg/m³", "t"),),
+    "corrected": (Limit(40.0, "mg/m³", "t", reference_o2=9.0),),
+    "two": (Limit(40.0, "mg/m³", "t"), Limit(30.0, "mg/m³", "t2", reference_o2=11.0)),
+    "band": (Limit(60.0, "mg/m³", "t", lower=20.0),),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(READING, min_size=3, max_size=30),
+    limits=st.sampled_from(sorted(LIMIT_KINDS)),
+    realtime_only=st.booleans(),
+)
+def test_random_exceedance_series(
+    rows: list[tuple[str, float | None, str | None, float | None, int, int]],
+    limits: str,
+    realtime_only: bool,
+) -> None:
+    context = PointContext("DEV", 1, "4411", "air", {POLLUTANT: LIMIT_KINDS[limits]})
+    uploads, moment = [], START
+    expanded = [row[:5] for row in rows for _ in range(row[5])]
+    for index, (cn, level, flag, o2, step) in enumerate(expanded):
+        realtime = realtime_only or cn == "2011"
+        cn = "2011" if realtime else cn
+        values = {POLLUTANT: Values(rtd=level, flag=flag) if realtime else Values(avg=level, flag=flag)}
+        if o2 is not None:
+            values[O2] = Values(rtd=o2, flag="N") if realtime else Values(avg=o2, flag="N")
+        at = moment if realtime else moment.replace(minute=0, second=0)
+        uploads.append(Upload("DEV", cn, at, values, index))
+        moment += timedelta(minutes=step)
+    same(context, uploads)
+
+
+def test_exceeding_hours_computed_from_real_time_data_are_found() -> None:
+    """A week of real-time data every minute, with hours over the limit: the
+    columnar path reports each of them, as streaming does."""
+    uploads = [
+        Upload("DEV", "2011", START + timedelta(minutes=minute),
+               {POLLUTANT: Values(rtd=250.0 if 600 <= minute % 1440 < 720 else 120.0, flag="N"),
+                O2: Values(rtd=9.0, flag="N")}, minute)
+        for minute in range(7 * 1440)
+    ]  # fmt: skip
+    context = PointContext("DEV", 1, "4411", "air", O2_LIMITS)
+    same(context, uploads)
+    hours = [f for f in streamed(context, uploads) if f.rule == "exceedance"]
+    assert len(hours) == 7 * 2  # 10:00 and 11:00 each day
+
+
+def test_real_time_data_held_before_hourly_data_came_are_dropped() -> None:
+    """Real-time data held for their hour are dropped when the device's own
+    hourly data come (as streaming drops them): when its hourly data stop
+    later, the hour held before is not judged, only the hours after are
+    computed from real-time data (here within the limit)."""
+    def realtime(minute: int, level: float) -> Upload:
+        return Upload("DEV", "2011", START + timedelta(minutes=minute),
+                      {POLLUTANT: Values(rtd=level, flag="N")}, minute)  # fmt: skip
+
+    uploads = [realtime(minute, 300.0) for minute in range(50)]  # held, never judged
+    uploads.append(Upload("DEV", "2061", START, {POLLUTANT: Values(avg=10.0, flag="N")}, 100))
+    uploads += [realtime(minute, 300.0 if minute < 60 else 10.0) for minute in range(50, 600)]
+    same(CONTEXT, uploads)
+    hours = [f.window_start for f in streamed(CONTEXT, uploads) if f.rule == "exceedance"]
+    assert hours == []

@@ -29,12 +29,14 @@ import numpy.typing as npt
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import (
     HOURLY,
+    MINUTE_DATA,
     NON_POLLUTANTS,
     REALTIME,
     Run,
     compliance_value,
     watches,
 )
+from envwatch.rules.catalogue.compliance import Exceedance, hourly_limits
 from envwatch.rules.catalogue.cross_checks import ConcentrationWithoutFlow, O2Dilution
 from envwatch.rules.catalogue.falsification import (
     MAD_TO_SD,
@@ -55,6 +57,7 @@ from envwatch.rules.model import (
     Upload,
     Values,
 )
+from envwatch.rules.o2 import AIR_O2_PERCENT
 from envwatch.rules.parameters import RuleSet
 
 Floats = npt.NDArray[np.float64]
@@ -101,16 +104,20 @@ class DeviceColumns:
 
     def upload_with_values(self, row: int) -> Upload:
         """Row ``row`` as the upload the rule reads: every factor it carries,
-        its level as Rtd (the level a rule reads) with its flag."""
+        its level (the level a rule reads) with its flag: as Rtd in real-time
+        data, as Avg in period data (minute, hourly, daily)."""
         values: dict[str, Values] = {}
+        realtime = self.cn[row] == REALTIME
         for code, column in self.factors.items():
             index = int(np.searchsorted(column.rows, row))
             if index < len(column.rows) and int(column.rows[index]) == row:
-                level = float(column.level[index])
+                level: float | None = float(column.level[index])
+                if level is not None and np.isnan(level):
+                    level = None
                 flag = column.flag[index]
-                values[code] = Values(
-                    rtd=None if np.isnan(level) else level,
-                    flag=None if flag is None else str(flag),
+                mark = None if flag is None else str(flag)
+                values[code] = (
+                    Values(rtd=level, flag=mark) if realtime else Values(avg=level, flag=mark)
                 )
         return replace(self.upload(row), values=values)
 
@@ -534,6 +541,149 @@ def pinned(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> 
     return findings
 
 
+def exceedance(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    """``Exceedance`` over the device's uploads. A device that sends only
+    real-time data has its hours computed from them: which uploads each
+    computed hour holds, and when streaming would judge it (the first upload
+    at least ``1 h + realtime_wait_minutes`` past the hour), is found
+    vectorised, and so are the hours that can breach a limit (their largest
+    level, O2-corrected with the largest valid O2, above it; or no valid O2
+    where a limit needs one); the rule's own ``_judge_computed`` judges those,
+    in streaming's order. A device with minute or hourly data (or with
+    real-time data judged as such) goes through the rule's ``on_upload``,
+    but for the real-time uploads it ignores while its own hours come
+    (found vectorised: they only drop the real-time data held)."""
+    rule = RULES[Exceedance.id]
+    assert isinstance(rule, Exceedance)
+    read = [cn for cn in (REALTIME, MINUTE_DATA, HOURLY) if watches(rule, context, cn)]
+    if not len(columns) or not read:
+        return []
+    params = rule.params_for(rule_set, context, None)
+    is_read = np.isin(columns.cn, read)
+    is_realtime = columns.cn == REALTIME
+    if params.data != REALTIME and not bool(np.any(is_read & ~is_realtime)):
+        return _realtime_hours(rule, columns, context, rule_set)
+    state: dict[str, Any] = {}
+    held = np.zeros(len(columns), dtype=np.bool_)
+    if params.data != REALTIME:
+        times = columns.data_time.astype(np.int64)
+        floor = np.iinfo(np.int64).min
+        periodic = np.maximum.accumulate(np.where(is_read & ~is_realtime, times, floor))
+        after = int(params.realtime_after_hours * 3_600_000_000)
+        held = is_read & is_realtime & (periodic > floor) & (times - periodic < after)
+    dropped = np.cumsum(held)
+    last = -1
+    findings: list[Finding] = []
+    for row in np.flatnonzero(is_read & ~held).tolist():
+        if dropped[row] > (dropped[last] if last >= 0 else 0):  # its own hours came
+            state.setdefault("realtime", {}).clear()
+        findings += rule.on_upload(state, columns.upload_with_values(row), context, rule_set)
+        last = row
+    return findings
+
+
+def _realtime_hours(
+    rule: Exceedance, columns: DeviceColumns, context: PointContext, rule_set: RuleSet
+) -> list[Finding]:
+    """``Exceedance`` on a device that sends only real-time data (the hours
+    computed from them, ``Exceedance._realtime``)."""
+    params = rule.params_for(rule_set, context, None)
+    rows = np.flatnonzero(columns.cn == REALTIME)
+    judged = [code for code in columns.factors if code != O2_CODE and hourly_limits(context, code)]
+    if not len(rows) or not judged:
+        return []
+    times = columns.data_time[rows].astype(np.int64)
+    hours = times - times % 3_600_000_000
+    due = times - int((60 + params.realtime_wait_minutes) * 60_000_000)
+    carries = np.zeros(len(columns), dtype=np.bool_)
+    for code in [*judged, O2_CODE]:
+        if code in columns.factors:
+            carries[columns.factors[code].rows] = True
+    held = np.flatnonzero(carries[rows] & (hours > due))  # kept for their hour
+    if not len(held):
+        return []
+    # The upload whose arrival judges each held one's hour: the first after it
+    # at least the wait past the hour (none: the window ends first).
+    reach = np.maximum.accumulate(due)
+    judge = np.searchsorted(reach, hours[held], side="left")
+    for index in np.flatnonzero(reach[held] >= hours[held]).tolist():  # its hour was due before
+        later = np.flatnonzero(due[held[index] + 1 :] >= hours[held[index]])
+        judge[index] = held[index] + 1 + later[0] if len(later) else len(rows)
+    kept = judge < len(rows)
+    held, judge = held[kept], judge[kept]
+    order = np.lexsort((held, hours[held], judge))
+    held, judge = held[order], judge[order]
+    batch_hour = hours[held]
+    starts = np.flatnonzero(
+        np.concatenate(([True], (judge[1:] != judge[:-1]) | (batch_hour[1:] != batch_hour[:-1])))
+    )
+    batch = np.cumsum(np.isin(np.arange(len(held)), starts)) - 1
+    breach = _breaching_batches(columns, context, rule_set, rows[held], batch, len(starts))
+    state: dict[str, Any] = {}
+    findings: list[Finding] = []
+    bounds = [*starts.tolist(), len(held)]
+    for number in np.flatnonzero(breach).tolist():
+        records = []
+        for row in rows[held[bounds[number] : bounds[number + 1]]].tolist():
+            upload = columns.upload_with_values(row)
+            readings = {code: v for code, v in upload.values.items()
+                        if code == O2_CODE or hourly_limits(context, code)}  # fmt: skip
+            records.append(replace(upload, values=readings))
+        hour = _datetime(np.datetime64(int(batch_hour[bounds[number]]), "us"))
+        findings += rule._judge_computed(state, records, hour, realtime=True, context=context,
+                                         rules=rule_set)  # fmt: skip
+    return findings
+
+
+def _breaching_batches(  # noqa: PLR0917
+    columns: DeviceColumns,
+    context: PointContext,
+    rule_set: RuleSet,
+    rows: Ints,
+    batch: Ints,
+    batches: int,
+) -> Bools:
+    """Per batch of real-time uploads (``rows``, numbered ``batch``): whether
+    an hour computed from it can breach a limit, or cannot be corrected to a
+    limit's reference O2. Its mean lies below its largest level and its O2
+    (the mean of the valid, plausible readings) below the largest of them."""
+    validity = rule_set.validity
+    in_batch = np.full(len(columns), -1, dtype=np.int64)
+    in_batch[rows] = batch
+    o2_high = np.full(batches, -np.inf)
+    o2 = columns.factors.get(O2_CODE)
+    if o2 is not None:
+        at = in_batch[o2.rows]
+        good = (at >= 0) & valid_flag(o2, rule_set) & (o2.level >= validity.o2_min_percent)
+        good &= o2.level < validity.o2_ceiling_percent
+        np.maximum.at(o2_high, at[good], o2.level[good])
+    breach = np.zeros(batches, dtype=np.bool_)
+    for code, column in columns.factors.items():
+        limits = hourly_limits(context, code) if code != O2_CODE else ()
+        if not limits:
+            continue
+        at = in_batch[column.rows]
+        mine = at >= 0
+        present = np.zeros(batches, dtype=np.bool_)
+        present[at[mine]] = True
+        high = np.full(batches, -np.inf)
+        known = mine & ~np.isnan(column.level)
+        np.maximum.at(high, at[known], column.level[known])
+        for limit in limits:
+            if limit.lower is not None:
+                breach |= present
+                continue
+            bound = high
+            if limit.reference_o2 is not None:
+                # No valid O2 (or one no correction holds for): said by the rule.
+                breach |= present & ~(o2_high < min(validity.o2_ceiling_percent, AIR_O2_PERCENT))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    factor = (AIR_O2_PERCENT - limit.reference_o2) / (AIR_O2_PERCENT - o2_high)
+                    bound = np.where(factor > 0, high * factor, np.inf)
+            breach |= present & (bound * (1 + 1e-9) + 1e-12 > limit.value)
+    return breach
+
+
 def _frame(columns: DeviceColumns, row: int) -> int | None:
     frame = int(columns.frame_id[row])
     return frame if frame >= 0 else None
@@ -547,6 +697,7 @@ COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Findin
     O2Dilution.id: o2_dilution,
     Pinned.id: pinned,
     ConcentrationWithoutFlow.id: concentration_without_flow,
+    Exceedance.id: exceedance,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
 
