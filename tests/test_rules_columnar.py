@@ -9,9 +9,11 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from envwatch.processing.columnar_replay import feed_replay
+from envwatch.rules import columnar
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.columnar import COLUMNAR, columns_of, evaluate, streaming_only
 from envwatch.rules.engine import RuleEngine, default_rule_set
@@ -337,10 +339,11 @@ def test_random_exceedance_series(
     context = PointContext("DEV", 1, "4411", "air", {POLLUTANT: LIMIT_KINDS[limits]})
     uploads, moment = [], START
     expanded = [row[:5] for row in rows for _ in range(row[5])]
-    for index, (cn, level, flag, o2, step) in enumerate(expanded):
-        realtime = realtime_only or cn == "2011"
-        cn = "2011" if realtime else cn
-        values = {POLLUTANT: Values(rtd=level, flag=flag) if realtime else Values(avg=level, flag=flag)}
+    for index, (kind, level, flag, o2, step) in enumerate(expanded):
+        realtime = realtime_only or kind == "2011"
+        cn = "2011" if realtime else kind
+        reading = Values(rtd=level, flag=flag) if realtime else Values(avg=level, flag=flag)
+        values = {POLLUTANT: reading}
         if o2 is not None:
             values[O2] = Values(rtd=o2, flag="N") if realtime else Values(avg=o2, flag="N")
         at = moment if realtime else moment.replace(minute=0, second=0)
@@ -369,6 +372,7 @@ def test_real_time_data_held_before_hourly_data_came_are_dropped() -> None:
     hourly data come (as streaming drops them): when its hourly data stop
     later, the hour held before is not judged, only the hours after are
     computed from real-time data (here within the limit)."""
+
     def realtime(minute: int, level: float) -> Upload:
         return Upload("DEV", "2011", START + timedelta(minutes=minute),
                       {POLLUTANT: Values(rtd=level, flag="N")}, minute)  # fmt: skip
@@ -379,3 +383,54 @@ def test_real_time_data_held_before_hourly_data_came_are_dropped() -> None:
     same(CONTEXT, uploads)
     hours = [f.window_start for f in streamed(CONTEXT, uploads) if f.rule == "exceedance"]
     assert hours == []
+
+
+# Offline: several devices' arrivals interleaved in frame order, with
+# silences, receive times late or unknown, data times the gate refuses, and a
+# device that sends in batches; the clock moves every few uploads.
+ARRIVAL = st.tuples(
+    st.integers(0, 3),  # the device
+    st.sampled_from([1, 1, 1, 2, 5, 40, 90, 200]),  # minutes on the city's clock
+    st.sampled_from([0, 0, 0, 0, 3, 30, None, -5]),  # minutes received after its data time
+    st.booleans(),  # a data time the gate refuses
+)
+
+
+@settings(max_examples=150, deadline=None)
+@example(  # an upload received before the device's newest arrival is no new arrival
+    steps=[(0, 1, 30, False), (0, 1, 0, False), (1, 100, 0, False), (1, 1, 0, False)],
+    every=1,
+    trust_arrival=True,
+)
+@given(
+    steps=st.lists(ARRIVAL, min_size=1, max_size=80),
+    every=st.sampled_from([1, 3, 7, 2000]),
+    trust_arrival=st.booleans(),
+)
+def test_random_arrivals_offline(
+    steps: list[tuple[int, int, int | None, bool]], every: int, trust_arrival: bool
+) -> None:
+    contexts = {
+        f"D{index}": PointContext(
+            f"D{index}", 1, "4411", "air", CONTEXT.limits, streams=index != 3
+        )  # a device that sends in batches
+        for index in range(4)
+    }
+    uploads, moment = [], START
+    for frame, (device, minutes, delay, refused) in enumerate(steps):
+        moment += timedelta(minutes=minutes)
+        at = datetime(1990, 1, 1) if refused else moment
+        received = None if delay is None else moment + timedelta(minutes=delay)
+        uploads.append(Upload(f"D{device}", "2011", at, {POLLUTANT: Values(rtd=1.0)},
+                              frame + 1, received_at=received))  # fmt: skip
+    engine = RuleEngine(RULE_SET, contexts, [RULES["offline"], RULES["implausible_data_time"]],
+                        trust_arrival=trust_arrival)  # fmt: skip
+    expected = [f for f in feed_replay(engine, uploads, every=every) if f.rule == "offline"]
+    devices = [
+        columnar.arrivals(columns_of(mn, [u for u in uploads if u.mn == mn]), context,
+                          RULE_SET, trust_arrival=trust_arrival)
+        for mn, context in contexts.items()
+    ]  # fmt: skip
+    found = columnar.offline(devices, RULE_SET, every=every)
+    assert found is not None
+    assert sorted(found, key=key) == sorted(expected, key=key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,9 +24,17 @@ from envwatch.processing.quarantine import quarantine
 from envwatch.processing.worker import _finding_row, store_findings
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.transmission import ImplausibleDataTime
-from envwatch.rules.columnar import COLUMNAR, evaluate, streaming_only
+from envwatch.rules.columnar import (
+    CITY_WIDE,
+    CLOCK_EVERY,
+    COLUMNAR,
+    Arrivals,
+    arrivals,
+    evaluate,
+    streaming_only,
+)
 from envwatch.rules.engine import RuleEngine, default_rule_set
-from envwatch.rules.model import Finding
+from envwatch.rules.model import Finding, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import FindingRecord
@@ -95,9 +103,13 @@ def judge(
     if unknown:
         raise ValueError(f"unknown rules: {', '.join(unknown)}")
     report = ReplayReport(
-        columnar_rules=[rule for rule in selected if rule in COLUMNAR],
-        streamed_rules=[rule for rule in selected if rule not in COLUMNAR],
+        columnar_rules=[rule for rule in selected if rule in COLUMNAR or rule in CITY_WIDE],
+        streamed_rules=[
+            rule for rule in selected if rule not in COLUMNAR and rule not in CITY_WIDE
+        ],
     )
+    per_device = [rule for rule in report.columnar_rules if rule in COLUMNAR]
+    city_wide = [rule for rule in report.columnar_rules if rule in CITY_WIDE]
     contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
     mns = _share(contexts, shard, devices)
     if resume:
@@ -108,18 +120,30 @@ def judge(
     whole = len(mns) == len(contexts)
     contexts = {mn: contexts[mn] for mn in mns}
     found: dict[str, list[Finding]] = defaultdict(list)
+    arrived: list[Arrivals] = []
     columnar = read_columns(engine, mns, since, until, whole=whole, arrow=arrow, blocks=blocks)
     for done, columns in enumerate(columnar, 1):
         context = contexts[columns.mn]
         report.devices += 1
         report.points += columns.points
+        if city_wide:
+            arrived.append(arrivals(columns, context, rule_set, trust_arrival=trust_arrival))
         why = streaming_only(columns, context, rule_set, trust_arrival=trust_arrival)
         if why is not None:
             report.streamed_devices[columns.mn] = why
         else:
-            found[columns.mn] += evaluate(columns, context, rule_set, report.columnar_rules)
+            found[columns.mn] += evaluate(columns, context, rule_set, per_device)
         if progress is not None:
             progress(done, len(mns))
+    for rule in city_wide:
+        judged = CITY_WIDE[rule](arrived, rule_set)
+        if judged is None:  # no order to judge them in: streamed
+            report.columnar_rules.remove(rule)
+            report.streamed_rules.append(rule)
+            continue
+        for finding in judged:
+            found[finding.mn].append(finding)
+    del arrived
     if progress is not None:  # devices without uploads in the window are judged too
         progress(len(mns), len(mns))
     if report.streamed_rules or report.streamed_devices:
@@ -238,24 +262,35 @@ def _stream(  # noqa: PLR0917
     refusals keep uploads from every rule), its findings kept if selected."""
     wanted = set(report.streamed_rules)
     rules = {rule: RULES[rule] for rule in [*report.streamed_rules, ImplausibleDataTime.id]}
+    per_device = [rule for rule in report.columnar_rules if rule not in CITY_WIDE]
     if report.streamed_devices:
-        rules.update({rule: RULES[rule] for rule in report.columnar_rules})
+        rules.update({rule: RULES[rule] for rule in per_device})
     streaming = RuleEngine(rule_set, contexts, rules.values(), trust_arrival=trust_arrival)
     found: list[Finding] = []
     with engine.begin() as connection:
         pages = pages_after(connection, 0, default_codes(), since=since, until=until, mns=mns)
-        for page in pages:
-            for upload in page:
-                found += streaming.feed(upload)
-            found += streaming.advance_clock()
-        found += streaming.advance_clock() + streaming.finish()
+        found += feed_replay(streaming, (upload for page in pages for upload in page))
         quarantine(connection, streaming.failures)
     return [
         finding
         for finding in found
         if finding.rule in wanted
-        or (finding.rule in report.columnar_rules and finding.mn in report.streamed_devices)
+        or (finding.rule in per_device and finding.mn in report.streamed_devices)
     ]
+
+
+def feed_replay(
+    streaming: RuleEngine, uploads: Iterable[Upload], *, every: int = CLOCK_EVERY
+) -> list[Finding]:
+    """A replay's uploads (in arrival order) through the streaming engine, its
+    clock moved on after every ``every`` uploads and at the end, as the
+    columnar ``offline`` assumes; then the back-fills are closed."""
+    found: list[Finding] = []
+    for fed, upload in enumerate(uploads, 1):
+        found += streaming.feed(upload)
+        if fed % every == 0:
+            found += streaming.advance_clock()
+    return found + streaming.advance_clock() + streaming.finish()
 
 
 def _changes(  # noqa: PLR0917

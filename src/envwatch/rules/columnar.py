@@ -47,7 +47,13 @@ from envwatch.rules.catalogue.falsification import (
     Zero,
     _RunRule,
 )
-from envwatch.rules.catalogue.transmission import Backfill, BackfillParams, ImplausibleDataTime
+from envwatch.rules.catalogue.transmission import (
+    Backfill,
+    BackfillParams,
+    ImplausibleDataTime,
+    Offline,
+)
+from envwatch.rules.engine import CLOCK_QUANTILE
 from envwatch.rules.model import (
     FLUE_GAS_FLOW_CODE,
     O2_CODE,
@@ -684,6 +690,119 @@ def _breaching_batches(  # noqa: PLR0917
     return breach
 
 
+@dataclass(frozen=True, slots=True)
+class Arrivals:
+    """A device's uploads in a replay window as the engine's clock sees them:
+    in arrival (frame) order, their frames, data times and arrivals (µs),
+    and whether each is an arrival (``counted``: the time gate can keep one
+    whose receive time is unknown or not trusted from being one)."""
+
+    context: PointContext
+    frame_id: Ints
+    data_time: Ints
+    arrival: Ints
+    counted: Bools
+
+
+def arrivals(
+    columns: DeviceColumns, context: PointContext, rule_set: RuleSet, *, trust_arrival: bool
+) -> Arrivals:
+    """The device's uploads as arrivals (``RuleEngine.feed``): at their
+    receive time where known and trusted (before the time gate), else at
+    their data time once the gate let them through."""
+    gate = RULES[ImplausibleDataTime.id]
+    params = gate.params_for(rule_set, context, None)
+    times = columns.data_time
+    received = columns.received_at
+    known = ~np.isnat(received)
+    age = np.where(known, received - times, np.timedelta64(0, "us"))
+    refused = (times < np.datetime64(params.earliest, "us")) | (
+        times > np.datetime64(params.latest, "us")
+    )
+    refused |= known & (age > np.timedelta64(timedelta(days=params.max_age_days)))
+    refused |= known & (-age > np.timedelta64(timedelta(hours=params.max_ahead_hours)))
+    if trust_arrival:
+        arrival = np.where(known, received, times)
+        counted = known | ~refused
+    else:
+        arrival, counted = times, ~refused
+    return Arrivals(context, columns.frame_id, times.astype(np.int64),
+                    arrival.astype("datetime64[us]").astype(np.int64),
+                    np.asarray(counted))  # fmt: skip
+
+
+CLOCK_EVERY = 2000
+"""A replay moves the city's arrival clock on after every this many uploads
+(in arrival order), as the processor does after each page of frames."""
+
+
+def offline(
+    devices: list[Arrivals], rule_set: RuleSet, *, every: int = CLOCK_EVERY
+) -> list[Finding] | None:
+    """``Offline`` over a replay's devices at once, as the engine finds it
+    when fed their uploads in frame order and its clock moves on after every
+    ``every`` uploads and at the end: the clock at each move (the city's
+    quantile of the devices' newest arrivals, never backwards) and each
+    device's newest arrival then are found vectorised; the rule's own
+    ``on_clock`` reports each silence, from the state streaming would hold.
+    None where an upload's frame is unknown (no order to replay them in)."""
+    rule = RULES[Offline.id]
+    assert isinstance(rule, Offline)
+    frames = [device.frame_id for device in devices]
+    if not devices or any(bool(np.any(ids < 0)) for ids in frames):
+        return None if devices else []
+    order = np.sort(np.concatenate(frames))
+    total = len(order)
+    if not total:
+        return []
+    ticks = np.minimum(np.arange(1, total // every + 2) * every, total)  # uploads fed by then
+    ticks = np.unique(ticks)
+    watched = [d for d in devices if d.context.streams and watches(rule, d.context, REALTIME)]
+    newest = np.full((len(ticks), len(watched)), np.iinfo(np.int64).min, dtype=np.int64)
+    setter = np.full((len(ticks), len(watched)), -1, dtype=np.int64)
+    for column, device in enumerate(watched):
+        position = np.searchsorted(order, device.frame_id)
+        arrival = np.where(device.counted, device.arrival, np.iinfo(np.int64).min)
+        latest = np.maximum.accumulate(arrival)
+        # The upload that set the newest arrival (a later equal one does not).
+        rises = np.concatenate(([True], latest[1:] > latest[:-1])) & device.counted
+        index = np.maximum.accumulate(np.where(rises, np.arange(len(arrival)), -1))
+        fed = np.searchsorted(position, ticks, side="left")  # uploads fed before each move
+        has = fed > 0
+        newest[has, column] = latest[fed[has] - 1]
+        setter[has, column] = index[fed[has] - 1]
+    arrived = setter >= 0
+    ranked = np.sort(np.where(arrived, newest, np.iinfo(np.int64).max), axis=1)
+    count = arrived.sum(axis=1)
+    pick = np.maximum(0, np.ceil(CLOCK_QUANTILE * count).astype(np.int64) - 1)
+    quantile = ranked[np.arange(len(ticks)), np.minimum(pick, max(len(watched) - 1, 0))]
+    quantile = np.where(count > 0, quantile, np.iinfo(np.int64).min)
+    clock = np.maximum.accumulate(quantile)
+    findings: list[Finding] = []
+    for column, device in enumerate(watched):
+        params = rule.params_for(rule_set, device.context, None)
+        after = int(timedelta(minutes=params.after_minutes) / timedelta(microseconds=1))
+        silent = arrived[:, column] & (clock - newest[:, column] >= after)
+        silent &= clock > np.iinfo(np.int64).min
+        first = silent & ~np.concatenate(
+            ([False], silent[:-1] & (setter[1:, column] == setter[:-1, column]))
+        )
+        # A silence is reported once, until a new arrival: at its first move
+        # (within one, the newest arrival stays and the clock only advances).
+        for tick in np.flatnonzero(first).tolist():
+            row = int(setter[tick, column])
+            frame = int(device.frame_id[row])
+            state = {
+                "last": _datetime(np.datetime64(int(newest[tick, column]), "us")),
+                "last_frame": frame if frame >= 0 else None,
+                "last_data_time": _datetime(np.datetime64(int(device.data_time[row]), "us")),
+                "reported": False,
+            }
+            moment = _datetime(np.datetime64(int(clock[tick]), "us"))
+            findings += rule.on_clock(state, moment, device.context, rule_set)
+    return findings
+
+
 def _frame(columns: DeviceColumns, row: int) -> int | None:
     frame = int(columns.frame_id[row])
     return frame if frame >= 0 else None
@@ -700,6 +819,13 @@ COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Findin
     Exceedance.id: exceedance,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
+
+
+CITY_WIDE: dict[str, Callable[[list[Arrivals], RuleSet], list[Finding] | None]] = {
+    Offline.id: offline,
+}
+"""The rules with a columnar form judged over all the replay's devices at once
+(each device's silence is measured by the city's arrival clock)."""
 
 
 def evaluate(
