@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from envwatch.processing.columnar_replay import feed_replay
 from envwatch.rules import columnar
 from envwatch.rules.catalogue import RULES
-from envwatch.rules.columnar import COLUMNAR, columns_of, evaluate, streaming_only
+from envwatch.rules.columnar import (
+    COLUMNAR,
+    GATES,
+    columns_of,
+    evaluate,
+    streaming_only,
+    streams_on_columns,
+)
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
 from envwatch.rules.parameters import RuleSet
@@ -61,10 +68,18 @@ CONTEXT = PointContext("DEV", 1, "4411", "air", {POLLUTANT: (Limit(200.0, "mg/mÂ
 WATER_CONTEXT = PointContext("DEV", 1, "4411", "water", {WATER: (Limit(50.0, "mg/L", "t"),)})
 
 
+ON_COLUMNS = [
+    rule_id
+    for rule_id, rule in RULES.items()
+    if rule_id in COLUMNAR or rule_id in GATES or streams_on_columns(rule, CONTEXT)
+]
+"""Every rule a device's columns are judged by: vectorised, gated, or streamed on them."""
+
+
 def streamed(
     context: PointContext, uploads: list[Upload], rule_set: RuleSet = RULE_SET
 ) -> list[Finding]:
-    rules = [RULES[rule_id] for rule_id in COLUMNAR]
+    rules = [RULES[rule_id] for rule_id in ON_COLUMNS]
     engine = RuleEngine(rule_set, {context.mn: context}, rules, trust_arrival=False)
     found: list[Finding] = []
     for upload in uploads:
@@ -79,7 +94,7 @@ def key(finding: Finding) -> tuple[str, str, str]:
 def same(context: PointContext, uploads: list[Upload], rule_set: RuleSet = RULE_SET) -> None:
     columns = columns_of(context.mn, uploads)
     assert streaming_only(columns, context, rule_set, trust_arrival=False) is None
-    columnar = evaluate(columns, context, rule_set, list(COLUMNAR))
+    columnar = evaluate(columns, context, rule_set, ON_COLUMNS)
     assert sorted(columnar, key=key) == sorted(streamed(context, uploads, rule_set), key=key)
 
 
@@ -111,9 +126,10 @@ def test_the_benchmark_fleet_with_every_fault() -> None:
         ]
         same(context, uploads)
         found |= {finding.rule for finding in streamed(context, uploads)}
-    # Every rule finds something on the fleet, but those of hourly data (it has none).
-    # (and of wastewater: the fleet is flue gas).
-    assert found == set(COLUMNAR) - {"pinned", "concentration_without_flow"} | {"o2_uncorrectable"}
+    # What the fleet's faults and its limit make the rules find (it has no
+    # hourly data, no marks and no wastewater).
+    assert found == {"negative", "zero", "constant", "spike", "o2_dilution", "exceedance",
+                     "o2_uncorrectable", "early_warning"}  # fmt: skip
 
 
 LEVELS = st.one_of(
@@ -147,7 +163,8 @@ def test_random_series(
         if carries:
             values[code] = Values(rtd=level, flag=flag) if cn == "2011" else Values(avg=level)
         if flow is not None:
-            values["w00000" if water else "a00000"] = Values(rtd=flow)
+            flow_values = Values(rtd=flow) if cn == "2011" else Values(avg=flow)
+            values["w00000" if water else "a00000"] = flow_values  # as loggers send them
         uploads.append(Upload("DEV", cn, START + timedelta(minutes=5 * index), values, index))
     same(context, uploads, WIDE if epsilon else RULE_SET)
 
@@ -387,7 +404,7 @@ def test_real_time_data_held_before_hourly_data_came_are_dropped() -> None:
 
 # Offline: several devices' arrivals interleaved in frame order, with
 # silences, receive times late or unknown, data times the gate refuses, and a
-# device that sends in batches; the clock moves every few uploads.
+# device that sends in batches; the clock moves every minute, or less often.
 ARRIVAL = st.tuples(
     st.integers(0, 3),  # the device
     st.sampled_from([1, 1, 1, 2, 5, 40, 90, 200]),  # minutes on the city's clock
@@ -399,16 +416,18 @@ ARRIVAL = st.tuples(
 @settings(max_examples=150, deadline=None)
 @example(  # an upload received before the device's newest arrival is no new arrival
     steps=[(0, 1, 30, False), (0, 1, 0, False), (1, 100, 0, False), (1, 1, 0, False)],
-    every=1,
+    step=1,
     trust_arrival=True,
+    at_once=4096,
 )
 @given(
     steps=st.lists(ARRIVAL, min_size=1, max_size=80),
-    every=st.sampled_from([1, 3, 7, 2000]),
+    step=st.sampled_from([1, 7, 60]),
     trust_arrival=st.booleans(),
+    at_once=st.sampled_from([2, 4096]),
 )
 def test_random_arrivals_offline(
-    steps: list[tuple[int, int, int | None, bool]], every: int, trust_arrival: bool
+    steps: list[tuple[int, int, int | None, bool]], step: int, trust_arrival: bool, at_once: int
 ) -> None:
     contexts = {
         f"D{index}": PointContext(
@@ -425,12 +444,13 @@ def test_random_arrivals_offline(
                               frame + 1, received_at=received))  # fmt: skip
     engine = RuleEngine(RULE_SET, contexts, [RULES["offline"], RULES["implausible_data_time"]],
                         trust_arrival=trust_arrival)  # fmt: skip
-    expected = [f for f in feed_replay(engine, uploads, every=every) if f.rule == "offline"]
+    every = timedelta(minutes=step)
+    expected = [f for f in feed_replay(engine, uploads, step=every) if f.rule == "offline"]
     devices = [
         columnar.arrivals(columns_of(mn, [u for u in uploads if u.mn == mn]), context,
                           RULE_SET, trust_arrival=trust_arrival)
         for mn, context in contexts.items()
     ]  # fmt: skip
-    found = columnar.offline(devices, RULE_SET, every=every)
+    found = columnar.offline(devices, RULE_SET, step=every, moves_at_once=at_once)
     assert found is not None
     assert sorted(found, key=key) == sorted(expected, key=key)

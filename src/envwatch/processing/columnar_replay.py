@@ -11,30 +11,34 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
 
 from envwatch.electricity.hj212 import default_codes
 from envwatch.hj212.codes import now_cst
+from envwatch.hj212.model import DEVICE_INFO_COMMAND
 from envwatch.processing.columns import read_columns
-from envwatch.processing.inputs import load_contexts, pages_after
+from envwatch.processing.inputs import devices_with_info, load_contexts, pages_after
 from envwatch.processing.quarantine import quarantine
 from envwatch.processing.worker import _finding_row, store_findings
 from envwatch.rules.catalogue import RULES
+from envwatch.rules.catalogue.base import watches
 from envwatch.rules.catalogue.transmission import ImplausibleDataTime
 from envwatch.rules.columnar import (
     CITY_WIDE,
-    CLOCK_EVERY,
     COLUMNAR,
+    GATES,
     Arrivals,
+    RuleFailedError,
     arrivals,
     evaluate,
     streaming_only,
+    streams_on_columns,
 )
-from envwatch.rules.engine import RuleEngine, default_rule_set
-from envwatch.rules.model import Finding, Upload
+from envwatch.rules.engine import REPLAY_CLOCK_STEP, RuleEngine, default_rule_set
+from envwatch.rules.model import Finding, PointContext, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.store.cursors import read_cursor, save_cursor
 from envwatch.store.schema import FindingRecord
@@ -47,10 +51,19 @@ class ReplayReport:
     """Values read in column form."""
     devices: int = 0
     columnar_rules: list[str] = field(default_factory=list)
+    """The rules judged vectorised (``COLUMNAR``, ``CITY_WIDE``)."""
+    gated_rules: list[str] = field(default_factory=list)
+    """The rules with a vectorised test of where they can speak (``GATES``)."""
+    gated_devices: dict[str, int] = field(default_factory=dict)
+    """By gated rule: the devices its test let through, which its streaming code judged."""
     streamed_rules: list[str] = field(default_factory=list)
-    """The rules that fell back to streaming (no columnar form)."""
+    """The rules that fell back to their streaming code (no columnar form)."""
+    engine_devices: dict[str, int] = field(default_factory=dict)
+    """By rule: the devices the streaming engine judged it on, from the rows
+    (not on the columns: its state spans devices, or the device sent device
+    information, which columns do not hold)."""
     streamed_devices: dict[str, str] = field(default_factory=dict)
-    """Devices whose columnar rules streamed too, with why (``streaming_only``)."""
+    """Devices the engine judged on every rule, with why (``streaming_only``)."""
     resumed_after: int = 0
     """Devices an interrupted run had already replaced (``resume``)."""
     changes: dict[str, int] | None = None
@@ -102,14 +115,14 @@ def judge(
     unknown = [rule for rule in selected if rule not in RULES]
     if unknown:
         raise ValueError(f"unknown rules: {', '.join(unknown)}")
+    city_wide = [rule for rule in selected if rule in CITY_WIDE]
+    per_device = [rule for rule in selected if rule not in CITY_WIDE]
     report = ReplayReport(
         columnar_rules=[rule for rule in selected if rule in COLUMNAR or rule in CITY_WIDE],
-        streamed_rules=[
-            rule for rule in selected if rule not in COLUMNAR and rule not in CITY_WIDE
-        ],
-    )
-    per_device = [rule for rule in report.columnar_rules if rule in COLUMNAR]
-    city_wide = [rule for rule in report.columnar_rules if rule in CITY_WIDE]
+        gated_rules=[rule for rule in selected if rule in GATES],
+        streamed_rules=[rule for rule in selected
+                        if rule not in COLUMNAR and rule not in CITY_WIDE and rule not in GATES],
+    )  # fmt: skip
     contexts = load_contexts(engine, now_cst().replace(tzinfo=None))
     mns = _share(contexts, shard, devices)
     if resume:
@@ -119,7 +132,14 @@ def judge(
         mns = mns[report.resumed_after :]
     whole = len(mns) == len(contexts)
     contexts = {mn: contexts[mn] for mn in mns}
+    informed: set[str] = set()
+    if any(DEVICE_INFO_COMMAND in (RULES[rule].reads or {DEVICE_INFO_COMMAND})
+           for rule in per_device):  # fmt: skip
+        with engine.connect() as connection:
+            informed = devices_with_info(connection, since, until)
     found: dict[str, list[Finding]] = defaultdict(list)
+    by_engine: dict[str, set[str]] = {}
+    """By device: the rules the streaming engine judges it on."""
     arrived: list[Arrivals] = []
     columnar = read_columns(engine, mns, since, until, whole=whole, arrow=arrow, blocks=blocks)
     for done, columns in enumerate(columnar, 1):
@@ -129,10 +149,20 @@ def judge(
         if city_wide:
             arrived.append(arrivals(columns, context, rule_set, trust_arrival=trust_arrival))
         why = streaming_only(columns, context, rule_set, trust_arrival=trust_arrival)
+        if why is None:
+            on_columns, elsewhere = _route(per_device, context, columns.mn in informed)
+            try:
+                found[columns.mn] += evaluate(columns, context, rule_set, on_columns,
+                                              report.gated_devices)  # fmt: skip
+            except RuleFailedError:
+                found.pop(columns.mn, None)
+                why = "rule_failed"
+            else:
+                if elsewhere:
+                    by_engine[columns.mn] = set(elsewhere)
         if why is not None:
             report.streamed_devices[columns.mn] = why
-        else:
-            found[columns.mn] += evaluate(columns, context, rule_set, per_device)
+            by_engine[columns.mn] = set(per_device)
         if progress is not None:
             progress(done, len(mns))
     for rule in city_wide:
@@ -140,15 +170,19 @@ def judge(
         if judged is None:  # no order to judge them in: streamed
             report.columnar_rules.remove(rule)
             report.streamed_rules.append(rule)
+            for mn in contexts:
+                by_engine.setdefault(mn, set()).add(rule)
             continue
         for finding in judged:
             found[finding.mn].append(finding)
     del arrived
+    for rules_of in by_engine.values():
+        for rule in rules_of:
+            report.engine_devices[rule] = report.engine_devices.get(rule, 0) + 1
     if progress is not None:  # devices without uploads in the window are judged too
         progress(len(mns), len(mns))
-    if report.streamed_rules or report.streamed_devices:
-        streamed = _stream(engine, since, until, rule_set, contexts, report, trust_arrival,
-                           None if whole else mns)  # fmt: skip
+    if by_engine:
+        streamed = _stream(engine, since, until, rule_set, contexts, by_engine, trust_arrival)
         for finding in streamed:
             found[finding.mn].append(finding)
     report.findings = sum(len(items) for items in found.values())
@@ -247,49 +281,54 @@ def job_name(
     return f"replay:{digest[:25]}"
 
 
+def _route(rules: list[str], context: PointContext, informed: bool) -> tuple[list[str], list[str]]:
+    """The rules a device's columns are judged by (vectorised, gated or
+    streamed on them), and those the engine must judge it on (of the rules
+    that watch it at all)."""
+    on_columns, elsewhere = [], []
+    for rule_id in rules:
+        rule = RULES[rule_id]
+        vectorised = rule_id in COLUMNAR or rule_id in GATES
+        if vectorised or streams_on_columns(rule, context, informed=informed):
+            on_columns.append(rule_id)
+        elif any(watches(rule, context, cn) for cn in (rule.reads or (DEVICE_INFO_COMMAND,))):
+            elsewhere.append(rule_id)
+    return on_columns, elsewhere
+
+
 def _stream(  # noqa: PLR0917
     engine: Engine,
     since: datetime,
     until: datetime,
     rule_set: RuleSet,
     contexts: dict[str, Any],
-    report: ReplayReport,
+    by_engine: dict[str, set[str]],
     trust_arrival: bool,
-    mns: list[str] | None,
 ) -> list[Finding]:
-    """The streaming engine over the window, for the rules without a columnar
-    form and the devices it must judge itself; the time gate always runs (its
-    refusals keep uploads from every rule), its findings kept if selected."""
-    wanted = set(report.streamed_rules)
-    rules = {rule: RULES[rule] for rule in [*report.streamed_rules, ImplausibleDataTime.id]}
-    per_device = [rule for rule in report.columnar_rules if rule not in CITY_WIDE]
-    if report.streamed_devices:
-        rules.update({rule: RULES[rule] for rule in per_device})
+    """The streaming engine over the window's uploads of the devices in
+    ``by_engine``, each judged on the rules it names; the time gate always
+    runs (its refusals keep uploads from every rule), its findings kept where named."""
+    named = {rule for rules in by_engine.values() for rule in rules}
+    rules = {rule: RULES[rule] for rule in [*sorted(named), ImplausibleDataTime.id]}
     streaming = RuleEngine(rule_set, contexts, rules.values(), trust_arrival=trust_arrival)
-    found: list[Finding] = []
+    mns = None if len(by_engine) == len(contexts) else sorted(by_engine)
     with engine.begin() as connection:
         pages = pages_after(connection, 0, default_codes(), since=since, until=until, mns=mns)
-        found += feed_replay(streaming, (upload for page in pages for upload in page))
+        found = feed_replay(streaming, (upload for page in pages for upload in page))
         quarantine(connection, streaming.failures)
-    return [
-        finding
-        for finding in found
-        if finding.rule in wanted
-        or (finding.rule in per_device and finding.mn in report.streamed_devices)
-    ]
+    return [finding for finding in found if finding.rule in by_engine.get(finding.mn, ())]
 
 
 def feed_replay(
-    streaming: RuleEngine, uploads: Iterable[Upload], *, every: int = CLOCK_EVERY
+    streaming: RuleEngine, uploads: Iterable[Upload], *, step: timedelta = REPLAY_CLOCK_STEP
 ) -> list[Finding]:
-    """A replay's uploads (in arrival order) through the streaming engine, its
-    clock moved on after every ``every`` uploads and at the end, as the
-    columnar ``offline`` assumes; then the back-fills are closed."""
+    """A replay's uploads (in arrival order) through the streaming engine
+    (``RuleEngine.replay``: its clock moved by the newest arrival fed, as
+    ``columnar.clock_moves`` assumes), the clock moved at the end, and the
+    back-fills closed."""
     found: list[Finding] = []
-    for fed, upload in enumerate(uploads, 1):
-        found += streaming.feed(upload)
-        if fed % every == 0:
-            found += streaming.advance_clock()
+    for upload in uploads:
+        found += streaming.replay(upload, step)
     return found + streaming.advance_clock() + streaming.finish()
 
 

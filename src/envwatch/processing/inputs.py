@@ -7,7 +7,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, String, select, tuple_, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+)
 
 from envwatch.electricity.hj212 import ElectricityCodes
 from envwatch.hj212 import DecodeOptions, ProtocolError, decode_frame
@@ -354,6 +363,23 @@ def _device_info(connection: Connection, frame_ids: list[int]) -> dict[int, Uplo
                 pol_id=message.pol_id,
             )
     return uploads
+
+
+def devices_with_info(connection: Connection, since: datetime, until: datetime) -> set[str]:
+    """The devices that sent device information (3020) with DataTime in
+    [since, until): through the archive's partial index of such frames (its
+    predicate spelt as the index's, so the planner takes it)."""
+    rows = connection.execute(
+        select(ArchivedFrame.mn)
+        .where(
+            text(f"archived_frame.cn = '{DEVICE_INFO_COMMAND}'"),
+            ArchivedFrame.data_time >= since,
+            ArchivedFrame.data_time < until,
+            ArchivedFrame.verdict == "accepted",
+        )
+        .distinct()
+    )
+    return {mn for (mn,) in rows if mn is not None}
 
 
 def pages_after(

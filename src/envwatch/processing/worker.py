@@ -263,16 +263,16 @@ def replay(
         # Readings that came in batches go in with the archive's pages, those
         # no later than the page's newest data first.
         batched = deque(batch_uploads(connection, since, until))
-        # A page at a time, with the clock moved after each, as streaming does.
+        # The clock moved by the newest arrival fed (``RuleEngine.replay``), as
+        # the columnar replay assumes.
         for page in pages_after(connection, 0, codes, since=since, until=until):
             newest = max((upload.data_time for upload in page), default=None)
             while batched and newest is not None and batched[0].data_time <= newest:
-                found += rules.feed(batched.popleft())
+                found += rules.replay(batched.popleft())
             for upload in page:
-                found += rules.feed(upload)
-            found += rules.advance_clock()
+                found += rules.replay(upload)
         for upload in batched:
-            found += rules.feed(upload)
+            found += rules.replay(upload)
         found += rules.advance_clock()
         found += rules.finish()  # back-fills still open at the window's end
         quarantine(connection, rules.failures)

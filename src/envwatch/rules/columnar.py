@@ -17,6 +17,7 @@ would be judged as a back-fill, a meter).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,18 +27,25 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from envwatch.hj212.model import DEVICE_INFO_COMMAND
 from envwatch.rules.catalogue import RULES
 from envwatch.rules.catalogue.base import (
     HOURLY,
     MINUTE_DATA,
     NON_POLLUTANTS,
     REALTIME,
+    Rule,
     Run,
     compliance_value,
     watches,
 )
-from envwatch.rules.catalogue.compliance import Exceedance, hourly_limits
-from envwatch.rules.catalogue.cross_checks import ConcentrationWithoutFlow, O2Dilution
+from envwatch.rules.catalogue.compliance import EarlyWarning, Exceedance, hourly_limits
+from envwatch.rules.catalogue.cross_checks import (
+    ConcentrationWithoutFlow,
+    DeclaredStopped,
+    DropAfterWarning,
+    O2Dilution,
+)
 from envwatch.rules.catalogue.falsification import (
     MAD_TO_SD,
     Constant,
@@ -47,13 +55,20 @@ from envwatch.rules.catalogue.falsification import (
     Zero,
     _RunRule,
 )
+from envwatch.rules.catalogue.marks import (
+    FlagAbuse,
+    LearnedCalibration,
+    MarkAfterWarning,
+    UndeclaredMaintenance,
+    calibration_params,
+)
 from envwatch.rules.catalogue.transmission import (
     Backfill,
     BackfillParams,
     ImplausibleDataTime,
     Offline,
 )
-from envwatch.rules.engine import CLOCK_QUANTILE
+from envwatch.rules.engine import CLOCK_QUANTILE, REPLAY_CLOCK_STEP
 from envwatch.rules.model import (
     FLUE_GAS_FLOW_CODE,
     O2_CODE,
@@ -127,6 +142,26 @@ class DeviceColumns:
                 )
         return replace(self.upload(row), values=values)
 
+    def uploads_with_values(self, rows: Ints) -> list[Upload]:
+        """Rows ``rows`` (ascending) as ``upload_with_values`` gives each, built at once."""
+        wanted = np.zeros(len(self), dtype=np.bool_)
+        wanted[rows] = True
+        values: dict[int, dict[str, Values]] = {row: {} for row in rows.tolist()}
+        realtime = self.cn == REALTIME
+        for code, column in self.factors.items():
+            mine = wanted[column.rows]
+            at = column.rows[mine].tolist()
+            levels = column.level[mine].tolist()
+            flags = column.flag[mine].tolist()
+            kinds = realtime[column.rows[mine]].tolist()
+            for row, level, flag, kind in zip(at, levels, flags, kinds, strict=True):
+                known = None if math.isnan(level) else level
+                mark = None if flag is None else str(flag)
+                values[row][code] = (
+                    Values(rtd=known, flag=mark) if kind else Values(avg=known, flag=mark)
+                )
+        return [replace(self.upload(row), values=values[row]) for row in rows.tolist()]
+
     def upload(self, row: int) -> Upload:
         """Row ``row`` as the light upload a finding is built on (no values)."""
         frame = int(self.frame_id[row])
@@ -198,16 +233,17 @@ def streaming_only(
     earliest, latest = np.datetime64(params.earliest, "us"), np.datetime64(params.latest, "us")
     if bool(np.any((times < earliest) | (times > latest))):
         return "implausible_data_time"
-    if not trust_arrival:
-        return None
     received = columns.received_at
     known = ~np.isnat(received)
     age = (received - times)[known]
+    # The gate reads a receive time even where arrival is not trusted.
     if bool(
         np.any(age > np.timedelta64(timedelta(days=params.max_age_days)))
         or np.any(-age > np.timedelta64(timedelta(hours=params.max_ahead_hours)))
     ):
         return "implausible_data_time"
+    if not trust_arrival:
+        return None
     backfill = RULES[Backfill.id]
     late: BackfillParams = backfill.params_for(rule_set, context, None)
     cns, which = np.unique(columns.cn.astype(str), return_inverse=True)  # None: "None"
@@ -731,66 +767,97 @@ def arrivals(
                     np.asarray(counted))  # fmt: skip
 
 
-CLOCK_EVERY = 2000
-"""A replay moves the city's arrival clock on after every this many uploads
-(in arrival order), as the processor does after each page of frames."""
+_NONE = np.iinfo(np.int64).min
+MOVES_AT_ONCE = 4096
+"""Clock moves judged together: bounds the memory (moves × devices)."""
+
+
+def clock_moves(devices: list[Arrivals], step: timedelta = REPLAY_CLOCK_STEP) -> Ints:
+    """When a replay of ``devices``' uploads moves the clock (``RuleEngine.replay``):
+    the number of uploads fed (in frame order) at each move, the last one all of them."""
+    order = np.sort(np.concatenate([device.frame_id for device in devices]))
+    arrival = np.full(len(order), _NONE, dtype=np.int64)
+    for device in devices:
+        if device.context.streams:
+            where = np.searchsorted(order, device.frame_id[device.counted])
+            arrival[where] = device.arrival[device.counted]
+    newest = np.maximum.accumulate(arrival) if len(arrival) else arrival
+    width = step // timedelta(microseconds=1)
+    minute = np.where(newest > _NONE, newest // width, _NONE)
+    moved = minute[1:] > minute[:-1] if len(minute) else np.zeros(0, dtype=np.bool_)
+    first = [0] if len(minute) and minute[0] > _NONE else []
+    fed = np.concatenate((np.array(first, dtype=np.int64), np.flatnonzero(moved) + 1)) + 1
+    return np.unique(np.concatenate((fed, [len(order)])))
 
 
 def offline(
-    devices: list[Arrivals], rule_set: RuleSet, *, every: int = CLOCK_EVERY
+    devices: list[Arrivals],
+    rule_set: RuleSet,
+    *,
+    step: timedelta = REPLAY_CLOCK_STEP,
+    moves_at_once: int = MOVES_AT_ONCE,
 ) -> list[Finding] | None:
     """``Offline`` over a replay's devices at once, as the engine finds it
-    when fed their uploads in frame order and its clock moves on after every
-    ``every`` uploads and at the end: the clock at each move (the city's
-    quantile of the devices' newest arrivals, never backwards) and each
-    device's newest arrival then are found vectorised; the rule's own
-    ``on_clock`` reports each silence, from the state streaming would hold.
-    None where an upload's frame is unknown (no order to replay them in)."""
+    when fed their uploads in frame order, its clock moved as
+    ``clock_moves`` says: the clock at each move (the city's quantile of the
+    devices' newest arrivals, never backwards) and each device's newest
+    arrival then are found vectorised; the rule's own ``on_clock`` reports
+    each silence, from the state streaming would hold. None where an
+    upload's frame is unknown (no order to replay them in)."""
     rule = RULES[Offline.id]
     assert isinstance(rule, Offline)
-    frames = [device.frame_id for device in devices]
-    if not devices or any(bool(np.any(ids < 0)) for ids in frames):
-        return None if devices else []
-    order = np.sort(np.concatenate(frames))
-    total = len(order)
-    if not total:
+    if any(bool(np.any(device.frame_id < 0)) for device in devices):
+        return None
+    if not sum(len(device.frame_id) for device in devices):
         return []
-    ticks = np.minimum(np.arange(1, total // every + 2) * every, total)  # uploads fed by then
-    ticks = np.unique(ticks)
+    order = np.sort(np.concatenate([device.frame_id for device in devices]))
+    moves = clock_moves(devices, step)
     watched = [d for d in devices if d.context.streams and watches(rule, d.context, REALTIME)]
-    newest = np.full((len(ticks), len(watched)), np.iinfo(np.int64).min, dtype=np.int64)
-    setter = np.full((len(ticks), len(watched)), -1, dtype=np.int64)
-    for column, device in enumerate(watched):
-        position = np.searchsorted(order, device.frame_id)
-        arrival = np.where(device.counted, device.arrival, np.iinfo(np.int64).min)
+    if not watched:
+        return []
+    positions, latests, setters = [], [], []
+    for device in watched:
+        positions.append(np.searchsorted(order, device.frame_id))
+        arrival = np.where(device.counted, device.arrival, _NONE)
         latest = np.maximum.accumulate(arrival)
         # The upload that set the newest arrival (a later equal one does not).
         rises = np.concatenate(([True], latest[1:] > latest[:-1])) & device.counted
-        index = np.maximum.accumulate(np.where(rises, np.arange(len(arrival)), -1))
-        fed = np.searchsorted(position, ticks, side="left")  # uploads fed before each move
-        has = fed > 0
-        newest[has, column] = latest[fed[has] - 1]
-        setter[has, column] = index[fed[has] - 1]
-    arrived = setter >= 0
-    ranked = np.sort(np.where(arrived, newest, np.iinfo(np.int64).max), axis=1)
-    count = arrived.sum(axis=1)
-    pick = np.maximum(0, np.ceil(CLOCK_QUANTILE * count).astype(np.int64) - 1)
-    quantile = ranked[np.arange(len(ticks)), np.minimum(pick, max(len(watched) - 1, 0))]
-    quantile = np.where(count > 0, quantile, np.iinfo(np.int64).min)
-    clock = np.maximum.accumulate(quantile)
+        latests.append(latest)
+        setters.append(np.maximum.accumulate(np.where(rises, np.arange(len(arrival)), -1)))
+    afters = np.array(
+        [timedelta(minutes=rule.params_for(rule_set, d.context, None).after_minutes)
+         // timedelta(microseconds=1) for d in watched],
+        dtype=np.int64,
+    )  # fmt: skip
     findings: list[Finding] = []
-    for column, device in enumerate(watched):
-        params = rule.params_for(rule_set, device.context, None)
-        after = int(timedelta(minutes=params.after_minutes) / timedelta(microseconds=1))
-        silent = arrived[:, column] & (clock - newest[:, column] >= after)
-        silent &= clock > np.iinfo(np.int64).min
-        first = silent & ~np.concatenate(
-            ([False], silent[:-1] & (setter[1:, column] == setter[:-1, column]))
+    clock_before = _NONE
+    was_silent = np.zeros(len(watched), dtype=np.bool_)
+    setter_before = np.full(len(watched), -2, dtype=np.int64)
+    for start in range(0, len(moves), moves_at_once):
+        ticks = moves[start : start + moves_at_once]
+        newest = np.full((len(ticks), len(watched)), _NONE, dtype=np.int64)
+        setter = np.full((len(ticks), len(watched)), -1, dtype=np.int64)
+        for column in range(len(watched)):
+            fed = np.searchsorted(positions[column], ticks, side="left")  # fed before each move
+            has = fed > 0
+            newest[has, column] = latests[column][fed[has] - 1]
+            setter[has, column] = setters[column][fed[has] - 1]
+        arrived = setter >= 0
+        ranked = np.sort(np.where(arrived, newest, np.iinfo(np.int64).max), axis=1)
+        count = arrived.sum(axis=1)
+        pick = np.maximum(0, np.ceil(CLOCK_QUANTILE * count).astype(np.int64) - 1)
+        quantile = ranked[np.arange(len(ticks)), np.minimum(pick, len(watched) - 1)]
+        clock = np.maximum.accumulate(
+            np.maximum(np.where(count > 0, quantile, _NONE), clock_before)
         )
+        silent = arrived & (clock[:, None] > _NONE) & (clock[:, None] - newest >= afters)
         # A silence is reported once, until a new arrival: at its first move
-        # (within one, the newest arrival stays and the clock only advances).
-        for tick in np.flatnonzero(first).tolist():
-            row = int(setter[tick, column])
+        # (while the newest arrival stays, the clock only advances).
+        previous_silent = np.vstack((was_silent, silent[:-1]))
+        previous_setter = np.vstack((setter_before, setter[:-1]))
+        first = silent & ~(previous_silent & (previous_setter == setter))
+        for tick, column in zip(*np.nonzero(first), strict=True):
+            device, row = watched[column], int(setter[tick, column])
             frame = int(device.frame_id[row])
             state = {
                 "last": _datetime(np.datetime64(int(newest[tick, column]), "us")),
@@ -800,12 +867,20 @@ def offline(
             }
             moment = _datetime(np.datetime64(int(clock[tick]), "us"))
             findings += rule.on_clock(state, moment, device.context, rule_set)
+        clock_before = int(clock[-1])
+        was_silent, setter_before = silent[-1], setter[-1]
     return findings
 
 
 def _frame(columns: DeviceColumns, row: int) -> int | None:
     frame = int(columns.frame_id[row])
     return frame if frame >= 0 else None
+
+
+def _nothing(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
+    """The engine's own checks (the time gate, back-fills) find nothing on a
+    device ``streaming_only`` let through (it found neither)."""
+    return []
 
 
 COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Finding]]] = {
@@ -817,8 +892,140 @@ COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Findin
     Pinned.id: pinned,
     ConcentrationWithoutFlow.id: concentration_without_flow,
     Exceedance.id: exceedance,
+    ImplausibleDataTime.id: _nothing,
+    Backfill.id: _nothing,
 }
 """The rules with a columnar form; every other rule falls back to streaming."""
+
+
+class RuleFailedError(Exception):
+    """A rule raised on a device's upload in column form: the engine judges
+    the device instead (and sets the upload aside, as it does live)."""
+
+
+def stream_device(
+    rule: Rule, columns: DeviceColumns, context: PointContext, rule_set: RuleSet
+) -> list[Finding]:
+    """The rule's own ``on_upload`` over the device's uploads it reads, in
+    arrival order, from one state of its own: what the engine does for a rule
+    whose state is the device's, on a device whose every upload it lets
+    through (``streaming_only`` None)."""
+    read = [cn for cn in set(columns.cn.tolist()) if watches(rule, context, str(cn))]
+    rows = np.flatnonzero(np.isin(columns.cn, read)) if read else np.zeros(0, dtype=np.int64)
+    state = rule.new_state()
+    findings: list[Finding] = []
+    for upload in columns.uploads_with_values(rows):
+        try:
+            findings += rule.on_upload(state, upload, context, rule_set)
+        except Exception as error:
+            raise RuleFailedError(f"{rule.id}: {type(error).__name__}: {error}") from error
+    return findings
+
+
+def streams_on_columns(rule: Rule, context: PointContext, *, informed: bool = True) -> bool:
+    """Whether ``stream_device`` judges ``rule`` on this device as the engine
+    would: its state is the device's, it neither gates nor watches the
+    clock, and it reads no device information (3020, which columns do not
+    hold), or the device sent none in the window (``informed`` False)."""
+    return (
+        rule.scope(context) == context.mn
+        and not rule.gate
+        and not rule.watches_clock
+        and (not informed or (rule.reads is not None and DEVICE_INFO_COMMAND not in rule.reads))
+    )
+
+
+def _marked(columns: DeviceColumns, flags_of: Callable[[str], frozenset[str]]) -> bool:
+    """Whether a pollutant's real-time value carries one of its ``flags_of`` marks."""
+    is_realtime = columns.cn == REALTIME
+    return any(
+        bool(np.any(flagged(column, flags_of(code)) & is_realtime[column.rows]))
+        for code, column in columns.factors.items()
+        if code not in NON_POLLUTANTS
+    )
+
+
+def _any_marked(
+    columns: DeviceColumns,
+    flags_of: Callable[[str], frozenset[str]],
+    *,
+    realtime_only: bool = True,
+) -> bool:
+    """Whether any factor's value (real-time only: ``realtime_only``) carries
+    one of its ``flags_of`` marks."""
+    is_read = columns.cn == REALTIME if realtime_only else np.ones(len(columns), dtype=np.bool_)
+    return any(
+        bool(np.any(flagged(column, flags_of(code)) & is_read[column.rows]))
+        for code, column in columns.factors.items()
+    )
+
+
+def _approaching(
+    columns: DeviceColumns, context: PointContext, rule_set: RuleSet, rule: Rule
+) -> bool:
+    """Whether a valid real-time value reaches the rule's ``share_of_limit``
+    of its limit (O2-corrected where the limit says so), with a margin for
+    rounding: where none does, neither warning rule can speak."""
+    is_realtime = columns.cn == REALTIME
+    validity = rule_set.validity
+    for code, column in columns.factors.items():
+        limit = context.limit(code)
+        if limit is None:
+            continue
+        share = rule.params_for(rule_set, context, code).share_of_limit
+        mine = is_realtime[column.rows] & valid_flag(column, rule_set)
+        value = column.level[mine]
+        if limit.reference_o2 is not None:
+            o2 = columns.factors.get(O2_CODE)
+            if o2 is None:
+                continue  # never corrected: never judged
+            at = np.full(len(columns), np.nan)
+            good = valid_flag(o2, rule_set) & (o2.level >= validity.o2_min_percent)
+            good &= o2.level < min(validity.o2_ceiling_percent, AIR_O2_PERCENT)
+            at[o2.rows[good]] = o2.level[good]
+            with np.errstate(invalid="ignore"):
+                value = (
+                    value
+                    * (AIR_O2_PERCENT - limit.reference_o2)
+                    / (AIR_O2_PERCENT - at[column.rows[mine]])
+                )
+        if bool(np.any(value >= share * limit.value * (1 - 1e-9))):
+            return True
+    return False
+
+
+GATES: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], bool]] = {
+    # The rules of marks speak only where a value carries one of their marks.
+    FlagAbuse.id: lambda columns, context, rule_set: _any_marked(  # it reads every upload
+        columns,
+        lambda code: RULES[FlagAbuse.id].params_for(rule_set, context, code).flags,
+        realtime_only=False,
+    ),
+    MarkAfterWarning.id: lambda columns, context, rule_set: _any_marked(
+        columns,
+        lambda code: RULES[MarkAfterWarning.id].params_for(rule_set, context, code).flags,
+    ),
+    UndeclaredMaintenance.id: lambda columns, context, rule_set: _any_marked(
+        columns,
+        lambda code: RULES[UndeclaredMaintenance.id].params_for(rule_set, context, None).flags,
+    ),
+    LearnedCalibration.id: lambda columns, context, rule_set: _any_marked(
+        columns, lambda code: calibration_params(rule_set, context).flags
+    ),
+    DeclaredStopped.id: lambda columns, context, rule_set: _marked(
+        columns, lambda code: RULES[DeclaredStopped.id].params_for(rule_set, context, None).flags
+    ),
+    # The warning rules speak only where a value approaches its limit.
+    EarlyWarning.id: lambda columns, context, rule_set: _approaching(
+        columns, context, rule_set, RULES[EarlyWarning.id]
+    ),
+    DropAfterWarning.id: lambda columns, context, rule_set: _approaching(
+        columns, context, rule_set, RULES[DropAfterWarning.id]
+    ),
+}
+"""Rules with a columnar test of whether their condition can hold anywhere
+in a device's window: where it cannot, they find nothing; where it can,
+``stream_device`` judges the device (the replay counts those devices)."""
 
 
 CITY_WIDE: dict[str, Callable[[list[Arrivals], RuleSet], list[Finding] | None]] = {
@@ -829,12 +1036,28 @@ CITY_WIDE: dict[str, Callable[[list[Arrivals], RuleSet], list[Finding] | None]] 
 
 
 def evaluate(
-    columns: DeviceColumns, context: PointContext, rule_set: RuleSet, rules: list[str]
+    columns: DeviceColumns,
+    context: PointContext,
+    rule_set: RuleSet,
+    rules: list[str],
+    streamed: dict[str, int] | None = None,
 ) -> list[Finding]:
-    """The findings of ``rules`` (ids in ``COLUMNAR``) on the device's window."""
+    """The findings of ``rules`` (ids in ``COLUMNAR`` or ``GATES``, or rules
+    that ``streams_on_columns`` here: the caller's to know) on the device's
+    window; ``streamed`` counts, by rule, the devices judged by
+    ``stream_device``. ``RuleFailedError`` where a rule raised."""
     findings: list[Finding] = []
     for rule_id in rules:
-        findings += COLUMNAR[rule_id](columns, context, rule_set)
+        if rule_id in COLUMNAR:
+            findings += COLUMNAR[rule_id](columns, context, rule_set)
+            continue
+        gate = GATES.get(rule_id)
+        if gate is not None and not gate(columns, context, rule_set):
+            continue
+        rule = RULES[rule_id]
+        if streamed is not None:
+            streamed[rule_id] = streamed.get(rule_id, 0) + 1
+        findings += stream_device(rule, columns, context, rule_set)
     return findings
 
 

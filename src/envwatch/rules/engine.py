@@ -47,6 +47,13 @@ class RuleFailure:
 # The share of devices whose newest arrival the arrival clock may not pass.
 CLOCK_QUANTILE = 0.9
 
+REPLAY_CLOCK_STEP = timedelta(minutes=1)
+"""A replay moves the arrival clock on whenever the newest arrival it fed
+passes into a new step of this length (``RuleEngine.replay``): a replay has no
+wall clock, and a processor running live moves it at least that often."""
+
+_EPOCH = datetime(1970, 1, 1)
+
 LIVE = ""
 """The namespace of the live states (a back-fill's are ``backfill:<MN>``)."""
 
@@ -81,6 +88,9 @@ class RuleEngine:
         self.failures: list[RuleFailure] = []
         """Uploads a rule failed on, with the error: for the processor to quarantine."""
         self.trust_arrival = trust_arrival
+        self.newest_arrival: datetime | None = None
+        """The newest arrival of any device that streams (a replay moves the clock by it)."""
+        self._replay_step: int | None = None
         self.clock: datetime | None = None
         """The city's arrival clock: a high quantile of the devices' newest
         arrivals (so one logger with its clock in the future, where no
@@ -140,6 +150,19 @@ class RuleEngine:
                 return self._late(upload, received, context, params)
         return self._judge(upload, context, LIVE)
 
+    def replay(self, upload: Upload, step: timedelta = REPLAY_CLOCK_STEP) -> list[Finding]:
+        """Feed an upload of a replay (stored uploads in arrival order): what
+        it completes, and what the clock finds when its arrival moved the
+        newest arrival into a new ``step`` (``REPLAY_CLOCK_STEP``)."""
+        findings = self.feed(upload)
+        newest = self.newest_arrival
+        if newest is not None:
+            reached = (newest - _EPOCH) // step
+            if self._replay_step is None or reached > self._replay_step:
+                self._replay_step = reached
+                findings += self.advance_clock()
+        return findings
+
     def _judge(self, upload: Upload, context: PointContext, namespace: str) -> list[Finding]:
         findings: list[Finding] = []
         for rule, state in self._rules_for(context, upload.cn, namespace):
@@ -162,6 +185,8 @@ class RuleEngine:
         latest = self._latest.get(upload.mn)
         if context.streams and (latest is None or arrival > latest):
             self._latest[upload.mn] = arrival
+            if self.newest_arrival is None or arrival > self.newest_arrival:
+                self.newest_arrival = arrival
 
     def _late(
         self, upload: Upload, arrival: datetime, context: PointContext, params: BackfillParams

@@ -250,7 +250,14 @@ class ArchivedFrame(Base):
     """
 
     __tablename__ = "archived_frame"
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("chain", "seq"),
+        # Device information (3020) by data time: which devices sent any in a
+        # replay's window (``processing/inputs.devices_with_info``); partial, so
+        # only those few frames cost the archive's inserts.
+        Index("ix_archived_frame_device_info", "data_time", "mn",
+              sqlite_where=text("cn = '3020'"), postgresql_where=text("cn = '3020'")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     chain: Mapped[str] = mapped_column(String(32))
