@@ -454,3 +454,33 @@ def test_random_arrivals_offline(
     found = columnar.offline(devices, RULE_SET, step=every, moves_at_once=at_once)
     assert found is not None
     assert sorted(found, key=key) == sorted(expected, key=key)
+
+
+# The warning rules: real-time values near the limit (80 % of it) and falls
+# from there, with the flow held or falling, O2 to correct by or not, and
+# invalid marks.
+NEAR = st.tuples(
+    st.sampled_from([35.0, 33.0, 32.0, 31.9, 20.0, 12.0, 5.0, None]),  # limit 40
+    st.sampled_from(["N", "N", "N", "N", "D", None]),
+    st.sampled_from([100.0, 100.0, 100.0, 30.0, None]),  # flow
+    st.sampled_from([9.0, 9.0, 12.0, 20.0, None]),  # O2 %
+    st.sampled_from([1, 1, 1, 2, 3]),  # repeated
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(NEAR, max_size=40), limits=st.sampled_from(["plain", "corrected"]))
+def test_random_warning_series(
+    rows: list[tuple[float | None, str | None, float | None, float | None, int]], limits: str
+) -> None:
+    context = PointContext("DEV", 1, "4411", "air", {POLLUTANT: LIMIT_KINDS[limits]})
+    uploads = []
+    expanded = [row[:4] for row in rows for _ in range(row[4])]
+    for index, (level, flag, flow, o2) in enumerate(expanded):
+        values = {POLLUTANT: Values(rtd=level, flag=flag)}
+        if flow is not None:
+            values["a00000"] = Values(rtd=flow, flag="N")
+        if o2 is not None:
+            values[O2] = Values(rtd=o2, flag="N")
+        uploads.append(Upload("DEV", "2011", START + timedelta(minutes=index), values, index))
+    same(context, uploads)

@@ -74,6 +74,7 @@ from envwatch.rules.model import (
     O2_CODE,
     WATER_FLOW_CODE,
     Finding,
+    Limit,
     PointContext,
     Upload,
     Values,
@@ -583,6 +584,98 @@ def pinned(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> 
     return findings
 
 
+def _judged_levels(
+    columns: DeviceColumns, column: FactorColumn, limit: Limit, rule_set: RuleSet
+) -> Floats:
+    """Per value of ``column``: the value ``compliance_value`` judges against
+    ``limit`` (O2-corrected to its reference O2 where it has one, with the
+    upload's valid, plausible O2); NaN where there is none."""
+    if limit.reference_o2 is None:
+        return column.level
+    o2 = columns.factors.get(O2_CODE)
+    if o2 is None:
+        return np.full(len(column.level), np.nan)
+    validity = rule_set.validity
+    at = np.full(len(columns), np.nan)
+    good = valid_flag(o2, rule_set) & (o2.level >= validity.o2_min_percent)
+    good &= o2.level < validity.o2_ceiling_percent
+    at[o2.rows[good]] = o2.level[good]
+    o2_level = at[column.rows]
+    correctable = o2_level < min(validity.o2_ceiling_percent, AIR_O2_PERCENT)  # NaN: not
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corrected = (
+            column.level * (AIR_O2_PERCENT - limit.reference_o2) / (AIR_O2_PERCENT - o2_level)
+        )
+    return np.where(correctable, corrected, np.nan)
+
+
+def _warning_stretches(
+    rule: Rule,
+    columns: DeviceColumns,
+    context: PointContext,
+    rule_set: RuleSet,
+    *,
+    skip_unjudged: bool,
+    with_next: bool,
+    factors: frozenset[str],
+) -> list[Finding]:
+    """A warning rule (``EarlyWarning``, ``DropAfterWarning``) over the
+    real-time values of each pollutant with a limit: the stretches of values
+    at or above the rule's share of the limit (found vectorised, with a
+    margin for rounding) are judged by the rule's own ``on_upload`` from a
+    fresh state, as streaming saw them (below the share, its state starts
+    afresh). ``skip_unjudged``: values without a judged value or with an
+    invalid flag leave the rule's state as it was (else they clear it);
+    ``with_next``: the value after a stretch is judged with it; ``factors``:
+    what the rule reads beside the pollutant."""
+    if not watches(rule, context, REALTIME):
+        return []
+    findings: list[Finding] = []
+    is_realtime = columns.cn == REALTIME
+    for code, column in columns.factors.items():
+        limit = context.limit(code)
+        if limit is None or (rule.id == EarlyWarning.id and limit.lower is not None):
+            continue
+        params = rule.params_for(rule_set, context, code)
+        realtime = is_realtime[column.rows]
+        rows = column.rows[realtime]
+        value = _judged_levels(columns, column, limit, rule_set)[realtime]
+        judged = valid_flag(column, rule_set)[realtime] & ~np.isnan(value)
+        if skip_unjudged:
+            rows, value, judged = rows[judged], value[judged], judged[judged]
+        member = judged & (value >= params.share_of_limit * limit.value * (1 - 1e-9))
+        restart = np.zeros(len(rows), dtype=np.bool_)
+        for start, end in _segments(member, restart, int(params.consecutive)):
+            state: dict[str, Any] = {}
+            stop = min(end + 1, len(rows)) if with_next else end
+            for upload in columns.uploads_with_values(rows[start:stop]):
+                kept = {key: values for key, values in upload.values.items()
+                        if key == code or key in factors}  # fmt: skip
+                found = rule.on_upload(state, replace(upload, values=kept), context, rule_set)
+                findings += [finding for finding in found if finding.pollutant == code]
+    return findings
+
+
+def early_warning(
+    columns: DeviceColumns, context: PointContext, rule_set: RuleSet
+) -> list[Finding]:
+    """``EarlyWarning``: runs of real-time values at or above its share of the limit."""
+    return _warning_stretches(RULES[EarlyWarning.id], columns, context, rule_set,
+                              skip_unjudged=False, with_next=False,
+                              factors=frozenset({O2_CODE}))  # fmt: skip
+
+
+def drop_after_warning(
+    columns: DeviceColumns, context: PointContext, rule_set: RuleSet
+) -> list[Finding]:
+    """``DropAfterWarning``: each stretch near the limit, and the value after it
+    (where the rule judges a fall)."""
+    return _warning_stretches(RULES[DropAfterWarning.id], columns, context, rule_set,
+                              skip_unjudged=True, with_next=True,
+                              factors=frozenset({O2_CODE, FLUE_GAS_FLOW_CODE,
+                                                 WATER_FLOW_CODE}))  # fmt: skip
+
+
 def exceedance(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
     """``Exceedance`` over the device's uploads. A device that sends only
     real-time data has its hours computed from them: which uploads each
@@ -892,6 +985,8 @@ COLUMNAR: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], list[Findin
     Pinned.id: pinned,
     ConcentrationWithoutFlow.id: concentration_without_flow,
     Exceedance.id: exceedance,
+    EarlyWarning.id: early_warning,
+    DropAfterWarning.id: drop_after_warning,
     ImplausibleDataTime.id: _nothing,
     Backfill.id: _nothing,
 }
@@ -960,40 +1055,6 @@ def _any_marked(
     )
 
 
-def _approaching(
-    columns: DeviceColumns, context: PointContext, rule_set: RuleSet, rule: Rule
-) -> bool:
-    """Whether a valid real-time value reaches the rule's ``share_of_limit``
-    of its limit (O2-corrected where the limit says so), with a margin for
-    rounding: where none does, neither warning rule can speak."""
-    is_realtime = columns.cn == REALTIME
-    validity = rule_set.validity
-    for code, column in columns.factors.items():
-        limit = context.limit(code)
-        if limit is None:
-            continue
-        share = rule.params_for(rule_set, context, code).share_of_limit
-        mine = is_realtime[column.rows] & valid_flag(column, rule_set)
-        value = column.level[mine]
-        if limit.reference_o2 is not None:
-            o2 = columns.factors.get(O2_CODE)
-            if o2 is None:
-                continue  # never corrected: never judged
-            at = np.full(len(columns), np.nan)
-            good = valid_flag(o2, rule_set) & (o2.level >= validity.o2_min_percent)
-            good &= o2.level < min(validity.o2_ceiling_percent, AIR_O2_PERCENT)
-            at[o2.rows[good]] = o2.level[good]
-            with np.errstate(invalid="ignore"):
-                value = (
-                    value
-                    * (AIR_O2_PERCENT - limit.reference_o2)
-                    / (AIR_O2_PERCENT - at[column.rows[mine]])
-                )
-        if bool(np.any(value >= share * limit.value * (1 - 1e-9))):
-            return True
-    return False
-
-
 GATES: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], bool]] = {
     # The rules of marks speak only where a value carries one of their marks.
     FlagAbuse.id: lambda columns, context, rule_set: _any_marked(  # it reads every upload
@@ -1014,13 +1075,6 @@ GATES: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], bool]] = {
     ),
     DeclaredStopped.id: lambda columns, context, rule_set: _marked(
         columns, lambda code: RULES[DeclaredStopped.id].params_for(rule_set, context, None).flags
-    ),
-    # The warning rules speak only where a value approaches its limit.
-    EarlyWarning.id: lambda columns, context, rule_set: _approaching(
-        columns, context, rule_set, RULES[EarlyWarning.id]
-    ),
-    DropAfterWarning.id: lambda columns, context, rule_set: _approaching(
-        columns, context, rule_set, RULES[DropAfterWarning.id]
     ),
 }
 """Rules with a columnar test of whether their condition can hold anywhere
