@@ -26,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,12 @@ from sqlalchemy import Engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from envwatch.demo.plant_week import interleaved, plant_week
-from envwatch.processing.columnar_replay import judge, shard_of
+from envwatch.processing.columnar_replay import feed_replay, judge, shard_of
 from envwatch.processing.columns import read_columns
 from envwatch.processing.compaction import DEVICES_PER_PASS, compact
 from envwatch.processing.inputs import load_contexts
 from envwatch.processing.worker import replay
 from envwatch.rules.catalogue import RULES, Rule
-from envwatch.rules.columnar import COLUMNAR
 from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Limit, PointContext, Upload, Values
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
@@ -298,7 +298,7 @@ def columnar_child(url: str, shard: str | None, *, blocks: bool = True) -> dict[
     """In a process of its own (its peak memory is the replay's): a read-only
     pass over the window (``read_columns``), then the columnar replay's
     judgement end to end from the database (``judge``: read, the engine's
-    checks, the rules; nothing written) of the rules with a columnar form.
+    checks, every rule; nothing written), with how each rule was judged.
     ``blocks``: closed days from their value blocks (else every day from the rows)."""
     engine = make_engine(url)
     contexts = load_contexts(engine, datetime(2026, 1, 1))
@@ -309,11 +309,15 @@ def columnar_child(url: str, shard: str | None, *, blocks: bool = True) -> dict[
                                                 blocks=blocks))  # fmt: skip
     read_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    report, found = judge(engine, *WINDOW, rules=list(COLUMNAR), shard=shard_, blocks=blocks)
+    report, found = judge(engine, *WINDOW, shard=shard_, blocks=blocks)
     seconds = time.perf_counter() - started
     engine.dispose()
     return {"points": report.points // 2, "values_read": points, "seconds": round(seconds, 3),
-            "read_seconds": round(read_seconds, 3), "streamed_devices": report.streamed_devices,
+            "read_seconds": round(read_seconds, 3), "rules": len(RULES),
+            "vectorised_rules": report.columnar_rules, "gated_rules": report.gated_rules,
+            "streamed_rules": report.streamed_rules,
+            "streamed_on_columns": report.streamed_on_columns,
+            "engine_devices": report.engine_devices, "streamed_devices": report.streamed_devices,
             "max_rss_mib": round(rss_kib() / 2**10),
             "findings": [(f.mn, f.rule, str(f.pollutant), f.window_start.isoformat(),
                           f.window_end.isoformat(), str(f.severity), f.explanation)
@@ -346,21 +350,57 @@ def child_result(process: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
+def replay_reference(devices: list[Device], minutes: int, checked: list[Device]) -> list[Finding]:
+    """What the streaming engine finds replaying the stored fleet as the
+    columnar replay reads it (``feed_replay``: frame order, each upload
+    received 30 s after its minute, the clock moved by the newest arrival):
+    every rule on the ``checked`` devices, and ``offline`` (whose clock is the
+    whole fleet's) on every device, fed their arrivals."""
+
+    def uploads(of: set[str], values: bool) -> Iterator[Upload]:
+        frame = 0
+        for minute in range(minutes):
+            moment = START + timedelta(minutes=minute)
+            for device in devices:
+                value = device.values[minute]
+                if value is None:
+                    continue
+                frame += 1
+                if device.mn in of:
+                    light = (
+                        upload(device, minute, value)
+                        if values
+                        else Upload(device.mn, "2011", moment, {})
+                    )
+                    yield replace(light, frame_id=frame,
+                                  received_at=moment + timedelta(seconds=30))  # fmt: skip
+
+    contexts = {d.mn: context(d) for d in devices}
+    every = RuleEngine(default_rule_set(), contexts,
+                       [rule for rule in RULES.values() if rule.id != "offline"])  # fmt: skip
+    mine = {device.mn for device in checked}
+    found = feed_replay(every, uploads(mine, True))
+    clock = RuleEngine(default_rule_set(), contexts,
+                       [RULES["offline"], RULES["implausible_data_time"]])  # fmt: skip
+    arrivals = feed_replay(clock, uploads(set(contexts), False))
+    return found + [f for f in arrivals if f.mn in mine and f.rule == "offline"]
+
+
 def measure_columnar(
     devices: list[Device],
     minutes: int,
-    streamed: list[Finding],
     *,
     postgres: bool,
-    checked: set[str] | None = None,
+    checked: list[Device],
+    expected: list[Finding],
 ) -> dict[str, Any]:
     """Store the fleet (SQLite, or a scratch PostgreSQL database), then time
-    the columnar replay from the database in a child process; per-pattern
-    scores of its findings, and whether they are the streaming engine's
-    (``streamed``, the fleet, or the ``checked`` devices of it, streamed). On PostgreSQL also
-    two processes splitting the devices (``--shard k/2``), wall time."""
-    rules = list(COLUMNAR)
-    fleet_mns = checked if checked is not None else {device.mn for device in devices}
+    the columnar replay of every rule from the database in a child process;
+    per-pattern scores of its findings, and whether they are the streaming
+    engine's replaying them (``expected``, on the ``checked`` devices). On
+    PostgreSQL also two processes splitting the devices (``--shard k/2``),
+    wall time."""
+    fleet_mns = {device.mn for device in checked}
     with tempfile.TemporaryDirectory() as folder:
         if postgres:
             admin = scratch_server_url()
@@ -384,28 +424,29 @@ def measure_columnar(
                 processes = [run_child(url, f"{k}/2") for k in range(2)]
                 shares = [child_result(process) for process in processes]
                 wall = time.perf_counter() - started
+                both = sorted(f for share in shares for f in share["findings"])
+                one = sorted(child["findings"])
                 split = {"processes": 2, "wall_seconds_including_read_only_pass": round(wall, 3),
                          "seconds": [share["seconds"] for share in shares],
                          "points_per_second": round(points / max(s["seconds"] for s in shares)),
-                         "same_findings_as_one_process": sorted(
-                             f for share in shares for f in share["findings"])
-                         == sorted(child["findings"])}  # fmt: skip
+                         "same_findings_as_one_process": both == one,
+                         # Each process's clock is its share's (offline).
+                         "same_findings_as_one_process_but_offline":
+                             [f for f in both if f[1] != "offline"]
+                             == [f for f in one if f[1] != "offline"]}  # fmt: skip
         finally:
             if postgres:
                 drop_scratch_database(admin, url)
     found = child.pop("findings")
     row_found = sorted(map(tuple, rows.pop("findings")))
     mine = sorted(tuple(f) for f in found if f[0] in fleet_mns)
-    expected = sorted((f.mn, f.rule, str(f.pollutant), f.window_start.isoformat(),
-                       f.window_end.isoformat(), str(f.severity), f.explanation)
-                      for f in streamed if f.rule in rules and f.mn in fleet_mns)  # fmt: skip
-    patterns = tuple(p for p in PATTERNS if RULE_OF[p] in rules)
+    wanted = sorted((f.mn, f.rule, str(f.pollutant), f.window_start.isoformat(),
+                     f.window_end.isoformat(), str(f.severity), f.explanation)
+                    for f in expected)  # fmt: skip
     scored = [_Found(f[0], f[1], datetime.fromisoformat(f[3]), datetime.fromisoformat(f[4]))
               for f in found]  # fmt: skip
     return {"database": "postgresql" if postgres else "sqlite", "devices": len(devices),
-            "minutes": minutes, "rules": rules,
-            "fell_back": [r for r in RULES if r not in COLUMNAR],
-            "store_seconds": round(store_seconds, 1),
+            "minutes": minutes, "store_seconds": round(store_seconds, 1),
             "compaction": compaction,
             "from_rows": {**rows, "points_per_second": round(points / rows["seconds"]),
                           "read_only_points_per_second": round(points / rows["read_seconds"]),
@@ -413,9 +454,11 @@ def measure_columnar(
             **child,
             "points_per_second": round(points / child["seconds"]),
             "read_only_points_per_second": round(points / child["read_seconds"]),
-            "findings": len(found), "same_as_streaming": mine == expected,
+            "findings": len(found), "findings_by_rule": dict(Counter(f[1] for f in found)),
+            "same_as_streaming": mine == wanted,
             "same_as_streaming_devices": len(fleet_mns),
-            "per_pattern": score(devices, scored, patterns),  # type: ignore[arg-type]
+            "same_as_streaming_findings": len(wanted),
+            "per_pattern": score(devices, scored, PATTERNS),  # type: ignore[arg-type]
             **({"two_processes": split} if split else {})}  # fmt: skip
 
 
@@ -515,9 +558,14 @@ def main() -> None:
     parser.add_argument(
         "--columnar-only",
         action="store_true",
-        help="only the columnar replay (and SaQC): its streaming check on --check-devices devices",
+        help="only the columnar replay (and SaQC), and the streaming figure on --check-devices",
     )
-    parser.add_argument("--check-devices", type=int, default=100)
+    parser.add_argument(
+        "--check-devices",
+        type=int,
+        default=100,
+        help="devices whose replayed findings are held to the streaming engine's",
+    )
     args = parser.parse_args()
     if args.columnar_child:
         if args.child_mode == "compact":
@@ -543,13 +591,12 @@ def main() -> None:
                     "columnar_peak_memory_mib": 2048},
     }  # fmt: skip
     columnar = devices[: args.columnar_devices]
-    if args.columnar_only:  # the streaming figure: the columnar rules, on the first devices
-        checked = columnar[: args.check_devices]
-        found, seconds, points = stream(checked, minutes, [RULES[rule] for rule in COLUMNAR])
-        result["envwatch"] = {"streaming_columnar_rules": {
+    checked = columnar[: args.check_devices]
+    if args.columnar_only:  # the streaming figure: every rule, on the first devices
+        found, seconds, points = stream(checked, minutes)
+        result["envwatch"] = {"streaming": {
             "devices": len(checked), "points": points, "seconds": round(seconds, 3),
             "points_per_second": round(points / seconds)}}  # fmt: skip
-        mns: set[str] | None = {device.mn for device in checked}
     else:
         found, seconds, points = stream(devices, minutes)
         result["envwatch"] = {
@@ -560,13 +607,15 @@ def main() -> None:
             "replay": measure_replay(devices[: args.replay_devices], min(minutes, 24 * 60)),
             "normal_plant_week": normal_plant_week(2 if args.quick else 7),
         }  # fmt: skip
-        mns = None
+    started = time.perf_counter()
+    expected = replay_reference(columnar, minutes, checked)
+    result["envwatch"]["replay_reference_seconds"] = round(time.perf_counter() - started, 1)
     result["envwatch"]["columnar_replay"] = measure_columnar(
-        columnar, minutes, found, postgres=False, checked=mns
+        columnar, minutes, postgres=False, checked=checked, expected=expected
     )
     if not args.no_postgres:
         result["envwatch"]["columnar_replay_postgresql"] = measure_columnar(
-            columnar, minutes, found, postgres=True, checked=mns
+            columnar, minutes, postgres=True, checked=checked, expected=expected
         )
     if not args.no_saqc:
         saqc = run_saqc(min(devices_n, args.saqc_devices), minutes)

@@ -54,8 +54,9 @@ class ReplayReport:
     """The rules judged vectorised (``COLUMNAR``, ``CITY_WIDE``)."""
     gated_rules: list[str] = field(default_factory=list)
     """The rules with a vectorised test of where they can speak (``GATES``)."""
-    gated_devices: dict[str, int] = field(default_factory=dict)
-    """By gated rule: the devices its test let through, which its streaming code judged."""
+    streamed_on_columns: dict[str, int] = field(default_factory=dict)
+    """By rule: the devices whose uploads its streaming code judged on the
+    columns (a gated rule's test let them through; a streamed rule read some)."""
     streamed_rules: list[str] = field(default_factory=list)
     """The rules that fell back to their streaming code (no columnar form)."""
     engine_devices: dict[str, int] = field(default_factory=dict)
@@ -153,7 +154,7 @@ def judge(
             on_columns, elsewhere = _route(per_device, context, columns.mn in informed)
             try:
                 found[columns.mn] += evaluate(columns, context, rule_set, on_columns,
-                                              report.gated_devices)  # fmt: skip
+                                              report.streamed_on_columns)  # fmt: skip
             except RuleFailedError:
                 found.pop(columns.mn, None)
                 why = "rule_failed"

@@ -998,15 +998,19 @@ class RuleFailedError(Exception):
     the device instead (and sets the upload aside, as it does live)."""
 
 
-def stream_device(
-    rule: Rule, columns: DeviceColumns, context: PointContext, rule_set: RuleSet
-) -> list[Finding]:
-    """The rule's own ``on_upload`` over the device's uploads it reads, in
-    arrival order, from one state of its own: what the engine does for a rule
-    whose state is the device's, on a device whose every upload it lets
-    through (``streaming_only`` None)."""
+def read_rows(rule: Rule, columns: DeviceColumns, context: PointContext) -> Ints:
+    """The rows of the device's uploads ``rule`` reads (``watches``)."""
     read = [cn for cn in set(columns.cn.tolist()) if watches(rule, context, str(cn))]
-    rows = np.flatnonzero(np.isin(columns.cn, read)) if read else np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.isin(columns.cn, read)) if read else np.zeros(0, dtype=np.int64)
+
+
+def stream_device(
+    rule: Rule, columns: DeviceColumns, context: PointContext, rule_set: RuleSet, rows: Ints
+) -> list[Finding]:
+    """The rule's own ``on_upload`` over the device's uploads it reads
+    (``rows``, ``read_rows``), in arrival order, from one state of its own:
+    what the engine does for a rule whose state is the device's, on a device
+    whose every upload it lets through (``streaming_only`` None)."""
     state = rule.new_state()
     findings: list[Finding] = []
     for upload in columns.uploads_with_values(rows):
@@ -1098,8 +1102,8 @@ def evaluate(
 ) -> list[Finding]:
     """The findings of ``rules`` (ids in ``COLUMNAR`` or ``GATES``, or rules
     that ``streams_on_columns`` here: the caller's to know) on the device's
-    window; ``streamed`` counts, by rule, the devices judged by
-    ``stream_device``. ``RuleFailedError`` where a rule raised."""
+    window; ``streamed`` counts, by rule, the devices whose uploads
+    ``stream_device`` judged. ``RuleFailedError`` where a rule raised."""
     findings: list[Finding] = []
     for rule_id in rules:
         if rule_id in COLUMNAR:
@@ -1109,9 +1113,12 @@ def evaluate(
         if gate is not None and not gate(columns, context, rule_set):
             continue
         rule = RULES[rule_id]
+        rows = read_rows(rule, columns, context)
+        if not len(rows):
+            continue
         if streamed is not None:
             streamed[rule_id] = streamed.get(rule_id, 0) + 1
-        findings += stream_device(rule, columns, context, rule_set)
+        findings += stream_device(rule, columns, context, rule_set, rows)
     return findings
 
 
