@@ -9,6 +9,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -419,15 +420,21 @@ ARRIVAL = st.tuples(
     step=1,
     trust_arrival=True,
     at_once=4096,
+    spread=False,
 )
 @given(
     steps=st.lists(ARRIVAL, min_size=1, max_size=80),
     step=st.sampled_from([1, 7, 60]),
     trust_arrival=st.booleans(),
     at_once=st.sampled_from([2, 4096]),
+    spread=st.booleans(),  # frame ids far apart (other devices' frames between)
 )
 def test_random_arrivals_offline(
-    steps: list[tuple[int, int, int | None, bool]], step: int, trust_arrival: bool, at_once: int
+    steps: list[tuple[int, int, int | None, bool]],
+    step: int,
+    trust_arrival: bool,
+    at_once: int,
+    spread: bool,
 ) -> None:
     contexts = {
         f"D{index}": PointContext(
@@ -441,7 +448,8 @@ def test_random_arrivals_offline(
         at = datetime(1990, 1, 1) if refused else moment
         received = None if delay is None else moment + timedelta(minutes=delay)
         uploads.append(Upload(f"D{device}", "2011", at, {POLLUTANT: Values(rtd=1.0)},
-                              frame + 1, received_at=received))  # fmt: skip
+                              frame * (997 if spread else 1) + 1,
+                              received_at=received))  # fmt: skip
     engine = RuleEngine(RULE_SET, contexts, [RULES["offline"], RULES["implausible_data_time"]],
                         trust_arrival=trust_arrival)  # fmt: skip
     every = timedelta(minutes=step)
@@ -484,3 +492,17 @@ def test_random_warning_series(
             values[O2] = Values(rtd=o2, flag="N")
         uploads.append(Upload("DEV", "2011", START + timedelta(minutes=index), values, index))
     same(context, uploads)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=80),
+    width=st.integers(1, 40),
+)
+def test_sliding_extremes_are_those_of_each_window(values: list[float], width: int) -> None:
+    level = np.array(values)
+    if len(level) < width:
+        return
+    windows = np.lib.stride_tricks.sliding_window_view(level, width)
+    assert columnar._sliding(level, width, np.minimum).tolist() == windows.min(axis=1).tolist()
+    assert columnar._sliding(level, width, np.maximum).tolist() == windows.max(axis=1).tolist()

@@ -115,9 +115,49 @@ class DeviceColumns:
     received_at: Times
     """datetime64[us], China Standard Time; NaT where unknown."""
     factors: Mapping[str, FactorColumn] = field(default_factory=dict)
+    _masks: dict[str | None, Bools] = field(default_factory=dict, compare=False, repr=False)
+    """By CN: ``is_cn``'s masks, each made once (the rules ask often)."""
+    _marks: dict[tuple[str, bool], frozenset[str | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """By (factor, real-time only): ``marks``, each found once."""
 
     def __len__(self) -> int:
         return len(self.frame_id)
+
+    def kinds(self) -> list[str | None]:
+        """The CNs of the device's uploads, each once."""
+        if not self._masks and len(self):
+            for cn in set(self.cn.tolist()):
+                self._masks[cn] = np.asarray(self.cn == cn)
+        return list(self._masks)
+
+    def is_cn(self, *cns: str | None) -> Bools:
+        """Per upload: its CN is one of ``cns``."""
+        self.kinds()
+        mask = np.zeros(len(self), dtype=np.bool_)
+        for cn in cns:
+            known = self._masks.get(cn)
+            if known is not None:
+                if len(cns) == 1:
+                    return known
+                mask |= known
+        return mask
+
+    def marks(self, code: str, *, realtime_only: bool) -> frozenset[str | None]:
+        """The flags ``code``'s values carry (in real-time uploads only: ``realtime_only``)."""
+        key = (code, realtime_only)
+        found = self._marks.get(key)
+        if found is None:
+            column = self.factors[code]
+            mine = self.is_cn(REALTIME)[column.rows] if realtime_only else slice(None)
+            if column.flag_code is not None:
+                counts = np.bincount(column.flag_code[mine], minlength=len(column.flag_names))
+                found = frozenset(column.flag_names[code] for code in np.flatnonzero(counts))
+            else:
+                found = frozenset(column.flag[mine].tolist())
+            self._marks[key] = found
+        return found
 
     @property
     def points(self) -> int:
@@ -148,7 +188,7 @@ class DeviceColumns:
         wanted = np.zeros(len(self), dtype=np.bool_)
         wanted[rows] = True
         values: dict[int, dict[str, Values]] = {row: {} for row in rows.tolist()}
-        realtime = self.cn == REALTIME
+        realtime = self.is_cn(REALTIME)
         for code, column in self.factors.items():
             mine = wanted[column.rows]
             at = column.rows[mine].tolist()
@@ -247,8 +287,9 @@ def streaming_only(
         return None
     backfill = RULES[Backfill.id]
     late: BackfillParams = backfill.params_for(rule_set, context, None)
-    cns, which = np.unique(columns.cn.astype(str), return_inverse=True)  # None: "None"
-    period = np.array([late.period_minutes.get(cn, 0.0) for cn in cns.tolist()])[which]
+    period = np.zeros(len(columns))
+    for cn in columns.kinds():  # a CN unknown: "None"
+        period[columns.is_cn(cn)] = late.period_minutes.get(str(cn), 0.0)
     ends = times + (period * 60_000_000).astype("timedelta64[us]")
     lateness = (received - ends)[known]
     if bool(np.any(lateness > np.timedelta64(timedelta(minutes=late.late_after_minutes)))):
@@ -294,7 +335,7 @@ def _run_rule(
         return []
     findings: list[Finding] = []
     runs = running(columns)
-    is_realtime = columns.cn == REALTIME
+    is_realtime = columns.is_cn(REALTIME)
     # ``applies`` = the device and factor qualify, and the source runs: the
     # first part asked of an upload without flow (which runs), the second per row.
     probe = Upload(columns.mn, REALTIME, datetime(2000, 1, 1), {})
@@ -383,7 +424,7 @@ def spike(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> l
         return []
     findings: list[Finding] = []
     runs = running(columns)
-    is_realtime = columns.cn == REALTIME
+    is_realtime = columns.is_cn(REALTIME)
     for code, column in columns.factors.items():
         if code in NON_POLLUTANTS:
             continue
@@ -393,8 +434,8 @@ def spike(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> l
         width = int(params.window)
         if len(level) <= width:
             continue
-        windows = np.lib.stride_tricks.sliding_window_view(level, width)[:-1]
-        low, high = windows.min(axis=1), windows.max(axis=1)
+        low = _sliding(level, width, np.minimum)[:-1]
+        high = _sliding(level, width, np.maximum)[:-1]
         value = level[width:]
         farthest = np.maximum(np.abs(value - low), np.abs(value - high))
         nearest_zero = np.where(
@@ -428,6 +469,18 @@ def spike(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> l
     return findings
 
 
+def _sliding(values: Floats, width: int, extreme: Any) -> Floats:
+    """``extreme`` (``np.minimum`` or ``np.maximum``) of each ``width``
+    consecutive values (one per window start), by doubling spans: a few
+    passes over the array instead of ``width`` (values hold no NaN)."""
+    table, span = values, 1
+    while span * 2 <= width:
+        table = extreme(table[:-span], table[span:])  # each over 2 × span values
+        span *= 2
+    windows = len(values) - width + 1
+    return np.asarray(extreme(table[:windows], table[width - span : width - span + windows]))
+
+
 def o2_dilution(columns: DeviceColumns, context: PointContext, rule_set: RuleSet) -> list[Finding]:
     """``O2Dilution`` over the real-time O2 values: the stretches where O2 is
     at or above the threshold while the source runs, with no factor marked
@@ -441,7 +494,7 @@ def o2_dilution(columns: DeviceColumns, context: PointContext, rule_set: RuleSet
     if column is None or not watches(rule, context, REALTIME):
         return []
     params = rule.params_for(rule_set, context, O2_CODE)
-    judged = (columns.cn[column.rows] == REALTIME) & ~np.isnan(column.level)
+    judged = columns.is_cn(REALTIME)[column.rows] & ~np.isnan(column.level)
     rows, level = column.rows[judged], column.level[judged]
     stopped = np.zeros(len(columns), dtype=np.bool_)
     for factor in columns.factors.values():
@@ -472,7 +525,7 @@ def concentration_without_flow(
     if flow is None or not watches(rule, context, REALTIME):
         return []
     params = rule.params_for(rule_set, context, WATER_FLOW_CODE)
-    judged = (columns.cn[flow.rows] == REALTIME) & ~np.isnan(flow.level)
+    judged = columns.is_cn(REALTIME)[flow.rows] & ~np.isnan(flow.level)
     rows, level = flow.rows[judged], flow.level[judged]
     changed = np.zeros(len(rows), dtype=np.bool_)
     for code, column in columns.factors.items():
@@ -510,7 +563,7 @@ def _hourly_values(
     through the function itself, an hour at a time; else the level)."""
     limit = context.limit(code)
     assert limit is not None
-    hourly = (columns.cn[column.rows] == HOURLY) & valid_flag(column, rule_set)
+    hourly = columns.is_cn(HOURLY)[column.rows] & valid_flag(column, rule_set)
     hourly &= ~np.isnan(column.level)
     rows, level = column.rows[hourly], column.level[hourly]
     if limit.reference_o2 is None:
@@ -631,7 +684,7 @@ def _warning_stretches(
     if not watches(rule, context, REALTIME):
         return []
     findings: list[Finding] = []
-    is_realtime = columns.cn == REALTIME
+    is_realtime = columns.is_cn(REALTIME)
     for code, column in columns.factors.items():
         limit = context.limit(code)
         if limit is None or (rule.id == EarlyWarning.id and limit.lower is not None):
@@ -694,8 +747,8 @@ def exceedance(columns: DeviceColumns, context: PointContext, rule_set: RuleSet)
     if not len(columns) or not read:
         return []
     params = rule.params_for(rule_set, context, None)
-    is_read = np.isin(columns.cn, read)
-    is_realtime = columns.cn == REALTIME
+    is_read = columns.is_cn(*read)
+    is_realtime = columns.is_cn(REALTIME)
     if params.data != REALTIME and not bool(np.any(is_read & ~is_realtime)):
         return _realtime_hours(rule, columns, context, rule_set)
     state: dict[str, Any] = {}
@@ -723,7 +776,7 @@ def _realtime_hours(
     """``Exceedance`` on a device that sends only real-time data (the hours
     computed from them, ``Exceedance._realtime``)."""
     params = rule.params_for(rule_set, context, None)
-    rows = np.flatnonzero(columns.cn == REALTIME)
+    rows = np.flatnonzero(columns.is_cn(REALTIME))
     judged = [code for code in columns.factors if code != O2_CODE and hourly_limits(context, code)]
     if not len(rows) or not judged:
         return []
@@ -746,13 +799,17 @@ def _realtime_hours(
         judge[index] = held[index] + 1 + later[0] if len(later) else len(rows)
     kept = judge < len(rows)
     held, judge = held[kept], judge[kept]
+    if not len(held):
+        return []
     order = np.lexsort((held, hours[held], judge))
     held, judge = held[order], judge[order]
     batch_hour = hours[held]
     starts = np.flatnonzero(
         np.concatenate(([True], (judge[1:] != judge[:-1]) | (batch_hour[1:] != batch_hour[:-1])))
     )
-    batch = np.cumsum(np.isin(np.arange(len(held)), starts)) - 1
+    first = np.zeros(len(held), dtype=np.bool_)
+    first[starts] = True
+    batch = np.cumsum(first) - 1
     breach = _breaching_batches(columns, context, rule_set, rows[held], batch, len(starts))
     state: dict[str, Any] = {}
     findings: list[Finding] = []
@@ -867,20 +924,26 @@ MOVES_AT_ONCE = 4096
 
 def clock_moves(devices: list[Arrivals], step: timedelta = REPLAY_CLOCK_STEP) -> Ints:
     """When a replay of ``devices``' uploads moves the clock (``RuleEngine.replay``):
-    the number of uploads fed (in frame order) at each move, the last one all of them."""
-    order = np.sort(np.concatenate([device.frame_id for device in devices]))
-    arrival = np.full(len(order), _NONE, dtype=np.int64)
-    for device in devices:
-        if device.context.streams:
-            where = np.searchsorted(order, device.frame_id[device.counted])
-            arrival[where] = device.arrival[device.counted]
-    newest = np.maximum.accumulate(arrival) if len(arrival) else arrival
+    the frame of the upload after which each move comes (in frame order), the
+    last one the newest frame (the move at the end)."""
+    frames = np.concatenate([device.frame_id for device in devices])
+    arrival = np.concatenate(
+        [np.where(device.counted & device.context.streams, device.arrival, _NONE)
+         for device in devices]
+    )  # fmt: skip
+    low, high = int(frames.min()), int(frames.max())
+    if high - low < 8 * len(frames) + 1024:  # frame ids nearly dense: placed, not sorted
+        newest = np.full(high - low + 1, _NONE, dtype=np.int64)
+        newest[frames - low] = arrival
+        ids = np.arange(low, high + 1)
+    else:
+        order = np.argsort(frames, kind="stable")
+        newest, ids = arrival[order], frames[order]
+    newest = np.maximum.accumulate(newest)
     width = step // timedelta(microseconds=1)
-    minute = np.where(newest > _NONE, newest // width, _NONE)
-    moved = minute[1:] > minute[:-1] if len(minute) else np.zeros(0, dtype=np.bool_)
-    first = [0] if len(minute) and minute[0] > _NONE else []
-    fed = np.concatenate((np.array(first, dtype=np.int64), np.flatnonzero(moved) + 1)) + 1
-    return np.unique(np.concatenate((fed, [len(order)])))
+    step_of = np.where(newest > _NONE, newest // width, _NONE)
+    moved = np.concatenate(([step_of[0] > _NONE], step_of[1:] > step_of[:-1]))
+    return np.unique(np.concatenate((ids[moved], [high])))
 
 
 def offline(
@@ -903,14 +966,12 @@ def offline(
         return None
     if not sum(len(device.frame_id) for device in devices):
         return []
-    order = np.sort(np.concatenate([device.frame_id for device in devices]))
     moves = clock_moves(devices, step)
     watched = [d for d in devices if d.context.streams and watches(rule, d.context, REALTIME)]
     if not watched:
         return []
-    positions, latests, setters = [], [], []
+    latests, setters = [], []
     for device in watched:
-        positions.append(np.searchsorted(order, device.frame_id))
         arrival = np.where(device.counted, device.arrival, _NONE)
         latest = np.maximum.accumulate(arrival)
         # The upload that set the newest arrival (a later equal one does not).
@@ -930,16 +991,24 @@ def offline(
         ticks = moves[start : start + moves_at_once]
         newest = np.full((len(ticks), len(watched)), _NONE, dtype=np.int64)
         setter = np.full((len(ticks), len(watched)), -1, dtype=np.int64)
-        for column in range(len(watched)):
-            fed = np.searchsorted(positions[column], ticks, side="left")  # fed before each move
+        for column, device in enumerate(watched):
+            fed = np.searchsorted(device.frame_id, ticks, side="right")  # fed by each move
             has = fed > 0
             newest[has, column] = latests[column][fed[has] - 1]
             setter[has, column] = setters[column][fed[has] - 1]
         arrived = setter >= 0
-        ranked = np.sort(np.where(arrived, newest, np.iinfo(np.int64).max), axis=1)
         count = arrived.sum(axis=1)
         pick = np.maximum(0, np.ceil(CLOCK_QUANTILE * count).astype(np.int64) - 1)
-        quantile = ranked[np.arange(len(ticks)), np.minimum(pick, len(watched) - 1)]
+        quantile = np.full(len(ticks), _NONE, dtype=np.int64)
+        everyone = count == len(watched)  # all arrived (most moves): one partition
+        if bool(np.any(everyone)):
+            kth = int(pick[everyone][0])
+            quantile[everyone] = np.partition(newest[everyone], kth, axis=1)[:, kth]
+        if not bool(np.all(everyone)):
+            some = ~everyone
+            absent = np.iinfo(np.int64).max  # sorts after every arrival
+            ranked = np.sort(np.where(arrived[some], newest[some], absent), axis=1)
+            quantile[some] = ranked[np.arange(len(ranked)), pick[some]]
         clock = np.maximum.accumulate(
             np.maximum(np.where(count > 0, quantile, _NONE), clock_before)
         )
@@ -1000,8 +1069,8 @@ class RuleFailedError(Exception):
 
 def read_rows(rule: Rule, columns: DeviceColumns, context: PointContext) -> Ints:
     """The rows of the device's uploads ``rule`` reads (``watches``)."""
-    read = [cn for cn in set(columns.cn.tolist()) if watches(rule, context, str(cn))]
-    return np.flatnonzero(np.isin(columns.cn, read)) if read else np.zeros(0, dtype=np.int64)
+    read = [str(cn) for cn in columns.kinds() if watches(rule, context, str(cn))]
+    return np.flatnonzero(columns.is_cn(*read)) if read else np.zeros(0, dtype=np.int64)
 
 
 def stream_device(
@@ -1034,51 +1103,44 @@ def streams_on_columns(rule: Rule, context: PointContext, *, informed: bool = Tr
     )
 
 
-def _marked(columns: DeviceColumns, flags_of: Callable[[str], frozenset[str]]) -> bool:
-    """Whether a pollutant's real-time value carries one of its ``flags_of`` marks."""
-    is_realtime = columns.cn == REALTIME
-    return any(
-        bool(np.any(flagged(column, flags_of(code)) & is_realtime[column.rows]))
-        for code, column in columns.factors.items()
-        if code not in NON_POLLUTANTS
-    )
-
-
-def _any_marked(
+def _marked(
     columns: DeviceColumns,
     flags_of: Callable[[str], frozenset[str]],
     *,
     realtime_only: bool = True,
+    pollutants_only: bool = False,
 ) -> bool:
-    """Whether any factor's value (real-time only: ``realtime_only``) carries
-    one of its ``flags_of`` marks."""
-    is_read = columns.cn == REALTIME if realtime_only else np.ones(len(columns), dtype=np.bool_)
+    """Whether a factor's value (in real-time uploads only: ``realtime_only``;
+    of a pollutant only: ``pollutants_only``) carries one of its ``flags_of`` marks."""
     return any(
-        bool(np.any(flagged(column, flags_of(code)) & is_read[column.rows]))
-        for code, column in columns.factors.items()
+        not columns.marks(code, realtime_only=realtime_only).isdisjoint(flags_of(code))
+        for code in columns.factors
+        if not (pollutants_only and code in NON_POLLUTANTS)
     )
 
 
 GATES: dict[str, Callable[[DeviceColumns, PointContext, RuleSet], bool]] = {
     # The rules of marks speak only where a value carries one of their marks.
-    FlagAbuse.id: lambda columns, context, rule_set: _any_marked(  # it reads every upload
+    FlagAbuse.id: lambda columns, context, rule_set: _marked(  # it reads every upload
         columns,
         lambda code: RULES[FlagAbuse.id].params_for(rule_set, context, code).flags,
         realtime_only=False,
     ),
-    MarkAfterWarning.id: lambda columns, context, rule_set: _any_marked(
+    MarkAfterWarning.id: lambda columns, context, rule_set: _marked(
         columns,
         lambda code: RULES[MarkAfterWarning.id].params_for(rule_set, context, code).flags,
     ),
-    UndeclaredMaintenance.id: lambda columns, context, rule_set: _any_marked(
+    UndeclaredMaintenance.id: lambda columns, context, rule_set: _marked(
         columns,
         lambda code: RULES[UndeclaredMaintenance.id].params_for(rule_set, context, None).flags,
     ),
-    LearnedCalibration.id: lambda columns, context, rule_set: _any_marked(
+    LearnedCalibration.id: lambda columns, context, rule_set: _marked(
         columns, lambda code: calibration_params(rule_set, context).flags
     ),
     DeclaredStopped.id: lambda columns, context, rule_set: _marked(
-        columns, lambda code: RULES[DeclaredStopped.id].params_for(rule_set, context, None).flags
+        columns,
+        lambda code: RULES[DeclaredStopped.id].params_for(rule_set, context, None).flags,
+        pollutants_only=True,
     ),
 }
 """Rules with a columnar test of whether their condition can hold anywhere
