@@ -334,6 +334,12 @@ class Gateway:
                 over_budget = not self._budget.charge(
                     connection.address, rejected_bytes, records, now
                 )
+                if over_budget:
+                    # Told here, not at the hang-up below: a peer that stops
+                    # reading leaves by the slow-client path and is banned all the same.
+                    self.counts["peers_over_budget"] += 1
+                    self._episodes.occurred("peers over their rejected-input budget",
+                                            connection.address, now)  # fmt: skip
             answers: list[bytes] = []
             if admissions:
                 try:
@@ -366,9 +372,6 @@ class Gateway:
                         return
             if over_budget:
                 # What it sent is stored; now it is refused for a while.
-                self.counts["peers_over_budget"] += 1
-                self._episodes.occurred("peers over their rejected-input budget",
-                                        connection.address, now)  # fmt: skip
                 return
             if not data:
                 return
