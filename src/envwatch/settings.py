@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         description="The rules' thresholds (a TOML file like envwatch/rules/rules.toml; "
         "None: envwatch's defaults)",
     )
+    rules_warm_up_h: float = Field(
+        default=24.0, gt=0,
+        description="On a start or a partition's takeover the rules rebuild their state "
+        "from each device's last hours of data [h]: a rule looking back further (copied_day's "
+        "days, pinned's week) sees only these at first; longer costs a slower start",
+    )  # fmt: skip
     archive_writer_process: bool = Field(
         default=True,
         description="Store frames from a child process, so storing and serving use two "

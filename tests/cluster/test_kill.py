@@ -113,6 +113,9 @@ def test_kill_9_each_role_mid_run(nats_server: NatsServer, cluster_db: str, tmp_
         "ENVWATCH_RULES_FILE": str(rules_file),
         "ENVWATCH_DEVICE_RATE_PER_S": "100000",
         "ENVWATCH_CLUSTER_LIVE_CLOCK": "false",
+        # Takeovers rebuild the rules' state from a warm-up covering every
+        # rule's look-back (copied_day's seven days), as the single pass has it all.
+        "ENVWATCH_RULES_WARM_UP_H": "192",
     }
     log = tmp_path / "roles.log"
     url = nats_server.url

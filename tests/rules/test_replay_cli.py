@@ -10,10 +10,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 
+from envwatch.processing import worker
 from envwatch.processing.worker import Processor
 from envwatch.rules.parameters import DEFAULT_RULES_FILE
+from envwatch.store import cursors
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame
 from envwatch.store.schema import FindingRecord
 from tests.gateway.helpers import register
@@ -131,3 +135,58 @@ def test_a_page_of_resends_does_not_stall_the_processor(engine: Engine) -> None:
         passes += 1
         assert passes < 20
     assert rules_of(engine) == ["zero"]
+
+
+def zero_frames(mn: str, first: int, count: int, start: datetime = T0) -> list[ReceivedFrame]:
+    """Zeros every 30 s from ``start``, received as measured (live)."""
+    frames = []
+    for i in range(first, first + count):
+        moment = start + timedelta(seconds=30 * i)
+        rows = (
+            MeasurementRow(mn, "2011", moment, "a21026", rtd=0.0, flag="N"),
+            MeasurementRow(mn, "2011", moment, "a00000", rtd=150.0, flag="N"),
+        )
+        frames.append(ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=mn,
+                                    cn="2011", measurements=rows))  # fmt: skip
+    return frames
+
+
+def test_a_failed_pass_is_judged_again_as_if_never_seen(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(engine, (MN, "123456"))
+    archive = Archive(engine)
+    archive.write_batch(zero_frames(MN, 0, 6))
+    processor = Processor.create(engine)
+    assert processor.run_once() == 6
+    archive.write_batch(zero_frames(MN, 6, 6))  # the run of zeros reaches ten here
+    real_save_cursor = cursors.save_cursor
+
+    def store_down(*args: object, **kwargs: object) -> None:
+        monkeypatch.setattr(worker, "save_cursor", real_save_cursor)  # once
+        raise OperationalError("UPDATE processing_cursor", {}, Exception("server closed"))
+
+    monkeypatch.setattr(worker, "save_cursor", store_down)
+    with pytest.raises(OperationalError):
+        processor.run_once()
+    assert rules_of(engine) == []  # the failed pass stored nothing
+    # The same uploads again: found once, as if the failed pass had not been.
+    assert processor.run_once() == 6
+    assert rules_of(engine) == ["zero"]
+    with engine.connect() as connection:
+        assert connection.execute(select(FindingRecord.window_start)).scalar_one() == T0
+
+
+def test_a_restart_warms_each_device_up_from_its_own_newest_data(engine: Engine) -> None:
+    ahead = "010000A8900016F000169DC2"
+    register(engine, (MN, "123456"), (ahead, "123456"))
+    archive = Archive(engine)
+    archive.write_batch(zero_frames(MN, 0, 6))
+    # Another logger's data, two days on, stored after them: the newest data
+    # before the cursor is not this device's.
+    archive.write_batch(zero_frames(ahead, 0, 1, T0 + timedelta(days=2)))
+    assert Processor.create(engine).run_once() == 7
+    archive.write_batch(zero_frames(MN, 6, 6))
+    assert Processor.create(engine).run_once() == 6  # a restart
+    # (This device is also offline by the other's clock, two days on.)
+    assert rules_of(engine).count("zero") == 1

@@ -100,6 +100,7 @@ async def run_platform(
         engine, default_rule_set(settings.rules_file), simulated=simulate_scale is not None
     )
     processor.live_clock = simulate_scale is None
+    processor.warm_up = timedelta(hours=settings.rules_warm_up_h)
     processing = asyncio.create_task(follow_archive(processor, stop))
     # Hourly emissions against the permits (排污审计), kept current as data arrive.
     emissions = asyncio.create_task(follow_emissions(Materialiser.create(engine), stop))

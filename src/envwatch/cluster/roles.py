@@ -17,7 +17,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nats.aio.client import Client
@@ -389,6 +389,7 @@ async def run_worker_role(settings: Settings, engine: Engine, stop: asyncio.Even
         processor.cursor = f"rules:p{partition}"
         processor.batch_cursor = f"rules:batches:p{partition}"
         processor.live_clock = settings.cluster_live_clock
+        processor.warm_up = timedelta(hours=settings.rules_warm_up_h)
         lag = asyncio.create_task(_rule_lag(engine, processor, partition, partition_stop))
         try:
             await follow_archive(processor, partition_stop)

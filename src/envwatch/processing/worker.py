@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.exc import DBAPIError
 
 from envwatch.electricity.hj212 import ElectricityCodes, default_codes
@@ -24,7 +24,7 @@ from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.store.cursors import read_cursor, save_cursor
-from envwatch.store.db import dialect_insert
+from envwatch.store.db import dialect_insert, savepoint
 from envwatch.store.schema import (
     ArchivedFrame,
     FindingRecord,
@@ -75,12 +75,12 @@ def store_findings(
         return 0
     insert = dialect_insert(connection, FindingRecord).on_conflict_do_nothing()
     try:
-        with connection.begin_nested():
+        with savepoint(connection):
             connection.execute(insert, rows)
     except DBAPIError:
         for row in rows:
             try:
-                with connection.begin_nested():
+                with savepoint(connection):
                     connection.execute(insert, [row])
             except DBAPIError as error:
                 quarantine(
@@ -105,6 +105,7 @@ class Processor:
     quarantined: int = 0
     """Uploads set aside since start (a rule failed on them): the metric."""
     warm_up: timedelta = timedelta(hours=24)
+    """Each device's data fed again on a start (``Settings.rules_warm_up_h``)."""
     live_clock: bool = False
     """Also let the wall clock (China Standard Time) move the data clock, so
     silence shows even when every device falls silent; for live data only."""
@@ -139,24 +140,35 @@ class Processor:
         """Rebuild the rules' state from the uploads of the ``warm_up`` before the
         cursor (at most ``warm_up_frames`` frames back), whose findings are stored
         already: a run of values that spans a restart is then neither missed nor
-        found twice."""
+        found twice. The ``warm_up`` is each device's own, back from its newest
+        data: a device whose data lag the others' (a logger sending its history)
+        is warmed up as fully as they are."""
         assert self.rules is not None
-        newest = connection.execute(
-            select(ArchivedFrame.data_time)
-            .where(ArchivedFrame.id <= cursor, ArchivedFrame.data_time.is_not(None))
-            .order_by(ArchivedFrame.id.desc())
-            .limit(1)
-        ).scalar()
-        if newest is None:
-            return
         start = max(0, cursor - self.warm_up_frames)
-        since = newest - self.warm_up
+        owned = self.mns()
+        newest_of = select(ArchivedFrame.mn, func.max(ArchivedFrame.data_time)).where(
+            ArchivedFrame.id > start,
+            ArchivedFrame.id <= cursor,
+            ArchivedFrame.data_time.is_not(None),
+            ArchivedFrame.mn.is_not(None),
+        )
+        if owned is not None:
+            newest_of = newest_of.where(ArchivedFrame.mn.in_(owned))
+        since_of: dict[str, datetime] = {
+            mn: newest - self.warm_up
+            for mn, newest in connection.execute(newest_of.group_by(ArchivedFrame.mn))
+            if mn is not None and newest is not None
+        }
+        if not since_of:
+            return
         for page in pages_after(
-            connection, start, self.codes, since=since, through_frame_id=cursor,
-            mns=self.mns(),
+            connection, start, self.codes, since=min(since_of.values()),
+            through_frame_id=cursor, mns=owned,
         ):  # fmt: skip
             for upload in page:
-                self.rules.feed(upload)
+                since = since_of.get(upload.mn)
+                if since is not None and upload.data_time >= since:
+                    self.rules.feed(upload)
             self.rules.advance_clock()
         self.rules.failures.clear()  # set aside when first processed
 
@@ -168,7 +180,19 @@ class Processor:
 
     def run_once(self) -> int:
         """One pass; 0 when there was nothing new, else the uploads processed
-        (at least 1, since frames without uploads were read past)."""
+        (at least 1, since frames without uploads were read past). A pass that
+        fails leaves nothing behind: the next starts from the stored cursor."""
+        try:
+            return self._pass()
+        except BaseException:
+            # The rules have seen the failed pass's uploads, whose findings were
+            # not stored: fed again, a run already open would not be found.
+            # Rebuilt from the store, as after a restart.
+            self.rules = None
+            self.last_frame_id = self.last_batch_id = None
+            raise
+
+    def _pass(self) -> int:
         if self.rules is None:
             self.refresh_registry()
         assert self.rules is not None

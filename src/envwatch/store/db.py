@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,21 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
         cursor.close()
 
     return engine
+
+
+@contextlib.contextmanager
+def savepoint(connection: Connection) -> Iterator[None]:
+    """A SAVEPOINT within ``connection``'s transaction: what fails inside is
+    undone, the rest of the transaction kept. pysqlite begins its transaction
+    only before a write, so a SAVEPOINT before any would itself be the outer
+    transaction and its release a commit, ahead of and apart from the rest (a
+    pass's findings without its cursor); the transaction is begun first."""
+    if connection.dialect.name == "sqlite":
+        dbapi_connection: Any = connection.connection.dbapi_connection
+        if dbapi_connection is not None and not dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+    with connection.begin_nested():
+        yield
 
 
 def dialect_insert(bind: Connection | Engine, table: Any) -> Any:
