@@ -31,18 +31,23 @@ def arrived(moment: datetime) -> datetime:
     return (moment - timedelta(hours=8)).replace(tzinfo=UTC)
 
 
+def zero_frames(mn: str, first: int, count: int, start: datetime = T0) -> list[ReceivedFrame]:
+    """Zeros every 30 s from ``start``, received as measured (live)."""
+    frames = []
+    for i in range(first, first + count):
+        moment = start + timedelta(seconds=30 * i)
+        rows = (
+            MeasurementRow(mn, "2011", moment, "a21026", rtd=0.0, flag="N"),
+            MeasurementRow(mn, "2011", moment, "a00000", rtd=150.0, flag="N"),
+        )
+        frames.append(ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=mn,
+                                    cn="2011", measurements=rows))  # fmt: skip
+    return frames
+
+
 def store_zeros(engine: Engine) -> None:
     register(engine, (MN, "123456"))
-    frames = []
-    for i in range(15):
-        moment = T0 + timedelta(seconds=30 * i)
-        rows = (
-            MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
-            MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"),
-        )
-        frames.append(ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=MN, cn="2011",
-                                    measurements=rows))  # fmt: skip
-    Archive(engine).write_batch(frames)
+    Archive(engine).write_batch(zero_frames(MN, 0, 15))
 
 
 def replay(database_url: str, rules_file: Path | None = None) -> dict[str, object]:
@@ -87,23 +92,11 @@ def test_a_restarted_processor_picks_up_runs_that_span_the_restart(engine: Engin
     register(engine, (MN, "123456"))
     archive = Archive(engine)
 
-    def zeros(first: int, count: int) -> list[ReceivedFrame]:
-        frames = []
-        for i in range(first, first + count):
-            moment = T0 + timedelta(seconds=30 * i)
-            rows = (
-                MeasurementRow(MN, "2011", moment, "a21026", rtd=0.0, flag="N"),
-                MeasurementRow(MN, "2011", moment, "a00000", rtd=150.0, flag="N"),
-            )
-            frames.append(ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=MN,
-                                        cn="2011", measurements=rows))  # fmt: skip
-        return frames
-
-    archive.write_batch(zeros(0, 6))
+    archive.write_batch(zero_frames(MN, 0, 6))
     before = Processor.create(engine)
     assert before.run_once() == 6
     assert rules_of(engine) == []
-    archive.write_batch(zeros(6, 6))
+    archive.write_batch(zero_frames(MN, 6, 6))
     after = Processor.create(engine)  # a restart: its state is rebuilt from the store
     assert after.run_once() == 6
     assert rules_of(engine) == ["zero"]
@@ -135,20 +128,6 @@ def test_a_page_of_resends_does_not_stall_the_processor(engine: Engine) -> None:
         passes += 1
         assert passes < 20
     assert rules_of(engine) == ["zero"]
-
-
-def zero_frames(mn: str, first: int, count: int, start: datetime = T0) -> list[ReceivedFrame]:
-    """Zeros every 30 s from ``start``, received as measured (live)."""
-    frames = []
-    for i in range(first, first + count):
-        moment = start + timedelta(seconds=30 * i)
-        rows = (
-            MeasurementRow(mn, "2011", moment, "a21026", rtd=0.0, flag="N"),
-            MeasurementRow(mn, "2011", moment, "a00000", rtd=150.0, flag="N"),
-        )
-        frames.append(ReceivedFrame(arrived(moment), "p", b"##", "accepted", mn=mn,
-                                    cn="2011", measurements=rows))  # fmt: skip
-    return frames
 
 
 def test_a_failed_pass_is_judged_again_as_if_never_seen(
