@@ -24,7 +24,7 @@ from envwatch.rules.engine import RuleEngine, default_rule_set
 from envwatch.rules.model import Finding, Upload
 from envwatch.rules.parameters import RuleSet
 from envwatch.store.cursors import read_cursor, save_cursor
-from envwatch.store.db import dialect_insert, savepoint
+from envwatch.store.db import dialect_insert
 from envwatch.store.schema import (
     ArchivedFrame,
     FindingRecord,
@@ -75,12 +75,12 @@ def store_findings(
         return 0
     insert = dialect_insert(connection, FindingRecord).on_conflict_do_nothing()
     try:
-        with savepoint(connection):
+        with connection.begin_nested():
             connection.execute(insert, rows)
     except DBAPIError:
         for row in rows:
             try:
-                with savepoint(connection):
+                with connection.begin_nested():
                     connection.execute(insert, [row])
             except DBAPIError as error:
                 quarantine(

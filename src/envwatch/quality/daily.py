@@ -28,7 +28,6 @@ from envwatch.quality.aqi import QualityInputError
 from envwatch.quality.factors import QualityFactor, QualityFactors, quality_factors
 from envwatch.quality.water import water_standard
 from envwatch.store.cursors import read_cursor, save_cursor
-from envwatch.store.db import savepoint
 from envwatch.store.schema import (
     AirStation,
     ArchivedFrame,
@@ -116,7 +115,7 @@ def refresh_days(engine: Engine, *, frames_per_pass: int = FRAMES_PER_PASS) -> i
                         touched[mn].add(data_time.date())
             for mn, days in touched.items():
                 try:
-                    with savepoint(connection):
+                    with connection.begin_nested():
                         written += write_days(connection, sites[mn], days)
                 except Exception:
                     # One site's days that cannot be computed stop no other

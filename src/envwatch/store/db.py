@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,22 +39,16 @@ def make_engine(url: str, *, busy_timeout: float = 30.0) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    return engine
-
-
-@contextlib.contextmanager
-def savepoint(connection: Connection) -> Iterator[None]:
-    """A SAVEPOINT within ``connection``'s transaction: what fails inside is
-    undone, the rest of the transaction kept. pysqlite begins its transaction
-    only before a write, so a SAVEPOINT before any would itself be the outer
-    transaction and its release a commit, ahead of and apart from the rest (a
-    pass's findings without its cursor); the transaction is begun first."""
-    if connection.dialect.name == "sqlite":
-        dbapi_connection: Any = connection.connection.dbapi_connection
-        if dbapi_connection is not None and not dbapi_connection.in_transaction:
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(connection: Connection, _name: str) -> None:
+        # pysqlite begins its transaction only before a write: a SAVEPOINT
+        # before any would itself be the outer transaction, and its release a
+        # commit ahead of and apart from the rest (a rules pass's findings
+        # without its cursor). The transaction is begun first.
+        if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             connection.exec_driver_sql("BEGIN")
-    with connection.begin_nested():
-        yield
+
+    return engine
 
 
 def dialect_insert(bind: Connection | Engine, table: Any) -> Any:
