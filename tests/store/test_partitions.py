@@ -4,6 +4,8 @@ database with rows across months, ingest, maintenance and detachment."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,6 +15,8 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from envwatch.cli import app
+from envwatch.electricity.hj212 import default_codes
+from envwatch.processing.inputs import UploadPage, upload_page
 from envwatch.settings import Settings
 from envwatch.store.archive import Archive, MeasurementRow, ReceivedFrame, verify
 from envwatch.store.db import (
@@ -27,6 +31,7 @@ from envwatch.store.partitions import (
     TableState,
     add_months,
     at_start,
+    create_partition,
     maintain,
     month_of,
     periodic,
@@ -282,3 +287,47 @@ def test_migration_ingest_maintenance_and_detachment(url_at_0039: str) -> None:
         assert sweep() == 3
     finally:
         engine.dispose()
+
+
+def test_a_read_waiting_on_a_month_moving_out_of_default_sees_its_rows(postgres_url: str) -> None:
+    """The rules read a page of frames and then their values while maintenance
+    moves the values' month out of DEFAULT: the read waits for the move and
+    then finds every value in the new partition (before, it had planned over
+    the partitions as they were and found none: frames judged without values)."""
+    engine = make_engine(postgres_url)
+    back = add_months(month_of(datetime.now(UTC).date()), -8)
+    data_time = datetime(back.year, back.month, 3, 8)
+    Archive(engine).write_batch([upload("MN1", datetime.now(UTC), data_time, "1")])
+    assert where(engine, "measurement") == {"measurement_default": 2}
+    pages: list[UploadPage] = []
+    mover = engine.connect()
+    try:
+        moving = mover.begin()
+        assert create_partition(mover, "measurement", back) == 2  # not yet committed
+
+        def read() -> None:
+            with engine.connect() as connection:
+                pages.append(upload_page(connection, 0, default_codes()))
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        with engine.connect() as watcher:
+            for _ in range(200):  # until the read waits on the move's lock
+                waiting = watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                ).scalar_one()
+                if waiting:
+                    break
+                time.sleep(0.05)
+        assert waiting == 1, "the read must be waiting on the move"
+        moving.commit()
+        reader.join(timeout=30)
+        assert where(engine, "measurement") == {f"measurement_p{back:%Y%m}": 2}
+    finally:
+        mover.close()
+        engine.dispose()
+    [page] = pages
+    assert [sorted(upload.values) for upload in page.uploads] == [["a21002", "a21026"]]

@@ -247,11 +247,29 @@ def create_default(connection: Connection, table: str) -> None:
     )
 
 
+def lock_parent(connection: Connection, table: str) -> None:
+    """Take ``table`` (the parent) in ACCESS EXCLUSIVE mode until the caller's
+    transaction ends, waiting at most ``PARENT_LOCK_TIMEOUT``.
+
+    ATTACH PARTITION alone takes the parent in SHARE UPDATE EXCLUSIVE mode, so
+    a query may plan meanwhile, from the partitions as they were: it scans
+    DEFAULT but not the new partition, and, run after the commit, misses
+    every row moved between them (the rules then judged frames without their
+    values). Locked first, a query waits before it plans. CREATE TABLE ...
+    PARTITION OF takes this lock anyway; taken before the count of waiting
+    rows, no insert into DEFAULT can slip between the count and the DDL.
+    """
+    connection.execute(text(f"SET LOCAL lock_timeout = '{PARENT_LOCK_TIMEOUT}'"))
+    connection.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+
+
 def create_partition(connection: Connection, table: str, month: date) -> int:
     """Create ``table``'s partition of ``month``; rows of that month waiting in
-    the DEFAULT partition move into it (in the caller's transaction). The rows moved."""
+    the DEFAULT partition move into it (in the caller's transaction, which
+    holds ``table`` locked: ``lock_parent``). The rows moved."""
     spec = _BY_NAME[table]
     name = partition_name(table, month)
+    lock_parent(connection, table)
     if connection.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar():
         return 0  # made meanwhile by another process
     low, high = bounds(table, month)
@@ -355,6 +373,10 @@ class Retention:
 
 # Writers starting together each maintain the partitions: one at a time.
 _LOCK_KEY: Final = 0x656E7670  # "envp"
+PARENT_LOCK_TIMEOUT: Final = "30s"
+"""[I] How long a partition's creation waits for the table's readers and
+writers to finish (it stalls new ones meanwhile); past it, the step fails
+and the next maintenance tries again."""
 
 
 def _one_at_a_time(connection: Connection) -> None:
@@ -445,6 +467,8 @@ def periodic(engine: Engine, settings: Settings, clock: Callable[[], float]) -> 
             return 0
         last[:] = [now]
         report = maintain_configured(engine, settings)
+        if report["create"] or report["detach"]:
+            log.info("partitions: %s", json.dumps(report))
         return len(report["create"]) + len(report["detach"])
 
     return sweep
