@@ -331,3 +331,32 @@ def test_a_read_waiting_on_a_month_moving_out_of_default_sees_its_rows(postgres_
         engine.dispose()
     [page] = pages
     assert [sorted(upload.values) for upload in page.uploads] == [["a21002", "a21026"]]
+
+
+def test_a_move_gives_up_on_a_long_reader_and_leaves_the_rows_readable(postgres_url: str) -> None:
+    """A transaction that holds the table (a long report) makes the move wait
+    at most ``PARENT_LOCK_TIMEOUT``, not stall ingest behind it for as long
+    as the report runs; the rows wait in DEFAULT, readable, for the next run."""
+    engine = make_engine(postgres_url)
+    today = datetime.now(UTC).date()
+    back = add_months(month_of(today), -8)
+    Archive(engine).write_batch(
+        [upload("MN1", datetime.now(UTC), datetime(back.year, back.month, 3, 8), "1")]
+    )
+    try:
+        with engine.connect() as report:
+            with report.begin():
+                report.execute(select(func.count()).select_from(Measurement)).scalar_one()
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    maintain(engine, today=today, ahead=0, detach_before={})
+            assert where(engine, "measurement") == {"measurement_default": 2}
+            with engine.connect() as connection:
+                assert connection.execute(
+                    select(func.count()).select_from(Measurement).where(
+                        Measurement.data_time == datetime(back.year, back.month, 3, 8)
+                    )
+                ).scalar_one() == 2  # fmt: skip
+        moved = maintain(engine, today=today, ahead=0, detach_before={})
+        assert moved["moved_from_default"] == {f"measurement_p{back:%Y%m}": 2}
+    finally:
+        engine.dispose()

@@ -373,10 +373,11 @@ class Retention:
 
 # Writers starting together each maintain the partitions: one at a time.
 _LOCK_KEY: Final = 0x656E7670  # "envp"
-PARENT_LOCK_TIMEOUT: Final = "30s"
-"""[I] How long a partition's creation waits for the table's readers and
-writers to finish (it stalls new ones meanwhile); past it, the step fails
-and the next maintenance tries again."""
+PARENT_LOCK_TIMEOUT: Final = "5s"
+"""[I] How long a partition's creation waits for the table's running readers
+and writers to finish. New ones queue behind it meanwhile (ingest stalls
+that long at most); past it, the step fails, the month's rows stay readable
+in DEFAULT, and the next maintenance tries again."""
 
 
 def _one_at_a_time(connection: Connection) -> None:
