@@ -247,6 +247,13 @@ def create_default(connection: Connection, table: str) -> None:
     )
 
 
+PARENT_LOCK_TIMEOUT: Final = "5s"
+"""[I] How long a partition's creation waits for the table's running readers
+and writers to finish. New ones queue behind it meanwhile (ingest stalls
+that long at most); past it, the step fails, the month's rows stay readable
+in DEFAULT, and the next maintenance tries again."""
+
+
 def lock_parent(connection: Connection, table: str) -> None:
     """Take ``table`` (the parent) in ACCESS EXCLUSIVE mode until the caller's
     transaction ends, waiting at most ``PARENT_LOCK_TIMEOUT``.
@@ -373,11 +380,6 @@ class Retention:
 
 # Writers starting together each maintain the partitions: one at a time.
 _LOCK_KEY: Final = 0x656E7670  # "envp"
-PARENT_LOCK_TIMEOUT: Final = "5s"
-"""[I] How long a partition's creation waits for the table's running readers
-and writers to finish. New ones queue behind it meanwhile (ingest stalls
-that long at most); past it, the step fails, the month's rows stay readable
-in DEFAULT, and the next maintenance tries again."""
 
 
 def _one_at_a_time(connection: Connection) -> None:
